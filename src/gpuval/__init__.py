@@ -1,4 +1,7 @@
-"""gpuval: valuation toolkit for China's AI-chip IPO wave."""
+"""gpuval: valuation toolkit for China's AI-chip IPO wave.
+
+``gpuval.records()`` returns every sourced dataset figure as a pandas DataFrame.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 
@@ -7,4 +10,6 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+from gpuval.dataset import load_dataset, records
+
+__all__ = ["__version__", "load_dataset", "records"]

@@ -104,8 +104,11 @@ def data(
         _quality(ds, fmt)
         return
     rows = [r.as_row() for r in ds.select(entity, metric)]
-    columns = COLUMNS if fmt != "table" else ("id", "value", "unit", "period", "kind",
-                                              "qualifier", "source")  # fmt: skip
+    columns = (
+        COLUMNS
+        if fmt != "table"
+        else ("id", "value", "unit", "period", "kind", "qualifier", "source")
+    )
     _emit(rows, fmt, columns)
 
 

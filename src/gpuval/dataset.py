@@ -42,9 +42,20 @@ __all__ = [
 
 #: The keys of every exported record, in order (json/csv/DataFrame columns).
 COLUMNS = (
-    "entity", "metric", "value", "unit", "period", "kind", "source", "quote",
-    "id", "qualifier", "written", "how", "note",
-)  # fmt: skip
+    "entity",
+    "metric",
+    "value",
+    "unit",
+    "period",
+    "kind",
+    "source",
+    "quote",
+    "id",
+    "qualifier",
+    "written",
+    "how",
+    "note",
+)
 
 MAX_BYTES = 5_000_000  # a dataset file larger than this is refused before it is parsed
 
@@ -154,7 +165,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise GpuvalError(f"Cannot read dataset {path}: {exc.strerror or exc}.") from None
     if size > MAX_BYTES:
         raise GpuvalError(
-            f"Dataset {path} is {size:,} bytes, over the {MAX_BYTES:,}-byte limit; refusing to read it."
+            f"Dataset {path} is {size:,} bytes, over the {MAX_BYTES:,}-byte limit; "
+            "refusing to read it."
         )
     try:
         raw = path.read_bytes().decode("utf-8")
@@ -204,7 +216,8 @@ class _Checker:
             if parsed is None:
                 self.fail(
                     where,
-                    f"written figure {fig.written!r} is not a plain number, so 'value' must be given",
+                    f"written figure {fig.written!r} is not a plain number, "
+                    "so 'value' must be given",
                 )
             return parsed.value, parsed.resolution  # type: ignore[union-attr]
         if not math.isfinite(fig.value):
@@ -248,11 +261,20 @@ def _figures(model: DatasetFile, check: _Checker) -> Iterable[Record]:
                 check.fail(where, f"written figure {fig.written!r} does not occur in its sentence")
             value, resolution = check.value(fig, where)
             yield Record(
-                entity=fig.entity, metric=fig.metric, value=value, unit=fig.unit,
-                period=fig.period, kind=fig.kind, source=sentence.source,
-                quote=_normalise(sentence.text), id=fig.id, qualifier=fig.qualifier,
-                written=fig.written, note=fig.note, resolution=resolution,
-            )  # fmt: skip
+                entity=fig.entity,
+                metric=fig.metric,
+                value=value,
+                unit=fig.unit,
+                period=fig.period,
+                kind=fig.kind,
+                source=sentence.source,
+                quote=_normalise(sentence.text),
+                id=fig.id,
+                qualifier=fig.qualifier,
+                written=fig.written,
+                note=fig.note,
+                resolution=resolution,
+            )
 
 
 def _derive(item: Derived, records: dict[str, Record], check: _Checker) -> Record:
@@ -265,7 +287,7 @@ def _derive(item: Derived, records: dict[str, Record], check: _Checker) -> Recor
     if any(r.value is None for r in inputs):
         check.fail(where, "an input is a date, which has no value to compute with")
     function, spell = OPS[item.op]
-    if item.op in ("double",) and len(inputs) != 1 or item.op == "grow" and len(inputs) != 2:
+    if (item.op in ("double",) and len(inputs) != 1) or (item.op == "grow" and len(inputs) != 2):
         check.fail(where, f"operation {item.op!r} takes {1 if item.op == 'double' else 2} inputs")
     try:
         value = function([r.value for r in inputs])  # type: ignore[misc]
@@ -274,11 +296,20 @@ def _derive(item: Derived, records: dict[str, Record], check: _Checker) -> Recor
     sources = sorted({s for r in inputs for s in r.source.split("; ")})
     shown = spell([f"{r.id} ({format_value(r.value)} {r.unit})" for r in inputs])
     return Record(
-        entity=item.entity, metric=item.metric, value=value, unit=item.unit, period=item.period,
-        kind="derived", source="; ".join(sources), quote=f"derived: {shown}", id=item.id,
-        how=spell(list(item.inputs)), note=item.note, inputs=tuple(item.inputs),
+        entity=item.entity,
+        metric=item.metric,
+        value=value,
+        unit=item.unit,
+        period=item.period,
+        kind="derived",
+        source="; ".join(sources),
+        quote=f"derived: {shown}",
+        id=item.id,
+        how=spell(list(item.inputs)),
+        note=item.note,
+        inputs=tuple(item.inputs),
         resolution=0.0,
-    )  # fmt: skip
+    )
 
 
 def load_dataset(path: str | Path | None = None, *, seeds: str | Path | None = None) -> Dataset:
@@ -341,10 +372,14 @@ def load_dataset(path: str | Path | None = None, *, seeds: str | Path | None = N
             check.fail(f"[fx] {unit!r}", f"record {name!r} has unit {records[name].unit!r}")
 
     return Dataset(
-        path=file, version=model.meta.version, entities=entities, records=records,
-        relations=tuple(model.relation), fx_defaults=dict(model.fx),
+        path=file,
+        version=model.meta.version,
+        entities=entities,
+        records=records,
+        relations=tuple(model.relation),
+        fx_defaults=dict(model.fx),
         seeds_checked=seeds_dir is not None,
-    )  # fmt: skip
+    )
 
 
 @cache

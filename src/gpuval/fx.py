@@ -82,9 +82,7 @@ class FxRates:
         """
         for ccy in (from_ccy, to_ccy):
             if ccy not in self._usd_per:
-                raise GpuvalError(
-                    f"Unknown currency {ccy!r}; use one of {', '.join(CURRENCIES)}."
-                )
+                raise GpuvalError(f"Unknown currency {ccy!r}; use one of {', '.join(CURRENCIES)}.")
         return self._usd_per[from_ccy] / self._usd_per[to_ccy]
 
     def convert(self, amount: float, from_ccy: str, to_ccy: str) -> float:
@@ -96,14 +94,10 @@ class FxRates:
         match = _SPEC.match(spec)
         pair = fx_pair(match["unit"]) if match else None
         if not match or not pair:
-            raise GpuvalError(
-                f"FX override {spec!r} is not of the form 'USD per HKD=0.1282'."
-            )
+            raise GpuvalError(f"FX override {spec!r} is not of the form 'USD per HKD=0.1282'.")
         quote, base = pair
         if quote not in CURRENCIES or base not in CURRENCIES or quote == base:
-            raise GpuvalError(
-                f"FX override {spec!r} must name two of {', '.join(CURRENCIES)}."
-            )
+            raise GpuvalError(f"FX override {spec!r} must name two of {', '.join(CURRENCIES)}.")
         try:
             value = float(match["value"])
         except ValueError:

@@ -5,9 +5,10 @@ A written figure is one Arabic number, optionally with a Chinese scale word (万
 ``a/b``, followed by unit words (元, 港元, 美元, 股, 倍, ...). Anything else ("百倍以上",
 "2-3亿元") does not parse, and the dataset must then give the value explicitly.
 
-The *resolution* of a written figure is the place value of its last significant digit in plain units:
-"42.88港元" -> 0.01, "4400亿元" -> 1e10, "46.3%" -> 0.001, "-7.30亿元" -> 1e6. It measures how precisely the article
-states the figure and drives the consistency checks in :mod:`gpuval.quality`.
+The *resolution* of a written figure is the place value of its last significant digit in plain
+units: "42.88港元" -> 0.01, "4400亿元" -> 1e10, "46.3%" -> 0.001, "-7.30亿元" -> 1e6.
+It measures how precisely the article states the figure and drives the consistency checks
+in :mod:`gpuval.quality`.
 """
 
 from __future__ import annotations

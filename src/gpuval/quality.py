@@ -131,14 +131,27 @@ class Check:
         if unit == "fraction":
             gap = f"{self.gap * 100:+.2f} percentage points"
         else:
-            gap = f"{self.gap:+,.6g} {unit}"
+            gap = f"{'+' if self.gap >= 0 else '-'}{_show(abs(self.gap), unit)} {unit}"
         verdict = "within the sources' rounding" if self.consistent else "INCONSISTENT"
+        stated = self.stated
+        shown = _show(stated.value, unit)  # type: ignore[arg-type]
+        head = (
+            f"{stated.id} states {stated.written!r} ({shown})"
+            if stated.written
+            else f"{stated.id} = {stated.how} = {shown}"
+        )
         return (
-            f"{self.stated.id} states {self.stated.written or 'a derived'!r} "
-            f"({self.stated.value:.6g}); "
-            f"{self.kind} of {', '.join(r.id for r in self.inputs)} gives {self.computed:.6g}: "
+            f"{head}; {self.kind} of "
+            f"{', '.join(r.id for r in self.inputs)} gives {_show(self.computed, unit)}: "
             f"gap {gap} ({self.relative_gap:+.2%}), {verdict}."
         )
+
+
+def _show(value: float, unit: str) -> str:
+    """112.55% for fractions, 1,100,000,000 for large amounts, 6 significant digits otherwise."""
+    if unit == "fraction":
+        return f"{value * 100:.6g}%"
+    return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.6g}"
 
 
 def check_relations(dataset: Dataset) -> list[Check]:

@@ -1,0 +1,135 @@
+"""The embedded dataset: provenance of every figure and the derived figures recomputed by hand."""
+
+import math
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import gpuval
+from gpuval.dataset import COLUMNS, default_dataset_path, load_dataset, records
+
+RAW = tomllib.loads(default_dataset_path().read_text(encoding="utf-8"))
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize(
+    "sentence", RAW["sentence"], ids=[s["figure"][0]["id"] for s in RAW["sentence"]]
+)
+def test_every_quote_is_in_its_seed(sentence: dict, seeds_dir: Path) -> None:
+    """Read straight from the TOML and the seed files, not through the loader."""
+    seed = _collapse((seeds_dir / sentence["source"]).read_text(encoding="utf-8"))
+    assert _collapse(sentence["text"]) in seed
+    for figure in sentence["figure"]:
+        assert figure["written"] in sentence["text"], figure["id"]
+
+
+def test_loader_checks_quotes_when_seeds_are_present(seeds_dir: Path) -> None:
+    dataset = load_dataset(seeds=seeds_dir)
+    assert dataset.seeds_checked
+
+
+def test_every_seed_is_cited(seeds_dir: Path) -> None:
+    cited = {s["source"] for s in RAW["sentence"]}
+    assert cited == {p.name for p in seeds_dir.glob("*.txt")}
+
+
+def test_every_record_has_provenance() -> None:
+    dataset = load_dataset()
+    for rec in dataset.records.values():
+        assert rec.source.endswith(".txt"), rec.id
+        assert rec.quote, rec.id
+        if rec.kind == "derived" and rec.how:
+            assert rec.quote.startswith("derived: ")
+        elif rec.unit != "date":
+            assert rec.written and rec.value is not None, rec.id
+
+
+def _value(record_id: str) -> float:
+    return load_dataset()[record_id].value
+
+
+@pytest.mark.parametrize(
+    ("record_id", "expected"),
+    [
+        # 1027億港元 at the first-day high of 42.88港元: 102,700,000,000 / 42.88 shares
+        ("biren.shares_outstanding", 102_700_000_000 / 42.88),
+        # offer 19.6 x (1 + 75.8%) = 19.6 x 1.758 = 34.4568
+        ("biren.first_day_close_price", 34.4568),
+        # 855.4亿 / (1027亿 / 42.88) = 855.4 x 42.88 / 1027 = 35.71524...
+        ("biren.share_price.2026-01-05", 855.4 * 42.88 / 1027),
+        # run-rate = H1 x 2: 7亿 x 2 and 28.8亿 x 2
+        ("moore_threads.revenue_run_rate.2025", 1_400_000_000),
+        ("cambricon.revenue_run_rate.2025", 5_760_000_000),
+        # E Fund: 2.03亿元 for 194.09万股 -> 203,000,000 / 1,940,900 = 104.5907 CNY per share
+        ("metax.ipo_offer_price_implied", 203_000_000 / 1_940_900),
+        # 4.89万亿美元 / 201.03美元 = 24.3247e9 shares
+        ("nvidia.shares_outstanding.2025-10-29", 4.89e12 / 201.03),
+        # China is 15% of revenue at 180亿美元 -> 1200亿美元
+        ("nvidia.revenue_global_implied", 120_000_000_000),
+        # 150亿元 / 5万元 per GPU = 300,000 GPUs
+        ("sector.gpu_units.2025", 300_000),
+        # 110亿美元 / 855.4亿港元; 70亿美元 / 512亿港元; 3500亿 / 500亿
+        ("fx.usd_per_hkd", 110 / 855.4),
+        ("fx.usd_per_hkd.zhipu", 70 / 512),
+        ("fx.cny_per_usd", 7.0),
+        ("fx.cny_per_hkd", 7 * 110 / 855.4),
+    ],
+)
+def test_derived_values_recomputed(record_id: str, expected: float) -> None:
+    assert math.isclose(_value(record_id), expected, rel_tol=1e-12)
+
+
+def test_derived_records_say_how() -> None:
+    rec = load_dataset()["biren.shares_outstanding"]
+    assert rec.kind == "derived"
+    assert rec.how == "biren.market_cap_first_day_high / biren.first_day_high_price"
+    assert "102,700,000,000 HKD" in rec.quote and "42.88 HKD" in rec.quote
+
+
+@pytest.mark.parametrize(
+    ("record_id", "value", "unit", "kind", "qualifier"),
+    [
+        ("biren.order_backlog", 1_240_000_000, "CNY", "reported", "about"),
+        ("biren.first_day_high_return", 1.1255, "fraction", "reported", "over"),
+        ("cambricon.ps_ratio", 100, "multiple", "reported", "over"),  # "百倍以上"
+        ("metax.revenue.2025.high", 1_980_000_000, "CNY", "range_high", "up_to"),
+        ("metax.net_income.2025.low", -763_000_000, "CNY", "range_low", ""),
+        ("metax.net_income.2025.high", -527_000_000, "CNY", "range_high", ""),
+        ("kunlunxin.net_income.2024.low", -300_000_000, "CNY", "range_low", ""),
+        ("kunlunxin.net_income.2024.high", -200_000_000, "CNY", "range_high", ""),
+        ("biren.backlog_delivery_months.low", 12, "months", "range_low", ""),
+        ("biren.backlog_delivery_months.high", 18, "months", "range_high", ""),
+        ("sector.top3_market_cap", 1_200_000_000_000, "CNY", "reported", ""),
+        ("nvidia.market_cap_peak", 5_000_000_000_000, "USD", "reported", ""),
+    ],
+)
+def test_ranges_and_qualifiers_kept(
+    record_id: str, value: float, unit: str, kind: str, qualifier: str
+) -> None:
+    rec = load_dataset()[record_id]
+    assert (rec.value, rec.unit, rec.kind, rec.qualifier) == (value, unit, kind, qualifier)
+
+
+def test_entities_have_names_and_venues() -> None:
+    entities = load_dataset().entities
+    assert entities["biren"].ticker == "06082.HK"
+    assert entities["biren"].name_zh == "壁仞科技"
+    assert {entities[e].venue for e in ("moore_threads", "metax", "cambricon")} == {"A"}
+    assert {entities[e].venue for e in ("biren", "kunlunxin", "iluvatar_corex")} == {"HK"}
+
+
+def test_records_dataframe() -> None:
+    frame = gpuval.records()
+    assert list(frame.columns) == list(COLUMNS)
+    assert frame["value"].dtype == "float64"
+    assert frame["id"].is_unique
+    assert len(frame) == len(load_dataset().records)
+    biren = records("biren")
+    assert set(biren["entity"]) == {"biren"}
+    assert biren.set_index("id").loc["biren.revenue.2024", "value"] == 337_000_000
+    assert pd.isna(biren.set_index("id").loc["biren.listing_date", "value"])
