@@ -49,6 +49,11 @@ def test_data_json_has_every_record_with_the_agreed_keys(
     assert backlog["unit"] == "CNY"
     assert "12.4億元人民幣" in backlog["quote"]
     assert backlog["source"] == "000_20127ad21e8e5e0e.txt"
+    assert (backlog["entity_name_en"], backlog["entity_name_zh"]) == (
+        "Biren Technology",
+        "壁仞科技",
+    )
+    assert (backlog["exchange"], backlog["ticker"]) == ("HKEX", "06082.HK")
 
 
 def test_data_csv_round_trips_values(capsys: pytest.CaptureFixture[str]) -> None:

@@ -95,7 +95,7 @@ def data(
 
     Values are in plain units (1240000000 for 12.4亿); table output leaves out the quote, json and
     csv carry every field: entity, metric, value, unit, period, kind, source, quote, id,
-    qualifier, written, how, note.
+    qualifier, written, how, note, and the entity's names, exchange and ticker.
     """
     ds = _load(dataset, seeds)
     if not ds.seeds_checked:
@@ -103,7 +103,7 @@ def data(
     if quality:
         _quality(ds, fmt)
         return
-    rows = [r.as_row() for r in ds.select(entity, metric)]
+    rows = ds.rows(entity, metric)
     columns = (
         COLUMNS
         if fmt != "table"

@@ -55,6 +55,10 @@ COLUMNS = (
     "written",
     "how",
     "note",
+    "entity_name_en",
+    "entity_name_zh",
+    "exchange",
+    "ticker",
 )
 
 MAX_BYTES = 5_000_000  # a dataset file larger than this is refused before it is parsed
@@ -91,10 +95,6 @@ class Record:
     resolution: float = field(default=0.0, compare=False)
     inputs: tuple[str, ...] = field(default=(), compare=False)
 
-    def as_row(self) -> dict[str, Any]:
-        row = asdict(self)
-        return {key: row[key] for key in COLUMNS}
-
 
 @dataclass(frozen=True)
 class Dataset:
@@ -124,9 +124,23 @@ class Dataset:
             if (not entities or r.entity in entities) and (not metrics or r.metric in metrics)
         ]
 
+    def rows(self, entity: Iterable[str] = (), metric: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """The selected records as dicts with :data:`COLUMNS`, entity names and listing included."""
+        rows = []
+        for rec in self.select(entity, metric):
+            ent = self.entities[rec.entity]
+            row = asdict(rec) | {
+                "entity_name_en": ent.name_en,
+                "entity_name_zh": ent.name_zh,
+                "exchange": ent.exchange,
+                "ticker": ent.ticker,
+            }
+            rows.append({key: row[key] for key in COLUMNS})
+        return rows
+
     def frame(self, entity: Iterable[str] = (), metric: Iterable[str] = ()) -> pd.DataFrame:
         """The selected records as a DataFrame with :data:`COLUMNS`."""
-        rows = [r.as_row() for r in self.select(entity, metric)]
+        rows = self.rows(entity, metric)
         return pd.DataFrame(rows, columns=list(COLUMNS)).astype({"value": "float64"})
 
 
