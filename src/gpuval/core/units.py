@@ -1,0 +1,74 @@
+"""Currency conversion, market value, per-share value and upside.
+
+FX convention used throughout the core: ``fx`` is the number of units of the *destination*
+currency per one unit of the *source* currency (e.g. HKD per CNY = 1.09 converts CNY into HKD by
+multiplication). Rates are always passed explicitly; the core holds no FX state.
+"""
+
+from __future__ import annotations
+
+from gpuval.core.validate import ArrayLike, FloatOrArray, as_float, broadcast_shape, out, positive
+
+__all__ = ["convert", "market_value", "per_share", "upside"]
+
+
+def convert(amount: ArrayLike, fx: ArrayLike) -> FloatOrArray:
+    """Convert an amount between currencies.
+
+    ``converted = amount x fx``, with ``fx`` in destination units per source unit (> 0).
+
+    >>> convert(50e9, 7.0)  # USD 50 bn at CNY 7.0 per USD -> CNY 350 bn
+    350000000000.0
+    """
+    a = as_float("amount", amount)
+    f = positive("fx", fx)
+    broadcast_shape(amount=a, fx=f)
+    return out(a * f)
+
+
+def market_value(
+    price: ArrayLike, shares_outstanding: ArrayLike, fx: ArrayLike = 1.0
+) -> FloatOrArray:
+    """Market value of equity.
+
+    ``market_value = price x shares_outstanding x fx`` (price in the listing currency, ``fx``
+    into the valuation currency).
+
+    >>> market_value(19.6, 2.0e9)  # HKD 19.60 x 2.0 bn shares = HKD 39.2 bn
+    39200000000.0
+    """
+    p = positive("price", price)
+    n = positive("shares_outstanding", shares_outstanding)
+    f = positive("fx", fx)
+    broadcast_shape(price=p, shares_outstanding=n, fx=f)
+    return out(p * n * f)
+
+
+def per_share(value: ArrayLike, shares_outstanding: ArrayLike, fx: ArrayLike = 1.0) -> FloatOrArray:
+    """Equity value per share in the listing currency.
+
+    ``per_share = value x fx / shares_outstanding`` (``value`` in the valuation currency,
+    ``fx`` = listing-currency units per valuation-currency unit).
+
+    >>> round(per_share(100e9, 2.5e9, fx=1.09), 10)  # CNY 100 bn / 2.5 bn shares at 1.09 HKD/CNY
+    43.6
+    """
+    v = as_float("value", value)
+    n = positive("shares_outstanding", shares_outstanding)
+    f = positive("fx", fx)
+    broadcast_shape(value=v, shares_outstanding=n, fx=f)
+    return out(v * f / n)
+
+
+def upside(value: ArrayLike, price: ArrayLike) -> FloatOrArray:
+    """Upside (or downside, if negative) of a value per share against the price.
+
+    ``upside = value / price - 1`` (both per share, same currency).
+
+    >>> upside(30.0, 24.0)
+    0.25
+    """
+    v = as_float("value", value)
+    p = positive("price", price)
+    broadcast_shape(value=v, price=p)
+    return out(v / p - 1.0)
