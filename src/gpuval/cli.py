@@ -167,6 +167,49 @@ def fx(overrides: tuple[str, ...], fmt: str, dataset: Path | None, seeds: Path |
     _emit(rates.table(), fmt, ["unit", "rate", "label"])
 
 
+@cli.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("workbook") / "gpu_valuation.xlsx",
+    show_default=True,
+    help="Where to write the workbook (replaced only by a complete new file).",
+)
+@click.option("--target", default="biren", show_default=True, help="Company to value (an id).")
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="House-style template (.xlsx) instead of templates/gpuval_template.xlsx.",
+)
+@_dataset_option
+@_seeds_option
+def build(
+    out: Path, target: str, template: Path | None, dataset: Path | None, seeds: Path | None
+) -> None:
+    """Build the valuation workbook from the dataset and the house-style template."""
+    from gpuval.build import build as build_file
+
+    click.echo(f"gpuval: building the workbook for {target}...", err=True)
+    path = build_file(out, target=target, template=template, dataset_path=dataset, seeds=seeds)
+    click.echo(f"gpuval: wrote {path}", err=True)
+
+
+@cli.command()
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json",
+              show_default=True)  # fmt: skip
+def evaluate(workbook: Path, fmt: str) -> None:
+    """Read the workbook's in_ cells, run the Python core and print every out_ value."""
+    from gpuval.evaluate import evaluate as evaluate_file
+
+    result = evaluate_file(workbook)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+    else:
+        for name, value in result.items():
+            click.echo(f"{name:36} {'n/a' if value is None else f'{value:,.6g}'}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI, turning every error into one sentence and a non-zero status."""
     try:

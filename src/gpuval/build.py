@@ -1,0 +1,131 @@
+"""``gpuval build``: fill the house-style template with the dataset and write the workbook.
+
+The file is written to a temporary name beside the destination and moved into place with
+``os.replace``, so an existing workbook is only ever replaced by a complete new one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gpuval.dataset import Dataset, load_dataset
+from gpuval.errors import GpuvalError
+from gpuval.model import evaluate_values
+from gpuval.sheets import (
+    checks,
+    dcf,
+    implied,
+    inputs,
+    montecarlo,
+    peers,
+    reference,
+    scenarios,
+    sensitivity,
+    valuation,
+)
+from gpuval.sheets.base import Book, print_setup
+from gpuval.template import COVER_CELLS, load_template
+
+DEFAULT_OUT = Path("workbook") / "gpu_valuation.xlsx"
+ORDER = ["Cover", "Inputs", "Valuation", "Scenarios", "Peers", "DCF", "Implied", "Sensitivity",
+         "Monte Carlo", "Checks", "Data", "Sources"]  # fmt: skip
+MODEL_SHEETS = ["Inputs", "Valuation", "Scenarios", "Peers", "DCF", "Implied", "Sensitivity"]
+FIXED_TIME = dt.datetime(2026, 1, 5)
+
+
+def build_workbook(
+    *,
+    target: str = "biren",
+    template: Path | None = None,
+    dataset: Dataset | None = None,
+    peer_rows: list[dict[str, Any]] | None = None,
+) -> Book:
+    """Build the workbook in memory and return its build context."""
+    ds = dataset or load_dataset()
+    wb, style = load_template(template)
+    book = Book(wb, style, ds, target)
+    rows = peer_rows if peer_rows is not None else peers.peer_rows(book)
+    with_value = [r["id"] for r in rows if _has_market_value(r)]
+    if target not in with_value:
+        raise GpuvalError(
+            f"Target {target!r} is not a company with a market value in the peer table; "
+            f"choose one of: {', '.join(with_value)}."
+        )
+    last = peers.FIRST + len(rows) - 1
+    ids = f"Peers!$A${peers.FIRST}:$A${last}"
+    choices = ",".join(with_value)
+    targets = f'"{choices}"' if len(choices) <= 250 else ids  # Excel caps literal lists
+    inputs.write(book, targets, ids)
+    peer_sheet = peers.write(book, rows)
+    scenarios.write(book)
+    dcf.write(book)
+    implied.write(book)
+    sensitivity.write(book)
+    values = evaluate_values(dict(book.values))
+    montecarlo.write(book, values)
+    valuation.write(book, peer_sheet.stats_top)  # type: ignore[attr-defined]
+    reference.write_data(book)
+    reference.write_sources(book)
+    checks.write(book, MODEL_SHEETS)
+    _cover(book)
+    wb._sheets.sort(key=lambda ws: ORDER.index(ws.title) if ws.title in ORDER else len(ORDER))
+    wb.active = 0
+    wb.properties.creator = "gpuval"
+    wb.properties.created = FIXED_TIME
+    return book
+
+
+def _has_market_value(row: dict[str, Any]) -> bool:
+    number = (int, float)
+    return isinstance(row.get("market_value"), number) or (
+        isinstance(row.get("price"), number) and isinstance(row.get("shares"), number)
+    )
+
+
+def _cover(book: Book) -> None:
+    cover = book.wb["Cover"]
+    print_setup(cover)
+    formulas = {
+        "tpl_asof": "=in_valuation_date",
+        "tpl_target": '=tgt_name&" ("&in_target&")"',
+        "tpl_check": '=IF(chk_master,"OK: every check passes","CHECK: see the Checks sheet")',
+        "tpl_dataset": f"gpuval dataset {book.dataset.version}",
+    }
+    for name, formula in formulas.items():
+        cell = cover[COVER_CELLS[name]]
+        cell.value = formula
+    cover[COVER_CELLS["tpl_asof"]].number_format = book.style.fmt("date")
+
+
+def save_atomic(book: Book, out: Path) -> Path:
+    """Write to a temporary file beside ``out`` and move it into place."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".xlsx.tmp", dir=out.parent)
+    os.close(handle)
+    try:
+        book.wb.save(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def build(
+    out: Path = DEFAULT_OUT,
+    *,
+    target: str = "biren",
+    template: Path | None = None,
+    dataset_path: Path | None = None,
+    seeds: Path | None = None,
+) -> Path:
+    """Build the workbook and write it to ``out`` atomically."""
+    ds = load_dataset(dataset_path, seeds=seeds)
+    if target not in ds.entities:
+        raise GpuvalError(f"Unknown target {target!r}; known entities: {', '.join(ds.entities)}.")
+    return save_atomic(build_workbook(target=target, template=template, dataset=ds), out)
