@@ -17,7 +17,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.comments import Comment
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -41,6 +41,11 @@ _ROLE_STYLE = {
     "check": "gv_check",
 }
 _CROSS_SHEET = re.compile(r"(!|\btgt_|\bin_|\bout_|\bchk_)")
+
+
+def _sheet_prefix(title: str) -> str:
+    """A sheet name as formulas write it: quoted only when it must be."""
+    return title if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title) else f"'{title}'"
 
 
 def col(index: int) -> str:
@@ -68,7 +73,7 @@ class Book:
     def define(self, name: str, sheet: str, ref: str) -> None:
         if name in self.names:
             raise ValueError(f"defined name {name} used twice")  # a programming error
-        target = f"{quote_sheetname(sheet)}!{ref}"
+        target = f"{_sheet_prefix(sheet)}!{ref}"
         self.names[name] = target
         self.wb.defined_names[name] = DefinedName(name, attr_text=target)
 
@@ -110,7 +115,7 @@ class Sheet:
     def ref(self, row: int, column: int, *, absolute: bool = False, sheet: bool = False) -> str:
         letter = col(column)
         a1 = f"${letter}${row}" if absolute else f"{letter}{row}"
-        return f"{quote_sheetname(self.title)}!{a1}" if sheet else a1
+        return f"{_sheet_prefix(self.title)}!{a1}" if sheet else a1
 
     def put(
         self,

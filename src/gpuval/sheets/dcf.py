@@ -140,7 +140,7 @@ def _chart(sheet: Sheet) -> None:
         values = Reference(sheet.ws, min_col=YEAR0 + 1, max_col=LAST_YEAR, min_row=R[key])
         bar.series.append(Series(values, title=title))
     bar.set_categories(Reference(sheet.ws, min_col=YEAR0 + 1, max_col=LAST_YEAR, min_row=R["t"]))
-    bar.y_axis.number_format = '#,##0.0,,,'
+    bar.y_axis.number_format = "#,##0.0,,,"
     bar.height, bar.width = 7.5, 18
     sheet.ws.add_chart(bar, f"E{SUMMARY}")
 

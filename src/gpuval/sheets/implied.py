@@ -113,7 +113,7 @@ def _growth(book: Book, sheet: Sheet) -> None:
     sheet.section(top - 4, "Years 2-5 revenue growth that today's market value implies (DCF)")
     sheet.label(top - 3, "Implied growth, years 2-5")
     last = top + 2 + STEPS
-    result = (f'=IF(SIGN({col(F_COL)}{top})<>SIGN({col(F_COL)}{top + 1}),D{last},"n/a")')
+    result = f'=IF(SIGN({col(F_COL)}{top})<>SIGN({col(F_COL)}{top + 1}),D{last},"n/a")'
     sheet.put(top - 3, 3, result, "output", "pct2", "out_implied_growth")
     sheet.label(top - 2, "Bracket searched", "")
     sheet.put(top - 2, 3, LO, "calc", "pct")

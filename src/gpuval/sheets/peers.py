@@ -321,8 +321,8 @@ def _charts(sheet: Sheet, last: int) -> None:
     series.marker.size = 8
     series.graphicalProperties.line.noFill = True
     scatter.series.append(series)
-    scatter.x_axis.number_format = '#,##0.0,,,'
-    scatter.y_axis.number_format = '#,##0,,,'
+    scatter.x_axis.number_format = "#,##0.0,,,"
+    scatter.y_axis.number_format = "#,##0,,,"
     scatter.legend = None
     scatter.height, scatter.width = 7.5, 12
     sheet.ws.add_chart(scatter, "J4")

@@ -106,8 +106,14 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
         c = col(3 + j)
         year = "=in_tam_start_year" if j == 0 else f"={col(2 + j)}{top + 1}+1"
         sheet.put(top + 1, 3 + j, year, "calc", "int")
-        sheet.put(top + 2, 3 + j, f"=in_tam_2024*(in_tam_2029/in_tam_2024)^(({c}{top + 1}"
-                  "-in_tam_start_year)/(in_tam_end_year-in_tam_start_year))", "calc", "usd_bn")
+        sheet.put(
+            top + 2,
+            3 + j,
+            f"=in_tam_2024*(in_tam_2029/in_tam_2024)^(({c}{top + 1}"
+            "-in_tam_start_year)/(in_tam_end_year-in_tam_start_year))",
+            "calc",
+            "usd_bn",
+        )
         sheet.put(top + 3, 3 + j, f"=in_share_base*{c}{top + 2}", "calc", "usd_bn")
     line = LineChart()
     line.title = "China AI-chip market and the target's implied revenue"
@@ -116,14 +122,14 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
     line.series.append(Series(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 2),
                               title="Market"))  # fmt: skip
     line.set_categories(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 1))
-    line.y_axis.number_format = '#,##0,,,'
+    line.y_axis.number_format = "#,##0,,,"
     revenue = LineChart()
     revenue.series.append(Series(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 3),
                                  title="Target revenue (right axis)"))  # fmt: skip
     revenue.y_axis.axId = 200
     revenue.x_axis.delete = True
     revenue.y_axis.title = "Target revenue (USD bn)"
-    revenue.y_axis.number_format = '#,##0.0,,,'
+    revenue.y_axis.number_format = "#,##0.0,,,"
     revenue.y_axis.crosses = "max"
     line += revenue
     line.height, line.width = 7.5, 16
@@ -179,4 +185,3 @@ def compute(v: dict[str, Any]) -> None:
         core.per_share(weighted, shares, v["tgt_fx"]) if shares > 0 else None
     )
     v["out_upside_weighted"] = core.upside(weighted, v["tgt_mv_usd"])
-

@@ -69,7 +69,7 @@ def write(book: Book) -> Sheet:
         centre = f"{TITLE}!{col(3 + SIZE // 2)}{top + 2 + SIZE // 2}"
         book.check(
             f"Sensitivity grid {g + 1}: the centre equals the Base value per share",
-            f'IF(ISNUMBER(out_value_per_share_base),ABS({centre}-out_value_per_share_base)'
+            f"IF(ISNUMBER(out_value_per_share_base),ABS({centre}-out_value_per_share_base)"
             f'<=1E-9*ABS(out_value_per_share_base),{centre}="n/a")',
         )
     return sheet

@@ -64,8 +64,8 @@ def write(book: Book, peer_stats_top: int) -> Sheet:
         sheet.label(r, label)
         for c, formula in ((3, low), (4, mid), (5, high)):
             sheet.put(r, c, formula, "link", "price")
-        sheet.put(r, 6, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(E{r})),E{r}-C{r},0)', "calc", "price")
-        sheet.put(r, 7, f'=IF(ISNUMBER(C{r}),C{r},0)', "calc", "price")
+        sheet.put(r, 6, f"=IF(AND(ISNUMBER(C{r}),ISNUMBER(E{r})),E{r}-C{r},0)", "calc", "price")
+        sheet.put(r, 7, f"=IF(ISNUMBER(C{r}),C{r},0)", "calc", "price")
         sheet.put(r, 8, "=tgt_price", "link", "price")
     last = first + len(methods) - 1
     sheet.put(TABLE, 7, "Bar start", "header")

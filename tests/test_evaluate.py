@@ -1,0 +1,106 @@
+"""gpuval evaluate: reads in_ cells, refuses bad workbooks with one sentence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from gpuval.build import build
+from gpuval.cli import main
+from gpuval.sheets.inputs import ALL
+from workbook_helpers import named_cell
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("ev") / "gpu_valuation.xlsx")
+
+
+def test_evaluate_json(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(built), "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    wb = load_workbook(built)
+    assert set(result) == {n for n in wb.defined_names if n.startswith("out_")}
+    # Hand check: the TAM scenario, Base case. TAM 2029 = 2012亿 USD; revenue 1.5% of it;
+    # 15% margin; 30x; discounted at 12% over (2029-12-31 - 2026-01-05) / 365.25 years; 70%
+    # success, 15% dilution, distress 15% of 110亿 USD; per share at 855.4/110 HKD per USD.
+    years = 1456 / 365.25
+    value = 0.7 * (0.015 * 2012e8 * 0.15 * 30) * 1.12**-years / 1.15 + 0.3 * 0.15 * 110e8
+    per_share = value * (855.4 / 110) / (1027e8 / 42.88)
+    assert result["out_value_per_share_base"] == pytest.approx(per_share, rel=1e-12)
+
+
+def test_evaluate_reads_edited_inputs(built: Path, tmp_path: Path) -> None:
+    wb = load_workbook(built)
+    named_cell(wb, "in_nvidia_fraction").value = 0.02
+    edited = tmp_path / "e.xlsx"
+    wb.save(edited)
+    from gpuval.evaluate import evaluate
+
+    assert evaluate(edited)["out_nvidia_share_equity_value"] == pytest.approx(0.02 * 5e12)
+
+
+def _broken(built: Path, tmp_path: Path, change) -> Path:
+    wb = load_workbook(built)
+    change(wb)
+    out = tmp_path / "broken.xlsx"
+    wb.save(out)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda wb: wb.defined_names.pop("in_coe_base"),
+         "has no usable defined name 'in_coe_base'"),
+        (lambda wb: setattr(named_cell(wb, "in_coe_base"), "value", "twelve"),
+         "Input in_coe_base (Inputs!D"),
+        (lambda wb: setattr(named_cell(wb, "in_tam_2024"), "value", None),
+         "Input in_tam_2024 (Inputs!D"),
+        (lambda wb: setattr(named_cell(wb, "in_exit_date"), "value", "end of 2029"),
+         "must be a date"),
+        (lambda wb: setattr(named_cell(wb, "in_target"), "value", "zz"),
+         "is not an id in the peer table"),
+        (lambda wb: setattr(named_cell(wb, "in_share_base"), "value", 1.5),
+         "the inputs are not valid: share must be between 0 and 1"),
+    ],
+)  # fmt: skip
+def test_bad_workbook(
+    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], change, message: str
+) -> None:
+    path = _broken(built, tmp_path, change)
+    assert main(["evaluate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"hello", "is not an .xlsx file"), (b"PK\x03\x04broken", "is not an .xlsx file")],
+)
+def test_not_a_workbook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(content)
+    assert main(["evaluate", str(path)]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_a_workbook_that_is_not_gpuval(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "other.xlsx"
+    Workbook().save(path)
+    assert main(["evaluate", str(path)]) == 1
+    assert "has no usable defined name 'in_target'" in capsys.readouterr().err
+
+
+def test_every_input_name_is_read(built: Path) -> None:
+    from gpuval.evaluate import read_inputs
+
+    values = read_inputs(built)
+    for spec in ALL:
+        for name in spec.names():
+            assert values[name] is not None, name

@@ -1,0 +1,232 @@
+"""The built workbook's structure, without a spreadsheet engine: names, inputs, validation,
+provenance, styles, template, reproducibility and atomic writing."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.styles import Font
+
+from gpuval.build import build, build_workbook, save_atomic
+from gpuval.cli import main
+from gpuval.errors import GpuvalError
+from gpuval.sheets.inputs import ALL
+from gpuval.template import write_default_template
+from workbook_helpers import named_cell, names
+
+REPO = Path(__file__).resolve().parents[1]
+COMMITTED = REPO / "workbook" / "gpu_valuation.xlsx"
+HEADLINE = [
+    "out_value_per_share_bear", "out_value_per_share_base", "out_value_per_share_bull",
+    "out_value_per_share_weighted", "out_upside_weighted", "out_peer_median_implied_value",
+    "out_backlog_forward_ps", "out_nvidia_share_value", "out_dcf_value_per_share",
+    "out_implied_share",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("wb") / "gpu_valuation.xlsx")
+
+
+@pytest.fixture(scope="module")
+def wb(built: Path):
+    return load_workbook(built)
+
+
+def test_every_role_has_its_sheet(wb) -> None:
+    assert wb.sheetnames == ["Cover", "Inputs", "Valuation", "Scenarios", "Peers", "DCF",
+                             "Implied", "Sensitivity", "Monte Carlo", "Checks", "Data",
+                             "Sources"]  # fmt: skip
+
+
+def test_headline_outputs_are_named(wb) -> None:
+    assert set(HEADLINE) <= set(names(wb, "out_"))
+    for name in names(wb, "out_"):
+        cell = named_cell(wb, name)
+        assert isinstance(cell.value, str) and cell.value.startswith("="), name
+
+
+def test_every_input_is_named_validated_and_styled(wb) -> None:
+    expected = {n for spec in ALL for n in spec.names()}
+    assert expected <= set(names(wb, "in_"))
+    ws = wb["Inputs"]
+    validated = set()
+    for dv in ws.data_validations.dataValidation:
+        for rng in dv.sqref.ranges:
+            validated.add(rng.coord)
+    for name in expected:
+        cell = named_cell(wb, name)
+        assert cell.parent.title == "Inputs"
+        assert cell.coordinate in validated, name
+        assert cell.style == "gv_input", name
+        assert not (isinstance(cell.value, str) and cell.value.startswith("=")), name
+
+
+def test_inputs_say_source_or_assumption(wb) -> None:
+    ws = wb["Inputs"]
+    for spec in ALL:
+        cell = named_cell(wb, spec.names()[0])
+        label = ws.cell(cell.row, 6).value
+        assert label.startswith(("Source:", "Assumption", "Convention", "Company")), spec.name
+        if spec.source:
+            assert cell.comment is not None and spec.source in cell.comment.text
+
+
+def test_sourced_peer_cells_carry_comments(wb) -> None:
+    ws = wb["Peers"]
+    biren_price = named_cell(wb, "in_peers_price")  # not a single cell: check by search
+    del biren_price
+    comments = [c for row in ws.iter_rows() for c in row if c.comment is not None]
+    assert any("biren.order_backlog" in c.comment.text for c in comments)
+    assert any("12.4億元人民幣" in c.comment.text for c in comments)
+
+
+def test_sources_sheet_lists_cells_using_each_record(wb) -> None:
+    rows = list(wb["Sources"].iter_rows(min_row=5, values_only=True))
+    backlog = next(r for r in rows if r[2] and "biren.order_backlog" in r[2].split(", "))
+    assert backlog[0] == "000_20127ad21e8e5e0e.txt"
+    assert "Peers!" in backlog[3]
+
+
+def test_model_sheets_hold_formulas_not_constants(wb) -> None:
+    """Outside Inputs, Peers' raw columns and the labelled snapshot/reference sheets, every
+    number is a formula (a few structural constants are labelled cells)."""
+    allowed = {("DCF", "C4"), ("DCF", "C7"), ("DCF", "C20"), ("Implied", "C14"),
+               ("Implied", "D14")}  # fmt: skip
+    for title in ("Valuation", "Scenarios", "DCF", "Implied", "Sensitivity", "Checks"):
+        for row in wb[title].iter_rows():
+            for cell in row:
+                if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                    if title == "Implied" and cell.column == 1:
+                        continue  # bisection step numbers
+                    assert (title, cell.coordinate) in allowed, f"{title}!{cell.coordinate}"
+
+
+def test_master_check_on_every_sheet(wb) -> None:
+    for ws in wb.worksheets:
+        if ws.title == "Cover":
+            assert "chk_master" in ws["C7"].value
+        else:
+            assert "chk_master" in ws["A3"].value, ws.title
+
+
+def test_fast_colours(wb) -> None:
+    styles = {named_cell(wb, n).style for n in names(wb, "in_") if not n.startswith("in_peers")}
+    assert styles == {"gv_input"}
+    assert wb["Scenarios"]["C8"].style == "gv_calc"  # revenue = share x TAM, same sheet
+    assert wb["Scenarios"]["C7"].style == "gv_link"  # share, linked from Inputs
+    assert named_cell(wb, "out_value_per_share_base").style == "gv_output"
+
+
+def test_print_setup_and_frozen_panes(wb) -> None:
+    for ws in wb.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+    assert wb["Inputs"].freeze_panes == "C5"
+
+
+def test_charts_present(wb) -> None:
+    counts = {ws.title: len(ws._charts) for ws in wb.worksheets}
+    assert counts["Peers"] == 2  # P/S bars, market value vs revenue
+    assert counts["Valuation"] == 1  # football field
+    assert counts["Scenarios"] == 2  # per share vs price, TAM path
+    assert counts["Monte Carlo"] == 1  # histogram
+    for ws in wb.worksheets:
+        for chart in ws._charts:
+            assert chart.title is not None, ws.title
+
+
+def test_text_from_data_is_never_a_formula(tmp_path: Path) -> None:
+    book = build_workbook()
+    sheet = book.wb["Data"]
+    from gpuval.sheets.base import Sheet
+
+    writer = Sheet.__new__(Sheet)
+    writer.book, writer.title, writer.ws = book, "Data", sheet
+    for i, text in enumerate(['=HYPERLINK("http://x","y")', "+cmd", "@SUM(A1)", "-1+1"]):
+        writer.put(200 + i, 1, text, "data")
+    out = save_atomic(book, tmp_path / "inj.xlsx")
+    xml = zipfile.ZipFile(out).read("xl/worksheets/sheet11.xml").decode()
+    assert "<f>HYPERLINK" not in xml and "<f>SUM" not in xml
+    assert re.search(r'<c r="A200" [^>]*t="inlineStr"', xml)
+
+
+def test_committed_workbook_equals_a_fresh_build(built: Path) -> None:
+    """Part by part, ignoring only the save timestamp in docProps/core.xml."""
+    fresh, committed = zipfile.ZipFile(built), zipfile.ZipFile(COMMITTED)
+    assert fresh.namelist() == committed.namelist()
+    for part in fresh.namelist():
+        a, b = fresh.read(part), committed.read(part)
+        if part == "docProps/core.xml":
+            strip = re.compile(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>")
+            a, b = strip.sub(b"", a), strip.sub(b"", b)
+        assert a == b, f"{part} differs: run `gpuval build` and commit workbook/"
+
+
+def test_restyled_template_flows_into_the_build(tmp_path: Path) -> None:
+    template = write_default_template(tmp_path / "t.xlsx")
+    wb = load_workbook(template)
+    style = next(s for s in wb._named_styles if s.name == "gv_input")
+    style.font = Font(name="Calibri", size=10, color="FFFF00FF", bold=True)
+    row = next(r for r in wb["Style"].iter_rows(min_row=2) if r[0].value == "multiple")
+    row[1].value = '0.00" pts"'  # the analyst's own format for multiples
+    wb["Cover"]["B3"] = "House view, restyled"
+    wb.save(template)
+    out = build(tmp_path / "out.xlsx", template=template)
+    result = load_workbook(out)
+    cell = named_cell(result, "in_share_base")
+    assert cell.font.color.rgb == "FFFF00FF" and cell.font.bold
+    assert named_cell(result, "in_exit_pe_base").number_format == '0.00" pts"'
+    assert result["Cover"]["B3"].value == "House view, restyled"
+
+
+def test_other_target(tmp_path: Path) -> None:
+    out = build(tmp_path / "mt.xlsx", target="moore_threads")
+    assert named_cell(load_workbook(out), "in_target").value == "moore_threads"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", "cambricon"], "is not a company with a market value"),
+        (["--target", "nobody"], "Unknown target 'nobody'"),
+        (["--template", "/nonexistent.xlsx"], "Template /nonexistent.xlsx does not exist"),
+    ],
+)
+def test_build_errors_leave_no_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    out = tmp_path / "x.xlsx"
+    assert main(["build", "--out", str(out), *args]) == 1
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_failed_save_keeps_the_existing_workbook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "keep.xlsx"
+    out.write_bytes(b"analyst's work")
+    book = build_workbook()
+
+    def broken_save(path: str) -> None:
+        Path(path).write_bytes(b"half a wor")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(book.wb, "save", broken_save)
+    with pytest.raises(OSError):
+        save_atomic(book, out)
+    assert out.read_bytes() == b"analyst's work"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.xlsx"]
+
+
+def test_bad_template_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xlsx"
+    bad.write_text("not a workbook")
+    with pytest.raises(GpuvalError, match=r"is not a readable \.xlsx"):
+        build(tmp_path / "o.xlsx", template=bad)
