@@ -158,6 +158,7 @@ class Sheet:
     def headers(self, row: int, texts: list[str], column: int = 1) -> None:
         for i, text in enumerate(texts):
             self.put(row, column + i, text, "header")
+        self.ws.row_dimensions[row].height = 30  # room for two wrapped lines
 
     def comment(self, cell: Cell, text: str) -> None:
         note = Comment(text, "gpuval")

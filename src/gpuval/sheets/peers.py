@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
+from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from gpuval import core
@@ -112,7 +113,7 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
     _target_block(book, sheet, last)
     sheet.stats_top = _stats_block(book, sheet, last)  # type: ignore[attr-defined]
     _charts(sheet, last)
-    sheet.widths({"A": 30, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK P/S"] + 2)})
+    sheet.widths({"A": 50, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK P/S"] + 2)})
     sheet.freeze(f"C{FIRST}")
     print_setup(sheet.ws, pages_wide=2)
     return sheet
@@ -136,12 +137,11 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
                 rec = book.dataset[sources[key]]
                 sheet.comment(cell, f"{rec.id}\n{rec.source}\n{rec.quote}")
                 book.cite(rec, sheet.ref(r, _C[key], sheet=True))
-            if key.endswith("_ccy"):
-                currency.add(cell)
-            elif key not in ("id", "name", "venue"):
-                positive.add(cell)
         for name, formula, fmt in _row_formulas(r):
             sheet.put(r, _K[name], formula, "calc", fmt)
+    # One range per validation: adding cells one by one is quadratic in openpyxl.
+    currency.add(f"{col(_C['listing_ccy'])}{FIRST}:{col(_C['reporting_ccy'])}{last}")
+    positive.add(f"{col(_C['price'])}{FIRST}:{col(_C['backlog'])}{last}")
     for key in RAW:
         book.define(f"in_peers_{key}", TITLE, _range(_C[key], last).split("!")[1])
         book.values[f"in_peers_{key}"] = [row.get(key) for row in rows]
@@ -310,19 +310,23 @@ def _charts(sheet: Sheet, last: int) -> None:
     sheet.ws.add_chart(bar, "E4")
 
     scatter = ScatterChart()
-    scatter.title = "Market value vs headline revenue (USD)"
+    scatter.title = "Market value vs headline revenue"
     scatter.style = 13
-    scatter.x_axis.title = "Headline revenue (USD bn)"
-    scatter.y_axis.title = "Market value (USD bn)"
+    scatter.x_axis.title = "Headline revenue (USD bn, log scale)"
+    scatter.y_axis.title = "Market value (USD bn, log scale)"
+    scatter.x_axis.scaling.logBase = 10
+    scatter.y_axis.scaling.logBase = 10
     xs = Reference(sheet.ws, min_col=_K["Headline revenue (USD)"], min_row=FIRST, max_row=last)
     ys = Reference(sheet.ws, min_col=_K["Market value (USD)"], min_row=FIRST, max_row=last)
     series = Series(ys, xs, title="Companies")
     series.marker.symbol = "circle"
     series.marker.size = 8
+    series.marker.graphicalProperties = GraphicalProperties(solidFill="2F5597")
+    series.marker.graphicalProperties.line.solidFill = "2F5597"
     series.graphicalProperties.line.noFill = True
     scatter.series.append(series)
     scatter.x_axis.number_format = "#,##0.0,,,"
-    scatter.y_axis.number_format = "#,##0,,,"
+    scatter.y_axis.number_format = "#,##0.0,,,"
     scatter.legend = None
     scatter.height, scatter.width = 7.5, 12
     sheet.ws.add_chart(scatter, "J4")

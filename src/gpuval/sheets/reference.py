@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from gpuval.dataset import COLUMNS
-from gpuval.sheets.base import Book, Sheet
+from gpuval.sheets.base import Book, Sheet, print_setup
 
 DATA_COLUMNS = ["id", "entity", "metric", "value", "unit", "period", "kind", "qualifier",
                 "source", "quote"]  # fmt: skip
@@ -25,6 +25,7 @@ def write_data(book: Book) -> Sheet:
             fmt = "number" if key == "value" and isinstance(value, float) else None
             sheet.put(5 + i, 1 + j, value, "data", fmt)
     sheet.ws.auto_filter.ref = f"A4:J{4 + len(book.dataset.records)}"
+    print_setup(sheet.ws, pages_wide=2)
     return sheet
 
 

@@ -116,9 +116,8 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
         )
         sheet.put(top + 3, 3 + j, f"=in_share_base*{c}{top + 2}", "calc", "usd_bn")
     line = LineChart()
-    line.title = "China AI-chip market and the target's implied revenue"
+    line.title = "China AI-chip market and the target's implied revenue, by year"
     line.y_axis.title = "Market (USD bn)"
-    line.x_axis.title = "Year"
     line.series.append(Series(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 2),
                               title="Market"))  # fmt: skip
     line.set_categories(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 1))
@@ -133,7 +132,7 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
     revenue.y_axis.crosses = "max"
     line += revenue
     line.height, line.width = 7.5, 16
-    sheet.ws.add_chart(line, f"H{top}")
+    sheet.ws.add_chart(line, f"J{top}")
 
 
 def _chart(sheet: Sheet) -> None:

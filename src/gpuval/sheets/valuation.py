@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from openpyxl.chart import BarChart, LineChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference, Series
+from openpyxl.chart.legend import LegendEntry
 from openpyxl.chart.shapes import GraphicalProperties
 
 from gpuval import core
@@ -22,7 +23,7 @@ TABLE = 13  # header row of the summary table
 def write(book: Book, peer_stats_top: int) -> Sheet:
     sheet = Sheet(book, TITLE, "Summary across methods (value per share, listing currency) "
                   "and the football field.")  # fmt: skip
-    sheet.widths({"A": 44, "B": 10, "C": 12, "D": 12, "E": 12, "F": 10, "G": 10, "H": 13})
+    sheet.widths({"A": 44, "B": 10, "C": 12, "D": 12, "E": 12, "F": 10, "G": 14})
     sheet.section(NV - 1, '"x% of NVIDIA"')
     lines = [
         ("NVIDIA market value", "USD", "=in_nvidia_market_cap", "usd_bn", None),
@@ -40,7 +41,7 @@ def write(book: Book, peer_stats_top: int) -> Sheet:
         sheet.put(NV + i, 3, formula, "output" if name else "calc", fmt, name)
 
     sheet.section(TABLE - 1, "Value per share by method")
-    sheet.headers(TABLE, ["Method", "", "Low", "Mid", "High", "Range"])
+    sheet.headers(TABLE, ["Method", "", "Low", "Mid", "High", "Range", "Current price"])
     per_share = {  # peer statistic -> cell of its implied value per share on Peers
         key: f"Peers!$E${peer_stats_top + 2 + i}" for i, (key, *_) in enumerate(peers.STATS)
     }
@@ -64,12 +65,10 @@ def write(book: Book, peer_stats_top: int) -> Sheet:
         sheet.label(r, label)
         for c, formula in ((3, low), (4, mid), (5, high)):
             sheet.put(r, c, formula, "link", "price")
-        sheet.put(r, 6, f"=IF(AND(ISNUMBER(C{r}),ISNUMBER(E{r})),E{r}-C{r},0)", "calc", "price")
-        sheet.put(r, 7, f"=IF(ISNUMBER(C{r}),C{r},0)", "calc", "price")
-        sheet.put(r, 8, "=tgt_price", "link", "price")
+        sheet.put(r, 6, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(E{r})),E{r}-C{r},"n/a")', "calc",
+                  "price")  # fmt: skip
+        sheet.put(r, 7, "=tgt_price", "link", "price")
     last = first + len(methods) - 1
-    sheet.put(TABLE, 7, "Bar start", "header")
-    sheet.put(TABLE, 8, "Current price", "header")
     sheet.label(last + 2, "Current share price (listing currency)")
     sheet.put(last + 2, 3, "=tgt_price", "link", "price")
     _football_field(sheet, first, last)
@@ -77,39 +76,42 @@ def write(book: Book, peer_stats_top: int) -> Sheet:
 
 
 def _football_field(sheet: Sheet, first: int, last: int) -> None:
-    bar = BarChart()
-    bar.type = "col"
-    bar.grouping = "stacked"
-    bar.overlap = 100
-    bar.title = "Football field vs current price"
-    bar.y_axis.title = "Value per share (listing currency)"
-    start = Reference(sheet.ws, min_col=7, min_row=TABLE, max_row=last)
-    span = Reference(sheet.ws, min_col=6, min_row=TABLE, max_row=last)
-    bar.add_data(start, titles_from_data=True)
-    bar.add_data(span, titles_from_data=True)
-    bar.series[0].graphicalProperties.noFill = True
-    bar.series[0].graphicalProperties.line.noFill = True
-    bar.series[1].graphicalProperties.solidFill = "2F5597"
-    bar.set_categories(Reference(sheet.ws, min_col=1, min_row=first, max_row=last))
-    price = LineChart()
-    price.add_data(Reference(sheet.ws, min_col=8, min_row=TABLE, max_row=last),
-                   titles_from_data=True)  # fmt: skip
-    price.series[0].graphicalProperties.line.solidFill = "C00000"
-    price.series[0].graphicalProperties.line.width = 28575
-    mid = LineChart()
-    mid.add_data(Reference(sheet.ws, min_col=4, min_row=TABLE, max_row=last),
-                 titles_from_data=True)  # fmt: skip
-    marker = mid.series[0].marker
-    marker.symbol = "diamond"
-    marker.size = 10
-    marker.graphicalProperties = GraphicalProperties(solidFill="ED7D31")
-    marker.graphicalProperties.line.solidFill = "ED7D31"
-    mid.series[0].graphicalProperties.line.noFill = True
-    bar += price
-    bar += mid
-    bar.legend.position = "b"
-    bar.height, bar.width = 10, 20
-    sheet.ws.add_chart(bar, f"J{NV - 1}")
+    """Floating bars from Low to High: a High column overlapped by a white Low column (not
+    stacked, so the Mid markers and the price line keep their own values)."""
+    bars = BarChart()
+    bars.type = "col"
+    bars.grouping = "clustered"
+    bars.overlap = 100
+    bars.gapWidth = 60
+    bars.title = "Football field vs current price"
+    bars.y_axis.title = "Value per share (listing currency)"
+    bars.y_axis.majorGridlines = None
+    for column, title in ((5, "High"), (3, "Low")):
+        values = Reference(sheet.ws, min_col=column, min_row=first, max_row=last)
+        bars.series.append(Series(values, title=title))
+    high, low = bars.series
+    high.graphicalProperties.solidFill = "2F5597"
+    low.graphicalProperties.solidFill = "FFFFFF"
+    low.graphicalProperties.line.noFill = True
+    bars.set_categories(Reference(sheet.ws, min_col=1, min_row=first, max_row=last))
+    lines = LineChart()
+    for column, title in ((4, "Mid"), (7, "Current price")):
+        values = Reference(sheet.ws, min_col=column, min_row=first, max_row=last)
+        lines.series.append(Series(values, title=title))
+    mid, price = lines.series
+    mid.graphicalProperties.line.noFill = True
+    mid.marker.symbol = "diamond"
+    mid.marker.size = 10
+    mid.marker.graphicalProperties = GraphicalProperties(solidFill="ED7D31")
+    mid.marker.graphicalProperties.line.solidFill = "ED7D31"
+    price.graphicalProperties.line.solidFill = "C00000"
+    price.graphicalProperties.line.width = 28575
+    price.marker.symbol = "none"
+    bars += lines
+    bars.legend.position = "b"
+    bars.legend.legendEntry = [LegendEntry(idx=1, delete=True)]  # the white "Low" mask
+    bars.height, bars.width = 10, 20
+    sheet.ws.add_chart(bars, f"J{NV - 1}")
 
 
 # --- the same quantities in Python ---------------------------------------------------------------
