@@ -17,6 +17,7 @@ next ``gpuval build`` picks the changes up with no code change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
@@ -130,7 +131,7 @@ def _add_styles(wb: Workbook) -> None:
         wb.add_named_style(style)
 
 
-def write_default_template(path: Path = DEFAULT_TEMPLATE) -> Path:
+def write_default_template(path: Path | BytesIO = DEFAULT_TEMPLATE) -> Path | BytesIO:
     """Write the shipped house-style template (cover, named styles, Style sheet)."""
     wb = Workbook()
     _add_styles(wb)
@@ -176,14 +177,18 @@ def write_default_template(path: Path = DEFAULT_TEMPLATE) -> Path:
         example.number_format = code
     style.column_dimensions["A"].width = 12
     style.column_dimensions["B"].width = 28
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
 
 
 def load_template(path: Path | None = None) -> tuple[Workbook, HouseStyle]:
     """Open a template and read its number formats; the Style sheet is removed from the copy."""
-    file = path or DEFAULT_TEMPLATE
+    file: Path | BytesIO = path or DEFAULT_TEMPLATE
+    if path is None and not DEFAULT_TEMPLATE.is_file():  # installed without the repository
+        file = write_default_template(BytesIO())
+        file.seek(0)
     try:
         wb = load_workbook(file)
     except FileNotFoundError:
