@@ -207,3 +207,25 @@ def test_every_sheet_renders_to_pdf(recalculated: Path, tmp_path: Path) -> None:
     pages = render_pngs(pdf, tmp_path, dpi=30)
     assert len(pages) >= 12  # at least one page per sheet
     assert all(p.stat().st_size > 1000 for p in pages)
+
+
+@pytest.mark.parametrize(
+    ("changes", "failing"),
+    [
+        ({"in_prob_base": 0.6}, {"Scenario probabilities sum to 100%"}),
+        ({"in_coe_base": 0.9}, {"Every input is within its bounds"}),
+        ({"in_dcf_terminal_growth": 0.095},
+         {"Every input is within its bounds",
+          "DCF: terminal growth is below the mature cost of capital"}),
+    ],
+)  # fmt: skip
+def test_checks_catch_bad_inputs(
+    built: Path, tmp_path: Path, recalc: Callable[[Path], Path], changes, failing: set[str]
+) -> None:
+    edited = _set(built, changes, tmp_path / "bad.xlsx")
+    values = load_workbook(recalc(edited), data_only=True)
+    rows = [r for r in values["Checks"].iter_rows(min_row=5, values_only=True) if r[0]]
+    failed = {r[0] for r in rows if r[2] is False and r[0] != "Master check"}
+    assert failing <= failed
+    assert named_cell(values, "chk_master").value is False
+    assert values["Scenarios"]["A3"].value.startswith("Model check: CHECK")

@@ -400,6 +400,10 @@ def write(book: Book, targets: str, ids: str) -> None:
         "Every input is within its bounds", f"COUNTIF(Inputs!H{FIRST_ROW}:H{LAST_ROW},FALSE)=0"
     )
     book.check(
+        "Source coverage: every input row says its source or that it is an assumption",
+        f'SUMPRODUCT((Inputs!B{FIRST_ROW}:B{LAST_ROW}<>"")*(Inputs!F{FIRST_ROW}:F{LAST_ROW}=""))=0',
+    )
+    book.check(
         "Scenario probabilities sum to 100%",
         "ABS(in_prob_bear+in_prob_base+in_prob_bull-1)<1E-9",
     )

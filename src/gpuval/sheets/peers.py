@@ -125,6 +125,8 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
     sheet.headers(h, [header for header, _ in RAW.values()] + CALC)
     currency = DataValidation(type="list", formula1='"CNY,HKD,USD"', allow_blank=True)
     sheet.ws.add_data_validation(currency)
+    venue = DataValidation(type="list", formula1='"A,HK,US"', allow_blank=True)
+    sheet.ws.add_data_validation(venue)
     positive = DataValidation(type="decimal", operator="greaterThan", formula1="0",
                               allow_blank=True)  # fmt: skip
     sheet.ws.add_data_validation(positive)
@@ -141,6 +143,7 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
             sheet.put(r, _K[name], formula, "calc", fmt)
     # One range per validation: adding cells one by one is quadratic in openpyxl.
     currency.add(f"{col(_C['listing_ccy'])}{FIRST}:{col(_C['reporting_ccy'])}{last}")
+    venue.add(f"{col(_C['venue'])}{FIRST}:{col(_C['venue'])}{last}")
     positive.add(f"{col(_C['price'])}{FIRST}:{col(_C['backlog'])}{last}")
     for key in RAW:
         book.define(f"in_peers_{key}", TITLE, _range(_C[key], last).split("!")[1])
@@ -246,6 +249,10 @@ def _target_block(book: Book, sheet: Sheet, last: int) -> None:
         role = "output" if name.startswith("out_") else "calc"
         sheet.put(r, 3, formula, role, fmt, name)
     book.check("The target is in the peer table with a market value", "ISNUMBER(tgt_mv_usd)")
+    book.check(
+        "Balance: the target's price x shares equals its market value",
+        "IF(tgt_shares>0,ABS(tgt_price*tgt_shares/tgt_fx-tgt_mv_usd)<=1E-9*tgt_mv_usd,TRUE)",
+    )
 
 
 def _stats_block(book: Book, sheet: Sheet, last: int) -> int:
