@@ -79,8 +79,6 @@ def test_inputs_say_source_or_assumption(wb) -> None:
 
 def test_sourced_peer_cells_carry_comments(wb) -> None:
     ws = wb["Peers"]
-    biren_price = named_cell(wb, "in_peers_price")  # not a single cell: check by search
-    del biren_price
     comments = [c for row in ws.iter_rows() for c in row if c.comment is not None]
     assert any("biren.order_backlog" in c.comment.text for c in comments)
     assert any("12.4億元人民幣" in c.comment.text for c in comments)
@@ -116,7 +114,7 @@ def test_master_check_on_every_sheet(wb) -> None:
 
 
 def test_fast_colours(wb) -> None:
-    styles = {named_cell(wb, n).style for n in names(wb, "in_") if not n.startswith("in_peers")}
+    styles = {named_cell(wb, n).style for n in names(wb, "in_")}
     assert styles == {"gv_input"}
     assert wb["Scenarios"]["C8"].style == "gv_calc"  # revenue = share x TAM, same sheet
     assert wb["Scenarios"]["C7"].style == "gv_link"  # share, linked from Inputs

@@ -89,16 +89,19 @@ def _has_market_value(row: dict[str, Any]) -> bool:
 def _cover(book: Book) -> None:
     cover = book.wb["Cover"]
     print_setup(cover)
+    asof = cover[COVER_CELLS["tpl_asof"]]
+    asof.value = peers.market_data_date(book)
+    asof.number_format = book.style.fmt("date")
+    book.define(
+        "data_asof", "Cover", "$" + COVER_CELLS["tpl_asof"][0] + "$" + COVER_CELLS["tpl_asof"][1:]
+    )
     formulas = {
-        "tpl_asof": "=in_valuation_date",
         "tpl_target": '=tgt_name&" ("&in_target&")"',
         "tpl_check": '=IF(chk_master,"OK: every check passes","CHECK: see the Checks sheet")',
         "tpl_dataset": f"gpuval dataset {book.dataset.version}",
     }
     for name, formula in formulas.items():
-        cell = cover[COVER_CELLS[name]]
-        cell.value = formula
-    cover[COVER_CELLS["tpl_asof"]].number_format = book.style.fmt("date")
+        cover[COVER_CELLS[name]].value = formula
 
 
 def save_atomic(book: Book, out: Path) -> Path:

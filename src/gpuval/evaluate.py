@@ -22,10 +22,10 @@ from gpuval.sheets import inputs as input_sheet
 from gpuval.sheets import peers
 
 REQUIRED = [name for spec in input_sheet.ALL for name in spec.names()] + [
-    f"in_peers_{key}" for key in peers.RAW
+    f"data_peers_{key}" for key in peers.RAW
 ]
 DATES = {"in_valuation_date", "in_exit_date"}
-TEXT = {"in_target"} | {f"in_peers_{k}" for k in ("id", "name", "venue", "listing_ccy",
+TEXT = {"in_target"} | {f"data_peers_{k}" for k in ("id", "name", "venue", "listing_ccy",
                                                     "reporting_ccy")}  # fmt: skip
 
 
@@ -71,7 +71,7 @@ def read_inputs(path: Path) -> dict[str, Any]:
             cached = cached or open_workbook(path, data_only=True)
             raw = _range_values(cached, title, coord)
         where = f"{title}!{coord}"
-        if name.startswith("in_peers_"):
+        if name.startswith("data_peers_"):
             values[name] = [_check(name, where, x, optional=True) for x in raw]
         else:
             values[name] = _check(name, where, raw[0], optional=False)
@@ -103,7 +103,7 @@ def evaluate(path: Path) -> dict[str, Any]:
     shows n/a)."""
     path = Path(path)
     values = read_inputs(path)
-    if values["in_target"] not in values["in_peers_id"]:
+    if values["in_target"] not in values["data_peers_id"]:
         raise GpuvalError(
             f"Input in_target ({values['in_target']!r}) is not an id in the peer table."
         )

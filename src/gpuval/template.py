@@ -145,7 +145,8 @@ def write_default_template(path: Path | BytesIO = DEFAULT_TEMPLATE) -> Path | By
     cover["B2"].style = "gv_title"
     cover["B3"] = "Built by gpuval from sourced article figures; every other number is a formula."
     cover["B3"].style = "gv_subtitle"
-    for row, label in zip(range(5, 9), ("As of", "Target", "Model check", "Dataset"), strict=True):
+    labels = ("Market data as of", "Target", "Model check", "Dataset")
+    for row, label in zip(range(5, 9), labels, strict=True):
         cover.cell(row, 2, label).style = "gv_label"
         cover.cell(row, 3).style = "gv_output"
     for i, line in enumerate(_HOW_TO):

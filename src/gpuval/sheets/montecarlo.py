@@ -40,51 +40,61 @@ def simulate(v: dict[str, Any], *, n: int = DRAWS, seed: int = SEED) -> core.Mon
     )  # fmt: skip
 
 
-def write(book: Book, v: dict[str, Any]) -> Sheet:
-    sheet = Sheet(book, TITLE, "Snapshot computed by the gpuval core when the workbook was built; "
-                  "it does not recalculate in Excel.")  # fmt: skip
-    sheet.widths({"A": 34, "B": 16, "C": 16, "D": 16, "E": 12})
-    result = simulate(v)
+FACTS = ["Target", "Draws", "Seed", "Uncertain inputs (triangular: Bear, Base mode, Bull)",
+         "Mean value per share", "Standard deviation", "Probability value > current price"]
+FACT_FORMATS = ["plain", "count", "int", "plain", "price", "price", "pct"]
+PCT_TOP = 4 + len(FACTS) + 1  # section row of the percentiles
+HIST_TOP = PCT_TOP + 2 + len(core.PERCENTILES) + 1  # section row of the histogram
+
+
+def fill(ws: Any, result: core.MonteCarloResult, target: str) -> None:
+    """Write a simulation's numbers into the sheet's fixed cells (build and refresh)."""
     s = result.summary
+    facts = [target, s.n, SEED, ", ".join(UNCERTAIN), s.mean, s.std,
+             "n/a" if s.prob_above is None else s.prob_above]  # fmt: skip
+    for i, value in enumerate(facts):
+        ws.cell(4 + i, 2).value = value
+    for i, x in enumerate(s.percentiles.values()):
+        ws.cell(PCT_TOP + 2 + i, 2).value = x
+    for i, count in enumerate(s.hist_counts):
+        r = HIST_TOP + 2 + i
+        ws.cell(r, 1).value = float(s.hist_edges[i])
+        ws.cell(r, 2).value = float(s.hist_edges[i + 1])
+        ws.cell(r, 4).value = int(count)
+
+
+def write(book: Book, v: dict[str, Any]) -> Sheet:
+    sheet = Sheet(book, TITLE, "Snapshot computed by the gpuval core when the workbook was built "
+                  "or refreshed; it does not recalculate in Excel.")  # fmt: skip
+    sheet.widths({"A": 34, "B": 16, "C": 16, "D": 16, "E": 12})
     ccy = book.dataset.entities[book.target].listing_currency
-    facts = [
-        ("Target at build time", book.target, "plain"),
-        ("Draws", s.n, "count"),
-        ("Seed", SEED, "int"),
-        ("Uncertain inputs (triangular: Bear, Base mode, Bull)", ", ".join(UNCERTAIN), "plain"),
-        ("Mean value per share", s.mean, "price"),
-        ("Standard deviation", s.std, "price"),
-        ("Probability value > current price", s.prob_above, "pct"),
-    ]
-    for i, (label, value, fmt) in enumerate(facts):
+    for i, (label, fmt) in enumerate(zip(FACTS, FACT_FORMATS, strict=True)):
         sheet.label(4 + i, label)
-        sheet.put(4 + i, 2, value if value is not None else "n/a", "data", fmt)
-    top = 4 + len(facts) + 1
-    sheet.section(top, f"Percentiles of value per share ({ccy})")
-    sheet.headers(top + 1, ["Percentile", "Value per share"])
-    for i, (p, x) in enumerate(s.percentiles.items()):
-        sheet.put(top + 2 + i, 1, f"P{p}", "label")
-        sheet.put(top + 2 + i, 2, x, "data", "price", f"mc_p{p}")
-    hist = top + 2 + len(s.percentiles) + 1
-    sheet.section(hist, "Histogram")
-    sheet.headers(hist + 1, ["Bin from", "Bin to", "Bin middle", "Draws"])
-    edges, counts = s.hist_edges, s.hist_counts
-    for i, count in enumerate(counts):
-        r = hist + 2 + i
-        sheet.put(r, 1, float(edges[i]), "data", "price")
-        sheet.put(r, 2, float(edges[i + 1]), "data", "price")
+        sheet.put(4 + i, 2, None, "data", fmt)
+    sheet.section(PCT_TOP, f"Percentiles of value per share ({ccy})")
+    sheet.headers(PCT_TOP + 1, ["Percentile", "Value per share"])
+    for i, p in enumerate(core.PERCENTILES):
+        sheet.put(PCT_TOP + 2 + i, 1, f"P{p}", "label")
+        sheet.put(PCT_TOP + 2 + i, 2, None, "data", "price", f"mc_p{p}")
+    sheet.section(HIST_TOP, "Histogram")
+    sheet.headers(HIST_TOP + 1, ["Bin from", "Bin to", "Bin middle", "Draws"])
+    for i in range(BINS):
+        r = HIST_TOP + 2 + i
+        sheet.put(r, 1, None, "data", "price")
+        sheet.put(r, 2, None, "data", "price")
         sheet.put(r, 3, f"=(A{r}+B{r})/2", "calc", "price")
-        sheet.put(r, 4, int(count), "data", "count")
-    last = hist + 1 + len(counts)
+        sheet.put(r, 4, None, "data", "count")
+    fill(sheet.ws, simulate(v), book.target)
+    last = HIST_TOP + 1 + BINS
     bar = BarChart()
     bar.type = "col"
     bar.gapWidth = 10
-    bar.title = f"Monte Carlo: value per share ({s.n:,} draws, seed {SEED})"
+    bar.title = f"Monte Carlo: value per share ({DRAWS:,} draws, seed {SEED})"
     bar.x_axis.title = f"Value per share ({ccy}, bin middle)"
     bar.y_axis.title = "Draws"
-    bar.add_data(Reference(sheet.ws, min_col=4, min_row=hist + 1, max_row=last),
+    bar.add_data(Reference(sheet.ws, min_col=4, min_row=HIST_TOP + 1, max_row=last),
                  titles_from_data=True)  # fmt: skip
-    bar.set_categories(Reference(sheet.ws, min_col=3, min_row=hist + 2, max_row=last))
+    bar.set_categories(Reference(sheet.ws, min_col=3, min_row=HIST_TOP + 2, max_row=last))
     bar.x_axis.number_format = "0.0"
     bar.legend = None
     bar.height, bar.width = 8, 18

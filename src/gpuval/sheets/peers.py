@@ -18,7 +18,9 @@ cell's comment cites its record. Everything right of them is a formula copied do
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -100,6 +102,17 @@ def peer_rows(book: Book) -> list[dict[str, Any]]:
     return rows
 
 
+def market_data_date(book: Book) -> dt.date:
+    """The latest date of the market figures (prices, market values) in the peer table."""
+    dates = []
+    for sources in PEER_SOURCES.values():
+        for key in ("price", "market_value"):
+            period = book.dataset[sources[key]].period if key in sources else ""
+            if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", period):
+                dates.append(dt.date.fromisoformat(period if len(period) == 10 else period + "-01"))
+    return max(dates)
+
+
 def _range(column: int, last: int) -> str:
     return f"{TITLE}!${col(column)}${FIRST}:${col(column)}${last}"
 
@@ -146,8 +159,8 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
     venue.add(f"{col(_C['venue'])}{FIRST}:{col(_C['venue'])}{last}")
     positive.add(f"{col(_C['price'])}{FIRST}:{col(_C['backlog'])}{last}")
     for key in RAW:
-        book.define(f"in_peers_{key}", TITLE, _range(_C[key], last).split("!")[1])
-        book.values[f"in_peers_{key}"] = [row.get(key) for row in rows]
+        book.define(f"data_peers_{key}", TITLE, _range(_C[key], last).split("!")[1])
+        book.values[f"data_peers_{key}"] = [row.get(key) for row in rows]
     for name in ("Market value (USD)", "Headline P/S", "Headline revenue (USD)"):
         short = {"Market value (USD)": "mv_usd", "Headline P/S": "headline_ps",
                  "Headline revenue (USD)": "headline_revenue"}[name]  # fmt: skip
@@ -355,11 +368,11 @@ def usd_per(ccy: Any, v: dict[str, Any]) -> float:
 
 def compute(v: dict[str, Any]) -> None:
     """Add the peer quantities and the ``tgt_*`` values to ``v`` (mirrors the formulas)."""
-    ids = v["in_peers_id"]
+    ids = v["data_peers_id"]
     n = len(ids)
     table: list[dict[str, float]] = []
     for i in range(n):
-        raw = {key: v[f"in_peers_{key}"][i] for key in RAW}
+        raw = {key: v[f"data_peers_{key}"][i] for key in RAW}
         fl, fr = usd_per(raw["listing_ccy"], v), usd_per(raw["reporting_ccy"], v)
         price, shares, stated = (_num(raw[k]) for k in ("price", "shares", "market_value"))
         mv = price * shares * fl if not math.isnan(price * shares) else stated * fl
