@@ -226,5 +226,5 @@ def test_failed_save_keeps_the_existing_workbook(
 def test_bad_template_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "bad.xlsx"
     bad.write_text("not a workbook")
-    with pytest.raises(GpuvalError, match=r"is not a readable \.xlsx"):
+    with pytest.raises(GpuvalError, match=r"^Template .*bad\.xlsx is not an \.xlsx file"):
         build(tmp_path / "o.xlsx", template=bad)

@@ -186,11 +186,22 @@ def _read(path: Path) -> dict[str, Any]:
         raw = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
         raise GpuvalError(f"Dataset {path} is not UTF-8 text (byte {exc.start}).") from None
+    fmt = "JSON" if path.suffix.lower() == ".json" else "TOML"
+    if path.suffix.lower() in (".yaml", ".yml"):
+        raise GpuvalError(
+            f"Dataset {path} is a YAML file; gpuval reads datasets in TOML (.toml) or JSON (.json)."
+        )
     try:
-        data = json.loads(raw) if path.suffix.lower() == ".json" else tomllib.loads(raw)
+        data = json.loads(raw) if fmt == "JSON" else tomllib.loads(raw)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        fmt = "JSON" if path.suffix.lower() == ".json" else "TOML"
         raise GpuvalError(f"Dataset {path} is not valid {fmt}: {exc}.") from None
+    except RecursionError:
+        raise GpuvalError(
+            f"Dataset {path} is nested too deeply to be a gpuval dataset; refusing to read it."
+        ) from None
+    except Exception as exc:  # e.g. an integer with more digits than Python converts
+        detail = " ".join(str(exc).split()).split(";")[0][:200] or type(exc).__name__
+        raise GpuvalError(f"Dataset {path} cannot be read as {fmt}: {detail}.") from None
     if not isinstance(data, dict):
         raise GpuvalError(f"Dataset {path} must hold a table of tables at the top level.")
     return data

@@ -25,6 +25,7 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.workbook.defined_name import DefinedName
 
 from gpuval.errors import GpuvalError
+from gpuval.safety import safe_load_workbook
 
 __all__ = [
     "COVER_CELLS",
@@ -190,12 +191,10 @@ def load_template(path: Path | None = None) -> tuple[Workbook, HouseStyle]:
     if path is None and not DEFAULT_TEMPLATE.is_file():  # installed without the repository
         file = write_default_template(BytesIO())
         file.seek(0)
-    try:
+    if isinstance(file, BytesIO):  # the built-in default, written just now in memory
         wb = load_workbook(file)
-    except FileNotFoundError:
-        raise GpuvalError(f"Template {file} does not exist.") from None
-    except Exception as exc:  # openpyxl raises many types for a file that is not an .xlsx
-        raise GpuvalError(f"Template {file} is not a readable .xlsx file ({exc}).") from None
+    else:
+        wb = safe_load_workbook(Path(file), label="Template")
     missing = [s for s in STYLES if s not in wb.named_styles]
     if missing or "Cover" not in wb.sheetnames or "Style" not in wb.sheetnames:
         what = f"cell styles {', '.join(missing)}" if missing else "a Cover and a Style sheet"

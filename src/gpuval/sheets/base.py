@@ -40,6 +40,7 @@ _ROLE_STYLE = {
     "data": "gv_data",
     "check": "gv_check",
 }
+_FORMULA_ROLES = ("calc", "link", "output", "check")
 _CROSS_SHEET = re.compile(r"(!|\btgt_|\bin_|\bout_|\bchk_)")
 
 
@@ -128,11 +129,12 @@ class Sheet:
     ) -> Cell:
         """Write a value or formula with a style role and a number-format key.
 
-        Formulas that reach another sheet or a named quantity are links (green) unless the role
-        says otherwise; strings from data are always stored as text.
+        Only the formula roles (calc, link, output, check) take formulas; a formula that reaches
+        another sheet or a named quantity is a link (green). Every other string, in particular
+        text from data, is stored as text whatever its first character.
         """
         cell = self.ws.cell(row, column)
-        if isinstance(value, str) and value.startswith("=") and role not in ("data", "note"):
+        if isinstance(value, str) and value.startswith("=") and role in _FORMULA_ROLES:
             cell.value = value
             if role == "calc" and _CROSS_SHEET.search(value[1:]):
                 role = "link"
