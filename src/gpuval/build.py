@@ -27,12 +27,13 @@ from gpuval.sheets import (
     sensitivity,
     valuation,
 )
+from gpuval.sheets import udf as udf_sheet
 from gpuval.sheets.base import Book, print_setup
 from gpuval.template import COVER_CELLS, load_template
 
 DEFAULT_OUT = Path("workbook") / "gpu_valuation.xlsx"
 ORDER = ["Cover", "Inputs", "Valuation", "Scenarios", "Peers", "DCF", "Implied", "Sensitivity",
-         "Monte Carlo", "Checks", "Data", "Sources"]  # fmt: skip
+         "Monte Carlo", "Checks", "Data", "Sources", "UDF check", "xlwings.conf"]  # fmt: skip
 MODEL_SHEETS = ["Inputs", "Valuation", "Scenarios", "Peers", "DCF", "Implied", "Sensitivity"]
 FIXED_TIME = dt.datetime(2026, 1, 5)
 
@@ -43,6 +44,7 @@ def build_workbook(
     template: Path | None = None,
     dataset: Dataset | None = None,
     peer_rows: list[dict[str, Any]] | None = None,
+    udf: bool = False,
 ) -> Book:
     """Build the workbook in memory and return its build context."""
     ds = dataset or load_dataset()
@@ -71,6 +73,8 @@ def build_workbook(
     reference.write_data(book)
     reference.write_sources(book)
     checks.write(book, MODEL_SHEETS)
+    if udf:
+        udf_sheet.write(book, [r["id"] for r in rows])
     _cover(book)
     wb._sheets.sort(key=lambda ws: ORDER.index(ws.title) if ws.title in ORDER else len(ORDER))
     wb.active = 0
@@ -126,9 +130,11 @@ def build(
     template: Path | None = None,
     dataset_path: Path | None = None,
     seeds: Path | None = None,
+    udf: bool = False,
 ) -> Path:
-    """Build the workbook and write it to ``out`` atomically."""
+    """Build the workbook and write it to ``out`` atomically (``udf``: the UDF working copy)."""
     ds = load_dataset(dataset_path, seeds=seeds)
     if target not in ds.entities:
         raise GpuvalError(f"Unknown target {target!r}; known entities: {', '.join(ds.entities)}.")
-    return save_atomic(build_workbook(target=target, template=template, dataset=ds), out)
+    book = build_workbook(target=target, template=template, dataset=ds, udf=udf)
+    return save_atomic(book, out)

@@ -50,12 +50,20 @@ def _json_number(value: Any) -> Any:
     return value
 
 
+def _csv_text(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _emit(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str]) -> None:
     if fmt == "json":
         clean = [{k: _json_number(row[k]) for k in columns} for row in rows]
         click.echo(json.dumps(clean, ensure_ascii=False, indent=2))
     elif fmt == "csv":
-        frame = pd.DataFrame(rows, columns=list(columns))
+        frame = pd.DataFrame([{k: _csv_text(row[k]) for k in columns} for row in rows],
+                             columns=list(columns))  # fmt: skip
         click.echo(frame.to_csv(index=False, float_format="%.17g"), nl=False)
     else:
         frame = pd.DataFrame(rows, columns=list(columns))
@@ -171,9 +179,9 @@ def fx(overrides: tuple[str, ...], fmt: str, dataset: Path | None, seeds: Path |
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("workbook") / "gpu_valuation.xlsx",
-    show_default=True,
-    help="Where to write the workbook (replaced only by a complete new file).",
+    default=None,
+    help="Where to write the workbook (replaced only by a complete new file); default "
+    "workbook/gpu_valuation.xlsx, or workbook/gpu_valuation_udf.xlsx with --udf.",
 )
 @click.option("--target", default="biren", show_default=True, help="Company to value (an id).")
 @click.option(
@@ -181,16 +189,30 @@ def fx(overrides: tuple[str, ...], fmt: str, dataset: Path | None, seeds: Path |
     type=click.Path(dir_okay=False, path_type=Path),
     help="House-style template (.xlsx) instead of templates/gpuval_template.xlsx.",
 )
+@click.option(
+    "--udf",
+    is_flag=True,
+    help="Build the working copy for Excel with the xlwings add-in: an xlwings.conf sheet and "
+    "a sheet comparing each GPUVAL_ function with the native formula.",
+)
 @_dataset_option
 @_seeds_option
 def build(
-    out: Path, target: str, template: Path | None, dataset: Path | None, seeds: Path | None
+    out: Path | None,
+    target: str,
+    template: Path | None,
+    udf: bool,
+    dataset: Path | None,
+    seeds: Path | None,
 ) -> None:
     """Build the valuation workbook from the dataset and the house-style template."""
     from gpuval.build import build as build_file
 
-    click.echo(f"gpuval: building the workbook for {target}...", err=True)
-    path = build_file(out, target=target, template=template, dataset_path=dataset, seeds=seeds)
+    name = "gpu_valuation_udf.xlsx" if udf else "gpu_valuation.xlsx"
+    out = out or Path("workbook") / name
+    path = build_file(
+        out, target=target, template=template, dataset_path=dataset, seeds=seeds, udf=udf
+    )
     click.echo(f"gpuval: wrote {path}", err=True)
 
 
@@ -210,6 +232,105 @@ def evaluate(workbook: Path, fmt: str) -> None:
             click.echo(f"{name:36} {'n/a' if value is None else f'{value:,.6g}'}")
 
 
+def _progress(quiet: bool, total: int) -> Any:
+    """A step counter on stderr ("[2/5] checking ..."), silent with --quiet."""
+    step = 0
+
+    def report(message: str) -> None:
+        nonlocal step
+        step += 1
+        if not quiet:
+            click.echo(f"[{min(step, total)}/{total}] {message}", err=True)
+
+    return report
+
+
+_quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
+_age_option = click.option(
+    "--max-age-days", type=click.IntRange(min=0), default=30, show_default=True,
+    help="Oldest acceptable market data, in days.",
+)  # fmt: skip
+_today_option = click.option(
+    "--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    help="Date to measure data age from (default: today).",
+)  # fmt: skip
+
+
+@cli.command()
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)  # fmt: skip
+@_age_option
+@_today_option
+def check(workbook: Path, fmt: str, max_age_days: int, today: Any) -> None:
+    """Recalculate in LibreOffice and audit: error values, overwritten formulas, out_ vs the
+    core, the master check, input bounds, data age. Exit status 0 only if every check passes."""
+    from gpuval.check import check_workbook
+
+    report = check_workbook(
+        workbook, max_age_days=max_age_days, today=today.date() if today else None
+    )
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        for r in report.results:
+            click.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.description}")
+            for line in r.details:
+                click.echo(f"      {line}")
+        click.echo("All checks pass." if report.passed else "Some checks fail.")
+    if not report.passed:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--prices", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV of prices: entity (id or ticker), date, price, currency[, shares].")
+@_dataset_option
+@click.option("--reset-inputs", is_flag=True,
+              help="Also put every in_ input back to its default (the target is kept).")
+@_quiet_option
+def refresh(
+    workbook: Path, prices: Path | None, dataset: Path | None, reset_inputs: bool, quiet: bool
+) -> None:
+    """Update the workbook's data (dataset, prices) and keep the analyst's work; a timestamped
+    backup is kept and the file is replaced only by a complete new one."""  # fmt: skip
+    from gpuval.refresh import refresh as refresh_file
+
+    report = refresh_file(
+        workbook, prices=prices, dataset_path=dataset, reset_inputs=reset_inputs,
+        progress=_progress(quiet, 5),
+    )  # fmt: skip
+    click.echo("\n".join(report.lines()))
+
+
+@cli.command()
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("dist"), show_default=True)  # fmt: skip
+@click.option("--pdf", is_flag=True, help="Also write a PDF of every sheet.")
+@click.option("--force", is_flag=True, help="Publish even if a check fails (stamped UNCHECKED).")
+@_age_option
+@_today_option
+@_quiet_option
+def publish(
+    workbook: Path, out_dir: Path, pdf: bool, force: bool, max_age_days: int, today: Any,
+    quiet: bool,
+) -> None:
+    """Check, then write <out-dir>/<name>_<as-of>.xlsx with every formula's value stored, an
+    optional PDF and a manifest of SHA-256 hashes."""  # fmt: skip
+    from gpuval.publish import publish as publish_file
+
+    report = publish_file(
+        workbook, out_dir=out_dir, pdf=pdf, force=force, max_age_days=max_age_days,
+        today=today.date() if today else None, progress=_progress(quiet, 5 if pdf else 4),
+    )  # fmt: skip
+    for path in [*report.outputs, report.manifest]:
+        click.echo(f"wrote {path}")
+    if not report.checked:
+        click.echo("warning: published UNCHECKED (--force)", err=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI, turning every error into one sentence and a non-zero status."""
     try:
@@ -220,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("gpuval: aborted.", err=True)
         return 1
+    except SystemExit as exc:
+        return int(exc.code or 0)
     except click.ClickException as exc:
         click.echo(f"gpuval: error: {exc.format_message()}", err=True)
         return exc.exit_code

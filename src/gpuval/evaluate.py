@@ -8,16 +8,15 @@ a missing name or a value of the wrong type.
 from __future__ import annotations
 
 import datetime as dt
-import zipfile
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
 from gpuval.core import InputError
 from gpuval.errors import GpuvalError
 from gpuval.model import evaluate_values
+from gpuval.safety import safe_load_workbook
 from gpuval.sheets import inputs as input_sheet
 from gpuval.sheets import peers
 
@@ -31,14 +30,7 @@ TEXT = {"in_target"} | {f"data_peers_{k}" for k in ("id", "name", "venue", "list
 
 def open_workbook(path: Path, *, data_only: bool = False) -> Workbook:
     """Open an .xlsx for reading, with one clear sentence for every way it can fail."""
-    if not path.is_file():
-        raise GpuvalError(f"Workbook {path} does not exist.")
-    if not zipfile.is_zipfile(path):
-        raise GpuvalError(f"Workbook {path} is not an .xlsx file (not a zip archive).")
-    try:
-        return load_workbook(path, data_only=data_only)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise GpuvalError(f"Workbook {path} cannot be read as .xlsx ({exc}).") from None
+    return safe_load_workbook(path, data_only=data_only)
 
 
 def _cells(wb: Workbook, name: str) -> list[tuple[str, str]]:
@@ -58,7 +50,12 @@ def _range_values(wb: Workbook, title: str, coord: str) -> list[Any]:
 
 def read_inputs(path: Path) -> dict[str, Any]:
     """The value of every ``in_*`` name (lists for ranges), checked for type."""
-    wb = open_workbook(path)
+    return read_inputs_from(open_workbook(path), path)
+
+
+def read_inputs_from(wb: Workbook, path: Path) -> dict[str, Any]:
+    """:func:`read_inputs` on a workbook already open (``path`` names it in messages and gives
+    the cached values of inputs an analyst replaced with formulas)."""
     cached: Workbook | None = None
     values: dict[str, Any] = {}
     for name in REQUIRED:

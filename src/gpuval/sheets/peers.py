@@ -8,7 +8,8 @@ cell's comment cites its record. Everything right of them is a formula copied do
 * revenue (USD) on four bases: trailing; run-rate = H1 x 2; forward (guidance); backlog
   delivered over ``in_backlog_months``: backlog x 12 / months;
 * P/S = market value / revenue on each basis; the *headline* P/S is the first available of
-  forward, backlog, run-rate, trailing (the basis is shown beside it);
+  forward, backlog, run-rate, trailing (the basis is shown beside it); a figure the sources do
+  not give shows "n/a" (text, which Excel's statistics and charts skip);
 * peer statistics on the headline P/S, target and blanks excluded (Excel PERCENTILE = the core's
   ``percentile_inc``);
 * venue gap = MEDIAN(A-share headline P/S) / MEDIAN(HK headline P/S), every listed company
@@ -173,20 +174,21 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
 
     def usd_per(ccy: str) -> str:
         return (f'=IF({ccy}="USD",1,IF({ccy}="HKD",in_fx_usd_per_hkd,'
-                f'IF({ccy}="CNY",1/in_fx_cny_per_usd,"")))')  # fmt: skip
+                f'IF({ccy}="CNY",1/in_fx_cny_per_usd,"n/a")))')  # fmt: skip
 
     def converted(raw: str, factor: str = "") -> str:
-        return f'=IF(ISNUMBER({raw}),{factor}{raw}*{k["USD per reporting unit"]},"")'
+        return f'=IF(ISNUMBER({raw}),{factor}{raw}*{k["USD per reporting unit"]},"n/a")'
 
     def ps(revenue: str) -> str:
         mv = k["Market value (USD)"]
-        return f'=IF(AND(ISNUMBER({mv}),ISNUMBER({revenue})),IF({revenue}>0,{mv}/{revenue},""),"")'
+        both = f"AND(ISNUMBER({mv}),ISNUMBER({revenue}))"
+        return f'=IF({both},IF({revenue}>0,{mv}/{revenue},"n/a"),"n/a")'
 
     order = [("P/S forward", "forward"), ("P/S backlog", "backlog"),
              ("P/S run-rate", "run-rate"), ("P/S trailing", "trailing")]  # fmt: skip
     revenue_order = ["Forward revenue (USD)", "Backlog revenue (USD, annualised)",
                      "Run-rate revenue (USD, H1 x 2)", "Trailing revenue (USD)"]  # fmt: skip
-    headline = basis = headline_revenue = '""'
+    headline = basis = headline_revenue = '"n/a"'
     for (name, label), rev in zip(reversed(order), reversed(revenue_order), strict=True):
         headline = f"IF(ISNUMBER({k[name]}),{k[name]},{headline})"
         basis = f'IF(ISNUMBER({k[name]}),"{label}",{basis})'
@@ -198,14 +200,15 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
         ("Market value (USD)",
          f'=IF(AND(ISNUMBER({c["price"]}),ISNUMBER({c["shares"]})),'
          f'{c["price"]}*{c["shares"]}*{k["USD per listing unit"]},'
-         f'IF(ISNUMBER({c["market_value"]}),{c["market_value"]}*{k["USD per listing unit"]},""))',
+         f'IF(ISNUMBER({c["market_value"]}),{c["market_value"]}*{k["USD per listing unit"]},'
+         '"n/a"))',
          "usd_bn"),
         ("Trailing revenue (USD)", converted(c["revenue_trailing"]), "usd_bn"),
         ("Run-rate revenue (USD, H1 x 2)", converted(c["revenue_h1"], "2*"), "usd_bn"),
         ("Forward revenue (USD)", converted(c["revenue_forward"]), "usd_bn"),
         ("Backlog revenue (USD, annualised)",
          f'=IF(ISNUMBER({c["backlog"]}),{c["backlog"]}*12/in_backlog_months'
-         f'*{k["USD per reporting unit"]},"")', "usd_bn"),
+         f'*{k["USD per reporting unit"]},"n/a")', "usd_bn"),
         ("P/S trailing", ps(k["Trailing revenue (USD)"]), "multiple"),
         ("P/S run-rate", ps(k["Run-rate revenue (USD, H1 x 2)"]), "multiple"),
         ("P/S forward", ps(k["Forward revenue (USD)"]), "multiple"),
@@ -213,9 +216,9 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
         ("Headline P/S", f"={headline}", "multiple"),
         ("Headline basis", f"={basis}", "plain"),
         ("Peer P/S (excl. target)",
-         f'=IF(OR({c["id"]}=in_target,NOT(ISNUMBER({hps}))),"",{hps})', "multiple"),
-        ("A-share P/S", f'=IF(AND({c["venue"]}="A",ISNUMBER({hps})),{hps},"")', "multiple"),
-        ("HK P/S", f'=IF(AND({c["venue"]}="HK",ISNUMBER({hps})),{hps},"")', "multiple"),
+         f'=IF(OR({c["id"]}=in_target,NOT(ISNUMBER({hps}))),"n/a",{hps})', "multiple"),
+        ("A-share P/S", f'=IF(AND({c["venue"]}="A",ISNUMBER({hps})),{hps},"n/a")', "multiple"),
+        ("HK P/S", f'=IF(AND({c["venue"]}="HK",ISNUMBER({hps})),{hps},"n/a")', "multiple"),
         ("Headline revenue (USD)", f"={headline_revenue}", "usd_bn"),
     ]  # fmt: skip
 

@@ -1,0 +1,292 @@
+"""check, refresh and publish on real workbooks recalculated by LibreOffice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+
+from gpuval.build import build
+from gpuval.check import check_workbook
+from gpuval.cli import main
+from gpuval.errors import GpuvalError
+from gpuval.evaluate import evaluate, open_workbook
+from gpuval.publish import publish
+from gpuval.recalc import recalculate, render_pngs
+from gpuval.refresh import refresh
+from gpuval.udf_freeze import evaluate_udf
+from workbook_helpers import close, named_cell
+
+pytestmark = pytest.mark.libreoffice
+TODAY = dt.date(2026, 11, 21)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("pipe") / "gpu_valuation.xlsx")
+
+
+@pytest.fixture
+def copy(built: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "analyst.xlsx"
+    shutil.copy(built, target)
+    return target
+
+
+def prices_csv(folder: Path, price: float = 41.5, date: str = "2026-11-20") -> Path:
+    path = folder / "prices.csv"
+    path.write_text(
+        "entity,date,price,currency,shares\n"
+        f"06082.HK,{date},{price},HKD,\n"
+        "nvidia,2026-11-19,180.0,USD,24300000000\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --- check -------------------------------------------------------------------------------------
+
+
+def test_check_passes_on_a_fresh_build(built: Path) -> None:
+    report = check_workbook(built, today=dt.date(2026, 1, 20))
+    assert report.passed, report.as_dict()
+
+
+def test_check_flags_old_data(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(built), "--today", "2026-11-21"]) == 1
+    out = capsys.readouterr().out
+    assert "market data as of 2026-01-05 is 320 days old (limit 30)" in out
+    assert main(["check", str(built), "--today", "2026-11-21", "--max-age-days", "400"]) == 0
+
+
+def test_check_catches_a_constant_over_a_formula_and_a_ref_error(copy: Path) -> None:
+    wb = load_workbook(copy)
+    wb["Scenarios"]["D8"] = 123.0  # Base revenue, overwritten
+    wb["DCF"]["E9"] = "=D9*#REF!"  # a planted #REF!
+    wb.save(copy)
+    report = check_workbook(copy, today=dt.date(2026, 1, 20))
+    results = {r.name: r for r in report.results}
+    assert not report.passed
+    assert any("Scenarios!D8: the formula =D7*D6 was replaced by the constant 123" in d
+               for d in results["formulas"].details)  # fmt: skip
+    assert any(d.startswith("DCF!E9: formula changed") for d in results["formulas"].details)
+    assert results["errors"].details[0] == "DCF!E9 = #REF! (in its own formula =D9*#REF!)"
+    assert not results["outputs"].passed  # the core no longer agrees with the sheet
+
+
+def test_check_json_and_exit_status(copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(copy), "--format", "json", "--today", "2026-01-20"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["passed"] is True
+    assert [c["name"] for c in body["checks"]] == ["errors", "formulas", "outputs", "master",
+                                                   "bounds", "data_age"]  # fmt: skip
+
+
+# --- refresh -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lock", ["~$analyst.xlsx", ".~lock.analyst.xlsx#"])
+def test_refresh_refuses_an_open_workbook(copy: Path, lock: str) -> None:
+    (copy.parent / lock).write_text("locked")
+    before = sha(copy)
+    with pytest.raises(GpuvalError, match=r"is open in (Excel|LibreOffice)"):
+        refresh(copy)
+    assert sha(copy) == before
+
+
+def test_refresh_refuses_a_second_concurrent_refresh(copy: Path) -> None:
+    (copy.parent / f".{copy.name}.gpuval-lock").write_text("1")  # pid 1 is alive
+    with pytest.raises(GpuvalError, match="being refreshed or published by another gpuval"):
+        refresh(copy)
+
+
+def test_refresh_failure_mid_save_keeps_the_original(
+    copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = copy.read_bytes()
+
+    def broken(self, filename: str) -> None:
+        Path(filename).write_bytes(b"PK\x03\x04 half a workbook")
+        raise OSError("disk full")
+
+    monkeypatch.setattr("openpyxl.workbook.workbook.Workbook.save", broken)
+    with pytest.raises(OSError):
+        refresh(copy, prices=prices_csv(copy.parent))
+    assert copy.read_bytes() == before
+    leftovers = {p.name for p in copy.parent.iterdir()} - {"analyst.xlsx", "prices.csv"}
+    assert all(name.startswith("analyst.backup-") for name in leftovers)
+
+
+def test_refresh_applies_prices_and_reports(copy: Path) -> None:
+    report = refresh(copy, prices=prices_csv(copy.parent))
+    assert report.backup is not None and report.backup.exists()
+    lines = "\n".join(report.lines())
+    assert "Peers biren price: 35.7152 -> 41.5" in lines
+    assert "market data as of: 2026-01-05 -> 2026-11-20" in lines
+    assert "out_value_per_share_base" not in lines  # per-share values do not move with price
+    assert "out_upside_weighted" in lines  # upside does
+    outputs = evaluate(copy)
+    # Biren's market value is now 41.5 x (1027亿 / 42.88) shares x 110/855.4 USD per HKD.
+    shares = 1027e8 / 42.88
+    assert outputs["out_implied_nvidia_fraction"] == pytest.approx(
+        41.5 * shares * (110 / 855.4) / 5e12, rel=1e-12
+    )
+
+
+analyst_edits = st.fixed_dictionaries(
+    {
+        "in_share_base": st.floats(0.001, 0.2),
+        "in_exit_pe_bull": st.floats(5, 80),
+        "in_dcf_tax_rate": st.floats(0, 0.4),
+        "sheet_text": st.text(alphabet="abc XYZ 0123 利润率,.;%()", min_size=1, max_size=30),
+        "comment": st.text(alphabet="abc 123 利润", min_size=1, max_size=40),
+        "price": st.floats(5, 200),
+    }
+)  # fmt: skip
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # each example recalculates: no shrink
+)
+@given(edits=analyst_edits)
+def test_refresh_keeps_every_analyst_edit(built: Path, tmp_path_factory, edits) -> None:
+    folder = tmp_path_factory.mktemp("edit")
+    path = folder / "analyst.xlsx"
+    shutil.copy(built, path)
+    wb = load_workbook(path)
+    for name in ("in_share_base", "in_exit_pe_bull", "in_dcf_tax_rate"):
+        named_cell(wb, name).value = edits[name]
+    mine = wb.create_sheet("My notes")
+    mine["A1"] = edits["sheet_text"]
+    mine["B2"] = 42.0
+    named_cell(wb, "in_coe_base").comment = Comment(edits["comment"], "analyst")
+    wb["Inputs"]["G20"] = "my view: " + edits["comment"]
+    wb.save(path)
+    saved = load_workbook(path)  # the analyst's values as stored in the file
+    kept = {n: named_cell(saved, n).value for n in ("in_share_base", "in_exit_pe_bull",
+                                                    "in_dcf_tax_rate")}  # fmt: skip
+
+    refresh(path, prices=prices_csv(folder, price=round(edits["price"], 4)))
+
+    after = load_workbook(path)
+    for name, value in kept.items():
+        assert named_cell(after, name).value == value
+        assert value == pytest.approx(edits[name], rel=1e-15)
+    assert after["My notes"]["A1"].value == edits["sheet_text"]
+    assert after["My notes"]["B2"].value == 42.0
+    assert named_cell(after, "in_coe_base").comment.text == edits["comment"]
+    assert after["Inputs"]["G20"].value == "my view: " + edits["comment"]
+    peer_price = after["Peers"]["F25"]
+    assert after["Peers"]["A25"].value == "biren" and peer_price.value == round(edits["price"], 4)
+    assert {ws.title: len(ws._charts) for ws in after.worksheets if ws._charts} == {
+        "Valuation": 1, "Scenarios": 2, "Peers": 2, "DCF": 1, "Monte Carlo": 1}  # fmt: skip
+    assert len(after["Inputs"].data_validations.dataValidation) > 50
+    report = check_workbook(path, today=TODAY)
+    assert report.passed, report.as_dict()
+
+
+def test_refresh_refuses_content_it_would_lose(copy: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(copy, "a") as archive:
+        archive.writestr("xl/media/image1.png", b"\x89PNG....")
+    with pytest.raises(GpuvalError, match=r"contains pictures \(xl/media/image1.png\)"):
+        refresh(copy)
+
+
+def test_refresh_not_a_gpuval_workbook(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    other = tmp_path / "other.xlsx"
+    Workbook().save(other)
+    with pytest.raises(GpuvalError, match=r"other\.xlsx is not a gpuval workbook"):
+        refresh(other)
+
+
+# --- publish -----------------------------------------------------------------------------------
+
+
+def test_publish_refuses_on_failing_check_unless_forced(copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    with pytest.raises(GpuvalError, match="fails 1 check\\(s\\), first 'data_age'"):
+        publish(copy, out_dir=out, today=TODAY)
+    assert not out.exists() or not list(out.iterdir())
+    report = publish(copy, out_dir=out, today=TODAY, force=True)
+    stamped = load_workbook(report.outputs[0], data_only=True)["Cover"]["C9"].value
+    assert "UNCHECKED" in stamped
+
+
+def test_publish_after_refresh(copy: Path, tmp_path: Path) -> None:
+    refresh(copy, prices=prices_csv(copy.parent))
+    out = tmp_path / "dist"
+    report = publish(copy, out_dir=out, pdf=True, today=TODAY)
+    xlsx, pdf = report.outputs
+    assert xlsx.name == "analyst_2026-11-20.xlsx" and pdf.suffix == ".pdf"
+    formulas = load_workbook(xlsx)
+    values = load_workbook(xlsx, data_only=True)
+    empty = [f"{ws.title}!{c.coordinate}" for ws in formulas.worksheets for row in ws.iter_rows()
+             for c in row if c.data_type == "f" and values[ws.title][c.coordinate].value is None]
+    assert empty == []  # every formula carries its computed value  # fmt: skip
+    assert "check passed" in values["Cover"]["C9"].value
+    expected = evaluate(copy)
+    for name, value in expected.items():
+        assert close(named_cell(values, name).value, value), name
+    assert {ws.title: len(ws._charts) for ws in formulas.worksheets if ws._charts}["Valuation"] == 1
+    manifest = json.loads(report.manifest.read_text())
+    assert manifest["files"] == {xlsx.name: sha(xlsx), pdf.name: sha(pdf)}
+    pages = render_pngs(pdf, tmp_path / "png", dpi=30)
+    assert len(pages) >= 12
+
+
+# --- the UDF working copy ----------------------------------------------------------------------
+
+
+def test_udf_copy_matches_native_formulas(tmp_path: Path) -> None:
+    path = build(tmp_path / "udf.xlsx", udf=True)
+    formulas = open_workbook(path)
+    assert formulas["xlwings.conf"]["A1"].value == "UDF Modules"
+    assert formulas["xlwings.conf"]["B1"].value == "gpuval.udfs"
+    values = open_workbook(recalculate(path, tmp_path / "udf_recalc.xlsx"), data_only=True)
+    ws = formulas["UDF check"]
+    rows = range(5, 14)
+    for r in rows:
+        udf = ws.cell(r, 2).value
+        assert udf.startswith("=GPUVAL_")
+        native = values["UDF check"].cell(r, 3).value
+        assert close(evaluate_udf(udf, values, f"UDF check!B{r}"), native), ws.cell(r, 1).value
+
+
+def test_default_workbook_has_no_udf_calls(built: Path) -> None:
+    wb = load_workbook(built)
+    assert "xlwings.conf" not in wb.sheetnames
+    calls = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and "GPUVAL_" in c.value.upper()]  # fmt: skip
+    assert calls == []
+
+
+def test_publish_freezes_udfs_and_drops_xlwings_conf(tmp_path: Path) -> None:
+    path = build(tmp_path / "udf.xlsx", udf=True)
+    report = publish(path, out_dir=tmp_path / "dist", today=dt.date(2026, 1, 20))
+    formulas = load_workbook(report.outputs[0])
+    assert "xlwings.conf" not in formulas.sheetnames
+    cells = [formulas["UDF check"].cell(r, 2).value for r in range(5, 14)]
+    assert all(isinstance(v, int | float) for v in cells), cells
+    values = load_workbook(report.outputs[0], data_only=True)
+    differences = [values["UDF check"].cell(r, 4).value for r in range(5, 14)]
+    for difference, frozen in zip(differences, cells, strict=True):
+        assert abs(difference) <= 1e-9 * max(1.0, abs(frozen)), differences
