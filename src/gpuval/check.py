@@ -23,7 +23,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from gpuval.build import build_workbook
 from gpuval.errors import GpuvalError
-from gpuval.evaluate import evaluate, open_workbook, read_inputs
+from gpuval.evaluate import REQUIRED, evaluate, open_workbook, read_inputs
 from gpuval.recalc import recalculate
 from gpuval.sheets import inputs as input_sheet
 from gpuval.sheets import peers
@@ -81,6 +81,15 @@ def require_gpuval(wb: Workbook, path: Path) -> None:
         raise GpuvalError(
             f"{path.name} is not a gpuval workbook (it has no defined name {missing[0]!r})."
         )
+    for name in [*REQUIRED, "chk_master", "data_asof"]:
+        defined = wb.defined_names.get(name)
+        places = list(defined.destinations) if defined is not None else []
+        if len(places) != 1 or places[0][0] not in wb.sheetnames:
+            where = f"points at a missing sheet {places[0][0]!r}" if places else "is missing"
+            raise GpuvalError(
+                f"{path.name}: the defined name {name!r} {where}; restore it (or rebuild the "
+                "workbook with gpuval build) before checking, refreshing or publishing."
+            )
 
 
 def formula_map(wb: Workbook) -> dict[tuple[str, str], str]:
