@@ -32,6 +32,7 @@ from openpyxl.comments import Comment
 from openpyxl.workbook.workbook import Workbook
 
 from gpuval.check import require_gpuval
+from gpuval.core import InputError
 from gpuval.dataset import Dataset, load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.evaluate import open_workbook, read_inputs_from
@@ -274,9 +275,17 @@ def _movers(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, An
     return sorted(moved, key=lambda m: -abs(m[3]))[:8]
 
 
-def _outputs(wb: Workbook, path: Path) -> dict[str, Any]:
-    values = evaluate_values(read_inputs_from(wb, path))
-    return {k: v for k, v in values.items() if k.startswith("out_")}
+def _values(wb: Workbook, path: Path, report: RefreshReport) -> dict[str, Any] | None:
+    """Every quantity of the model, or None (with a note) when the analyst's inputs are not
+    valid for the core, e.g. scenario probabilities that do not sum to 1."""
+    inputs = read_inputs_from(wb, path)  # a missing or broken name is an error
+    try:
+        return evaluate_values(inputs)
+    except InputError as exc:
+        note = f"outputs not computed, the inputs are not valid: {exc}"
+        if note not in report.notes:
+            report.notes.append(note)
+        return None
 
 
 def refresh(
@@ -302,8 +311,8 @@ def refresh(
 
             progress(f"reading prices from {prices}")
             updates = latest_by_entity(read_prices(Path(prices), dataset))
-        before = _outputs(wb, path)
         report = RefreshReport(path, None)
+        before = _values(wb, path, report)
         progress("updating the peer table, Data and Sources")
         price_dates = _update_peers(wb, dataset, updates, report)
         if reset_inputs:
@@ -319,9 +328,16 @@ def refresh(
             report.changes.append(Change("market data as of", old, asof))
             cell.value = asof
         progress("recomputing the Monte Carlo snapshot")
-        values = evaluate_values(read_inputs_from(wb, path))
-        montecarlo.fill(wb[montecarlo.TITLE], montecarlo.simulate(values), values["in_target"])
-        report.movers = _movers(before, {k: v for k, v in values.items() if k.startswith("out_")})
+        values = _values(wb, path, report)
+        if values is not None:
+            snapshot = montecarlo.simulate(values)
+            montecarlo.fill(wb[montecarlo.TITLE], snapshot, values["in_target"])
+            if before is not None:
+                outs = {k: v for k, v in values.items() if k.startswith("out_")}
+                report.movers = _movers({k: v for k, v in before.items()
+                                         if k.startswith("out_")}, outs)  # fmt: skip
+        else:
+            report.notes.append("the Monte Carlo snapshot was kept as it was.")
         progress("saving")
         report.backup = save_with_backup(wb, path, now or dt.datetime.now())
     return report
