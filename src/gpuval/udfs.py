@@ -2,7 +2,7 @@
 
 A thin layer: each function names its arguments, coerces them with :mod:`gpuval.udf_args`
 (Excel shapes -> numbers and arrays, blanks -> documented defaults, Excel errors -> a message)
-and calls :mod:`gpuval.core`. Conventions (see ``docs/UDFS.md``):
+and calls :mod:`gpuval.core`. Conventions (see the README, "Excel functions"):
 
 * **Errors** never raise into Excel: a function returns the text ``"#GPUVAL! <one sentence>"``.
 * **Blanks** (empty cells, omitted optional arguments) take the default named in the help text.
