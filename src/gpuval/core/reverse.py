@@ -152,6 +152,8 @@ def implied_share(market_value: ArrayLike, **scenario: Any) -> FloatOrArray:
     fx = positive("fx", scenario.get("fx", 1.0))
     v0 = tam_scenario(0.0, **scenario).value
     v1 = tam_scenario(1.0, **scenario).value
+    if isinstance(mv, float) and isinstance(v0, float) and isinstance(fx, float):
+        return _implied_share_scalar(mv, v0, v1, fx)  # one cell: no array machinery
     broadcast_shape(market_value=mv, value=v0, fx=fx)
     mv_a, v0_a, v1_a, fx_a = np.broadcast_arrays(*(np.asarray(x) for x in (mv, v0, v1, fx)))
     slope = v1_a - v0_a
@@ -172,6 +174,23 @@ def implied_share(market_value: ArrayLike, **scenario: Any) -> FloatOrArray:
             f"it would take a share of {fmt(share_a[i])}."
         )
     return out(np.clip(share_a, 0.0, 1.0))
+
+
+def _implied_share_scalar(mv: float, v0: float, v1: float, fx: float) -> float:
+    """:func:`implied_share` for plain floats (same equation, same errors)."""
+    slope = v1 - v0
+    if slope == 0:
+        raise InputError(
+            f"no market share reproduces a market value of {fmt(mv)}: the scenario's value "
+            "does not depend on share (tam, margin, exit_multiple or prob_success is 0)."
+        )
+    share = (mv / fx - v0) / slope
+    if share < -1e-12 or share > 1.0 + 1e-12:
+        raise InputError(
+            f"no market share between 0 and 1 reproduces a market value of {fmt(mv)}; "
+            f"it would take a share of {fmt(share)}."
+        )
+    return min(max(share, 0.0), 1.0)
 
 
 def implied_growth(
