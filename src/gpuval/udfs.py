@@ -453,33 +453,17 @@ _TAM_ARGS = (
 )
 
 
-def _tam_inputs(
-    share,
-    tam,
-    margin,
-    exit_multiple,
-    cost_of_equity,
-    years,
-    shares_outstanding,
-    prob_success,
-    distress_value,
-    dilution,
-    fx,
-    price,
-) -> dict[str, Any]:
+_TAM_DEFAULTS = {"prob_success": 1.0, "distress_value": 0.0, "dilution": 0.0, "fx": 1.0,
+                 "price": None}  # fmt: skip
+
+
+def _tam_inputs(args: dict[str, Any]) -> dict[str, Any]:
+    """The scenario's numbers from a UDF's arguments (its ``locals()``), blanks as defaults."""
     return {
-        "share": number("share", share),
-        "tam": number("tam", tam),
-        "margin": number("margin", margin),
-        "exit_multiple": number("exit_multiple", exit_multiple),
-        "cost_of_equity": number("cost_of_equity", cost_of_equity),
-        "years": number("years", years),
-        "shares_outstanding": number("shares_outstanding", shares_outstanding),
-        "prob_success": number("prob_success", prob_success, 1.0),
-        "distress_value": number("distress_value", distress_value, 0.0),
-        "dilution": number("dilution", dilution, 0.0),
-        "fx": number("fx", fx, 1.0),
-        "price": number("price", price, None),
+        name: number(name, args[name], _TAM_DEFAULTS[name])
+        if name in _TAM_DEFAULTS
+        else number(name, args[name])
+        for name in _TAM_ARGS
     }
 
 
@@ -504,20 +488,7 @@ def GPUVAL_TAM_VALUE(
     basis=None,
 ):
     """Equity value today (model currency) of a TAM-share scenario: share x TAM x margin x exit multiple, discounted, diluted and weighted by the odds of success, as gpuval.core.tam_scenario."""  # noqa: E501
-    nums = _tam_inputs(
-        share,
-        tam,
-        margin,
-        exit_multiple,
-        cost_of_equity,
-        years,
-        shares_outstanding,
-        prob_success,
-        distress_value,
-        dilution,
-        fx,
-        price,
-    )
+    nums = _tam_inputs(locals())
     return _evaluate(core.tam_scenario, nums, "value", basis=_basis(basis))
 
 
@@ -538,20 +509,7 @@ def GPUVAL_TAM_PER_SHARE(
     basis=None,
 ):
     """Value per share (listing currency) of a TAM-share scenario: its equity value x fx / shares outstanding. Same inputs as GPUVAL_TAM_VALUE and gpuval.core.tam_scenario."""  # noqa: E501
-    nums = _tam_inputs(
-        share,
-        tam,
-        margin,
-        exit_multiple,
-        cost_of_equity,
-        years,
-        shares_outstanding,
-        prob_success,
-        distress_value,
-        dilution,
-        fx,
-        price,
-    )
+    nums = _tam_inputs(locals())
     return _evaluate(core.tam_scenario, nums, "value_per_share", basis=_basis(basis))
 
 
@@ -573,20 +531,7 @@ def GPUVAL_TAM_SCENARIO(
     labels=None,
 ):
     """Every step of a TAM-share scenario as an array: revenue, earnings, exit value, discount factor, PV of exit value, value, value per share, upside (with a price). Single cells only."""  # noqa: E501
-    nums = _tam_inputs(
-        share,
-        tam,
-        margin,
-        exit_multiple,
-        cost_of_equity,
-        years,
-        shares_outstanding,
-        prob_success,
-        distress_value,
-        dilution,
-        fx,
-        price,
-    )
+    nums = _tam_inputs(locals())
     for name, v in nums.items():
         if isinstance(v, np.ndarray):
             raise UdfError(f"{name} must be a single cell here; GPUVAL_TAM_VALUE takes ranges.")
