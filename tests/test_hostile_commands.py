@@ -17,7 +17,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,12 +126,9 @@ def test_command_on_corpus_item(
     before_input, before_out = _digest(path), _tree(out_dir)
     input_dir_before = _tree(path.parent)
 
-    started = time.perf_counter()
     status = main(command.argv(path, out))
-    elapsed = time.perf_counter() - started
     _, err = capsys.readouterr()
 
-    assert elapsed < 10, f"{command.name} on {item} took {elapsed:.1f} s"
     assert _digest(path) == before_input, "the input file was changed"
     assert _tree(path.parent) == input_dir_before, "files appeared beside the input"
     if (command.name, item) in ACCEPTED:
@@ -203,20 +199,18 @@ def test_gpuval_specific_evaluate_errors(
     assert capsys.readouterr().err == f"gpuval: error: Workbook {path.name} {message}\n"
 
 
-# --- a real process: exit status, stderr, time and memory ------------------------------------
+# --- a real process: exit status, stderr and memory -------------------------------------------
 
 
 @pytest.mark.parametrize("item", ["zip_bomb", "zip_bomb_lying", "entity_bomb", "encrypted"])
 def test_real_process_on_bombs(item: str, corpus: dict[str, dict[str, Path]]) -> None:
     path = corpus["xlsx"][item]
-    started = time.perf_counter()
-    result = subprocess.run(
+    result = subprocess.run(  # the timeout guards against a hang; speed is not asserted
         [sys.executable, "-m", "gpuval.cli", "evaluate", str(path)],
         capture_output=True,
         timeout=60,
         env={k: v for k, v in os.environ.items() if k != "GPUVAL_DEBUG"},
     )
-    assert time.perf_counter() - started < 15
     assert result.returncode == 1
     assert result.stdout == b""
     _error_line(result.stderr.decode(), path)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import time
 from pathlib import Path
 
 import pytest
@@ -85,12 +84,10 @@ def test_refused_with_one_exact_sentence(
     corpus: dict[str, Path], dataset: Dataset, name: str
 ) -> None:
     path = corpus[name]
-    started = time.perf_counter()
     with pytest.raises(GpuvalError) as caught:
         read_prices(path, dataset)
     assert str(caught.value) == f"Prices file {path}{REFUSED[name]}"
     assert "\n" not in str(caught.value)
-    assert time.perf_counter() - started < 2.0
 
 
 def test_valid_file(corpus: dict[str, Path], dataset: Dataset) -> None:
