@@ -94,6 +94,8 @@ class Record:
     note: str = ""
     resolution: float = field(default=0.0, compare=False)
     inputs: tuple[str, ...] = field(default=(), compare=False)
+    op: str = field(default="", compare=False)
+    """For a derived record, the name of its operation in :data:`OPS`."""
 
 
 @dataclass(frozen=True)
@@ -333,7 +335,7 @@ def _derive(item: Derived, records: dict[str, Record], check: _Checker) -> Recor
         how=spell(list(item.inputs)),
         note=item.note,
         inputs=tuple(item.inputs),
-        resolution=0.0,
+        op=item.op,
     )
 
 

@@ -74,7 +74,7 @@ def interval(dataset: Dataset, record_id: str) -> Interval:
     if rec.value is None:
         raise GpuvalError(f"Record {rec.id!r} is a date and has no value to check.")
     if rec.kind == "derived" and rec.inputs:
-        op = OPS[_op_of(dataset, rec)][0]
+        op = OPS[rec.op][0]
         return _corners(op, [interval(dataset, name) for name in rec.inputs])
     v, u = rec.value, rec.resolution
     if rec.qualifier == "over":
@@ -82,18 +82,6 @@ def interval(dataset: Dataset, record_id: str) -> Interval:
     if rec.qualifier == "nearly":
         return v - u, v
     return v - u / 2, v + u / 2
-
-
-def _op_of(dataset: Dataset, rec: Record) -> str:
-    """The operation of a derived record, recovered from how it is written."""
-    names = list(rec.inputs)
-    for name, (_, spell) in OPS.items():
-        try:
-            if spell(names) == rec.how:
-                return name
-        except IndexError:
-            continue
-    raise GpuvalError(f"Derived record {rec.id!r} has an unknown operation.")  # pragma: no cover
 
 
 @dataclass(frozen=True)
