@@ -19,6 +19,7 @@ from pathlib import Path
 from gpuval.build import build_workbook, save_atomic
 from gpuval.dataset import load_dataset
 from gpuval.sheets import peers
+from machine import cpu_model
 
 HERE = Path(__file__).resolve().parent
 ROUNDS = 5
@@ -63,16 +64,6 @@ def time_peers(n: int, out: Path) -> list[float]:
     return times
 
 
-def cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "wb.xlsx"
@@ -85,7 +76,7 @@ def main() -> None:
         f"Recorded {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by "
         "`python benchmarks/bench_build.py`.",
         "",
-        f"Machine: {platform.platform()}, {cpu()}, Python {platform.python_version()}.",
+        f"Machine: {platform.platform()}, {cpu_model()}, Python {platform.python_version()}.",
         "",
         "| measurement | best, s | median, s | target |",
         "|---|---:|---:|---|",

@@ -25,8 +25,6 @@ import argparse
 import datetime as dt
 import importlib.util
 import math
-import os
-import platform
 import statistics
 import sys
 import time
@@ -53,6 +51,7 @@ from gpuval.core import (  # noqa: E402
     summarize,
     tam_scenario,
 )
+from machine import describe  # noqa: E402
 
 TARGET_SECONDS = 0.3
 TARGET_RATIO = 50.0
@@ -259,23 +258,8 @@ def scalar_cases() -> list[tuple[str, Callable[[], Any]]]:
 # --- machine ------------------------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def machine() -> dict[str, str]:
-    return {
-        "platform": platform.platform(),
-        "cpu": f"{cpu_model()} ({os.cpu_count()} logical CPUs)",
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "numpy / scipy": f"{np.__version__} / {scipy.__version__}",
-    }
+    return describe(**{"numpy / scipy": f"{np.__version__} / {scipy.__version__}"})
 
 
 # --- main -----------------------------------------------------------------------------------------

@@ -27,7 +27,6 @@ import argparse
 import datetime as dt
 import importlib.util
 import os
-import platform
 import sys
 import time
 import timeit
@@ -47,6 +46,7 @@ import numpy as np  # noqa: E402
 import xlwings  # noqa: E402
 
 from gpuval import core, udfs  # noqa: E402
+from machine import describe  # noqa: E402
 
 TARGET_US = 20.0
 
@@ -226,23 +226,8 @@ def server_cases() -> list[tuple[str, Callable[[], Any]]]:
     ]  # fmt: skip
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def machine() -> dict[str, str]:
-    return {
-        "platform": platform.platform(),
-        "cpu": f"{cpu_model()} ({os.cpu_count()} logical CPUs)",
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "numpy / xlwings": f"{np.__version__} / {xlwings.__version__}",
-    }
+    return describe(**{"numpy / xlwings": f"{np.__version__} / {xlwings.__version__}"})
 
 
 def fmt_us(us: float | None) -> str:
