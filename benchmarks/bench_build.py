@@ -19,9 +19,11 @@ from pathlib import Path
 from gpuval.build import build_workbook, save_atomic
 from gpuval.dataset import load_dataset
 from gpuval.sheets import peers
-from machine import cpu_model
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # benchmarks/machine.py
+from machine import cpu_model  # noqa: E402
+
 ROUNDS = 5
 
 

@@ -51,6 +51,8 @@ from gpuval.core import (  # noqa: E402
     summarize,
     tam_scenario,
 )
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/machine.py
 from machine import describe  # noqa: E402
 
 TARGET_SECONDS = 0.3

@@ -46,6 +46,8 @@ import numpy as np  # noqa: E402
 import xlwings  # noqa: E402
 
 from gpuval import core, udfs  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/machine.py
 from machine import describe  # noqa: E402
 
 TARGET_US = 20.0

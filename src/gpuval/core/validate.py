@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -124,15 +124,23 @@ def as_float(name: str, value: Any, *, allow_inf: bool = False) -> FloatOrArray:
     return arr
 
 
-def _check(name: str, x: FloatOrArray, ok: Any, requirement: str) -> FloatOrArray:
+def _check(
+    name: str, x: FloatOrArray, ok: Any, requirement: str | Callable[[], str]
+) -> FloatOrArray:
+    """Raise unless ``ok``; ``requirement`` (text, or a function making it only when needed)
+    says what the value must be."""
     if isinstance(x, float):
         if not ok:
-            raise InputError(f"{name} must be {requirement}, got {fmt(x)}.")
+            raise InputError(f"{name} must be {_text(requirement)}, got {fmt(x)}.")
         return x
     ok = np.asarray(ok)
     if not ok.all():
-        raise InputError(f"{name} must be {requirement}, got {_first_bad(x, ~ok)}.")
+        raise InputError(f"{name} must be {_text(requirement)}, got {_first_bad(x, ~ok)}.")
     return x
+
+
+def _text(requirement: str | Callable[[], str]) -> str:
+    return requirement() if callable(requirement) else requirement
 
 
 def between(name: str, value: Any, lo: float, hi: float) -> FloatOrArray:
@@ -144,7 +152,7 @@ def between(name: str, value: Any, lo: float, hi: float) -> FloatOrArray:
     gpuval.core.validate.InputError: tax_rate must be between 0 and 1, got 1.2.
     """
     x = as_float(name, value)
-    return _check(name, x, (x >= lo) & (x <= hi), f"between {fmt(lo)} and {fmt(hi)}")
+    return _check(name, x, (x >= lo) & (x <= hi), lambda: f"between {fmt(lo)} and {fmt(hi)}")
 
 
 def fraction(name: str, value: Any) -> FloatOrArray:
@@ -185,7 +193,7 @@ def nonnegative(name: str, value: Any) -> FloatOrArray:
 def at_most(name: str, value: Any, hi: float) -> FloatOrArray:
     """Validate ``value <= hi``."""
     x = as_float(name, value)
-    return _check(name, x, x <= hi, f"at most {fmt(hi)}")
+    return _check(name, x, x <= hi, lambda: f"at most {fmt(hi)}")
 
 
 def less_than(name: str, x: FloatOrArray, other_name: str, other: FloatOrArray) -> None:
@@ -197,6 +205,8 @@ def less_than(name: str, x: FloatOrArray, other_name: str, other: FloatOrArray) 
     gpuval.core.validate.InputError: terminal_growth must be less than mature_cost_of_capital, \
 got 0.09 against 0.08.
     """
+    if isinstance(x, float) and isinstance(other, float) and x < other:
+        return  # the common single-cell case, without numpy
     ok = np.asarray(x < other)
     if ok.all():
         return
