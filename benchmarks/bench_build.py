@@ -30,8 +30,7 @@ ROUNDS = 5
 def synthetic_peers(n: int, seed: int = 7) -> list[dict[str, object]]:
     """The real table followed by ``n - 7`` made-up companies with plausible figures."""
     rng = random.Random(seed)
-    book_like = type("B", (), {"dataset": load_dataset()})()
-    rows = peers.peer_rows(book_like)  # type: ignore[arg-type]
+    rows = peers.peer_rows(load_dataset())
     for i in range(n - len(rows)):
         hk = rng.random() < 0.4
         rows.append({

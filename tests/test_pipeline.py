@@ -145,6 +145,20 @@ def test_refresh_applies_prices_and_reports(copy: Path) -> None:
     )
 
 
+def test_refresh_reset_inputs_restores_defaults_and_keeps_the_target(copy: Path) -> None:
+    wb = load_workbook(copy)
+    named_cell(wb, "in_target").value = "metax"
+    named_cell(wb, "in_share_base").value = 0.07
+    named_cell(wb, "in_tam_2029").value = 1.5e11  # a sourced input the analyst overrode
+    wb.save(copy)
+    report = refresh(copy, reset_inputs=True)
+    after = load_workbook(copy)
+    assert named_cell(after, "in_target").value == "metax"
+    assert named_cell(after, "in_share_base").value == 0.015  # the Base default
+    assert named_cell(after, "in_tam_2029").value == 2012e8  # the dataset's 2012億美元
+    assert {c.where for c in report.changes} >= {"in_share_base", "in_tam_2029"}
+
+
 analyst_edits = st.fixed_dictionaries(
     {
         "in_share_base": st.floats(0.001, 0.2),

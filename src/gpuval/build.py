@@ -50,7 +50,7 @@ def build_workbook(
     ds = dataset or load_dataset()
     wb, style = load_template(template)
     book = Book(wb, style, ds, target)
-    rows = peer_rows if peer_rows is not None else peers.peer_rows(book)
+    rows = peer_rows if peer_rows is not None else peers.peer_rows(ds)
     with_value = [r["id"] for r in rows if _has_market_value(r)]
     if target not in with_value:
         raise GpuvalError(
@@ -94,7 +94,7 @@ def _cover(book: Book) -> None:
     cover = book.wb["Cover"]
     print_setup(cover)
     asof = cover[COVER_CELLS["tpl_asof"]]
-    asof.value = peers.market_data_date(book)
+    asof.value = peers.market_data_date(book.dataset)
     asof.number_format = book.style.fmt("date")
     book.define(
         "data_asof", "Cover", "$" + COVER_CELLS["tpl_asof"][0] + "$" + COVER_CELLS["tpl_asof"][1:]

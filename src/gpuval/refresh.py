@@ -39,7 +39,6 @@ from gpuval.evaluate import open_workbook, read_inputs_from
 from gpuval.model import evaluate_values
 from gpuval.sheets import inputs as input_sheet
 from gpuval.sheets import montecarlo, peers
-from gpuval.sheets.base import Book
 from gpuval.sheets.reference import DATA_COLUMNS
 
 __all__ = ["Change", "RefreshReport", "lock_files", "refresh", "workbook_lock"]
@@ -251,11 +250,11 @@ def _rewrite_sources(wb: Workbook, dataset: Dataset) -> None:
 
 
 def _reset_inputs(wb: Workbook, dataset: Dataset, report: RefreshReport) -> None:
-    book = Book(wb, None, dataset, target="")  # type: ignore[arg-type]
     for spec in input_sheet.ALL:
         if spec.name == "target":
             continue
-        for name, value in zip(spec.names(), input_sheet.default_values(book, spec), strict=True):
+        defaults = input_sheet.default_values(dataset, spec, "")
+        for name, value in zip(spec.names(), defaults, strict=True):
             title, coord = next(iter(wb.defined_names[name].destinations))
             cell = wb[title][coord.replace("$", "")]
             old = cell.value.date() if isinstance(cell.value, dt.datetime) else cell.value
@@ -319,8 +318,7 @@ def refresh(
             _reset_inputs(wb, dataset, report)
         _rewrite_data(wb, dataset)
         _rewrite_sources(wb, dataset)
-        book_like = Book(wb, None, dataset, "")  # type: ignore[arg-type]
-        asof = max([peers.market_data_date(book_like), *price_dates])
+        asof = max([peers.market_data_date(dataset), *price_dates])
         title, coord = next(iter(wb.defined_names["data_asof"].destinations))
         cell = wb[title][coord.replace("$", "")]
         old = cell.value.date() if isinstance(cell.value, dt.datetime) else cell.value

@@ -14,6 +14,7 @@ from typing import Any
 
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from gpuval.dataset import Dataset
 from gpuval.sheets.base import Book, Sheet
 
 SCENARIOS = ("bear", "base", "bull")
@@ -319,15 +320,15 @@ INPUT_ROWS = _layout()
 LAST_ROW = max(INPUT_ROWS.values())
 
 
-def default_values(book: Book, spec: InputSpec) -> list[Any]:
-    """The spec's default(s): its own, or its source record's value."""
+def default_values(dataset: Dataset, spec: InputSpec, target: str) -> list[Any]:
+    """The spec's default(s): its own, or its source record's value (the target for in_target)."""
     if spec.name == "target":
-        return [book.target]
+        return [target]
     if spec.scenario:
         return list(spec.default)
     if spec.default is not None:
         return [spec.default]
-    return [book.dataset[spec.source].value]  # type: ignore[index]
+    return [dataset[spec.source].value]  # type: ignore[index]
 
 
 def _validation(spec: InputSpec, targets: str) -> DataValidation:
@@ -371,7 +372,7 @@ def write(book: Book, targets: str, ids: str) -> None:
             sheet.label(row, spec.label, spec.unit)
             columns = [SCENARIO_COLUMNS[s] for s in SCENARIOS] if spec.scenario else [VALUE_COLUMN]
             for column, name, value in zip(
-                columns, spec.names(), default_values(book, spec), strict=True
+                columns, spec.names(), default_values(book.dataset, spec, book.target), strict=True
             ):
                 cell = sheet.put(row, column, value, "input", spec.fmt, name)
                 sheet.validate(cell, _validation(spec, targets))

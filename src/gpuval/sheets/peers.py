@@ -30,6 +30,7 @@ from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from gpuval import core
+from gpuval.dataset import Dataset
 from gpuval.sheets.base import Book, Sheet, col, print_setup
 
 TITLE = "Peers"
@@ -86,29 +87,29 @@ _C = {key: i + 1 for i, key in enumerate(RAW)}  # raw column indexes 1..12
 _K = {name: len(RAW) + 1 + i for i, name in enumerate(CALC)}  # calc column indexes 13..
 
 
-def peer_rows(book: Book) -> list[dict[str, Any]]:
+def peer_rows(dataset: Dataset) -> list[dict[str, Any]]:
     """The table's raw inputs, one dict per company, from the dataset."""
     rows = []
     for entity_id, sources in PEER_SOURCES.items():
-        entity = book.dataset.entities[entity_id]
-        revenue_units = {book.dataset[r].unit for k, r in sources.items() if k.startswith("rev")}
+        entity = dataset.entities[entity_id]
+        revenue_units = {dataset[r].unit for k, r in sources.items() if k.startswith("rev")}
         row: dict[str, Any] = {
             "id": entity.id, "name": entity.name_en, "venue": entity.venue,
             "listing_ccy": entity.listing_currency,
             "reporting_ccy": revenue_units.pop() if revenue_units else entity.listing_currency,
         }  # fmt: skip
         for key, record_id in sources.items():
-            row[key] = book.dataset[record_id].value
+            row[key] = dataset[record_id].value
         rows.append(row)
     return rows
 
 
-def market_data_date(book: Book) -> dt.date:
+def market_data_date(dataset: Dataset) -> dt.date:
     """The latest date of the market figures (prices, market values) in the peer table."""
     dates = []
     for sources in PEER_SOURCES.values():
         for key in ("price", "market_value"):
-            period = book.dataset[sources[key]].period if key in sources else ""
+            period = dataset[sources[key]].period if key in sources else ""
             if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", period):
                 dates.append(dt.date.fromisoformat(period if len(period) == 10 else period + "-01"))
     return max(dates)
@@ -119,7 +120,7 @@ def _range(column: int, last: int) -> str:
 
 
 def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
-    rows = list(rows) if rows is not None else peer_rows(book)
+    rows = list(rows) if rows is not None else peer_rows(book.dataset)
     sheet = Sheet(book, TITLE, "Comparable companies in USD: P/S on every basis, peer "
                   "percentiles, implied value, A-share vs Hong Kong gap.")  # fmt: skip
     last = FIRST + len(rows) - 1
