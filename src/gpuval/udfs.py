@@ -23,6 +23,7 @@ On Linux ``xlwings.func``/``arg``/``ret`` are no-ops, so these are plain Python 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import functools
@@ -1058,20 +1059,10 @@ def GPUVAL_MONTECARLO(
 
 # === dataset ====================================================================================
 
-FIELDS = (
-    "value",
-    "unit",
-    "period",
-    "kind",
-    "source",
-    "quote",
-    "id",
-    "qualifier",
-    "written",
-    "how",
-    "note",
+FIELDS = tuple(
+    f.name for f in dataclasses.fields(Record) if f.compare and f.name not in ("entity", "metric")
 )
-"""Record fields GPUVAL_DATA can return."""
+"""Record fields GPUVAL_DATA can return: value, unit, period, kind, source, quote, id, ..."""
 
 
 @dataclass(frozen=True)
