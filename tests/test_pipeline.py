@@ -253,8 +253,13 @@ def test_publish_after_refresh(copy: Path, tmp_path: Path) -> None:
     assert xlsx.name == "analyst_2026-11-20.xlsx" and pdf.suffix == ".pdf"
     formulas = load_workbook(xlsx)
     values = load_workbook(xlsx, data_only=True)
-    empty = [f"{ws.title}!{c.coordinate}" for ws in formulas.worksheets for row in ws.iter_rows()
-             for c in row if c.data_type == "f" and values[ws.title][c.coordinate].value is None]
+    empty = [
+        f"{ws.title}!{c.coordinate}"
+        for ws in formulas.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f" and values[ws.title][c.coordinate].value is None
+    ]
     assert empty == []  # every formula carries its computed value  # fmt: skip
     assert "check passed" in values["Cover"]["C9"].value
     expected = evaluate(copy)
@@ -304,3 +309,69 @@ def test_publish_freezes_udfs_and_drops_xlwings_conf(tmp_path: Path) -> None:
     differences = [values["UDF check"].cell(r, 4).value for r in range(5, 14)]
     for difference, frozen in zip(differences, cells, strict=True):
         assert abs(difference) <= 1e-9 * max(1.0, abs(frozen)), differences
+
+
+# --- found in review ---------------------------------------------------------------------------
+
+
+def test_refresh_keeps_permissions_and_never_overwrites_a_backup(copy: Path) -> None:
+    copy.chmod(0o644)
+    now = dt.datetime(2026, 11, 21, 9, 30, 0)
+    first = refresh(copy, prices=prices_csv(copy.parent, price=40.0), now=now)
+    second = refresh(copy, prices=prices_csv(copy.parent, price=41.0), now=now)
+    assert copy.stat().st_mode & 0o777 == 0o644
+    assert first.backup != second.backup and first.backup.exists() and second.backup.exists()
+    assert load_workbook(first.backup)["Peers"]["F25"].value == pytest.approx(35.7152, rel=1e-5)
+    assert load_workbook(second.backup)["Peers"]["F25"].value == 40.0
+
+
+def test_refresh_notes_prices_it_cannot_use(copy: Path) -> None:
+    prices = copy.parent / "zhipu.csv"
+    prices.write_text("entity,date,price,currency\nzhipu_ai,2026-01-09,100,HKD\n")
+    report = refresh(copy, prices=prices)
+    assert "zhipu_ai: not in the workbook's peer table; its price was not used." in report.notes
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("in_target", "Biren", "in_target 'Biren' is not an id in the peer table"),
+        ("in_fx_cny_per_usd", 0, "in_fx_cny_per_usd must be greater than 0, got 0"),
+    ],
+)
+def test_refresh_with_inputs_the_core_refuses(copy: Path, name: str, value, message: str) -> None:
+    wb = load_workbook(copy)
+    named_cell(wb, name).value = value
+    wb.save(copy)
+    report = refresh(copy)  # the data is still refreshed; the note says why nothing was valued
+    assert any(message in note for note in report.notes), report.notes
+
+
+def test_unwritable_destination_is_one_sentence(
+    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["build", "--out", str(blocker / "x.xlsx")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("gpuval: error: cannot write or read") and err.count("\n") == 1
+
+
+def test_check_refuses_future_market_data(copy: Path) -> None:
+    prices = copy.parent / "future.csv"
+    prices.write_text("entity,date,price,currency\nbiren,2099-01-06,40,HKD\n")
+    refresh(copy, prices=prices)
+    report = check_workbook(copy, today=TODAY)
+    age = next(r for r in report.results if r.name == "data_age")
+    assert not age.passed and "after 2026-11-21" in age.details[0]
+
+
+def test_inconsistent_dates_fail_the_models_own_checks(built: Path, tmp_path: Path) -> None:
+    path = tmp_path / "dates.xlsx"
+    wb = load_workbook(built)
+    named_cell(wb, "in_valuation_date").value = dt.datetime(2033, 4, 4)
+    wb.save(path)
+    values = load_workbook(recalculate(path, tmp_path / "r.xlsx"), data_only=True)
+    rows = {r[0]: r[2] for r in values["Checks"].iter_rows(min_row=5, values_only=True) if r[0]}
+    assert rows["The valuation date is before the exit date"] is False
+    assert named_cell(values, "chk_master").value is False

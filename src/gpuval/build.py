@@ -7,13 +7,12 @@ The file is written to a temporary name beside the destination and moved into pl
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from gpuval.dataset import Dataset, load_dataset
 from gpuval.errors import GpuvalError
+from gpuval.files import replace_atomically
 from gpuval.model import evaluate_values
 from gpuval.sheets import (
     checks,
@@ -110,17 +109,7 @@ def _cover(book: Book) -> None:
 
 def save_atomic(book: Book, out: Path) -> Path:
     """Write to a temporary file beside ``out`` and move it into place."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".xlsx.tmp", dir=out.parent)
-    os.close(handle)
-    try:
-        book.wb.save(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return replace_atomically(Path(out), book.wb.save)
 
 
 def build(

@@ -211,8 +211,12 @@ def _check_age(values: Workbook, max_age_days: int, today: dt.date) -> CheckResu
         return CheckResult("data_age", "Market data is recent", False,
                            ["the workbook has no market-data date (data_asof)"])  # fmt: skip
     age = (today - asof).days
-    passed = age <= max_age_days
-    detail = f"market data as of {asof} is {age} days old (limit {max_age_days})"
+    passed = 0 <= age <= max_age_days
+    detail = (
+        f"market data as of {asof} is {age} days old (limit {max_age_days})"
+        if age >= 0
+        else f"market data is dated {asof}, after {today}: a wrong date in the data or prices"
+    )
     return CheckResult("data_age", f"Market data at most {max_age_days} days old", passed,
                        [] if passed else [detail])  # fmt: skip
 

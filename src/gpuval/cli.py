@@ -338,6 +338,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GpuvalError as exc:
         click.echo(f"gpuval: error: {exc}", err=True)
         return 1
+    except OSError as exc:  # a folder that does not exist or may not be written, a full disk
+        where = f" {exc.filename}" if exc.filename else ""
+        click.echo(f"gpuval: error: cannot write or read{where}: {exc.strerror or exc}.", err=True)
+        return 1
     except click.exceptions.Abort:
         click.echo("gpuval: aborted.", err=True)
         return 1

@@ -16,8 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -33,6 +33,7 @@ from gpuval.check import CheckReport, check_workbook, named_value, require_gpuva
 from gpuval.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.evaluate import open_workbook
+from gpuval.files import replace_atomically
 from gpuval.recalc import convert, recalculate
 from gpuval.refresh import workbook_lock
 from gpuval.udf_freeze import freeze_udf_cells, is_udf
@@ -194,9 +195,8 @@ def publish(
             "check": "passed" if report.checked else "UNCHECKED",
             "files": {p.name: _sha256(p) for p in report.outputs},
         }  # fmt: skip
-        tmp_manifest = manifest.with_suffix(".json.tmp")
-        tmp_manifest.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp_manifest, manifest)
+        text = json.dumps(body, indent=2) + "\n"
+        replace_atomically(manifest, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
         report.manifest = manifest
     return report
 
@@ -209,6 +209,4 @@ def _has_udfs(wb: Any) -> bool:
 
 
 def _copy_atomic(src: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_bytes(src.read_bytes())
-    os.replace(tmp, target)
+    replace_atomically(target, lambda tmp: shutil.copyfile(src, tmp))

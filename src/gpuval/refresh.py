@@ -21,7 +21,6 @@ import math
 import os
 import re
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from gpuval.core import InputError
 from gpuval.dataset import Dataset, load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.evaluate import open_workbook, read_inputs_from
+from gpuval.files import replace_atomically
 from gpuval.model import evaluate_values
 from gpuval.sheets import inputs as input_sheet
 from gpuval.sheets import montecarlo, peers
@@ -179,6 +179,8 @@ def _update_peers(
     """Write the dataset's (then the prices file's) figures into the peer table."""
     columns = {key: _range_cells(wb, f"data_peers_{key}") for key in peers.RAW}
     ids = [c.value for c in columns["id"]]
+    for entity in sorted(set(prices) - set(ids)):
+        report.notes.append(f"{entity}: not in the workbook's peer table; its price was not used.")
     dates = []
     for i, entity in enumerate(ids):
         new: dict[str, Any] = {}
@@ -345,13 +347,10 @@ def save_with_backup(wb: Workbook, path: Path, now: dt.datetime) -> Path:
     """Copy ``path`` to a timestamped backup, write ``wb`` to a temporary file beside it and move
     it into place: the original is either untouched or fully replaced."""
     backup = path.with_name(f"{path.stem}.backup-{now:%Y%m%d-%H%M%S}{path.suffix}")
+    n = 1
+    while backup.exists():  # never overwrite an earlier backup
+        n += 1
+        backup = path.with_name(f"{path.stem}.backup-{now:%Y%m%d-%H%M%S}-{n}{path.suffix}")
     shutil.copy2(path, backup)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_atomically(path, wb.save)
     return backup

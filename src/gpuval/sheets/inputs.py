@@ -404,6 +404,11 @@ def write(book: Book, targets: str, ids: str) -> None:
         "Source coverage: every input row says its source or that it is an assumption",
         f'SUMPRODUCT((Inputs!B{FIRST_ROW}:B{LAST_ROW}<>"")*(Inputs!F{FIRST_ROW}:F{LAST_ROW}=""))=0',
     )
+    book.check("The valuation date is before the exit date", "in_valuation_date<in_exit_date")
+    book.check(
+        "The market forecast's first year is before its last",
+        "in_tam_start_year<in_tam_end_year",
+    )
     book.check(
         "Scenario probabilities sum to 100%",
         "ABS(in_prob_bear+in_prob_base+in_prob_bull-1)<1E-9",

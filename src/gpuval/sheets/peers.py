@@ -30,6 +30,7 @@ from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from gpuval import core
+from gpuval.core.validate import positive
 from gpuval.dataset import Dataset
 from gpuval.sheets.base import Book, Sheet, col, print_setup
 
@@ -365,6 +366,8 @@ def _num(x: Any) -> float:
 
 def usd_per(ccy: Any, v: dict[str, Any]) -> float:
     """USD per unit of ``ccy`` from the FX inputs."""
+    for name in ("in_fx_usd_per_hkd", "in_fx_cny_per_usd"):
+        positive(name, v[name])
     return {"USD": 1.0, "HKD": v["in_fx_usd_per_hkd"], "CNY": 1 / v["in_fx_cny_per_usd"]}.get(
         ccy, math.nan
     )
@@ -401,6 +404,8 @@ def compute(v: dict[str, Any]) -> None:
                       "headline_revenue": revenue[basis] if basis else math.nan,
                       "price": price, "shares": shares, "venue": raw["venue"]})  # fmt: skip
     v["peer_table"] = table
+    if v["in_target"] not in ids:
+        raise core.InputError(f"in_target {v['in_target']!r} is not an id in the peer table.")
     t = table[list(ids).index(v["in_target"])]
     v["tgt_fx"] = 1 / t["usd_per_listing"]
     v["tgt_price"] = t["price"] if t["price"] == t["price"] else 0.0
