@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from gpuval.build import build_workbook, save_atomic
-from gpuval.dataset import load_dataset
-from gpuval.sheets import peers
+from gpuval.data.dataset import load_dataset
+from gpuval.workbook.build import build_workbook, save_atomic
+from gpuval.workbook.sheets import peers
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # benchmarks/machine.py

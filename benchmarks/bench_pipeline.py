@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from gpuval.build import build
+from gpuval.workbook.build import build
 
 HERE = Path(__file__).resolve().parent
 ROUNDS = 5

@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from gpuval.build import build
-from gpuval.check import check_workbook
-from gpuval.soak import soak
+from gpuval.pipeline.check import check_workbook
+from gpuval.pipeline.soak import soak
+from gpuval.workbook.build import build
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,4 +1,4 @@
-"""Benchmark the xlwings UDFs (``gpuval.udfs``) and record the figures in ``RESULTS_udfs.md``.
+"""Benchmark the xlwings UDFs (``gpuval.excel.udfs``) and record the figures in ``RESULTS_udfs.md``.
 
 Run: ``python benchmarks/bench_udfs.py [--repeat R] [--loop-seconds S] [--xlwings-server]
 [--out PATH]``
@@ -45,7 +45,8 @@ if "--xlwings-server" in sys.argv:  # must be set before xlwings is first import
 import numpy as np  # noqa: E402
 import xlwings  # noqa: E402
 
-from gpuval import core, udfs  # noqa: E402
+from gpuval import core  # noqa: E402
+from gpuval.excel import udfs  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/machine.py
 from machine import describe  # noqa: E402

@@ -21,7 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if importlib.util.find_spec("gpuval") is None:  # source tree not pip-installed into the venv
     sys.path.insert(0, str(REPO_ROOT / "src"))
 
-from gpuval.recalc import find_soffice, recalculate  # noqa: E402
+from gpuval.pipeline.recalc import find_soffice, recalculate  # noqa: E402
 
 SKIP_REASON = (
     "LibreOffice (soffice) not found; set GPUVAL_REQUIRE_LIBREOFFICE=1 to make this a failure"

@@ -12,7 +12,7 @@ import pytest
 
 import gpuval
 from gpuval.cli import cli, main
-from gpuval.dataset import COLUMNS, load_dataset
+from gpuval.data.dataset import COLUMNS, load_dataset
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import gpuval
-from gpuval.dataset import COLUMNS, default_dataset_path, load_dataset, records
+from gpuval.data.dataset import COLUMNS, default_dataset_path, load_dataset, records
 
 RAW = tomllib.loads(default_dataset_path().read_text(encoding="utf-8"))
 

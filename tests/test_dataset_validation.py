@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gpuval.cli import main
-from gpuval.dataset import MAX_BYTES, load_dataset
+from gpuval.data.dataset import MAX_BYTES, load_dataset
 from gpuval.errors import GpuvalError
 
 SEED = "seed_a.txt"
@@ -294,7 +294,7 @@ def test_quotes_unchecked_without_seeds(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(GpuvalError, match="cites seed file"):
         load_dataset(write(tmp_path, data))  # the env var names a folder: it must exist...
     monkeypatch.delenv("GPUVAL_SEEDS")
-    monkeypatch.setattr("gpuval.dataset.default_seeds_dir", lambda: None)
+    monkeypatch.setattr("gpuval.data.dataset.default_seeds_dir", lambda: None)
     assert not load_dataset(write(tmp_path, data)).seeds_checked
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from gpuval.build import build
 from gpuval.cli import main
-from gpuval.sheets.inputs import ALL
+from gpuval.workbook.build import build
+from gpuval.workbook.sheets.inputs import ALL
 from workbook_helpers import named_cell
 
 
@@ -38,7 +38,7 @@ def test_evaluate_reads_edited_inputs(built: Path, tmp_path: Path) -> None:
     named_cell(wb, "in_nvidia_fraction").value = 0.02
     edited = tmp_path / "e.xlsx"
     wb.save(edited)
-    from gpuval.evaluate import evaluate
+    from gpuval.workbook.evaluate import evaluate
 
     assert evaluate(edited)["out_nvidia_share_equity_value"] == pytest.approx(0.02 * 5e12)
 
@@ -98,7 +98,7 @@ def test_a_workbook_that_is_not_gpuval(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_every_input_name_is_read(built: Path) -> None:
-    from gpuval.evaluate import read_inputs
+    from gpuval.workbook.evaluate import read_inputs
 
     values = read_inputs(built)
     for spec in ALL:

@@ -2,9 +2,9 @@
 
 import pytest
 
-from gpuval.dataset import load_dataset
+from gpuval.data.dataset import load_dataset
+from gpuval.data.fx import FxRates
 from gpuval.errors import GpuvalError
-from gpuval.fx import FxRates
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from gpuval.build import build
 from gpuval.cli import main
-from gpuval.evaluate import evaluate
+from gpuval.workbook.build import build
+from gpuval.workbook.evaluate import evaluate
 from hostile import make_corpus as mc
 
 

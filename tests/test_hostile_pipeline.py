@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from gpuval.build import build
 from gpuval.cli import main
-from gpuval.evaluate import open_workbook
+from gpuval.workbook.build import build
+from gpuval.workbook.evaluate import open_workbook
 from hostile import make_corpus as mc
 
 pytestmark = pytest.mark.libreoffice

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gpuval.numbers import parse_written
+from gpuval.data.numbers import parse_written
 
 
 @pytest.mark.parametrize(

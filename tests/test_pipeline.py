@@ -14,15 +14,15 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
-from gpuval.build import build
-from gpuval.check import check_workbook
 from gpuval.cli import main
 from gpuval.errors import GpuvalError
-from gpuval.evaluate import evaluate, open_workbook
-from gpuval.publish import publish
-from gpuval.recalc import recalculate, render_pngs
-from gpuval.refresh import refresh
-from gpuval.udf_freeze import evaluate_udf
+from gpuval.pipeline.check import check_workbook
+from gpuval.pipeline.publish import publish
+from gpuval.pipeline.recalc import recalculate, render_pngs
+from gpuval.pipeline.refresh import refresh
+from gpuval.pipeline.udf_freeze import evaluate_udf
+from gpuval.workbook.build import build
+from gpuval.workbook.evaluate import evaluate, open_workbook
 from workbook_helpers import close, named_cell
 
 pytestmark = pytest.mark.libreoffice
@@ -279,7 +279,7 @@ def test_udf_copy_matches_native_formulas(tmp_path: Path) -> None:
     path = build(tmp_path / "udf.xlsx", udf=True)
     formulas = open_workbook(path)
     assert formulas["xlwings.conf"]["A1"].value == "UDF Modules"
-    assert formulas["xlwings.conf"]["B1"].value == "gpuval.udfs"
+    assert formulas["xlwings.conf"]["B1"].value == "gpuval.excel.udfs"
     values = open_workbook(recalculate(path, tmp_path / "udf_recalc.xlsx"), data_only=True)
     ws = formulas["UDF check"]
     rows = range(5, 14)

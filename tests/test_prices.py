@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gpuval.dataset import Dataset, load_dataset
+from gpuval.data.dataset import Dataset, load_dataset
+from gpuval.data.prices import MAX_BYTES, PriceUpdate, latest_by_entity, read_prices
 from gpuval.errors import GpuvalError
-from gpuval.prices import MAX_BYTES, PriceUpdate, latest_by_entity, read_prices
 from hostile import make_corpus as mc
 
 INJECTION = "could run as a spreadsheet formula; a prices file holds only ids, dates, numbers and "

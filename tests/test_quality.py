@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from gpuval.cli import main
-from gpuval.dataset import default_dataset_path, load_dataset
-from gpuval.quality import Check, check_relations, interval
+from gpuval.data.dataset import default_dataset_path, load_dataset
+from gpuval.data.quality import Check, check_relations, interval
 
 RAW = tomllib.loads(default_dataset_path().read_text(encoding="utf-8"))
 
@@ -78,7 +78,7 @@ def _plant(data: dict[str, Any], record_id: str, old: str, new: str) -> None:
 @pytest.fixture
 def planted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The embedded dataset with four planted inconsistencies and one consistent sum."""
-    monkeypatch.setattr("gpuval.dataset.default_seeds_dir", lambda: None)
+    monkeypatch.setattr("gpuval.data.dataset.default_seeds_dir", lambda: None)
     data = json.loads(json.dumps(RAW))
     _plant(data, "market.size_cagr.2024_2029", "46.3%", "48.3%")
     _plant(data, "zhipu_ai.ipo_valuation.usd", "70亿美元", "90亿美元")

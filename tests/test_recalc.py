@@ -20,9 +20,9 @@ import pytest
 from openpyxl.workbook.defined_name import DefinedName
 
 import conftest
-from gpuval import recalc as recalc_mod
 from gpuval.errors import GpuvalError
-from gpuval.recalc import convert, find_soffice, recalculate, render_pngs
+from gpuval.pipeline import recalc as recalc_mod
+from gpuval.pipeline.recalc import convert, find_soffice, recalculate, render_pngs
 
 libreoffice = pytest.mark.libreoffice
 

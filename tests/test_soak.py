@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gpuval.build import build
-from gpuval.check import check_workbook
-from gpuval.soak import soak
+from gpuval.pipeline.check import check_workbook
+from gpuval.pipeline.soak import soak
+from gpuval.workbook.build import build
 
 
 @pytest.mark.libreoffice

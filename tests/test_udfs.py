@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gpuval import core, udfs
-from gpuval.dataset import load_dataset
-from gpuval.fx import FxRates
-from gpuval.schema import CURRENCIES
-from gpuval.udfs import (
+from gpuval import core
+from gpuval.data.dataset import load_dataset
+from gpuval.data.fx import FxRates
+from gpuval.data.schema import CURRENCIES
+from gpuval.excel import udfs
+from gpuval.excel.udfs import (
     GPUVAL_DATA,
     GPUVAL_DCF,
     GPUVAL_DCF_SCHEDULE,

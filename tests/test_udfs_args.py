@@ -1,4 +1,4 @@
-"""Excel argument coercion (gpuval.udf_args): cells, blanks, errors, ranges, results, guard."""
+"""Excel argument coercion (gpuval.excel.udf_args): cells, blanks, errors, ranges, results."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from gpuval.core import InputError
-from gpuval.udf_args import (
+from gpuval.excel.udf_args import (
     EXCEL_ERRORS,
     MAX_CELLS,
     MAX_MESSAGE,
@@ -259,7 +259,7 @@ class TestResultAndErrors:
         assert f("ok") == 1.0
         assert f("input") == "#GPUVAL! share must be between 0 and 1, got 1.5."
         assert f("overflow").startswith(PREFIX + "the result is not a finite number")
-        with caplog.at_level(logging.ERROR, logger="gpuval.udfs"):
+        with caplog.at_level(logging.ERROR, logger="gpuval.excel.udfs"):
             assert f("bug") == "#GPUVAL! f failed unexpectedly (KeyError); please report it."
             assert f("type").startswith("#GPUVAL! f failed unexpectedly (TypeError)")
         assert "Traceback" in caplog.text  # the traceback goes to the log, never to the cell

@@ -4,7 +4,7 @@
 and xlwings Server) reads to register the functions; ``custom_functions_call`` runs one call from
 the payload Excel sends. Both run on Linux with ``XLWINGS_ON_SERVER=true`` and
 ``XLWINGS_LICENSE_KEY=noncommercial``. Because ``xlwings`` picks its ``func``/``arg``/``ret``
-decorators when it is imported, the fixture imports a fresh ``xlwings`` and ``gpuval.udfs``
+decorators when it is imported, the fixture imports a fresh ``xlwings`` and ``gpuval.excel.udfs``
 under those variables and restores the originals afterwards.
 
 Payload shape (read from ``xlwings/pro/udfs_officejs.py``, ``custom_functions_call``):
@@ -35,7 +35,7 @@ XL_DIV0 = {"type": "Error", "basicValue": "#DIV/0!", "errorType": "Div0"}
 
 
 class Server:
-    """A fresh ``xlwings.server`` and ``gpuval.udfs`` imported in server mode."""
+    """A fresh ``xlwings.server`` and ``gpuval.excel.udfs`` imported in server mode."""
 
     def __init__(self, server: ModuleType, udfs: ModuleType, version: str) -> None:
         self.server = server
@@ -74,21 +74,21 @@ def xl() -> Iterator[Server]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XLWINGS_ON_SERVER", "true")
         mp.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
-        saved = _purge(("xlwings", "gpuval.udfs"))
+        saved = _purge(("xlwings", "gpuval.excel.udfs"))
         try:
             import xlwings  # imported here, with the variables set
             import xlwings.server
 
-            import gpuval.udfs
+            import gpuval.excel.udfs
 
             assert xlwings.func is xlwings.server.func  # the server decorators are in force
-            yield Server(xlwings.server, gpuval.udfs, xlwings.__version__)
+            yield Server(xlwings.server, gpuval.excel.udfs, xlwings.__version__)
         finally:
-            _purge(("xlwings", "gpuval.udfs"))
+            _purge(("xlwings", "gpuval.excel.udfs"))
             sys.modules.update(saved)
             parent = sys.modules.get("gpuval")
-            if parent is not None and "gpuval.udfs" in saved:
-                parent.udfs = saved["gpuval.udfs"]  # type: ignore[attr-defined]
+            if parent is not None and "gpuval.excel.udfs" in saved:
+                parent.udfs = saved["gpuval.excel.udfs"]  # type: ignore[attr-defined]
 
 
 def c(x: Any) -> list[list[Any]]:

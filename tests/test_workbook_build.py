@@ -11,11 +11,11 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.styles import Font
 
-from gpuval.build import build, build_workbook, save_atomic
 from gpuval.cli import main
 from gpuval.errors import GpuvalError
-from gpuval.sheets.inputs import ALL
-from gpuval.template import write_default_template
+from gpuval.workbook.build import build, build_workbook, save_atomic
+from gpuval.workbook.sheets.inputs import ALL
+from gpuval.workbook.template import write_default_template
 from workbook_helpers import named_cell, names
 
 REPO = Path(__file__).resolve().parents[1]
@@ -142,7 +142,7 @@ def test_charts_present(wb) -> None:
 def test_text_from_data_is_never_a_formula(tmp_path: Path) -> None:
     book = build_workbook()
     sheet = book.wb["Data"]
-    from gpuval.sheets.base import Sheet
+    from gpuval.workbook.sheets.base import Sheet
 
     writer = Sheet.__new__(Sheet)
     writer.book, writer.title, writer.ws = book, "Data", sheet

@@ -15,11 +15,11 @@ import pytest
 from openpyxl import load_workbook
 
 from gpuval import core
-from gpuval.build import build
-from gpuval.evaluate import evaluate, read_inputs
-from gpuval.model import evaluate_values
-from gpuval.recalc import convert, render_pngs
-from gpuval.sheets import dcf, scenarios, sensitivity
+from gpuval.pipeline.recalc import convert, render_pngs
+from gpuval.workbook.build import build
+from gpuval.workbook.evaluate import evaluate, read_inputs
+from gpuval.workbook.model import evaluate_values
+from gpuval.workbook.sheets import dcf, scenarios, sensitivity
 from workbook_helpers import close, error_cells, named_cell, names
 
 pytestmark = pytest.mark.libreoffice
@@ -32,7 +32,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def recalculated(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from gpuval.recalc import recalculate
+    from gpuval.pipeline.recalc import recalculate
 
     return recalculate(built, tmp_path_factory.mktemp("lo_out") / "recalc.xlsx")
 

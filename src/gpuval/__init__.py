@@ -10,6 +10,6 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from gpuval.dataset import load_dataset, records
+from gpuval.data.dataset import load_dataset, records
 
 __all__ = ["__version__", "load_dataset", "records"]

@@ -17,10 +17,10 @@ import click
 import pandas as pd
 
 from gpuval import __version__
-from gpuval.dataset import COLUMNS, Dataset, format_value, load_dataset
+from gpuval.data.dataset import COLUMNS, Dataset, format_value, load_dataset
+from gpuval.data.fx import FxRates
+from gpuval.data.quality import check_relations
 from gpuval.errors import GpuvalError
-from gpuval.fx import FxRates
-from gpuval.quality import check_relations
 
 FORMATS = click.Choice(["table", "json", "csv"])
 _dataset_option = click.option(
@@ -206,7 +206,7 @@ def build(
     seeds: Path | None,
 ) -> None:
     """Build the valuation workbook from the dataset and the house-style template."""
-    from gpuval.build import build as build_file
+    from gpuval.workbook.build import build as build_file
 
     name = "gpu_valuation_udf.xlsx" if udf else "gpu_valuation.xlsx"
     out = out or Path("workbook") / name
@@ -222,7 +222,7 @@ def build(
               show_default=True)  # fmt: skip
 def evaluate(workbook: Path, fmt: str) -> None:
     """Read the workbook's in_ cells, run the Python core and print every out_ value."""
-    from gpuval.evaluate import evaluate as evaluate_file
+    from gpuval.workbook.evaluate import evaluate as evaluate_file
 
     result = evaluate_file(workbook)
     if fmt == "json":
@@ -265,7 +265,7 @@ _today_option = click.option(
 def check(workbook: Path, fmt: str, max_age_days: int, today: Any) -> None:
     """Recalculate in LibreOffice and audit: error values, overwritten formulas, out_ vs the
     core, the master check, input bounds, data age. Exit status 0 only if every check passes."""
-    from gpuval.check import check_workbook
+    from gpuval.pipeline.check import check_workbook
 
     report = check_workbook(
         workbook, max_age_days=max_age_days, today=today.date() if today else None
@@ -295,7 +295,7 @@ def refresh(
 ) -> None:
     """Update the workbook's data (dataset, prices) and keep the analyst's work; a timestamped
     backup is kept and the file is replaced only by a complete new one."""  # fmt: skip
-    from gpuval.refresh import refresh as refresh_file
+    from gpuval.pipeline.refresh import refresh as refresh_file
 
     report = refresh_file(
         workbook, prices=prices, dataset_path=dataset, reset_inputs=reset_inputs,
@@ -319,7 +319,7 @@ def publish(
 ) -> None:
     """Check, then write <out-dir>/<name>_<as-of>.xlsx with every formula's value stored, an
     optional PDF and a manifest of SHA-256 hashes."""  # fmt: skip
-    from gpuval.publish import publish as publish_file
+    from gpuval.pipeline.publish import publish as publish_file
 
     report = publish_file(
         workbook, out_dir=out_dir, pdf=pdf, force=force, max_age_days=max_age_days,

@@ -31,7 +31,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
-from gpuval.dataset import default_dataset_path
+from gpuval.data.dataset import default_dataset_path
 
 MiB = 1 << 20
 
@@ -462,7 +462,7 @@ PRICE_TEXTS: dict[str, bytes] = {
 
 def write_prices(directory: Path) -> dict[str, Path]:
     made = {name: _write(directory, f"{name}.csv", text) for name, text in PRICE_TEXTS.items()}
-    from gpuval.prices import MAX_BYTES
+    from gpuval.data.prices import MAX_BYTES
 
     row = GOOD.encode()
     made["oversized"] = _write(
@@ -548,7 +548,7 @@ def write_datasets(directory: Path) -> dict[str, Path]:
     }
     made |= {name.replace(".", "_"): _write(directory, name, text)
              for name, text in DATASET_TEXTS.items()}  # fmt: skip
-    from gpuval.dataset import MAX_BYTES
+    from gpuval.data.dataset import MAX_BYTES
 
     made["oversized"] = _write(directory, "oversized.toml", b"# " + b"x" * MAX_BYTES + b"\n")
     return made
@@ -557,7 +557,7 @@ def write_datasets(directory: Path) -> dict[str, Path]:
 def write_all(directory: Path, base: Path | None = None) -> dict[str, dict[str, Path]]:
     """The whole corpus under ``directory``; ``base`` defaults to a fresh ``gpuval build``."""
     if base is None:
-        from gpuval.build import build
+        from gpuval.workbook.build import build
 
         base = build(directory / "base" / "gpu_valuation.xlsx")
     return {

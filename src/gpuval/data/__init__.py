@@ -1,0 +1,1 @@
+"""The dataset and what reads it: schema, figures as written, FX, quality checks, prices."""

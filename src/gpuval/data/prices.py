@@ -1,0 +1,256 @@
+"""The prices file an analyst hands to ``gpuval refresh``: read it, and refuse anything odd.
+
+A prices file is a CSV in UTF-8 (a byte-order mark is fine) with the header
+``entity,date,price,currency`` and optionally ``shares``, one row per entity and date::
+
+    entity,date,price,currency,shares
+    biren,2026-01-05,35.20,HKD,
+    06082.HK,2026-01-06,36.00,HKD,2390000000
+
+``entity`` is an entity id or a ticker from the dataset (``gpuval entities``); ``date`` is
+``YYYY-MM-DD``; ``price`` is a positive number in ``currency``, which must be the entity's listing
+currency; ``shares``, if given, a positive number of shares outstanding. Every problem raises
+:class:`~gpuval.errors.GpuvalError` with one sentence naming the file, the line and the problem:
+text that is not UTF-8, a file over :data:`MAX_BYTES`, a missing or unknown column, a value of
+the wrong type, an unknown entity or ticker, a second row for the same entity and date, and any
+field that starts with ``=``, ``+``, ``-`` or ``@`` and is not a plain number (spreadsheet
+formula injection; such text is never a valid id, date, number or currency anyway).
+
+When a file gives several dates for one entity, :func:`latest_by_entity` keeps the latest.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+from gpuval.data.dataset import Dataset
+from gpuval.data.schema import CURRENCIES
+from gpuval.errors import GpuvalError
+
+__all__ = [
+    "COLUMNS",
+    "MAX_BYTES",
+    "MAX_ROWS",
+    "OPTIONAL",
+    "PriceUpdate",
+    "latest_by_entity",
+    "read_prices",
+]
+
+#: Required columns, in the documented order.
+COLUMNS = ("entity", "date", "price", "currency")
+#: Columns that may be present.
+OPTIONAL = ("shares",)
+#: A prices file larger than this is refused before it is parsed.
+MAX_BYTES = 5_000_000
+#: The most data rows a prices file may hold.
+MAX_ROWS = 100_000
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+@dataclass(frozen=True)
+class PriceUpdate:
+    """One price: ``entity`` is the dataset's entity id (a ticker in the file is resolved)."""
+
+    entity: str
+    date: dt.date
+    price: float
+    currency: str
+    shares: float | None = None
+
+
+class _Reader:
+    def __init__(self, path: Path, dataset: Dataset) -> None:
+        self.path = path
+        self.dataset = dataset
+        self.tickers = {
+            e.ticker.strip().upper(): e.id for e in dataset.entities.values() if e.ticker.strip()
+        }
+
+    def fail(self, line: int | None, problem: str) -> NoReturn:
+        where = f"Prices file {self.path}" + (f", line {line}" if line else "")
+        raise GpuvalError(f"{where}: {problem}.")
+
+    def text(self) -> str:
+        path = self.path
+        try:
+            if not path.is_file():
+                raise GpuvalError(
+                    f"Prices file {path} {'is not a file' if path.exists() else 'does not exist'}."
+                )
+            size = path.stat().st_size
+            if size > MAX_BYTES:
+                self.fail(None, f"it is {size:,} bytes, over the {MAX_BYTES:,}-byte limit")
+            with path.open("rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise GpuvalError(
+                f"Prices file {path} cannot be read: {exc.strerror or exc}."
+            ) from None
+        if len(data) > MAX_BYTES:
+            self.fail(None, f"it is over the {MAX_BYTES:,}-byte limit")
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise GpuvalError(
+                f"Prices file {path} is not UTF-8 text (it is UTF-16); save it as "
+                '"CSV UTF-8" and try again.'
+            )
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise GpuvalError(
+                f"Prices file {path} is not UTF-8 text (byte {exc.start:,}, line {line}); save "
+                'it as "CSV UTF-8" and try again.'
+            ) from None
+        if "\x00" in text:
+            self.fail(None, "it contains NUL characters, so it is not a text CSV file")
+        return text
+
+    def header(self, row: list[str]) -> dict[str, int]:
+        names = [self.cell(1, "header", value).lower() for value in row]
+        columns: dict[str, int] = {}
+        for i, name in enumerate(names):
+            if name not in COLUMNS + OPTIONAL:
+                self.fail(
+                    1,
+                    f"unknown column {name!r} in the header (expected "
+                    f"{','.join(COLUMNS)}[,{','.join(OPTIONAL)}])",
+                )
+            if name in columns:
+                self.fail(1, f"column {name!r} appears twice in the header")
+            columns[name] = i
+        missing = [c for c in COLUMNS if c not in columns]
+        if missing:
+            self.fail(
+                1,
+                f"the header lacks the column{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)} (expected {','.join(COLUMNS)}[,{','.join(OPTIONAL)}])",
+            )
+        return columns
+
+    def cell(self, line: int, column: str, value: str) -> str:
+        """A field stripped of spaces, refused if it could run as a spreadsheet formula."""
+        stripped = value.strip()
+        if stripped.startswith(_FORMULA_START) and not _NUMBER.fullmatch(stripped):
+            self.fail(
+                line,
+                f"{column} {_shown(stripped)} starts with {stripped[0]!r} and could run as a "
+                "spreadsheet formula; a prices file holds only ids, dates, numbers and currency "
+                "codes",
+            )
+        return stripped
+
+    def number(self, line: int, column: str, value: str) -> float:
+        if not _NUMBER.fullmatch(value):
+            self.fail(line, f"{column} must be a number, got {_shown(value)}")
+        number = float(value)
+        if not math.isfinite(number) or number <= 0:
+            self.fail(line, f"{column} must be a positive number, got {value}")
+        return number
+
+    def row(self, line: int, fields: dict[str, str]) -> PriceUpdate:
+        given = fields["entity"]
+        if not given:
+            self.fail(line, "entity is empty")
+        entity_id = given if given in self.dataset.entities else self.tickers.get(given.upper())
+        if entity_id is None:
+            self.fail(
+                line,
+                f"entity {_shown(given)} is neither an entity id nor a ticker in the dataset "
+                "(see gpuval entities)",
+            )
+        entity = self.dataset.entities[entity_id]  # type: ignore[index]
+        if entity.kind != "company" or not entity.listing_currency:
+            self.fail(line, f"entity {entity.id!r} is not a listed company, so it has no price")
+        raw_date = fields["date"]
+        try:
+            if not _DATE.fullmatch(raw_date):
+                raise ValueError
+            date = dt.date.fromisoformat(raw_date)
+        except ValueError:
+            self.fail(line, f"date must be a YYYY-MM-DD date, got {_shown(raw_date)}")
+        price = self.number(line, "price", fields["price"])
+        currency = fields["currency"].upper()
+        if currency not in CURRENCIES:
+            self.fail(
+                line,
+                f"currency must be one of {', '.join(CURRENCIES)}, "
+                f"got {_shown(fields['currency'])}",
+            )
+        if currency != entity.listing_currency:
+            self.fail(
+                line,
+                f"currency {currency} is not {entity.id}'s listing currency "
+                f"{entity.listing_currency}",
+            )
+        shares_text = fields.get("shares", "")
+        shares = self.number(line, "shares", shares_text) if shares_text else None
+        return PriceUpdate(entity.id, date, price, currency, shares)  # type: ignore[arg-type]
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 60 else value[:57] + "...")
+
+
+def read_prices(path: Path, dataset: Dataset) -> list[PriceUpdate]:
+    """Every row of a prices CSV, validated against ``dataset``, in file order."""
+    reader = _Reader(Path(path), dataset)
+    text = reader.text()
+    rows = csv.reader(io.StringIO(text, newline=""), strict=True)
+    updates: list[PriceUpdate] = []
+    seen: dict[tuple[str, dt.date], int] = {}
+    columns: dict[str, int] | None = None
+    try:
+        for fields in rows:
+            line = rows.line_num
+            if not any(f.strip() for f in fields):
+                continue  # blank line
+            if columns is None:
+                columns = reader.header(fields)
+                continue
+            if len(fields) != len(columns):
+                reader.fail(
+                    line, f"it has {len(fields)} fields where the header has {len(columns)}"
+                )
+            if len(updates) >= MAX_ROWS:
+                reader.fail(line, f"the file has more than {MAX_ROWS:,} price rows")
+            named = {name: reader.cell(line, name, fields[i]) for name, i in columns.items()}
+            update = reader.row(line, named)
+            key = (update.entity, update.date)
+            if key in seen:
+                reader.fail(
+                    line,
+                    f"{update.entity} on {update.date.isoformat()} is priced again (first on "
+                    f"line {seen[key]})",
+                )
+            seen[key] = line
+            updates.append(update)
+    except csv.Error as exc:
+        reader.fail(rows.line_num, f"it is not valid CSV ({exc})")
+    if columns is None:
+        reader.fail(None, f"it is empty; expected the header {','.join(COLUMNS)}[,shares]")
+    if not updates:
+        reader.fail(None, "it has a header but no price rows")
+    return updates
+
+
+def latest_by_entity(updates: Iterable[PriceUpdate]) -> dict[str, PriceUpdate]:
+    """The latest-dated update for each entity (on equal dates the later one in ``updates``),
+    keyed by entity id in order of first appearance."""
+    latest: dict[str, PriceUpdate] = {}
+    for update in updates:
+        current = latest.get(update.entity)
+        if current is None or update.date >= current.date:
+            latest[update.entity] = update
+    return latest

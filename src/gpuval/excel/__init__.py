@@ -1,0 +1,1 @@
+"""The GPUVAL_ Excel functions (xlwings)."""

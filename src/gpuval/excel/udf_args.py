@@ -1,0 +1,582 @@
+"""Excel argument coercion and error mapping for :mod:`gpuval.excel.udfs` (private helpers).
+
+The one place where what Excel hands a UDF becomes what the core accepts, and where every failure
+becomes the one-sentence text a cell shows. The UDFs themselves only name their arguments, call
+these helpers and call the core.
+
+What arrives (xlwings with ``ndim=2, err_to_str=True`` on every argument, as
+:mod:`gpuval.excel.udfs` registers them):
+
+* a cell or constant: ``[[x]]``; ``x`` is a ``float`` (an ``int`` through Office.js), a ``str``,
+  a ``bool``, a ``datetime`` (classic xlwings, date-formatted cells) or ``None`` (blank);
+* an Excel error value: its text, e.g. ``"#N/A"`` (``err_to_str``; without it xlwings would pass
+  ``None`` and an error would silently read as a blank);
+* a range: a list of rows, each a list of cells as above;
+* an omitted optional argument: the Python default (``None``).
+
+Python callers may also pass plain scalars, 1-D sequences (read as one row, numpy's convention),
+numpy arrays, pandas Series (read as one column) and DataFrames (the values without the header).
+
+Conventions:
+
+* **Blank = missing.** ``None``, an empty or all-blank string: the argument's documented default,
+  or "... is required" when it has none. ``NaN`` counts as a blank inside ranges (pandas' missing
+  value) but is refused as a single argument.
+* **Errors** are raised as :class:`UdfError` (a :class:`~gpuval.errors.GpuvalError`), and
+  :func:`guard` turns any of them into the cell text ``"#GPUVAL! <one sentence>"``.
+* **Sizes.** A range argument holds at most :data:`MAX_CELLS` cells, and so does an array result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import math
+import reprlib
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+import numpy as np
+
+from gpuval.core.validate import fmt
+from gpuval.errors import GpuvalError
+
+__all__ = [
+    "EXCEL_ERRORS",
+    "MAX_CELLS",
+    "PREFIX",
+    "REQUIRED",
+    "UdfError",
+    "broadcast",
+    "cells",
+    "choice",
+    "error_text",
+    "flag",
+    "grid",
+    "guard",
+    "number",
+    "number_text",
+    "numbers",
+    "pairs",
+    "result",
+    "show",
+    "single",
+    "text",
+    "whole",
+]
+
+PREFIX = "#GPUVAL! "
+"""Every error a UDF returns is text starting with this."""
+
+MAX_CELLS = 100_000
+"""Most cells a range argument or an array result may hold."""
+
+MAX_MESSAGE = 300
+"""Longest error text returned to a cell (characters)."""
+
+EXCEL_ERRORS = frozenset(
+    {
+        "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+        "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+        "#PYTHON!",
+    }
+)  # fmt: skip
+"""Excel's error values, as xlwings passes them with ``err_to_str=True``."""
+
+_log = logging.getLogger("gpuval.excel.udfs")
+
+
+class UdfError(GpuvalError, ValueError):
+    """A bad UDF argument; ``str(err)`` is the sentence shown after :data:`PREFIX`."""
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+"""Default marker: the argument has no default, so a blank is an error."""
+
+
+# --- describing values in messages --------------------------------------------------------------
+
+
+def number_text(value: float) -> str:
+    """A number for a message: ``1.5``, ``85,540,000,000``; very large ones as ``1e+300``."""
+    if math.isfinite(value) and abs(value) >= 1e15:
+        return f"{value:.6g}"
+    return fmt(value)
+
+
+def show(value: Any) -> str:
+    """How a bad value is named in a message: ``text 'abc'``, ``TRUE``, ``a date``, ``1.5``."""
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return f"text {reprlib.repr(value)}"
+    if isinstance(value, dt.date | dt.time):
+        return "a date"
+    if isinstance(value, float | np.floating):
+        return number_text(float(value))
+    if isinstance(value, int | np.integer):
+        return f"{int(value)}" if abs(int(value)) < 10**15 else "a huge whole number"
+    return f"a value of type {type(value).__name__}"
+
+
+def _where(r: int, c: int, shape: tuple[int, int]) -> str:
+    if shape == (1, 1):
+        return ""
+    if shape[0] == 1:
+        return f" (cell {c + 1} of the row)"
+    if shape[1] == 1:
+        return f" (cell {r + 1} of the column)"
+    return f" (row {r + 1}, column {c + 1} of the range)"
+
+
+def _is_blank_text(value: str) -> bool:
+    return not value or value.isspace()
+
+
+def _text_problem(name: str, value: str, want: str) -> UdfError:
+    v = value.strip()
+    if v.upper() in EXCEL_ERRORS:
+        return UdfError(f"{name} is the Excel error {v.upper()}; fix the cell it comes from.")
+    if v.startswith(PREFIX.strip()):
+        return UdfError(f"{name} comes from a cell showing a #GPUVAL! error; fix that cell first.")
+    return UdfError(f"{name} must be {want}, got {show(value)}.")
+
+
+# --- single values ------------------------------------------------------------------------------
+
+
+def _unwrap(value: Any) -> Any:
+    """``[[x]]`` (xlwings' one-cell range) or a one-element sequence -> ``x``."""
+    while isinstance(value, list | tuple) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, np.ndarray) and value.size == 1:
+        return value.reshape(()).item()
+    return value
+
+
+def _is_range(value: Any) -> bool:
+    if isinstance(value, list | tuple | np.ndarray):
+        return True
+    return type(value).__module__.startswith("pandas") and hasattr(value, "to_numpy")
+
+
+def _scalar_number(name: str, value: Any, default: Any) -> Any:
+    """A single cell as a float, ``default`` when blank; ranges are not handled here."""
+    t = type(value)
+    if t is float:
+        if value - value == 0.0:
+            return value
+        if value != value:
+            raise UdfError(f"{name} must be a number, got NaN.")
+        raise UdfError(f"{name} must be a finite number, got {number_text(value)}.")
+    if value is None or (t is str and _is_blank_text(value)):
+        if default is REQUIRED:
+            raise UdfError(f"{name} is required, but the cell is blank.")
+        return default
+    if isinstance(value, bool | np.bool_):
+        raise UdfError(f"{name} must be a number, got {show(value)}.")
+    if isinstance(value, int | np.integer):
+        try:
+            return _scalar_number(name, float(value), default)
+        except OverflowError:
+            raise UdfError(f"{name} must be a finite number, got {show(value)}.") from None
+    if isinstance(value, np.floating):
+        return _scalar_number(name, float(value), default)
+    if isinstance(value, str):
+        raise _text_problem(name, value, "a number")
+    raise UdfError(f"{name} must be a number, got {show(value)}.")
+
+
+def number(name: str, value: Any, default: Any = REQUIRED) -> Any:
+    """A number argument: a ``float`` for one cell, a 2-D float array for a range.
+
+    Blank -> ``default`` (or an error when ``REQUIRED``); text, TRUE/FALSE, dates, Excel errors
+    and non-finite numbers are refused. Ranges may not contain blanks (see :func:`grid`).
+    """
+    t = type(value)
+    if t is float:  # the hot path: a plain finite float
+        if value - value == 0.0:
+            return value
+    elif value is None:
+        if default is not REQUIRED:
+            return default
+    elif t is list and len(value) == 1:  # [[x]] from xlwings
+        row = value[0]
+        if type(row) is list and len(row) == 1:
+            x = row[0]
+            if type(x) is float and x - x == 0.0:
+                return x
+            return _scalar_number(name, x, default)
+    if _is_range(value):
+        arr = grid(name, value)
+        if arr.size == 1:
+            return float(arr[0, 0])
+        return arr
+    return _scalar_number(name, value, default)
+
+
+def single(name: str, value: Any, default: Any = REQUIRED) -> Any:
+    """A number that must be one cell (not a range)."""
+    v = number(name, value, default)
+    if isinstance(v, np.ndarray):
+        raise UdfError(f"{name} must be a single cell, got a {_dims(v.shape)} range.")
+    return v
+
+
+def whole(name: str, value: Any, default: Any, lo: int, hi: int) -> Any:
+    """A whole number from ``lo`` to ``hi`` in one cell; blank -> ``default``."""
+    v = single(name, value, default)
+    if v is default and default is not REQUIRED:
+        return v
+    if v != math.floor(v) or not lo <= v <= hi:
+        got = f"{int(v):,}" if v == math.floor(v) and abs(v) < 1e15 else number_text(v)
+        raise UdfError(f"{name} must be a whole number from {lo:,} to {hi:,}, got {got}.")
+    return int(v)
+
+
+MAX_TEXT = 255
+"""Longest text a name-like argument (entity, model, input name...) may be."""
+
+
+def text(name: str, value: Any, default: Any = REQUIRED) -> Any:
+    """A text argument in one cell, stripped, at most :data:`MAX_TEXT` characters."""
+    value = _unwrap(value)
+    if isinstance(value, str):
+        if _is_blank_text(value):
+            value = None
+        else:
+            v = value.strip()
+            if v.upper() in EXCEL_ERRORS or v.startswith(PREFIX.strip()):
+                raise _text_problem(name, v, "text")
+            if len(v) > MAX_TEXT:
+                raise UdfError(f"{name} must be at most {MAX_TEXT} characters, got {len(v):,}.")
+            return v
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        if default is REQUIRED:
+            raise UdfError(f"{name} is required, but the cell is blank.")
+        return default
+    if _is_range(value):
+        raise UdfError(f"{name} must be a single cell of text, got a range.")
+    raise UdfError(f"{name} must be text, got {show(value)}.")
+
+
+def choice(name: str, value: Any, default: Any, options: tuple[str, ...]) -> Any:
+    """One of ``options`` (case-insensitive); blank -> ``default``."""
+    if value is None and default is not REQUIRED:
+        return default
+    v = text(name, value, default)
+    if v is default:
+        return v
+    key = v.casefold()
+    for option in options:
+        if option.casefold() == key:
+            return option
+    raise UdfError(f"{name} must be one of {', '.join(options)}; got {show(v)}.")
+
+
+def flag(name: str, value: Any, default: bool) -> bool:
+    """TRUE/FALSE (also 1/0 or the text TRUE/FALSE); blank -> ``default``."""
+    v = _unwrap(value)
+    if isinstance(v, bool | np.bool_):
+        return bool(v)
+    if v is None or (isinstance(v, str) and _is_blank_text(v)):
+        return default
+    if isinstance(v, str) and v.strip().upper() in ("TRUE", "FALSE"):
+        return v.strip().upper() == "TRUE"
+    if isinstance(v, int | float | np.number) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str):
+        raise _text_problem(name, v, "TRUE or FALSE")
+    if _is_range(v):
+        raise UdfError(f"{name} must be a single cell, TRUE or FALSE, got a range.")
+    raise UdfError(f"{name} must be TRUE or FALSE, got {show(v)}.")
+
+
+# --- ranges -------------------------------------------------------------------------------------
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return " x ".join(str(n) for n in shape) if len(shape) == 2 else f"{shape[0]}-cell"
+
+
+def _rows(name: str, value: Any) -> list[list[Any]]:
+    """Any range-like value as a rectangular list of rows (not yet checked cell by cell)."""
+    if isinstance(value, Mapping):
+        raise UdfError(f"{name} must be a range, not a mapping.")
+    if type(value).__module__.startswith("pandas") and hasattr(value, "to_numpy"):
+        arr = value.to_numpy()
+        value = arr.reshape(-1, 1) if arr.ndim == 1 else arr  # a Series is a column
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return [[value.item()]]
+        if value.ndim > 2:
+            raise UdfError(f"{name} must be a 1-D or 2-D range, got {value.ndim} dimensions.")
+        if value.size > MAX_CELLS:
+            raise _too_big(name, value.size)
+        value = value.reshape(1, -1) if value.ndim == 1 else value
+        return value.tolist()
+    if not isinstance(value, list | tuple):
+        return [[value]]
+    if len(value) == 0:
+        raise UdfError(f"{name} is an empty range.")
+    nested = [isinstance(r, list | tuple | np.ndarray) for r in value]
+    if not any(nested):  # a 1-D sequence: one row
+        if len(value) > MAX_CELLS:
+            raise _too_big(name, len(value))
+        return [list(value)]
+    if not all(nested):
+        raise UdfError(f"{name} must be a rectangular range (rows of cells).")
+    width = len(value[0])
+    if width == 0:
+        raise UdfError(f"{name} is an empty range.")
+    if len(value) * width > MAX_CELLS:
+        raise _too_big(name, len(value) * width)
+    rows = []
+    for row in value:
+        if len(row) != width:
+            raise UdfError(f"{name} must be a rectangular range: its rows differ in length.")
+        for cell in row:
+            if isinstance(cell, list | tuple | np.ndarray | Mapping):
+                raise UdfError(f"{name} must be a 1-D or 2-D range, got nested ranges.")
+        rows.append(list(row))
+    return rows
+
+
+def _too_big(name: str, size: int) -> UdfError:
+    return UdfError(
+        f"{name} has {size:,} cells, more than the {MAX_CELLS:,} a GPUVAL range may hold."
+    )
+
+
+def _cell(name: str, value: Any, where: str) -> Any:
+    """One cell of a range: ``None`` (blank), a ``float``, ``str`` text, or an error."""
+    t = type(value)
+    if t is float:
+        if value - value == 0.0:
+            return value
+        if value != value:
+            return None  # pandas' missing value
+        raise UdfError(f"{name} must hold finite numbers, got {number_text(value)}{where}.")
+    if value is None:
+        return None
+    if t is str or isinstance(value, str):
+        if _is_blank_text(value):
+            return None
+        v = value.strip()
+        if v.upper() in EXCEL_ERRORS:
+            raise UdfError(f"{name} holds the Excel error {v.upper()}{where}; fix that cell.")
+        if v.startswith(PREFIX.strip()):
+            raise UdfError(f"{name} holds a #GPUVAL! error{where}; fix that cell first.")
+        return v
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer | np.floating):
+        try:
+            return _cell(name, float(value), where)
+        except OverflowError:
+            raise UdfError(f"{name} must hold finite numbers, got {show(value)}{where}.") from None
+    if isinstance(value, dt.date | dt.time):
+        return value
+    if value is np.ma.masked or type(value).__name__ in ("NaTType", "NAType"):
+        return None
+    raise UdfError(f"{name} holds {show(value)}{where}, which is not a cell value.")
+
+
+def cells(name: str, value: Any) -> list[list[Any]]:
+    """A range as rows of cleaned cells: ``None`` for blanks, floats, text, TRUE/FALSE, dates.
+
+    Excel errors, non-finite numbers, ragged or over-sized ranges raise :class:`UdfError`.
+    """
+    rows = _rows(name, value)
+    shape = (len(rows), len(rows[0]))
+    return [
+        [_cell(name, v, _where(r, c, shape)) for c, v in enumerate(row)]
+        for r, row in enumerate(rows)
+    ]
+
+
+def grid(name: str, value: Any) -> np.ndarray:
+    """A range of numbers as a 2-D float array; a blank or non-number cell is an error."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and 0 < value.ndim <= 2:
+        if value.size > MAX_CELLS:
+            raise _too_big(name, value.size)
+        arr = np.atleast_2d(value.astype(np.float64, copy=False))
+        if np.isfinite(arr).all():
+            return arr
+    rows = cells(name, value)
+    shape = (len(rows), len(rows[0]))
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if type(v) is not float:
+                where = _where(r, c, shape)
+                if v is None:
+                    raise UdfError(f"{name} has a blank cell{where}; every cell needs a number.")
+                raise UdfError(f"{name} must hold numbers, got {show(v)}{where}.")
+    return np.array(rows, dtype=np.float64)
+
+
+def numbers(name: str, value: Any, *, limit: int = MAX_CELLS) -> list[float]:
+    """The numbers of a range of any shape, row by row, blanks skipped; at least one."""
+    rows = cells(name, value)
+    shape = (len(rows), len(rows[0]))
+    out: list[float] = []
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if v is None:
+                continue
+            if type(v) is not float:
+                raise UdfError(f"{name} must hold numbers, got {show(v)}{_where(r, c, shape)}.")
+            out.append(v)
+    if not out:
+        raise UdfError(f"{name} has no numbers (every cell is blank).")
+    if len(out) > limit:
+        raise UdfError(f"{name} has {len(out):,} values; at most {limit:,} are allowed.")
+    return out
+
+
+def pairs(name: str, value: Any, known: Collection[str] = ()) -> list[tuple[str, Any, str]]:
+    """A two-column (or two-row) table of names and values -> ``[(name, value, where), ...]``.
+
+    Names are text; blank rows are skipped; a blank value is kept as ``None`` (missing). A first
+    row whose value cell is text and whose name is not in ``known`` is a header, and skipped. A
+    dict or a pandas Series (name -> value) is accepted from Python.
+    """
+    known_keys = {k.casefold() for k in known}
+    if isinstance(value, Mapping) or (type(value).__name__ == "Series" and hasattr(value, "items")):
+        value = [[k, v] for k, v in value.items()]
+    rows = cells(name, value)
+    n_rows, n_cols = len(rows), len(rows[0])
+    if n_cols != 2 and n_rows == 2:
+        rows = [list(col) for col in zip(*rows, strict=True)]
+        label = "column"
+    elif n_cols == 2:
+        label = "row"
+    else:
+        raise UdfError(
+            f"{name} must be a two-column range of names and values, got {n_rows} x {n_cols}."
+        )
+    out: list[tuple[str, Any, str]] = []
+    for i, (key, val) in enumerate(rows):
+        where = f" ({label} {i + 1})"
+        if key is None:
+            if val is None:
+                continue
+            raise UdfError(f"{name} has a value without a name{where}.")
+        if not isinstance(key, str):
+            raise UdfError(f"{name} needs a text name in its first column, got {show(key)}{where}.")
+        if i == 0 and isinstance(val, str) and key.strip().casefold() not in known_keys:
+            continue  # a header row such as "input | value"
+        out.append((key, val, where))
+    return out
+
+
+def broadcast(named: Mapping[str, Any]) -> tuple[int, ...]:
+    """The common shape of number arguments (floats and 2-D arrays), in Excel's terms."""
+    shape: tuple[int, ...] = ()
+    owner = ""
+    for key, v in named.items():
+        if not isinstance(v, np.ndarray):
+            continue
+        try:
+            new = np.broadcast_shapes(shape, v.shape)
+        except ValueError:
+            raise UdfError(
+                f"{owner} is a {_dims(shape)} range and {key} a {_dims(v.shape)} range; ranges "
+                "must be the same size, or a single row or column that can be repeated."
+            ) from None
+        if new != shape or not owner:
+            owner = key
+        shape = new
+    size = math.prod(shape)
+    if size > MAX_CELLS:
+        raise UdfError(
+            f"the ranges combine into {size:,} results, more than the {MAX_CELLS:,} allowed."
+        )
+    return shape
+
+
+# --- results and errors -------------------------------------------------------------------------
+
+_NONFINITE = (
+    "the result is not a finite number (the calculation overflowed); check the inputs' units "
+    "and magnitudes."
+)
+
+
+def result(value: Any) -> Any:
+    """A core result as Excel wants it: a finite float, or rows of finite floats."""
+    if type(value) is float:
+        if value - value == 0.0:
+            return value
+        raise UdfError(_NONFINITE)
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return result(float(value))
+        if value.size > MAX_CELLS:
+            raise UdfError(f"the result would have {value.size:,} cells, more than {MAX_CELLS:,}.")
+        arr = value.astype(np.float64, copy=False)
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            where = (
+                f" at position {idx[0] + 1}"
+                if arr.ndim == 1
+                else (f" in row {idx[0] + 1}, column {idx[1] + 1}" if arr.ndim == 2 else "")
+            )
+            raise UdfError(_NONFINITE.replace("the result is", f"the result{where} is", 1))
+        if arr.ndim == 1:
+            return [arr.tolist()]
+        if arr.ndim > 2:
+            raise UdfError(f"the result has {arr.ndim} dimensions; Excel shows at most 2.")
+        return arr.tolist()
+    if isinstance(value, int | np.number) and not isinstance(value, bool):
+        return result(float(value))
+    return value
+
+
+def error_text(exc: BaseException | str) -> str:
+    """``"#GPUVAL! <message>"`` on one line, at most :data:`MAX_MESSAGE` characters."""
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    text = PREFIX + message
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1].rstrip() + "…"
+    return text
+
+
+def guard(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a UDF so that it returns ``"#GPUVAL! ..."`` text instead of raising.
+
+    :class:`~gpuval.errors.GpuvalError` (the core's :class:`~gpuval.core.InputError` and
+    :class:`UdfError`) give their own sentence; arithmetic overflow a fixed sentence; anything
+    else (a bug) a sentence naming the function, with the traceback sent to the
+    ``gpuval.excel.udfs`` logger, never to the cell.
+    """
+    name = func.__name__
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except GpuvalError as exc:
+            return error_text(exc)
+        except (ArithmeticError, FloatingPointError):
+            return error_text(_NONFINITE)
+        except TypeError as exc:
+            if exc.__traceback__ is not None and exc.__traceback__.tb_next is None:
+                # raised by the call itself: wrong number or names of arguments
+                return error_text(f"{name} was called with the wrong arguments ({exc}).")
+            _log.exception("GPUVAL UDF %s failed", name)
+            return error_text(f"{name} failed unexpectedly (TypeError); please report it.")
+        except Exception as exc:
+            _log.exception("GPUVAL UDF %s failed", name)
+            return error_text(
+                f"{name} failed unexpectedly ({type(exc).__name__}); please report it."
+            )
+
+    return wrapper

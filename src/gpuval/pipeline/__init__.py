@@ -1,0 +1,1 @@
+"""Acting on workbooks: refresh, check, publish, LibreOffice recalculation, safe opening."""

@@ -1,0 +1,1 @@
+"""The workbook: template, one module per worksheet, the typed model, build and evaluate."""

@@ -1,0 +1,129 @@
+"""``gpuval build``: fill the house-style template with the dataset and write the workbook.
+
+The file is written to a temporary name beside the destination and moved into place with
+``os.replace``, so an existing workbook is only ever replaced by a complete new one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from gpuval.data.dataset import Dataset, load_dataset
+from gpuval.errors import GpuvalError
+from gpuval.pipeline.files import replace_atomically
+from gpuval.workbook.model import evaluate_values
+from gpuval.workbook.sheets import (
+    checks,
+    dcf,
+    implied,
+    inputs,
+    montecarlo,
+    peers,
+    reference,
+    scenarios,
+    sensitivity,
+    valuation,
+)
+from gpuval.workbook.sheets import udf as udf_sheet
+from gpuval.workbook.sheets.base import Book, print_setup
+from gpuval.workbook.template import COVER_CELLS, load_template
+
+DEFAULT_OUT = Path("workbook") / "gpu_valuation.xlsx"
+ORDER = ["Cover", "Inputs", "Valuation", "Scenarios", "Peers", "DCF", "Implied", "Sensitivity",
+         "Monte Carlo", "Checks", "Data", "Sources", "UDF check", "xlwings.conf"]  # fmt: skip
+MODEL_SHEETS = ["Inputs", "Valuation", "Scenarios", "Peers", "DCF", "Implied", "Sensitivity"]
+FIXED_TIME = dt.datetime(2026, 1, 5)
+
+
+def build_workbook(
+    *,
+    target: str = "biren",
+    template: Path | None = None,
+    dataset: Dataset | None = None,
+    peer_rows: list[dict[str, Any]] | None = None,
+    udf: bool = False,
+) -> Book:
+    """Build the workbook in memory and return its build context."""
+    ds = dataset or load_dataset()
+    wb, style = load_template(template)
+    book = Book(wb, style, ds, target)
+    rows = peer_rows if peer_rows is not None else peers.peer_rows(ds)
+    with_value = [r["id"] for r in rows if _has_market_value(r)]
+    if target not in with_value:
+        raise GpuvalError(
+            f"Target {target!r} is not a company with a market value in the peer table; "
+            f"choose one of: {', '.join(with_value)}."
+        )
+    last = peers.FIRST + len(rows) - 1
+    ids = f"Peers!$A${peers.FIRST}:$A${last}"
+    choices = ",".join(with_value)
+    targets = f'"{choices}"' if len(choices) <= 250 else ids  # Excel caps literal lists
+    inputs.write(book, targets, ids)
+    peer_sheet = peers.write(book, rows)
+    scenarios.write(book)
+    dcf.write(book)
+    implied.write(book)
+    sensitivity.write(book)
+    values = evaluate_values(dict(book.values))
+    montecarlo.write(book, values)
+    valuation.write(book, peer_sheet.stats_top)  # type: ignore[attr-defined]
+    reference.write_data(book)
+    reference.write_sources(book)
+    checks.write(book, MODEL_SHEETS)
+    if udf:
+        udf_sheet.write(book, [r["id"] for r in rows])
+    _cover(book)
+    wb._sheets.sort(key=lambda ws: ORDER.index(ws.title) if ws.title in ORDER else len(ORDER))
+    wb.active = 0
+    wb.properties.creator = "gpuval"
+    wb.properties.created = FIXED_TIME
+    return book
+
+
+def _has_market_value(row: dict[str, Any]) -> bool:
+    number = (int, float)
+    return isinstance(row.get("market_value"), number) or (
+        isinstance(row.get("price"), number) and isinstance(row.get("shares"), number)
+    )
+
+
+def _cover(book: Book) -> None:
+    cover = book.wb["Cover"]
+    print_setup(cover)
+    asof = cover[COVER_CELLS["tpl_asof"]]
+    asof.value = peers.market_data_date(book.dataset)
+    asof.number_format = book.style.fmt("date")
+    book.define(
+        "data_asof", "Cover", "$" + COVER_CELLS["tpl_asof"][0] + "$" + COVER_CELLS["tpl_asof"][1:]
+    )
+    formulas = {
+        "tpl_target": '=tgt_name&" ("&in_target&")"',
+        "tpl_check": '=IF(chk_master,"OK: every check passes","CHECK: see the Checks sheet")',
+        "tpl_dataset": f"gpuval dataset {book.dataset.version}",
+    }
+    for name, formula in formulas.items():
+        cover[COVER_CELLS[name]].value = formula
+
+
+def save_atomic(book: Book, out: Path) -> Path:
+    """Write to a temporary file beside ``out`` and move it into place."""
+    return replace_atomically(Path(out), book.wb.save)
+
+
+def build(
+    out: Path = DEFAULT_OUT,
+    *,
+    target: str = "biren",
+    template: Path | None = None,
+    dataset_path: Path | None = None,
+    seeds: Path | None = None,
+    udf: bool = False,
+) -> Path:
+    """Build the workbook and write it to ``out`` atomically (``udf``: the UDF working copy)."""
+    ds = load_dataset(dataset_path, seeds=seeds)
+    if target not in ds.entities:
+        raise GpuvalError(f"Unknown target {target!r}; known entities: {', '.join(ds.entities)}.")
+    book = build_workbook(target=target, template=template, dataset=ds, udf=udf)
+    return save_atomic(book, out)

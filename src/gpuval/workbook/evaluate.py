@@ -1,0 +1,120 @@
+"""``gpuval evaluate``: read a workbook's ``in_*`` cells and run the Python core on them.
+
+Inputs are read as the analyst left them (constants). A cell whose input was replaced by a
+formula is read from its cached value when the file has one; otherwise that is an error, as are
+a missing name or a value of the wrong type.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from openpyxl.workbook.workbook import Workbook
+
+from gpuval.core import InputError
+from gpuval.errors import GpuvalError
+from gpuval.pipeline.safety import safe_load_workbook
+from gpuval.workbook.model import evaluate_values
+from gpuval.workbook.sheets import inputs as input_sheet
+from gpuval.workbook.sheets import peers
+
+REQUIRED = [name for spec in input_sheet.ALL for name in spec.names()] + [
+    f"data_peers_{key}" for key in peers.RAW
+]
+DATES = {"in_valuation_date", "in_exit_date"}
+TEXT = {"in_target"} | {f"data_peers_{k}" for k in ("id", "name", "venue", "listing_ccy",
+                                                    "reporting_ccy")}  # fmt: skip
+
+
+def open_workbook(path: Path, *, data_only: bool = False) -> Workbook:
+    """Open an .xlsx for reading, with one clear sentence for every way it can fail."""
+    return safe_load_workbook(path, data_only=data_only)
+
+
+def _cells(wb: Workbook, name: str) -> list[tuple[str, str]]:
+    defined = wb.defined_names.get(name)
+    if defined is None:
+        return []
+    return [(title, coord.replace("$", "")) for title, coord in defined.destinations]
+
+
+def _range_values(wb: Workbook, title: str, coord: str) -> list[Any]:
+    ws = wb[title]
+    cells = ws[coord]
+    if not isinstance(cells, tuple):
+        return [cells.value]
+    return [row[0].value if isinstance(row, tuple) else row.value for row in cells]
+
+
+def read_inputs(path: Path) -> dict[str, Any]:
+    """The value of every ``in_*`` name (lists for ranges), checked for type."""
+    return read_inputs_from(open_workbook(path), path)
+
+
+def read_inputs_from(wb: Workbook, path: Path) -> dict[str, Any]:
+    """:func:`read_inputs` on a workbook already open (``path`` names it in messages and gives
+    the cached values of inputs an analyst replaced with formulas)."""
+    cached: Workbook | None = None
+    values: dict[str, Any] = {}
+    for name in REQUIRED:
+        places = _cells(wb, name)
+        if len(places) != 1 or places[0][0] not in wb.sheetnames:
+            raise GpuvalError(f"Workbook {path.name} has no usable defined name {name!r}.")
+        title, coord = places[0]
+        raw = _range_values(wb, title, coord)
+        if any(isinstance(x, str) and x.startswith("=") for x in raw):
+            cached = cached or open_workbook(path, data_only=True)
+            raw = _range_values(cached, title, coord)
+        where = f"{title}!{coord}"
+        if name.startswith("data_peers_"):
+            values[name] = [_check(name, where, x, optional=True) for x in raw]
+        else:
+            values[name] = _check(name, where, raw[0], optional=False)
+    return values
+
+
+def _check(name: str, where: str, value: Any, *, optional: bool) -> Any:
+    if value is None or value == "":
+        if optional:
+            return None
+        raise GpuvalError(f"Input {name} ({where}) is empty.")
+    if name in DATES:
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        raise GpuvalError(f"Input {name} ({where}) must be a date, got {value!r}.")
+    if name in TEXT:
+        if not isinstance(value, str):
+            raise GpuvalError(f"Input {name} ({where}) must be text, got {value!r}.")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise GpuvalError(f"Input {name} ({where}) must be a number, got {value!r}.")
+    return float(value)
+
+
+def evaluate(path: Path) -> dict[str, Any]:
+    """``{out_name: value}`` for every ``out_*`` name in the workbook (None where the sheet
+    shows n/a)."""
+    path = Path(path)
+    values = read_inputs(path)
+    if values["in_target"] not in values["data_peers_id"]:
+        raise GpuvalError(
+            f"Input in_target ({values['in_target']!r}) is not an id in the peer table."
+        )
+    try:
+        computed = evaluate_values(values)
+    except InputError as exc:
+        raise GpuvalError(f"Workbook {path.name}: the inputs are not valid: {exc}") from None
+    wb = open_workbook(path)
+    names = sorted(n for n in wb.defined_names if n.startswith("out_"))
+    missing = [n for n in names if n not in computed]
+    if missing:
+        raise GpuvalError(f"Workbook {path.name} has outputs gpuval does not know: {missing[0]}.")
+    return {name: _plain(computed[name]) for name in names}
+
+
+def _plain(value: Any) -> Any:
+    return None if value is None else float(value)

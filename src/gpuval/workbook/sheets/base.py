@@ -1,0 +1,179 @@
+"""The build context and a small cell writer shared by the sheet modules.
+
+Conventions (FAST / ICAEW): inputs only on Inputs and Peers (style ``gv_input``), formulas black
+(``gv_calc``), links to other sheets green (``gv_link``), headline outputs ``gv_output``; one
+formula per row copied across; every sheet shows the master check in cell A3. Input cells get a
+workbook-scoped name ``in_*``, headline outputs ``out_*``; a few shared quantities (the target's
+figures, ``tgt_*``) are named so formulas read as words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import Cell
+from openpyxl.comments import Comment
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from gpuval.data.dataset import Dataset, Record
+from gpuval.workbook.template import HouseStyle
+
+__all__ = ["Book", "Sheet", "col", "print_setup"]
+
+_ROLE_STYLE = {
+    "input": "gv_input",
+    "calc": "gv_calc",
+    "link": "gv_link",
+    "output": "gv_output",
+    "label": "gv_label",
+    "unit": "gv_unit",
+    "note": "gv_note",
+    "header": "gv_header",
+    "section": "gv_section",
+    "data": "gv_data",
+    "check": "gv_check",
+}
+_FORMULA_ROLES = ("calc", "link", "output", "check")
+_CROSS_SHEET = re.compile(r"(!|\btgt_|\bin_|\bout_|\bchk_)")
+
+
+def _sheet_prefix(title: str) -> str:
+    """A sheet name as formulas write it: quoted only when it must be."""
+    return title if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title) else f"'{title}'"
+
+
+def col(index: int) -> str:
+    """1 -> "A"."""
+    return get_column_letter(index)
+
+
+@dataclass
+class Book:
+    """Everything a sheet module needs while the workbook is being built."""
+
+    wb: Workbook
+    style: HouseStyle
+    dataset: Dataset
+    target: str
+    names: dict[str, str] = field(default_factory=dict)
+    """Defined name -> absolute reference, e.g. ``in_target`` -> ``Inputs!$D$6``."""
+    uses: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    """Record id -> the cells that show it (for the Sources sheet)."""
+    checks: list[tuple[str, str]] = field(default_factory=list)
+    """(description, formula giving TRUE when the check passes) for the Checks sheet."""
+    values: dict[str, Any] = field(default_factory=dict)
+    """Default input values by name (what ``gpuval evaluate`` would read from the new file)."""
+
+    def define(self, name: str, sheet: str, ref: str) -> None:
+        if name in self.names:
+            raise ValueError(f"defined name {name} used twice")  # a programming error
+        target = f"{_sheet_prefix(sheet)}!{ref}"
+        self.names[name] = target
+        self.wb.defined_names[name] = DefinedName(name, attr_text=target)
+
+    def check(self, description: str, formula: str) -> None:
+        self.checks.append((description, formula))
+
+    def cite(self, rec: Record, cell: str) -> None:
+        self.uses[rec.id].append(cell)
+
+
+def print_setup(ws: Worksheet, pages_wide: int = 1) -> None:
+    """Landscape A4, fitted to ``pages_wide`` pages across and as many down as needed."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = pages_wide
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+
+
+class Sheet:
+    """A worksheet with a title, the master check in A3, and typed cell writers."""
+
+    def __init__(self, book: Book, title: str, subtitle: str, *, index: int | None = None):
+        self.book = book
+        self.title = title
+        self.ws: Worksheet = book.wb.create_sheet(title, index)
+        ws = self.ws
+        ws.sheet_view.showGridLines = False
+        ws["A1"] = title
+        ws["A1"].style = "gv_title"
+        ws["A2"] = subtitle
+        ws["A2"].style = "gv_subtitle"
+        self.put(3, 1, '=IF(chk_master,"Model check: OK","Model check: CHECK (see Checks)")',
+                 "check")  # fmt: skip
+        print_setup(ws)
+
+    def ref(self, row: int, column: int, *, absolute: bool = False, sheet: bool = False) -> str:
+        letter = col(column)
+        a1 = f"${letter}${row}" if absolute else f"{letter}{row}"
+        return f"{_sheet_prefix(self.title)}!{a1}" if sheet else a1
+
+    def put(
+        self,
+        row: int,
+        column: int,
+        value: Any,
+        role: str = "calc",
+        fmt: str | None = None,
+        name: str | None = None,
+    ) -> Cell:
+        """Write a value or formula with a style role and a number-format key.
+
+        Only the formula roles (calc, link, output, check) take formulas; a formula that reaches
+        another sheet or a named quantity is a link (green). Every other string, in particular
+        text from data, is stored as text whatever its first character.
+        """
+        cell = self.ws.cell(row, column)
+        if isinstance(value, str) and value.startswith("=") and role in _FORMULA_ROLES:
+            cell.value = value
+            if role == "calc" and _CROSS_SHEET.search(value[1:]):
+                role = "link"
+        else:
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the first character
+        cell.style = _ROLE_STYLE[role]
+        if fmt:
+            cell.number_format = self.book.style.fmt(fmt)
+        if name:
+            self.book.define(name, self.title, self.ref(row, column, absolute=True))
+        return cell
+
+    def label(self, row: int, text: str, unit: str = "", column: int = 1) -> None:
+        self.put(row, column, text, "label")
+        if unit:
+            self.put(row, column + 1, unit, "unit")
+
+    def section(self, row: int, text: str, column: int = 1) -> None:
+        self.put(row, column, text, "section")
+
+    def headers(self, row: int, texts: list[str], column: int = 1) -> None:
+        for i, text in enumerate(texts):
+            self.put(row, column + i, text, "header")
+        self.ws.row_dimensions[row].height = 30  # room for two wrapped lines
+
+    def comment(self, cell: Cell, text: str) -> None:
+        note = Comment(text, "gpuval")
+        note.width, note.height = 420, 160
+        cell.comment = note
+
+    def validate(self, cell: Cell, validation: DataValidation) -> None:
+        self.ws.add_data_validation(validation)
+        validation.add(cell)
+
+    def widths(self, widths: dict[str, float]) -> None:
+        for letter, width in widths.items():
+            self.ws.column_dimensions[letter].width = width
+
+    def freeze(self, cell: str) -> None:
+        self.ws.freeze_panes = cell

@@ -1,0 +1,182 @@
+"""DCF: the ten-year young-growth model (the core's :func:`gpuval.core.young_growth_dcf`).
+
+Column C is year 0 (today's revenue and loss carried forward), D..M years 1..10, N the terminal
+year; every row is one formula copied across. Per year t:
+
+* growth: year 1 ``g1``; years 2..5 ``g``; then ``g - (g - g_T) x (t - 5) / 5``
+* revenue_t = revenue_{t-1} x (1 + growth_t); margin_t = target - (target - today) x
+  max(N - t, 0) / N; EBIT = margin x revenue
+* tax with loss carry-forward: used = min(max(EBIT, 0), NOL_{t-1}); tax = (max(EBIT, 0) - used)
+  x rate; NOL_t = NOL_{t-1} - used + max(-EBIT, 0)
+* FCFF = EBIT - tax - (revenue_t - revenue_{t-1}) / sales-to-capital
+* cost of capital r_t: flat to year 5, then linear to the mature rate by year 10; discount factor
+  DF_t = DF_{t-1} / (1 + r_t)
+* terminal: revenue x (1 + g_T), EBIT at the target margin taxed in full, reinvestment = g_T /
+  ROC x after-tax EBIT, value = FCFF / (mature rate - g_T), discounted with DF_10
+* equity = (1 - p_fail) x (sum of PV + PV terminal) + p_fail x distress + cash - debt
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl.chart import BarChart, Reference, Series
+
+from gpuval import core
+from gpuval.workbook.sheets.base import Book, Sheet, col
+
+TITLE = "DCF"
+YEAR0 = 3  # column C
+LAST_YEAR = YEAR0 + 10  # column M
+TERMINAL = LAST_YEAR + 1  # column N
+HIGH_GROWTH_YEARS_CELL = "C4"
+
+#: key, label, unit, year-0 formula, year-t formula ({c} this column, {p} previous), format
+ROWS = [
+    ("t", "Year", "", "0", "={p}{r[t]}+1", "int"),
+    ("growth", "Revenue growth", "fraction", None,
+     "=IF({c}{r[t]}=1,in_dcf_growth_y1,IF({c}{r[t]}<=$C$4,in_dcf_growth_y2_5,"
+     "in_dcf_growth_y2_5-(in_dcf_growth_y2_5-in_dcf_terminal_growth)*({c}{r[t]}-$C$4)/$C$4))",
+     "pct"),
+    ("revenue", "Revenue", "USD", "=tgt_base_revenue", "={p}{r[revenue]}*(1+{c}{r[growth]})",
+     "usd_bn"),
+    ("margin", "Operating margin", "fraction", "=in_dcf_operating_margin",
+     "=in_dcf_target_margin-(in_dcf_target_margin-in_dcf_operating_margin)"
+     "*MAX(in_dcf_convergence_year-{c}{r[t]},0)/in_dcf_convergence_year", "pct"),
+    ("ebit", "Operating income (EBIT)", "USD", None, "={c}{r[margin]}*{c}{r[revenue]}", "usd_bn"),
+    ("profit", "Taxable profit before losses used", "USD", None, "=MAX({c}{r[ebit]},0)",
+     "usd_bn"),
+    ("used", "Losses used", "USD", None, "=MIN({c}{r[profit]},{p}{r[nol]})", "usd_bn"),
+    ("tax", "Taxes", "USD", None, "=({c}{r[profit]}-{c}{r[used]})*in_dcf_tax_rate", "usd_bn"),
+    ("nol", "Losses carried forward", "USD", "=in_dcf_nol",
+     "={p}{r[nol]}-{c}{r[used]}+MAX(-{c}{r[ebit]},0)", "usd_bn"),
+    ("nopat", "After-tax operating income", "USD", None, "={c}{r[ebit]}-{c}{r[tax]}", "usd_bn"),
+    ("reinvestment", "Reinvestment", "USD", None,
+     "=({c}{r[revenue]}-{p}{r[revenue]})/in_dcf_sales_to_capital", "usd_bn"),
+    ("fcff", "Free cash flow to the firm", "USD", None, "={c}{r[nopat]}-{c}{r[reinvestment]}",
+     "usd_bn"),
+    ("coc", "Cost of capital", "fraction", None,
+     "=IF({c}{r[t]}<=$C$4,in_dcf_coc,in_dcf_coc-(in_dcf_coc-in_dcf_mature_coc)*({c}{r[t]}-$C$4)"
+     "/$C$4)", "pct"),
+    ("df", "Cumulative discount factor", "", "1", "={p}{r[df]}/(1+{c}{r[coc]})", "factor"),
+    ("pv", "Present value of FCFF", "USD", None, "={c}{r[fcff]}*{c}{r[df]}", "usd_bn"),
+]  # fmt: skip
+FIRST = 7
+R = {key: FIRST + i for i, (key, *_rest) in enumerate(ROWS)}
+SUMMARY = R["pv"] + 2
+
+
+def write(book: Book) -> Sheet:
+    sheet = Sheet(book, TITLE, "Ten-year young-growth DCF of the target, in USD.")
+    sheet.label(4, "Years of high growth (then a linear fade to year 10)")
+    sheet.put(4, 3, 5, "calc", "int")
+    sheet.headers(FIRST - 1, ["", "Unit", "Today"] + [f"Year {t}" for t in range(1, 11)]
+                  + ["Terminal"])  # fmt: skip
+    sheet.widths({"A": 34, "B": 9} | {col(c): 11 for c in range(YEAR0, TERMINAL + 1)})
+    sheet.freeze(f"C{FIRST}")
+    for key, label, unit, year0, template, fmt in ROWS:
+        sheet.label(R[key], label, unit)
+        if year0 is not None:
+            value = int(year0) if year0.isdigit() else year0
+            sheet.put(R[key], YEAR0, value, "calc", fmt)
+        for c in range(YEAR0 + 1, LAST_YEAR + 1):
+            sheet.put(R[key], c, template.format(c=col(c), p=col(c - 1), r=R), "calc", fmt)
+    m, n = col(LAST_YEAR), col(TERMINAL)
+    terminal = {
+        "revenue": f"={m}{R['revenue']}*(1+in_dcf_terminal_growth)",
+        "margin": "=in_dcf_target_margin",
+        "ebit": f"={n}{R['margin']}*{n}{R['revenue']}",
+        "tax": f"=MAX({n}{R['ebit']},0)*in_dcf_tax_rate",
+        "nopat": f"={n}{R['ebit']}-{n}{R['tax']}",
+        "reinvestment": f"=in_dcf_terminal_growth/in_dcf_terminal_roc*{n}{R['nopat']}",
+        "fcff": f"={n}{R['nopat']}-{n}{R['reinvestment']}",
+        "coc": "=in_dcf_mature_coc",
+    }
+    for key, formula in terminal.items():
+        fmt = next(row[-1] for row in ROWS if row[0] == key)
+        sheet.put(R[key], TERMINAL, formula, "calc", fmt)
+    d0, d1 = col(YEAR0 + 1), col(LAST_YEAR)
+    s = SUMMARY
+    lines = [
+        ("Sum of PV of FCFF, years 1-10", f"=SUM({d0}{R['pv']}:{d1}{R['pv']})", "usd_bn", None),
+        ("Terminal value", f"={n}{R['fcff']}/(in_dcf_mature_coc-in_dcf_terminal_growth)",
+         "usd_bn", None),
+        ("PV of terminal value", f"=C{s + 1}*{m}{R['df']}", "usd_bn", None),
+        ("Value of operating assets as a going concern", f"=C{s}+C{s + 2}", "usd_bn", None),
+        ("Probability of failure", "=in_dcf_prob_failure", "pct", None),
+        ("Proceeds if it fails", "=in_dcf_distress*tgt_mv_usd", "usd_bn", None),
+        ("Value of operating assets", f"=(1-C{s + 4})*C{s + 3}+C{s + 4}*C{s + 5}", "usd_bn",
+         None),
+        ("Cash", "=in_dcf_cash", "usd_bn", None),
+        ("Debt", "=in_dcf_debt", "usd_bn", None),
+        ("Equity value", f"=C{s + 6}+C{s + 7}-C{s + 8}", "usd_bn", "out_dcf_equity_value"),
+        ("Value per share (listing currency)",
+         f'=IF(tgt_shares>0,C{s + 9}*tgt_fx/tgt_shares,"n/a")', "price",
+         "out_dcf_value_per_share"),
+        ("Upside vs market value", f"=C{s + 9}/tgt_mv_usd-1", "pct", "out_dcf_upside"),
+    ]  # fmt: skip
+    sheet.section(s - 1, "Valuation")
+    for i, (label, formula, fmt, name) in enumerate(lines):
+        sheet.label(s + i, label, "USD" if fmt == "usd_bn" else "")
+        sheet.put(s + i, 3, formula, "output" if name else "calc", fmt, name)
+    book.check(
+        "DCF: going-concern value equals the sum of its discounted flows (parity)",
+        f"ABS({TITLE}!C{s + 3}-(SUMPRODUCT({TITLE}!{d0}{R['fcff']}:{d1}{R['fcff']},"
+        f"{TITLE}!{d0}{R['df']}:{d1}{R['df']})+{TITLE}!C{s + 2}))<=1E-9*ABS({TITLE}!C{s + 3})",
+    )
+    book.check("DCF: terminal growth is below the mature cost of capital",
+               "in_dcf_terminal_growth<in_dcf_mature_coc")  # fmt: skip
+    _chart(sheet)
+    return sheet
+
+
+def _chart(sheet: Sheet) -> None:
+    bar = BarChart()
+    bar.type = "col"
+    bar.title = "Revenue and free cash flow, years 1-10"
+    bar.y_axis.title = "USD bn"
+    bar.x_axis.title = "Year"
+    for key, title in (("revenue", "Revenue"), ("fcff", "Free cash flow")):
+        values = Reference(sheet.ws, min_col=YEAR0 + 1, max_col=LAST_YEAR, min_row=R[key])
+        bar.series.append(Series(values, title=title))
+    bar.set_categories(Reference(sheet.ws, min_col=YEAR0 + 1, max_col=LAST_YEAR, min_row=R["t"]))
+    bar.y_axis.number_format = "#,##0.0,,,"
+    bar.height, bar.width = 7.5, 18
+    sheet.ws.add_chart(bar, f"E{SUMMARY}")
+
+
+# --- the same quantities in Python ---------------------------------------------------------------
+
+
+def dcf_inputs(v: dict[str, Any]) -> dict[str, Any]:
+    """The core's DCF arguments from the workbook's inputs and the target."""
+    shares = v["tgt_shares"]
+    return {
+        "revenue": v["tgt_base_revenue"],
+        "growth_y1": v["in_dcf_growth_y1"],
+        "growth_y2_5": v["in_dcf_growth_y2_5"],
+        "terminal_growth": v["in_dcf_terminal_growth"],
+        "operating_margin": v["in_dcf_operating_margin"],
+        "target_margin": v["in_dcf_target_margin"],
+        "margin_convergence_year": int(v["in_dcf_convergence_year"]),
+        "sales_to_capital": v["in_dcf_sales_to_capital"],
+        "tax_rate": v["in_dcf_tax_rate"],
+        "nol": v["in_dcf_nol"],
+        "cost_of_capital": v["in_dcf_coc"],
+        "mature_cost_of_capital": v["in_dcf_mature_coc"],
+        "terminal_roc": v["in_dcf_terminal_roc"],
+        "prob_failure": v["in_dcf_prob_failure"],
+        "distress_proceeds": v["in_dcf_distress"] * v["tgt_mv_usd"],
+        "cash": v["in_dcf_cash"],
+        "debt": v["in_dcf_debt"],
+        "shares_outstanding": shares if shares > 0 else 1.0,
+        "fx": v["tgt_fx"],
+    }
+
+
+def compute(v: dict[str, Any]) -> None:
+    result = core.young_growth_dcf(**dcf_inputs(v))
+    v["dcf"] = result
+    v["out_dcf_equity_value"] = result.equity_value
+    v["out_dcf_value_per_share"] = result.value_per_share if v["tgt_shares"] > 0 else None
+    v["out_dcf_upside"] = core.upside(result.equity_value, v["tgt_mv_usd"])

@@ -1,0 +1,186 @@
+"""Scenarios: Bear, Base, Bull with one layout, TAM -> revenue -> earnings -> exit value ->
+present value -> equity value -> per share -> upside, and the probability-weighted value.
+
+Columns C, D, E match the Bear/Base/Bull columns of Inputs, so each row is one formula copied
+across. Equations (the core's :func:`gpuval.core.tam_scenario`):
+
+* TAM(exit year) = TAM_first x (TAM_last / TAM_first)^((exit year - first) / (last - first))
+* revenue = share x TAM; earnings = margin x revenue; exit value = exit P/E x earnings
+* years = (exit date - valuation date) / days per year; DF = (1 + cost of equity)^-years
+* equity value = p x exit value x DF / (1 + dilution) + (1 - p) x distress value
+* per share = equity value x listing-currency-per-USD / shares; upside = equity / market value - 1
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl.chart import BarChart, LineChart, Reference, Series
+
+from gpuval import core
+from gpuval.workbook.sheets.base import Book, Sheet, col
+from gpuval.workbook.sheets.inputs import INPUT_ROWS, SCENARIOS
+
+TITLE = "Scenarios"
+COLS = {"bear": "C", "base": "D", "bull": "E"}
+
+#: (key, label, unit, formula with {c} for the column and {r[key]} for rows, format)
+ROWS = [
+    ("tam", "Market in the exit year", "USD",
+     "=in_tam_2024*(in_tam_2029/in_tam_2024)^((YEAR(in_exit_date)-in_tam_start_year)"
+     "/(in_tam_end_year-in_tam_start_year))", "usd_bn"),
+    ("share", "Share of the market", "fraction", "=Inputs!{c}{i[share]}", "pct2"),
+    ("revenue", "Revenue in the exit year", "USD", "={c}{r[share]}*{c}{r[tam]}", "usd_bn"),
+    ("margin", "Mature net margin", "fraction", "=Inputs!{c}{i[margin]}", "pct"),
+    ("earnings", "Earnings in the exit year", "USD", "={c}{r[margin]}*{c}{r[revenue]}",
+     "usd_bn"),
+    ("exit_pe", "Exit P/E", "x", "=Inputs!{c}{i[exit_pe]}", "multiple"),
+    ("exit_value", "Equity value at exit", "USD", "={c}{r[exit_pe]}*{c}{r[earnings]}", "usd_bn"),
+    ("years", "Years to exit", "years", "=(in_exit_date-in_valuation_date)/in_days_per_year",
+     "years"),
+    ("coe", "Cost of equity", "fraction", "=Inputs!{c}{i[coe]}", "pct"),
+    ("df", "Discount factor", "", "=(1+{c}{r[coe]})^-{c}{r[years]}", "factor"),
+    ("pv", "Present value of exit value", "USD", "={c}{r[exit_value]}*{c}{r[df]}", "usd_bn"),
+    ("prob_success", "Probability of commercial success", "fraction",
+     "=Inputs!{c}{i[prob_success]}", "pct"),
+    ("dilution", "Dilution before exit", "fraction", "=Inputs!{c}{i[dilution]}", "pct"),
+    ("distress", "Value if it fails", "USD", "=Inputs!{c}{i[distress]}*tgt_mv_usd", "usd_bn"),
+    ("value", "Equity value today", "USD",
+     "={c}{r[prob_success]}*{c}{r[pv]}/(1+{c}{r[dilution]})"
+     "+(1-{c}{r[prob_success]})*{c}{r[distress]}", "usd_bn"),
+    ("per_share", "Value per share (listing currency)", "listing",
+     '=IF(tgt_shares>0,{c}{r[value]}*tgt_fx/tgt_shares,"n/a")', "price"),
+    ("price", "Current share price", "listing", "=tgt_price", "price"),
+    ("upside", "Upside vs market value", "fraction", "={c}{r[value]}/tgt_mv_usd-1", "pct"),
+    ("prob", "Scenario probability", "fraction", "=Inputs!{c}{i[prob]}", "pct"),
+]  # fmt: skip
+FIRST = 6
+R = {key: FIRST + i for i, (key, *_rest) in enumerate(ROWS)}
+
+
+def write(book: Book) -> Sheet:
+    sheet = Sheet(book, TITLE, "Bear / Base / Bull: TAM share to value per share, "
+                  "probability-weighted.")  # fmt: skip
+    sheet.headers(FIRST - 1, ["Step", "Unit", "Bear", "Base", "Bull", "Weighted"])
+    sheet.widths({"A": 36, "B": 10, "C": 14, "D": 14, "E": 14, "F": 14, "G": 14, "H": 14})
+    sheet.freeze(f"C{FIRST}")
+    for key, label, unit, template, fmt in ROWS:
+        sheet.label(R[key], label, unit)
+        for s, c in COLS.items():
+            name = None
+            if key in ("per_share", "upside"):
+                name = f"out_{'value_per_share' if key == 'per_share' else 'upside'}_{s}"
+            formula = template.format(c=c, r=R, i=INPUT_ROWS)
+            sheet.put(R[key], ord(c) - 64, formula, "output" if name else "calc", fmt, name)
+    w = "F"
+    p = f"C{R['prob']}:E{R['prob']}"
+    weighted = [
+        ("value", f"=SUMPRODUCT(C{R['value']}:E{R['value']},{p})", "usd_bn",
+         "out_equity_value_weighted"),
+        ("per_share", f'=IF(tgt_shares>0,SUMPRODUCT(C{R["per_share"]}:E{R["per_share"]},{p}),'
+         '"n/a")', "price", "out_value_per_share_weighted"),
+        ("price", "=tgt_price", "price", None),
+        ("upside", f"={w}{R['value']}/tgt_mv_usd-1", "pct", "out_upside_weighted"),
+        ("prob", f"=SUM({p})", "pct", None),
+    ]  # fmt: skip
+    for key, formula, fmt, name in weighted:
+        sheet.put(R[key], 6, formula, "output" if name else "calc", fmt, name)
+    book.check(
+        "Weighted value: SUMPRODUCT equals the scenario-by-scenario sum",
+        f"ABS({TITLE}!F{R['value']}-({TITLE}!C{R['value']}*{TITLE}!C{R['prob']}"
+        f"+{TITLE}!D{R['value']}*{TITLE}!D{R['prob']}+{TITLE}!E{R['value']}*{TITLE}!E{R['prob']}))"
+        f"<=1E-9*ABS({TITLE}!F{R['value']})",
+    )
+    _tam_path(book, sheet)
+    _chart(sheet)
+    return sheet
+
+
+def _tam_path(book: Book, sheet: Sheet) -> None:
+    top = R["prob"] + 3
+    sheet.section(top, "Market path and the target's implied revenue (Base share)")
+    sheet.label(top + 1, "Year")
+    sheet.label(top + 2, "Market (USD)", "USD")
+    sheet.label(top + 3, "Target revenue at the Base share", "USD")
+    for j in range(6):
+        c = col(3 + j)
+        year = "=in_tam_start_year" if j == 0 else f"={col(2 + j)}{top + 1}+1"
+        sheet.put(top + 1, 3 + j, year, "calc", "int")
+        sheet.put(
+            top + 2,
+            3 + j,
+            f"=in_tam_2024*(in_tam_2029/in_tam_2024)^(({c}{top + 1}"
+            "-in_tam_start_year)/(in_tam_end_year-in_tam_start_year))",
+            "calc",
+            "usd_bn",
+        )
+        sheet.put(top + 3, 3 + j, f"=in_share_base*{c}{top + 2}", "calc", "usd_bn")
+    line = LineChart()
+    line.title = "China AI-chip market and the target's implied revenue, by year"
+    line.y_axis.title = "Market (USD bn)"
+    line.series.append(Series(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 2),
+                              title="Market"))  # fmt: skip
+    line.set_categories(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 1))
+    line.y_axis.number_format = "#,##0,,,"
+    revenue = LineChart()
+    revenue.series.append(Series(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 3),
+                                 title="Target revenue (right axis)"))  # fmt: skip
+    revenue.y_axis.axId = 200
+    revenue.x_axis.delete = True
+    revenue.y_axis.title = "Target revenue (USD bn)"
+    revenue.y_axis.number_format = "#,##0.0,,,"
+    revenue.y_axis.crosses = "max"
+    line += revenue
+    line.height, line.width = 7.5, 16
+    sheet.ws.add_chart(line, f"J{top}")
+
+
+def _chart(sheet: Sheet) -> None:
+    bar = BarChart()
+    bar.type = "col"
+    bar.title = "Value per share by scenario vs current price"
+    bar.y_axis.title = "Listing currency per share"
+    bar.series.append(Series(Reference(sheet.ws, min_col=3, max_col=6, min_row=R["per_share"]),
+                             title="Value per share"))  # fmt: skip
+    bar.set_categories(Reference(sheet.ws, min_col=3, max_col=6, min_row=FIRST - 1))
+    price = LineChart()
+    price.series.append(Series(Reference(sheet.ws, min_col=3, max_col=6, min_row=R["price"]),
+                               title="Current price"))  # fmt: skip
+    bar += price
+    bar.height, bar.width = 7.5, 14
+    sheet.ws.add_chart(bar, "H5")
+
+
+# --- the same quantities in Python ---------------------------------------------------------------
+
+
+def compute(v: dict[str, Any]) -> None:
+    years = core.year_fraction(v["in_valuation_date"], v["in_exit_date"]) * (
+        365.25 / v["in_days_per_year"]
+    )
+    exit_year = v["in_exit_date"].year
+    tam = core.tam_at(exit_year, v["in_tam_2024"], v["in_tam_2029"], v["in_tam_start_year"],
+                      v["in_tam_end_year"])  # fmt: skip
+    shares = v["tgt_shares"]
+    values = {}
+    for s in SCENARIOS:
+        result = core.tam_scenario(
+            v[f"in_share_{s}"], tam, v[f"in_margin_{s}"], v[f"in_exit_pe_{s}"],
+            v[f"in_coe_{s}"], years, shares if shares > 0 else 1.0,
+            prob_success=v[f"in_prob_success_{s}"],
+            distress_value=v[f"in_distress_{s}"] * v["tgt_mv_usd"],
+            dilution=v[f"in_dilution_{s}"], fx=v["tgt_fx"],
+        )  # fmt: skip
+        values[s] = result.value
+        v[f"out_value_per_share_{s}"] = result.value_per_share if shares > 0 else None
+        v[f"out_upside_{s}"] = core.upside(result.value, v["tgt_mv_usd"])
+    probs = [v[f"in_prob_{s}"] for s in SCENARIOS]
+    weighted = core.probability_weighted([values[s] for s in SCENARIOS], probs)
+    v["scenario_values"] = values
+    v["scenario_years"] = years
+    v["scenario_tam"] = tam
+    v["out_equity_value_weighted"] = weighted
+    v["out_value_per_share_weighted"] = (
+        core.per_share(weighted, shares, v["tgt_fx"]) if shares > 0 else None
+    )
+    v["out_upside_weighted"] = core.upside(weighted, v["tgt_mv_usd"])

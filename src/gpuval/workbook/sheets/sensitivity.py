@@ -1,0 +1,75 @@
+"""Sensitivity: two-way grids of the Base scenario's value per share, as live formulas.
+
+Each cell repeats the scenario equation (see :mod:`gpuval.workbook.sheets.scenarios`) with its
+row and column inputs taken from the grid's axes and everything else from the Base column; the axes
+run Bear, halfway, Base, halfway, Bull. The core's :func:`gpuval.core.sensitivity_grid` over
+:func:`gpuval.core.tam_scenario` gives the same numbers.
+"""
+
+from __future__ import annotations
+
+from gpuval.workbook.sheets import scenarios as sc
+from gpuval.workbook.sheets.base import Book, Sheet, col
+
+TITLE = "Sensitivity"
+GRIDS = [
+    # (title, row input, column input, formats)
+    ("Value per share: exit P/E (down) x 2029 market share (across)", "exit_pe", "share",
+     "multiple", "pct2"),
+    ("Value per share: cost of equity (down) x probability of success (across)", "coe",
+     "prob_success", "pct", "pct"),
+]  # fmt: skip
+SIZE = 5
+GRID_TOP = {0: 5, 1: 15}
+
+
+def axis(key: str, i: int) -> str:
+    """Axis point i of 0..4: Bear, halfway to Base, Base, halfway to Bull, Bull."""
+    row = sc.R[key]
+    points = [f"Scenarios!$C${row}", f"(Scenarios!$C${row}+Scenarios!$D${row})/2",
+              f"Scenarios!$D${row}", f"(Scenarios!$D${row}+Scenarios!$E${row})/2",
+              f"Scenarios!$E${row}"]  # fmt: skip
+    return "=" + points[i]
+
+
+def cell_formula(row_key: str, col_key: str, row_ref: str, col_ref: str) -> str:
+    """Base value per share with two inputs replaced (absolute refs to the Base column)."""
+
+    def base(key: str) -> str:
+        if key == row_key:
+            return row_ref
+        if key == col_key:
+            return col_ref
+        return f"Scenarios!$D${sc.R[key]}"
+
+    df = f"(1+{base('coe')})^-Scenarios!$D${sc.R['years']}"
+    p = base("prob_success")
+    exit_value = f"{base('share')}*Scenarios!$D${sc.R['tam']}*{base('margin')}*{base('exit_pe')}"
+    value = (f"{p}*{exit_value}*{df}/(1+{base('dilution')})"
+             f"+(1-{p})*Scenarios!$D${sc.R['distress']}")  # fmt: skip
+    return f'=IF(tgt_shares>0,({value})*tgt_fx/tgt_shares,"n/a")'
+
+
+def write(book: Book) -> Sheet:
+    sheet = Sheet(book, TITLE, "Two-way grids of the Base value per share (live formulas).")
+    sheet.widths({"A": 30, "B": 12} | {col(c): 12 for c in range(3, 3 + SIZE)})
+    for g, (title, row_key, col_key, row_fmt, col_fmt) in enumerate(GRIDS):
+        top = GRID_TOP[g]
+        sheet.section(top, title)
+        sheet.put(top + 1, 1, f"{row_key} \\ {col_key}", "header")
+        for j in range(SIZE):
+            sheet.put(top + 1, 3 + j, axis(col_key, j), "link", col_fmt)
+        for i in range(SIZE):
+            r = top + 2 + i
+            sheet.put(r, 2, axis(row_key, i), "link", row_fmt)
+            for j in range(SIZE):
+                c = col(3 + j)
+                formula = cell_formula(row_key, col_key, f"$B{r}", f"{c}${top + 1}")
+                sheet.put(r, 3 + j, formula, "calc", "price")
+        centre = f"{TITLE}!{col(3 + SIZE // 2)}{top + 2 + SIZE // 2}"
+        book.check(
+            f"Sensitivity grid {g + 1}: the centre equals the Base value per share",
+            f"IF(ISNUMBER(out_value_per_share_base),ABS({centre}-out_value_per_share_base)"
+            f'<=1E-9*ABS(out_value_per_share_base),{centre}="n/a")',
+        )
+    return sheet

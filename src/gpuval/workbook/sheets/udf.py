@@ -1,0 +1,92 @@
+"""The UDF working copy (``gpuval build --udf``): an ``xlwings.conf`` sheet pointing xlwings at
+``gpuval.excel.udfs``, and a "UDF check" sheet showing each ``GPUVAL_*`` function beside the
+workbook's native formula for the same quantity and their difference.
+
+The distributed workbook never contains UDF calls: recipients without the add-in would see
+#NAME?. ``gpuval publish`` freezes UDF cells to their values from the core.
+"""
+
+from __future__ import annotations
+
+from gpuval.workbook.sheets import peers, scenarios
+from gpuval.workbook.sheets.base import Book, Sheet
+
+TITLE = "UDF check"
+CONF = "xlwings.conf"
+
+_S = "Scenarios!$D${}"  # Base column of the Scenarios sheet
+
+
+def _scenario_args() -> str:
+    r = scenarios.R
+    cells = [_S.format(r[k]) for k in ("tam", "margin", "exit_pe", "coe", "years")]
+    rest = [_S.format(r[k]) for k in ("prob_success", "distress", "dilution")]
+    return ",".join([*cells, "tgt_shares", *rest, "tgt_fx"])
+
+
+def rows(biren_row: int, moore_row: int, revenue_row: int) -> list[tuple[str, str, str]]:
+    """(what, UDF formula, native formula) pairs."""
+    share = _S.format(scenarios.R["share"])
+    p = f"Peers!$O${biren_row}"
+    return [
+        ("P/S on forward revenue (Moore Threads)",
+         f"=GPUVAL_PS(Peers!$O${moore_row},Peers!$K${moore_row},Peers!$N${moore_row})",
+         f"=Peers!$V${moore_row}"),
+        ("Backlog-implied forward P/S (Biren)",
+         f"=GPUVAL_PS_BACKLOG({p},Peers!$L${biren_row},in_backlog_months,Peers!$N${biren_row})",
+         f"=Peers!$W${biren_row}"),
+        ("TAM scenario equity value, Base (USD)",
+         f"=GPUVAL_TAM_VALUE({share},{_scenario_args()})", f"={_S.format(scenarios.R['value'])}"),
+        ("TAM scenario value per share, Base",
+         f"=GPUVAL_TAM_PER_SHARE({share},{_scenario_args()})", "=out_value_per_share_base"),
+        ("Market-implied share, Base",
+         f"=GPUVAL_IMPLIED_SHARE(tgt_mv_usd,{_scenario_args().replace(',tgt_fx', ',1')})",
+         "=out_implied_share"),
+        ('"x% of NVIDIA" per share',
+         "=GPUVAL_NVIDIA_SHARE_PER_SHARE(in_nvidia_fraction,in_nvidia_market_cap,tgt_shares,"
+         "tgt_fx)", "=out_nvidia_share_value"),
+        ("DCF value per share (two-column assumptions range below)",
+         '=GPUVAL_DCF_TABLE($A$20:$B$38,"value_per_share")', "=out_dcf_value_per_share"),
+        ("FX: USD per HKD (dataset default)", '=GPUVAL_FX("HKD","USD")', "=in_fx_usd_per_hkd"),
+        ("Biren 2024 revenue (dataset)",
+         '=GPUVAL_DATA("biren","revenue",,"biren.revenue.2024")', f"=Data!$D${revenue_row}"),
+    ]  # fmt: skip
+
+
+DCF_TABLE = [
+    ("revenue", "=tgt_base_revenue"), ("growth_y1", "=in_dcf_growth_y1"),
+    ("growth_y2_5", "=in_dcf_growth_y2_5"), ("terminal_growth", "=in_dcf_terminal_growth"),
+    ("operating_margin", "=in_dcf_operating_margin"), ("target_margin", "=in_dcf_target_margin"),
+    ("margin_convergence_year", "=in_dcf_convergence_year"),
+    ("sales_to_capital", "=in_dcf_sales_to_capital"), ("tax_rate", "=in_dcf_tax_rate"),
+    ("nol", "=in_dcf_nol"), ("cost_of_capital", "=in_dcf_coc"),
+    ("mature_cost_of_capital", "=in_dcf_mature_coc"), ("terminal_roc", "=in_dcf_terminal_roc"),
+    ("prob_failure", "=in_dcf_prob_failure"), ("distress_proceeds", "=in_dcf_distress*tgt_mv_usd"),
+    ("cash", "=in_dcf_cash"), ("debt", "=in_dcf_debt"), ("shares_outstanding", "=tgt_shares"),
+    ("fx", "=tgt_fx"),
+]  # fmt: skip
+FIRST = 5
+
+
+def write(book: Book, peer_ids: list[str]) -> None:
+    conf = book.wb.create_sheet(CONF)
+    conf["A1"], conf["B1"] = "UDF Modules", "gpuval.excel.udfs"
+    sheet = Sheet(book, TITLE, "Each GPUVAL_ function beside the native formula for the same "
+                  "quantity (needs the xlwings add-in; LibreOffice shows #NAME?).")  # fmt: skip
+    sheet.widths({"A": 52, "B": 18, "C": 18, "D": 14})
+    sheet.headers(FIRST - 1, ["Quantity", "UDF", "Native formula", "UDF - native"])
+    biren = peers.FIRST + peer_ids.index("biren")
+    moore = peers.FIRST + peer_ids.index("moore_threads")
+    ids = list(book.dataset.records)
+    revenue = 5 + ids.index("biren.revenue.2024")  # the Data sheet lists records from row 5
+    for i, (what, udf, native) in enumerate(rows(biren, moore, revenue)):
+        r = FIRST + i
+        sheet.put(r, 1, what, "label")
+        sheet.put(r, 2, udf, "calc", "number")
+        sheet.put(r, 3, native, "link", "number")
+        sheet.put(r, 4, f'=IF(ISNUMBER(C{r}),B{r}-C{r},"n/a")', "calc", "number")
+    top = 19
+    sheet.section(top, "DCF assumptions as a two-column range (GPUVAL_DCF_TABLE)")
+    for i, (name, formula) in enumerate(DCF_TABLE):
+        sheet.put(top + 1 + i, 1, name, "label")
+        sheet.put(top + 1 + i, 2, formula, "link", "number")

@@ -1,0 +1,207 @@
+"""The house-style template: named cell styles, number formats and the cover page.
+
+The builder never hard-codes a colour or a number format. It fills the template
+(``templates/gpuval_template.xlsx``) and applies, by name:
+
+* **cell styles** ``gv_*`` (``gv_input`` blue on a pale fill, ``gv_calc`` black, ``gv_link``
+  green, ...), which an analyst restyles in Excel with *Cell Styles > Modify*;
+* **number formats** listed on the template's ``Style`` sheet (key in column A, format in column
+  B), e.g. ``usd_bn`` -> ``#,##0.00,,," bn"``: display scaling is a format, never a stored value;
+* the **Cover** sheet: its text is the analyst's; the builder only writes into the cells named
+  ``tpl_title``, ``tpl_asof``, ``tpl_target``, ``tpl_check``, ``tpl_dataset``.
+
+``write_default_template`` creates the template this repository ships; restyle that file and the
+next ``gpuval build`` picks the changes up with no code change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.workbook.defined_name import DefinedName
+
+from gpuval.errors import GpuvalError
+from gpuval.pipeline.safety import safe_load_workbook
+
+__all__ = [
+    "COVER_CELLS",
+    "DEFAULT_TEMPLATE",
+    "FORMATS",
+    "STYLES",
+    "HouseStyle",
+    "load_template",
+    "write_default_template",
+]
+
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[3] / "templates" / "gpuval_template.xlsx"
+
+BLUE, BLACK, GREEN, GREY = "FF0000FF", "FF000000", "FF008000", "FF595959"
+PALE_YELLOW, HEADER_FILL, OUTPUT_FILL = "FFFFF2CC", "FF1F3864", "FFDDEBF7"
+_thin = Side(style="thin", color="FFBFBFBF")
+
+#: Named cell styles: role -> (font, fill, border, alignment).
+STYLES: dict[str, dict[str, object]] = {
+    "gv_title": {"font": Font(name="Calibri", size=16, bold=True, color="FF1F3864")},
+    "gv_subtitle": {"font": Font(name="Calibri", size=11, italic=True, color=GREY)},
+    "gv_section": {"font": Font(name="Calibri", size=12, bold=True, color="FF1F3864"),
+                   "border": Border(bottom=Side(style="medium", color="FF1F3864"))},
+    "gv_header": {"font": Font(name="Calibri", size=10, bold=True, color="FFFFFFFF"),
+                  "fill": PatternFill("solid", fgColor=HEADER_FILL),
+                  "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True)},
+    "gv_label": {"font": Font(name="Calibri", size=10, color=BLACK)},
+    "gv_unit": {"font": Font(name="Calibri", size=9, italic=True, color=GREY)},
+    "gv_input": {"font": Font(name="Calibri", size=10, color=BLUE),
+                 "fill": PatternFill("solid", fgColor=PALE_YELLOW),
+                 "border": Border(left=_thin, right=_thin, top=_thin, bottom=_thin)},
+    "gv_calc": {"font": Font(name="Calibri", size=10, color=BLACK)},
+    "gv_link": {"font": Font(name="Calibri", size=10, color=GREEN)},
+    "gv_output": {"font": Font(name="Calibri", size=10, bold=True, color=BLACK),
+                  "fill": PatternFill("solid", fgColor=OUTPUT_FILL),
+                  "border": Border(top=_thin, bottom=_thin)},
+    "gv_data": {"font": Font(name="Calibri", size=9, color=BLACK)},
+    "gv_note": {"font": Font(name="Calibri", size=9, italic=True, color=GREY),
+                "alignment": Alignment(wrap_text=False)},
+    "gv_check": {"font": Font(name="Calibri", size=10, bold=True, color="FFC00000")},
+}  # fmt: skip
+
+#: Number formats: key -> Excel format code (the template's Style sheet may change them).
+FORMATS: dict[str, str] = {
+    "usd_bn": '#,##0.00,,," bn"',
+    "ccy_bn": '#,##0.00,,," bn"',
+    "ccy_m": '#,##0.0,," m"',
+    "price": "#,##0.00",
+    "shares_bn": '#,##0.000,,," bn"',
+    "pct": "0.0%",
+    "pct2": "0.00%",
+    "multiple": '0.0"x"',
+    "fx": "0.000000",
+    "date": "yyyy-mm-dd",
+    "int": "0",
+    "count": "#,##0",
+    "years": "0.00",
+    "factor": "0.0000",
+    "plain": "General",
+    "number": "#,##0.00",
+}
+
+COVER_CELLS = {
+    "tpl_title": "B2",
+    "tpl_asof": "C5",
+    "tpl_target": "C6",
+    "tpl_check": "C7",
+    "tpl_dataset": "C8",
+}
+
+_HOW_TO = [
+    "How to use",
+    "1. Change assumptions only on the Inputs sheet (blue on pale yellow); every other number is a "
+    "formula.",
+    "2. Pick the company to value with the Target drop-down on Inputs; every sheet follows.",
+    "3. Read the result on Valuation; check that the model check above says OK.",
+    "4. Sources lists the article and sentence behind every sourced figure; sourced inputs carry "
+    "a cell comment.",
+    "5. Monte Carlo is a snapshot computed by gpuval when the workbook was built; it does not "
+    "recalculate in Excel.",
+]
+
+
+@dataclass(frozen=True)
+class HouseStyle:
+    """What the builder takes from a template: its number formats by key."""
+
+    formats: dict[str, str]
+
+    def fmt(self, key: str) -> str:
+        try:
+            return self.formats[key]
+        except KeyError:
+            raise GpuvalError(
+                f"The template has no number format {key!r} on its Style sheet."
+            ) from None
+
+
+def _add_styles(wb: Workbook) -> None:
+    for name, parts in STYLES.items():
+        style = NamedStyle(name=name)
+        for attr, value in parts.items():
+            setattr(style, attr, value)
+        wb.add_named_style(style)
+
+
+def write_default_template(path: Path | BytesIO = DEFAULT_TEMPLATE) -> Path | BytesIO:
+    """Write the shipped house-style template (cover, named styles, Style sheet)."""
+    wb = Workbook()
+    _add_styles(wb)
+    cover = wb.active
+    cover.title = "Cover"
+    cover.sheet_view.showGridLines = False
+    cover.column_dimensions["A"].width = 3
+    cover.column_dimensions["B"].width = 26
+    cover.column_dimensions["C"].width = 60
+    cover["B2"] = "China AI-chip IPO valuation"
+    cover["B2"].style = "gv_title"
+    cover["B3"] = "Built by gpuval from sourced article figures; every other number is a formula."
+    cover["B3"].style = "gv_subtitle"
+    labels = ("Market data as of", "Target", "Model check", "Dataset")
+    for row, label in zip(range(5, 9), labels, strict=True):
+        cover.cell(row, 2, label).style = "gv_label"
+        cover.cell(row, 3).style = "gv_output"
+    for i, line in enumerate(_HOW_TO):
+        cover.cell(10 + i, 2, line).style = "gv_section" if i == 0 else "gv_label"
+    legend = 10 + len(_HOW_TO) + 1
+    cover.cell(legend, 2, "Colour legend").style = "gv_section"
+    for i, (style, text) in enumerate(
+        [
+            ("gv_input", "Input: an assumption or a sourced figure you may change"),
+            ("gv_calc", "Formula on this sheet"),
+            ("gv_link", "Link to another sheet"),
+            ("gv_output", "Headline output"),
+            ("gv_check", "Check status"),
+        ]
+    ):
+        cover.cell(legend + 1 + i, 2, "1,234.5").style = style
+        cover.cell(legend + 1 + i, 3, text).style = "gv_label"
+    for name, cell in COVER_CELLS.items():
+        wb.defined_names[name] = DefinedName(name, attr_text=f"Cover!${cell[0]}${cell[1:]}")
+
+    style = wb.create_sheet("Style")
+    style["A1"], style["B1"], style["C1"] = "key", "number format", "example"
+    for cell in style[1]:
+        cell.style = "gv_header"
+    for i, (key, code) in enumerate(FORMATS.items(), start=2):
+        style.cell(i, 1, key)
+        style.cell(i, 2, code)
+        example = style.cell(i, 3, 1234567.891 if "bn" in key or key.endswith("_m") else 0.1234)
+        example.number_format = code
+    style.column_dimensions["A"].width = 12
+    style.column_dimensions["B"].width = 28
+    if isinstance(path, Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def load_template(path: Path | None = None) -> tuple[Workbook, HouseStyle]:
+    """Open a template and read its number formats; the Style sheet is removed from the copy."""
+    file: Path | BytesIO = path or DEFAULT_TEMPLATE
+    if path is None and not DEFAULT_TEMPLATE.is_file():  # installed without the repository
+        file = write_default_template(BytesIO())
+        file.seek(0)
+    if isinstance(file, BytesIO):  # the built-in default, written just now in memory
+        wb = load_workbook(file)
+    else:
+        wb = safe_load_workbook(Path(file), label="Template")
+    missing = [s for s in STYLES if s not in wb.named_styles]
+    if missing or "Cover" not in wb.sheetnames or "Style" not in wb.sheetnames:
+        what = f"cell styles {', '.join(missing)}" if missing else "a Cover and a Style sheet"
+        raise GpuvalError(f"Template {file} is missing {what}.")
+    formats = dict(FORMATS)
+    for key, code in wb["Style"].iter_rows(min_row=2, max_col=2, values_only=True):
+        if isinstance(key, str) and isinstance(code, str) and code.strip():
+            formats[key.strip()] = code
+    del wb["Style"]
+    return wb, HouseStyle(formats)
