@@ -2,9 +2,10 @@
 
 Ten explicit years (``t = 1..10``), a terminal year (``t = 11``) and a failure probability.
 
-* Revenue growth: ``g_1 = growth_y1``; ``g_t = growth_y2_5`` for ``t = 2..5``; then a linear fade
-  ``g_t = growth_y2_5 - (growth_y2_5 - terminal_growth) x (t - 5) / 5`` for ``t = 6..10``, so
-  ``g_10 = terminal_growth``. ``revenue_t = revenue_{t-1} x (1 + g_t)``, ``revenue_0 = revenue``.
+* Revenue growth: ``g_1 = growth_y1``; ``g_t = growth_y2_5`` for ``t = 2..H`` (``H =
+  high_growth_years``, default 5); then a linear fade ``g_t = growth_y2_5 - (growth_y2_5 -
+  terminal_growth) x (t - H) / (10 - H)`` for ``t = H+1..10``, so ``g_10 = terminal_growth``.
+  ``revenue_t = revenue_{t-1} x (1 + g_t)``, ``revenue_0 = revenue``.
 * Operating margin converges linearly from today's ``operating_margin`` to ``target_margin`` by
   year ``N = margin_convergence_year``:
   ``margin_t = target_margin - (target_margin - operating_margin) x max(N - t, 0) / N``.
@@ -15,8 +16,8 @@ Ten explicit years (``t = 1..10``), a terminal year (``t = 11``) and a failure p
   ``nol_t = nol_{t-1} - used_t + max(-ebit_t, 0)``. ``after_tax_ebit_t = ebit_t - tax_t``.
 * ``reinvestment_t = (revenue_t - revenue_{t-1}) / sales_to_capital``;
   ``fcff_t = after_tax_ebit_t - reinvestment_t``.
-* Cost of capital: ``r_t = cost_of_capital`` for ``t = 1..5``, then linear to the mature rate,
-  ``r_t = cost_of_capital - (cost_of_capital - mature_cost_of_capital) x (t - 5) / 5``.
+* Cost of capital: ``r_t = cost_of_capital`` for ``t = 1..H``, then linear to the mature rate,
+  ``r_t = cost_of_capital - (cost_of_capital - mature_cost_of_capital) x (t - H) / (10 - H)``.
   End-of-year flows, cumulative discount factor ``DF_t = 1 / prod_{k<=t} (1 + r_k)`` (with a flat
   rate this is Excel's ``NPV``, which treats its first value as a year-1 flow).
 * Terminal year: ``revenue_11 = revenue_10 x (1 + terminal_growth)``, ``ebit_11 = target_margin x
@@ -59,11 +60,20 @@ __all__ = [
     "HIGH_GROWTH_YEARS",
     "YEARS",
     "DcfResult",
+    "coc_xl",
     "cost_of_capital_path",
     "dcf_equity_value",
     "dcf_value_per_share",
+    "equity_xl",
     "growth_path",
+    "growth_xl",
     "margin_path",
+    "margin_xl",
+    "nol_xl",
+    "reinvestment_xl",
+    "tax_xl",
+    "terminal_fcff_xl",
+    "terminal_value_xl",
     "young_growth_dcf",
 ]
 
@@ -74,25 +84,96 @@ HIGH_GROWTH_YEARS = 5
 """Years of high growth (and flat cost of capital) before the fade."""
 
 
-# --- the year-t rules: one home each, used by the paths and by the DCF itself ----------------
+# --- the year-t rules: one home each, in Python and in Excel; the DCF sheet, the Implied sheet's
+# bisection rows and the core's own paths all use them ----------------------------------------
 
 
-def _growth_t(t: int, g1: Any, g25: Any, gt: Any) -> Any:
+def _growth_t(t: int, g1: Any, g25: Any, gt: Any, h: int = HIGH_GROWTH_YEARS) -> Any:
     if t == 1:
         return g1
-    if t <= HIGH_GROWTH_YEARS:
+    if t <= h:
         return g25
-    return g25 - (g25 - gt) * (t - HIGH_GROWTH_YEARS) / (YEARS - HIGH_GROWTH_YEARS)
+    return g25 - (g25 - gt) * (t - h) / (YEARS - h)
+
+
+def growth_xl(t: str, g1: str, g25: str, gt: str, h: str) -> str:
+    """Excel of the year-``t`` growth rule (``h``: years of high growth)."""
+    return f"IF({t}=1,{g1},IF({t}<={h},{g25},{g25}-({g25}-{gt})*({t}-{h})/({YEARS}-{h})))"
 
 
 def _margin_t(t: int, m0: Any, target: Any, n: int) -> Any:
     return target - (target - m0) * max(n - t, 0) / n
 
 
-def _coc_t(t: int, r0: Any, rm: Any) -> Any:
-    if t <= HIGH_GROWTH_YEARS:
+def margin_xl(t: str, m0: str, target: str, n: str) -> str:
+    """Excel of the year-``t`` operating margin rule."""
+    return f"{target}-({target}-{m0})*MAX({n}-{t},0)/{n}"
+
+
+def _coc_t(t: int, r0: Any, rm: Any, h: int = HIGH_GROWTH_YEARS) -> Any:
+    if t <= h:
         return r0
-    return r0 - (r0 - rm) * (t - HIGH_GROWTH_YEARS) / (YEARS - HIGH_GROWTH_YEARS)
+    return r0 - (r0 - rm) * (t - h) / (YEARS - h)
+
+
+def coc_xl(t: str, r0: str, rm: str, h: str) -> str:
+    """Excel of the year-``t`` cost-of-capital rule."""
+    return f"IF({t}<={h},{r0},{r0}-({r0}-{rm})*({t}-{h})/({YEARS}-{h}))"
+
+
+def _tax_t(ebit: Any, nol_prev: Any, tau: Any) -> tuple[Any, Any]:
+    """Taxes and the loss carried forward after year t: ``(tax_t, nol_t)``."""
+    profit = _maximum(ebit, 0.0)
+    used = _minimum(profit, nol_prev)
+    return (profit - used) * tau, nol_prev - used + (profit - ebit)  # profit - ebit = max(-ebit, 0)
+
+
+def tax_xl(ebit: str, nol_prev: str, tax_rate: str) -> str:
+    """Excel of the year-t taxes: ``(MAX(ebit,0)-MIN(MAX(ebit,0),nol_prev))*rate``."""
+    return f"(MAX({ebit},0)-MIN(MAX({ebit},0),{nol_prev}))*{tax_rate}"
+
+
+def nol_xl(ebit: str, nol_prev: str) -> str:
+    """Excel of the loss carried forward after year t: ``nol - used + MAX(-ebit,0)``."""
+    return f"{nol_prev}-MIN(MAX({ebit},0),{nol_prev})+MAX(-{ebit},0)"
+
+
+def reinvestment_xl(revenue: str, revenue_prev: str, sales_to_capital: str) -> str:
+    """Excel of the year-t reinvestment: ``(revenue - previous revenue) / sales-to-capital``."""
+    return f"({revenue}-{revenue_prev})/{sales_to_capital}"
+
+
+def _terminal(rev10: Any, gt: Any, mt: Any, tau: Any, roc: Any, rm: Any) -> dict[str, Any]:
+    rev11 = rev10 * (1.0 + gt)
+    ebit11 = mt * rev11
+    nopat11 = ebit11 - _maximum(ebit11, 0.0) * tau
+    reinv11 = gt / roc * nopat11
+    fcff11 = nopat11 - reinv11
+    return {"terminal_revenue": rev11, "terminal_after_tax_ebit": nopat11,
+            "terminal_reinvestment": reinv11, "terminal_fcff": fcff11,
+            "terminal_value": fcff11 / (rm - gt)}  # fmt: skip
+
+
+def terminal_value_xl(fcff11: str, mature_coc: str, terminal_growth: str) -> str:
+    """Excel of the terminal value: ``FCFF_11 / (mature cost of capital - terminal growth)``."""
+    return f"{fcff11}/({mature_coc}-{terminal_growth})"
+
+
+def terminal_fcff_xl(rev10: str, gt: str, target_margin: str, tax_rate: str, roc: str) -> str:
+    """Excel of the terminal year's FCFF in one expression (revenue, EBIT at the target margin
+    taxed in full, reinvestment ``g / ROC`` of after-tax EBIT)."""
+    ebit = f"{target_margin}*{rev10}*(1+{gt})"
+    return f"({ebit}-MAX({ebit},0)*{tax_rate})*(1-{gt}/{roc})"
+
+
+def _equity(going: Any, pf: Any, dp: Any, cash: Any, debt: Any) -> tuple[Any, Any]:
+    operating = (1.0 - pf) * going + pf * dp
+    return operating, operating + cash - debt
+
+
+def equity_xl(going: str, prob_failure: str, distress: str, cash: str, debt: str) -> str:
+    """Excel of the equity value: ``(1-p)*going concern + p*distress + cash - debt``."""
+    return f"(1-{prob_failure})*{going}+{prob_failure}*{distress}+{cash}-{debt}"
 
 
 def _maximum(a: Any, b: Any) -> Any:
@@ -111,18 +192,28 @@ def _stack(values: list[Any], shape: tuple[int, ...] = ()) -> np.ndarray:
     return np.stack(np.broadcast_arrays(*arrays), axis=-1)
 
 
-def _convergence_year(value: Any) -> int:
+def _whole_years(name: str, value: Any, lo: int, hi: int) -> int:
     ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if not ok or value != int(value) or not 1 <= value <= YEARS:
+    if not ok or value != int(value) or not lo <= value <= hi:
         raise InputError(
-            f"margin_convergence_year must be a whole number of years from 1 to {YEARS}, "
-            f"got {value!r}."
+            f"{name} must be a whole number of years from {lo} to {hi}, got {value!r}."
         )
     return int(value)
 
 
+def _convergence_year(value: Any) -> int:
+    return _whole_years("margin_convergence_year", value, 1, YEARS)
+
+
+def _high_growth_years(value: Any) -> int:
+    return _whole_years("high_growth_years", value, 1, YEARS - 1)
+
+
 def growth_path(
-    growth_y1: ArrayLike, growth_y2_5: ArrayLike, terminal_growth: ArrayLike
+    growth_y1: ArrayLike,
+    growth_y2_5: ArrayLike,
+    terminal_growth: ArrayLike,
+    high_growth_years: int = HIGH_GROWTH_YEARS,
 ) -> np.ndarray:
     """Revenue growth for years 1..10 along the last axis (see the module docstring).
 
@@ -132,8 +223,9 @@ def growth_path(
     g1 = rate("growth_y1", growth_y1)
     g25 = rate("growth_y2_5", growth_y2_5)
     gt = rate("terminal_growth", terminal_growth)
+    h = _high_growth_years(high_growth_years)
     shape = broadcast_shape(growth_y1=g1, growth_y2_5=g25, terminal_growth=gt)
-    return _stack([_growth_t(t, g1, g25, gt) for t in range(1, YEARS + 1)], shape)
+    return _stack([_growth_t(t, g1, g25, gt, h) for t in range(1, YEARS + 1)], shape)
 
 
 def margin_path(
@@ -152,7 +244,9 @@ def margin_path(
 
 
 def cost_of_capital_path(
-    cost_of_capital: ArrayLike, mature_cost_of_capital: ArrayLike
+    cost_of_capital: ArrayLike,
+    mature_cost_of_capital: ArrayLike,
+    high_growth_years: int = HIGH_GROWTH_YEARS,
 ) -> np.ndarray:
     """Cost of capital for years 1..10 along the last axis: flat 5 years, then linear to mature.
 
@@ -161,8 +255,9 @@ def cost_of_capital_path(
     """
     r0 = rate("cost_of_capital", cost_of_capital)
     rm = rate("mature_cost_of_capital", mature_cost_of_capital)
+    h = _high_growth_years(high_growth_years)
     shape = broadcast_shape(cost_of_capital=r0, mature_cost_of_capital=rm)
-    return _stack([_coc_t(t, r0, rm) for t in range(1, YEARS + 1)], shape)
+    return _stack([_coc_t(t, r0, rm, h) for t in range(1, YEARS + 1)], shape)
 
 
 @dataclass(frozen=True)
@@ -209,6 +304,7 @@ def _dcf(
     mature_cost_of_capital: ArrayLike,
     shares_outstanding: ArrayLike,
     margin_convergence_year: int = YEARS,
+    high_growth_years: int = HIGH_GROWTH_YEARS,
     nol: ArrayLike = 0.0,
     terminal_roc: ArrayLike | None = None,
     prob_failure: ArrayLike = 0.0,
@@ -230,6 +326,7 @@ def _dcf(
     rm = rate("mature_cost_of_capital", mature_cost_of_capital)
     n_sh = positive("shares_outstanding", shares_outstanding)
     n_conv = _convergence_year(margin_convergence_year)
+    h = _high_growth_years(high_growth_years)
     nol0 = nonnegative("nol", nol)
     roc = rm if terminal_roc is None else positive("terminal_roc", terminal_roc)
     if terminal_roc is None:
@@ -250,18 +347,15 @@ def _dcf(
     sched: dict[str, list[Any]] = {k: [] for k in _SCHEDULE} if keep else {}
     rev_prev, nol_prev, df, sum_pv = rev0, nol0, 1.0, 0.0
     for t in range(1, YEARS + 1):
-        g = _growth_t(t, g1, g25, gt)
+        g = _growth_t(t, g1, g25, gt, h)
         rev = rev_prev * (1.0 + g)
         margin = _margin_t(t, m0, mt, n_conv)
         ebit = margin * rev
-        profit = _maximum(ebit, 0.0)
-        used = _minimum(profit, nol_prev)
-        tax = (profit - used) * tau
-        nol_t = nol_prev - used + (profit - ebit)  # profit - ebit = max(-ebit, 0)
+        tax, nol_t = _tax_t(ebit, nol_prev, tau)
         nopat = ebit - tax
         reinv = (rev - rev_prev) / stc
         fcff = nopat - reinv
-        r = _coc_t(t, r0, rm)
+        r = _coc_t(t, r0, rm, h)
         df = df / (1.0 + r)
         pv = fcff * df
         sum_pv = sum_pv + pv
@@ -274,22 +368,12 @@ def _dcf(
                 sched[key].append(v)
         rev_prev, nol_prev = rev, nol_t
 
-    rev11 = rev_prev * (1.0 + gt)
-    ebit11 = mt * rev11
-    nopat11 = ebit11 - _maximum(ebit11, 0.0) * tau
-    reinv11 = gt / roc * nopat11
-    fcff11 = nopat11 - reinv11
-    tv = fcff11 / (rm - gt)
-    pv_tv = tv * df
+    terminal = _terminal(rev_prev, gt, mt, tau, roc, rm)
+    pv_tv = terminal["terminal_value"] * df
     going = sum_pv + pv_tv
-    operating = (1.0 - pf) * going + pf * dp
-    equity = operating + c - dbt
+    operating, equity = _equity(going, pf, dp, c, dbt)
     totals = {
-        "terminal_revenue": rev11,
-        "terminal_after_tax_ebit": nopat11,
-        "terminal_reinvestment": reinv11,
-        "terminal_fcff": fcff11,
-        "terminal_value": tv,
+        **terminal,
         "pv_terminal_value": pv_tv,
         "sum_pv_fcff": sum_pv,
         "going_concern_value": going,
@@ -317,6 +401,8 @@ def young_growth_dcf(**inputs: Any) -> DcfResult:
     * ``operating_margin``: today's operating margin (may be very negative), <= 1.
     * ``target_margin``: the mature operating margin, <= 1.
     * ``margin_convergence_year``: year by which the target margin is reached, 1..10 (default 10).
+    * ``high_growth_years``: years of ``growth_y2_5`` growth and flat cost of capital before the
+      linear fade to year 10, 1..9 (default 5).
     * ``sales_to_capital``: revenue added per unit of capital invested, > 0.
     * ``tax_rate``: marginal tax rate, 0..1. ``nol``: loss carried forward today, >= 0 (default 0).
     * ``cost_of_capital``: years 1-5, > -1. ``mature_cost_of_capital``: year 10 and after, > -1.

@@ -16,6 +16,9 @@ Revenue bases (keys of :data:`PS_LABELS`):
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+
 from gpuval.core.validate import (
     ArrayLike,
     FloatOrArray,
@@ -28,13 +31,23 @@ from gpuval.core.validate import (
 __all__ = [
     "BACKLOG_MONTHS",
     "BACKLOG_MONTHS_RANGE",
+    "DCF_BASE_ORDER",
+    "HEADLINE_ORDER",
     "PS_LABELS",
     "backlog_ps",
     "backlog_revenue",
+    "backlog_revenue_xl",
+    "first_available",
+    "first_number_xl",
+    "peer_market_value",
+    "peer_market_value_xl",
     "price_to_sales",
     "ps_multiples",
+    "ps_or_none",
+    "ps_xl",
     "run_rate_ps",
     "run_rate_revenue",
+    "run_rate_revenue_xl",
 ]
 
 BACKLOG_MONTHS = 15.0
@@ -155,3 +168,81 @@ def ps_multiples(
     if backlog is not None:
         result["backlog"] = backlog_ps(market_value, backlog, backlog_months, fx)
     return result
+
+
+# --- the peer table's rules, one home each in Python and Excel --------------------------------
+
+HEADLINE_ORDER = ("forward", "backlog", "run_rate", "trailing")
+"""The headline P/S is the first basis the sources give, in this order."""
+
+DCF_BASE_ORDER = ("trailing", "run_rate", "forward")
+"""The DCF's base-year revenue is the first basis the sources give, in this order."""
+
+
+def first_available(values: Mapping[str, float | None], order: Sequence[str]) -> str | None:
+    """The first key of ``order`` whose value is a number (not None or NaN), else None.
+
+    >>> first_available({"forward": None, "backlog": 77.6, "trailing": 228.5}, HEADLINE_ORDER)
+    'backlog'
+    """
+    for key in order:
+        value = values.get(key)
+        if value is not None and not math.isnan(value):
+            return key
+    return None
+
+
+def first_number_xl(cells: Sequence[str], results: Sequence[str] | None = None) -> str:
+    """Excel of :func:`first_available`: the result (default: the cell itself) of the first cell
+    of ``cells`` that holds a number, else "n/a"."""
+    formula = '"n/a"'
+    for cell, result in reversed(list(zip(cells, results or cells, strict=True))):
+        formula = f"IF(ISNUMBER({cell}),{result},{formula})"
+    return formula
+
+
+def peer_market_value(
+    price: float | None, shares: float | None, stated: float | None, fx: float
+) -> float | None:
+    """A company's market value in the model currency: ``price x shares x fx`` when both are
+    given, else the stated market value ``x fx``, else None.
+
+    >>> peer_market_value(35.7, 2.0, 90.0, 0.5), peer_market_value(None, None, 90.0, 0.5)
+    (35.7, 45.0)
+    """
+    if price is not None and shares is not None:
+        return price * shares * fx
+    return None if stated is None else stated * fx
+
+
+def peer_market_value_xl(price: str, shares: str, stated: str, fx: str) -> str:
+    """Excel of :func:`peer_market_value`."""
+    return (f"IF(AND(ISNUMBER({price}),ISNUMBER({shares})),{price}*{shares}*{fx},"
+            f'IF(ISNUMBER({stated}),{stated}*{fx},"n/a"))')  # fmt: skip
+
+
+def ps_or_none(market_value: float | None, revenue: float | None) -> float | None:
+    """:func:`price_to_sales` when both figures exist and revenue is positive, else None.
+
+    >>> ps_or_none(300.0, 1.5), ps_or_none(300.0, 0.0), ps_or_none(None, 1.5)
+    (200.0, None, None)
+    """
+    if market_value is None or revenue is None or not revenue > 0:
+        return None
+    return market_value / revenue
+
+
+def ps_xl(market_value: str, revenue: str) -> str:
+    """Excel of :func:`ps_or_none`."""
+    both = f"AND(ISNUMBER({market_value}),ISNUMBER({revenue}))"
+    return f'IF({both},IF({revenue}>0,{market_value}/{revenue},"n/a"),"n/a")'
+
+
+def run_rate_revenue_xl(half_year_revenue: str) -> str:
+    """Excel of :func:`run_rate_revenue`: ``2*H1``."""
+    return f"2*{half_year_revenue}"
+
+
+def backlog_revenue_xl(backlog: str, months: str) -> str:
+    """Excel of :func:`backlog_revenue`: ``backlog*12/months``."""
+    return f"{backlog}*12/{months}"

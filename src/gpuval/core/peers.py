@@ -33,13 +33,18 @@ from gpuval.core.validate import (
 )
 
 __all__ = [
+    "PEER_STATS_XL",
     "PeerStats",
     "apply_venue_gap",
     "implied_values",
+    "peer_stat_xl",
     "peer_stats",
     "peer_values",
     "percentile_inc",
+    "rerated_market_value",
+    "rerated_market_value_xl",
     "venue_gap",
+    "venue_gap_xl",
 ]
 
 Peers = Mapping[str, float | None] | Sequence[float | None]
@@ -200,3 +205,49 @@ def apply_venue_gap(value: ArrayLike, gap: ArrayLike, closed: ArrayLike = 1.0) -
     c = fraction("closed", closed)
     broadcast_shape(value=v, gap=g, closed=c)
     return out(v * (1.0 + c * (g - 1.0)))
+
+
+def venue_gap_xl(a_share_median: str, hong_kong_median: str) -> str:
+    """Excel of :func:`venue_gap` from the two medians: ``a/hk``, "n/a" when either is missing."""
+    a, h = a_share_median, hong_kong_median
+    return f'IF(AND(ISNUMBER({a}),ISNUMBER({h})),{a}/{h},"n/a")'
+
+
+def rerated_market_value(venue: str, market_value: float, gap: float, closed: float) -> float:
+    """The target's market value at the other venue's pricing: a Hong Kong listing is re-rated
+    up by :func:`apply_venue_gap`, an A-share listing down by the same factor, any other venue
+    is left as it is.
+
+    >>> rerated_market_value("HK", 80.0, 2.0, 0.5), rerated_market_value("A", 120.0, 2.0, 0.5)
+    (120.0, 80.0)
+    """
+    if venue == "HK":
+        return float(apply_venue_gap(market_value, gap, closed))
+    if venue == "A":
+        return market_value / float(apply_venue_gap(1.0, gap, closed))
+    return market_value
+
+
+def rerated_market_value_xl(venue: str, market_value: str, gap: str, closed: str) -> str:
+    """Excel of :func:`rerated_market_value`."""
+    factor = f"(1+{closed}*({gap}-1))"
+    return (f'IF(ISNUMBER({gap}),IF({venue}="HK",{market_value}*{factor},'
+            f'IF({venue}="A",{market_value}/{factor},{market_value})),"n/a")')  # fmt: skip
+
+
+#: Each statistic of :class:`PeerStats` as Excel computes it over a range (``{r}``), skipping
+#: text ("n/a") as :func:`peer_values` skips missing values.
+PEER_STATS_XL = {
+    "count": "COUNT({r})",
+    "minimum": "MIN({r})",
+    "p25": "PERCENTILE({r},0.25)",
+    "median": "MEDIAN({r})",
+    "mean": "AVERAGE({r})",
+    "p75": "PERCENTILE({r},0.75)",
+    "maximum": "MAX({r})",
+}
+
+
+def peer_stat_xl(key: str, cells: str) -> str:
+    """Excel of one :func:`peer_stats` statistic over ``cells``, "n/a" when no peer has one."""
+    return f'IF(COUNT({cells})>0,{PEER_STATS_XL[key].format(r=cells)},"n/a")'

@@ -45,8 +45,13 @@ __all__ = [
     "TAM_END_YEAR",
     "TAM_START_YEAR",
     "TamScenario",
+    "discount_factor_xl",
+    "exit_value_xl",
     "probability_weighted",
+    "scenario_value",
+    "scenario_value_xl",
     "tam_at",
+    "tam_at_xl",
     "tam_cagr",
     "tam_scenario",
 ]
@@ -98,6 +103,42 @@ def tam_at(
         )
     broadcast_shape(year=y, tam_start=s, tam_end=e)
     return out(s * (e / s) ** ((y - start_year) / (end_year - start_year)))
+
+
+def tam_at_xl(year: str, tam_start: str, tam_end: str, start_year: str, end_year: str) -> str:
+    """Excel of :func:`tam_at`: ``start*(end/start)^((y-y0)/(y1-y0))``."""
+    return f"{tam_start}*({tam_end}/{tam_start})^(({year}-{start_year})/({end_year}-{start_year}))"
+
+
+def exit_value_xl(share: str, tam: str, margin: str, exit_multiple: str) -> str:
+    """Excel of the P/E exit value in :func:`tam_scenario`: ``share x TAM x margin x P/E``."""
+    return f"{share}*{tam}*{margin}*{exit_multiple}"
+
+
+def discount_factor_xl(cost_of_equity: str, years: str) -> str:
+    """Excel of the discount factor in :func:`tam_scenario`: ``(1+ke)^-years``."""
+    return f"(1+{cost_of_equity})^-{years}"
+
+
+def scenario_value(
+    pv_exit_value: FloatOrArray,
+    prob_success: FloatOrArray,
+    dilution: FloatOrArray,
+    distress_value: FloatOrArray,
+) -> FloatOrArray:
+    """Today's equity value of a scenario (step 6 of the module docstring):
+    ``p x PV(exit value) / (1 + dilution) + (1 - p) x distress``.
+
+    >>> scenario_value(38.4, 0.5, 0.2, 2.0)  # 0.5 x 38.4 / 1.2 + 0.5 x 2
+    17.0
+    """
+    return prob_success * pv_exit_value / (1.0 + dilution) + (1.0 - prob_success) * distress_value
+
+
+def scenario_value_xl(pv_exit_value: str, prob_success: str, dilution: str, distress: str) -> str:
+    """Excel of :func:`scenario_value`: ``p*pv/(1+dilution)+(1-p)*distress``."""
+    p = prob_success
+    return f"{p}*{pv_exit_value}/(1+{dilution})+(1-{p})*{distress}"
 
 
 @dataclass(frozen=True)
@@ -189,7 +230,7 @@ def tam_scenario(
     exit_value = k * (earnings if basis == "pe" else revenue)
     df = (1.0 + ke) ** -t
     pv_exit = exit_value * df
-    value = p * pv_exit / (1.0 + dil) + (1.0 - p) * d
+    value = scenario_value(pv_exit, p, dil, d)
     vps = value * f / n
     return TamScenario(
         revenue=out(revenue),

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from gpuval.core.validate import ArrayLike, FloatOrArray, as_float, broadcast_shape, out, positive
 
-__all__ = ["convert", "market_value", "per_share", "upside"]
+__all__ = [
+    "convert",
+    "market_value",
+    "per_share",
+    "per_share_or_none",
+    "per_share_xl",
+    "upside",
+    "upside_xl",
+]
 
 
 def convert(amount: ArrayLike, fx: ArrayLike) -> FloatOrArray:
@@ -60,6 +68,23 @@ def per_share(value: ArrayLike, shares_outstanding: ArrayLike, fx: ArrayLike = 1
     return out(v * f / n)
 
 
+def per_share_or_none(value: float, shares_outstanding: float, fx: float = 1.0) -> float | None:
+    """The workbook's per-share rule: :func:`per_share` when a share count is known
+    (``shares_outstanding > 0``), else ``None`` (the sheet's "n/a").
+
+    >>> per_share_or_none(10.0, 0.0) is None, per_share_or_none(10.0, 4.0, fx=2.0)
+    (True, 5.0)
+    """
+    if not shares_outstanding > 0:
+        return None
+    return float(per_share(value, shares_outstanding, fx))
+
+
+def per_share_xl(value: str, shares: str = "tgt_shares", fx: str = "tgt_fx") -> str:
+    """Excel of :func:`per_share_or_none`: ``IF(shares>0,value*fx/shares,"n/a")``."""
+    return f'IF({shares}>0,{value}*{fx}/{shares},"n/a")'
+
+
 def upside(value: ArrayLike, price: ArrayLike) -> FloatOrArray:
     """Upside (or downside, if negative) of a value per share against the price.
 
@@ -72,3 +97,8 @@ def upside(value: ArrayLike, price: ArrayLike) -> FloatOrArray:
     p = positive("price", price)
     broadcast_shape(value=v, price=p)
     return out(v / p - 1.0)
+
+
+def upside_xl(value: str, price: str) -> str:
+    """Excel of :func:`upside`: ``value/price-1``."""
+    return f"{value}/{price}-1"
