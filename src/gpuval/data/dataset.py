@@ -16,25 +16,19 @@ import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from functools import cache, reduce
-from importlib import resources
 from operator import mul
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from gpuval.data.numbers import Decimal, parse_written, resolution_of
-from gpuval.data.schema import (
-    DatasetFile,
-    Derived,
-    Entity,
-    Figure,
-    Relation,
-    describe_error,
-    fx_pair,
-)
 from gpuval.errors import GpuvalError
+
+# pandas loads only where a DataFrame is built, pydantic (the schema) only where a file is
+# validated: reading this module's records and helpers stays quick (see gpuval.cli).
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from gpuval.data.schema import DatasetFile, Derived, Entity, Figure, Relation
 
 __all__ = [
     "COLUMNS",
@@ -150,12 +144,16 @@ class Dataset:
 
     def frame(self, entity: Iterable[str] = (), metric: Iterable[str] = ()) -> pd.DataFrame:
         """The selected records as a DataFrame with :data:`COLUMNS`."""
+        import pandas as pd
+
         rows = self.rows(entity, metric)
         return pd.DataFrame(rows, columns=list(COLUMNS)).astype({"value": "float64"})
 
 
 def default_dataset_path() -> Path:
     """The embedded dataset shipped with the package."""
+    from importlib import resources
+
     return Path(str(resources.files("gpuval") / "data" / "dataset.toml"))
 
 
@@ -270,6 +268,8 @@ class _Checker:
 
     def bounds(self, rec: Record, where: str) -> None:
         """Reject values no source could state: negative sizes, shares outside 0..1."""
+        from gpuval.data.schema import fx_pair
+
         if rec.value is None:
             return
         if not math.isfinite(rec.value):
@@ -354,6 +354,10 @@ def load_dataset(path: str | Path | None = None, *, seeds: str | Path | None = N
     :func:`default_seeds_dir`); when no seed directory is available that check is skipped and
     ``Dataset.seeds_checked`` is False.
     """
+    from pydantic import ValidationError
+
+    from gpuval.data.schema import DatasetFile, describe_error, fx_pair
+
     file = Path(path) if path is not None else default_dataset_path()
     seeds_dir = Path(seeds) if seeds is not None else default_seeds_dir()
     if seeds is not None and not seeds_dir.is_dir():  # type: ignore[union-attr]
