@@ -1,4 +1,4 @@
-"""Excel argument coercion (gpuval.excel.udf_args): cells, blanks, errors, ranges, results."""
+"""Excel argument coercion (gpuval.excel.args): cells, blanks, errors, ranges, results."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from gpuval.core import InputError
-from gpuval.excel.udf_args import (
+from gpuval.excel.args import (
     EXCEL_ERRORS,
     MAX_CELLS,
     MAX_MESSAGE,

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gpuval.excel import udfs
-from gpuval.excel.udf_args import EXCEL_ERRORS, MAX_CELLS, MAX_MESSAGE
+from gpuval.excel.args import EXCEL_ERRORS, MAX_CELLS, MAX_MESSAGE
 
 SETTINGS = settings(
     max_examples=80,

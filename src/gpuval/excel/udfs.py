@@ -1,6 +1,6 @@
 """xlwings UDFs: the valuation core and the dataset as ``GPUVAL_*`` Excel functions.
 
-A thin layer: each function names its arguments, coerces them with :mod:`gpuval.excel.udf_args`
+A thin layer: each function names its arguments, coerces them with :mod:`gpuval.excel.args`
 (Excel shapes -> numbers and arrays, blanks -> documented defaults, Excel errors -> a message)
 and calls :mod:`gpuval.core`. Conventions (see the README, "Excel functions"):
 
@@ -41,7 +41,7 @@ from gpuval import core
 from gpuval.data.dataset import Dataset, Record, load_dataset
 from gpuval.data.fx import FxRates
 from gpuval.errors import GpuvalError
-from gpuval.excel.udf_args import (
+from gpuval.excel.args import (
     REQUIRED,
     UdfError,
     broadcast,
