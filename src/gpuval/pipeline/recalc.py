@@ -22,7 +22,7 @@ from pathlib import Path
 
 from gpuval.errors import GpuvalError
 
-__all__ = ["convert", "find_soffice", "recalculate", "render_pngs"]
+__all__ = ["convert", "find_soffice", "make_profile", "recalculate", "render_pngs"]
 
 # No quotes around the filter name: passed without a shell, literal quotes make the export fail
 # (with exit status 0).
@@ -48,6 +48,14 @@ def find_soffice() -> str | None:
     if override:
         return shutil.which(override)
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def make_profile(profile: Path) -> Path:
+    """Make ``profile`` (an empty directory) a fresh LibreOffice user installation that
+    recalculates every formula on load; pass it as ``-env:UserInstallation=<its file URI>``."""
+    (profile / "user").mkdir(parents=True, exist_ok=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
+    return profile
 
 
 @contextlib.contextmanager
@@ -80,8 +88,7 @@ def _run_soffice(src: Path, fmt: str, outdir: Path, timeout: float) -> Path:
     if not src.is_file():
         raise GpuvalError(f"Cannot process {src}: the file does not exist.")
     with _tempdir("gpuval-lo-profile-") as profile:
-        (profile / "user").mkdir()
-        (profile / "user" / "registrymodifications.xcu").write_text(_REGISTRY, encoding="utf-8")
+        make_profile(profile)
         cmd = [
             soffice,
             f"-env:UserInstallation={profile.as_uri()}",
