@@ -50,6 +50,8 @@ __all__ = [
     "MAX_TOTAL_BYTES",
     "RATIO_MIN_BYTES",
     "defusedxml_in_force",
+    "open_package",
+    "read_part",
     "safe_load_workbook",
 ]
 
@@ -224,17 +226,20 @@ def _check_declared(infos: list[zipfile.ZipInfo], data: bytes, path: Path, label
             )
 
 
-def _stream(data: bytes, info: zipfile.ZipInfo, path: Path, label: str) -> bytes | None:
+def _stream(
+    data: bytes, info: zipfile.ZipInfo, path: Path, label: str, *, keep_bytes: bool = False
+) -> bytes | None:
     """Inflate one part with a hard byte limit, checking its size, CRC and XML prologue.
 
-    Returns the inflated bytes of ``[Content_Types].xml`` (for the macro check), else None.
+    Returns the inflated bytes of ``[Content_Types].xml`` (for the macro check), or of any part
+    when ``keep_bytes``; else None.
     """
     name = info.filename
     offset = _data_offset(data, info)
     assert offset is not None  # checked in _check_declared
     raw = memoryview(data)[offset : offset + info.compress_size]
     limit = min(info.file_size, MAX_PART_BYTES)  # never inflate past this, whatever the stream
-    keep = name == "[Content_Types].xml"
+    keep = keep_bytes or name == "[Content_Types].xml"
     scan = name.lower().endswith(_XML_SUFFIXES) or keep
     kept: list[bytes] = []
     produced, crc, tail = 0, 0, b""
@@ -299,6 +304,35 @@ def _check_macros(names: list[str], content_types: bytes | None, path: Path, lab
             f"{label} {path} contains macros ({found}), which gpuval does not open; save a copy "
             "in Excel as an .xlsx workbook (without macros) and use that."
         )
+
+
+def open_package(path: Path, *, label: str = "Workbook") -> tuple[bytes, list[zipfile.ZipInfo]]:
+    """The bytes of an .xlsx and its zip directory, refused as :func:`safe_load_workbook`
+    refuses (on the file and on what the directory declares) before anything is inflated.
+
+    Parts are then inflated one at a time, each checked, by :func:`read_part`; parts never read
+    are never inflated (a patcher copies them as they are)."""
+    path = Path(path)
+    data = _read_bytes(path, label)
+    _classify(data, path, label)
+    with _open_zip(data, path, label) as archive:
+        infos = archive.infolist()
+    _check_declared(infos, data, path, label)
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
+        raise GpuvalError(
+            f"{label} {path} is a zip archive but not an .xlsx workbook "
+            "(it has no [Content_Types].xml or no xl/ folder)."
+        )
+    return data, infos
+
+
+def read_part(data: bytes, info: zipfile.ZipInfo, path: Path, *, label: str = "Workbook") -> bytes:
+    """One part of a package opened by :func:`open_package`, inflated with the same limits and
+    checks (size, CRC, no XML document type declaration) as :func:`safe_load_workbook`."""
+    part = _stream(data, info, Path(path), label, keep_bytes=True)
+    assert part is not None
+    return part
 
 
 def safe_load_workbook(
