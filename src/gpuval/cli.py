@@ -2,6 +2,11 @@
 
 Every failure caused by input prints one sentence (``gpuval: error: ...``) and exits with status 1;
 an unexpected internal error prints one sentence too (set ``GPUVAL_DEBUG=1`` for the traceback).
+
+Each command imports what it uses, inside the command: ``--version``, ``--help``, ``data`` and
+``entities`` load neither pandas, pydantic nor openpyxl (``data`` and ``entities`` print the
+embedded dataset from its validated snapshot, :mod:`gpuval.embedded`, when nothing it was made
+from has changed). ``tests/test_cli.py`` checks which modules a fresh interpreter loads.
 """
 
 from __future__ import annotations
@@ -11,16 +16,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
-from gpuval import __version__
-from gpuval.data.dataset import COLUMNS, Dataset, format_value, load_dataset
-from gpuval.data.fx import FxRates
-from gpuval.data.quality import check_relations
 from gpuval.errors import GpuvalError
+
+if TYPE_CHECKING:
+    from gpuval.data.dataset import Dataset
+    from gpuval.embedded import Snapshot
 
 FORMATS = click.Choice(["table", "json", "csv"])
 _dataset_option = click.option(
@@ -37,7 +41,23 @@ _seeds_option = click.option(
 
 
 def _load(dataset: Path | None, seeds: Path | None) -> Dataset:
+    """The dataset, validated (pydantic, the schema, the seed quotes)."""
+    from gpuval.data.dataset import load_dataset
+
     return load_dataset(dataset, seeds=seeds)
+
+
+def _snapshot(dataset: Path | None, seeds: Path | None) -> Snapshot | None:
+    """The embedded dataset from its validated snapshot, when that applies.
+
+    ``None`` when a dataset or seed folder is given, or when anything the snapshot was made from
+    has changed: the caller then validates.
+    """
+    if dataset is not None or seeds is not None:
+        return None
+    from gpuval.embedded import quick_dataset
+
+    return quick_dataset()
 
 
 def _json_number(value: Any) -> Any:
@@ -57,24 +77,89 @@ def _csv_text(value: Any) -> Any:
     return value
 
 
+def _csv_cell(value: Any) -> str:
+    """A CSV field: floats to full precision (``%.17g``), missing values (None, NaN) empty."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:.17g}"
+    return str(_csv_text(value))
+
+
+def _text_width(text: str) -> int:
+    """Columns the text takes in a terminal: East Asian wide and full-width characters take 2."""
+    from unicodedata import east_asian_width
+
+    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table_cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        from gpuval.data.dataset import format_value
+
+        return format_value(value)
+    return " ".join(str(value).split())  # one line per row
+
+
+def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
+    """Aligned columns, numbers to the right and text to the left, wide characters counted."""
+    cells = [[_table_cell(row[k]) for k in columns] for row in rows]
+    numeric = [
+        all(isinstance(row[k], int | float) or row[k] is None for row in rows) for k in columns
+    ]
+    widths = [
+        max([_text_width(name), *(_text_width(line[i]) for line in cells)])
+        for i, name in enumerate(columns)
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        padded = [
+            " " * (w - _text_width(v)) + v if right else v + " " * (w - _text_width(v))
+            for v, w, right in zip(values, widths, numeric, strict=True)
+        ]
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([line(list(columns)), *(line(values) for values in cells)])
+
+
 def _emit(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str]) -> None:
     if fmt == "json":
         clean = [{k: _json_number(row[k]) for k in columns} for row in rows]
         click.echo(json.dumps(clean, ensure_ascii=False, indent=2))
     elif fmt == "csv":
-        frame = pd.DataFrame([{k: _csv_text(row[k]) for k in columns} for row in rows],
-                             columns=list(columns))  # fmt: skip
-        click.echo(frame.to_csv(index=False, float_format="%.17g"), nl=False)
+        import csv
+        import io
+
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_csv_cell(row[k]) for k in columns] for row in rows)
+        click.echo(out.getvalue(), nl=False)
     else:
-        frame = pd.DataFrame(rows, columns=list(columns))
-        if "value" in frame:
-            frame["value"] = [format_value(v) if v == v else "" for v in frame["value"]]
-        with pd.option_context("display.max_colwidth", 60, "display.width", 250):
-            click.echo(frame.to_string(index=False) if rows else "(no records)")
+        click.echo(_table(rows, columns) if rows else "(no records)")
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: the installed distribution's version (read only when asked for)."""
+    if not value or ctx.resilient_parsing:
+        return
+    import gpuval
+
+    click.echo(f"gpuval, version {gpuval.__version__}")
+    ctx.exit()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="gpuval")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """Valuation toolkit for China's AI-chip IPO wave: sourced data, valuation core, workbook."""
 
@@ -105,13 +190,19 @@ def data(
     csv carry every field: entity, metric, value, unit, period, kind, source, quote, id,
     qualifier, written, how, note, and the entity's names, exchange and ticker.
     """
-    ds = _load(dataset, seeds)
-    if not ds.seeds_checked:
-        click.echo("gpuval: note: seed articles not found; quotes were not verified.", err=True)
-    if quality:
-        _quality(ds, fmt)
-        return
-    rows = ds.rows(entity, metric)
+    from gpuval.data.dataset import COLUMNS
+
+    snap = None if quality else _snapshot(dataset, seeds)
+    if snap is None:
+        ds = _load(dataset, seeds)
+        _note_seeds(ds.seeds_checked)
+        if quality:
+            _quality(ds, fmt)
+            return
+        rows = ds.rows(entity, metric)
+    else:
+        _note_seeds(snap.seeds_checked)
+        rows = snap.select(entity, metric)
     columns = (
         COLUMNS
         if fmt != "table"
@@ -120,7 +211,14 @@ def data(
     _emit(rows, fmt, columns)
 
 
+def _note_seeds(checked: bool) -> None:
+    if not checked:
+        click.echo("gpuval: note: seed articles not found; quotes were not verified.", err=True)
+
+
 def _quality(ds: Dataset, fmt: str) -> None:
+    from gpuval.data.quality import check_relations
+
     checks = check_relations(ds)
     rows = [
         {
@@ -151,8 +249,11 @@ def _quality(ds: Dataset, fmt: str) -> None:
 @_seeds_option
 def entities(fmt: str, dataset: Path | None, seeds: Path | None) -> None:
     """List the entities: stable id, English and Chinese names, venue, exchange, ticker."""
-    ds = _load(dataset, seeds)
-    rows = [e.model_dump() for e in ds.entities.values()]
+    snap = _snapshot(dataset, seeds)
+    if snap is not None:
+        rows = snap.entities
+    else:
+        rows = [e.model_dump() for e in _load(dataset, seeds).entities.values()]
     _emit(rows, fmt, list(rows[0]))
 
 
@@ -169,6 +270,8 @@ def entities(fmt: str, dataset: Path | None, seeds: Path | None) -> None:
 @_seeds_option
 def fx(overrides: tuple[str, ...], fmt: str, dataset: Path | None, seeds: Path | None) -> None:
     """Show the exchange rates (article-implied defaults, or your overrides) and their sources."""
+    from gpuval.data.fx import FxRates
+
     rates = FxRates.from_dataset(_load(dataset, seeds))
     for spec in overrides:
         rates = rates.with_override(spec)
@@ -284,11 +387,17 @@ def check(workbook: Path, fmt: str, max_age_days: int, today: Any) -> None:
 
 @cli.command()
 @click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--prices", type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV of prices: entity (id or ticker), date, price, currency[, shares].")
+@click.option(
+    "--prices",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV of prices: entity (id or ticker), date, price, currency[, shares].",
+)
 @_dataset_option
-@click.option("--reset-inputs", is_flag=True,
-              help="Also put every in_ input back to its default (the target is kept).")
+@click.option(
+    "--reset-inputs",
+    is_flag=True,
+    help="Also put every in_ input back to its default (the target is kept).",
+)
 @_quiet_option
 def refresh(
     workbook: Path, prices: Path | None, dataset: Path | None, reset_inputs: bool, quiet: bool
@@ -314,7 +423,12 @@ def refresh(
 @_today_option
 @_quiet_option
 def publish(
-    workbook: Path, out_dir: Path, pdf: bool, force: bool, max_age_days: int, today: Any,
+    workbook: Path,
+    out_dir: Path,
+    pdf: bool,
+    force: bool,
+    max_age_days: int,
+    today: Any,
     quiet: bool,
 ) -> None:
     """Check, then write <out-dir>/<name>_<as-of>.xlsx with every formula's value stored, an
