@@ -1,14 +1,43 @@
-"""Replacing a file only by a complete new one."""
+"""Replacing a file only by a complete new one.
+
+Fault injection (for tests). ``GPUVAL_FAULT=<step>`` makes :func:`replace_atomically` raise an
+``OSError`` at that step, as a full disk would; ``GPUVAL_FAULT=<step>:kill`` makes the process
+SIGKILL itself there, as a power cut or the OOM killer would. The steps, in order, are
+:data:`FAULT_STEPS`:
+
+* ``temp-created``: the empty temporary file exists beside the target, nothing written yet;
+* ``temp-written``: the temporary file is complete, its permissions not yet set;
+* ``before-replace``: the temporary file is complete, about to be moved into place;
+* ``replaced``: the new file is in place.
+
+Unset (always, outside tests) it costs one environment lookup per call.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import glob
 import os
+import signal
 import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["replace_atomically"]
+__all__ = ["FAULT_STEPS", "replace_atomically"]
+
+FAULT_STEPS = ("temp-created", "temp-written", "before-replace", "replaced")
+
+
+def _fault(wanted: str, step: str) -> None:
+    """Act on ``GPUVAL_FAULT`` (value ``wanted``) if it names ``step``."""
+    name, _, how = wanted.partition(":")
+    if name != step:
+        return
+    if how == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    raise OSError(errno.EIO, f"fault injected at step {step!r} by GPUVAL_FAULT")
 
 
 def _mode_for(path: Path) -> int:
@@ -21,20 +50,54 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def replace_atomically(path: Path, write: Callable[[str], None]) -> Path:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_orphans(path: Path) -> None:
+    """Delete temporary files for ``path`` left by processes that died before cleaning up."""
+    for orphan in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = orphan.name[len(path.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                orphan.unlink()
+
+
+def replace_atomically(path: Path, write: Callable[[str], object]) -> Path:
     """Call ``write(temporary name)`` beside ``path``, then move the result into place.
 
     The file at ``path`` is either untouched (if anything fails or the process dies) or fully
-    replaced, and it keeps its permissions.
+    replaced, and it keeps its permissions. The temporary file is ``.<name>.<pid>.<random>.tmp``;
+    one left by a process that was killed is removed by the next call for the same ``path``.
     """
+    fault = os.environ.get("GPUVAL_FAULT")
+    if fault and fault.partition(":")[0] not in FAULT_STEPS:
+        raise ValueError(f"GPUVAL_FAULT={fault!r} names no step of {FAULT_STEPS}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    _remove_orphans(path)
+    handle, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     os.close(handle)
     try:
+        if fault:
+            _fault(fault, "temp-created")
         write(tmp)
+        if fault:
+            _fault(fault, "temp-written")
         os.chmod(tmp, _mode_for(path))
+        if fault:
+            _fault(fault, "before-replace")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    if fault:
+        _fault(fault, "replaced")
     return path
