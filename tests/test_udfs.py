@@ -12,14 +12,16 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from gpuval import core
 from gpuval.data.dataset import load_dataset
 from gpuval.data.fx import FxRates
 from gpuval.data.schema import CURRENCIES
-from gpuval.excel import udfs
+from gpuval.excel import data as data_udfs
+from gpuval.excel import params as P
+from gpuval.excel import simulation, udfs
+from gpuval.excel.declare import Param, udf
 from gpuval.excel.udfs import (
     GPUVAL_DATA,
     GPUVAL_DCF,
@@ -146,11 +148,9 @@ class TestRegistry:
             assert doc and len(doc) <= 255 and "\n" not in doc, name
 
     def test_undocumented_parameter_is_refused_at_import(self) -> None:
-        def GPUVAL_X(mystery):
-            """Doc."""
-
-        with pytest.raises(RuntimeError, match="parameter mystery needs help"):
-            udfs._excel()(GPUVAL_X)
+        with pytest.raises(ValueError, match="parameter mystery needs help"):
+            udf("GPUVAL_X", "Doc.", [Param("mystery", "number", "")], core=core.price_to_sales,
+                summary="", example="")  # fmt: skip
 
     def test_parameter_names_are_legal_vba_argument_names(self) -> None:
         # classic xlwings writes a VBA wrapper whose arguments carry the Python names
@@ -244,11 +244,9 @@ class TestPeers:
         assert out == [[3.0], [100.0], [125.0], [150.0], [150.0], [175.0], [200.0]]
         assert np.shape(out) == (7, 1)
 
-    def test_stats_from_a_table_across_and_a_dataframe(self) -> None:
+    def test_stats_from_a_table_across(self) -> None:
         across = [["A", "B", "C"], [1.0, 2.0, 3.0]]
         assert GPUVAL_PEER_STATS(across)[3] == ["median", 2.0]
-        frame = pd.DataFrame({"name": ["A", "B", "C"], "ps": [1.0, 2.0, 6.0]})
-        assert GPUVAL_PEER_STATS(frame)[4] == ["mean", 3.0]
 
     def test_stats_errors(self) -> None:
         assert is_error(GPUVAL_PEER_STATS(PEERS, cell("Birne")), "(did you mean Biren?)")
@@ -309,8 +307,8 @@ class TestTam:
     def test_scenario_steps(self) -> None:
         r = core.tam_scenario(**TAM)
         out = GPUVAL_TAM_SCENARIO(*tam_args())
-        assert [k for k, _ in out] == list(udfs.TAM_OUTPUTS)
-        assert [v for _, v in out] == [getattr(r, k) for k in udfs.TAM_OUTPUTS]
+        assert [k for k, _ in out] == list(P.TAM_OUTPUTS)
+        assert [v for _, v in out] == [getattr(r, k) for k in P.TAM_OUTPUTS]
         no_price = GPUVAL_TAM_SCENARIO(*tam_args()[:-1], BLANK, BLANK, cell(False))
         assert len(no_price) == 7 and all(len(x) == 1 for x in no_price)  # no upside row
         args = tam_args()
@@ -360,19 +358,16 @@ class TestDcf:
         across = [list(x) for x in zip(*table(DCF), strict=True)]  # names in a row
         assert GPUVAL_DCF_TABLE(across) == expected
         assert GPUVAL_DCF_TABLE(DCF) == expected  # a dict from Python
-        assert GPUVAL_DCF_TABLE(pd.Series(DCF)) == expected
 
     def test_blanks_take_the_documented_defaults(self) -> None:
-        required = {k: DCF[k] for k in udfs.DCF_REQUIRED}
+        required = {k: DCF[k] for k in P.DCF_REQUIRED}
         expected = core.dcf_value_per_share(**required)
-        assert GPUVAL_DCF(*[cell(required[k]) for k in udfs.DCF_REQUIRED]) == expected
-        assert GPUVAL_DCF(*[cell(required[k]) for k in udfs.DCF_REQUIRED], *[BLANK] * 9) == (
-            expected
-        )
-        with_blanks = {**required, **dict.fromkeys(udfs.DCF_DEFAULTS)}
+        assert GPUVAL_DCF(*[cell(required[k]) for k in P.DCF_REQUIRED]) == expected
+        assert GPUVAL_DCF(*[cell(required[k]) for k in P.DCF_REQUIRED], *[BLANK] * 9) == (expected)
+        with_blanks = {**required, **dict.fromkeys(p.name for p in P.DCF if p.optional)}
         assert GPUVAL_DCF_TABLE(table(with_blanks)) == expected
 
-    @pytest.mark.parametrize("output", udfs.DCF_OUTPUTS)
+    @pytest.mark.parametrize("output", P.DCF_OUTPUTS)
     def test_every_output(self, output: str) -> None:
         expected = getattr(core.young_growth_dcf(**DCF), output)
         assert GPUVAL_DCF_TABLE(table(DCF), cell(output)) == pytest.approx(expected, rel=1e-12)
@@ -421,10 +416,11 @@ class TestDcf:
     def test_schedule(self) -> None:
         out = GPUVAL_DCF_SCHEDULE(table(DCF))
         r = core.young_growth_dcf(**DCF)
-        assert isinstance(out, pd.DataFrame) and out.shape == (12, 10)
-        assert list(out.index) == list(udfs.DCF_SCHEDULE) and out.columns[0] == "year 1"
-        for name in udfs.DCF_SCHEDULE:
-            np.testing.assert_array_equal(out.loc[name].to_numpy(), getattr(r, name))
+        assert np.shape(out) == (13, 11)
+        assert out[0] == ["item", *(f"year {t}" for t in range(1, 11))]
+        assert [line[0] for line in out[1:]] == list(P.DCF_SCHEDULE)
+        for line in out[1:]:
+            np.testing.assert_array_equal(line[1:], getattr(r, line[0]))
 
     def test_table_errors(self) -> None:
         bad = table({**DCF, "growht_y1": 0.5})
@@ -647,7 +643,7 @@ class TestMonteCarlo:
         b = GPUVAL_MONTECARLO(
             cell("tam"), table(TAM), DISTS, None, None, cell("value"), None, cell(False)
         )
-        assert a == b and len(a) == 10 and a[0] == [float(udfs.DEFAULT_DRAWS)]
+        assert a == b and len(a) == 10 and a[0] == [float(simulation.DEFAULT_DRAWS)]
 
     def test_upside_needs_a_price_in_the_inputs(self) -> None:
         no_price = {k: v for k, v in TAM.items() if k != "price"}
@@ -721,8 +717,9 @@ class TestData:
     def test_unique_metric_needs_no_selector(self) -> None:
         assert GPUVAL_DATA(cell("cambricon"), cell("revenue")) == 2.88e9
         assert GPUVAL_DATA(cell("Biren Technology"), cell("REVENUE"), None, cell("2024")) == (
-            "#GPUVAL! biren revenue has 2 records; give one as the selector: biren.revenue.2024 "
-            "(2024, reported); biren.revenue.s002 (2024, reported)."
+            "#GPUVAL! biren revenue has 2 records that differ; give one as the selector: "
+            "biren.revenue.2024 (2024, reported: 337,000,000 CNY); biren.revenue.s002 (2024, "
+            "reported: 300,000,000 CNY)."
         )
         assert (
             GPUVAL_DATA(cell("壁仞科技"), cell("order_backlog"), None, cell("biren.order_backlog"))
@@ -731,6 +728,21 @@ class TestData:
         assert GPUVAL_DATA(cell("06082.HK"), cell("revenue"), None, cell("biren.revenue.s002")) == (
             300e6
         )
+
+    def test_records_that_agree_are_one_answer(self) -> None:
+        # two articles state Biren's offer price: both 19.6 HKD on 2026-01-02
+        recs = [self.ds["biren.ipo_offer_price"], self.ds["biren.ipo_offer_price.s003"]]
+        assert {(r.value, r.unit, r.period) for r in recs} == {(19.6, "HKD", "2026-01-02")}
+        assert GPUVAL_DATA(cell("biren"), cell("ipo_offer_price")) == 19.6
+        assert GPUVAL_DATA(cell("biren"), cell("ipo_offer_price"), cell("unit")) == "HKD"
+        assert GPUVAL_DATA(cell("biren"), cell("ipo_offer_price"), cell("period")) == "2026-01-02"
+        source = GPUVAL_SOURCE(cell("biren"), cell("ipo_offer_price"))
+        assert source.count(" | ") == 1
+        for rec in recs:
+            assert f"{rec.quote} [{rec.source}; record {rec.id}, reported, 2026-01-02]" in source
+        # a selector still picks one of them
+        one = GPUVAL_SOURCE(cell("biren"), cell("ipo_offer_price"), cell(recs[1].id))
+        assert one.startswith(recs[1].quote) and " | " not in one
 
     def test_selector_by_kind_or_period(self) -> None:
         assert GPUVAL_DATA(cell("metax"), cell("net_income"), None, cell("range_low")) == -763e6
@@ -742,7 +754,7 @@ class TestData:
 
     def test_fields(self) -> None:
         rec = self.ds["biren.revenue.2024"]
-        for field in udfs.FIELDS[1:]:
+        for field in data_udfs.FIELDS[1:]:
             assert GPUVAL_DATA(cell(rec.id), None, cell(field)) == getattr(rec, field)
         assert GPUVAL_DATA(cell(rec.id), None, cell("Period")) == "2024"
         assert is_error(GPUVAL_DATA(cell(rec.id), None, cell("colour")), "field must be one of")
@@ -787,12 +799,12 @@ class TestData:
         assert GPUVAL_VERSION() == f"gpuval {__version__}, dataset {self.ds.version}"
 
     def test_lookups_are_cached(self) -> None:
-        udfs._find.cache_clear()
+        data_udfs._find.cache_clear()
         for _ in range(3):
             GPUVAL_DATA(cell("cambricon"), cell("revenue"))
-        info = udfs._find.cache_info()
+        info = data_udfs._find.cache_info()
         assert info.hits == 2 and info.misses == 1
-        assert udfs._catalogue.cache_info().currsize == 1
+        assert data_udfs._catalogue.cache_info().currsize == 1
 
 
 class TestGuard:
@@ -802,12 +814,14 @@ class TestGuard:
         def boom(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("internal detail")
 
-        monkeypatch.setattr(core, "price_to_sales", boom)
+        monkeypatch.setattr("gpuval.excel.results.result", boom)
         out = GPUVAL_PS(cell(1.0), cell(1.0))
         assert out == "#GPUVAL! GPUVAL_PS failed unexpectedly (RuntimeError); please report it."
 
-    def test_wrong_number_of_arguments_from_python(self) -> None:
-        assert is_error(GPUVAL_PS(cell(1.0)), "GPUVAL_PS was called with the wrong arguments")
+    def test_wrong_number_of_arguments_is_python_s_own_error(self) -> None:
+        # Excel always passes every declared argument; a Python caller gets Python's TypeError
+        with pytest.raises(TypeError, match="revenue"):
+            GPUVAL_PS(cell(1.0))
 
     def test_results_are_finite_and_sized_exactly(self) -> None:
         out = GPUVAL_PS(col(*[1.0] * 7), row(*[1.0] * 5))

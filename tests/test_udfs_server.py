@@ -4,7 +4,7 @@
 and xlwings Server) reads to register the functions; ``custom_functions_call`` runs one call from
 the payload Excel sends. Both run on Linux with ``XLWINGS_ON_SERVER=true`` and
 ``XLWINGS_LICENSE_KEY=noncommercial``. Because ``xlwings`` picks its ``func``/``arg``/``ret``
-decorators when it is imported, the fixture imports a fresh ``xlwings`` and ``gpuval.excel.udfs``
+decorators when it is imported, the fixture imports a fresh ``xlwings`` and ``gpuval.excel``
 under those variables and restores the originals afterwards.
 
 Payload shape (read from ``xlwings/pro/udfs_officejs.py``, ``custom_functions_call``):
@@ -37,6 +37,8 @@ XL_DIV0 = {"type": "Error", "basicValue": "#DIV/0!", "errorType": "Div0"}
 class Server:
     """A fresh ``xlwings.server`` and ``gpuval.excel.udfs`` imported in server mode."""
 
+    XlwingsError: type[Exception]
+
     def __init__(self, server: ModuleType, udfs: ModuleType, version: str) -> None:
         self.server = server
         self.udfs = udfs
@@ -60,6 +62,12 @@ class Server:
         json.dumps(out, allow_nan=False)  # what goes back to Excel must be strict JSON
         return out
 
+    def error(self, func_name: str, *args: Any) -> str:
+        """The message of the error value a call returns to Excel."""
+        with pytest.raises(self.XlwingsError) as info:
+            self.call(func_name, *args)
+        return str(info.value)
+
 
 def _purge(prefixes: tuple[str, ...]) -> dict[str, ModuleType]:
     saved = {}
@@ -74,7 +82,7 @@ def xl() -> Iterator[Server]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("XLWINGS_ON_SERVER", "true")
         mp.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
-        saved = _purge(("xlwings", "gpuval.excel.udfs"))
+        saved = _purge(("xlwings", "gpuval.excel"))
         try:
             import xlwings  # imported here, with the variables set
             import xlwings.server
@@ -82,13 +90,15 @@ def xl() -> Iterator[Server]:
             import gpuval.excel.udfs
 
             assert xlwings.func is xlwings.server.func  # the server decorators are in force
-            yield Server(xlwings.server, gpuval.excel.udfs, xlwings.__version__)
+            server = Server(xlwings.server, gpuval.excel.udfs, xlwings.__version__)
+            server.XlwingsError = xlwings.XlwingsError
+            yield server
         finally:
-            _purge(("xlwings", "gpuval.excel.udfs"))
+            _purge(("xlwings", "gpuval.excel"))
             sys.modules.update(saved)
             parent = sys.modules.get("gpuval")
-            if parent is not None and "gpuval.excel.udfs" in saved:
-                parent.udfs = saved["gpuval.excel.udfs"]  # type: ignore[attr-defined]
+            if parent is not None and "gpuval.excel" in saved:
+                parent.excel = saved["gpuval.excel"]  # type: ignore[attr-defined]
 
 
 def c(x: Any) -> list[list[Any]]:
@@ -96,27 +106,30 @@ def c(x: Any) -> list[list[Any]]:
     return [[x]]
 
 
-def error_text(out: Any) -> str:
-    assert isinstance(out, list) and len(out) == 1 and len(out[0]) == 1, out
-    text = out[0][0]
-    assert isinstance(text, str) and text.startswith("#GPUVAL! "), out
-    return text
-
-
 # --- registration ---------------------------------------------------------------------------
 
 
 class TestMeta:
-    def test_registers_every_gpuval_function(self, xl: Server) -> None:
+    def test_registers_every_function_under_the_gpuval_namespace(self, xl: Server) -> None:
         meta = xl.meta()
-        names = [f["name"] for f in meta["functions"]]
-        assert names == sorted(xl.udfs.__all__)
-        assert [f["id"] for f in meta["functions"]] == names
+        ids = [f["id"] for f in meta["functions"]]
+        assert ids == sorted(xl.udfs.__all__)  # calls are dispatched by the Python name
+        # Excel shows GPUVAL.PS, GPUVAL.DCF, ...: the namespace, then the name without GPUVAL_
+        assert [f["name"] for f in meta["functions"]] == [
+            "GPUVAL." + i[len("GPUVAL_") :] for i in ids
+        ]
+        assert "GPUVAL.TAM_PER_SHARE" in [f["name"] for f in meta["functions"]]
         assert meta["allowErrorForDataTypeAny"] is True
+
+    def test_results_that_depend_only_on_the_arguments_are_cached(self, xl: Server) -> None:
+        for name in xl.udfs.__all__:
+            xlf = getattr(xl.udfs, name).__xlfunc__
+            assert xlf["cache"] is (name != "GPUVAL_VERSION"), name
+            assert xlf["volatile"] is False, name
 
     def test_parameters_and_help(self, xl: Server) -> None:
         for f in xl.meta()["functions"]:
-            py = getattr(xl.udfs, f["name"])
+            py = getattr(xl.udfs, f["id"])
             params = inspect.signature(py).parameters
             assert f["description"] == py.__doc__ and 0 < len(f["description"]) <= 255
             assert [p["name"] for p in f["parameters"]] == list(params)
@@ -135,13 +148,14 @@ class TestMeta:
             xlf = getattr(xl.udfs, name).__xlfunc__
             for arg in xlf["args"]:
                 assert arg["options"] == {"ndim": 2, "err_to_str": True}, (name, arg)
-        ret = xl.udfs.GPUVAL_DCF_SCHEDULE.__xlfunc__["ret"]["options"]
-        assert ret == {"index": True, "header": True}
+            assert xlf["ret"]["options"] == {}, name  # results are plain rows: no pandas
 
     def test_the_model_help_names_every_model(self, xl: Server) -> None:
-        sens = next(f for f in xl.meta()["functions"] if f["name"] == "GPUVAL_SENSITIVITY")
+        sens = next(f for f in xl.meta()["functions"] if f["id"] == "GPUVAL_SENSITIVITY")
         help_text = next(p for p in sens["parameters"] if p["name"] == "model")["description"]
-        for model in xl.udfs.MODELS:
+        from gpuval.excel.simulation import MODELS
+
+        for model in MODELS:
             assert f'"{model}"' in help_text
 
 
@@ -196,10 +210,12 @@ class TestCalls:
         out = xl.call("GPUVAL_PEER_STATS", peers, c("Biren"), c(False))
         assert out == [[3.0], [100.0], [125.0], [150.0], [150.0], [175.0], [200.0]]
 
-    def test_dataframe_result_with_header_and_index(self, xl: Server) -> None:
+    def test_table_result_with_header_and_row_names(self, xl: Server) -> None:
+        from gpuval.excel.params import DCF_SCHEDULE
+
         out = xl.call("GPUVAL_DCF_SCHEDULE", DCF_TABLE)
         assert out[0] == ["item", *(f"year {t}" for t in range(1, 11))]
-        assert [r[0] for r in out[1:]] == list(xl.udfs.DCF_SCHEDULE)
+        assert [r[0] for r in out[1:]] == list(DCF_SCHEDULE)
         assert out[2][1:] == [100.0] * 10  # revenue
 
     def test_sensitivity_and_montecarlo(self, xl: Server) -> None:
@@ -245,41 +261,41 @@ class TestCalls:
 
 
 class TestErrorsInCalls:
+    """Under Office.js a failure is an Excel error value (ISERROR sees it) carrying the sentence:
+    the function raises ``XlwingsError``, which xlwings hands to Excel as the cell's error."""
+
     def test_excel_error_arguments_are_named_not_read_as_blanks(self, xl: Server) -> None:
         # without err_to_str xlwings would pass None and the default fx = 1 would be used
-        out = xl.call("GPUVAL_PS", c(300e9), c(1.5e9), c(XL_NA))
-        assert error_text(out) == "#GPUVAL! fx is the Excel error #N/A; fix the cell it comes from."
-        out = xl.call("GPUVAL_PEER_STATS", [[1.0], [XL_DIV0], [3.0]])
-        assert "#DIV/0! (cell 2 of the column)" in error_text(out)
+        out = xl.error("GPUVAL_PS", c(300e9), c(1.5e9), c(XL_NA))
+        assert out == "#GPUVAL! fx is the Excel error #N/A; fix the cell it comes from."
+        out = xl.error("GPUVAL_PEER_STATS", [[1.0], [XL_DIV0], [3.0]])
+        assert "#DIV/0! (cell 2 of the column)" in out
 
     def test_text_blank_and_mismatched_ranges(self, xl: Server) -> None:
-        assert "must be a number, got text 'abc'" in error_text(
-            xl.call("GPUVAL_PS", c("abc"), c(1.0))
-        )
-        assert "market_value is required, but the cell is blank" in error_text(
-            xl.call("GPUVAL_PS", c(""), c(1.0))
-        )
-        out = xl.call("GPUVAL_PS", [[1.0], [2.0], [3.0]], [[1.0], [2.0]])
-        assert "3 x 1 range and revenue a 2 x 1 range" in error_text(out)
+        assert "must be a number, got text 'abc'" in xl.error("GPUVAL_PS", c("abc"), c(1.0))
+        out = xl.error("GPUVAL_PS", c(""), c(1.0))
+        assert "market_value is required, but the cell is blank" in out
+        out = xl.error("GPUVAL_PS", [[1.0], [2.0], [3.0]], [[1.0], [2.0]])
+        assert "3 x 1 range and revenue a 2 x 1 range" in out
 
     def test_core_errors_and_overflow(self, xl: Server) -> None:
         args = [c(x) for x in TAM]
         args[0] = c(1.5)
-        assert error_text(xl.call("GPUVAL_TAM_VALUE", *args)) == (
-            "#GPUVAL! share must be between 0 and 1, got 1.5."
-        )
+        out = xl.error("GPUVAL_TAM_VALUE", *args)
+        assert out == "#GPUVAL! share must be between 0 and 1, got 1.5."
         # an infinite result would be invalid JSON for Excel; it becomes a message instead
-        assert "not a finite number" in error_text(xl.call("GPUVAL_PS", c(1e300), c(1e-300)))
+        assert "not a finite number" in xl.error("GPUVAL_PS", c(1e300), c(1e-300))
 
     def test_unknown_names_and_limits(self, xl: Server) -> None:
-        assert "did you mean biren?" in error_text(xl.call("GPUVAL_DATA", c("birne"), c("x")))
-        out = xl.call(
+        assert "did you mean biren?" in xl.error("GPUVAL_DATA", c("birne"), c("x"))
+        out = xl.error(
             "GPUVAL_MONTECARLO", c("tam"), [["share", 0.1]], [["share", "point", 0.1]], c(10**6)
         )
-        assert "draws must be a whole number from 1 to 200,000" in error_text(out)
+        assert "draws must be a whole number from 1 to 200,000" in out
         # (an over-sized range is refused by gpuval in microseconds, but xlwings' own
         # conversion of 100,000 cells takes seconds first; tests/test_udfs_args.py covers it)
 
-    def test_old_runtime_passes_the_message_as_text(self, xl: Server) -> None:
-        out = xl.call("GPUVAL_PS", c("x"), c(1.0), runtime="1.1")
-        assert error_text(out).startswith("#GPUVAL! market_value must be a number")
+    def test_agreeing_records_answer_through_xlwings(self, xl: Server) -> None:
+        assert xl.call("GPUVAL_DATA", c("biren"), c("ipo_offer_price")) == [[19.6]]
+        out = xl.error("GPUVAL_DATA", c("biren"), c("revenue"))
+        assert "337,000,000 CNY" in out and "300,000,000 CNY" in out

@@ -1,11 +1,11 @@
-"""Excel argument coercion and error mapping for :mod:`gpuval.excel.udfs` (private helpers).
+"""Excel argument coercion and error mapping for the ``GPUVAL_`` functions (private helpers).
 
 The one place where what Excel hands a UDF becomes what the core accepts, and where every failure
 becomes the one-sentence text a cell shows. The UDFs themselves only name their arguments, call
 these helpers and call the core.
 
 What arrives (xlwings with ``ndim=2, err_to_str=True`` on every argument, as
-:mod:`gpuval.excel.udfs` registers them):
+:mod:`gpuval.excel.declare` registers them):
 
 * a cell or constant: ``[[x]]``; ``x`` is a ``float`` (an ``int`` through Office.js), a ``str``,
   a ``bool``, a ``datetime`` (classic xlwings, date-formatted cells) or ``None`` (blank);
@@ -15,65 +15,51 @@ What arrives (xlwings with ``ndim=2, err_to_str=True`` on every argument, as
 * an omitted optional argument: the Python default (``None``).
 
 Python callers may also pass plain scalars, 1-D sequences (read as one row, numpy's convention),
-numpy arrays, pandas Series (read as one column) and DataFrames (the values without the header).
+numpy arrays and, for name | value tables, dicts. Nothing else: pandas objects, masked arrays
+and the like are refused with a sentence (``.to_numpy()`` first).
 
 Conventions:
 
 * **Blank = missing.** ``None``, an empty or all-blank string: the argument's documented default,
-  or "... is required" when it has none. ``NaN`` counts as a blank inside ranges (pandas' missing
-  value) but is refused as a single argument.
+  or "... is required" when it has none. ``NaN`` is refused (Excel never sends it).
 * **Errors** are raised as :class:`UdfError` (a :class:`~gpuval.errors.GpuvalError`), and
-  :func:`guard` turns any of them into the cell text ``"#GPUVAL! <one sentence>"``.
+  :func:`guard` turns any of them into the cell text ``"#GPUVAL! <one sentence>"`` (classic
+  xlwings, Python), or into an Excel error value carrying the sentence (xlwings Lite and Server).
 * **Sizes.** A range argument holds at most :data:`MAX_CELLS` cells, and so does an array result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import logging
 import math
-import reprlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
 
-from gpuval.core.validate import fmt
 from gpuval.errors import GpuvalError
+from gpuval.excel.text import number_text, show
 
 __all__ = [
     "EXCEL_ERRORS",
     "MAX_CELLS",
-    "PREFIX",
     "REQUIRED",
     "UdfError",
     "broadcast",
     "cells",
     "choice",
-    "error_text",
     "flag",
     "grid",
-    "guard",
     "number",
-    "number_text",
     "numbers",
     "pairs",
-    "result",
-    "show",
     "single",
     "text",
     "whole",
 ]
 
-PREFIX = "#GPUVAL! "
-"""Every error a UDF returns is text starting with this."""
-
 MAX_CELLS = 100_000
 """Most cells a range argument or an array result may hold."""
-
-MAX_MESSAGE = 300
-"""Longest error text returned to a cell (characters)."""
 
 EXCEL_ERRORS = frozenset(
     {
@@ -83,8 +69,6 @@ EXCEL_ERRORS = frozenset(
     }
 )  # fmt: skip
 """Excel's error values, as xlwings passes them with ``err_to_str=True``."""
-
-_log = logging.getLogger("gpuval.excel.udfs")
 
 
 class UdfError(GpuvalError, ValueError):
@@ -98,31 +82,6 @@ class _Required:
 
 REQUIRED: Any = _Required()
 """Default marker: the argument has no default, so a blank is an error."""
-
-
-# --- describing values in messages --------------------------------------------------------------
-
-
-def number_text(value: float) -> str:
-    """A number for a message: ``1.5``, ``85,540,000,000``; very large ones as ``1e+300``."""
-    if math.isfinite(value) and abs(value) >= 1e15:
-        return f"{value:.6g}"
-    return fmt(value)
-
-
-def show(value: Any) -> str:
-    """How a bad value is named in a message: ``text 'abc'``, ``TRUE``, ``a date``, ``1.5``."""
-    if isinstance(value, bool | np.bool_):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, str):
-        return f"text {reprlib.repr(value)}"
-    if isinstance(value, dt.date | dt.time):
-        return "a date"
-    if isinstance(value, float | np.floating):
-        return number_text(float(value))
-    if isinstance(value, int | np.integer):
-        return f"{int(value)}" if abs(int(value)) < 10**15 else "a huge whole number"
-    return f"a value of type {type(value).__name__}"
 
 
 def _where(r: int, c: int, shape: tuple[int, int]) -> str:
@@ -143,7 +102,7 @@ def _text_problem(name: str, value: str, want: str) -> UdfError:
     v = value.strip()
     if v.upper() in EXCEL_ERRORS:
         return UdfError(f"{name} is the Excel error {v.upper()}; fix the cell it comes from.")
-    if v.startswith(PREFIX.strip()):
+    if v.startswith("#GPUVAL!"):
         return UdfError(f"{name} comes from a cell showing a #GPUVAL! error; fix that cell first.")
     return UdfError(f"{name} must be {want}, got {show(value)}.")
 
@@ -161,9 +120,7 @@ def _unwrap(value: Any) -> Any:
 
 
 def _is_range(value: Any) -> bool:
-    if isinstance(value, list | tuple | np.ndarray):
-        return True
-    return type(value).__module__.startswith("pandas") and hasattr(value, "to_numpy")
+    return isinstance(value, list | tuple | np.ndarray)
 
 
 def _scalar_number(name: str, value: Any, default: Any) -> Any:
@@ -252,12 +209,12 @@ def text(name: str, value: Any, default: Any = REQUIRED) -> Any:
             value = None
         else:
             v = value.strip()
-            if v.upper() in EXCEL_ERRORS or v.startswith(PREFIX.strip()):
+            if v.upper() in EXCEL_ERRORS or v.startswith("#GPUVAL!"):
                 raise _text_problem(name, v, "text")
             if len(v) > MAX_TEXT:
                 raise UdfError(f"{name} must be at most {MAX_TEXT} characters, got {len(v):,}.")
             return v
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None:
         if default is REQUIRED:
             raise UdfError(f"{name} is required, but the cell is blank.")
         return default
@@ -309,10 +266,9 @@ def _rows(name: str, value: Any) -> list[list[Any]]:
     """Any range-like value as a rectangular list of rows (not yet checked cell by cell)."""
     if isinstance(value, Mapping):
         raise UdfError(f"{name} must be a range, not a mapping.")
-    if type(value).__module__.startswith("pandas") and hasattr(value, "to_numpy"):
-        arr = value.to_numpy()
-        value = arr.reshape(-1, 1) if arr.ndim == 1 else arr  # a Series is a column
     if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "fiubUO":
+            raise UdfError(f"{name} must be a range of cell values, got a {value.dtype} array.")
         if value.ndim == 0:
             return [[value.item()]]
         if value.ndim > 2:
@@ -360,8 +316,6 @@ def _cell(name: str, value: Any, where: str) -> Any:
     if t is float:
         if value - value == 0.0:
             return value
-        if value != value:
-            return None  # pandas' missing value
         raise UdfError(f"{name} must hold finite numbers, got {number_text(value)}{where}.")
     if value is None:
         return None
@@ -371,7 +325,7 @@ def _cell(name: str, value: Any, where: str) -> Any:
         v = value.strip()
         if v.upper() in EXCEL_ERRORS:
             raise UdfError(f"{name} holds the Excel error {v.upper()}{where}; fix that cell.")
-        if v.startswith(PREFIX.strip()):
+        if v.startswith("#GPUVAL!"):
             raise UdfError(f"{name} holds a #GPUVAL! error{where}; fix that cell first.")
         return v
     if isinstance(value, bool | np.bool_):
@@ -383,8 +337,6 @@ def _cell(name: str, value: Any, where: str) -> Any:
             raise UdfError(f"{name} must hold finite numbers, got {show(value)}{where}.") from None
     if isinstance(value, dt.date | dt.time):
         return value
-    if value is np.ma.masked or type(value).__name__ in ("NaTType", "NAType"):
-        return None
     raise UdfError(f"{name} holds {show(value)}{where}, which is not a cell value.")
 
 
@@ -445,10 +397,10 @@ def pairs(name: str, value: Any, known: Collection[str] = ()) -> list[tuple[str,
 
     Names are text; blank rows are skipped; a blank value is kept as ``None`` (missing). A first
     row whose value cell is text and whose name is not in ``known`` is a header, and skipped. A
-    dict or a pandas Series (name -> value) is accepted from Python.
+    dict (name -> value) is accepted from Python.
     """
     known_keys = {k.casefold() for k in known}
-    if isinstance(value, Mapping) or (type(value).__name__ == "Series" and hasattr(value, "items")):
+    if isinstance(value, Mapping):
         value = [[k, v] for k, v in value.items()]
     rows = cells(name, value)
     n_rows, n_cols = len(rows), len(rows[0])
@@ -499,84 +451,3 @@ def broadcast(named: Mapping[str, Any]) -> tuple[int, ...]:
             f"the ranges combine into {size:,} results, more than the {MAX_CELLS:,} allowed."
         )
     return shape
-
-
-# --- results and errors -------------------------------------------------------------------------
-
-_NONFINITE = (
-    "the result is not a finite number (the calculation overflowed); check the inputs' units "
-    "and magnitudes."
-)
-
-
-def result(value: Any) -> Any:
-    """A core result as Excel wants it: a finite float, or rows of finite floats."""
-    if type(value) is float:
-        if value - value == 0.0:
-            return value
-        raise UdfError(_NONFINITE)
-    if isinstance(value, np.ndarray):
-        if value.ndim == 0:
-            return result(float(value))
-        if value.size > MAX_CELLS:
-            raise UdfError(f"the result would have {value.size:,} cells, more than {MAX_CELLS:,}.")
-        arr = value.astype(np.float64, copy=False)
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            where = (
-                f" at position {idx[0] + 1}"
-                if arr.ndim == 1
-                else (f" in row {idx[0] + 1}, column {idx[1] + 1}" if arr.ndim == 2 else "")
-            )
-            raise UdfError(_NONFINITE.replace("the result is", f"the result{where} is", 1))
-        if arr.ndim == 1:
-            return [arr.tolist()]
-        if arr.ndim > 2:
-            raise UdfError(f"the result has {arr.ndim} dimensions; Excel shows at most 2.")
-        return arr.tolist()
-    if isinstance(value, int | np.number) and not isinstance(value, bool):
-        return result(float(value))
-    return value
-
-
-def error_text(exc: BaseException | str) -> str:
-    """``"#GPUVAL! <message>"`` on one line, at most :data:`MAX_MESSAGE` characters."""
-    message = " ".join(str(exc).split()) or type(exc).__name__
-    text = PREFIX + message
-    if len(text) > MAX_MESSAGE:
-        text = text[: MAX_MESSAGE - 1].rstrip() + "…"
-    return text
-
-
-def guard(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a UDF so that it returns ``"#GPUVAL! ..."`` text instead of raising.
-
-    :class:`~gpuval.errors.GpuvalError` (the core's :class:`~gpuval.core.InputError` and
-    :class:`UdfError`) give their own sentence; arithmetic overflow a fixed sentence; anything
-    else (a bug) a sentence naming the function, with the traceback sent to the
-    ``gpuval.excel.udfs`` logger, never to the cell.
-    """
-    name = func.__name__
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except GpuvalError as exc:
-            return error_text(exc)
-        except (ArithmeticError, FloatingPointError):
-            return error_text(_NONFINITE)
-        except TypeError as exc:
-            if exc.__traceback__ is not None and exc.__traceback__.tb_next is None:
-                # raised by the call itself: wrong number or names of arguments
-                return error_text(f"{name} was called with the wrong arguments ({exc}).")
-            _log.exception("GPUVAL UDF %s failed", name)
-            return error_text(f"{name} failed unexpectedly (TypeError); please report it.")
-        except Exception as exc:
-            _log.exception("GPUVAL UDF %s failed", name)
-            return error_text(
-                f"{name} failed unexpectedly ({type(exc).__name__}); please report it."
-            )
-
-    return wrapper
