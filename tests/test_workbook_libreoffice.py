@@ -18,7 +18,7 @@ from gpuval import core
 from gpuval.pipeline.recalc import convert, render_pngs
 from gpuval.workbook.build import build
 from gpuval.workbook.evaluate import evaluate, read_inputs
-from gpuval.workbook.model import evaluate_values
+from gpuval.workbook.model import run_names, scenario_arguments
 from gpuval.workbook.sheets import dcf, scenarios, sensitivity
 from workbook_helpers import close, error_cells, named_cell, names
 
@@ -118,21 +118,15 @@ def test_hand_worked_outputs(recalculated: Path) -> None:
 
 
 def test_sensitivity_grid_matches_core(built: Path, recalculated: Path) -> None:
-    v = evaluate_values(read_inputs(built))
+    m = run_names(read_inputs(built))
     values = load_workbook(recalculated, data_only=True)["Sensitivity"]
     for g, (_, row_key, col_key, *_fmt) in enumerate(sensitivity.GRIDS):
         top = sensitivity.GRID_TOP[g]
         rows = [values.cell(top + 2 + i, 2).value for i in range(sensitivity.SIZE)]
         cols = [values.cell(top + 1, 3 + j).value for j in range(sensitivity.SIZE)]
         arg = {"exit_pe": "exit_multiple", "coe": "cost_of_equity"}
-        base = {
-            "share": v["in_share_base"], "tam": v["scenario_tam"], "margin": v["in_margin_base"],
-            "exit_multiple": v["in_exit_pe_base"], "cost_of_equity": v["in_coe_base"],
-            "years": v["scenario_years"], "shares_outstanding": v["tgt_shares"],
-            "prob_success": v["in_prob_success_base"],
-            "distress_value": v["in_distress_base"] * v["tgt_mv_usd"],
-            "dilution": v["in_dilution_base"], "fx": v["tgt_fx"],
-        }  # fmt: skip
+        base = scenario_arguments(m.inputs, m.target, "base", m.scenarios.tam, m.scenarios.years)
+        base["share"] = m.inputs.scenarios["base"].share
         grid = core.sensitivity_grid(
             core.tam_scenario, (arg.get(row_key, row_key), rows),
             (arg.get(col_key, col_key), cols), output="value_per_share", **base,
@@ -143,8 +137,7 @@ def test_sensitivity_grid_matches_core(built: Path, recalculated: Path) -> None:
 
 
 def test_dcf_schedule_matches_core(built: Path, recalculated: Path) -> None:
-    v = evaluate_values(read_inputs(built))
-    result = v["dcf"]
+    result = run_names(read_inputs(built)).dcf
     ws = load_workbook(recalculated, data_only=True)["DCF"]
     for key, attr in [("revenue", "revenue"), ("margin", "operating_margin"), ("tax", "taxes"),
                       ("nol", "nol"), ("fcff", "fcff"), ("df", "discount_factor"),
@@ -154,11 +147,11 @@ def test_dcf_schedule_matches_core(built: Path, recalculated: Path) -> None:
 
 
 def test_scenario_steps_match_core(built: Path, recalculated: Path) -> None:
-    v = evaluate_values(read_inputs(built))
+    m = run_names(read_inputs(built))
     ws = load_workbook(recalculated, data_only=True)["Scenarios"]
     for s, c in scenarios.COLS.items():
         assert ws[f"{c}{scenarios.R['value']}"].value == pytest.approx(
-            v["scenario_values"][s], rel=1e-9
+            m.scenarios.scenarios[s].value, rel=1e-9
         )
 
 

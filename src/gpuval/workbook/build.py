@@ -13,7 +13,7 @@ from typing import Any
 from gpuval.data.dataset import Dataset, load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.files import replace_atomically
-from gpuval.workbook.model import evaluate_values
+from gpuval.workbook.model import run_names
 from gpuval.workbook.sheets import (
     checks,
     dcf,
@@ -61,14 +61,13 @@ def build_workbook(
     choices = ",".join(with_value)
     targets = f'"{choices}"' if len(choices) <= 250 else ids  # Excel caps literal lists
     inputs.write(book, targets, ids)
-    peer_sheet = peers.write(book, rows)
+    peers.write(book, rows)
     scenarios.write(book)
     dcf.write(book)
     implied.write(book)
     sensitivity.write(book)
-    values = evaluate_values(dict(book.values))
-    montecarlo.write(book, values)
-    valuation.write(book, peer_sheet.stats_top)  # type: ignore[attr-defined]
+    montecarlo.write(book, run_names(book.values))
+    valuation.write(book)
     reference.write_data(book)
     reference.write_sources(book)
     checks.write(book, MODEL_SHEETS)

@@ -16,13 +16,9 @@ from openpyxl.workbook.workbook import Workbook
 from gpuval.core import InputError
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.safety import safe_load_workbook
-from gpuval.workbook.model import evaluate_values
-from gpuval.workbook.sheets import inputs as input_sheet
-from gpuval.workbook.sheets import peers
+from gpuval.workbook.model import PEER_FIELDS, input_names, run_names
 
-REQUIRED = [name for spec in input_sheet.ALL for name in spec.names()] + [
-    f"data_peers_{key}" for key in peers.RAW
-]
+REQUIRED = input_names() + [f"data_peers_{key}" for key in PEER_FIELDS]
 DATES = {"in_valuation_date", "in_exit_date"}
 TEXT = {"in_target"} | {f"data_peers_{k}" for k in ("id", "name", "venue", "listing_ccy",
                                                     "reporting_ccy")}  # fmt: skip
@@ -105,7 +101,7 @@ def evaluate(path: Path) -> dict[str, Any]:
             f"Input in_target ({values['in_target']!r}) is not an id in the peer table."
         )
     try:
-        computed = evaluate_values(values)
+        computed = run_names(values).outputs()
     except InputError as exc:
         raise GpuvalError(f"Workbook {path.name}: the inputs are not valid: {exc}") from None
     wb = open_workbook(path)
@@ -113,8 +109,4 @@ def evaluate(path: Path) -> dict[str, Any]:
     missing = [n for n in names if n not in computed]
     if missing:
         raise GpuvalError(f"Workbook {path.name} has outputs gpuval does not know: {missing[0]}.")
-    return {name: _plain(computed[name]) for name in names}
-
-
-def _plain(value: Any) -> Any:
-    return None if value is None else float(value)
+    return {name: computed[name] for name in names}

@@ -18,46 +18,58 @@ year; every row is one formula copied across. Per year t:
 
 from __future__ import annotations
 
-from typing import Any
-
 from openpyxl.chart import BarChart, Reference, Series
 
-from gpuval import core
+from gpuval.core.dcf import (
+    coc_xl,
+    equity_xl,
+    growth_xl,
+    margin_xl,
+    nol_xl,
+    operating_assets_xl,
+    reinvestment_xl,
+    tax_xl,
+    terminal_value_xl,
+)
+from gpuval.core.units import per_share_xl, upside_xl
 from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "DCF"
 YEAR0 = 3  # column C
 LAST_YEAR = YEAR0 + 10  # column M
 TERMINAL = LAST_YEAR + 1  # column N
-HIGH_GROWTH_YEARS_CELL = "C4"
+HIGH = "in_dcf_high_growth_years"
 
+
+def _c(key: str, column: str = "{c}") -> str:
+    return column + "{r[" + key + "]}"
+
+
+_T, _P = _c("t"), "{p}"
 #: key, label, unit, year-0 formula, year-t formula ({c} this column, {p} previous), format
 ROWS = [
     ("t", "Year", "", "0", "={p}{r[t]}+1", "int"),
     ("growth", "Revenue growth", "fraction", None,
-     "=IF({c}{r[t]}=1,in_dcf_growth_y1,IF({c}{r[t]}<=$C$4,in_dcf_growth_y2_5,"
-     "in_dcf_growth_y2_5-(in_dcf_growth_y2_5-in_dcf_terminal_growth)*({c}{r[t]}-$C$4)/$C$4))",
+     "=" + growth_xl(_T, "in_dcf_growth_y1", "in_dcf_growth_y2_5", "in_dcf_terminal_growth", HIGH),
      "pct"),
     ("revenue", "Revenue", "USD", "=tgt_base_revenue", "={p}{r[revenue]}*(1+{c}{r[growth]})",
      "usd_bn"),
     ("margin", "Operating margin", "fraction", "=in_dcf_operating_margin",
-     "=in_dcf_target_margin-(in_dcf_target_margin-in_dcf_operating_margin)"
-     "*MAX(in_dcf_convergence_year-{c}{r[t]},0)/in_dcf_convergence_year", "pct"),
+     "=" + margin_xl(_T, "in_dcf_operating_margin", "in_dcf_target_margin",
+                     "in_dcf_convergence_year"), "pct"),
     ("ebit", "Operating income (EBIT)", "USD", None, "={c}{r[margin]}*{c}{r[revenue]}", "usd_bn"),
-    ("profit", "Taxable profit before losses used", "USD", None, "=MAX({c}{r[ebit]},0)",
+    ("tax", "Taxes", "USD", None, "=" + tax_xl(_c("ebit"), _c("nol", _P), "in_dcf_tax_rate"),
      "usd_bn"),
-    ("used", "Losses used", "USD", None, "=MIN({c}{r[profit]},{p}{r[nol]})", "usd_bn"),
-    ("tax", "Taxes", "USD", None, "=({c}{r[profit]}-{c}{r[used]})*in_dcf_tax_rate", "usd_bn"),
     ("nol", "Losses carried forward", "USD", "=in_dcf_nol",
-     "={p}{r[nol]}-{c}{r[used]}+MAX(-{c}{r[ebit]},0)", "usd_bn"),
+     "=" + nol_xl(_c("ebit"), _c("nol", _P)), "usd_bn"),
     ("nopat", "After-tax operating income", "USD", None, "={c}{r[ebit]}-{c}{r[tax]}", "usd_bn"),
     ("reinvestment", "Reinvestment", "USD", None,
-     "=({c}{r[revenue]}-{p}{r[revenue]})/in_dcf_sales_to_capital", "usd_bn"),
+     "=" + reinvestment_xl(_c("revenue"), _c("revenue", _P), "in_dcf_sales_to_capital"),
+     "usd_bn"),
     ("fcff", "Free cash flow to the firm", "USD", None, "={c}{r[nopat]}-{c}{r[reinvestment]}",
      "usd_bn"),
     ("coc", "Cost of capital", "fraction", None,
-     "=IF({c}{r[t]}<=$C$4,in_dcf_coc,in_dcf_coc-(in_dcf_coc-in_dcf_mature_coc)*({c}{r[t]}-$C$4)"
-     "/$C$4)", "pct"),
+     "=" + coc_xl(_T, "in_dcf_coc", "in_dcf_mature_coc", HIGH), "pct"),
     ("df", "Cumulative discount factor", "", "1", "={p}{r[df]}/(1+{c}{r[coc]})", "factor"),
     ("pv", "Present value of FCFF", "USD", None, "={c}{r[fcff]}*{c}{r[df]}", "usd_bn"),
 ]  # fmt: skip
@@ -68,8 +80,6 @@ SUMMARY = R["pv"] + 2
 
 def write(book: Book) -> Sheet:
     sheet = Sheet(book, TITLE, "Ten-year young-growth DCF of the target, in USD.")
-    sheet.label(4, "Years of high growth (then a linear fade to year 10)")
-    sheet.put(4, 3, 5, "calc", "int")
     sheet.headers(FIRST - 1, ["", "Unit", "Today"] + [f"Year {t}" for t in range(1, 11)]
                   + ["Terminal"])  # fmt: skip
     sheet.widths({"A": 34, "B": 9} | {col(c): 11 for c in range(YEAR0, TERMINAL + 1)})
@@ -99,21 +109,23 @@ def write(book: Book) -> Sheet:
     s = SUMMARY
     lines = [
         ("Sum of PV of FCFF, years 1-10", f"=SUM({d0}{R['pv']}:{d1}{R['pv']})", "usd_bn", None),
-        ("Terminal value", f"={n}{R['fcff']}/(in_dcf_mature_coc-in_dcf_terminal_growth)",
+        ("Terminal value",
+         "=" + terminal_value_xl(f"{n}{R['fcff']}", "in_dcf_mature_coc", "in_dcf_terminal_growth"),
          "usd_bn", None),
         ("PV of terminal value", f"=C{s + 1}*{m}{R['df']}", "usd_bn", None),
         ("Value of operating assets as a going concern", f"=C{s}+C{s + 2}", "usd_bn", None),
         ("Probability of failure", "=in_dcf_prob_failure", "pct", None),
         ("Proceeds if it fails", "=in_dcf_distress*tgt_mv_usd", "usd_bn", None),
-        ("Value of operating assets", f"=(1-C{s + 4})*C{s + 3}+C{s + 4}*C{s + 5}", "usd_bn",
-         None),
+        ("Value of operating assets",
+         "=" + operating_assets_xl(f"C{s + 3}", f"C{s + 4}", f"C{s + 5}"), "usd_bn", None),
         ("Cash", "=in_dcf_cash", "usd_bn", None),
         ("Debt", "=in_dcf_debt", "usd_bn", None),
-        ("Equity value", f"=C{s + 6}+C{s + 7}-C{s + 8}", "usd_bn", "out_dcf_equity_value"),
-        ("Value per share (listing currency)",
-         f'=IF(tgt_shares>0,C{s + 9}*tgt_fx/tgt_shares,"n/a")', "price",
+        ("Equity value", "=" + equity_xl(f"C{s + 6}", f"C{s + 7}", f"C{s + 8}"), "usd_bn",
+         "out_dcf_equity_value"),
+        ("Value per share (listing currency)", "=" + per_share_xl(f"C{s + 9}"), "price",
          "out_dcf_value_per_share"),
-        ("Upside vs market value", f"=C{s + 9}/tgt_mv_usd-1", "pct", "out_dcf_upside"),
+        ("Upside vs market value", "=" + upside_xl(f"C{s + 9}", "tgt_mv_usd"), "pct",
+         "out_dcf_upside"),
     ]  # fmt: skip
     sheet.section(s - 1, "Valuation")
     for i, (label, formula, fmt, name) in enumerate(lines):
@@ -143,40 +155,3 @@ def _chart(sheet: Sheet) -> None:
     bar.y_axis.number_format = "#,##0.0,,,"
     bar.height, bar.width = 7.5, 18
     sheet.ws.add_chart(bar, f"E{SUMMARY}")
-
-
-# --- the same quantities in Python ---------------------------------------------------------------
-
-
-def dcf_inputs(v: dict[str, Any]) -> dict[str, Any]:
-    """The core's DCF arguments from the workbook's inputs and the target."""
-    shares = v["tgt_shares"]
-    return {
-        "revenue": v["tgt_base_revenue"],
-        "growth_y1": v["in_dcf_growth_y1"],
-        "growth_y2_5": v["in_dcf_growth_y2_5"],
-        "terminal_growth": v["in_dcf_terminal_growth"],
-        "operating_margin": v["in_dcf_operating_margin"],
-        "target_margin": v["in_dcf_target_margin"],
-        "margin_convergence_year": int(v["in_dcf_convergence_year"]),
-        "sales_to_capital": v["in_dcf_sales_to_capital"],
-        "tax_rate": v["in_dcf_tax_rate"],
-        "nol": v["in_dcf_nol"],
-        "cost_of_capital": v["in_dcf_coc"],
-        "mature_cost_of_capital": v["in_dcf_mature_coc"],
-        "terminal_roc": v["in_dcf_terminal_roc"],
-        "prob_failure": v["in_dcf_prob_failure"],
-        "distress_proceeds": v["in_dcf_distress"] * v["tgt_mv_usd"],
-        "cash": v["in_dcf_cash"],
-        "debt": v["in_dcf_debt"],
-        "shares_outstanding": shares if shares > 0 else 1.0,
-        "fx": v["tgt_fx"],
-    }
-
-
-def compute(v: dict[str, Any]) -> None:
-    result = core.young_growth_dcf(**dcf_inputs(v))
-    v["dcf"] = result
-    v["out_dcf_equity_value"] = result.equity_value
-    v["out_dcf_value_per_share"] = result.value_per_share if v["tgt_shares"] > 0 else None
-    v["out_dcf_upside"] = core.upside(result.equity_value, v["tgt_mv_usd"])

@@ -13,16 +13,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from gpuval import core
+from gpuval.core.dcf import (
+    equity_xl,
+    growth_xl,
+    nol_xl,
+    operating_assets_xl,
+    reinvestment_xl,
+    tax_xl,
+    terminal_fcff_xl,
+    terminal_value_xl,
+)
+from gpuval.core.tam import exit_value_xl, scenario_value_xl
 from gpuval.workbook.sheets import dcf as dcf_sheet
 from gpuval.workbook.sheets import scenarios as sc
 from gpuval.workbook.sheets.base import Book, Sheet, col
-from gpuval.workbook.sheets.inputs import SCENARIOS
 
 TITLE = "Implied"
-LO, HI, STEPS = -0.5, 2.0, 50
+STEPS = 50
 SHARE_ROW = 6
 GROWTH_TOP = 16
 # Bisection table columns: A step, B low, C high, D growth tried, E equity value, F equity -
@@ -44,12 +51,15 @@ def _share(book: Book, sheet: Sheet) -> None:
     r0 = SHARE_ROW
     sheet.section(r0 - 1, "Market share of the exit-year market that today's market value implies")
     sheet.headers(r0, ["", "Unit", "Bear", "Base", "Bull"])
+    def at_share(share: str) -> str:
+        pv = exit_value_xl(share, "{S}{c}{r[tam]}", "{S}{c}{r[margin]}", "{S}{c}{r[exit_pe]}")
+        return scenario_value_xl(f"{pv}*{{S}}{{c}}{{r[df]}}", "{S}{c}{r[prob_success]}",
+                                 "{S}{c}{r[dilution]}", "{S}{c}{r[distress]}")  # fmt: skip
+
     lines = [
-        ("Value at zero share: (1 - p) x distress", "USD",
-         "=(1-{S}{c}{r[prob_success]})*{S}{c}{r[distress]}", "usd_bn"),
-        ("Value per unit of share: p x TAM x margin x P/E x DF / (1 + dilution)", "USD",
-         "={S}{c}{r[prob_success]}*{S}{c}{r[tam]}*{S}{c}{r[margin]}*{S}{c}{r[exit_pe]}"
-         "*{S}{c}{r[df]}/(1+{S}{c}{r[dilution]})", "usd_bn"),
+        ("Value at zero share: (1 - p) x distress", "USD", "=" + at_share("0"), "usd_bn"),
+        ("Value per unit of share: value at 100% share - value at zero share", "USD",
+         "=" + at_share("1") + "-{c}{v0}", "usd_bn"),
         ("Market value today", "USD", "=tgt_mv_usd", "usd_bn"),
         ("Implied share", "fraction",
          '=IF({c}{slope}>0,({c}{mv}-{c}{v0})/{c}{slope},"n/a")', "pct2"),
@@ -70,41 +80,37 @@ def _share(book: Book, sheet: Sheet) -> None:
 
 
 def _dcf_row(r: int, x: str) -> list[tuple[int, str, str]]:
-    """A whole DCF in row ``r`` at years 2-5 growth ``x`` (a formula or a cell)."""
+    """A whole DCF in row ``r`` at years 2-5 growth ``x`` (a formula or a cell), through the
+    core's year-t rules; margins and discount factors are the DCF sheet's."""
     D = dcf_sheet
     cells: list[tuple[int, str, str]] = [(X, x, "pct")]
     for t in range(1, 11):
         rev, nol, pv = YEAR_COLS[t], YEAR_COLS[t] + 1, YEAR_COLS[t] + 2
         dcol = col(D.YEAR0 + t)
-        growth = (
-            "in_dcf_growth_y1" if t == 1
-            else f"IF(DCF!{dcol}${D.R['t']}<=DCF!$C$4,$D{r},$D{r}-($D{r}-in_dcf_terminal_growth)"
-            f"*(DCF!{dcol}${D.R['t']}-DCF!$C$4)/DCF!$C$4)"
-        )  # fmt: skip
+        growth = growth_xl(f"DCF!{dcol}${D.R['t']}", "in_dcf_growth_y1", f"$D{r}",
+                           "in_dcf_terminal_growth", D.HIGH)  # fmt: skip
         prev_rev = "tgt_base_revenue" if t == 1 else f"{col(rev - 3)}{r}"
         prev_nol = "in_dcf_nol" if t == 1 else f"{col(nol - 3)}{r}"
         ebit = f"DCF!{dcol}${D.R['margin']}*{col(rev)}{r}"
-        profit = f"MAX({ebit},0)"
-        used = f"MIN({profit},{prev_nol})"
+        tax = tax_xl(ebit, prev_nol, "in_dcf_tax_rate")
+        reinvestment = reinvestment_xl(f"{col(rev)}{r}", prev_rev, "in_dcf_sales_to_capital")
         cells += [
             (rev, f"={prev_rev}*(1+{growth})", "usd_bn"),
-            (nol, f"={prev_nol}-{used}+MAX(-{ebit},0)", "usd_bn"),
-            (pv, f"=({ebit}-({profit}-{used})*in_dcf_tax_rate-({col(rev)}{r}-{prev_rev})"
-                 f"/in_dcf_sales_to_capital)*DCF!{dcol}${D.R['df']}", "usd_bn"),
-        ]  # fmt: skip
-    rev10 = f"{col(YEAR_COLS[10])}{r}"
-    ebit11 = f"in_dcf_target_margin*{rev10}*(1+in_dcf_terminal_growth)"
-    nopat11 = f"({ebit11}-MAX({ebit11},0)*in_dcf_tax_rate)"
+            (nol, "=" + nol_xl(ebit, prev_nol), "usd_bn"),
+            (pv, f"=({ebit}-{tax}-{reinvestment})*DCF!{dcol}${D.R['df']}", "usd_bn"),
+        ]
+    fcff11 = terminal_fcff_xl(f"{col(YEAR_COLS[10])}{r}", "in_dcf_terminal_growth",
+                              "in_dcf_target_margin", "in_dcf_tax_rate", "in_dcf_terminal_roc")
+    tv = terminal_value_xl(fcff11, "in_dcf_mature_coc", "in_dcf_terminal_growth")
     df10 = f"DCF!{col(D.LAST_YEAR)}${D.R['df']}"
     pvs = "+".join(f"{col(YEAR_COLS[t] + 2)}{r}" for t in range(1, 11))
+    operating = operating_assets_xl(f"({pvs}+{col(TV_COL)}{r})", "in_dcf_prob_failure",
+                                    "in_dcf_distress*tgt_mv_usd")  # fmt: skip
     cells += [
-        (TV_COL, f"={nopat11}*(1-in_dcf_terminal_growth/in_dcf_terminal_roc)"
-                 f"/(in_dcf_mature_coc-in_dcf_terminal_growth)*{df10}", "usd_bn"),
-        (EQ_COL, f"=(1-in_dcf_prob_failure)*({pvs}+{col(TV_COL)}{r})"
-                 f"+in_dcf_prob_failure*in_dcf_distress*tgt_mv_usd+in_dcf_cash-in_dcf_debt",
-         "usd_bn"),
+        (TV_COL, f"={tv}*{df10}", "usd_bn"),
+        (EQ_COL, "=" + equity_xl(operating, "in_dcf_cash", "in_dcf_debt"), "usd_bn"),
         (F_COL, f"={col(EQ_COL)}{r}-tgt_mv_usd", "usd_bn"),
-    ]  # fmt: skip
+    ]
     return cells
 
 
@@ -116,8 +122,8 @@ def _growth(book: Book, sheet: Sheet) -> None:
     result = f'=IF(SIGN({col(F_COL)}{top})<>SIGN({col(F_COL)}{top + 1}),D{last},"n/a")'
     sheet.put(top - 3, 3, result, "output", "pct2", "out_implied_growth")
     sheet.label(top - 2, "Bracket searched", "")
-    sheet.put(top - 2, 3, LO, "calc", "pct")
-    sheet.put(top - 2, 4, HI, "calc", "pct")
+    sheet.put(top - 2, 3, "=in_dcf_search_low", "link", "pct")
+    sheet.put(top - 2, 4, "=in_dcf_search_high", "link", "pct")
     headers = ["Step", "Low", "High", "Growth tried", "Equity value", "Equity - market value"]
     for t in range(1, 11):
         headers += [f"Revenue {t}", f"Losses c/f {t}", f"PV FCFF {t}"]
@@ -147,31 +153,3 @@ def _growth(book: Book, sheet: Sheet) -> None:
     sheet.ws.print_area = f"A1:{col(F_COL)}{last}"  # the year-by-year detail is for the screen
     book.check("DCF-implied growth: the bracket holds a solution",
                f"SIGN({TITLE}!{col(F_COL)}{top})<>SIGN({TITLE}!{col(F_COL)}{top + 1})")  # fmt: skip
-
-
-# --- the same quantities in Python ---------------------------------------------------------------
-
-
-def compute(v: dict[str, Any]) -> None:
-    mv = v["tgt_mv_usd"]
-    for s in SCENARIOS:
-        args = {
-            "tam": v["scenario_tam"], "margin": v[f"in_margin_{s}"],
-            "exit_multiple": v[f"in_exit_pe_{s}"], "cost_of_equity": v[f"in_coe_{s}"],
-            "years": v["scenario_years"], "shares_outstanding": 1.0,
-            "prob_success": v[f"in_prob_success_{s}"],
-            "distress_value": v[f"in_distress_{s}"] * mv, "dilution": v[f"in_dilution_{s}"],
-        }  # fmt: skip
-        # The closed form the sheet shows, from the core's scenario at share 0 and 1; the core's
-        # implied_share gives the same when the answer lies in 0..1 (it refuses otherwise).
-        v0 = core.tam_scenario(0.0, **args).value
-        slope = core.tam_scenario(1.0, **args).value - v0
-        name = "out_implied_share" + ("" if s == "base" else f"_{s}")
-        v[name] = (mv - v0) / slope if slope > 0 else None
-    inputs = dcf_sheet.dcf_inputs(v)
-    inputs.pop("growth_y2_5")
-    inputs["fx"] = 1.0
-    try:
-        v["out_implied_growth"] = core.implied_growth(mv, lo=LO, hi=HI, **inputs)
-    except core.InputError:
-        v["out_implied_growth"] = None

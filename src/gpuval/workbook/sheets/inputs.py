@@ -270,6 +270,10 @@ DCF = [
               "its 2024 revenue of 3.37亿."),
     InputSpec("dcf_growth_y2_5", "Revenue growth, years 2-5", "fraction", "pct", -0.9, 5.0, 0.8,
               note="Assumption."),
+    InputSpec("dcf_high_growth_years", "Years of high growth (then a linear fade to year 10)",
+              "years", "int", 1, 9, 5, kind="whole",
+              note="Assumption: years 2-5 growth and the years 1-5 cost of capital hold this "
+              "long."),
     InputSpec("dcf_terminal_growth", "Terminal growth (year 10 on)", "fraction", "pct", -0.05,
               0.08, 0.03, note="Assumption; below the mature cost of capital."),
     InputSpec("dcf_operating_margin", "Operating margin today", "fraction", "pct", -20.0, 1.0,
@@ -294,6 +298,10 @@ DCF = [
               note="Assumption."),
     InputSpec("dcf_distress", "Proceeds if it fails, % of market value", "fraction", "pct", 0.0,
               1.0, 0.1, note="Assumption."),
+    InputSpec("dcf_search_low", "Implied growth: lowest growth searched", "fraction", "pct",
+              -0.99, 10.0, -0.5, note="Convention: the bracket the Implied sheet bisects."),
+    InputSpec("dcf_search_high", "Implied growth: highest growth searched", "fraction", "pct",
+              -0.99, 10.0, 2.0, note="Convention: the bracket the Implied sheet bisects."),
     InputSpec("dcf_cash", "Cash", "USD", "usd_bn", 0.0, 1e13, 0.0,
               note="Assumption; not in the sources."),
     InputSpec("dcf_debt", "Debt", "USD", "usd_bn", 0.0, 1e13, 0.0,
@@ -409,6 +417,8 @@ def write(book: Book, targets: str, ids: str) -> None:
         "The market forecast's first year is before its last",
         "in_tam_start_year<in_tam_end_year",
     )
+    book.check("The implied-growth search runs from low to high",
+               "in_dcf_search_low<in_dcf_search_high")  # fmt: skip
     book.check(
         "Scenario probabilities sum to 100%",
         "ABS(in_prob_bear+in_prob_base+in_prob_bull-1)<1E-9",

@@ -7,11 +7,13 @@ distributions with the Bear and Bull inputs as bounds and Base as the mode; the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from openpyxl.chart import BarChart, Reference
 
 from gpuval import core
+from gpuval.workbook.model import SCENARIOS, Model, run_names, scenario_arguments
 from gpuval.workbook.sheets.base import Book, Sheet
 
 TITLE = "Monte Carlo"
@@ -21,22 +23,25 @@ BINS = 30
 UNCERTAIN = ("share", "margin", "exit_pe", "coe", "prob_success")
 
 
-def simulate(v: dict[str, Any], *, n: int = DRAWS, seed: int = SEED) -> core.MonteCarloResult:
-    """The snapshot's simulation, from the workbook's input values ``v`` (after peers/scenarios)."""
+def simulate(model: Model | Mapping[str, Any], *, n: int = DRAWS, seed: int = SEED
+             ) -> core.MonteCarloResult:  # fmt: skip
+    """The snapshot's simulation of the Base scenario's value per share (``model``: the
+    workbook's model, or its ``{defined name: value}``)."""
+    m = model if isinstance(model, Model) else run_names(model)
+    inputs, target = m.inputs, m.target
     distributions = {}
     for key in UNCERTAIN:
-        lo, mode, hi = sorted(v[f"in_{key}_{s}"] for s in ("bear", "base", "bull"))
-        mode = v[f"in_{key}_base"]
+        points = [getattr(inputs.scenarios[s], key) for s in SCENARIOS]
+        lo, mode, hi = min(points), getattr(inputs.scenarios["base"], key), max(points)
         distributions[key] = core.Point(mode) if lo == hi else core.Triangular(lo, mode, hi)
     arg = {"exit_pe": "exit_multiple", "coe": "cost_of_equity"}
-    dists = {arg.get(k, k): d for k, d in distributions.items()}
-    shares = v["tgt_shares"] if v["tgt_shares"] > 0 else 1.0
+    fixed = scenario_arguments(inputs, target, "base", m.scenarios.tam, m.scenarios.years)
+    for key in UNCERTAIN:
+        fixed.pop(arg.get(key, key), None)
     return core.simulate(
-        core.tam_scenario, dists, n=n, seed=seed, output="value_per_share", bins=BINS,
-        price=v["tgt_price"] if v["tgt_price"] > 0 else None,
-        tam=v["scenario_tam"], years=v["scenario_years"], shares_outstanding=shares,
-        distress_value=v["in_distress_base"] * v["tgt_mv_usd"], dilution=v["in_dilution_base"],
-        fx=v["tgt_fx"],
+        core.tam_scenario, {arg.get(k, k): d for k, d in distributions.items()}, n=n, seed=seed,
+        output="value_per_share", bins=BINS, price=target.price if target.price > 0 else None,
+        **fixed,
     )  # fmt: skip
 
 
@@ -63,7 +68,7 @@ def fill(ws: Any, result: core.MonteCarloResult, target: str) -> None:
         ws.cell(r, 4).value = int(count)
 
 
-def write(book: Book, v: dict[str, Any]) -> Sheet:
+def write(book: Book, model: Model) -> Sheet:
     sheet = Sheet(book, TITLE, "Snapshot computed by the gpuval core when the workbook was built "
                   "or refreshed; it does not recalculate in Excel.")  # fmt: skip
     sheet.widths({"A": 34, "B": 16, "C": 16, "D": 16, "E": 12})
@@ -84,7 +89,7 @@ def write(book: Book, v: dict[str, Any]) -> Sheet:
         sheet.put(r, 2, None, "data", "price")
         sheet.put(r, 3, f"=(A{r}+B{r})/2", "calc", "price")
         sheet.put(r, 4, None, "data", "count")
-    fill(sheet.ws, simulate(v), book.target)
+    fill(sheet.ws, simulate(model), book.target)
     last = HIST_TOP + 1 + BINS
     bar = BarChart()
     bar.type = "col"

@@ -20,7 +20,6 @@ cell's comment cites its record. Everything right of them is a formula copied do
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -29,8 +28,17 @@ from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from gpuval import core
-from gpuval.core.validate import positive
+from gpuval.core.multiples import (
+    DCF_BASE_ORDER,
+    HEADLINE_ORDER,
+    backlog_revenue_xl,
+    first_number_xl,
+    peer_market_value_xl,
+    ps_xl,
+    run_rate_revenue_xl,
+)
+from gpuval.core.peers import peer_stat_xl, rerated_market_value_xl, venue_gap_xl
+from gpuval.core.units import per_share_xl
 from gpuval.data.dataset import Dataset
 from gpuval.workbook.sheets.base import Book, Sheet, col, print_setup
 
@@ -127,7 +135,7 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
     last = FIRST + len(rows) - 1
     _table(book, sheet, rows, last)
     _target_block(book, sheet, last)
-    sheet.stats_top = _stats_block(book, sheet, last)  # type: ignore[attr-defined]
+    _stats_block(book, sheet, last)
     _charts(sheet, last)
     sheet.widths({"A": 50, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK P/S"] + 2)})
     sheet.freeze(f"C{FIRST}")
@@ -170,58 +178,52 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
         book.define(f"peers_{short}", TITLE, _range(_K[name], last).split("!")[1])
 
 
+#: Basis key (the core's) -> its revenue and P/S columns and the label the sheet shows.
+BASES = {
+    "trailing": ("Trailing revenue (USD)", "P/S trailing", "trailing"),
+    "run_rate": ("Run-rate revenue (USD, H1 x 2)", "P/S run-rate", "run-rate"),
+    "forward": ("Forward revenue (USD)", "P/S forward", "forward"),
+    "backlog": ("Backlog revenue (USD, annualised)", "P/S backlog", "backlog"),
+}
+
+
 def _row_formulas(r: int) -> list[tuple[str, str, str]]:
     c = {k: f"{col(v)}{r}" for k, v in _C.items()}
     k = {n: f"{col(v)}{r}" for n, v in _K.items()}
+    fr = k["USD per reporting unit"]
 
     def usd_per(ccy: str) -> str:
         return (f'=IF({ccy}="USD",1,IF({ccy}="HKD",in_fx_usd_per_hkd,'
                 f'IF({ccy}="CNY",1/in_fx_cny_per_usd,"n/a")))')  # fmt: skip
 
-    def converted(raw: str, factor: str = "") -> str:
-        return f'=IF(ISNUMBER({raw}),{factor}{raw}*{k["USD per reporting unit"]},"n/a")'
+    def converted(raw: str, amount: str | None = None) -> str:
+        return f'=IF(ISNUMBER({raw}),{amount or raw}*{fr},"n/a")'
 
-    def ps(revenue: str) -> str:
-        mv = k["Market value (USD)"]
-        both = f"AND(ISNUMBER({mv}),ISNUMBER({revenue}))"
-        return f'=IF({both},IF({revenue}>0,{mv}/{revenue},"n/a"),"n/a")'
-
-    order = [("P/S forward", "forward"), ("P/S backlog", "backlog"),
-             ("P/S run-rate", "run-rate"), ("P/S trailing", "trailing")]  # fmt: skip
-    revenue_order = ["Forward revenue (USD)", "Backlog revenue (USD, annualised)",
-                     "Run-rate revenue (USD, H1 x 2)", "Trailing revenue (USD)"]  # fmt: skip
-    headline = basis = headline_revenue = '"n/a"'
-    for (name, label), rev in zip(reversed(order), reversed(revenue_order), strict=True):
-        headline = f"IF(ISNUMBER({k[name]}),{k[name]},{headline})"
-        basis = f'IF(ISNUMBER({k[name]}),"{label}",{basis})'
-        headline_revenue = f"IF(ISNUMBER({k[name]}),{k[rev]},{headline_revenue})"
+    headline = [k[BASES[b][1]] for b in HEADLINE_ORDER]
+    labels = [f'"{BASES[b][2]}"' for b in HEADLINE_ORDER]
+    revenues = [k[BASES[b][0]] for b in HEADLINE_ORDER]
     hps = k["Headline P/S"]
+    mv = k["Market value (USD)"]
     return [
         ("USD per listing unit", usd_per(c["listing_ccy"]), "fx"),
         ("USD per reporting unit", usd_per(c["reporting_ccy"]), "fx"),
-        ("Market value (USD)",
-         f'=IF(AND(ISNUMBER({c["price"]}),ISNUMBER({c["shares"]})),'
-         f'{c["price"]}*{c["shares"]}*{k["USD per listing unit"]},'
-         f'IF(ISNUMBER({c["market_value"]}),{c["market_value"]}*{k["USD per listing unit"]},'
-         '"n/a"))',
-         "usd_bn"),
+        ("Market value (USD)", "=" + peer_market_value_xl(
+            c["price"], c["shares"], c["market_value"], k["USD per listing unit"]), "usd_bn"),
         ("Trailing revenue (USD)", converted(c["revenue_trailing"]), "usd_bn"),
-        ("Run-rate revenue (USD, H1 x 2)", converted(c["revenue_h1"], "2*"), "usd_bn"),
+        ("Run-rate revenue (USD, H1 x 2)",
+         converted(c["revenue_h1"], run_rate_revenue_xl(c["revenue_h1"])), "usd_bn"),
         ("Forward revenue (USD)", converted(c["revenue_forward"]), "usd_bn"),
         ("Backlog revenue (USD, annualised)",
-         f'=IF(ISNUMBER({c["backlog"]}),{c["backlog"]}*12/in_backlog_months'
-         f'*{k["USD per reporting unit"]},"n/a")', "usd_bn"),
-        ("P/S trailing", ps(k["Trailing revenue (USD)"]), "multiple"),
-        ("P/S run-rate", ps(k["Run-rate revenue (USD, H1 x 2)"]), "multiple"),
-        ("P/S forward", ps(k["Forward revenue (USD)"]), "multiple"),
-        ("P/S backlog", ps(k["Backlog revenue (USD, annualised)"]), "multiple"),
-        ("Headline P/S", f"={headline}", "multiple"),
-        ("Headline basis", f"={basis}", "plain"),
+         converted(c["backlog"], backlog_revenue_xl(c["backlog"], "in_backlog_months")), "usd_bn"),
+        *[(ps_col, "=" + ps_xl(mv, k[rev_col]), "multiple")
+          for rev_col, ps_col, _ in BASES.values()],
+        ("Headline P/S", "=" + first_number_xl(headline), "multiple"),
+        ("Headline basis", "=" + first_number_xl(headline, labels), "plain"),
         ("Peer P/S (excl. target)",
          f'=IF(OR({c["id"]}=in_target,NOT(ISNUMBER({hps}))),"n/a",{hps})', "multiple"),
         ("A-share P/S", f'=IF(AND({c["venue"]}="A",ISNUMBER({hps})),{hps},"n/a")', "multiple"),
         ("HK P/S", f'=IF(AND({c["venue"]}="HK",ISNUMBER({hps})),{hps},"n/a")', "multiple"),
-        ("Headline revenue (USD)", f"={headline_revenue}", "usd_bn"),
+        ("Headline revenue (USD)", "=" + first_number_xl(headline, revenues), "usd_bn"),
     ]  # fmt: skip
 
 
@@ -233,10 +235,7 @@ def _target_block(book: Book, sheet: Sheet, last: int) -> None:
         return f"INDEX({_range(column, last)},tgt_row)"
 
     def first_number(*columns: int) -> str:
-        formula = '"n/a"'
-        for column in reversed(columns):
-            formula = f"IF(ISNUMBER({pick(column)}),{pick(column)},{formula})"
-        return f"={formula}"
+        return "=" + first_number_xl([pick(column) for column in columns])
 
     items = [
         ("tgt_row", "Row in the peer table", "", f"=MATCH(in_target,{_range(_C['id'], last)},0)",
@@ -252,8 +251,7 @@ def _target_block(book: Book, sheet: Sheet, last: int) -> None:
          f"=IF(ISNUMBER({pick(_C['shares'])}),{pick(_C['shares'])},0)", "shares_bn"),
         ("tgt_mv_usd", "Market value", "USD", f"={pick(_K['Market value (USD)'])}", "usd_bn"),
         ("tgt_base_revenue", "Base revenue for the DCF (trailing, else run-rate, else forward)",
-         "USD", first_number(_K["Trailing revenue (USD)"], _K["Run-rate revenue (USD, H1 x 2)"],
-                             _K["Forward revenue (USD)"]), "usd_bn"),
+         "USD", first_number(*(_K[BASES[b][0]] for b in DCF_BASE_ORDER)), "usd_bn"),
         ("tgt_headline_revenue", "Headline revenue (basis of the headline P/S)", "USD",
          f"={pick(_K['Headline revenue (USD)'])}", "usd_bn"),
         ("tgt_basis", "Headline basis", "", f"={pick(_K['Headline basis'])}", "plain"),
@@ -273,29 +271,24 @@ def _target_block(book: Book, sheet: Sheet, last: int) -> None:
     )
 
 
-def _stats_block(book: Book, sheet: Sheet, last: int) -> int:
+def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
     top = last + 3
     sheet.section(top, "Peer statistics on the headline P/S (target and blanks excluded)")
     sheet.headers(top + 1, ["Statistic", "", "P/S", "Implied equity (USD)",
                             "Implied per share (listing)"])  # fmt: skip
     peers = _range(_K["Peer P/S (excl. target)"], last)
-    functions = {"count": f"COUNT({peers})", "minimum": f"MIN({peers})",
-                 "p25": f"PERCENTILE({peers},0.25)", "median": f"MEDIAN({peers})",
-                 "mean": f"AVERAGE({peers})", "p75": f"PERCENTILE({peers},0.75)",
-                 "maximum": f"MAX({peers})"}  # fmt: skip
     for i, (key, label, fmt) in enumerate(STATS):
         r = top + 2 + i
         sheet.label(r, label)
-        guard = f"COUNT({peers})>0"
-        sheet.put(r, 3, f'=IF({guard},{functions[key]},"n/a")', "calc", fmt, f"peer_{key}")
+        sheet.put(r, 3, "=" + peer_stat_xl(key, peers), "calc", fmt, f"peer_{key}")
         if key == "count":
             continue
         equity = f"C{r}*tgt_headline_revenue"
         sheet.put(r, 4, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(tgt_headline_revenue)),{equity},"n/a")',
                   "calc", "usd_bn")  # fmt: skip
-        name = "out_peer_median_implied_value" if key == "median" else None
-        sheet.put(r, 5, f'=IF(AND(ISNUMBER(D{r}),tgt_shares>0),D{r}*tgt_fx/tgt_shares,"n/a")',
-                  "output" if name else "calc", "price", name)  # fmt: skip
+        name = "out_peer_median_implied_value" if key == "median" else f"peer_value_{key}"
+        sheet.put(r, 5, f'=IF(ISNUMBER(D{r}),{per_share_xl(f"D{r}")},"n/a")',
+                  "output" if key == "median" else "calc", "price", name)  # fmt: skip
     gap = top + 2 + len(STATS) + 1
     sheet.section(gap, "A-share vs Hong Kong gap (headline P/S, all listed companies)")
     a = _range(_K["A-share P/S"], last)
@@ -303,21 +296,19 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> int:
     lines = [
         ("A-share median P/S", f'=IF(COUNT({a})>0,MEDIAN({a}),"n/a")', "multiple", None),
         ("Hong Kong median P/S", f'=IF(COUNT({hk})>0,MEDIAN({hk}),"n/a")', "multiple", None),
-        ("Gap: A-share / Hong Kong", f'=IF(AND(ISNUMBER(C{gap + 1}),ISNUMBER(C{gap + 2})),'
-         f'C{gap + 1}/C{gap + 2},"n/a")', "multiple", "out_venue_gap"),
+        ("Gap: A-share / Hong Kong", "=" + venue_gap_xl(f"C{gap + 1}", f"C{gap + 2}"),
+         "multiple", "out_venue_gap"),
         ("Target market value at the other venue's pricing (USD)",
-         f'=IF(ISNUMBER(C{gap + 3}),IF(tgt_venue="HK",tgt_mv_usd*(1+in_gap_closed*(C{gap + 3}-1)),'
-         f'IF(tgt_venue="A",tgt_mv_usd/(1+in_gap_closed*(C{gap + 3}-1)),tgt_mv_usd)),"n/a")',
+         "=" + rerated_market_value_xl("tgt_venue", "tgt_mv_usd", f"C{gap + 3}", "in_gap_closed"),
          "usd_bn", None),
         ("... per share (listing currency)",
-         f'=IF(AND(ISNUMBER(C{gap + 4}),tgt_shares>0),C{gap + 4}*tgt_fx/tgt_shares,"n/a")',
-         "price", "out_gap_value_per_share"),
+         f'=IF(ISNUMBER(C{gap + 4}),{per_share_xl(f"C{gap + 4}")},"n/a")', "price",
+         "out_gap_value_per_share"),
     ]  # fmt: skip
     for i, (label, formula, fmt, name) in enumerate(lines):
         r = gap + 1 + i
         sheet.label(r, label)
         sheet.put(r, 3, formula, "output" if name else "calc", fmt, name)
-    return top
 
 
 def _charts(sheet: Sheet, last: int) -> None:
@@ -355,88 +346,3 @@ def _charts(sheet: Sheet, last: int) -> None:
     scatter.legend = None
     scatter.height, scatter.width = 7.5, 12
     sheet.ws.add_chart(scatter, "J4")
-
-
-# --- the same quantities in Python ---------------------------------------------------------------
-
-
-def _num(x: Any) -> float:
-    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else math.nan
-
-
-def usd_per(ccy: Any, v: dict[str, Any]) -> float:
-    """USD per unit of ``ccy`` from the FX inputs."""
-    for name in ("in_fx_usd_per_hkd", "in_fx_cny_per_usd"):
-        positive(name, v[name])
-    return {"USD": 1.0, "HKD": v["in_fx_usd_per_hkd"], "CNY": 1 / v["in_fx_cny_per_usd"]}.get(
-        ccy, math.nan
-    )
-
-
-def compute(v: dict[str, Any]) -> None:
-    """Add the peer quantities and the ``tgt_*`` values to ``v`` (mirrors the formulas)."""
-    ids = v["data_peers_id"]
-    n = len(ids)
-    table: list[dict[str, float]] = []
-    for i in range(n):
-        raw = {key: v[f"data_peers_{key}"][i] for key in RAW}
-        fl, fr = usd_per(raw["listing_ccy"], v), usd_per(raw["reporting_ccy"], v)
-        price, shares, stated = (_num(raw[k]) for k in ("price", "shares", "market_value"))
-        mv = price * shares * fl if not math.isnan(price * shares) else stated * fl
-        revenue = {
-            "trailing": _num(raw["revenue_trailing"]) * fr,
-            "run-rate": core.run_rate_revenue(raw["revenue_h1"]) * fr
-            if not math.isnan(_num(raw["revenue_h1"]))
-            else math.nan,
-            "forward": _num(raw["revenue_forward"]) * fr,
-            "backlog": core.backlog_revenue(raw["backlog"], v["in_backlog_months"]) * fr
-            if not math.isnan(_num(raw["backlog"]))
-            else math.nan,
-        }
-        ps = {
-            basis: core.price_to_sales(mv, rev) if mv == mv and rev == rev and rev > 0 else math.nan
-            for basis, rev in revenue.items()
-        }
-        basis = next((b for b in ("forward", "backlog", "run-rate", "trailing") if ps[b] == ps[b]),
-                     None)  # fmt: skip
-        table.append({"mv_usd": mv, "usd_per_listing": fl, "revenue": revenue, "ps": ps,
-                      "headline_ps": ps[basis] if basis else math.nan, "basis": basis,
-                      "headline_revenue": revenue[basis] if basis else math.nan,
-                      "price": price, "shares": shares, "venue": raw["venue"]})  # fmt: skip
-    v["peer_table"] = table
-    if v["in_target"] not in ids:
-        raise core.InputError(f"in_target {v['in_target']!r} is not an id in the peer table.")
-    t = table[list(ids).index(v["in_target"])]
-    v["tgt_fx"] = 1 / t["usd_per_listing"]
-    v["tgt_price"] = t["price"] if t["price"] == t["price"] else 0.0
-    v["tgt_shares"] = t["shares"] if t["shares"] == t["shares"] else 0.0
-    v["tgt_mv_usd"] = t["mv_usd"]
-    v["tgt_venue"] = t["venue"]
-    base = [t["revenue"][b] for b in ("trailing", "run-rate", "forward")]
-    v["tgt_base_revenue"] = next((x for x in base if x == x), None)
-    v["tgt_headline_revenue"] = t["headline_revenue"]
-    backlog_ps = t["ps"]["backlog"]
-    v["out_backlog_forward_ps"] = backlog_ps if backlog_ps == backlog_ps else None
-
-    peers = {ids[i]: row["headline_ps"] for i, row in enumerate(table)}
-    stats = core.peer_stats(peers, target=v["in_target"])
-    v["peer_stats"] = stats
-    median_equity = stats.median * t["headline_revenue"]
-    v["out_peer_median_implied_value"] = (
-        core.per_share(median_equity, v["tgt_shares"], v["tgt_fx"])
-        if v["tgt_shares"] > 0 and median_equity == median_equity
-        else None
-    )
-    a_share = {ids[i]: r["headline_ps"] for i, r in enumerate(table) if r["venue"] == "A"}
-    hong_kong = {ids[i]: r["headline_ps"] for i, r in enumerate(table) if r["venue"] == "HK"}
-    gap = core.venue_gap(a_share, hong_kong)
-    v["out_venue_gap"] = gap
-    if t["venue"] == "HK":
-        rerated = core.apply_venue_gap(t["mv_usd"], gap, v["in_gap_closed"])
-    elif t["venue"] == "A":
-        rerated = t["mv_usd"] / core.apply_venue_gap(1.0, gap, v["in_gap_closed"])
-    else:
-        rerated = t["mv_usd"]
-    v["out_gap_value_per_share"] = (
-        core.per_share(rerated, v["tgt_shares"], v["tgt_fx"]) if v["tgt_shares"] > 0 else None
-    )

@@ -13,22 +13,31 @@ across. Equations (the core's :func:`gpuval.core.tam_scenario`):
 
 from __future__ import annotations
 
-from typing import Any
-
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 
-from gpuval import core
+from gpuval.core.tam import discount_factor_xl, scenario_value_xl, tam_at_xl
+from gpuval.core.units import per_share_xl, upside_xl
 from gpuval.workbook.sheets.base import Book, Sheet, col
-from gpuval.workbook.sheets.inputs import INPUT_ROWS, SCENARIOS
+from gpuval.workbook.sheets.inputs import INPUT_ROWS
 
 TITLE = "Scenarios"
 COLS = {"bear": "C", "base": "D", "bull": "E"}
+MARKET = ("in_tam_2024", "in_tam_2029", "in_tam_start_year", "in_tam_end_year")
+"""The market forecast's endpoints, as :func:`~gpuval.core.tam.tam_at_xl` takes them."""
+
+
+def _market(year: str) -> str:
+    start, end, y0, y1 = MARKET
+    return "=" + tam_at_xl(year, start, end, y0, y1)
+
+
+def _c(key: str) -> str:
+    return "{c}{r[" + key + "]}"
+
 
 #: (key, label, unit, formula with {c} for the column and {r[key]} for rows, format)
 ROWS = [
-    ("tam", "Market in the exit year", "USD",
-     "=in_tam_2024*(in_tam_2029/in_tam_2024)^((YEAR(in_exit_date)-in_tam_start_year)"
-     "/(in_tam_end_year-in_tam_start_year))", "usd_bn"),
+    ("tam", "Market in the exit year", "USD", _market("YEAR(in_exit_date)"), "usd_bn"),
     ("share", "Share of the market", "fraction", "=Inputs!{c}{i[share]}", "pct2"),
     ("revenue", "Revenue in the exit year", "USD", "={c}{r[share]}*{c}{r[tam]}", "usd_bn"),
     ("margin", "Mature net margin", "fraction", "=Inputs!{c}{i[margin]}", "pct"),
@@ -39,19 +48,20 @@ ROWS = [
     ("years", "Years to exit", "years", "=(in_exit_date-in_valuation_date)/in_days_per_year",
      "years"),
     ("coe", "Cost of equity", "fraction", "=Inputs!{c}{i[coe]}", "pct"),
-    ("df", "Discount factor", "", "=(1+{c}{r[coe]})^-{c}{r[years]}", "factor"),
+    ("df", "Discount factor", "", "=" + discount_factor_xl(_c("coe"), _c("years")), "factor"),
     ("pv", "Present value of exit value", "USD", "={c}{r[exit_value]}*{c}{r[df]}", "usd_bn"),
     ("prob_success", "Probability of commercial success", "fraction",
      "=Inputs!{c}{i[prob_success]}", "pct"),
     ("dilution", "Dilution before exit", "fraction", "=Inputs!{c}{i[dilution]}", "pct"),
     ("distress", "Value if it fails", "USD", "=Inputs!{c}{i[distress]}*tgt_mv_usd", "usd_bn"),
     ("value", "Equity value today", "USD",
-     "={c}{r[prob_success]}*{c}{r[pv]}/(1+{c}{r[dilution]})"
-     "+(1-{c}{r[prob_success]})*{c}{r[distress]}", "usd_bn"),
-    ("per_share", "Value per share (listing currency)", "listing",
-     '=IF(tgt_shares>0,{c}{r[value]}*tgt_fx/tgt_shares,"n/a")', "price"),
+     "=" + scenario_value_xl(_c("pv"), _c("prob_success"), _c("dilution"), _c("distress")),
+     "usd_bn"),
+    ("per_share", "Value per share (listing currency)", "listing", "=" + per_share_xl(_c("value")),
+     "price"),
     ("price", "Current share price", "listing", "=tgt_price", "price"),
-    ("upside", "Upside vs market value", "fraction", "={c}{r[value]}/tgt_mv_usd-1", "pct"),
+    ("upside", "Upside vs market value", "fraction", "=" + upside_xl(_c("value"), "tgt_mv_usd"),
+     "pct"),
     ("prob", "Scenario probability", "fraction", "=Inputs!{c}{i[prob]}", "pct"),
 ]  # fmt: skip
 FIRST = 6
@@ -77,10 +87,10 @@ def write(book: Book) -> Sheet:
     weighted = [
         ("value", f"=SUMPRODUCT(C{R['value']}:E{R['value']},{p})", "usd_bn",
          "out_equity_value_weighted"),
-        ("per_share", f'=IF(tgt_shares>0,SUMPRODUCT(C{R["per_share"]}:E{R["per_share"]},{p}),'
-         '"n/a")', "price", "out_value_per_share_weighted"),
+        ("per_share", "=" + per_share_xl(f"{w}{R['value']}"), "price",
+         "out_value_per_share_weighted"),
         ("price", "=tgt_price", "price", None),
-        ("upside", f"={w}{R['value']}/tgt_mv_usd-1", "pct", "out_upside_weighted"),
+        ("upside", "=" + upside_xl(f"{w}{R['value']}", "tgt_mv_usd"), "pct", "out_upside_weighted"),
         ("prob", f"=SUM({p})", "pct", None),
     ]  # fmt: skip
     for key, formula, fmt, name in weighted:
@@ -106,14 +116,7 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
         c = col(3 + j)
         year = "=in_tam_start_year" if j == 0 else f"={col(2 + j)}{top + 1}+1"
         sheet.put(top + 1, 3 + j, year, "calc", "int")
-        sheet.put(
-            top + 2,
-            3 + j,
-            f"=in_tam_2024*(in_tam_2029/in_tam_2024)^(({c}{top + 1}"
-            "-in_tam_start_year)/(in_tam_end_year-in_tam_start_year))",
-            "calc",
-            "usd_bn",
-        )
+        sheet.put(top + 2, 3 + j, _market(f"{c}{top + 1}"), "calc", "usd_bn")
         sheet.put(top + 3, 3 + j, f"=in_share_base*{c}{top + 2}", "calc", "usd_bn")
     line = LineChart()
     line.title = "China AI-chip market and the target's implied revenue, by year"
@@ -149,38 +152,3 @@ def _chart(sheet: Sheet) -> None:
     bar += price
     bar.height, bar.width = 7.5, 14
     sheet.ws.add_chart(bar, "H5")
-
-
-# --- the same quantities in Python ---------------------------------------------------------------
-
-
-def compute(v: dict[str, Any]) -> None:
-    years = core.year_fraction(v["in_valuation_date"], v["in_exit_date"]) * (
-        365.25 / v["in_days_per_year"]
-    )
-    exit_year = v["in_exit_date"].year
-    tam = core.tam_at(exit_year, v["in_tam_2024"], v["in_tam_2029"], v["in_tam_start_year"],
-                      v["in_tam_end_year"])  # fmt: skip
-    shares = v["tgt_shares"]
-    values = {}
-    for s in SCENARIOS:
-        result = core.tam_scenario(
-            v[f"in_share_{s}"], tam, v[f"in_margin_{s}"], v[f"in_exit_pe_{s}"],
-            v[f"in_coe_{s}"], years, shares if shares > 0 else 1.0,
-            prob_success=v[f"in_prob_success_{s}"],
-            distress_value=v[f"in_distress_{s}"] * v["tgt_mv_usd"],
-            dilution=v[f"in_dilution_{s}"], fx=v["tgt_fx"],
-        )  # fmt: skip
-        values[s] = result.value
-        v[f"out_value_per_share_{s}"] = result.value_per_share if shares > 0 else None
-        v[f"out_upside_{s}"] = core.upside(result.value, v["tgt_mv_usd"])
-    probs = [v[f"in_prob_{s}"] for s in SCENARIOS]
-    weighted = core.probability_weighted([values[s] for s in SCENARIOS], probs)
-    v["scenario_values"] = values
-    v["scenario_years"] = years
-    v["scenario_tam"] = tam
-    v["out_equity_value_weighted"] = weighted
-    v["out_value_per_share_weighted"] = (
-        core.per_share(weighted, shares, v["tgt_fx"]) if shares > 0 else None
-    )
-    v["out_upside_weighted"] = core.upside(weighted, v["tgt_mv_usd"])

@@ -8,6 +8,8 @@ run Bear, halfway, Base, halfway, Bull. The core's :func:`gpuval.core.sensitivit
 
 from __future__ import annotations
 
+from gpuval.core.tam import discount_factor_xl, exit_value_xl, scenario_value_xl
+from gpuval.core.units import per_share_xl
 from gpuval.workbook.sheets import scenarios as sc
 from gpuval.workbook.sheets.base import Book, Sheet, col
 
@@ -35,19 +37,16 @@ def axis(key: str, i: int) -> str:
 def cell_formula(row_key: str, col_key: str, row_ref: str, col_ref: str) -> str:
     """Base value per share with two inputs replaced (absolute refs to the Base column)."""
 
-    def base(key: str) -> str:
-        if key == row_key:
-            return row_ref
-        if key == col_key:
-            return col_ref
+    def scenario(key: str) -> str:
         return f"Scenarios!$D${sc.R[key]}"
 
-    df = f"(1+{base('coe')})^-Scenarios!$D${sc.R['years']}"
-    p = base("prob_success")
-    exit_value = f"{base('share')}*Scenarios!$D${sc.R['tam']}*{base('margin')}*{base('exit_pe')}"
-    value = (f"{p}*{exit_value}*{df}/(1+{base('dilution')})"
-             f"+(1-{p})*Scenarios!$D${sc.R['distress']}")  # fmt: skip
-    return f'=IF(tgt_shares>0,({value})*tgt_fx/tgt_shares,"n/a")'
+    def base(key: str) -> str:
+        return {row_key: row_ref, col_key: col_ref}.get(key) or scenario(key)
+
+    exit_value = exit_value_xl(base("share"), scenario("tam"), base("margin"), base("exit_pe"))
+    pv = f"{exit_value}*{discount_factor_xl(base('coe'), scenario('years'))}"
+    value = scenario_value_xl(pv, base("prob_success"), base("dilution"), scenario("distress"))
+    return "=" + per_share_xl(f"({value})")
 
 
 def write(book: Book) -> Sheet:

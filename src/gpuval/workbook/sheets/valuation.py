@@ -5,14 +5,12 @@ listing-currency-per-USD / shares`` (the core's :func:`gpuval.core.fraction_of_n
 
 from __future__ import annotations
 
-from typing import Any
-
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.chart.legend import LegendEntry
 from openpyxl.chart.shapes import GraphicalProperties
 
-from gpuval import core
-from gpuval.workbook.sheets import peers, scenarios
+from gpuval.core.units import per_share_xl
+from gpuval.workbook.sheets import scenarios
 from gpuval.workbook.sheets.base import Book, Sheet
 
 TITLE = "Valuation"
@@ -20,7 +18,7 @@ NV = 5  # first row of the NVIDIA block
 TABLE = 13  # header row of the summary table
 
 
-def write(book: Book, peer_stats_top: int) -> Sheet:
+def write(book: Book) -> Sheet:
     sheet = Sheet(book, TITLE, "Summary across methods (value per share, listing currency) "
                   "and the football field.")  # fmt: skip
     sheet.widths({"A": 44, "B": 10, "C": 12, "D": 12, "E": 12, "F": 10, "G": 14})
@@ -31,7 +29,7 @@ def write(book: Book, peer_stats_top: int) -> Sheet:
         ("Value of that fraction", "USD", f"=C{NV}*C{NV + 1}", "usd_bn",
          "out_nvidia_share_equity_value"),
         ("... per share (listing currency)", "listing",
-         f'=IF(tgt_shares>0,C{NV + 2}*tgt_fx/tgt_shares,"n/a")', "price",
+         "=" + per_share_xl(f"C{NV + 2}"), "price",
          "out_nvidia_share_value"),
         ("Fraction of NVIDIA the target's market value is", "fraction",
          f"=tgt_mv_usd/C{NV}", "pct2", "out_implied_nvidia_fraction"),
@@ -42,9 +40,9 @@ def write(book: Book, peer_stats_top: int) -> Sheet:
 
     sheet.section(TABLE - 1, "Value per share by method")
     sheet.headers(TABLE, ["Method", "", "Low", "Mid", "High", "Range", "Current price"])
-    per_share = {  # peer statistic -> cell of its implied value per share on Peers
-        key: f"Peers!$E${peer_stats_top + 2 + i}" for i, (key, *_) in enumerate(peers.STATS)
-    }
+    per_share = {  # peer statistic -> its implied value per share on Peers
+        "p25": "peer_value_p25", "median": "out_peer_median_implied_value", "p75": "peer_value_p75"
+    }  # fmt: skip
     sr = scenarios.R["per_share"]
     methods = [
         ("Peer P/S: 25th-75th percentile, median", f"={per_share['p25']}",
@@ -112,17 +110,3 @@ def _football_field(sheet: Sheet, first: int, last: int) -> None:
     bars.legend.legendEntry = [LegendEntry(idx=1, delete=True)]  # the white "Low" mask
     bars.height, bars.width = 10, 20
     sheet.ws.add_chart(bars, f"J{NV - 1}")
-
-
-# --- the same quantities in Python ---------------------------------------------------------------
-
-
-def compute(v: dict[str, Any]) -> None:
-    equity = core.fraction_of_nvidia_value(v["in_nvidia_fraction"], v["in_nvidia_market_cap"])
-    v["out_nvidia_share_equity_value"] = equity
-    v["out_nvidia_share_value"] = (
-        core.per_share(equity, v["tgt_shares"], v["tgt_fx"]) if v["tgt_shares"] > 0 else None
-    )
-    v["out_implied_nvidia_fraction"] = core.implied_fraction_of_nvidia(
-        v["tgt_mv_usd"], v["in_nvidia_market_cap"]
-    )
