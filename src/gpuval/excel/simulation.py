@@ -122,6 +122,7 @@ MODELS: dict[str, Model] = {
 MODEL = Param(
     "model", "choice", "Model: " + ", ".join(f'"{m}"' for m in MODELS) + ".", options=tuple(MODELS)
 )
+MODEL_OUTPUT = OUTPUT.with_(kind="range")  # read by Model.resolve, which knows the outputs
 INPUTS = Param(
     "inputs",
     "range",
@@ -185,7 +186,7 @@ GPUVAL_SENSITIVITY = udf(
             "range",
             "Values for the columns: a row or column of numbers (blanks ignored).",
         ),
-        OUTPUT.with_(kind="range"),
+        MODEL_OUTPUT,
         Param("headers", "flag", "TRUE adds the input values as a first row and column.", True),
     ],
     body=_sensitivity,
@@ -315,7 +316,7 @@ GPUVAL_MONTECARLO = udf(
               options=(1, MAX_DRAWS)),
         Param("seed", "whole", "Random seed, a whole number >= 0; same seed, same result.",
               DEFAULT_SEED, blank=str(DEFAULT_SEED), options=(0, 2**53)),
-        OUTPUT.with_(kind="range"),
+        MODEL_OUTPUT,
         Param("price", "single", "A price: adds P(value > price) to the summary.", None),
         LABELS,
     ],
