@@ -36,11 +36,11 @@ GPUVAL_TAM_PER_SHARE = udf(
 )
 
 
-def _steps(labels: bool, basis: str, **nums: Any) -> list[list[Any]]:
+def _steps(labels: bool, basis: Any, **nums: Any) -> list[list[Any]]:
     for name, v in nums.items():
         if isinstance(v, np.ndarray):
             raise UdfError(f"{name} must be a single cell here; GPUVAL_TAM_VALUE takes ranges.")
-    r = core.tam_scenario(**nums, basis=basis)
+    r = core.tam_scenario(**nums, basis=basis)  # basis: "pe" or "ps", checked by its Param
     rows = [[k, result(getattr(r, k))] for k in TAM_OUTPUTS if getattr(r, k) is not None]
     return rows if labels else [[v] for _, v in rows]
 
