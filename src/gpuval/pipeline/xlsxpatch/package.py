@@ -10,6 +10,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -133,7 +134,11 @@ class Package:
     def save(self, dest: str | Path) -> None:
         """Write the package to ``dest``: every part not changed keeps its compressed bytes."""
         with open(dest, "wb") as out:
-            _ZipWriter(out.write).write_all(self)
+            self.save_to(out)
+
+    def save_to(self, out: BinaryIO) -> None:
+        """Write the package to an open binary file."""
+        _ZipWriter(out.write).write_all(self)
 
 
 class _ZipWriter:
