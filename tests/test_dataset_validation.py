@@ -89,7 +89,7 @@ def write(tmp_path: Path, data: dict[str, Any], name: str = "bad.json") -> Path:
     return path
 
 
-def mutated(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+def mutated(change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
     data = copy.deepcopy(VALID)
     change(data)
     return data
@@ -105,7 +105,18 @@ def test_valid_fixture_loads(tmp_path: Path, seeds: Path) -> None:
     assert dataset["acme.ps"].value == pytest.approx(102_700_000_000 / 337_000_000)
 
 
-CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+#: A date record (no value), from the sentence's "2024年".
+DATE_FIGURE = {
+    "id": "acme.founded",
+    "entity": "acme",
+    "metric": "founded",
+    "unit": "date",
+    "period": "2024-01-01",
+    "kind": "reported",
+    "written": "2024年",
+}
+
+CASES: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
     (
         "missing field",
         lambda d: figure(d).pop("unit"),
@@ -242,12 +253,20 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "field 'sentence': list should have at least 1 item",
     ),
     ("table is a list", lambda d: d.update(meta=[1]), "field 'meta'"),
+    (
+        "relation on a date",
+        lambda d: (
+            d["sentence"][0]["figure"].append(DATE_FIGURE),
+            d["relation"][0].update(stated="acme.founded"),
+        ),
+        "relation on 'acme.founded': record 'acme.founded' is a date",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "change", "message"), CASES, ids=[c[0] for c in CASES])
 def test_bad_record(
-    tmp_path: Path, seeds: Path, case: str, change: Callable[[dict[str, Any]], None], message: str
+    tmp_path: Path, seeds: Path, case: str, change: Callable[[dict[str, Any]], object], message: str
 ) -> None:
     path = write(tmp_path, mutated(change))
     with pytest.raises(GpuvalError) as info:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache, reduce
 from operator import mul
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from gpuval.data.numbers import Decimal, parse_written, resolution_of
 from gpuval.errors import GpuvalError
@@ -98,6 +98,13 @@ class Record:
     inputs: tuple[str, ...] = field(default=(), compare=False)
     op: str = field(default="", compare=False)
     """For a derived record, the name of its operation in :data:`OPS`."""
+
+    @property
+    def number(self) -> float:
+        """``value``, for a record that is a number (every one but a date)."""
+        if self.value is None:
+            raise GpuvalError(f"Record {self.id!r} is a date, which has no value to compute with.")
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -223,7 +230,7 @@ class _Checker:
         self.seeds = seeds
         self._seed_text: dict[str, str] = {}
 
-    def fail(self, where: str, problem: str) -> None:
+    def fail(self, where: str, problem: str) -> NoReturn:
         raise GpuvalError(f"{self.path.name}: {where}: {problem}.")
 
     def seed_text(self, source: str, where: str) -> str | None:
@@ -252,7 +259,7 @@ class _Checker:
                     f"written figure {fig.written!r} is not a plain number, "
                     "so 'value' must be given",
                 )
-            return parsed.value, parsed.resolution  # type: ignore[union-attr]
+            return parsed.value, parsed.resolution
         if not math.isfinite(fig.value):
             self.fail(where, f"value must be a finite number, got {fig.value!r}")
         if parsed is not None and not math.isclose(parsed.value, fig.value, rel_tol=1e-12):
@@ -325,7 +332,7 @@ def _derive(item: Derived, records: dict[str, Record], check: _Checker) -> Recor
     if (item.op in ("double",) and len(inputs) != 1) or (item.op == "grow" and len(inputs) != 2):
         check.fail(where, f"operation {item.op!r} takes {1 if item.op == 'double' else 2} inputs")
     try:
-        value = function([r.value for r in inputs])  # type: ignore[misc]
+        value = function([r.number for r in inputs])
     except ZeroDivisionError:
         check.fail(where, "an input it divides by is zero")
     sources = sorted({s for r in inputs for s in r.source.split("; ")})
@@ -360,7 +367,7 @@ def load_dataset(path: str | Path | None = None, *, seeds: str | Path | None = N
 
     file = Path(path) if path is not None else default_dataset_path()
     seeds_dir = Path(seeds) if seeds is not None else default_seeds_dir()
-    if seeds is not None and not seeds_dir.is_dir():  # type: ignore[union-attr]
+    if seeds is not None and seeds_dir is not None and not seeds_dir.is_dir():
         raise GpuvalError(f"Seed directory {seeds_dir} does not exist.")
     raw = _read(file)
     try:
@@ -404,6 +411,8 @@ def load_dataset(path: str | Path | None = None, *, seeds: str | Path | None = N
         for name in (rel.stated, *rel.inputs):
             if name not in records:
                 check.fail(f"relation on {rel.stated!r}", f"record {name!r} does not exist")
+            if records[name].value is None:
+                check.fail(f"relation on {rel.stated!r}", f"record {name!r} is a date")
     for unit, name in model.fx.items():
         if name not in records:
             check.fail(f"[fx] {unit!r}", f"record {name!r} does not exist")

@@ -47,10 +47,12 @@ class FxRates:
         """The article-implied defaults named in the dataset's ``[fx]`` table."""
         rates = []
         for unit, record_id in dataset.fx_defaults.items():
-            quote, base = fx_pair(unit)  # type: ignore[misc]
+            pair = fx_pair(unit)
+            if pair is None:  # the loader refuses such a table
+                raise GpuvalError(f"[fx] {unit!r} is not of the form 'USD per HKD'.")
             rec = dataset[record_id]
             label = f"article-implied default: {rec.id} = {rec.how} ({rec.source})"
-            rates.append(FxRate(quote, base, rec.value, label))  # type: ignore[arg-type]
+            rates.append(FxRate(*pair, rec.number, label))
         return cls(rates)
 
     @staticmethod

@@ -170,7 +170,7 @@ class _Reader:
                 f"entity {_shown(given)} is neither an entity id nor a ticker in the dataset "
                 "(see gpuval entities)",
             )
-        entity = self.dataset.entities[entity_id]  # type: ignore[index]
+        entity = self.dataset.entities[entity_id]
         if entity.kind != "company" or not entity.listing_currency:
             self.fail(line, f"entity {entity.id!r} is not a listed company, so it has no price")
         raw_date = fields["date"]
@@ -196,7 +196,7 @@ class _Reader:
             )
         shares_text = fields.get("shares", "")
         shares = self.number(line, "shares", shares_text) if shares_text else None
-        return PriceUpdate(entity.id, date, price, currency, shares)  # type: ignore[arg-type]
+        return PriceUpdate(entity.id, date, price, currency, shares)
 
 
 def _shown(value: str) -> str:

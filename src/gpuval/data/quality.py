@@ -98,7 +98,7 @@ class Check:
     @property
     def gap(self) -> float:
         """Computed minus stated, in the stated figure's unit."""
-        return self.computed - self.stated.value  # type: ignore[operator]
+        return self.computed - self.stated.number
 
     @property
     def relative_gap(self) -> float:
@@ -122,7 +122,7 @@ class Check:
             gap = f"{'+' if self.gap >= 0 else '-'}{_show(abs(self.gap), unit)} {unit}"
         verdict = "within the sources' rounding" if self.consistent else "INCONSISTENT"
         stated = self.stated
-        shown = _show(stated.value, unit)  # type: ignore[arg-type]
+        shown = _show(stated.number, unit)
         head = (
             f"{stated.id} states {stated.written!r} ({shown})"
             if stated.written
@@ -149,7 +149,7 @@ def check_relations(dataset: Dataset) -> list[Check]:
         stated = dataset[rel.stated]
         inputs = tuple(dataset[name] for name in rel.inputs)
         function = _relation_function(rel.kind, inputs)
-        computed = function([r.value for r in inputs])  # type: ignore[misc]
+        computed = function([r.number for r in inputs])
         checks.append(
             Check(
                 kind=rel.kind,
