@@ -184,7 +184,7 @@ def test_shares_in_millions(built: Workbook) -> None:
     where = f"Peers!{shares.coordinate}"
     # price 85.54e9 / 2,395,055,970 = 35.715 HKD; x 2395.06 = 85,540 HKD: 1/1,000,000 of 85.54e9
     assert any(f.startswith(f"{where} (biren shares) = 2,395.06: price 35.7152") and
-               "1/1e+06 the stated market value 85,540,000,000 HKD" in f
+               "1/1,000,000 of the stated market value 85,540,000,000 HKD" in f
                for f in findings), findings  # fmt: skip
 
 

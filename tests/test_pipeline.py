@@ -91,7 +91,7 @@ def test_check_json_and_exit_status(copy: Path, capsys: pytest.CaptureFixture[st
     body = json.loads(capsys.readouterr().out)
     assert body["passed"] is True
     assert [c["name"] for c in body["checks"]] == ["errors", "formulas", "outputs", "master",
-                                                   "bounds", "data_age"]  # fmt: skip
+                                                   "bounds", "plausible", "data_age"]  # fmt: skip
 
 
 # --- refresh -----------------------------------------------------------------------------------

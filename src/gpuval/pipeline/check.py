@@ -152,6 +152,13 @@ _ROW_REF = re.compile(r"^\$?([0-9]+)$")
 _XL_PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.")
 
 
+def _at(title: str, coord: str = "") -> str:
+    """``Sheet!A1``, the sheet name quoted as Excel writes it when it needs quotes."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", title):
+        title = "'" + title.replace("'", "''") + "'"
+    return f"{title}!{coord}" if coord else title
+
+
 def _formula(cell: Any) -> str | None:
     """The formula text of a cell (array formulas included), else None."""
     if cell.data_type != "f":
@@ -370,7 +377,7 @@ def _render(formula: str, own: str, maps: dict[str, _SheetMap]) -> str:
     for tok in items:
         text = tok.value
         if tok.type == Token.OPERAND and tok.subtype == Token.RANGE:
-            sheet, bang, area = text.rpartition("!")
+            sheet, _, area = text.rpartition("!")
             name = sheet[1:-1].replace("''", "'") if sheet.startswith("'") else sheet
             target = maps.get(name or own)
             if target is not None and all(
@@ -379,16 +386,7 @@ def _render(formula: str, own: str, maps: dict[str, _SheetMap]) -> str:
                 for p in area.split(":")
             ):  # fmt: skip
                 area = ":".join(_move(p, target) for p in area.split(":"))
-                if sheet:
-                    title = target.title
-                    quoted = (
-                        title
-                        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", title)
-                        else ("'" + title.replace("'", "''") + "'")
-                    )
-                    text = f"{quoted}{bang}{area}"
-                else:
-                    text = area
+                text = _at(target.title, area) if sheet else area
         parts.append(text)
     return "".join(parts)
 
@@ -441,12 +439,12 @@ def audit_formulas(wb: Workbook, expected: Workbook | None = None) -> list[str]:
                     missing_rows.add((ews.title, cell.row))
                     what = "row" if r is None else f"column {get_column_letter(cell.column)}"
                     details.append(
-                        f"{sheet_map.title}: the model {what} of {row_text} is missing "
+                        f"{_at(sheet_map.title)}: the model {what} of {row_text} is missing "
                         f"(deleted, or its label changed); it held {formula}"
                     )
                 continue
             now = wb[sheet_map.title].cell(r, c)
-            where = f"{sheet_map.title}!{now.coordinate}"
+            where = _at(sheet_map.title, now.coordinate)
             current = _formula(now)
             if current is None:
                 details.append(f"{where}: the formula {_render(formula, ews.title, maps)} was "
@@ -580,7 +578,7 @@ def _named_cells(wb: Workbook, name: str) -> list[_Figure]:
         rows = cells if isinstance(cells, tuple) else ((cells,),)
         for row in rows:
             for cell in row if isinstance(row, tuple) else (row,):
-                out.append(_Figure(f"{title}!{cell.coordinate}", cell.value))
+                out.append(_Figure(_at(title, cell.coordinate), cell.value))
     return out
 
 
@@ -595,7 +593,14 @@ def _fmt(x: float) -> str:
 
 
 def _factor(ratio: float) -> str:
-    return f"{ratio:,.3g}x" if ratio >= 1 else f"1/{1 / ratio:,.3g}"
+    """``2,400 times`` or ``1/1,000,000 of``: how far a figure is from what it is compared with."""
+
+    def rounded(x: float) -> str:  # three significant digits, with thousands separators
+        return f"{float(f'{x:.3g}'):,.0f}"
+
+    if ratio >= 1:
+        return f"{rounded(ratio)} times" if ratio >= 10 else f"{ratio:.2g} times"
+    return f"1/{rounded(1 / ratio)} of" if ratio <= 0.1 else f"{ratio:.2g} times"
 
 
 def _usd_per_unit(values: Workbook) -> dict[str, float]:
