@@ -70,6 +70,7 @@ __all__ = [
     "margin_path",
     "margin_xl",
     "nol_xl",
+    "operating_assets_xl",
     "reinvestment_xl",
     "tax_xl",
     "terminal_fcff_xl",
@@ -166,14 +167,22 @@ def terminal_fcff_xl(rev10: str, gt: str, target_margin: str, tax_rate: str, roc
     return f"({ebit}-MAX({ebit},0)*{tax_rate})*(1-{gt}/{roc})"
 
 
-def _equity(going: Any, pf: Any, dp: Any, cash: Any, debt: Any) -> tuple[Any, Any]:
-    operating = (1.0 - pf) * going + pf * dp
-    return operating, operating + cash - debt
+def _operating_assets(going: Any, pf: Any, dp: Any) -> Any:
+    return (1.0 - pf) * going + pf * dp
 
 
-def equity_xl(going: str, prob_failure: str, distress: str, cash: str, debt: str) -> str:
-    """Excel of the equity value: ``(1-p)*going concern + p*distress + cash - debt``."""
-    return f"(1-{prob_failure})*{going}+{prob_failure}*{distress}+{cash}-{debt}"
+def operating_assets_xl(going: str, prob_failure: str, distress: str) -> str:
+    """Excel of the operating assets' value: ``(1-p)*going concern + p*distress``."""
+    return f"(1-{prob_failure})*{going}+{prob_failure}*{distress}"
+
+
+def _equity(operating: Any, cash: Any, debt: Any) -> Any:
+    return operating + cash - debt
+
+
+def equity_xl(operating: str, cash: str, debt: str) -> str:
+    """Excel of the equity value: ``operating assets + cash - debt``."""
+    return f"{operating}+{cash}-{debt}"
 
 
 def _maximum(a: Any, b: Any) -> Any:
@@ -371,7 +380,8 @@ def _dcf(
     terminal = _terminal(rev_prev, gt, mt, tau, roc, rm)
     pv_tv = terminal["terminal_value"] * df
     going = sum_pv + pv_tv
-    operating, equity = _equity(going, pf, dp, c, dbt)
+    operating = _operating_assets(going, pf, dp)
+    equity = _equity(operating, c, dbt)
     totals = {
         **terminal,
         "pv_terminal_value": pv_tv,
