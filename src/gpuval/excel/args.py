@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ __all__ = [
     "REQUIRED",
     "UdfError",
     "broadcast",
+    "canonical",
     "cells",
     "choice",
     "flag",
@@ -426,6 +427,24 @@ def pairs(name: str, value: Any, known: Collection[str] = ()) -> list[tuple[str,
             continue  # a header row such as "input | value"
         out.append((key, val, where))
     return out
+
+
+def canonical(
+    table: str,
+    key: str,
+    lookup: Mapping[str, str],
+    seen: Collection[str],
+    where: str,
+    unknown: Callable[[str, str], str],
+) -> str:
+    """The name ``key`` means in a table (``lookup``: casefolded name -> name; spaces read as
+    ``_``), refused when unknown (``unknown(key, where)`` words why) or already given."""
+    canon = lookup.get(key.strip().casefold().replace(" ", "_"))
+    if canon is None:
+        raise UdfError(unknown(key, where))
+    if canon in seen:
+        raise UdfError(f"{table} gives {canon} twice{where}.")
+    return canon
 
 
 def broadcast(named: Mapping[str, Any]) -> tuple[int, ...]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from gpuval import core
 from gpuval.core.dcf import YEARS
-from gpuval.excel.args import REQUIRED, UdfError, broadcast, choice, pairs, single
+from gpuval.excel.args import REQUIRED, UdfError, broadcast, canonical, choice, pairs, single
 from gpuval.excel.args import whole as whole_number
 from gpuval.excel.declare import Param, evaluate, udf
 from gpuval.excel.params import (
@@ -43,14 +43,11 @@ def table_inputs(
     lookup = {k.casefold(): k for k in kinds}
     out: dict[str, Any] = {}
     for key, value, where in pairs(name, table, known=kinds):
-        canon = lookup.get(key.strip().casefold().replace(" ", "_"))
-        if canon is None:
-            raise UdfError(
-                f"{name} has an unknown input {key!r}{where}{close(key, kinds)}; "
-                f"known inputs: {names(kinds)}."
-            )
-        if canon in out:
-            raise UdfError(f"{name} gives {canon} twice{where}.")
+        canon = canonical(
+            name, key, lookup, out, where,
+            lambda k, w: f"{name} has an unknown input {k!r}{w}{close(k, kinds)}; "
+            f"known inputs: {names(kinds)}.",
+        )  # fmt: skip
         if value is None:
             continue
         kind, label = kinds[canon], f"{canon}{where}"

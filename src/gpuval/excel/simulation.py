@@ -12,7 +12,7 @@ import numpy as np
 
 from gpuval import core
 from gpuval.errors import GpuvalError
-from gpuval.excel.args import UdfError, cells, choice, numbers, text
+from gpuval.excel.args import UdfError, canonical, cells, choice, numbers, text
 from gpuval.excel.dcf import DCF_KINDS, MAX_DRAWS_SCHEDULE, dcf_output, table_inputs
 from gpuval.excel.declare import Param, udf
 from gpuval.excel.params import (
@@ -228,14 +228,11 @@ def read_distributions(m: Model, table: Any) -> dict[str, Any]:
             continue  # e.g. input | distribution | p1 | p2 | p3 | lower | upper
         if not isinstance(key, str) or not isinstance(dist, str):
             raise UdfError(f"distributions needs an input name and a distribution name{where}.")
-        canon = numeric.get(key.strip().casefold().replace(" ", "_"))
-        if canon is None:
-            raise UdfError(
-                f"distributions names {key!r}{where}, not a number input of the {m.name} model"
-                f"{close(key, numeric.values())}."
-            )
-        if canon in out:
-            raise UdfError(f"distributions gives {canon} twice{where}.")
+        canon = canonical(
+            "distributions", key, numeric, out, where,
+            lambda k, w: f"distributions names {k!r}{w}, not a number input of the {m.name} "
+            f"model{close(k, numeric.values())}.",
+        )  # fmt: skip
         spec = DISTRIBUTIONS.get(dist.strip().casefold())
         if spec is None:
             raise UdfError(
