@@ -398,9 +398,19 @@ def check(workbook: Path, fmt: str, max_age_days: int, today: Any) -> None:
     is_flag=True,
     help="Also put every in_ input back to its default (the target is kept).",
 )
+@click.option(
+    "--reset-prices",
+    is_flag=True,
+    help="Drop the prices applied by earlier refreshes and return to the dataset's.",
+)
 @_quiet_option
 def refresh(
-    workbook: Path, prices: Path | None, dataset: Path | None, reset_inputs: bool, quiet: bool
+    workbook: Path,
+    prices: Path | None,
+    dataset: Path | None,
+    reset_inputs: bool,
+    reset_prices: bool,
+    quiet: bool,
 ) -> None:
     """Update the workbook's data (dataset, prices) and keep the analyst's work; a timestamped
     backup is kept and the file is replaced only by a complete new one."""  # fmt: skip
@@ -408,7 +418,7 @@ def refresh(
 
     report = refresh_file(
         workbook, prices=prices, dataset_path=dataset, reset_inputs=reset_inputs,
-        progress=_progress(quiet, 5),
+        reset_prices=reset_prices, progress=_progress(quiet, 5),
     )  # fmt: skip
     click.echo("\n".join(report.lines()))
 

@@ -1,0 +1,218 @@
+"""Refresh as an analyst meets it: dataset changes carried through, the Data sheet keyed by record
+id, prices that stay applied, notes kept, links written through, one sentence on OS errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+
+from gpuval.cli import main
+from gpuval.errors import GpuvalError
+from gpuval.pipeline.refresh import refresh
+from gpuval.pipeline.xlsxpatch import MARKER
+from gpuval.workbook.build import build
+from workbook_helpers import named_cell
+
+DATASET = Path(__file__).resolve().parents[1] / "src" / "gpuval" / "data" / "dataset.toml"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("refresh") / "gpu_valuation.xlsx")
+
+
+@pytest.fixture
+def copy(built: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "analyst.xlsx"
+    shutil.copy(built, target)
+    return target
+
+
+def next_dataset(folder: Path) -> Path:
+    """The dataset as a later release might be: version 2026.03.01, ``biren.order_backlog``
+    gone (and the relations citing it), a new record ``biren.order_backlog.r2`` added."""
+    text = DATASET.read_text(encoding="utf-8").replace(
+        'version = "2026.02.05"', 'version = "2026.03.01"', 1
+    )
+    block = re.search(r'\[\[sentence\]\]\n[^\[]*\[\[sentence\.figure\]\]\nid = "biren\.order_'
+                      r'backlog"\n(?:[^\[\n][^\n]*\n)*\n', text)  # fmt: skip
+    assert block is not None
+    text = text.replace(block.group(0), "", 1)
+    head, *relations = text.split("\n[[relation]]\n")
+    text = "\n[[relation]]\n".join([head, *[r for r in relations
+                                            if '"biren.order_backlog"' not in r]])  # fmt: skip
+    anchor = 'text = "12.4億的訂單,相當于公司2024年全年營收(3.37億元)的近4倍。"\n'
+    assert anchor in text
+    text = text.replace(anchor, anchor + '[[sentence.figure]]\nid = "biren.order_backlog.r2"\n'
+                        'entity = "biren"\nmetric = "order_backlog"\nunit = "CNY"\n'
+                        'kind = "reported"\nwritten = "12.4億"\n', 1)  # fmt: skip
+    path = folder / "dataset-2026.03.01.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def data_rows(wb) -> dict[str, int]:
+    ws = wb["Data"]
+    return {ws.cell(r, 1).value: r for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value}
+
+
+def test_dataset_changes_are_carried_through(copy: Path, tmp_path: Path) -> None:
+    wb = load_workbook(copy)
+    rows_before = data_rows(wb)
+    kept_row = rows_before["biren.revenue.2024"]
+    wb["Data"][f"K{kept_row}"] = "my note on the 2024 revenue"
+    wb["Data"][f"D{kept_row}"].comment = Comment("checked in the annual report", "Lin Wei")
+    mine = wb.create_sheet("Mine")
+    mine["A1"] = f"=Data!D{kept_row}"
+    wb.save(copy)
+
+    report = refresh(copy, dataset_path=next_dataset(tmp_path), now=dt.datetime(2026, 3, 2, 9))
+
+    after = load_workbook(copy)
+    rows = data_rows(after)
+    # every record keeps its row; the new one is appended; the dropped one is marked in place
+    assert {k: rows[k] for k in rows_before} == rows_before
+    assert rows["biren.order_backlog.r2"] == max(rows_before.values()) + 1
+    ws = after["Data"]
+    gone = rows_before["biren.order_backlog"]
+    assert ws[f"G{gone}"].value == "withdrawn"
+    assert ws[f"H{gone}"].value == "withdrawn 2026-03-02: not in dataset 2026.03.01 (was reported)"
+    assert ws[f"D{gone}"].value == 1.24e9  # the figure stays readable
+    assert ws[f"K{kept_row}"].value == "my note on the 2024 revenue"
+    assert ws[f"D{kept_row}"].comment.text == "checked in the annual report"
+    assert after["Mine"]["A1"].value == f"=Data!D{kept_row}"
+    assert ws[f"A{kept_row}"].value == "biren.revenue.2024"
+    assert ws.auto_filter.ref == f"A4:J{rows['biren.order_backlog.r2']}"
+    assert "dataset 2026.03.01," in ws["A2"].value
+    # the peer cell whose record is gone is cleared, cited as withdrawn, and reported
+    title, coord = next(iter(after.defined_names["data_peers_backlog"].destinations))
+    backlog = after[title][coord.replace("$", "")][0][0]
+    biren_row = [c.value for c in after["Peers"]["A"]].index("biren") + 1
+    cell = after["Peers"].cell(biren_row, backlog.column)
+    assert cell.value is None
+    assert cell.comment.text.startswith("biren.order_backlog\nwithdrawn: not in dataset 2026.03.01")
+    lines = report.lines()
+    assert "  Peers biren backlog: 1240000000 -> blank" in lines
+    assert "  Data biren.order_backlog: reported -> withdrawn" in lines
+    assert "  Data biren.order_backlog.r2: blank -> added" in lines
+    assert "  dataset version: 2026.02.05 -> 2026.03.01" in lines
+    assert re.match(r"\d+ data value\(s\) changed \(2 removed\):", lines[1])
+    # every version label follows
+    assert named_cell(after, "tpl_dataset").value == "gpuval dataset 2026.03.01"
+    assert after.defined_names["data_version"].attr_text == '"2026.03.01"'
+
+
+def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
+    prices = tmp_path / "prices.csv"
+    prices.write_text("entity,date,price,currency,shares\nbiren,2026-11-20,41.5,HKD,\n")
+    refresh(copy, prices=prices)
+    second = refresh(copy)  # no prices file: the last one's figures stay
+    wb = load_workbook(copy)
+    price = wb["Peers"]["F25"]
+    assert wb["Peers"]["A25"].value == "biren" and price.value == 41.5
+    assert named_cell(wb, "data_asof").value == dt.datetime(2026, 11, 20)
+    assert any("prices kept from the last prices file (biren 41.5 of 2026-11-20)" in n
+               for n in second.notes)  # fmt: skip
+    assert [c for c in second.changes if "price" in c.where] == []
+    third = refresh(copy, reset_prices=True)
+    wb = load_workbook(copy)
+    assert wb["Peers"]["F25"].value == pytest.approx(35.7152, rel=1e-5)
+    assert named_cell(wb, "data_asof").value == dt.datetime(2026, 1, 5)
+    assert any(c.where == "Peers biren price" and c.new != 41.5 for c in third.changes)
+    assert not [n for n in wb.defined_names if n.startswith("gpuval_price_")]
+
+
+def test_an_analyst_note_on_a_sourced_cell_is_kept(copy: Path) -> None:
+    wb = load_workbook(copy)
+    wb["Peers"]["G25"].comment = Comment("Share count: see prospectus p. 412", "Lin Wei")
+    wb.save(copy)
+    refresh(copy)
+    refresh(copy)  # twice: the citation is replaced, never stacked
+    note = load_workbook(copy)["Peers"]["G25"].comment
+    assert note.author == "Lin Wei"
+    assert note.text.startswith(f"Share count: see prospectus p. 412\n\n{MARKER}\n")
+    assert note.text.count(MARKER) == 1
+    assert "biren.shares_outstanding" in note.text
+
+
+def test_monte_carlo_is_written_by_name_and_label(copy: Path) -> None:
+    refresh(copy)
+    wb = load_workbook(copy)
+    for name, label in (("mc_mean", "Mean value per share"), ("mc_std", "Standard deviation")):
+        cell = named_cell(wb, name)
+        assert cell.parent.title == "Monte Carlo"
+        assert cell.parent.cell(cell.row, cell.column - 1).value == label
+    built = load_workbook(copy.parent / "analyst.xlsx")
+    assert named_cell(built, "mc_draws").value == 100_000
+
+
+def test_refresh_writes_through_a_symlink(copy: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link" / "mine.xlsx"
+    link.parent.mkdir()
+    link.symlink_to(copy)
+    prices = tmp_path / "p.csv"
+    prices.write_text("entity,date,price,currency\nbiren,2026-11-20,40,HKD\n")
+    report = refresh(link, prices=prices)
+    assert link.is_symlink() and link.resolve() == copy
+    assert load_workbook(copy)["Peers"]["F25"].value == 40
+    assert report.backup is not None and report.backup.parent == copy.parent
+
+
+def test_refresh_writes_through_a_hard_link(copy: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other-name.xlsx"
+    os.link(copy, other)
+    prices = tmp_path / "p.csv"
+    prices.write_text("entity,date,price,currency\nbiren,2026-11-20,39,HKD\n")
+    refresh(other, prices=prices)
+    assert os.stat(copy).st_ino == os.stat(other).st_ino and os.stat(copy).st_nlink == 2
+    assert load_workbook(copy)["Peers"]["F25"].value == 39
+
+
+def test_disk_full_while_backing_up_is_one_sentence_and_leaves_nothing(
+    copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = copy.read_bytes()
+
+    def full(src: str, dst: str, **_kw: object) -> None:
+        Path(dst).write_bytes(Path(src).read_bytes()[:100])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("gpuval.pipeline.refresh.shutil.copy2", full)
+    assert main(["refresh", str(copy), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"gpuval: error: Cannot write the backup \S+analyst\.backup-\d{8}-\d{6}"
+                        r"\.xlsx: No space left on device\.\n", err), err  # fmt: skip
+    assert copy.read_bytes() == before
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["analyst.xlsx"]
+
+
+def test_a_damaged_workbook_is_refused_in_one_sentence(copy: Path) -> None:
+    data = copy.read_bytes()
+    copy.write_bytes(data[: len(data) // 2])
+    with pytest.raises(GpuvalError, match=r"truncated or damaged zip archive"):
+        refresh(copy)
+
+
+def test_only_owned_parts_change(copy: Path) -> None:
+    before = {i.filename: zipfile.ZipFile(copy).read(i) for i in zipfile.ZipFile(copy).infolist()}
+    prices = copy.parent / "p.csv"
+    prices.write_text("entity,date,price,currency\nbiren,2026-11-20,40,HKD\n")
+    refresh(copy, prices=prices)
+    with zipfile.ZipFile(copy) as archive:
+        after = {name: archive.read(name) for name in archive.namelist()}
+    assert list(after) == list(before)
+    changed = {n for n in before if before[n] != after[n]}
+    sheets = {"Peers": "sheet5", "Monte Carlo": "sheet9", "Data": "sheet11", "Cover": "sheet1",
+              "Sources": "sheet12"}  # fmt: skip
+    owned = {f"xl/worksheets/{p}.xml" for p in sheets.values()} | {
+        "xl/workbook.xml", "xl/comments/comment2.xml"}  # fmt: skip
+    assert changed <= owned, changed - owned
+    assert "xl/worksheets/sheet5.xml" in changed and "xl/workbook.xml" in changed
