@@ -435,10 +435,9 @@ def young_growth_dcf(**inputs: Any) -> DcfResult:
     (150.0, 20.0)
     """
     sched, totals, shape = _dcf(**inputs, keep=True)
-    return DcfResult(
-        **{k: _stack(v, shape) for k, v in sched.items()},
-        **{k: out(np.broadcast_to(v, shape).copy() if shape else v) for k, v in totals.items()},
-    )
+    fields: dict[str, Any] = {k: _stack(v, shape) for k, v in sched.items()}
+    fields |= {k: out(np.broadcast_to(v, shape).copy() if shape else v) for k, v in totals.items()}
+    return DcfResult(**fields)
 
 
 def dcf_value_per_share(**inputs: Any) -> FloatOrArray:

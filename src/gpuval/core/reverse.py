@@ -152,7 +152,12 @@ def implied_share(market_value: ArrayLike, **scenario: Any) -> FloatOrArray:
     fx = positive("fx", scenario.get("fx", 1.0))
     v0 = tam_scenario(0.0, **scenario).value
     v1 = tam_scenario(1.0, **scenario).value
-    if isinstance(mv, float) and isinstance(v0, float) and isinstance(fx, float):
+    if (
+        isinstance(mv, float)
+        and isinstance(v0, float)
+        and isinstance(v1, float)
+        and isinstance(fx, float)
+    ):
         return _implied_share_scalar(mv, v0, v1, fx)  # one cell: no array machinery
     broadcast_shape(market_value=mv, value=v0, fx=fx)
     mv_a, v0_a, v1_a, fx_a = np.broadcast_arrays(*(np.asarray(x) for x in (mv, v0, v1, fx)))

@@ -257,8 +257,6 @@ def probability_weighted(
     ...                      {"Bear": 0.25, "Base": 0.5, "Bull": 0.25})  # 2.5 + 15 + 20
     37.5
     """
-    if isinstance(values, Mapping) != isinstance(probabilities, Mapping):
-        raise InputError("values and probabilities must both be mappings or both be sequences.")
     if isinstance(values, Mapping) and isinstance(probabilities, Mapping):
         if set(values) != set(probabilities):
             raise InputError(
@@ -268,6 +266,8 @@ def probability_weighted(
         names = list(values)
         vals = [values[k] for k in names]
         probs = [probabilities[k] for k in names]
+    elif isinstance(values, Mapping) or isinstance(probabilities, Mapping):
+        raise InputError("values and probabilities must both be mappings or both be sequences.")
     else:
         names = [f"[{i}]" for i in range(len(values))]
         vals, probs = list(values), list(probabilities)
