@@ -50,8 +50,11 @@ _HALF_ULP = 2.0**-54  # rng.random() is k / 2^53 on [0, 1); adding this keeps u 
 class Distribution(Protocol):
     """What :func:`sample` needs: a CDF for the bounds and a vectorised quantile function."""
 
-    lower: float
-    upper: float
+    @property
+    def lower(self) -> float: ...
+
+    @property
+    def upper(self) -> float: ...
 
     @property
     def point(self) -> float | None:

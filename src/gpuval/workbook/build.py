@@ -74,7 +74,9 @@ def build_workbook(
     if udf:
         udf_sheet.write(book, [r["id"] for r in rows])
     _cover(book)
-    wb._sheets.sort(key=lambda ws: ORDER.index(ws.title) if ws.title in ORDER else len(ORDER))
+    wb._sheets.sort(  # type: ignore[attr-defined]  # openpyxl has no public reorder
+        key=lambda ws: ORDER.index(ws.title) if ws.title in ORDER else len(ORDER)
+    )
     wb.active = 0
     wb.properties.creator = "gpuval"
     wb.properties.created = FIXED_TIME

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -426,11 +426,6 @@ def run_names(values: Mapping[str, Any]) -> Model:
 def outputs(values: Mapping[str, Any]) -> dict[str, float | None]:
     """Every ``out_*`` quantity from ``{defined name: value}``."""
     return run_names(values).outputs()
-
-
-def peer_rows_from(rows: Sequence[Mapping[str, Any]]) -> tuple[PeerRow, ...]:
-    """Typed rows from dicts keyed by :data:`PEER_FIELDS` (missing keys are blanks)."""
-    return tuple(PeerRow(**{k: row.get(k) for k in PEER_FIELDS}) for row in rows)
 
 
 def evaluate_values(values: Mapping[str, Any]) -> dict[str, Any]:

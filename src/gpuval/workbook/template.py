@@ -136,7 +136,7 @@ def write_default_template(path: Path | BytesIO = DEFAULT_TEMPLATE) -> Path | By
     """Write the shipped house-style template (cover, named styles, Style sheet)."""
     wb = Workbook()
     _add_styles(wb)
-    cover = wb.active
+    cover = wb.worksheets[0]
     cover.title = "Cover"
     cover.sheet_view.showGridLines = False
     cover.column_dimensions["A"].width = 3
@@ -189,8 +189,10 @@ def load_template(path: Path | None = None) -> tuple[Workbook, HouseStyle]:
     """Open a template and read its number formats; the Style sheet is removed from the copy."""
     file: Path | BytesIO = path or DEFAULT_TEMPLATE
     if path is None and not DEFAULT_TEMPLATE.is_file():  # installed without the repository
-        file = write_default_template(BytesIO())
-        file.seek(0)
+        buffer = BytesIO()
+        write_default_template(buffer)
+        buffer.seek(0)
+        file = buffer
     if isinstance(file, BytesIO):  # the built-in default, written just now in memory
         wb = load_workbook(file)
     else:

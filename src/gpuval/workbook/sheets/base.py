@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gpuval.data.dataset import Dataset, Record
@@ -91,7 +93,7 @@ def print_setup(ws: Worksheet, pages_wide: int = 1) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = pages_wide
     ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.gridLines = False
     ws.page_margins.left = ws.page_margins.right = 0.4
 
@@ -134,6 +136,7 @@ class Sheet:
         text from data, is stored as text whatever its first character.
         """
         cell = self.ws.cell(row, column)
+        assert isinstance(cell, Cell), f"{self.title}!{cell.coordinate} is merged"
         if isinstance(value, str) and value.startswith("=") and role in _FORMULA_ROLES:
             cell.value = value
             if role == "calc" and _CROSS_SHEET.search(value[1:]):
@@ -171,7 +174,7 @@ class Sheet:
         self.ws.add_data_validation(validation)
         validation.add(cell)
 
-    def widths(self, widths: dict[str, float]) -> None:
+    def widths(self, widths: Mapping[str, float]) -> None:
         for letter, width in widths.items():
             self.ws.column_dimensions[letter].width = width
 

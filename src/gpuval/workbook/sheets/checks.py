@@ -3,7 +3,7 @@ that cell A3 of every sheet shows."""
 
 from __future__ import annotations
 
-from gpuval.workbook.sheets.base import Book, Sheet
+from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "Checks"
 
@@ -17,7 +17,7 @@ def write(book: Book, scanned: list[str]) -> Sheet:
     checks = list(book.checks)
     for title in scanned:
         ws = book.wb[title]
-        last_col = ws.cell(1, max(ws.max_column, 10)).column_letter
+        last_col = col(max(ws.max_column, 10))
         area = f"'{title}'!A4:{last_col}{max(ws.max_row, 4)}"  # A3 shows the master check
         checks.append((f"No error value on {title}", f"SUMPRODUCT(--ISERROR({area}))=0"))
     for i, (text, formula) in enumerate(checks):

@@ -51,6 +51,7 @@ def _share(book: Book, sheet: Sheet) -> None:
     r0 = SHARE_ROW
     sheet.section(r0 - 1, "Market share of the exit-year market that today's market value implies")
     sheet.headers(r0, ["", "Unit", "Bear", "Base", "Bull"])
+
     def at_share(share: str) -> str:
         pv = exit_value_xl(share, "{S}{c}{r[tam]}", "{S}{c}{r[margin]}", "{S}{c}{r[exit_pe]}")
         return scenario_value_xl(f"{pv}*{{S}}{{c}}{{r[df]}}", "{S}{c}{r[prob_success]}",
@@ -99,8 +100,13 @@ def _dcf_row(r: int, x: str) -> list[tuple[int, str, str]]:
             (nol, "=" + nol_xl(ebit, prev_nol), "usd_bn"),
             (pv, f"=({ebit}-{tax}-{reinvestment})*DCF!{dcol}${D.R['df']}", "usd_bn"),
         ]
-    fcff11 = terminal_fcff_xl(f"{col(YEAR_COLS[10])}{r}", "in_dcf_terminal_growth",
-                              "in_dcf_target_margin", "in_dcf_tax_rate", "in_dcf_terminal_roc")
+    fcff11 = terminal_fcff_xl(
+        f"{col(YEAR_COLS[10])}{r}",
+        "in_dcf_terminal_growth",
+        "in_dcf_target_margin",
+        "in_dcf_tax_rate",
+        "in_dcf_terminal_roc",
+    )
     tv = terminal_value_xl(fcff11, "in_dcf_mature_coc", "in_dcf_terminal_growth")
     df10 = f"DCF!{col(D.LAST_YEAR)}${D.R['df']}"
     pvs = "+".join(f"{col(YEAR_COLS[t] + 2)}{r}" for t in range(1, 11))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -36,7 +36,7 @@ class InputSpec:
     default: Any = None
     source: str | None = None
     note: str = ""
-    kind: str = "decimal"  # decimal | whole | date | list
+    kind: Literal["decimal", "whole", "date", "list"] = "decimal"
 
     @property
     def scenario(self) -> bool:
@@ -339,19 +339,22 @@ def default_values(dataset: Dataset, spec: InputSpec, target: str) -> list[Any]:
     return [dataset[spec.source].value]  # type: ignore[index]
 
 
+def _xl_bound(bound: float | dt.date | None) -> str:
+    """A bound as Excel writes it in a formula: ``DATE(y,m,d)`` for a date."""
+    if isinstance(bound, dt.date):
+        return f"DATE({bound.year},{bound.month},{bound.day})"
+    return str(bound)
+
+
 def _validation(spec: InputSpec, targets: str) -> DataValidation:
     if spec.kind == "list":
         return DataValidation(
             type="list", formula1=targets, allow_blank=False, showErrorMessage=True,
             errorTitle="gpuval", error="Pick a company from the list.",
         )  # fmt: skip
-    if spec.kind == "date":
-        lo, hi = (f"DATE({d.year},{d.month},{d.day})" for d in (spec.lo, spec.hi))  # type: ignore[union-attr]
-        kind = "date"
-    else:
-        lo, hi, kind = str(spec.lo), str(spec.hi), spec.kind
+    lo, hi = (_xl_bound(b) for b in (spec.lo, spec.hi))
     return DataValidation(
-        type=kind, operator="between", formula1=lo, formula2=hi, allow_blank=False,
+        type=spec.kind, operator="between", formula1=lo, formula2=hi, allow_blank=False,
         showErrorMessage=True, errorTitle="gpuval",
         error=f"{spec.label}: enter a value between {spec.lo} and {spec.hi}.",
     )  # fmt: skip
@@ -394,10 +397,7 @@ def write(book: Book, targets: str, ids: str) -> None:
             if spec.kind == "list":
                 bound = f"=COUNTIF({ids},D{row})>0"
             else:
-                lo, hi = (
-                    (f"DATE({b.year},{b.month},{b.day})" if isinstance(b, dt.date) else b)
-                    for b in (spec.lo, spec.hi)
-                )
+                lo, hi = (_xl_bound(b) for b in (spec.lo, spec.hi))
                 sheet.put(row, 9, spec.lo, "unit", spec.fmt)
                 sheet.put(row, 10, spec.hi, "unit", spec.fmt)
                 cells = [f"{chr(64 + c)}{row}" for c in columns]

@@ -29,7 +29,7 @@ def simulate(model: Model | Mapping[str, Any], *, n: int = DRAWS, seed: int = SE
     workbook's model, or its ``{defined name: value}``)."""
     m = model if isinstance(model, Model) else run_names(model)
     inputs, target = m.inputs, m.target
-    distributions = {}
+    distributions: dict[str, core.Distribution] = {}
     for key in UNCERTAIN:
         points = [getattr(inputs.scenarios[s], key) for s in SCENARIOS]
         lo, mode, hi = min(points), getattr(inputs.scenarios["base"], key), max(points)
@@ -45,8 +45,15 @@ def simulate(model: Model | Mapping[str, Any], *, n: int = DRAWS, seed: int = SE
     )  # fmt: skip
 
 
-FACTS = ["Target", "Draws", "Seed", "Uncertain inputs (triangular: Bear, Base mode, Bull)",
-         "Mean value per share", "Standard deviation", "Probability value > current price"]
+FACTS = [
+    "Target",
+    "Draws",
+    "Seed",
+    "Uncertain inputs (triangular: Bear, Base mode, Bull)",
+    "Mean value per share",
+    "Standard deviation",
+    "Probability value > current price",
+]
 FACT_FORMATS = ["plain", "count", "int", "plain", "price", "price", "pct"]
 PCT_TOP = 4 + len(FACTS) + 1  # section row of the percentiles
 HIST_TOP = PCT_TOP + 2 + len(core.PERCENTILES) + 1  # section row of the histogram

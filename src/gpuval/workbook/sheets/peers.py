@@ -293,9 +293,9 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
     sheet.section(gap, "A-share vs Hong Kong gap (headline P/S, all listed companies)")
     a = _range(_K["A-share P/S"], last)
     hk = _range(_K["HK P/S"], last)
-    lines = [
-        ("A-share median P/S", f'=IF(COUNT({a})>0,MEDIAN({a}),"n/a")', "multiple", None),
-        ("Hong Kong median P/S", f'=IF(COUNT({hk})>0,MEDIAN({hk}),"n/a")', "multiple", None),
+    lines: list[tuple[str, str, str, str | None]] = [
+        ("A-share median P/S", "=" + peer_stat_xl("median", a), "multiple", None),
+        ("Hong Kong median P/S", "=" + peer_stat_xl("median", hk), "multiple", None),
         ("Gap: A-share / Hong Kong", "=" + venue_gap_xl(f"C{gap + 1}", f"C{gap + 2}"),
          "multiple", "out_venue_gap"),
         ("Target market value at the other venue's pricing (USD)",
@@ -305,10 +305,10 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
          f'=IF(ISNUMBER(C{gap + 4}),{per_share_xl(f"C{gap + 4}")},"n/a")', "price",
          "out_gap_value_per_share"),
     ]  # fmt: skip
-    for i, (label, formula, fmt, name) in enumerate(lines):
+    for i, (label, formula, fmt, out_name) in enumerate(lines):
         r = gap + 1 + i
         sheet.label(r, label)
-        sheet.put(r, 3, formula, "output" if name else "calc", fmt, name)
+        sheet.put(r, 3, formula, "output" if out_name else "calc", fmt, out_name)
 
 
 def _charts(sheet: Sheet, last: int) -> None:
