@@ -72,7 +72,7 @@ class Param:
     def __post_init__(self) -> None:
         if self.kind not in _KINDS:
             raise ValueError(f"parameter {self.name}: unknown kind {self.kind!r}.")
-        if not self.name.isidentifier() or keyword.iskeyword(self.name):
+        if not self.name.isidentifier() or keyword.iskeyword(self.name) or self.name[0] == "_":
             raise ValueError(f"parameter {self.name!r} is not a Python name.")
 
     @property
@@ -248,7 +248,7 @@ def _build(
     exec(source, env)
     func = env[spec.name]
     func.__doc__ = spec.doc
-    func.__module__ = __name__
+    func.__module__ = spec.topic or __name__
     func.__qualname__ = spec.name
     return func
 
