@@ -22,7 +22,14 @@ from pathlib import Path
 
 from gpuval.errors import GpuvalError
 
-__all__ = ["convert", "find_soffice", "make_profile", "recalculate", "render_pngs"]
+__all__ = [
+    "convert",
+    "find_soffice",
+    "make_profile",
+    "recalculate",
+    "render_pngs",
+    "soffice_missing",
+]
 
 # No quotes around the filter name: passed without a shell, literal quotes make the export fail
 # (with exit status 0).
@@ -41,13 +48,40 @@ oor:op="fuse"><value>0</value></prop></item>
 """
 
 
+#: Where the LibreOffice installers put soffice when it is not on PATH (macOS, Windows).
+STANDARD_PLACES = (
+    "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+    r"C:\Program Files\LibreOffice\program\soffice.exe",
+    r"C:\Program Files (x86)\LibreOffice\program\soffice.exe",
+)
+
+
 def find_soffice() -> str | None:
-    """Return the LibreOffice executable: ``$GPUVAL_SOFFICE`` if set, else ``soffice`` or
-    ``libreoffice`` on PATH, else ``None``."""
+    """Return the LibreOffice executable: ``$GPUVAL_SOFFICE`` if set (a path or a command name;
+    nothing else is tried then), else ``soffice`` or ``libreoffice`` on PATH, else the standard
+    install place on macOS or Windows, else ``None``."""
     override = os.environ.get("GPUVAL_SOFFICE")
     if override:
         return shutil.which(override)
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found is None:
+        found = next((shutil.which(p) for p in STANDARD_PLACES if shutil.which(p)), None)
+    return found
+
+
+def soffice_missing(doing: str) -> GpuvalError:
+    """The one sentence for "LibreOffice is needed to <doing> but was not found"."""
+    override = os.environ.get("GPUVAL_SOFFICE")
+    if override:
+        return GpuvalError(
+            f"Cannot {doing}: LibreOffice (soffice) was not found: GPUVAL_SOFFICE is set to "
+            f"{override!r}, which is not an executable program."
+        )
+    return GpuvalError(
+        f"Cannot {doing}: LibreOffice (soffice) was not found on PATH nor where its installer "
+        "puts it; install LibreOffice or set GPUVAL_SOFFICE to its soffice program (README: "
+        "LibreOffice)."
+    )
 
 
 def make_profile(profile: Path) -> Path:
@@ -84,7 +118,7 @@ def _run_soffice(src: Path, fmt: str, outdir: Path, timeout: float) -> Path:
     single file produced. Uses a fresh profile and kills the whole process group at the end."""
     soffice = find_soffice()
     if soffice is None:
-        raise GpuvalError(f"Cannot process {src}: LibreOffice (soffice) was not found on PATH.")
+        raise soffice_missing(f"process {src}")
     if not src.is_file():
         raise GpuvalError(f"Cannot process {src}: the file does not exist.")
     with _tempdir("gpuval-lo-profile-") as profile:
