@@ -1,0 +1,436 @@
+"""The cells refresh owns, each found by a defined name or a label: the peer table and the
+prices applied to it, the Data sheet (keyed by record id), the Sources sheet (keyed by
+sentence), the version and date labels, and the Monte Carlo snapshot. Reads go through an
+openpyxl view of the sheets read; writes through the part-level patcher."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from openpyxl.utils import get_column_letter as letter
+from openpyxl.workbook.workbook import Workbook
+
+from gpuval.data.dataset import Dataset
+from gpuval.errors import GpuvalError
+from gpuval.pipeline.xlsxpatch import Patch
+from gpuval.pipeline.xlsxpatch.view import read_sheets
+from gpuval.workbook.sheets import montecarlo, peers
+from gpuval.workbook.sheets.reference import DATA_COLUMNS
+
+__all__ = [
+    "Change",
+    "Session",
+    "StoredPrice",
+    "day",
+    "num",
+    "update_data",
+    "update_labels",
+    "update_montecarlo",
+    "update_peers",
+    "update_sources",
+]
+
+RECORD_ID = re.compile(r"[a-z0-9_]+\.[A-Za-z0-9_.\-]+")
+PRICE_NAME = "gpuval_price_"
+
+
+@dataclass(frozen=True)
+class Change:
+    where: str
+    old: Any
+    new: Any
+
+
+def num(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, dt.datetime):
+        a = a.date()
+    if num(a) and num(b):
+        return math.isclose(a, b, rel_tol=1e-15)
+    return bool(a == b) or (a in (None, "") and b in (None, ""))
+
+
+def _is_ours(text: str) -> bool:
+    """A note gpuval wrote: a record id or a prices-file line first."""
+    first = text.split("\n", 1)[0].strip()
+    return bool(RECORD_ID.fullmatch(first)) or first.startswith("prices file:")
+
+
+@dataclass(frozen=True)
+class StoredPrice:
+    entity: str
+    date: dt.date
+    price: float
+    shares: float | None
+
+    def text(self) -> str:
+        shares = "" if self.shares is None else repr(float(self.shares))
+        return f'"{self.entity}|{self.date.isoformat()}|{self.price!r}|{shares}"'
+
+    @classmethod
+    def parse(cls, text: str) -> StoredPrice | None:
+        parts = text.strip().strip('"').split("|")
+        try:
+            shares = float(parts[3]) if len(parts) > 3 and parts[3] else None
+            return cls(parts[0], dt.date.fromisoformat(parts[1]), float(parts[2]), shares)
+        except (IndexError, ValueError):
+            return None
+
+
+class Session:
+    """One refresh: reads through openpyxl (``wb``), writes through the patcher (``patch``)."""
+
+    def __init__(self, path: Path, dataset: Dataset, report: Any, today: dt.date) -> None:
+        self.path, self.dataset, self.report, self.today = path, dataset, report, today
+        self.patch = Patch(path)
+        self.version_before: str | None = None
+        names = {n.get("name", ""): (n.text or "") for n in self._defined()}
+        self.names = names
+        wanted = {title for text in names.values() for title in _sheets_in(text)}
+        wanted |= {"Data", "Sources", montecarlo.TITLE, "Cover"}
+        self.wb: Workbook = read_sheets(self.patch.package, self.patch.book, wanted)
+
+    def _defined(self) -> list[Any]:
+        root = self.patch.book.root
+        return [e for e in root.iter("{*}definedName") if e.get("localSheetId") is None]
+
+    def cell(self, name: str) -> tuple[str, str]:
+        """(sheet, coordinate) of a single-cell defined name."""
+        title, coord = next(iter(self.wb.defined_names[name].destinations))
+        return title, coord.replace("$", "")
+
+    def column(self, name: str) -> list[tuple[str, str]]:
+        title, coord = next(iter(self.wb.defined_names[name].destinations))
+        cells = self.wb[title][coord.replace("$", "")]
+        rows = cells if isinstance(cells, tuple) else ((cells,),)
+        return [(title, row[0].coordinate) for row in rows]
+
+    def value(self, sheet: str, ref: str) -> Any:
+        return self.wb[sheet][ref].value
+
+    def put(self, sheet: str, ref: str, value: Any, *, style: int | None = None) -> None:
+        """Write a cell in the package and in the in-memory view (read again for the model)."""
+        self.patch.set(sheet, ref, value, style=style)
+        self.wb[sheet][ref].value = value
+
+    def style(self, sheet: str, ref: str) -> int | None:
+        cell = self.patch.cells(sheet).cell(ref)
+        return None if cell is None or cell.get("s") is None else int(cell.get("s", "0"))
+
+
+def _sheets_in(text: str) -> list[str]:
+    return [a or b for a, b in re.findall(r"'((?:[^']|'')+)'!|([A-Za-z0-9_. ]+)!", text)]
+
+
+# --- peers and prices ---
+
+
+def _stored_prices(s: Session) -> dict[str, StoredPrice]:
+    stored = {}
+    for name, text in s.names.items():
+        if name.startswith(PRICE_NAME):
+            price = StoredPrice.parse(text)
+            if price is not None:
+                stored[price.entity] = price
+    return stored
+
+
+def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> list[dt.date]:
+    """The dataset's figures, then the prices, into the peer table; returns the price dates."""
+    report = s.report
+    columns = {key: s.column(f"data_peers_{key}") for key in peers.RAW}
+    ids = [s.value(*where) for where in columns["id"]]
+    stored = {} if reset else _stored_prices(s)
+    if reset:
+        for name in s.names:
+            if name.startswith(PRICE_NAME):
+                s.patch.undefine(name)
+    prices = dict(stored)
+    if new_prices is not None:
+        for entity, update in new_prices.items():
+            if entity in ids:
+                prices[entity] = StoredPrice(entity, update.date, update.price, update.shares)
+                s.patch.define(f"{PRICE_NAME}{entity}", prices[entity].text(), hidden=True)
+        for entity in sorted(set(new_prices) - set(ids)):
+            report.notes.append(
+                f"{entity}: not in the workbook's peer table; its price was not used."
+            )
+    kept = sorted(set(stored) - set(new_prices or {}))
+    if kept:
+        listed = ", ".join(f"{e} {stored[e].price:g} of {stored[e].date}" for e in kept)
+        report.notes.append(
+            f"prices kept from the last prices file ({listed}); refresh --reset-prices returns "
+            "to the dataset's."
+        )
+    dates = []
+    for i, entity in enumerate(ids):
+        new: dict[str, Any] = {}
+        notes: dict[str, str] = {}
+        for key, record_id in peers.PEER_SOURCES.get(entity, {}).items():
+            rec = s.dataset.records.get(record_id)
+            if rec is None:
+                new[key] = None
+                notes[key] = f"{record_id}\nwithdrawn: not in dataset {s.dataset.version}"
+                continue
+            new[key] = rec.value
+            notes[key] = f"{rec.id}\n{rec.source}\n{rec.quote}"
+        update = prices.get(entity)
+        if update is not None:
+            new["price"] = update.price
+            notes["price"] = f"prices file: {entity} {update.date} {update.price}"
+            if update.shares is not None:
+                new["shares"] = update.shares
+                notes["shares"] = f"prices file: {entity} {update.date} shares"
+            elif not num(s.value(*columns["shares"][i])):
+                report.notes.append(
+                    f"{entity}: price {update.price} applied but the workbook has no share count, "
+                    "so its market value is unchanged (add shares to the prices file)."
+                )
+            dates.append(update.date)
+        for key, value in new.items():
+            sheet, ref = columns[key][i]
+            old = s.value(sheet, ref)
+            if not _same(old, value):
+                report.changes.append(Change(f"Peers {entity} {key}", old, value))
+                s.put(sheet, ref, value)
+            done = s.patch.cite(sheet, ref, notes[key], _is_ours)
+            if done == "threaded":
+                report.notes.append(
+                    f"{sheet}!{ref} has a threaded comment, kept as it is; its source "
+                    f"({notes[key].split(chr(10), 1)[0]}) is listed on the Sources sheet."
+                )
+            elif done == "impossible":
+                report.notes.append(f"{sheet}!{ref}: no note could be added for its source.")
+    return dates
+
+
+# --- Data and Sources ---
+
+
+def _table(s: Session, sheet: str, headers: list[str]) -> tuple[int, dict[str, int], int]:
+    """(header row, header -> column, last used row) of a table found by its header labels."""
+    ws = s.wb[sheet]
+    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 40)):
+        labels = {str(c.value).strip(): c.column for c in row if isinstance(c.value, str)}
+        if headers[0] in labels and all(h in labels for h in headers[:3]):
+            last = row[0].row
+            for r in range(row[0].row + 1, ws.max_row + 1):
+                if ws.cell(r, labels[headers[0]]).value not in (None, ""):
+                    last = r
+            return row[0].row, labels, last
+    raise GpuvalError(f"{s.path.name}: the {sheet} sheet has no header row {', '.join(headers)}.")
+
+
+def _data_sheet(s: Session) -> str:
+    if "data_records" in s.names:
+        return s.cell("data_records")[0]
+    return "Data"
+
+
+def update_data(s: Session) -> None:
+    sheet = _data_sheet(s)
+    if sheet not in s.wb.sheetnames:
+        s.report.notes.append("the workbook has no Data sheet; its records were not updated.")
+        return
+    header, cols, last = _table(s, sheet, DATA_COLUMNS)
+    ws = s.wb[sheet]
+    rows = {ws.cell(r, cols["id"]).value: r for r in range(header + 1, last + 1)}
+    rows.pop(None, None)
+    template = {key: s.style(sheet, f"{letter(cols[key])}{header + 1}") for key in cols}
+    records = {row["id"]: row for row in s.dataset.rows()}
+    for record_id, row in records.items():
+        r = rows.get(record_id)
+        if r is None:
+            last += 1
+            r = last
+            s.report.changes.append(Change(f"Data {record_id}", None, "added"))
+            for key in DATA_COLUMNS:
+                ref = f"{letter(cols[key])}{r}"
+                s.put(sheet, ref, row[key], style=template.get(key))
+            continue
+        for key in DATA_COLUMNS:
+            if key not in cols:
+                continue
+            ref = f"{letter(cols[key])}{r}"
+            old = ws[ref].value
+            if not _same(old, row[key]):
+                if key not in ("kind", "qualifier") or old != "withdrawn":
+                    s.report.changes.append(Change(f"Data {record_id} {key}", old, row[key]))
+                s.put(sheet, ref, row[key])
+    for record_id, r in rows.items():
+        kind_ref = f"{letter(cols['kind'])}{r}"
+        if record_id in records or ws[kind_ref].value == "withdrawn":
+            continue
+        s.report.changes.append(Change(f"Data {record_id}", ws[kind_ref].value, "withdrawn"))
+        s.put(sheet, f"{letter(cols['qualifier'])}{r}",
+              f"withdrawn {s.today.isoformat()}: not in dataset {s.dataset.version} "
+              f"(was {ws[kind_ref].value})")  # fmt: skip
+        s.put(sheet, kind_ref, "withdrawn")
+    end = f"{letter(max(cols.values()))}{last}"
+    first = f"{letter(min(cols.values()))}{header}"
+    s.patch.define("data_records", f"'{sheet}'!${letter(cols['id'])}${header + 1}:"
+                   f"${letter(cols['id'])}${max(last, header + 1)}")  # fmt: skip
+    auto = s.patch.cells(sheet).root.find("{*}autoFilter")
+    if auto is not None and auto.get("ref") != f"{first}:{end}":
+        auto.set("ref", f"{first}:{end}")
+        s.patch.cells(sheet).touched = True
+    for r in range(1, header):
+        text = ws.cell(r, 1).value
+        if isinstance(text, str) and text.startswith("Every record of dataset "):
+            new = re.sub(r"dataset \S+,", f"dataset {s.dataset.version},", text, count=1)
+            if new != text:
+                s.put(sheet, f"A{r}", new)
+
+
+def _uses(s: Session) -> dict[str, list[str]]:
+    """Record id -> the cells citing it (peer cells by the table, inputs by their notes)."""
+    uses: dict[str, list[str]] = {}
+    ids = [s.value(*where) for where in s.column("data_peers_id")]
+    for key in peers.RAW:
+        column = s.column(f"data_peers_{key}")
+        for i, entity in enumerate(ids):
+            record_id = peers.PEER_SOURCES.get(entity, {}).get(key)
+            if record_id and not (key == "price" and f"{PRICE_NAME}{entity}" in s.names):
+                uses.setdefault(record_id, []).append(f"{column[i][0]}!{column[i][1]}")
+    inputs = s.cell("in_target")[0]
+    for row in s.wb[inputs].iter_rows():
+        for cell in row:
+            if cell.comment is not None and _is_ours(cell.comment.text):
+                record_id = cell.comment.text.split("\n", 1)[0].strip()
+                uses.setdefault(record_id, []).append(f"{inputs}!{cell.coordinate}")
+    return uses
+
+
+def update_sources(s: Session) -> None:
+    sheet = s.cell("data_sources")[0] if "data_sources" in s.names else "Sources"
+    if sheet not in s.wb.sheetnames:
+        return
+    headers = ["Seed file", "Sentence", "Records", "Used in cells"]
+    header, cols, last = _table(s, sheet, headers)
+    ws = s.wb[sheet]
+
+    def ref(key: str, r: int) -> str:
+        return f"{letter(cols[key])}{r}"
+
+    rows = {(ws[ref("Seed file", r)].value, ws[ref("Sentence", r)].value): r
+            for r in range(header + 1, last + 1)}  # fmt: skip
+    template = {key: s.style(sheet, ref(key, header + 1)) for key in headers}
+    by_sentence: dict[tuple[str, str], list[str]] = {}
+    for rec in s.dataset.records.values():
+        by_sentence.setdefault((rec.source, rec.quote), []).append(rec.id)
+    uses = _uses(s)
+    for key, ids in by_sentence.items():
+        cells = ", ".join(c for rid in ids for c in uses.get(rid, []))
+        values = {"Seed file": key[0], "Sentence": key[1], "Records": ", ".join(ids),
+                  "Used in cells": cells}  # fmt: skip
+        r = rows.get(key)
+        if r is None:
+            last += 1
+            for h in headers:
+                s.put(sheet, ref(h, last), values[h], style=template[h])
+            continue
+        for h in ("Records", "Used in cells"):
+            if not _same(ws[ref(h, r)].value, values[h]):
+                s.put(sheet, ref(h, r), values[h])
+    for key, r in rows.items():
+        records = ws[ref("Records", r)].value
+        if key not in by_sentence and not str(records or "").startswith("withdrawn"):
+            s.put(sheet, ref("Records", r), f"withdrawn {s.today.isoformat()}: {records}")
+            s.put(sheet, ref("Used in cells", r), None)
+    s.patch.define("data_sources", f"'{sheet}'!${letter(cols['Seed file'])}${header}")
+
+
+# --- labels: version, as-of date, Monte Carlo ---
+
+
+def update_labels(s: Session, asof: dt.date) -> None:
+    version = s.dataset.version
+    s.patch.define("data_version", f'"{version}"')
+    if "tpl_dataset" in s.names:
+        sheet, ref = s.cell("tpl_dataset")
+        old = s.value(sheet, ref)
+        if (
+            isinstance(old, str)
+            and old.startswith("gpuval dataset ")
+            and old != (new := f"gpuval dataset {version}")
+        ):
+            s.report.changes.append(Change("dataset version", old.split()[-1], version))
+            s.put(sheet, ref, new)
+    sheet, ref = s.cell("data_asof")
+    old = s.value(sheet, ref)
+    if not _same(old, asof):
+        s.report.changes.append(Change("market data as of", day(old), asof))
+        s.put(sheet, ref, asof)
+
+
+def day(value: Any) -> Any:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+MC_FACTS = ["mc_target", "mc_draws", "mc_seed", "mc_uncertain", "mc_mean", "mc_std",
+            "mc_prob_above"]  # fmt: skip
+
+
+def _mc_places(s: Session) -> dict[str, tuple[str, str]] | None:
+    """Where each Monte Carlo figure goes: by its name, else found by its label (and named)."""
+    places: dict[str, tuple[str, str]] = {}
+    sheet = s.cell("mc_p50")[0] if "mc_p50" in s.names else montecarlo.TITLE
+    if sheet not in s.wb.sheetnames:
+        return None
+    ws = s.wb[sheet]
+    labels = {str(c.value).strip(): c for row in ws.iter_rows(max_col=4) for c in row
+              if isinstance(c.value, str)}  # fmt: skip
+    for name, label in zip(MC_FACTS, montecarlo.FACTS, strict=True):
+        if name in s.names:
+            places[name] = s.cell(name)
+        elif label in labels:
+            c = labels[label]
+            places[name] = (sheet, f"{letter(c.column + 1)}{c.row}")
+            s.patch.define(name, f"'{sheet}'!${letter(c.column + 1)}${c.row}")
+        else:
+            return None
+    if "mc_hist" in s.names:
+        _title, coord = next(iter(s.wb.defined_names["mc_hist"].destinations))
+        top = ws[coord.replace("$", "").split(":")[0]]
+    elif "Bin from" in labels:
+        top = labels["Bin from"]
+        top = ws.cell(top.row + 1, top.column)
+        end = f"${letter(top.column + 3)}${top.row + montecarlo.BINS - 1}"
+        s.patch.define("mc_hist", f"'{sheet}'!${letter(top.column)}${top.row}:{end}")
+    else:
+        return None
+    for i in range(montecarlo.BINS):
+        for j, key in ((0, "from"), (1, "to"), (3, "count")):
+            places[f"hist_{key}_{i}"] = (sheet, f"{letter(top.column + j)}{top.row + i}")
+    return places
+
+
+def update_montecarlo(s: Session, snapshot: Any, target: str) -> None:
+    places = _mc_places(s)
+    if places is None:
+        s.report.notes.append("the Monte Carlo sheet's labels were not found; it was kept.")
+        return
+    summary = snapshot.summary
+    facts = [target, summary.n, montecarlo.SEED, ", ".join(montecarlo.UNCERTAIN), summary.mean,
+             summary.std, "n/a" if summary.prob_above is None else summary.prob_above]  # fmt: skip
+    values = dict(zip(MC_FACTS, facts, strict=True))
+    for p, x in summary.percentiles.items():
+        if f"mc_p{p}" in s.names:
+            values[f"mc_p{p}"] = x
+            places[f"mc_p{p}"] = s.cell(f"mc_p{p}")
+    for i, count in enumerate(summary.hist_counts):
+        values[f"hist_from_{i}"] = float(summary.hist_edges[i])
+        values[f"hist_to_{i}"] = float(summary.hist_edges[i + 1])
+        values[f"hist_count_{i}"] = int(count)
+    for key, value in values.items():
+        sheet, ref = places[key]
+        if not _same(s.value(sheet, ref), value):
+            s.put(sheet, ref, float(value) if num(value) else value)
