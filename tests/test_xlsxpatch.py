@@ -336,3 +336,17 @@ def test_save_over_is_atomic(book: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         patch.save_over(book)
     assert book.read_bytes() == before
     assert [p.name for p in book.parent.iterdir()] == [book.name]
+
+
+def test_reading_view_holds_the_sheets_read_with_their_strings(book: Path) -> None:
+    from gpuval.pipeline.xlsxpatch.view import read_sheets
+
+    patch = Patch(book)
+    view = read_sheets(patch.package, patch.book, ["Model"])
+    full = load_workbook(book)
+    assert [c.value for r in view["Model"].iter_rows() for c in r] == [
+        c.value for r in full["Model"].iter_rows() for c in r
+    ]
+    assert view["Model"]["D1"].value == "bold plain"  # a shared, rich string
+    assert view["Model"]["A2"].comment.text == "Lin Wei:\nchecked"
+    assert view["Lists"].max_row == 1 and view["Lists"]["A1"].value is None  # not read

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import warnings
 import zipfile
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ def read_sheets(package: Package, book: WorkbookPart, sheets: Iterable[str]) -> 
     """The workbook as openpyxl reads it, with only ``sheets`` filled (their cells and notes)."""
     wanted = {book.sheets[s] for s in sheets if s in book.sheets}
     sheet_parts = set(book.sheets.values())
+    replaced = _compact_strings(package, book, sorted(wanted))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
         for name in package.names:
@@ -36,7 +38,9 @@ def read_sheets(package: Package, book: WorkbookPart, sheets: Iterable[str]) -> 
                 continue
             folder, base = posixpath.split(name)
             owner = posixpath.join(posixpath.dirname(folder), base.removesuffix(".rels"))
-            if name in sheet_parts and name not in wanted:
+            if name in replaced:
+                archive.writestr(name, replaced[name])
+            elif name in sheet_parts and name not in wanted:
                 archive.writestr(name, _EMPTY)
             elif folder.endswith("_rels") and owner in sheet_parts:
                 if owner in wanted:
@@ -54,6 +58,46 @@ def read_sheets(package: Package, book: WorkbookPart, sheets: Iterable[str]) -> 
             f"{package.label} {package.path} cannot be read as .xlsx ({type(exc).__name__}: "
             f"{str(exc)[:160]})."
         ) from None
+
+
+_SI = re.compile(rb"<(?:\w+:)?si\b[^>]*/>|<(?:\w+:)?si\b.*?</(?:\w+:)?si>", re.DOTALL)
+_SI_START = re.compile(rb"<(?:\w+:)?si[\s>/]")
+_SHARED = re.compile(rb"(<(?:\w+:)?c\b[^>]*\bt=\"s\"[^>]*>\s*<(?:\w+:)?v>)(\d+)(<)")
+
+
+def _compact_strings(package: Package, book: WorkbookPart, parts: list[str]) -> dict[str, bytes]:
+    """The shared-string table cut to the strings the sheets read use (renumbered in them), so
+    an analyst's sheet of 100,000 distinct strings costs a scan, not 100,000 openpyxl objects.
+    Returns the replaced parts, or nothing when the table is not in the expected shape."""
+    tables = package.related(book.name, "sharedStrings")
+    if not tables:
+        return {}
+    table = package.read(tables[0])
+    first = _SI_START.search(table)
+    if first is None:
+        return {}
+    tag = first[0][:-1]  # "<si" or "<x:si"
+    pieces = table[first.start() :].split(tag)[1:]  # one per entry, split in C
+    last = _SI.match(tag + pieces[-1])
+    if last is None:
+        return {}
+    tail = (tag + pieces[-1])[last.end() :]
+    pieces[-1] = pieces[-1][: last.end() - len(tag)]
+    mapping: dict[int, int] = {}
+    out: dict[str, bytes] = {}
+
+    def renumber(match: re.Match[bytes]) -> bytes:
+        old = int(match[2])
+        new = mapping.setdefault(old, len(mapping))
+        return match[1] + str(new).encode() + match[3]
+
+    for part in parts:
+        out[part] = _SHARED.sub(renumber, package.read(part))
+    if any(old >= len(pieces) for old in mapping):
+        return {}  # an index past the table: let openpyxl read the parts as they are
+    kept = [tag + pieces[old] for old in mapping]
+    out[tables[0]] = table[: first.start()] + b"".join(kept) + tail
+    return out
 
 
 def _only_notes(package: Package, rels_name: str) -> bytes:
