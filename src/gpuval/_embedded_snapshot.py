@@ -6,7 +6,7 @@ SNAPSHOT = r"""{
  "fingerprint": {
   "dataset": "dbb34a6a79d2f90cc7ae98ef665955416dce562de52b9169bf20a475a4b46111",
   "code": {
-   "data/dataset.py": "5efacccbf14ec0742b8d613bf0d98fe02a225f0e3e06c6ba29fa5b480010b030",
+   "data/dataset.py": "a6ae26b4c541b076150133753a9075598cfa7608123dfeb6dc564883be8b0fb3",
    "data/numbers.py": "061ec0e06a32cf407d5c6d19966b388855d1c78f61b5a7428010b85dca5af1ad",
    "data/schema.py": "7720ac578b634ff6062795dc7107bb45562c5584a31c0fa21aaa606aef6dd403"
   },
