@@ -84,7 +84,7 @@ def is_error(value: Any, fragment: str = "") -> bool:
 
 
 # The worked TAM scenario of gpuval.core.tam (USD model currency, HKD listing).
-TAM = dict(
+TAM: dict[str, Any] = dict(
     share=0.05,
     tam=200e9,
     margin=0.20,
@@ -101,7 +101,7 @@ TAM = dict(
 TAM_ORDER = list(TAM)
 
 # A Biren-like young-growth DCF (illustrative assumptions, CNY model currency).
-DCF = dict(
+DCF: dict[str, Any] = dict(
     revenue=337e6,
     growth_y1=0.8,
     growth_y2_5=0.5,
@@ -183,7 +183,7 @@ class TestMultiples:
         mv, rev = col(60e9, 90e9, 120e9), row(0.3e9, 0.6e9)
         out = GPUVAL_PS(mv, rev)
         expected = core.price_to_sales(np.array(mv), np.array(rev))
-        assert out == expected.tolist() and np.shape(out) == (3, 2)
+        assert out == np.asarray(expected).tolist() and np.shape(out) == (3, 2)
         assert GPUVAL_PS(col(60e9, 90e9), cell(0.3e9)) == [[200.0], [300.0]]  # a column stays
         assert GPUVAL_PS(row(60e9, 90e9), cell(0.3e9)) == [[200.0, 300.0]]  # a row stays
 
@@ -199,7 +199,7 @@ class TestMultiples:
         assert GPUVAL_PS_BACKLOG(cell(79.2e9), cell(1.2e9), BLANK) == pytest.approx(82.5)
         months = col(12.0, 15.0, 18.0)
         assert GPUVAL_PS_BACKLOG(cell(79.2e9), cell(1.24e9), months, cell(1.11)) == (
-            core.backlog_ps(79.2e9, 1.24e9, np.array(months), 1.11).tolist()
+            np.asarray(core.backlog_ps(79.2e9, 1.24e9, np.array(months), 1.11)).tolist()
         )
 
     def test_bad_arguments(self) -> None:
@@ -213,7 +213,7 @@ class TestMultiples:
         assert is_error(GPUVAL_PS(cell(1e300), cell(1e-300)), "not a finite number")
 
 
-PEERS = [
+PEERS: list[list[Any]] = [
     ["company", "P/S"],
     ["Cambricon", 100.0],
     ["Moore Threads", 200.0],
@@ -301,7 +301,7 @@ class TestTam:
         args[0], args[3] = shares, multiples
         out = GPUVAL_TAM_PER_SHARE(*args)
         inputs = {**TAM, "share": np.array(shares), "exit_multiple": np.array(multiples)}
-        assert out == core.tam_scenario(**inputs).value_per_share.tolist()
+        assert out == np.asarray(core.tam_scenario(**inputs).value_per_share).tolist()
         assert np.shape(out) == (3, 2)
 
     def test_scenario_steps(self) -> None:
@@ -328,7 +328,7 @@ class TestTam:
         )
         years = row(2025, 2027, 2029)
         assert GPUVAL_TAM_AT(years, cell(30.1e9), cell(201.2e9)) == (
-            core.tam_at(np.array(years, dtype=float), 30.1e9, 201.2e9).tolist()
+            np.asarray(core.tam_at(np.array(years, dtype=float), 30.1e9, 201.2e9)).tolist()
         )
         assert is_error(GPUVAL_TAM_AT(cell(2026), cell(1.0), cell(2.0), cell(2029)), "end_year")
 
@@ -338,7 +338,7 @@ class TestNvidia:
         assert GPUVAL_NVIDIA_SHARE_VALUE(cell(0.01), cell(5e12), cell(7.0)) == 350e9
         fractions = col(0.01, 0.1, 0.2)
         assert GPUVAL_NVIDIA_SHARE_VALUE(fractions, cell(5e12)) == (
-            core.fraction_of_nvidia_value(np.array(fractions), 5e12).tolist()
+            np.asarray(core.fraction_of_nvidia_value(np.array(fractions), 5e12)).tolist()
         )
 
     def test_per_share_and_fraction(self) -> None:
@@ -403,7 +403,7 @@ class TestDcf:
                 "target_margin": np.array([[0.2, 0.25, 0.3]]),
             }
         )
-        assert GPUVAL_DCF(*args) == expected.tolist()
+        assert GPUVAL_DCF(*args) == np.asarray(expected).tolist()
 
     def test_heavy_outputs_over_large_ranges_are_refused(self) -> None:
         args = [cell(DCF[k]) for k in DCF_ORDER]
@@ -455,7 +455,7 @@ class TestReverse:
         assert is_error(GPUVAL_IMPLIED_SHARE(cell(1e15), *args), "no market share between 0 and 1")
         values = col(50e9, 78e9)
         assert GPUVAL_IMPLIED_SHARE(values, *args) == (
-            core.implied_share(np.array(values), **scenario).tolist()
+            np.asarray(core.implied_share(np.array(values), **scenario)).tolist()
         )
 
     def test_implied_growth(self) -> None:
@@ -597,7 +597,7 @@ class TestMonteCarlo:
         out = GPUVAL_MONTECARLO(
             cell("tam"), table(TAM), DISTS, cell(20_000), cell(7), None, cell(50.0)
         )
-        dists = {
+        dists: dict[str, core.Distribution] = {
             "share": core.Triangular(0.02, 0.05, 0.10),
             "exit_multiple": core.LogNormal(30.0, 10.0, lower=10.0),
             "prob_success": core.Uniform(0.3, 0.7),
