@@ -216,3 +216,14 @@ def test_only_owned_parts_change(copy: Path) -> None:
         "xl/workbook.xml", "xl/comments/comment2.xml"}  # fmt: skip
     assert changed <= owned, changed - owned
     assert "xl/worksheets/sheet5.xml" in changed and "xl/workbook.xml" in changed
+
+
+def test_a_refresh_with_nothing_new_changes_only_the_names(copy: Path, built: Path) -> None:
+    report = refresh(copy)
+    assert report.changes == []
+    with zipfile.ZipFile(built) as a, zipfile.ZipFile(copy) as b:
+        changed = [n for n in a.namelist() if a.read(n) != b.read(n)]
+    assert changed == ["xl/workbook.xml"]  # data_version, mc_* names and fullCalcOnLoad
+    wb = load_workbook(copy)
+    assert wb.calculation.fullCalcOnLoad is True
+    assert named_cell(wb, "mc_draws").coordinate == "B5"  # beside its label, not a header

@@ -142,18 +142,18 @@ def _alive(pid: int) -> bool:
 def _model(s: Session) -> tuple[dict[str, Any], Callable[[], Any]] | None:
     """(the ``out_*`` values, a function computing the Monte Carlo snapshot), or None with a note
     when the analyst's inputs are not valid for the core."""
-    from gpuval.workbook.model import evaluate_values
+    from gpuval.workbook.model import run_names
 
     inputs = read_inputs_from(s.wb, s.path)  # a missing or broken name is an error
     try:
-        values = evaluate_values(inputs)
+        model = run_names(inputs)
+        outputs = model.outputs()
     except InputError as exc:
         note = f"outputs not computed, the inputs are not valid: {exc}"
         if note not in s.report.notes:
             s.report.notes.append(note)
         return None
-    outputs = {k: v for k, v in values.items() if k.startswith("out_")}
-    return outputs, lambda: montecarlo.simulate(values)
+    return dict(outputs), lambda: montecarlo.simulate(model)
 
 
 def _reset_inputs(s: Session) -> None:

@@ -91,7 +91,7 @@ class Session:
     def __init__(self, path: Path, dataset: Dataset, report: Any, today: dt.date) -> None:
         self.path, self.dataset, self.report, self.today = path, dataset, report, today
         self.patch = Patch(path)
-        self.version_before: str | None = None
+        self.priced: set[str] = set()  # entities whose price comes from a prices file
         names = {n.get("name", ""): (n.text or "") for n in self._defined()}
         self.names = names
         wanted = {title for text in names.values() for title in _sheets_in(text)}
@@ -184,6 +184,7 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             notes[key] = f"{rec.id}\n{rec.source}\n{rec.quote}"
         update = prices.get(entity)
         if update is not None:
+            s.priced.add(entity)
             new["price"] = update.price
             notes["price"] = f"prices file: {entity} {update.date} {update.price}"
             if update.shares is not None:
@@ -293,19 +294,19 @@ def update_data(s: Session) -> None:
 def _uses(s: Session) -> dict[str, list[str]]:
     """Record id -> the cells citing it (peer cells by the table, inputs by their notes)."""
     uses: dict[str, list[str]] = {}
-    ids = [s.value(*where) for where in s.column("data_peers_id")]
-    for key in peers.RAW:
-        column = s.column(f"data_peers_{key}")
-        for i, entity in enumerate(ids):
-            record_id = peers.PEER_SOURCES.get(entity, {}).get(key)
-            if record_id and not (key == "price" and f"{PRICE_NAME}{entity}" in s.names):
-                uses.setdefault(record_id, []).append(f"{column[i][0]}!{column[i][1]}")
     inputs = s.cell("in_target")[0]
     for row in s.wb[inputs].iter_rows():
         for cell in row:
             if cell.comment is not None and _is_ours(cell.comment.text):
                 record_id = cell.comment.text.split("\n", 1)[0].strip()
                 uses.setdefault(record_id, []).append(f"{inputs}!{cell.coordinate}")
+    ids = [s.value(*where) for where in s.column("data_peers_id")]
+    columns = {key: s.column(f"data_peers_{key}") for key in peers.RAW}
+    for i, entity in enumerate(ids):
+        for key, record_id in peers.PEER_SOURCES.get(entity, {}).items():
+            if key in columns and not (key == "price" and entity in s.priced):
+                sheet, ref = columns[key][i]
+                uses.setdefault(record_id, []).append(f"{sheet}!{ref}")
     return uses
 
 
@@ -386,8 +387,11 @@ def _mc_places(s: Session) -> dict[str, tuple[str, str]] | None:
     if sheet not in s.wb.sheetnames:
         return None
     ws = s.wb[sheet]
-    labels = {str(c.value).strip(): c for row in ws.iter_rows(max_col=4) for c in row
-              if isinstance(c.value, str)}  # fmt: skip
+    labels: dict[str, Any] = {}
+    for row in ws.iter_rows(max_col=4):
+        for c in row:
+            if isinstance(c.value, str):
+                labels.setdefault(c.value.strip(), c)  # the first: "Draws" is also a header
     for name, label in zip(MC_FACTS, montecarlo.FACTS, strict=True):
         if name in s.names:
             places[name] = s.cell(name)
