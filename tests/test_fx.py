@@ -29,7 +29,7 @@ def test_convert_round_trip(rates: FxRates) -> None:
 
 
 def test_labels_name_the_source_records(rates: FxRates) -> None:
-    labels = {row["unit"]: row["label"] for row in rates.table()}
+    labels = {row["unit"]: str(row["label"]) for row in rates.table()}
     assert "fx.usd_per_hkd" in labels["USD per HKD"]
     assert "003_060f8119ece32c9e.txt" in labels["USD per HKD"]
     assert labels["CNY per HKD"] == "cross rate"

@@ -9,20 +9,29 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from gpuval.cli import main
+from gpuval.pipeline.files import FAULT_STEPS
 from gpuval.workbook.build import build
 from gpuval.workbook.evaluate import open_workbook
 from hostile import make_corpus as mc
 
-pytestmark = pytest.mark.libreoffice
+#: Whole gpuval workbooks: refresh updates their data, and check and publish recalculate them in
+#: LibreOffice. A sheet renamed the way Excel renames one is a valid workbook (check passes,
+#: publish writes it); a #REF! in a model cell is reported by check and refused by publish. Every
+#: other item is refused with one sentence before LibreOffice starts.
+VALID = {"renamed_sheet"}
+MODEL_ERROR = {"ref_error"}
+WHOLE = VALID | MODEL_ERROR
 
-#: Items a command accepts: refresh updates data and leaves model errors to `check`.
-REFRESH_OK = {"ref_error", "renamed_sheet"}
+
+def xlsx_items() -> list[object]:
+    """The .xlsx corpus as parameters, the WHOLE items marked ``libreoffice``."""
+    lo = pytest.mark.libreoffice
+    return [pytest.param(i, marks=[lo] if i in WHOLE else [], id=i) for i in mc.XLSX_NAMES]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +58,12 @@ def one_sentence(err: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("item", mc.XLSX_NAMES)
-def test_refresh(item: str, corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_refresh_on_each_corpus_item(
+    item: str,
+    corpus: dict[str, dict[str, Path]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     work = tmp_path / "work"
     work.mkdir()
     path = work / "analyst.xlsx"
@@ -57,7 +71,7 @@ def test_refresh(item: str, corpus, tmp_path: Path, capsys: pytest.CaptureFixtur
     before = tree(work)
     status = main(["refresh", str(path), "--quiet"])
     _, err = capsys.readouterr()
-    if item in REFRESH_OK:
+    if item in WHOLE:
         assert status == 0, err
         open_workbook(path)  # a complete workbook
         return
@@ -66,36 +80,57 @@ def test_refresh(item: str, corpus, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert tree(work) == before
 
 
-@pytest.mark.parametrize("item", mc.XLSX_NAMES)
-def test_check_and_publish(
-    item: str, corpus, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("item", xlsx_items())
+def test_check_and_publish_on_each_corpus_item(
+    item: str,
+    corpus: dict[str, dict[str, Path]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = corpus["xlsx"][item]
     before = tree(path.parent)
     status = main(["check", str(path), "--today", "2026-01-20"])
     out, err = capsys.readouterr()
-    assert status != 0 and "Traceback" not in err + out
-    if err.strip():
+    assert "Traceback" not in err + out
+    if item in VALID:
+        assert (status, err) == (0, ""), out
+        assert "FAIL" not in out and out.rstrip().endswith("All checks pass."), out
+    elif item in MODEL_ERROR:  # checks ran: the report says what fails
+        assert (status, err) == (1, ""), err
+        assert "FAIL" in out and out.rstrip().endswith("Some checks fail."), out
+    else:
+        assert (status, out) == (1, "")
         one_sentence(err, path.name)
-    else:  # a gpuval workbook that checks could open: the report says what fails
-        assert "FAIL" in out and "Some checks fail." in out
     dist = tmp_path / "dist"
     status = main(["publish", str(path), "--out-dir", str(dist), "--today", "2026-01-20", "-q"])
-    _, err = capsys.readouterr()
-    assert status != 0
+    out, err = capsys.readouterr()
+    assert tree(path.parent) == before  # the input is never changed
+    if item in VALID:
+        assert status == 0, err
+        assert sorted(p.suffix for p in dist.iterdir()) == [".json", ".xlsx"], out
+        return
+    assert status == 1
     one_sentence(err, path.name)
+    if item in MODEL_ERROR:
+        assert "fails" in err and "check(s)" in err, err
     assert not dist.exists() or not any(dist.iterdir())
-    assert tree(path.parent) == before
 
 
-def test_check_reports_the_planted_ref(corpus, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.libreoffice
+def test_check_reports_the_planted_ref(
+    corpus: dict[str, dict[str, Path]], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["check", str(corpus["xlsx"]["ref_error"]), "--today", "2026-01-20"]) == 1
     assert "#REF! (in its own formula" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("item", mc.PRICE_NAMES)
-def test_refresh_with_a_bad_prices_file(
-    item: str, corpus, base: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_refresh_with_each_prices_corpus_item(
+    item: str,
+    corpus: dict[str, dict[str, Path]],
+    base: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     work = tmp_path / "work"
     work.mkdir()
@@ -114,30 +149,81 @@ def test_refresh_with_a_bad_prices_file(
 # --- faults ------------------------------------------------------------------------------------
 
 
-def test_sigkill_during_refresh_leaves_the_workbook_whole(base: Path, tmp_path: Path) -> None:
-    """Kill refresh at several moments; each time the workbook is the old or the new file,
-    complete, never a half-written one."""
-    path = tmp_path / "analyst.xlsx"
+def refresh_argv(path: Path, prices: Path) -> list[str]:
+    return ["refresh", str(path), "--prices", str(prices), "-q"]
+
+
+@pytest.fixture
+def analyst(base: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the built workbook in a folder of its own, and a prices file beside it that
+    moves Biren's price (Peers!F25) to 40."""
+    path = tmp_path / "work" / "analyst.xlsx"
+    path.parent.mkdir()
     shutil.copy(base, path)
     prices = tmp_path / "p.csv"
     prices.write_text("entity,date,price,currency\nbiren,2026-11-20,40,HKD\n")
+    return path, prices
+
+
+def backups(folder: Path) -> list[Path]:
+    return sorted(folder.glob("analyst.backup-*.xlsx"))
+
+
+@pytest.mark.parametrize("step", FAULT_STEPS)
+def test_refresh_killed_at_each_step_of_the_save(analyst: tuple[Path, Path], step: str) -> None:
+    """SIGKILL at each step of the atomic save: the workbook is the old file (or, once replaced,
+    the new one), whole; the next refresh clears what the killed one left."""
+    path, prices = analyst
     original = path.read_bytes()
-    for delay in (0.3, 0.6, 0.9, 1.2, 1.5, 2.0):
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gpuval.cli", "refresh", str(path), "--prices", str(prices),
-             "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        time.sleep(delay)
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        data = path.read_bytes()
-        wb = open_workbook(path)  # complete, readable
-        assert data == original or wb["Peers"]["F25"].value == 40
-        (tmp_path / f".{path.name}.gpuval-lock").unlink(missing_ok=True)  # a killed run's lock
+    env = {**os.environ, "GPUVAL_FAULT": f"{step}:kill"}
+    killed = subprocess.run([sys.executable, "-m", "gpuval.cli", *refresh_argv(path, prices)],
+                            env=env, capture_output=True, timeout=300)  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL, killed.stderr  # killed at the step, not before
+    if step == "replaced":
+        assert open_workbook(path)["Peers"]["F25"].value == 40
+    else:
+        assert path.read_bytes() == original
+    (backup,) = backups(path.parent)
+    assert backup.read_bytes() == original  # taken before the save: a whole copy
+    # What the killed process could not remove: its lock, and its temporary file until replaced.
+    left = {p.name for p in path.parent.iterdir()} - {path.name, backup.name}
+    temporary = {n for n in left if n.startswith(".analyst.xlsx.") and n.endswith(".tmp")}
+    assert left - temporary == {".analyst.xlsx.gpuval-lock"}
+    assert len(temporary) == (0 if step == "replaced" else 1)
+
+    assert main(refresh_argv(path, prices)) == 0  # takes over the lock, removes the temporary
+    assert open_workbook(path)["Peers"]["F25"].value == 40
+    assert {p.name for p in path.parent.iterdir()} == {path.name} | {
+        b.name for b in backups(path.parent)
+    }
 
 
-def test_two_refreshes_at_once(base: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("step", FAULT_STEPS)
+def test_refresh_failing_at_each_step_of_the_save(
+    analyst: tuple[Path, Path],
+    step: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An I/O error at each step of the save: one sentence, exit 1, the old workbook (or, once
+    replaced, the new one), a whole backup, and no lock or temporary file."""
+    path, prices = analyst
+    original = path.read_bytes()
+    monkeypatch.setenv("GPUVAL_FAULT", step)
+    assert main(refresh_argv(path, prices)) == 1
+    err = capsys.readouterr().err
+    assert f"fault injected at step '{step}'" in err
+    one_sentence(err, "analyst.xlsx")
+    if step == "replaced":
+        assert open_workbook(path)["Peers"]["F25"].value == 40
+    else:
+        assert path.read_bytes() == original
+    (backup,) = backups(path.parent)
+    assert backup.read_bytes() == original
+    assert {p.name for p in path.parent.iterdir()} == {path.name, backup.name}
+
+
+def test_two_refreshes_started_together_leave_a_whole_workbook(base: Path, tmp_path: Path) -> None:
     path = tmp_path / "analyst.xlsx"
     shutil.copy(base, path)
     runs = [
@@ -145,7 +231,8 @@ def test_two_refreshes_at_once(base: Path, tmp_path: Path) -> None:
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]  # fmt: skip
-    results = [(r.wait(), r.stderr.read()) for r in runs]  # type: ignore[union-attr]
+    errors = [r.communicate(timeout=300)[1] for r in runs]
+    results = [(r.returncode, err) for r, err in zip(runs, errors, strict=True)]
     statuses = sorted(status for status, _ in results)
     assert statuses[0] == 0
     if statuses[1] != 0:  # the second found the first's lock

@@ -162,7 +162,7 @@ def test_missing_file(tmp_path: Path, dataset: Dataset) -> None:
 
 _fields = st.sampled_from(["entity", "date", "price", "currency", "shares"])
 _payload = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters='\x00\r\n"'),
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters='\x00\r\n"'),
     max_size=20,
 )
 

@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -30,7 +31,7 @@ libreoffice = pytest.mark.libreoffice
 def _model_workbook(path: Path, a1: float = 2, a2: float = 3) -> Path:
     """Two sheets, a defined name and formulas with hand-worked results (see test below)."""
     wb = openpyxl.Workbook()
-    model = wb.active
+    model = wb.worksheets[0]
     model.title = "Model"
     inputs = wb.create_sheet("Inputs")
     inputs["B1"] = 0.1
@@ -69,8 +70,8 @@ def _spy_tempdirs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     made: list[str] = []
     real = tempfile.mkdtemp
 
-    def spy(*args: object, **kwargs: object) -> str:
-        path = real(*args, **kwargs)  # type: ignore[arg-type]
+    def spy(*args: Any, **kwargs: Any) -> str:
+        path = real(*args, **kwargs)
         made.append(path)
         return path
 
@@ -156,7 +157,8 @@ def test_corrupt_input_raises(tmp_path: Path, kind: str) -> None:
     assert list(out.parent.iterdir()) == []  # no partial file, temp dir cleaned
 
 
-def test_missing_input_raises(tmp_path: Path) -> None:
+def test_missing_input_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GPUVAL_SOFFICE", _fake_soffice(tmp_path, "exit 1"))  # never started
     with pytest.raises(GpuvalError, match=r"nowhere\.xlsx.*does not exist"):
         recalculate(tmp_path / "nowhere.xlsx", tmp_path / "out.xlsx")
 

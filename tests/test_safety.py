@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openpyxl.xml
 import pytest
-from defusedxml import DefusedXmlException, EntitiesForbidden
+from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
 
 from gpuval.errors import GpuvalError
@@ -131,7 +131,7 @@ def test_a_large_realistic_sheet_is_within_the_caps(tmp_path: Path) -> None:
         info = archive.getinfo(mc.SHEET)
     assert info.file_size > 4 * 2**20 and info.file_size / info.compress_size < MAX_RATIO
     wb = safe_load_workbook(path)
-    assert wb.active["B60000"].value == "=A60000*2"
+    assert wb.worksheets[0]["B60000"].value == "=A60000*2"
 
 
 # --- defusedxml ------------------------------------------------------------------------------
@@ -151,15 +151,16 @@ def test_openpyxl_alone_refuses_the_entity_bombs(corpus: dict[str, Path], name: 
     """Even without gpuval's own DTD scan, openpyxl (through defusedxml) refuses to expand."""
     with pytest.raises(Exception) as caught:
         load_workbook(corpus[name])
-    chain, seen = [], caught.value
+    chain: list[BaseException] = []
+    seen: BaseException | None = caught.value
     while seen is not None:
         chain.append(seen)
         seen = seen.__cause__ or seen.__context__
     # defusedxml refuses outright; with lxml installed openpyxl parses with lxml, which refuses to
     # resolve the entity and says so.
-    assert any(
-        isinstance(e, DefusedXmlException) or "entit" in str(e).lower() for e in chain
-    ), chain
+    assert any(isinstance(e, DefusedXmlException) or "entit" in str(e).lower() for e in chain), (
+        chain
+    )
 
 
 def test_defusedxml_errors_become_one_sentence(
@@ -173,7 +174,6 @@ def test_defusedxml_errors_become_one_sentence(
         f"Workbook {path} is refused: it contains XML entity or DTD declarations, which Excel "
         "never writes (an XML entity bomb or external-entity attack)."
     )
-    assert isinstance(EntitiesForbidden("x", None, None, None, None, None), DefusedXmlException)
 
 
 def test_refuses_to_open_when_defusedxml_is_off(

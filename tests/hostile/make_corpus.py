@@ -105,7 +105,7 @@ def plain_workbook_bytes() -> bytes:
     import io
 
     wb = Workbook()
-    ws = wb.active
+    ws = wb.worksheets[0]
     ws.title = "Budget"
     ws.append(["item", "amount"])
     for i in range(1, 6):

@@ -30,14 +30,14 @@ __all__ = ["FAULT_STEPS", "replace_atomically"]
 FAULT_STEPS = ("temp-created", "temp-written", "before-replace", "replaced")
 
 
-def _fault(wanted: str, step: str) -> None:
+def _fault(wanted: str, step: str, path: Path) -> None:
     """Act on ``GPUVAL_FAULT`` (value ``wanted``) if it names ``step``."""
     name, _, how = wanted.partition(":")
     if name != step:
         return
     if how == "kill":
         os.kill(os.getpid(), signal.SIGKILL)
-    raise OSError(errno.EIO, f"fault injected at step {step!r} by GPUVAL_FAULT")
+    raise OSError(errno.EIO, f"fault injected at step {step!r} by GPUVAL_FAULT", str(path))
 
 
 def _mode_for(path: Path) -> int:
@@ -87,17 +87,17 @@ def replace_atomically(path: Path, write: Callable[[str], object]) -> Path:
     os.close(handle)
     try:
         if fault:
-            _fault(fault, "temp-created")
+            _fault(fault, "temp-created", path)
         write(tmp)
         if fault:
-            _fault(fault, "temp-written")
+            _fault(fault, "temp-written", path)
         os.chmod(tmp, _mode_for(path))
         if fault:
-            _fault(fault, "before-replace")
+            _fault(fault, "before-replace", path)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     if fault:
-        _fault(fault, "replaced")
+        _fault(fault, "replaced", path)
     return path
