@@ -227,3 +227,43 @@ def test_a_refresh_with_nothing_new_changes_only_the_names(copy: Path, built: Pa
     wb = load_workbook(copy)
     assert wb.calculation.fullCalcOnLoad is True
     assert named_cell(wb, "mc_draws").coordinate == "B5"  # beside its label, not a header
+
+
+# --- build never replaces what it must not ------------------------------------------------------
+
+
+def test_build_refuses_a_symlink_a_device_and_the_template(tmp_path: Path, built: Path) -> None:
+    from gpuval.workbook.template import DEFAULT_TEMPLATE
+
+    link = tmp_path / "link.xlsx"
+    link.symlink_to(built)
+    before = built.read_bytes()
+    with pytest.raises(GpuvalError, match=r"link\.xlsx is a symbolic link \(to .*\); give"):
+        build(link)
+    assert built.read_bytes() == before and link.is_symlink()
+    with pytest.raises(GpuvalError, match=r"/dev/null is a device, pipe or socket, not a "):
+        build(Path("/dev/null"))
+    assert Path("/dev/null").is_char_device()
+    template = tmp_path / "house.xlsx"
+    shutil.copy(DEFAULT_TEMPLATE, template)
+    with pytest.raises(GpuvalError, match=r"house\.xlsx is the file being read"):
+        build(template, template=template)
+
+
+def test_build_refuses_an_analysts_working_copy_unless_forced(
+    copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build(copy)  # a fresh build may be rebuilt
+    wb = load_workbook(copy)
+    wb.create_sheet("My model")
+    wb.save(copy)
+    before = copy.read_bytes()
+    assert main(["build", "--out", str(copy)]) == 1
+    err = capsys.readouterr().err
+    assert "holds an analyst's work (the analyst's sheet 'My model'); refresh it instead" in err
+    assert copy.read_bytes() == before
+    assert main(["build", "--out", str(copy), "--force"]) == 0
+    assert "My model" not in load_workbook(copy).sheetnames
+    refresh(copy)
+    with pytest.raises(GpuvalError, match=r"\(it has been refreshed\)"):
+        build(copy)

@@ -298,6 +298,11 @@ def fx(overrides: tuple[str, ...], fmt: str, dataset: Path | None, seeds: Path |
     help="Build the working copy for Excel with the xlwings add-in: an xlwings.conf sheet and "
     "a sheet comparing each GPUVAL_ function with the native formula.",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace --out even if it holds an analyst's work (sheets, notes, a refresh).",
+)
 @_dataset_option
 @_seeds_option
 def build(
@@ -305,6 +310,7 @@ def build(
     target: str,
     template: Path | None,
     udf: bool,
+    force: bool,
     dataset: Path | None,
     seeds: Path | None,
 ) -> None:
@@ -314,8 +320,9 @@ def build(
     name = "gpu_valuation_udf.xlsx" if udf else "gpu_valuation.xlsx"
     out = out or Path("workbook") / name
     path = build_file(
-        out, target=target, template=template, dataset_path=dataset, seeds=seeds, udf=udf
-    )
+        out, target=target, template=template, dataset_path=dataset, seeds=seeds, udf=udf,
+        force=force,
+    )  # fmt: skip
     click.echo(f"gpuval: wrote {path}", err=True)
 
 

@@ -28,10 +28,14 @@ for real workbooks: gpuval's default workbook is about 100 KB (600 KB inflated) 
 from __future__ import annotations
 
 import io
+import os
+import re
+import stat
 import struct
 import warnings
 import zipfile
 import zlib
+from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
 
@@ -49,6 +53,7 @@ __all__ = [
     "MAX_RATIO",
     "MAX_TOTAL_BYTES",
     "RATIO_MIN_BYTES",
+    "check_destination",
     "defusedxml_in_force",
     "open_package",
     "read_part",
@@ -333,6 +338,72 @@ def read_part(data: bytes, info: zipfile.ZipInfo, path: Path, *, label: str = "W
     part = _stream(data, info, Path(path), label, keep_bytes=True)
     assert part is not None
     return part
+
+
+def _analyst_content(path: Path) -> str | None:
+    """What in an existing workbook shows an analyst's work, or None (a fresh gpuval build, or
+    not a workbook at all)."""
+    from gpuval.pipeline.xlsxpatch import Patch  # imported here: xlsxpatch reads through us
+
+    try:
+        patch = Patch(path, label="Output file")
+    except GpuvalError:
+        return None  # not a workbook: a plain regular file
+    names = [n.get("name", "") for n in patch.book.root.iter("{*}definedName")]
+    if "in_target" not in names:
+        return "it is not a gpuval workbook"
+    if any(n.startswith(("gpuval_price_", "data_version", "data_records")) for n in names):
+        return "it has been refreshed"
+    from gpuval.workbook.build import ORDER
+
+    extra = [s for s in patch.sheet_names if s not in ORDER]
+    if extra:
+        return f"the analyst's sheet {extra[0]!r}"
+    core = (
+        patch.package.read("docProps/core.xml") if patch.package.has("docProps/core.xml") else b""
+    )
+    if b"lastModifiedBy" in core or b"revision>" in core:
+        return "it was saved by a spreadsheet application"
+    for part in patch.package.names:
+        if part.startswith("xl/comments") and part.endswith(".xml"):
+            authors = re.findall(rb"<(?:\w+:)?author>([^<]*)<", patch.package.read(part))
+            others = [a.decode() for a in authors if a != b"gpuval"]
+            if others:
+                return f"notes by {others[0]}"
+    return None
+
+
+def check_destination(out: Path, *, reads: Sequence[Path] = (), force: bool = False) -> None:
+    """Refuse (one sentence) to write ``out`` over anything but a regular file, over a file the
+    command reads (``reads``, e.g. the template), or, unless ``force``, over a workbook holding
+    an analyst's work (sheets added, notes by others, saved by Excel or LibreOffice, refreshed)."""
+    out = Path(out)
+    try:
+        info = os.lstat(out)
+    except OSError:  # nothing there (or no way there): writing will say so, if it fails
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise GpuvalError(
+            f"Output file {out} is a symbolic link (to {os.readlink(out)}); give the real path "
+            "or another name."
+        )
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+        raise GpuvalError(
+            f"Output file {out} is {kind}, not a regular file; refusing to replace it."
+        )
+    for source in reads:
+        if source is not None and Path(source).exists() and os.path.samefile(out, source):
+            raise GpuvalError(
+                f"Output file {out} is the file being read ({source}); choose another."
+            )
+    if not force:
+        why = _analyst_content(out)
+        if why is not None:
+            raise GpuvalError(
+                f"Output file {out} holds an analyst's work ({why}); refresh it instead, or "
+                "pass --force to replace it."
+            )
 
 
 def safe_load_workbook(

@@ -121,8 +121,15 @@ def build(
     dataset_path: Path | None = None,
     seeds: Path | None = None,
     udf: bool = False,
+    force: bool = False,
 ) -> Path:
-    """Build the workbook and write it to ``out`` atomically (``udf``: the UDF working copy)."""
+    """Build the workbook and write it to ``out`` atomically (``udf``: the UDF working copy);
+    ``out`` may only be a new or regular file, not the template, nor (unless ``force``) a
+    workbook holding an analyst's work."""
+    from gpuval.pipeline.safety import check_destination
+    from gpuval.workbook.template import DEFAULT_TEMPLATE
+
+    check_destination(Path(out), reads=[template or DEFAULT_TEMPLATE], force=force)
     ds = load_dataset(dataset_path, seeds=seeds)
     if target not in ds.entities:
         raise GpuvalError(f"Unknown target {target!r}; known entities: {', '.join(ds.entities)}.")
