@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import conftest
 import gpuval
 from gpuval.data.dataset import COLUMNS, default_dataset_path, load_dataset, records
 
@@ -134,3 +135,42 @@ def test_records_dataframe() -> None:
     assert biren.set_index("id").loc["biren.revenue.2024", "value"] == 337_000_000
     listing_date = biren.set_index("id").loc["biren.listing_date", "value"]
     assert isinstance(listing_date, float) and math.isnan(listing_date)
+
+
+@pytest.mark.parametrize(
+    ("where", "require", "outcome", "line"),
+    [
+        ("present", "1", "passed", ""),
+        ("missing", "", "skipped", "*seed corpus *missing not found*set GPUVAL_REQUIRE_SEEDS=1*"),
+        ("missing", "1", "errors", "*seed corpus *missing not found*GPUVAL_REQUIRE_SEEDS is set*"),
+    ],
+)
+def test_seeds_policy_end_to_end(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    require: str,
+    outcome: str,
+    line: str,
+) -> None:
+    """``seeds_dir`` is ``$GPUVAL_SEEDS``; missing, it skips visibly or, if required, fails."""
+    seeds = pytester.path / where
+    if where == "present":
+        seeds.mkdir()
+    monkeypatch.setenv("GPUVAL_SEEDS", str(seeds))
+    monkeypatch.setenv("GPUVAL_REQUIRE_SEEDS", require)
+    monkeypatch.setenv("PYTHONPATH", str(conftest.REPO_ROOT / "src"))
+    pytester.makeconftest(Path(conftest.__file__).read_text())
+    pytester.makeini("[pytest]\nmarkers =\n    libreoffice: needs LibreOffice\n")
+    pytester.makepyfile(
+        f"""
+        from pathlib import Path
+
+        def test_seeds(seeds_dir):
+            assert seeds_dir == Path({str(seeds)!r})
+        """
+    )
+    result = pytester.runpytest_subprocess("-rs")
+    result.assert_outcomes(**{outcome: 1})
+    if line:
+        result.stdout.fnmatch_lines([line])

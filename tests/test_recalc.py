@@ -302,3 +302,45 @@ def test_libreoffice_policy_end_to_end(
         result.stdout.fnmatch_lines(["*LibreOffice (soffice) not found; set GPUVAL_REQUIRE*"])
     else:
         result.stdout.fnmatch_lines(["*GPUVAL_REQUIRE_LIBREOFFICE is set*"])
+
+
+def test_an_unmarked_test_that_starts_libreoffice_fails(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without the mark a test (and any gpuval process it starts) meets the stand-in soffice,
+    wherever LibreOffice is installed; a marked test sees the real setting."""
+    real = _fake_soffice(tmp_path, "exit 0")
+    monkeypatch.setenv("GPUVAL_SOFFICE", real)
+    monkeypatch.setenv("PYTHONPATH", str(conftest.REPO_ROOT / "src"))
+    pytester.makeconftest(Path(conftest.__file__).read_text())
+    pytester.makeini("[pytest]\nmarkers =\n    libreoffice: needs LibreOffice\n")
+    pytester.makepyfile(
+        f"""
+        import os
+        import subprocess
+        import sys
+
+        import pytest
+
+        from gpuval.pipeline.recalc import recalculate
+
+        def test_unmarked(tmp_path):
+            (tmp_path / "a.xlsx").write_bytes(b"x")
+            recalculate(tmp_path / "a.xlsx", tmp_path / "b.xlsx")
+
+        def test_unmarked_child_process(tmp_path):
+            (tmp_path / "a.xlsx").write_bytes(b"x")
+            code = "from gpuval.pipeline.recalc import recalculate; import sys; "
+            code += "recalculate(sys.argv[1], sys.argv[2])"
+            child = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a.xlsx"),
+                                    str(tmp_path / "b.xlsx")], capture_output=True, text=True)
+            assert "is not marked @pytest.mark.libreoffice" in child.stderr
+
+        @pytest.mark.libreoffice
+        def test_marked():
+            assert os.environ["GPUVAL_SOFFICE"] == {real!r}
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=2, failed=1)  # test_unmarked fails, saying why
+    result.stdout.fnmatch_lines([f"*code 97*: Error: {conftest.UNMARKED}*"])
