@@ -263,7 +263,8 @@ def _quantiles(name: str, dist: Distribution, u: np.ndarray) -> np.ndarray:
         )
     if f_lo == 0.0 and f_hi == 1.0:
         return dist.ppf(u)
-    return np.clip(dist.ppf(f_lo + u * (f_hi - f_lo)), lower, upper)  # clip: rounding only
+    clipped: np.ndarray = np.clip(dist.ppf(f_lo + u * (f_hi - f_lo)), lower, upper)  # rounding
+    return clipped
 
 
 def sample(distributions: Mapping[str, Distribution], n: int, seed: int) -> dict[str, np.ndarray]:
