@@ -458,6 +458,8 @@ def publish(
     )  # fmt: skip
     for path in [*report.outputs, report.manifest]:
         click.echo(f"wrote {path}")
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     if not report.checked:
         click.echo("warning: published UNCHECKED (--force)", err=True)
 

@@ -27,7 +27,7 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
 from gpuval.errors import GpuvalError
-from gpuval.pipeline.recalc import recalculate
+from gpuval.pipeline.recalc import Recalculation
 from gpuval.workbook.build import build_workbook
 from gpuval.workbook.evaluate import REQUIRED, evaluate, open_workbook, read_inputs
 from gpuval.workbook.sheets import inputs as input_sheet
@@ -498,11 +498,17 @@ def _close(a: Any, b: Any) -> bool:
     return abs(a - b) <= REL_TOL * max(abs(a), abs(b))
 
 
-def _check_outputs(path: Path, values: Workbook) -> CheckResult:
+def _core_outputs(path: Path) -> dict[str, Any] | str:
+    """``gpuval evaluate`` of the workbook, or the sentence saying why it cannot be valued."""
     try:
-        expected = evaluate(path)
+        return evaluate(path)
     except GpuvalError as exc:
-        return CheckResult("outputs", "Every out_ equals the Python core", False, [str(exc)])
+        return str(exc)
+
+
+def _check_outputs(expected: dict[str, Any] | str, values: Workbook) -> CheckResult:
+    if isinstance(expected, str):
+        return CheckResult("outputs", "Every out_ equals the Python core", False, [expected])
     details = []
     for name, value in expected.items():
         sheet = named_value(values, name)
@@ -727,22 +733,39 @@ def check_workbook(
     max_age_days: int = 30,
     today: dt.date | None = None,
     keep_recalculated: Path | None = None,
+    recalculated: Path | None = None,
 ) -> CheckReport:
-    """Recalculate ``path`` in LibreOffice and run every check (see the module docstring)."""
+    """Recalculate ``path`` in LibreOffice and run every check (see the module docstring).
+
+    ``keep_recalculated``: where to keep LibreOffice's recalculated copy. ``recalculated``: a
+    copy LibreOffice has already recalculated (of this workbook, or of a copy that differs only in
+    cells no formula reads, as publish's stamped copy); no LibreOffice run then.
+    """
     path = Path(path)
     wb = open_workbook(path)
     require_gpuval(wb, path)
     with tempfile.TemporaryDirectory(prefix="gpuval-check-") as tmp:
-        recalculated = recalculate(path, keep_recalculated or Path(tmp) / path.name)
-        values = open_workbook(recalculated, data_only=True)
+        job = None
+        if recalculated is None:
+            job = Recalculation(path, keep_recalculated or Path(tmp) / path.name)
+        try:
+            # while LibreOffice recalculates: everything that needs no computed value
+            formulas = _check_formulas(wb)
+            expected = _core_outputs(path)
+            bounds = _check_bounds(path)
+            computed = job.result() if job is not None else Path(str(recalculated))
+            values = open_workbook(computed, data_only=True)
+        finally:
+            if job is not None:
+                job.close()
     master = named_value(values, "chk_master")
     results = [
         _check_errors(values, wb),
-        _check_formulas(wb),
-        _check_outputs(path, values),
+        formulas,
+        _check_outputs(expected, values),
         CheckResult("master", "The workbook's master check is TRUE", master is True,
                     [] if master is True else [f"chk_master is {master!r}"]),
-        _check_bounds(path),
+        bounds,
         _check_plausible(values),
         _check_age(values, max_age_days, today or dt.date.today()),
     ]  # fmt: skip

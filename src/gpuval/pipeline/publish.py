@@ -1,14 +1,19 @@
 """``gpuval publish``: a checked, self-contained copy for distribution.
 
-1. ``gpuval check`` runs first; a failing check refuses to publish unless ``force`` (the copy is
-   then stamped UNCHECKED).
-2. The copy drops the ``xlwings.conf`` sheet, freezes any ``GPUVAL_*`` UDF cell to its value from
-   the Python core, and gets a published stamp (date, dataset version, check status) on the cover.
-3. LibreOffice recalculates it and every formula cell is given its computed value as the cached
-   value, so viewers that do not recalculate (previewers, phones, pandas, openpyxl with
-   ``data_only=True``) show numbers; formulas, charts, names and styles stay as they were.
-4. ``<out-dir>/<name>_<as-of>.xlsx`` (as-of = the market-data date), optionally a PDF of every
-   sheet, and a manifest with the SHA-256 of every output.
+1. The copy is prepared: the ``xlwings.conf`` sheet dropped, any ``GPUVAL_*`` UDF cell frozen to
+   its value from the Python core, and the published stamp (date, dataset version, check status)
+   written in the stamp cell, the only cell publish writes (see :func:`stamp_cell`).
+2. One LibreOffice run recalculates the copy, stores its values and (``pdf``) renders every sheet
+   to PDF. (A UDF working copy needs one more run before: the UDFs' arguments must be computed
+   to freeze them.)
+3. ``gpuval check`` runs on the workbook with those computed values; a failing check refuses to
+   publish unless ``force`` (the copy is then stamped UNCHECKED, and rendered again).
+4. Every formula cell of the copy is given its computed value as the cached value, so viewers
+   that do not recalculate (previewers, phones, pandas, openpyxl with ``data_only=True``) show
+   numbers; formulas, charts, names and styles stay as they were.
+5. ``<out-dir>/<name>_<as-of>.xlsx`` (as-of = the market-data date), the PDF and a manifest with
+   the SHA-256 of every output. An earlier publication of the same as-of date is never replaced:
+   the new one is ``<name>_<as-of>_2.xlsx`` (``_3`` ...), and the report says so.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -27,13 +33,15 @@ from typing import Any
 from xml.etree import ElementTree  # our own openpyxl-written parts, never outside input
 from xml.sax.saxutils import escape
 
+from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
 from openpyxl.utils.datetime import to_excel
+from openpyxl.workbook.defined_name import DefinedName
 
 from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import CheckReport, check_workbook, named_value, require_gpuval
 from gpuval.pipeline.files import replace_atomically
-from gpuval.pipeline.recalc import convert, recalculate
+from gpuval.pipeline.recalc import recalculate_and_render
 from gpuval.pipeline.refresh import workbook_lock
 from gpuval.pipeline.udf_freeze import freeze_udf_cells, is_udf
 from gpuval.workbook.evaluate import open_workbook
@@ -53,6 +61,7 @@ class PublishReport:
     check: CheckReport | None = None
     checked: bool = True
     manifest: Path | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -122,6 +131,68 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: The stamp cell's defined name; build creates it on the Cover (a workbook without it gets one in
+#: the first free place below the dataset line, see :func:`stamp_cell`).
+STAMP_NAME = "pub_stamp"
+STAMP_LABEL = "Published"
+
+
+def stamp_cell(wb: Any) -> Any:
+    """The cell publish writes its stamp into, and only that cell.
+
+    The cell named ``pub_stamp`` when the workbook has it. Otherwise the cell right of the label
+    "Published" on the Cover (a stamp an earlier gpuval wrote), else the first row below the
+    dataset line (``tpl_dataset``) whose label and stamp cells are both empty, labelled there; the
+    name ``pub_stamp`` is then defined on it in the published copy. An analyst's content is never
+    written over."""
+    defined = wb.defined_names.get(STAMP_NAME)
+    if defined is not None:
+        places = list(defined.destinations)
+        if len(places) == 1 and places[0][0] in wb.sheetnames and ":" not in places[0][1]:
+            title, coord = places[0]
+            return wb[title][coord.replace("$", "")]
+    anchor = wb.defined_names.get("tpl_dataset") or wb.defined_names.get("data_asof")
+    title, coord = next(iter(anchor.destinations)) if anchor is not None else ("Cover", "C8")
+    ws = wb[title] if title in wb.sheetnames else wb.worksheets[0]
+    value_col = ws[coord.replace("$", "")].column if anchor is not None else 3
+    label_col = max(1, value_col - 1)
+    for row in range(1, ws.max_row + 1):
+        if ws.cell(row, label_col).value == STAMP_LABEL:
+            return ws.cell(row, value_col)
+    row = ws[coord.replace("$", "")].row + 1 if anchor is not None else 9
+    while ws.cell(row, label_col).value is not None or ws.cell(row, value_col).value is not None:
+        row += 1
+    label = ws.cell(row, label_col, STAMP_LABEL)
+    if "gv_label" in wb.style_names:
+        label.style = "gv_label"
+    cell = ws.cell(row, value_col)
+    title = (
+        ws.title
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", ws.title)
+        else (quote_sheetname(ws.title))
+    )
+    name = f"{title}!{absolute_coordinate(cell.coordinate)}"
+    wb.defined_names[STAMP_NAME] = DefinedName(STAMP_NAME, attr_text=name)
+    return cell
+
+
+def _write_stamp(cell: Any, text: str) -> None:
+    cell.value = text
+    cell.data_type = "s"  # text stays text, whatever it starts with
+    if "gv_check" in cell.parent.parent.style_names:
+        cell.style = "gv_check"
+
+
+def _free_stem(out_dir: Path, stem: str, suffixes: list[str]) -> str:
+    """``stem``, or ``stem_2``, ``stem_3`` ... : the first whose files all do not exist yet."""
+    n = 1
+    while True:
+        candidate = stem if n == 1 else f"{stem}_{n}"
+        if not any((out_dir / f"{candidate}{suffix}").exists() for suffix in suffixes):
+            return candidate
+        n += 1
+
+
 def publish(
     path: Path,
     *,
@@ -135,11 +206,47 @@ def publish(
     path = Path(path)
     today = today or dt.date.today()
     report = PublishReport()
-    with workbook_lock(path):
+    with workbook_lock(path), tempfile.TemporaryDirectory(prefix="gpuval-publish-") as tmp_name:
+        tmp = Path(tmp_name)
         wb = open_workbook(path)
         require_gpuval(wb, path)
-        progress("checking the workbook (LibreOffice recalculation)")
-        report.check = check_workbook(path, max_age_days=max_age_days, today=today)
+        progress("preparing the copy")
+        if "xlwings.conf" in wb.sheetnames:
+            del wb["xlwings.conf"]
+        frozen = 0
+        if _has_udfs(wb):  # their arguments' values are needed first: a check of the original
+            report.check = check_workbook(path, max_age_days=max_age_days, today=today,
+                                          keep_recalculated=tmp / "udf" / path.name)  # fmt: skip
+            frozen = freeze_udf_cells(wb, open_workbook(tmp / "udf" / path.name, data_only=True))
+        version = load_dataset().version
+        cell = stamp_cell(wb)
+
+        def stamp(checked: bool) -> None:
+            status = "check passed" if checked else "UNCHECKED (published with --force)"
+            text = f"Published {today.isoformat()} by gpuval; dataset {version}; {status}"
+            if frozen:
+                text += f"; {frozen} UDF cell(s) frozen to values"
+            _write_stamp(cell, text)
+
+        asof = named_value(wb, "data_asof")
+        asof = asof.date() if isinstance(asof, dt.datetime) else asof
+        stem = f"{path.stem}_{asof.isoformat() if isinstance(asof, dt.date) else today.isoformat()}"
+        staged = tmp / "staged" / f"{stem}.xlsx"
+        staged.parent.mkdir()
+        recalculated, rendered = tmp / "recalc" / f"{stem}.xlsx", tmp / "pdf" / f"{stem}.pdf"
+
+        def render() -> None:
+            wb.save(staged)
+            recalculate_and_render(staged, recalculated, rendered if pdf else None)
+
+        checked_first = report.check is not None
+        stamp(report.check.passed if report.check is not None else True)
+        progress("recalculating in LibreOffice" + (" and rendering the PDF" if pdf else ""))
+        render()
+        progress("checking the workbook")
+        if report.check is None:
+            report.check = check_workbook(path, max_age_days=max_age_days, today=today,
+                                          recalculated=recalculated)  # fmt: skip
         report.checked = report.check.passed
         if not report.checked and not force:
             failed = [r for r in report.check.results if not r.passed]
@@ -149,54 +256,37 @@ def publish(
                 f"{path.name} fails {len(failed)} check(s), first {first.name!r}{detail}; fix it "
                 "or publish with --force (the copy is then stamped UNCHECKED)."
             )
-        progress("preparing the copy")
-        if "xlwings.conf" in wb.sheetnames:
-            del wb["xlwings.conf"]
-        frozen = 0
-        if _has_udfs(wb):
-            progress("freezing GPUVAL_ cells to their values from the core")
-            with tempfile.TemporaryDirectory(prefix="gpuval-udf-") as tmp:
-                values = open_workbook(recalculate(path, Path(tmp) / path.name), data_only=True)
-                frozen = freeze_udf_cells(wb, values)
-        version = load_dataset().version
-        status = "check passed" if report.checked else "UNCHECKED (published with --force)"
-        cover = wb["Cover"] if "Cover" in wb.sheetnames else wb.worksheets[0]
-        stamp = f"Published {today.isoformat()} by gpuval; dataset {version}; {status}"
-        if frozen:
-            stamp += f"; {frozen} UDF cell(s) frozen to values"
-        cover["B9"] = "Published"
-        cover["B9"].style = "gv_label"
-        cover["C9"] = stamp
-        cover["C9"].style = "gv_check"
-        asof = named_value(wb, "data_asof")
-        asof = asof.date() if isinstance(asof, dt.datetime) else asof
-        stem = f"{path.stem}_{asof.isoformat() if isinstance(asof, dt.date) else today.isoformat()}"
+        if not report.checked and not checked_first:
+            stamp(False)  # rendered with "check passed": once more with the true status
+            render()
+        progress("storing every computed value")
+        final = tmp / "final" / f"{stem}.xlsx"
+        final.parent.mkdir()
+        fill_cached_values(staged, recalculated, final)
+        outputs = [final, rendered] if pdf else [final]
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="gpuval-publish-") as tmp:
-            staged = Path(tmp) / f"{stem}.xlsx"
-            wb.save(staged)
-            progress("recalculating and storing every computed value")
-            recalculated = recalculate(staged, Path(tmp) / "recalc" / f"{stem}.xlsx")
-            final = Path(tmp) / "final" / f"{stem}.xlsx"
-            final.parent.mkdir()
-            fill_cached_values(staged, recalculated, final)
-            outputs = [final]
-            if pdf:
-                progress("rendering the PDF")
-                outputs.append(convert(final, "pdf", Path(tmp) / "pdf"))
-            for file in outputs:
-                target = out_dir / file.name
-                _copy_atomic(file, target)
-                report.outputs.append(target)
-        manifest = out_dir / f"{stem}.manifest.json"
+        suffixes = [".xlsx", ".pdf", ".manifest.json"]
+        free = _free_stem(out_dir, stem, suffixes)
+        if free != stem:
+            report.notes.append(
+                f"{out_dir / (stem + '.xlsx')} is an earlier publication of the same as-of date "
+                f"and is kept; this one is {free}.xlsx."
+            )
+        if pdf:
+            progress("writing the files")
+        for file in outputs:
+            target = out_dir / f"{free}{file.suffix}"
+            _copy_new(file, target)
+            report.outputs.append(target)
+        manifest = out_dir / f"{free}.manifest.json"
         body = {
             "workbook": path.name, "published": today.isoformat(), "dataset": version,
             "check": "passed" if report.checked else "UNCHECKED",
             "files": {p.name: _sha256(p) for p in report.outputs},
         }  # fmt: skip
         text = json.dumps(body, indent=2) + "\n"
-        replace_atomically(manifest, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        replace_atomically(manifest, lambda t: Path(t).write_text(text, encoding="utf-8"))
         report.manifest = manifest
     return report
 
@@ -208,5 +298,21 @@ def _has_udfs(wb: Any) -> bool:
     )  # fmt: skip
 
 
-def _copy_atomic(src: Path, target: Path) -> None:
-    replace_atomically(target, lambda tmp: shutil.copyfile(src, tmp))
+def _copy_new(src: Path, target: Path) -> None:
+    """Copy ``src`` to ``target``, which must not exist: written whole beside it, then linked
+    into place, which fails rather than replace a file another publish has just written."""
+    work = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(src, work)
+        try:
+            os.link(work, target)
+        except FileExistsError:
+            raise GpuvalError(
+                f"Cannot publish {target}: it was created meanwhile (another gpuval publish?); "
+                "run publish again."
+            ) from None
+        except OSError:  # a file system without hard links: exclusive create instead
+            with target.open("xb") as handle, work.open("rb") as source:
+                shutil.copyfileobj(source, handle)
+    finally:
+        work.unlink(missing_ok=True)

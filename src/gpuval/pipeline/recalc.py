@@ -17,16 +17,20 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from gpuval.errors import GpuvalError
 
 __all__ = [
+    "Recalculation",
     "convert",
     "find_soffice",
     "make_profile",
     "recalculate",
+    "recalculate_and_render",
     "render_pngs",
     "soffice_missing",
 ]
@@ -113,62 +117,199 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _run_soffice(src: Path, fmt: str, outdir: Path, timeout: float) -> Path:
-    """Convert ``src`` with ``--convert-to fmt`` into the empty directory ``outdir``; return the
-    single file produced. Uses a fresh profile and kills the whole process group at the end."""
-    soffice = find_soffice()
-    if soffice is None:
-        raise soffice_missing(f"process {src}")
-    if not src.is_file():
-        raise GpuvalError(f"Cannot process {src}: the file does not exist.")
-    with _tempdir("gpuval-lo-profile-") as profile:
-        make_profile(profile)
+class _Soffice:
+    """One ``soffice --convert-to fmt`` run of ``src`` into the empty directory ``outdir``,
+    started at once in its own process group with a fresh profile; :meth:`finish` waits for it
+    and returns the single file produced; :meth:`kill` (also called by :meth:`finish`) removes
+    every process of the group and the profile."""
+
+    def __init__(
+        self, src: Path, fmt: str, outdir: Path, timeout: float, *, macro: str | None = None
+    ) -> None:
+        soffice = find_soffice()
+        if soffice is None:
+            raise soffice_missing(f"process {src}")
+        if not src.is_file():
+            raise GpuvalError(f"Cannot process {src}: the file does not exist.")
+        self.src, self.fmt, self.outdir = src, fmt, outdir
+        self.deadline = time.monotonic() + timeout
+        self.timeout = timeout
+        self.profile = make_profile(Path(tempfile.mkdtemp(prefix="gpuval-lo-profile-")))
+        if macro is not None:
+            _add_macros(self.profile)
+        task = (
+            [macro]
+            if macro is not None
+            else ["--convert-to", fmt, "--outdir", str(outdir), str(src)]
+        )
         cmd = [
             soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
+            f"-env:UserInstallation={self.profile.as_uri()}",
             "--headless",
             "--norestore",
             "--nologo",
             "--nodefault",
             "--nolockcheck",
-            "--convert-to",
-            fmt,
-            "--outdir",
-            str(outdir),
-            str(src),
+            *task,
         ]
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
         try:
-            _, err = proc.communicate(timeout=timeout)
+            self.proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            raise GpuvalError(f"Cannot start LibreOffice ({soffice}) for {src}: {exc}.") from None
+
+    def kill(self) -> None:
+        _kill_group(self.proc.pid)  # stragglers (e.g. soffice.bin) left behind by the wrapper
+        if self.proc.poll() is None:
+            self.proc.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def finish(self) -> Path:
+        try:
+            _, err = self.proc.communicate(timeout=max(0.0, self.deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            _kill_group(proc.pid)
-            proc.communicate()
+            _kill_group(self.proc.pid)
+            self.proc.communicate()
             raise GpuvalError(
-                f"LibreOffice timed out after {timeout:g} s converting {src}."
+                f"LibreOffice timed out after {self.timeout:g} s converting {self.src}."
             ) from None
         finally:
-            _kill_group(proc.pid)  # stragglers (e.g. soffice.bin) left behind by the wrapper
-            if proc.poll() is None:
-                proc.wait()
-    if proc.returncode != 0:
-        detail = _last_line(err)
-        raise GpuvalError(
-            f"LibreOffice exited with code {proc.returncode} converting {src}"
-            + (f": {detail}." if detail else ".")
-        )
-    produced = [p for p in outdir.iterdir() if p.is_file() and p.stat().st_size > 0]
-    if len(produced) != 1:  # soffice exits 0 even when it cannot load or store the file
-        detail = _last_line(err) or "the file is probably corrupt or not a supported document"
-        raise GpuvalError(
-            f"LibreOffice produced no output converting {src} to {fmt.split(':')[0]} ({detail})."
-        )
-    return produced[0]
+            self.kill()
+        if self.proc.returncode != 0:
+            detail = _last_line(err)
+            raise GpuvalError(
+                f"LibreOffice exited with code {self.proc.returncode} converting {self.src}"
+                + (f": {detail}." if detail else ".")
+            )
+        produced = [p for p in self.outdir.iterdir() if p.is_file() and p.stat().st_size > 0]
+        self.stderr = err
+        if len(produced) != 1:  # soffice exits 0 even when it cannot load or store the file
+            detail = _last_line(err) or "the file is probably corrupt or not a supported document"
+            raise GpuvalError(
+                f"LibreOffice produced no output converting {self.src} to "
+                f"{self.fmt.split(':')[0]} ({detail})."
+            )
+        return produced[0]
+
+
+# A Basic macro in the throwaway profile lets one LibreOffice run do what publish needs: load,
+# recalculate everything, store the .xlsx with its values and export the PDF. The profile is marked
+# as set up (ooSetupInstCompleted), or LibreOffice's first start would replace the macro library
+# with its presets. Errors end the run too (no dialog can wait for an answer in headless mode).
+_SETUP_DONE = (
+    '<item oor:path="/org.openoffice.Setup/Office"><prop oor:name="ooSetupInstCompleted" '
+    'oor:op="fuse"><value>true</value></prop></item>\n'
+)
+_LIBRARIES = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE library:libraries PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "libraries.dtd">
+<library:libraries xmlns:library="http://openoffice.org/2000/library" \
+xmlns:xlink="http://www.w3.org/1999/xlink">
+ <library:library library:name="Standard" xlink:href="$(USER)/basic/Standard/{kind}.xlb/" \
+xlink:type="simple" library:link="false"/>
+</library:libraries>
+"""
+_LIBRARY = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE library:library PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "library.dtd">
+<library:library xmlns:library="http://openoffice.org/2000/library" library:name="Standard" \
+library:readonly="false" library:passwordprotected="false">{elements}</library:library>
+"""
+_MODULE = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE script:module PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "module.dtd">
+<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Gpuval" \
+script:language="StarBasic">{code}</script:module>
+"""
+_BASIC = """
+Sub Render(src As String, xlsx As String, pdf As String)
+  On Error GoTo Failed
+  Dim load(0) As New com.sun.star.beans.PropertyValue
+  load(0).Name = "Hidden"
+  load(0).Value = True
+  doc = StarDesktop.loadComponentFromURL(ConvertToURL(src), "_blank", 0, load())
+  doc.calculateAll()
+  Dim store(1) As New com.sun.star.beans.PropertyValue
+  store(0).Name = "FilterName"
+  store(0).Value = "Calc MS Excel 2007 XML"
+  store(1).Name = "Overwrite"
+  store(1).Value = True
+  doc.storeToURL(ConvertToURL(xlsx), store())
+  If pdf <> "" Then
+    Dim export(0) As New com.sun.star.beans.PropertyValue
+    export(0).Name = "FilterName"
+    export(0).Value = "calc_pdf_Export"
+    doc.storeToURL(ConvertToURL(pdf), export())
+  End If
+  doc.close(True)
+Failed:
+  StarDesktop.terminate()
+End Sub
+"""
+
+
+def _add_macros(profile: Path) -> None:
+    user = profile / "user"
+    registry = user / "registrymodifications.xcu"
+    registry.write_text(
+        registry.read_text(encoding="utf-8").replace("</oor:items>", _SETUP_DONE + "</oor:items>"),
+        encoding="utf-8",
+    )
+    standard = user / "basic" / "Standard"
+    standard.mkdir(parents=True)
+    for kind in ("script", "dialog"):
+        (user / "basic" / f"{kind}.xlc").write_text(_LIBRARIES.format(kind=kind), encoding="utf-8")
+    element = '<library:element library:name="Gpuval"/>'
+    (standard / "script.xlb").write_text(_LIBRARY.format(elements=element), encoding="utf-8")
+    (standard / "dialog.xlb").write_text(_LIBRARY.format(elements=""), encoding="utf-8")
+    (standard / "Gpuval.xba").write_text(_MODULE.format(code=escape(_BASIC)), encoding="utf-8")
+
+
+def recalculate_and_render(
+    src: Path, xlsx: Path, pdf: Path | None = None, *, timeout: float = 120.0
+) -> tuple[Path, Path | None]:
+    """One LibreOffice run: a fully recalculated copy of ``src`` to ``xlsx`` (as
+    :func:`recalculate`) and, if ``pdf`` is given, a PDF of every sheet. Both are written whole or
+    not at all; returns ``(xlsx, pdf)``."""
+    src, xlsx = Path(src).resolve(), Path(xlsx).resolve()
+    pdf = Path(pdf).resolve() if pdf is not None else None
+    for target in (xlsx, pdf):
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+    with _tempdir(".gpuval-render-", xlsx.parent) as work:
+        (work / "in").mkdir()
+        (work / "out").mkdir()
+        staged = work / "in" / "workbook.xlsx"  # plain names: nothing to quote in the macro call
+        shutil.copyfile(src, staged)
+        outputs = [work / "out" / "workbook.xlsx", work / "out" / "workbook.pdf"]
+        pdf_arg = outputs[1] if pdf is not None else ""
+        macro = f'macro:///Standard.Gpuval.Render("{staged}","{outputs[0]}","{pdf_arg}")'
+        job = _Soffice(staged, "xlsx+pdf", work / "out", timeout, macro=macro)
+        try:
+            job.finish()
+        except GpuvalError as exc:
+            if "produced no output" not in str(exc):  # one output is checked below, by name
+                raise
+        wanted = outputs if pdf is not None else outputs[:1]
+        missing = [p.suffix for p in wanted if not p.is_file() or p.stat().st_size == 0]
+        if missing:
+            raise GpuvalError(
+                f"LibreOffice produced no {' or '.join(m.lstrip('.') for m in missing)} from "
+                f"{src} (the file is probably corrupt or not a supported document)."
+            )
+        os.replace(outputs[0], xlsx)
+        if pdf is not None:
+            os.replace(outputs[1], pdf)
+    return xlsx, pdf
+
+
+def _run_soffice(src: Path, fmt: str, outdir: Path, timeout: float) -> Path:
+    """Convert ``src`` with ``--convert-to fmt`` into the empty directory ``outdir``; return the
+    single file produced. Uses a fresh profile and kills the whole process group at the end."""
+    return _Soffice(src, fmt, outdir, timeout).finish()
 
 
 def convert(src: Path, fmt: str, outdir: Path, *, timeout: float = 120.0) -> Path:
@@ -191,13 +332,54 @@ def recalculate(src: Path, out: Path | None = None, *, timeout: float = 120.0) -
     ``openpyxl.load_workbook(out, data_only=True)`` sees the results. ``out`` is never left
     partially written.
     """
-    src = Path(src).resolve()
-    out = Path(out).resolve() if out is not None else src.with_name(f"{src.stem}.recalc.xlsx")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with _tempdir(".gpuval-recalc-", out.parent) as work:
-        produced = _run_soffice(src, XLSX_FILTER, work, timeout)
-        os.replace(produced, out)
-    return out
+    with Recalculation(src, out, timeout=timeout) as job:
+        return job.result()
+
+
+class Recalculation:
+    """:func:`recalculate` started in the background, so Python can work meanwhile::
+
+        with Recalculation(src, out) as job:
+            ...  # anything that does not need the computed values
+            values = job.result()  # waits; raises GpuvalError as recalculate does
+
+    Leaving the block without :meth:`result` stops LibreOffice and leaves ``out`` untouched.
+    """
+
+    def __init__(self, src: Path, out: Path | None = None, *, timeout: float = 120.0) -> None:
+        self.src = Path(src).resolve()
+        self.out = (
+            Path(out).resolve()
+            if out is not None
+            else self.src.with_name(f"{self.src.stem}.recalc.xlsx")
+        )
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.work = Path(tempfile.mkdtemp(prefix=".gpuval-recalc-", dir=self.out.parent))
+        try:
+            self.job: _Soffice | None = _Soffice(self.src, XLSX_FILTER, self.work, timeout)
+        except BaseException:
+            shutil.rmtree(self.work, ignore_errors=True)
+            raise
+
+    def result(self) -> Path:
+        if self.job is None:
+            return self.out
+        job, self.job = self.job, None
+        produced = job.finish()
+        os.replace(produced, self.out)
+        return self.out
+
+    def close(self) -> None:
+        if self.job is not None:
+            self.job.kill()
+            self.job = None
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def __enter__(self) -> Recalculation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def render_pngs(pdf: Path, outdir: Path, dpi: int = 80) -> list[Path]:
