@@ -94,7 +94,9 @@ class Session:
         self.priced: set[str] = set()  # entities whose price comes from a prices file
         names = {n.get("name", ""): (n.text or "") for n in self._defined()}
         self.names = names
-        wanted = {title for text in names.values() for title in _sheets_in(text)}
+        read = ("in_", "data_", "mc_", "tpl_")  # the names refresh reads or writes under
+        wanted = {title for name, text in names.items() if name.startswith(read)
+                  for title in _sheets_in(text)}  # fmt: skip
         wanted |= {"Data", "Sources", montecarlo.TITLE, "Cover"}
         self.wb: Workbook = read_sheets(self.patch.package, self.patch.book, wanted)
 

@@ -64,6 +64,24 @@ def _random_edit(wb: Any, rng: random.Random, n: int) -> dict[str, Any]:
     return {("value", title, "A1"): ws["A1"].value, ("value", title, "B2"): ws["B2"].value}
 
 
+def _note_on_owned_cells(wb: Any, rng: random.Random, n: int) -> dict[str, Any]:
+    """A note on a sourced peer cell (kept, with gpuval's citation after it) or beside a record
+    on Data (stays beside the same record)."""
+    if rng.random() < 0.5:
+        ids = _named(wb, "data_peers_id")
+        first = ids[0][0]
+        row = first.row + rng.randrange(len(ids))
+        cell = wb["Peers"].cell(row, rng.randint(first.column + 5, first.column + 11))
+        text = f"analyst note {n}"
+        cell.comment = Comment(text, "analyst")
+        return {("comment-start", "Peers", cell.coordinate): text}
+    ws = wb["Data"]
+    row = rng.randint(5, ws.max_row)
+    cell = ws.cell(row, 11)
+    cell.value = f"about {ws.cell(row, 1).value}: {n}"
+    return {("value", "Data", cell.coordinate): cell.value}
+
+
 def soak(
     base: Path,
     work: Path,
@@ -73,8 +91,10 @@ def soak(
     prices: Path | None = None,
     progress: Callable[[int], None] = lambda _i: None,
 ) -> SoakResult:
-    """``refreshes`` rounds of 1-3 random edits then a refresh; returns every edit not kept."""
+    """``refreshes`` rounds of 1-3 random edits (and, every other round on average, a note on a
+    cell refresh owns) then a refresh; returns every edit not kept."""
     rng = random.Random(seed)
+    owned = random.Random(seed + 1)
     path = work / "soak.xlsx"
     shutil.copy(base, path)
     expected: dict[tuple[str, str, str], Any] = {}
@@ -84,6 +104,9 @@ def soak(
         for _ in range(rng.randint(1, 3)):
             expected |= _random_edit(wb, rng, edits)
             edits += 1
+        if owned.random() < 0.5:  # its own stream: the edits above stay as they always were
+            expected |= _note_on_owned_cells(wb, owned, edits)
+            edits += 1
         wb.save(path)
         stored = load_workbook(path)  # what the file holds before refresh (openpyxl rounding)
         expected = {key: _read(stored, key) for key in expected}
@@ -92,9 +115,18 @@ def soak(
             report.backup.unlink()
         progress(i + 1)
     final = load_workbook(path)
-    lost = [f"{key[0]} {key[1]}!{key[2]}: expected {value!r}, found {_read(final, key)!r}"
-            for key, value in expected.items() if _read(final, key) != value]  # fmt: skip
+    lost = [
+        f"{key[0]} {key[1]}!{key[2]}: expected {value!r}, found {_read(final, key)!r}"
+        for key, value in expected.items()
+        if not _kept(_read(final, key), key, value)
+    ]
     return SoakResult(refreshes, edits, lost)
+
+
+def _kept(found: Any, key: tuple[str, str, str], value: Any) -> bool:
+    if key[0] == "comment-start":
+        return isinstance(found, str) and found.startswith(value)
+    return bool(found == value)
 
 
 def _read(wb: Any, key: tuple[str, str, str]) -> Any:
@@ -102,6 +134,6 @@ def _read(wb: Any, key: tuple[str, str, str]) -> Any:
     if title not in wb.sheetnames:
         return None
     cell = wb[title][coord]
-    if kind == "comment":
+    if kind in ("comment", "comment-start"):
         return cell.comment.text if cell.comment is not None else None
     return cell.value
