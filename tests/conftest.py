@@ -66,6 +66,7 @@ def _enforce(policy: Policy) -> None:
     pytest.skip(reason)
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m "not libreoffice" deselects by marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "recalc" in getattr(item, "fixturenames", ()):
