@@ -145,8 +145,10 @@ INJECTED = [*mc.INJECTED.values(), mc.INJECTED_NOTE]
 
 
 def _assert_text_is_text(workbook: Path) -> None:
-    """No formula in the built workbook carries text injected through the dataset."""
+    """No formula in the built workbook carries text injected through the dataset, and the
+    injected English name (shown in the peer table) is there as a text cell."""
     wb = load_workbook(workbook)
+    as_text = []
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
@@ -155,6 +157,9 @@ def _assert_text_is_text(workbook: Path) -> None:
                     assert not any(text.lstrip("=") in formula for text in INJECTED), (
                         f"{ws.title}!{cell.coordinate} holds injected text as a formula: {formula}"
                     )
+                elif cell.data_type == "s" and cell.value == mc.INJECTED["name_en"]:
+                    as_text.append(f"{ws.title}!{cell.coordinate}")
+    assert as_text, "the injected name is not in the workbook, so nothing was tested"
 
 
 def test_the_accepted_items_exist() -> None:
@@ -203,7 +208,9 @@ def test_gpuval_specific_evaluate_errors(
 
 
 @pytest.mark.parametrize("item", ["zip_bomb", "zip_bomb_lying", "entity_bomb", "encrypted"])
-def test_real_process_on_bombs(item: str, corpus: dict[str, dict[str, Path]]) -> None:
+def test_real_process_refuses_bombs_and_encrypted_files(
+    item: str, corpus: dict[str, dict[str, Path]]
+) -> None:
     path = corpus["xlsx"][item]
     result = subprocess.run(  # the timeout guards against a hang; speed is not asserted
         [sys.executable, "-m", "gpuval.cli", "evaluate", str(path)],

@@ -223,6 +223,23 @@ def test_refresh_failing_at_each_step_of_the_save(
     assert {p.name for p in path.parent.iterdir()} == {path.name, backup.name}
 
 
+@pytest.mark.parametrize("step", FAULT_STEPS)
+def test_build_killed_at_each_step_keeps_a_whole_workbook(base: Path, tmp_path: Path, step: str):
+    """``gpuval build --out`` over an existing workbook, SIGKILLed at each step of the save."""
+    path = tmp_path / "analyst.xlsx"
+    path.write_bytes(b"an earlier file, not a workbook")  # so a new build is told apart
+    argv = [sys.executable, "-m", "gpuval.cli", "build", "--out", str(path)]
+    env = {**os.environ, "GPUVAL_FAULT": f"{step}:kill"}
+    killed = subprocess.run(argv, env=env, capture_output=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    if step == "replaced":
+        assert open_workbook(path).sheetnames == open_workbook(base).sheetnames  # the new one
+    else:
+        assert path.read_bytes() == b"an earlier file, not a workbook"
+    assert main(["build", "--out", str(path)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["analyst.xlsx"]  # no temporary file left
+
+
 def test_two_refreshes_started_together_leave_a_whole_workbook(base: Path, tmp_path: Path) -> None:
     path = tmp_path / "analyst.xlsx"
     shutil.copy(base, path)
