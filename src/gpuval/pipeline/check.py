@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
@@ -28,10 +28,10 @@ from openpyxl.workbook.workbook import Workbook
 
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.recalc import Recalculation
-from gpuval.workbook.build import build_workbook
-from gpuval.workbook.evaluate import REQUIRED, evaluate, open_workbook, read_inputs
-from gpuval.workbook.sheets import inputs as input_sheet
-from gpuval.workbook.sheets import peers
+from gpuval.pipeline.safety import open_package, safe_load_workbook
+
+# The model (gpuval.workbook: build, evaluate, the sheets; numpy and scipy behind them) is
+# imported where it is used, so that LibreOffice starts recalculating while Python imports it.
 
 __all__ = ["CheckReport", "CheckResult", "check_workbook", "formula_map", "require_gpuval"]
 
@@ -85,6 +85,8 @@ def require_gpuval(wb: Workbook, path: Path) -> None:
         raise GpuvalError(
             f"{path.name} is not a gpuval workbook (it has no defined name {missing[0]!r})."
         )
+    from gpuval.workbook.evaluate import REQUIRED
+
     for name in [*REQUIRED, "chk_master", "data_asof"]:
         defined = wb.defined_names.get(name)
         places = list(defined.destinations) if defined is not None else []
@@ -108,12 +110,16 @@ def formula_map(wb: Workbook) -> dict[tuple[str, str], str]:
 
 
 def _fresh_build(wb: Workbook) -> Workbook:
+    from gpuval.workbook.build import build_workbook
+
     values = read_inputs_lenient(wb)
     return build_workbook(target=values["target"], peer_rows=values["rows"]).wb
 
 
 def read_inputs_lenient(wb: Workbook) -> dict[str, Any]:
     """The target and the peer rows, read straight from the workbook."""
+    from gpuval.workbook.sheets import peers
+
     rows: list[dict[str, Any]] = []
     columns = {}
     for key in peers.RAW:
@@ -500,6 +506,8 @@ def _close(a: Any, b: Any) -> bool:
 
 def _core_outputs(path: Path) -> dict[str, Any] | str:
     """``gpuval evaluate`` of the workbook, or the sentence saying why it cannot be valued."""
+    from gpuval.workbook.evaluate import evaluate
+
     try:
         return evaluate(path)
     except GpuvalError as exc:
@@ -519,6 +527,9 @@ def _check_outputs(expected: dict[str, Any] | str, values: Workbook) -> CheckRes
 
 
 def _check_bounds(path: Path) -> CheckResult:
+    from gpuval.workbook.evaluate import read_inputs
+    from gpuval.workbook.sheets import inputs as input_sheet
+
     try:
         values = read_inputs(path)
     except GpuvalError as exc:
@@ -623,6 +634,8 @@ def _usd_per_unit(values: Workbook) -> dict[str, float]:
 def plausibility_findings(values: Workbook) -> list[str]:
     """Implausible figures in a workbook (computed values loaded): each finding names the cell,
     the figure and what is implausible about it."""
+    from gpuval.workbook.sheets import peers
+
     details: list[str] = []
     columns = {key: _named_cells(values, f"data_peers_{key}") for key in peers.RAW}
     rates = _usd_per_unit(values)
@@ -706,6 +719,8 @@ def _value_vs_price(values: Workbook, columns: dict[str, list[_Figure]]) -> list
 
 
 def _whole_inputs(values: Workbook) -> list[str]:
+    from gpuval.workbook.sheets import inputs as input_sheet
+
     details = []
     for spec in input_sheet.ALL:
         if spec.kind != "whole":
@@ -727,37 +742,45 @@ def _check_plausible(values: Workbook) -> CheckResult:
                        not details, details[:MAX_DETAILS])  # fmt: skip
 
 
+class _Job(Protocol):
+    def result(self) -> Path: ...
+
+
 def check_workbook(
     path: Path,
     *,
     max_age_days: int = 30,
     today: dt.date | None = None,
     keep_recalculated: Path | None = None,
-    recalculated: Path | None = None,
+    recalculated: Path | _Job | None = None,
 ) -> CheckReport:
     """Recalculate ``path`` in LibreOffice and run every check (see the module docstring).
 
-    ``keep_recalculated``: where to keep LibreOffice's recalculated copy. ``recalculated``: a
-    copy LibreOffice has already recalculated (of this workbook, or of a copy that differs only in
-    cells no formula reads, as publish's stamped copy); no LibreOffice run then.
+    ``keep_recalculated``: where to keep LibreOffice's recalculated copy. ``recalculated``: that
+    copy already made, or being made (an object whose ``result()`` returns it, as
+    :class:`~gpuval.pipeline.recalc.Recalculation`), of this workbook or of a copy that differs
+    only in cells no formula reads (publish's stamped copy); no LibreOffice run of its own then.
+    LibreOffice starts first (once the file passes the cheap safety checks) and Python does
+    everything that needs no computed value while it runs.
     """
     path = Path(path)
-    wb = open_workbook(path)
-    require_gpuval(wb, path)
+    open_package(path)  # refuse a hostile or broken file before LibreOffice sees it
     with tempfile.TemporaryDirectory(prefix="gpuval-check-") as tmp:
-        job = None
+        own = None
         if recalculated is None:
-            job = Recalculation(path, keep_recalculated or Path(tmp) / path.name)
+            own = Recalculation(path, keep_recalculated or Path(tmp) / path.name)
+        job = own if own is not None else recalculated
         try:
-            # while LibreOffice recalculates: everything that needs no computed value
+            wb = open_workbook(path)
+            require_gpuval(wb, path)
             formulas = _check_formulas(wb)
             expected = _core_outputs(path)
             bounds = _check_bounds(path)
-            computed = job.result() if job is not None else Path(str(recalculated))
+            computed = job if isinstance(job, Path) else job.result()
             values = open_workbook(computed, data_only=True)
         finally:
-            if job is not None:
-                job.close()
+            if own is not None:
+                own.close()
     master = named_value(values, "chk_master")
     results = [
         _check_errors(values, wb),
@@ -770,3 +793,8 @@ def check_workbook(
         _check_age(values, max_age_days, today or dt.date.today()),
     ]  # fmt: skip
     return CheckReport(path, results)
+
+
+def open_workbook(path: Path, *, data_only: bool = False) -> Workbook:
+    """Open an .xlsx for reading (as ``gpuval.workbook.evaluate.open_workbook``)."""
+    return safe_load_workbook(path, data_only=data_only)

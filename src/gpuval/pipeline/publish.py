@@ -41,7 +41,7 @@ from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import CheckReport, check_workbook, named_value, require_gpuval
 from gpuval.pipeline.files import replace_atomically
-from gpuval.pipeline.recalc import recalculate_and_render
+from gpuval.pipeline.recalc import Rendering
 from gpuval.pipeline.refresh import workbook_lock
 from gpuval.pipeline.udf_freeze import freeze_udf_cells, is_udf
 from gpuval.workbook.evaluate import open_workbook
@@ -235,18 +235,19 @@ def publish(
         staged.parent.mkdir()
         recalculated, rendered = tmp / "recalc" / f"{stem}.xlsx", tmp / "pdf" / f"{stem}.pdf"
 
-        def render() -> None:
+        def render() -> Rendering:
             wb.save(staged)
-            recalculate_and_render(staged, recalculated, rendered if pdf else None)
+            return Rendering(staged, recalculated, rendered if pdf else None)
 
         checked_first = report.check is not None
         stamp(report.check.passed if report.check is not None else True)
         progress("recalculating in LibreOffice" + (" and rendering the PDF" if pdf else ""))
-        render()
-        progress("checking the workbook")
-        if report.check is None:
-            report.check = check_workbook(path, max_age_days=max_age_days, today=today,
-                                          recalculated=recalculated)  # fmt: skip
+        with render() as job:
+            progress("checking the workbook")  # the Python part while LibreOffice runs
+            if report.check is None:
+                report.check = check_workbook(path, max_age_days=max_age_days, today=today,
+                                              recalculated=job)  # fmt: skip
+            job.result()
         report.checked = report.check.passed
         if not report.checked and not force:
             failed = [r for r in report.check.results if not r.passed]
@@ -258,7 +259,8 @@ def publish(
             )
         if not report.checked and not checked_first:
             stamp(False)  # rendered with "check passed": once more with the true status
-            render()
+            with render() as job:
+                job.result()
         progress("storing every computed value")
         final = tmp / "final" / f"{stem}.xlsx"
         final.parent.mkdir()

@@ -26,6 +26,7 @@ from gpuval.errors import GpuvalError
 
 __all__ = [
     "Recalculation",
+    "Rendering",
     "convert",
     "find_soffice",
     "make_profile",
@@ -274,36 +275,70 @@ def recalculate_and_render(
     """One LibreOffice run: a fully recalculated copy of ``src`` to ``xlsx`` (as
     :func:`recalculate`) and, if ``pdf`` is given, a PDF of every sheet. Both are written whole or
     not at all; returns ``(xlsx, pdf)``."""
-    src, xlsx = Path(src).resolve(), Path(xlsx).resolve()
-    pdf = Path(pdf).resolve() if pdf is not None else None
-    for target in (xlsx, pdf):
-        if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-    with _tempdir(".gpuval-render-", xlsx.parent) as work:
-        (work / "in").mkdir()
-        (work / "out").mkdir()
-        staged = work / "in" / "workbook.xlsx"  # plain names: nothing to quote in the macro call
-        shutil.copyfile(src, staged)
-        outputs = [work / "out" / "workbook.xlsx", work / "out" / "workbook.pdf"]
-        pdf_arg = outputs[1] if pdf is not None else ""
-        macro = f'macro:///Standard.Gpuval.Render("{staged}","{outputs[0]}","{pdf_arg}")'
-        job = _Soffice(staged, "xlsx+pdf", work / "out", timeout, macro=macro)
+    with Rendering(src, xlsx, pdf, timeout=timeout) as job:
+        return job.result(), job.pdf
+
+
+class Rendering:
+    """:func:`recalculate_and_render` started in the background (as :class:`Recalculation`):
+    :meth:`result` waits and returns the .xlsx; the PDF is then at :attr:`pdf`."""
+
+    def __init__(
+        self, src: Path, xlsx: Path, pdf: Path | None = None, *, timeout: float = 120.0
+    ) -> None:
+        self.src, self.xlsx = Path(src).resolve(), Path(xlsx).resolve()
+        self.pdf = Path(pdf).resolve() if pdf is not None else None
+        for target in (self.xlsx, self.pdf):
+            if target is not None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+        self.work = Path(tempfile.mkdtemp(prefix=".gpuval-render-", dir=self.xlsx.parent))
+        try:
+            (self.work / "in").mkdir()
+            (self.work / "out").mkdir()
+            staged = self.work / "in" / "workbook.xlsx"  # plain names: nothing to quote below
+            shutil.copyfile(self.src, staged)
+            self.outputs = [self.work / "out" / "workbook.xlsx", self.work / "out" / "workbook.pdf"]
+            pdf_arg = self.outputs[1] if self.pdf is not None else ""
+            macro = f'macro:///Standard.Gpuval.Render("{staged}","{self.outputs[0]}","{pdf_arg}")'
+            self.job: _Soffice | None = _Soffice(
+                staged, "xlsx+pdf", self.work / "out", timeout, macro=macro
+            )
+        except BaseException:
+            shutil.rmtree(self.work, ignore_errors=True)
+            raise
+
+    def result(self) -> Path:
+        if self.job is None:
+            return self.xlsx
+        job, self.job = self.job, None
         try:
             job.finish()
         except GpuvalError as exc:
-            if "produced no output" not in str(exc):  # one output is checked below, by name
+            if "produced no output" not in str(exc):  # the outputs are checked below, by name
                 raise
-        wanted = outputs if pdf is not None else outputs[:1]
+        wanted = self.outputs if self.pdf is not None else self.outputs[:1]
         missing = [p.suffix for p in wanted if not p.is_file() or p.stat().st_size == 0]
         if missing:
             raise GpuvalError(
                 f"LibreOffice produced no {' or '.join(m.lstrip('.') for m in missing)} from "
-                f"{src} (the file is probably corrupt or not a supported document)."
+                f"{self.src} (the file is probably corrupt or not a supported document)."
             )
-        os.replace(outputs[0], xlsx)
-        if pdf is not None:
-            os.replace(outputs[1], pdf)
-    return xlsx, pdf
+        os.replace(self.outputs[0], self.xlsx)
+        if self.pdf is not None:
+            os.replace(self.outputs[1], self.pdf)
+        return self.xlsx
+
+    def close(self) -> None:
+        if self.job is not None:
+            self.job.kill()
+            self.job = None
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def __enter__(self) -> Rendering:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _run_soffice(src: Path, fmt: str, outdir: Path, timeout: float) -> Path:
