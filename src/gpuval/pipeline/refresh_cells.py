@@ -222,13 +222,15 @@ def _table(s: Session, sheet: str, headers: list[str]) -> tuple[int, dict[str, i
     """(header row, header -> column, last used row) of a table found by its header labels."""
     ws = s.wb[sheet]
     for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 40)):
-        labels = {str(c.value).strip(): c.column for c in row if isinstance(c.value, str)}
+        labels = {str(c.value).strip(): int(c.column or 0) for c in row
+                  if isinstance(c.value, str)}  # fmt: skip
         if headers[0] in labels and all(h in labels for h in headers[:3]):
-            last = row[0].row
-            for r in range(row[0].row + 1, ws.max_row + 1):
+            header = int(row[0].row or 0)
+            last = header
+            for r in range(header + 1, ws.max_row + 1):
                 if ws.cell(r, labels[headers[0]]).value not in (None, ""):
                     last = r
-            return row[0].row, labels, last
+            return header, labels, last
     raise GpuvalError(f"{s.path.name}: the {sheet} sheet has no header row {', '.join(headers)}.")
 
 
@@ -405,17 +407,18 @@ def _mc_places(s: Session) -> dict[str, tuple[str, str]] | None:
             return None
     if "mc_hist" in s.names:
         _title, coord = next(iter(s.wb.defined_names["mc_hist"].destinations))
-        top = ws[coord.replace("$", "").split(":")[0]]
+        first = ws[coord.replace("$", "").split(":")[0]]
+        top, left = int(first.row or 0), int(first.column or 0)
     elif "Bin from" in labels:
-        top = labels["Bin from"]
-        top = ws.cell(top.row + 1, top.column)
-        end = f"${letter(top.column + 3)}${top.row + montecarlo.BINS - 1}"
-        s.patch.define("mc_hist", f"'{sheet}'!${letter(top.column)}${top.row}:{end}")
+        header = labels["Bin from"]
+        top, left = int(header.row) + 1, int(header.column)
+        end = f"${letter(left + 3)}${top + montecarlo.BINS - 1}"
+        s.patch.define("mc_hist", f"'{sheet}'!${letter(left)}${top}:{end}")
     else:
         return None
     for i in range(montecarlo.BINS):
         for j, key in ((0, "from"), (1, "to"), (3, "count")):
-            places[f"hist_{key}_{i}"] = (sheet, f"{letter(top.column + j)}{top.row + i}")
+            places[f"hist_{key}_{i}"] = (sheet, f"{letter(left + j)}{top + i}")
     return places
 
 

@@ -99,7 +99,7 @@ def defusedxml_in_force() -> bool:
 
 def _one_line(exc: BaseException) -> str:
     """An exception (and the cause openpyxl wraps) as one short clause without a full stop."""
-    parts = []
+    parts: list[str] = []
     seen: BaseException | None = exc
     while seen is not None and len(parts) < 2:
         text = " ".join(str(seen).split())

@@ -38,7 +38,7 @@ def _named(wb: Any, name: str) -> Any:
     return wb[title][coord.replace("$", "")]
 
 
-def _random_edit(wb: Any, rng: random.Random, n: int) -> dict[str, Any]:
+def _random_edit(wb: Any, rng: random.Random, n: int) -> dict[tuple[str, str, str], Any]:
     """One analyst edit: an input, a comment, a note in the comments column or a new sheet."""
     kind = rng.choice(["input", "scenario", "comment", "note", "sheet"])
     if kind in ("input", "scenario"):
@@ -64,7 +64,7 @@ def _random_edit(wb: Any, rng: random.Random, n: int) -> dict[str, Any]:
     return {("value", title, "A1"): ws["A1"].value, ("value", title, "B2"): ws["B2"].value}
 
 
-def _note_on_owned_cells(wb: Any, rng: random.Random, n: int) -> dict[str, Any]:
+def _note_on_owned_cells(wb: Any, rng: random.Random, n: int) -> dict[tuple[str, str, str], Any]:
     """A note on a sourced peer cell (kept, with gpuval's citation after it) or beside a record
     on Data (stays beside the same record)."""
     if rng.random() < 0.5:

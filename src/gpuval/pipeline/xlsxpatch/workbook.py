@@ -104,12 +104,14 @@ class WorkbookPart:
 
     def undefine(self, name: str, *, sheet: str | None = None) -> None:
         element = self._find(name, sheet)
-        if element is not None:
-            parent = element.getparent()
-            parent.remove(element)
-            if not len(parent):
-                parent.getparent().remove(parent)
-            self.touched = True
+        parent = None if element is None else element.getparent()
+        if element is None or parent is None:
+            return
+        parent.remove(element)
+        grandparent = parent.getparent()
+        if not len(parent) and grandparent is not None:
+            grandparent.remove(parent)
+        self.touched = True
 
     # --- calculation settings -----------------------------------------------------------------
 
