@@ -426,8 +426,3 @@ def run_names(values: Mapping[str, Any]) -> Model:
 def outputs(values: Mapping[str, Any]) -> dict[str, float | None]:
     """Every ``out_*`` quantity from ``{defined name: value}``."""
     return run_names(values).outputs()
-
-
-def evaluate_values(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` (``{defined name: value}``) with every ``out_*`` quantity added."""
-    return {**values, **outputs(values)}

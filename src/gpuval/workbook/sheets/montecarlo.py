@@ -7,13 +7,12 @@ distributions with the Bear and Bull inputs as bounds and Base as the mode; the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from openpyxl.chart import BarChart, Reference
 
 from gpuval import core
-from gpuval.workbook.model import SCENARIOS, Model, run_names, scenario_arguments
+from gpuval.workbook.model import SCENARIOS, Model, scenario_arguments
 from gpuval.workbook.sheets.base import Book, Sheet
 
 TITLE = "Monte Carlo"
@@ -23,11 +22,8 @@ BINS = 30
 UNCERTAIN = ("share", "margin", "exit_pe", "coe", "prob_success")
 
 
-def simulate(model: Model | Mapping[str, Any], *, n: int = DRAWS, seed: int = SEED
-             ) -> core.MonteCarloResult:  # fmt: skip
-    """The snapshot's simulation of the Base scenario's value per share (``model``: the
-    workbook's model, or its ``{defined name: value}``)."""
-    m = model if isinstance(model, Model) else run_names(model)
+def simulate(m: Model, *, n: int = DRAWS, seed: int = SEED) -> core.MonteCarloResult:
+    """The snapshot's simulation of the Base scenario's value per share."""
     inputs, target = m.inputs, m.target
     distributions: dict[str, core.Distribution] = {}
     for key in UNCERTAIN:
