@@ -267,3 +267,21 @@ def test_build_refuses_an_analysts_working_copy_unless_forced(
     refresh(copy)
     with pytest.raises(GpuvalError, match=r"\(it has been refreshed\)"):
         build(copy)
+
+
+def test_a_sheet_with_no_notes_part_is_still_refreshed_and_says_so(
+    copy: Path, tmp_path: Path
+) -> None:
+    stripped = tmp_path / "stripped.xlsx"
+    with zipfile.ZipFile(copy) as src, zipfile.ZipFile(stripped, "w") as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/_rels/sheet5.xml.rels":  # Peers: notes unlinked
+                data = re.sub(rb"<Relationship [^>]*/comments\"[^>]*/>", b"", data)
+            out.writestr(info, data)
+    prices = tmp_path / "p.csv"
+    prices.write_text("entity,date,price,currency\nbiren,2026-11-20,40,HKD\n")
+    report = refresh(stripped, prices=prices)
+    assert load_workbook(stripped)["Peers"]["F25"].value == 40
+    notes = [n for n in report.notes if n.startswith("no note could be added to Peers!F25, ")]
+    assert len(notes) == 1 and notes[0].endswith("the Sources sheet lists their records.")

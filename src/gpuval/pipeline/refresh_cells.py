@@ -173,6 +173,7 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             "to the dataset's."
         )
     dates = []
+    uncited: list[str] = []
     for i, entity in enumerate(ids):
         new: dict[str, Any] = {}
         notes: dict[str, str] = {}
@@ -211,7 +212,12 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
                     f"({notes[key].split(chr(10), 1)[0]}) is listed on the Sources sheet."
                 )
             elif done == "impossible":
-                report.notes.append(f"{sheet}!{ref}: no note could be added for its source.")
+                uncited.append(f"{sheet}!{ref}")
+    if uncited:
+        report.notes.append(
+            f"no note could be added to {', '.join(uncited)} (the sheet keeps no notes refresh "
+            "can copy); the Sources sheet lists their records."
+        )
     return dates
 
 
