@@ -72,6 +72,19 @@ def _compact_strings(package: Package, book: WorkbookPart, parts: list[str]) -> 
     tables = package.related(book.name, "sharedStrings")
     if not tables:
         return {}
+    mapping: dict[int, int] = {}
+    out: dict[str, bytes] = {}
+
+    def renumber(match: re.Match[bytes]) -> bytes:
+        old = int(match[2])
+        new = mapping.setdefault(old, len(mapping))
+        return match[1] + str(new).encode() + match[3]
+
+    for part in parts:
+        out[part] = _SHARED.sub(renumber, package.read(part))
+    if not mapping:  # the sheets read share no strings: the table is not even inflated
+        out[tables[0]] = f'<sst xmlns="{NS["m"]}" count="0" uniqueCount="0"/>'.encode()
+        return out
     table = package.read(tables[0])
     first = _SI_START.search(table)
     if first is None:
@@ -83,16 +96,6 @@ def _compact_strings(package: Package, book: WorkbookPart, parts: list[str]) -> 
         return {}
     tail = (tag + pieces[-1])[last.end() :]
     pieces[-1] = pieces[-1][: last.end() - len(tag)]
-    mapping: dict[int, int] = {}
-    out: dict[str, bytes] = {}
-
-    def renumber(match: re.Match[bytes]) -> bytes:
-        old = int(match[2])
-        new = mapping.setdefault(old, len(mapping))
-        return match[1] + str(new).encode() + match[3]
-
-    for part in parts:
-        out[part] = _SHARED.sub(renumber, package.read(part))
     if any(old >= len(pieces) for old in mapping):
         return {}  # an index past the table: let openpyxl read the parts as they are
     kept = [tag + pieces[old] for old in mapping]
