@@ -232,7 +232,7 @@ Sub Render(src As String, xlsx As String, pdf As String)
   load(0).Name = "Hidden"
   load(0).Value = True
   doc = StarDesktop.loadComponentFromURL(ConvertToURL(src), "_blank", 0, load())
-  doc.calculateAll()
+  REM the profile recalculates every formula on load (OOXMLRecalcMode 0)
   Dim store(1) As New com.sun.star.beans.PropertyValue
   store(0).Name = "FilterName"
   store(0).Value = "Calc MS Excel 2007 XML"
