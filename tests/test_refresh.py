@@ -269,19 +269,30 @@ def test_build_refuses_an_analysts_working_copy_unless_forced(
         build(copy)
 
 
-def test_a_sheet_with_no_notes_part_is_still_refreshed_and_says_so(
+def test_a_sheet_whose_notes_were_all_deleted_gets_its_citations_back(
     copy: Path, tmp_path: Path
 ) -> None:
-    stripped = tmp_path / "stripped.xlsx"
+    stripped = tmp_path / "stripped.xlsx"  # Peers as Excel saves it once every note is deleted
     with zipfile.ZipFile(copy) as src, zipfile.ZipFile(stripped, "w") as out:
         for info in src.infolist():
             data = src.read(info)
-            if info.filename == "xl/worksheets/_rels/sheet5.xml.rels":  # Peers: notes unlinked
-                data = re.sub(rb"<Relationship [^>]*/comments\"[^>]*/>", b"", data)
+            if info.filename == "xl/worksheets/_rels/sheet5.xml.rels":
+                data = re.sub(rb"<Relationship [^>]*/(comments|vmlDrawing)\"[^>]*/>", b"", data)
+            if info.filename == "xl/worksheets/sheet5.xml":
+                data = re.sub(rb"<legacyDrawing [^>]*/>", b"", data)
+            if info.filename in ("xl/comments/comment2.xml", "xl/drawings/commentsDrawing2.vml"):
+                continue
             out.writestr(info, data)
+    assert load_workbook(stripped)["Peers"]["F25"].comment is None
     prices = tmp_path / "p.csv"
     prices.write_text("entity,date,price,currency\nbiren,2026-11-20,40,HKD\n")
     report = refresh(stripped, prices=prices)
-    assert load_workbook(stripped)["Peers"]["F25"].value == 40
-    notes = [n for n in report.notes if n.startswith("no note could be added to Peers!F25, ")]
-    assert len(notes) == 1 and notes[0].endswith("the Sources sheet lists their records.")
+    assert not [n for n in report.notes if n.startswith("no note could be added")]
+    peers = load_workbook(stripped)["Peers"]
+    assert peers["F25"].value == 40
+    assert peers["F25"].comment.text == "prices file: biren 2026-11-20 40.0"
+    assert peers["G25"].comment.text.startswith("biren.shares_outstanding\n")
+    with zipfile.ZipFile(stripped) as archive:
+        types = archive.read("[Content_Types].xml")
+        names = archive.namelist()
+    assert "xl/comments/commentGv1.xml" in names and b"/xl/comments/commentGv1.xml" in types

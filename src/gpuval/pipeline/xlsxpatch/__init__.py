@@ -67,8 +67,16 @@ class Patch:
     def notes(self, sheet: str) -> SheetComments:
         if sheet not in self._comments:
             part = self.book.part_of(sheet)
-            self._comments[sheet] = SheetComments(self.package, part, self.author)
+            self._comments[sheet] = SheetComments(
+                self.package, part, self.author, sheet_root=lambda: self._changing(sheet)
+            )
         return self._comments[sheet]
+
+    def _changing(self, sheet: str) -> Any:
+        """A sheet's tree, to be written back when saved."""
+        cells = self.cells(sheet)
+        cells.touched = True
+        return cells.root
 
     def cite(self, sheet: str, ref: str, citation: str, is_ours: Callable[[str], bool]) -> str:
         """Put a citation on a cell's note (see :meth:`SheetComments.cite`)."""

@@ -15,6 +15,36 @@ from gpuval.pipeline.xlsxpatch.sheet import escape_text, split_ref
 
 __all__ = ["MARKER", "SheetComments"]
 
+_CT_VML = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+_CT_COMMENTS = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+#: Worksheet children after ``legacyDrawing`` (schema order, ISO/IEC 29500-1 CT_Worksheet).
+_AFTER_LEGACY = ["legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
+                 "webPublishItems", "tableParts", "extLst"]  # fmt: skip
+_VML = """<xml xmlns:v="urn:schemas-microsoft-com:vml" \
+xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel">\
+<o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="{block}"/></o:shapelayout>\
+<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" \
+path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/><v:path gradientshapeok="t" \
+o:connecttype="rect"/></v:shapetype></xml>"""
+_NOTE_SHAPE = """<v:shape xmlns:v="urn:schemas-microsoft-com:vml" \
+xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:x="urn:schemas-microsoft-com:office:excel" \
+id="_x0000_s1025" type="#_x0000_t202" style="position:absolute;margin-left:59.25pt;\
+margin-top:1.5pt;width:315pt;height:120pt;z-index:1;visibility:hidden" fillcolor="#ffffe1" \
+o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow color="black" obscured="t"/>\
+<v:path o:connecttype="none"/><v:textbox style="mso-direction-alt:auto"><div \
+style="text-align:left"/></v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/>\
+<x:SizeWithCells/><x:Anchor>1, 15, 0, 2, 5, 15, 5, 4</x:Anchor><x:AutoFill>False</x:AutoFill>\
+<x:Row>0</x:Row><x:Column>0</x:Column></x:ClientData></v:shape>"""
+
+
+def _insert_before(parent: etree._Element, element: etree._Element, later: list[str]) -> None:
+    for child in parent:
+        if isinstance(child.tag, str) and etree.QName(child).localname in later:
+            child.addprevious(element)
+            return
+    parent.append(element)
+
+
 M = NS["m"]
 MARKER = "[gpuval source]"
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -34,9 +64,17 @@ def _text_of(comment: etree._Element) -> str:
 class SheetComments:
     """The notes of one worksheet (its comments part, legacy drawing and threaded comments)."""
 
-    def __init__(self, package: Package, sheet_part: str, gpuval_author: str = "gpuval") -> None:
+    def __init__(
+        self,
+        package: Package,
+        sheet_part: str,
+        gpuval_author: str = "gpuval",
+        sheet_root: Callable[[], etree._Element] | None = None,
+    ) -> None:
         self.package = package
         self.author = gpuval_author
+        self.sheet_part = sheet_part
+        self.sheet_root = sheet_root  # the worksheet's tree (to link a new legacy drawing)
         comments = package.related(sheet_part, "comments")
         self.part = comments[0] if comments else None
         vml = package.related(sheet_part, "vmlDrawing")
@@ -49,6 +87,7 @@ class SheetComments:
         self.root = package.xml(self.part) if self.part else None
         self._original = package.read(self.part) if self.part else b""
         self._vml: etree._Element | None = None
+        self._fresh_shape: etree._Element | None = None
         self.touched = False
 
     def _authors(self) -> list[str]:
@@ -141,10 +180,11 @@ class SheetComments:
         self.touched = True
 
     def _add(self, ref: str, citation: str) -> bool:
-        """A new note on a cell that has none (needs the sheet's comments part and a note shape
-        in its legacy drawing to copy; a sheet with no notes at all is left as it is)."""
-        if self.root is None or self.vml_part is None:
+        """A new note on a cell that has none; a sheet with no notes gets its comments part and
+        legacy drawing (the note's shape) first."""
+        if (self.root is None or self.vml_part is None) and not self._create():
             return False
+        assert self.root is not None and self.vml_part is not None
         try:
             vml = (
                 self._vml
@@ -157,7 +197,14 @@ class SheetComments:
                  if (d := s.find(f"{{{_X}}}ClientData")) is not None
                  and d.get("ObjectType") == "Note"]  # fmt: skip
         if not notes:
-            return False
+            marker = vml.find(f"{{{_V}}}shapetype")
+            template = parse_xml(_NOTE_SHAPE.encode(), "note shape")
+            if marker is not None:
+                marker.addnext(template)
+            else:
+                vml.append(template)
+            notes = [template]
+            self._fresh_shape = template
         self._vml = vml
         shape = copy.deepcopy(notes[-1])
         numbers = [int(m[1]) for s in vml.iter(f"{{{_V}}}shape")
@@ -172,6 +219,9 @@ class SheetComments:
         if anchor is not None:
             anchor.text = f"{column}, 15, {max(row - 2, 0)}, 10, {column + 4}, 15, {row + 3}, 4"
         notes[-1].addnext(shape)
+        if self._fresh_shape is not None:  # only a template to copy from: not a note itself
+            self._fresh_shape.getparent().remove(self._fresh_shape)  # type: ignore[union-attr]
+            self._fresh_shape = None
         authors = self.root.find(f"{{{M}}}authors")
         if authors is None:
             authors = etree.Element(f"{{{M}}}authors")
@@ -188,6 +238,37 @@ class SheetComments:
         comment.set("ref", ref)
         comment.set("authorId", str(names.index(self.author)))
         self._set_text(comment, citation)
+        return True
+
+    def _create(self) -> bool:
+        """Give the sheet a comments part and, if it has none, a legacy drawing."""
+        if self.sheet_root is None:
+            return False
+        if self.vml_part is None:
+            taken = set()
+            for name in self.package.names:
+                if name.endswith(".vml"):
+                    taken |= {int(x) for x in re.findall(rb'data="(\d+)', self.package.read(name))}
+            block = max(taken, default=0) + 1
+            self.vml_part = self.package.free_name("xl/drawings/vmlDrawingGv{}.vml")
+            self.package.write(self.vml_part, _VML.format(block=block).encode())
+            self.package.declare(self.vml_part, _CT_VML, extension=True)
+            rid = self.package.relate(self.sheet_part, "vmlDrawing", self.vml_part)
+            sheet = self.sheet_root()
+            legacy = sheet.find(f"{{{M}}}legacyDrawing")
+            if legacy is None:
+                legacy = etree.Element(f"{{{M}}}legacyDrawing")
+                _insert_before(sheet, legacy, _AFTER_LEGACY)
+            legacy.set(f"{{{NS['r']}}}id", rid)
+        if self.root is None:
+            self.part = self.package.free_name("xl/comments/commentGv{}.xml")
+            self.root = etree.Element(f"{{{M}}}comments", nsmap={None: M})
+            etree.SubElement(self.root, f"{{{M}}}authors")
+            etree.SubElement(self.root, f"{{{M}}}commentList")
+            self._original = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+            self.package.declare(self.part, _CT_COMMENTS)
+            self.package.relate(self.sheet_part, "comments", self.part)
+            self.touched = True
         return True
 
     def save(self) -> None:

@@ -121,6 +121,53 @@ class Package:
         self._changed[name] = data
         self._removed.discard(name)
 
+    def relate(self, source: str, kind: str, target: str) -> str:
+        """Add a relationship from ``source`` to part ``target`` (``kind``: the last segment of an
+        officeDocument relationship type); returns its id."""
+        folder, base = posixpath.split(source)
+        rels_name = posixpath.join(folder, "_rels", base + ".rels")
+        if self.has(rels_name):
+            original = self.read(rels_name)
+            root = parse_xml(original, rels_name)
+        else:
+            original = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n'
+            root = etree.Element(f"{{{NS['pr']}}}Relationships", nsmap={None: NS["pr"]})
+        ids = {rel.get("Id") for rel in root}
+        number = 1
+        while f"rIdGv{number}" in ids:
+            number += 1
+        rel = etree.SubElement(root, f"{{{NS['pr']}}}Relationship")
+        rel.set("Id", f"rIdGv{number}")
+        rel.set("Type", REL + kind)
+        rel.set("Target", "/" + target)
+        self.write(rels_name, serialize_xml(root, original))
+        return f"rIdGv{number}"
+
+    def declare(self, part: str, content_type: str, *, extension: bool = False) -> None:
+        """Declare a content type in ``[Content_Types].xml``: an override for ``part``, or a
+        default for its extension (if none is declared yet)."""
+        name = "[Content_Types].xml"
+        original = self.read(name)
+        root = parse_xml(original, name)
+        ct = NS["ct"]
+        if extension:
+            ext = part.rsplit(".", 1)[-1].lower()
+            if any(d.get("Extension", "").lower() == ext for d in root.iter(f"{{{ct}}}Default")):
+                return
+            element = etree.Element(f"{{{ct}}}Default", Extension=ext, ContentType=content_type)
+            root.insert(0, element)
+        else:
+            etree.SubElement(root, f"{{{ct}}}Override", PartName="/" + part,
+                             ContentType=content_type)  # fmt: skip
+        self.write(name, serialize_xml(root, original))
+
+    def free_name(self, pattern: str) -> str:
+        """The first of ``pattern.format(1)``, ``pattern.format(2)``, ... not in the package."""
+        number = 1
+        while self.has(pattern.format(number)):
+            number += 1
+        return pattern.format(number)
+
     def remove(self, name: str) -> None:
         """Drop a part."""
         self._changed.pop(name, None)
