@@ -22,8 +22,6 @@ from apps.libreoffice import (
     require_uno,
 )
 
-pytestmark = pytest.mark.libreoffice
-
 
 @pytest.fixture
 def small(tmp_path: Path) -> Path:
@@ -44,6 +42,7 @@ def small(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.libreoffice
 def test_open_and_save_keeps_content_and_adds_values(small: Path, tmp_path: Path) -> None:
     require_uno()
     out = edit_in_libreoffice(small, tmp_path / "saved.xlsx")
@@ -53,6 +52,7 @@ def test_open_and_save_keeps_content_and_adds_values(small: Path, tmp_path: Path
     assert values["Calc"]["B2"].value == 8.0
 
 
+@pytest.mark.libreoffice
 def test_inserted_rows_and_columns_shift_cells_references_and_names(
     small: Path, tmp_path: Path
 ) -> None:
@@ -71,6 +71,7 @@ def test_inserted_rows_and_columns_shift_cells_references_and_names(
     assert wb.defined_names["total"].attr_text == "Calc!$C$1"
 
 
+@pytest.mark.libreoffice
 def test_delete_rename_and_set(small: Path, tmp_path: Path) -> None:
     require_uno()
     out = edit_in_libreoffice(
@@ -91,6 +92,7 @@ def test_delete_rename_and_set(small: Path, tmp_path: Path) -> None:
     assert values["Calc"]["C1"].value == 14.0
 
 
+@pytest.mark.libreoffice
 def test_a_bad_edit_is_one_message(small: Path, tmp_path: Path) -> None:
     require_uno()
     with pytest.raises(LibreOfficeEditError, match="no sheet 'Nope'"):

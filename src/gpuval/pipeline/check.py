@@ -1,13 +1,19 @@
 """``gpuval check``: recalculate a workbook in LibreOffice and audit it.
 
-Checks, each reported with its details:
+Checks, each reported with its details (every finding names the cell at its current address):
 
-* **errors**: no cell holds an error value after a full recalculation;
-* **formulas**: every model formula is still there, unchanged (compared with the formula map of a
-  fresh build with the workbook's own peer table), none overwritten by a constant;
+* **errors**: no cell holds an error value after a full recalculation (real error cells only;
+  text such as "Err: none" is text);
+* **formulas**: every model formula of a fresh build (same target, same peer table) is still
+  there, compared by meaning (:func:`audit_formulas`): what Excel and LibreOffice rewrite on save,
+  inserted or deleted rows and columns and renamed sheets give no finding; a constant over a
+  formula, a changed formula or a deleted model row does, with its sheet and row label;
 * **outputs**: every ``out_*`` equals the Python core (``gpuval evaluate``) to 1e-9 relative;
 * **master**: the workbook's own master check is TRUE;
 * **bounds**: every input lies within its validated bounds;
+* **plausible**: the figures an analyst would question (:func:`plausibility_findings`): price x
+  shares against a stated market value, value per share against price, share counts, revenue and
+  backlog against market value, whole years;
 * **data age**: the market data (``data_asof``) is at most ``max_age_days`` old.
 """
 
@@ -33,7 +39,15 @@ from gpuval.pipeline.safety import open_package, safe_load_workbook
 # The model (gpuval.workbook: build, evaluate, the sheets; numpy and scipy behind them) is
 # imported where it is used, so that LibreOffice starts recalculating while Python imports it.
 
-__all__ = ["CheckReport", "CheckResult", "check_workbook", "formula_map", "require_gpuval"]
+__all__ = [
+    "CheckReport",
+    "CheckResult",
+    "audit_formulas",
+    "check_workbook",
+    "formula_map",
+    "plausibility_findings",
+    "require_gpuval",
+]
 
 REL_TOL = 1e-9
 MAX_DETAILS = 20
