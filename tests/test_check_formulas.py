@@ -213,3 +213,76 @@ def test_years_must_be_whole(built: Workbook, name: str) -> None:
     assert len(findings) == 1
     assert findings[0].startswith(f"Inputs!{cell.coordinate} ({name}, ")
     assert f"= {old + 0.5:g}: must be a whole number (year)" in findings[0]
+
+
+# --- Excel's way of storing formulas ------------------------------------------------------------
+
+
+def as_shared_formulas(src: Path, dst: Path) -> int:
+    """Rewrite ``src`` as Excel stores copied formulas: a run of cells in a row whose formulas are
+    the first one copied across becomes one shared formula (``t="shared"``, the text only in the
+    first cell). Returns how many cells lost their own formula text."""
+    import re
+    import zipfile
+
+    from openpyxl.formula.translate import Translator
+
+    cell = re.compile(r'<c r="([A-Z]+)([0-9]+)"([^>]*)><f>([^<]*)</f>')
+    dropped = 0
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                text = data.decode("utf-8")
+                found = list(cell.finditer(text))
+                runs: list[list[re.Match[str]]] = []
+                for m in found:
+                    run = runs[-1] if runs else None
+                    if (
+                        run
+                        and run[-1][2] == m[2]
+                        and run[0][4]
+                        and Translator(
+                            "=" + run[0][4].replace("&amp;", "&").replace("&quot;", '"'),
+                            origin=f"{run[0][1]}{run[0][2]}",
+                        ).translate_formula(f"{m[1]}{m[2]}")[1:]
+                        == m[4].replace("&amp;", "&").replace("&quot;", '"')
+                    ):
+                        run.append(m)
+                    else:
+                        runs.append([m])
+                pieces, last, si = [], 0, 0
+                for run in runs:
+                    if len(run) < 2:
+                        continue
+                    ref = f"{run[0][1]}{run[0][2]}:{run[-1][1]}{run[-1][2]}"
+                    for k, m in enumerate(run):
+                        pieces.append(text[last : m.start()])
+                        f = (f'<f t="shared" ref="{ref}" si="{si}">{m[4]}</f>' if k == 0
+                             else f'<f t="shared" si="{si}"/>')  # fmt: skip
+                        pieces.append(f'<c r="{m[1]}{m[2]}"{m[3]}>{f}')
+                        last = m.end()
+                        dropped += k > 0
+                    si += 1
+                pieces.append(text[last:])
+                data = "".join(pieces).encode("utf-8")
+            zout.writestr(info, data)
+    return dropped
+
+
+def test_excels_shared_formulas_give_no_finding(tmp_path: Path) -> None:
+    from gpuval.workbook.build import build
+
+    built = build(tmp_path / "built.xlsx")
+    shared = tmp_path / "shared.xlsx"
+    assert as_shared_formulas(built, shared) > 100  # the model is mostly rows copied across
+    wb = load_workbook(shared)
+    assert audit_formulas(wb) == []
+    # and a cell typed over inside a shared run (not its first cell) is still found
+    ws = wb["Scenarios"]
+    row = next(c.row for c in ws["A"] if c.value == "Revenue in the exit year")
+    header = next(c.row for c in ws["A"] if c.value == "Step")
+    col = next(c.column_letter for c in ws[header] if c.value == "Base")
+    assert ws[f"{col}{row}"].value.startswith("=")  # translated from the run's first cell
+    ws[f"{col}{row}"] = 5.0
+    assert [d.split(":")[0] for d in audit_formulas(wb)] == [f"Scenarios!{col}{row}"]
