@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
@@ -451,13 +451,14 @@ def audit_formulas(wb: Workbook, expected: Workbook | None = None) -> list[str]:
                                "recognition)")  # fmt: skip
             continue
         for cell, formula in cells:
-            label = sheet_map.labels.get(cell.row)
-            row_text = f"row {label!r}" if label else f"row {cell.row} of a fresh build"
-            r, c = sheet_map.rows.get(cell.row), sheet_map.cols.get(cell.column)
+            row, col = cast(int, cell.row), cast(int, cell.column)
+            label = sheet_map.labels.get(row)
+            row_text = f"row {label!r}" if label else f"row {row} of a fresh build"
+            r, c = sheet_map.rows.get(row), sheet_map.cols.get(col)
             if r is None or c is None:
-                if (ews.title, cell.row) not in missing_rows:
-                    missing_rows.add((ews.title, cell.row))
-                    what = "row" if r is None else f"column {get_column_letter(cell.column)}"
+                if (ews.title, row) not in missing_rows:
+                    missing_rows.add((ews.title, row))
+                    what = "row" if r is None else f"column {get_column_letter(col)}"
                     details.append(
                         f"{_at(sheet_map.title)}: the model {what} of {row_text} is missing "
                         f"(deleted, or its label changed); it held {formula}"
@@ -554,7 +555,7 @@ def _check_bounds(path: Path) -> CheckResult:
             continue
         for name in spec.names():
             value = values[name]
-            if not spec.lo <= value <= spec.hi:  # type: ignore[operator]
+            if not spec.lo <= value <= spec.hi:
                 details.append(f"{name} = {value} is outside {spec.lo} .. {spec.hi}")
     return CheckResult("bounds", "Every input within its validated bounds", not details, details)
 
@@ -781,9 +782,11 @@ def check_workbook(
     open_package(path)  # refuse a hostile or broken file before LibreOffice sees it
     with tempfile.TemporaryDirectory(prefix="gpuval-check-") as tmp:
         own = None
+        job: Path | _Job
         if recalculated is None:
-            own = Recalculation(path, keep_recalculated or Path(tmp) / path.name)
-        job = own if own is not None else recalculated
+            own = job = Recalculation(path, keep_recalculated or Path(tmp) / path.name)
+        else:
+            job = recalculated
         try:
             wb = open_workbook(path)
             require_gpuval(wb, path)
