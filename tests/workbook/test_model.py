@@ -79,9 +79,11 @@ def test_a_share_target_is_rerated_down(defaults: Inputs) -> None:
 
 def test_outputs_without_a_share_count_are_none(defaults: Inputs) -> None:
     out = run(small(defaults, "a2")).outputs()
-    per_share = ["out_peer_median_implied_value", "out_gap_value_per_share",
-                 "out_value_per_share_weighted", "out_dcf_value_per_share",
-                 "out_nvidia_share_value"] + [f"out_value_per_share_{s}" for s in ("bear", "base", "bull")]  # fmt: skip
+    per_share = [
+        "out_peer_median_implied_value", "out_gap_value_per_share", "out_value_per_share_weighted",
+        "out_dcf_value_per_share", "out_nvidia_share_value",
+        *(f"out_value_per_share_{s}" for s in ("bear", "base", "bull")),
+    ]  # fmt: skip
     assert all(out[k] is None for k in per_share)
     assert out["out_equity_value_weighted"] is not None and out["out_equity_value_weighted"] > 0
 

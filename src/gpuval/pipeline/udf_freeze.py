@@ -91,7 +91,7 @@ def freeze_udf_cells(wb: Workbook, values: Workbook) -> int:
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                if cell.data_type == "f" and is_udf(cell.value):
+                if cell.data_type == "f" and isinstance(cell.value, str) and is_udf(cell.value):
                     here = f"{ws.title}!{cell.coordinate}"
                     result = evaluate_udf(cell.value, values, here)
                     if isinstance(result, list | tuple) or hasattr(result, "shape"):
