@@ -65,6 +65,8 @@ class CheckResult:
 class CheckReport:
     workbook: Path
     results: list[CheckResult]
+    #: the recalculated workbook the checks read (values, ``data_only``), for publish to reuse
+    values: Workbook | None = field(default=None, repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -809,7 +811,7 @@ def check_workbook(
         _check_plausible(values),
         _check_age(values, max_age_days, today or dt.date.today()),
     ]  # fmt: skip
-    return CheckReport(path, results)
+    return CheckReport(path, results, values)
 
 
 def open_workbook(path: Path, *, data_only: bool = False) -> Workbook:

@@ -95,11 +95,14 @@ def _cached(value: Any) -> tuple[str, str] | None:
     return ' t="str"', escape(text)
 
 
-def fill_cached_values(source: Path, values_file: Path, out: Path) -> int:
+def fill_cached_values(
+    source: Path, values_file: Path, out: Path, *, values: Any | None = None
+) -> int:
     """Copy ``source`` (an openpyxl-written .xlsx) to ``out`` with every formula cell's cached
-    value taken from ``values_file`` (the same workbook recalculated). Returns the number of
-    formula cells filled."""
-    values = open_workbook(values_file, data_only=True)
+    value taken from ``values_file`` (the same workbook recalculated; ``values``: that file
+    already open with ``data_only=True``). Returns the number of formula cells filled."""
+    if values is None:
+        values = open_workbook(values_file, data_only=True)
     filled = 0
     with zipfile.ZipFile(source) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         parts = {part: title for title, part in _sheet_parts(src).items()}
@@ -264,7 +267,8 @@ def publish(
         progress("storing every computed value")
         final = tmp / "final" / f"{stem}.xlsx"
         final.parent.mkdir()
-        fill_cached_values(staged, recalculated, final)
+        reuse = report.check.values if not checked_first and report.checked else None
+        fill_cached_values(staged, recalculated, final, values=reuse)
         outputs = [final, rendered] if pdf else [final]
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
