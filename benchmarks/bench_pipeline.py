@@ -34,7 +34,7 @@ def run(*args: str) -> float:
     return time.perf_counter() - start
 
 
-REFRESH_ROUNDS = 9
+REFRESH_ROUNDS = 15
 _PEAK = """
 import resource, sys, time
 from pathlib import Path
