@@ -34,6 +34,7 @@ EDITS = [
     InsertColumns("Scenarios", at="B", count=1),
     RenameSheet("Inputs", "My inputs"),
     RenameSheet("Monte Carlo", "Simulation"),
+    RenameSheet("Peers", "同业"),  # a name Excel writes unquoted in formulas
 ]
 
 
@@ -94,7 +95,7 @@ def test_every_labelled_value_equals_the_unedited_copys(copies: tuple[Path, Path
 def test_the_edits_happened(copies: tuple[Path, Path, Path]) -> None:
     _folder, _plain, edited = copies
     wb = load_workbook(edited)
-    assert {"My inputs", "Simulation"} <= set(wb.sheetnames)
+    assert {"My inputs", "Simulation", "同业"} <= set(wb.sheetnames)
     title, coord = next(iter(wb.defined_names["mc_mean"].destinations))
     assert title == "Simulation" and coord == "$B$10"  # row 8 before two rows were inserted
 

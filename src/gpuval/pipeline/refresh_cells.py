@@ -129,7 +129,9 @@ class Session:
 
 
 def _sheets_in(text: str) -> list[str]:
-    return [a or b for a, b in re.findall(r"'((?:[^']|'')+)'!|([A-Za-z0-9_. ]+)!", text)]
+    """The sheet names a defined name's formula refers to (quoted or not, any script)."""
+    return [a.replace("''", "'") if a else b
+            for a, b in re.findall(r"'((?:[^']|'')+)'!|([\w.]+)!", text)]  # fmt: skip
 
 
 # --- peers and prices ---
