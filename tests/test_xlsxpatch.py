@@ -352,3 +352,16 @@ def test_reading_view_holds_the_sheets_read_with_their_strings(book: Path) -> No
     assert view["Model"]["D1"].value == "bold plain"  # a shared, rich string
     assert view["Model"]["A2"].comment.text == "Lin Wei:\nchecked"
     assert view["Lists"].max_row == 1 and view["Lists"]["A1"].value is None  # not read
+
+
+def test_strict_open_xml_is_refused_in_one_sentence(book: Path, tmp_path: Path) -> None:
+    strict = tmp_path / "strict.xlsx"
+    files = parts(book)
+    files["xl/workbook.xml"] = files["xl/workbook.xml"].replace(
+        f'xmlns="{M}"'.encode(), b'xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"'
+    )
+    with zipfile.ZipFile(strict, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(GpuvalError, match=r"strict\.xlsx is saved as Strict Open XML .*\.$"):
+        Patch(strict)

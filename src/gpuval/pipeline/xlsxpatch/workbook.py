@@ -37,6 +37,11 @@ class WorkbookPart:
         self.name = workbook_part(package)
         self.original = package.read(self.name)
         self.root = package.xml(self.name)
+        if etree.QName(self.root).namespace != M:
+            raise GpuvalError(
+                f"{package.label} {package.path} is saved as Strict Open XML (or is not a "
+                "spreadsheet); save it in Excel as an Excel Workbook (.xlsx) and try again."
+            )
         self.touched = False
         pr = self.root.find(f"{{{M}}}workbookPr")
         self.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
