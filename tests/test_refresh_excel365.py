@@ -89,3 +89,12 @@ def test_libreoffice_opens_and_recalculates_the_result(built: Path, tmp_path: Pa
     assert formulas["Analyst view"]["A2"].value.text == "=Peers!$F$25:$F$27*2"  # still an array
     assert values["Analyst view"]["A2"].value == pytest.approx(83.0)  # 41.5 x 2, recomputed
     assert values["Cover"]["C7"].value.startswith("OK")  # the master check
+
+
+def test_a_second_refresh_changes_nothing(built: Path, tmp_path: Path) -> None:
+    injected, _before, after = refreshed(built, tmp_path)
+    prices = tmp_path / "prices.csv"  # the same prices file again
+    report = refresh(injected.path, prices=prices)
+    assert report.changes == []
+    again = parts(injected.path)
+    assert [n for n in after if after[n] != again[n]] == []
