@@ -191,7 +191,7 @@ def test_quick_commands_print_what_they_should_in_a_fresh_interpreter() -> None:
 
 
 def test_the_probe_sees_a_heavy_import() -> None:
-    """The check above can fail: a command that does load pandas is seen doing so."""
+    """The check above can fail: a command that validates the dataset is seen loading pydantic."""
     _, _, modules = _fresh("fx")
     assert "pydantic" in modules
 
