@@ -106,3 +106,11 @@ def test_soak_on_a_libreoffice_saved_copy(copies: tuple[Path, Path, Path], tmp_p
     shutil.copy(plain, base)
     result = soak(base, tmp_path, refreshes=8, seed=11)
     assert result.lost == []
+
+
+def test_a_libreoffice_saved_copy_has_nothing_to_refresh(tmp_path: Path) -> None:
+    require_uno()
+    built = build(tmp_path / "built.xlsx")
+    saved = edit_in_libreoffice(built, tmp_path / "saved.xlsx")  # 15 significant digits kept
+    report = refresh(saved)
+    assert report.changes == [], report.lines()

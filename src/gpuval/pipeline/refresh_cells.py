@@ -53,8 +53,9 @@ def num(x: Any) -> bool:
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, dt.datetime):
         a = a.date()
-    if num(a) and num(b):
-        return math.isclose(a, b, rel_tol=1e-15)
+    if num(a) and num(b):  # equal as stored: Excel and LibreOffice keep 15 significant digits
+        same_as_stored = f"{float(a):.15g}" == f"{float(b):.15g}"
+        return same_as_stored or math.isclose(a, b, rel_tol=1e-15)
     return bool(a == b) or (a in (None, "") and b in (None, ""))
 
 
