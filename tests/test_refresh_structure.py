@@ -114,3 +114,22 @@ def test_a_libreoffice_saved_copy_has_nothing_to_refresh(tmp_path: Path) -> None
     saved = edit_in_libreoffice(built, tmp_path / "saved.xlsx")  # 15 significant digits kept
     report = refresh(saved)
     assert report.changes == [], report.lines()
+
+
+def test_an_input_the_analyst_made_a_formula_is_read_from_its_cached_value(
+    tmp_path: Path,
+) -> None:
+    from apps.libreoffice import SetFormula
+    from gpuval.workbook.evaluate import evaluate
+
+    require_uno()
+    built = build(tmp_path / "built.xlsx")
+    wb = load_workbook(built)
+    title, coord = next(iter(wb.defined_names["in_share_base"].destinations))
+    saved = edit_in_libreoffice(built, tmp_path / "formula.xlsx",
+                                [SetFormula(title, coord.replace("$", ""), "=0.01*2")])  # fmt: skip
+    report = refresh(saved)
+    assert not [n for n in report.notes if "not valid" in n], report.notes
+    assert load_workbook(saved)[title][coord.replace("$", "")].value == "=0.01*2"
+    assert report.changes == [] and report.movers == []  # read the same way before and after
+    assert evaluate(saved)["out_value_per_share_base"] is not None

@@ -144,7 +144,7 @@ def _model(s: Session) -> tuple[dict[str, Any], Callable[[], Any]] | None:
     when the analyst's inputs are not valid for the core."""
     from gpuval.workbook.model import run_names
 
-    inputs = read_inputs_from(s.wb, s.path)  # a missing or broken name is an error
+    inputs = read_inputs_from(s.for_inputs(), s.path)  # a missing or broken name is an error
     try:
         model = run_names(inputs)
         outputs = model.outputs()

@@ -93,13 +93,33 @@ class Session:
         self.path, self.dataset, self.report, self.today = path, dataset, report, today
         self.patch = Patch(path)
         self.priced: set[str] = set()  # entities whose price comes from a prices file
+        self._written: list[tuple[str, str, Any]] = []
         names = {n.get("name", ""): (n.text or "") for n in self._defined()}
         self.names = names
         read = ("in_", "data_", "mc_", "tpl_")  # the names refresh reads or writes under
         wanted = {title for name, text in names.items() if name.startswith(read)
                   for title in _sheets_in(text)}  # fmt: skip
         wanted |= {"Data", "Sources", montecarlo.TITLE, "Cover"}
+        self.wanted = wanted
         self.wb: Workbook = read_sheets(self.patch.package, self.patch.book, wanted)
+        self._cached: Workbook | None = None
+
+    def for_inputs(self) -> Workbook:
+        """The view to read the inputs from: this one, or, when an input cell holds a formula,
+        one with the formulas' cached values (and refresh's writes) instead."""
+        formulas = any(
+            isinstance(v := self.value(*self.cell(name)), str) and v.startswith("=")
+            for name in self.names if name.startswith("in_")
+        )  # fmt: skip
+        if not formulas:
+            return self.wb
+        if self._cached is None:
+            self._cached = read_sheets(
+                self.patch.package, self.patch.book, self.wanted, data_only=True
+            )
+            for sheet, ref, value in self._written:
+                self._cached[sheet][ref].value = value
+        return self._cached
 
     def _defined(self) -> list[Any]:
         root = self.patch.book.root
@@ -123,6 +143,9 @@ class Session:
         """Write a cell in the package and in the in-memory view (read again for the model)."""
         self.patch.set(sheet, ref, value, style=style)
         self.wb[sheet][ref].value = value
+        self._written.append((sheet, ref, value))
+        if self._cached is not None:
+            self._cached[sheet][ref].value = value
 
     def style(self, sheet: str, ref: str) -> int | None:
         cell = self.patch.cells(sheet).cell(ref)

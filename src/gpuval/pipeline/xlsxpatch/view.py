@@ -26,8 +26,11 @@ _SKIP = ("xl/media/", "xl/richData/", "xl/vbaProject", "customXml/", "xl/persons
          "xl/threadedComments/", "xl/drawings/", "xl/charts/", "xl/embeddings/")  # fmt: skip
 
 
-def read_sheets(package: Package, book: WorkbookPart, sheets: Iterable[str]) -> Workbook:
-    """The workbook as openpyxl reads it, with only ``sheets`` filled (their cells and notes)."""
+def read_sheets(
+    package: Package, book: WorkbookPart, sheets: Iterable[str], *, data_only: bool = False
+) -> Workbook:
+    """The workbook as openpyxl reads it, with only ``sheets`` filled (their cells and notes;
+    ``data_only``: formulas' cached values instead of the formulas)."""
     wanted = {book.sheets[s] for s in sheets if s in book.sheets}
     sheet_parts = set(book.sheets.values())
     replaced = _compact_strings(package, book, sorted(wanted))
@@ -50,7 +53,7 @@ def read_sheets(package: Package, book: WorkbookPart, sheets: Iterable[str]) -> 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return load_workbook(io.BytesIO(out.getvalue()), rich_text=False)
+            return load_workbook(io.BytesIO(out.getvalue()), rich_text=False, data_only=data_only)
     except GpuvalError:
         raise
     except Exception as exc:  # a damaged part openpyxl cannot read
