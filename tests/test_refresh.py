@@ -296,3 +296,21 @@ def test_a_sheet_whose_notes_were_all_deleted_gets_its_citations_back(
         types = archive.read("[Content_Types].xml")
         names = archive.namelist()
     assert "xl/comments/commentGv1.xml" in names and b"/xl/comments/commentGv1.xml" in types
+
+
+def test_a_broken_name_refresh_writes_under_is_one_sentence(copy: Path) -> None:
+    refresh(copy)  # names the Monte Carlo figures
+    with zipfile.ZipFile(copy) as archive:
+        files = {i.filename: archive.read(i) for i in archive.infolist()}
+    files["xl/workbook.xml"] = re.sub(rb'(<definedName name="mc_mean"[^>]*>)[^<]*',
+                                      rb"\1#REF!", files["xl/workbook.xml"])  # fmt: skip
+    files["xl/workbook.xml"] = files["xl/workbook.xml"].replace(
+        b"</definedNames>", b'<definedName name="in_my_own">42</definedName></definedNames>'
+    )  # an analyst's constant under an in_ name is no business of refresh
+    with zipfile.ZipFile(copy, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    before = copy.read_bytes()
+    with pytest.raises(GpuvalError, match=r"^analyst\.xlsx: the defined name 'mc_mean' does not "):
+        refresh(copy)
+    assert copy.read_bytes() == before

@@ -107,9 +107,11 @@ class Session:
     def for_inputs(self) -> Workbook:
         """The view to read the inputs from: this one, or, when an input cell holds a formula,
         one with the formulas' cached values (and refresh's writes) instead."""
+        from gpuval.workbook.evaluate import REQUIRED
+
         formulas = any(
             isinstance(v := self.value(*self.cell(name)), str) and v.startswith("=")
-            for name in self.names if name.startswith("in_")
+            for name in REQUIRED if name.startswith("in_")
         )  # fmt: skip
         if not formulas:
             return self.wb
@@ -125,13 +127,23 @@ class Session:
         root = self.patch.book.root
         return [e for e in root.iter("{*}definedName") if e.get("localSheetId") is None]
 
+    def _place(self, name: str) -> tuple[str, str]:
+        defined = self.wb.defined_names.get(name)
+        places = list(defined.destinations) if defined is not None else []
+        if len(places) != 1 or places[0][0] not in self.wb.sheetnames:
+            raise GpuvalError(
+                f"{self.path.name}: the defined name {name!r} does not point at one range of a "
+                "sheet; restore it (or rebuild the workbook with gpuval build) and refresh again."
+            )
+        return places[0]
+
     def cell(self, name: str) -> tuple[str, str]:
         """(sheet, coordinate) of a single-cell defined name."""
-        title, coord = next(iter(self.wb.defined_names[name].destinations))
+        title, coord = self._place(name)
         return title, coord.replace("$", "")
 
     def column(self, name: str) -> list[tuple[str, str]]:
-        title, coord = next(iter(self.wb.defined_names[name].destinations))
+        title, coord = self._place(name)
         cells = self.wb[title][coord.replace("$", "")]
         rows = cells if isinstance(cells, tuple) else ((cells,),)
         return [(title, row[0].coordinate) for row in rows]
@@ -438,7 +450,7 @@ def _mc_places(s: Session) -> dict[str, tuple[str, str]] | None:
         else:
             return None
     if "mc_hist" in s.names:
-        _title, coord = next(iter(s.wb.defined_names["mc_hist"].destinations))
+        _title, coord = s._place("mc_hist")
         first = ws[coord.replace("$", "").split(":")[0]]
         top, left = int(first.row or 0), int(first.column or 0)
     elif "Bin from" in labels:
