@@ -217,10 +217,9 @@ def _captured(args: list[str]) -> str:
 
 def test_the_committed_snapshot_is_current(seeds_dir: Path) -> None:
     made = json.loads(json.dumps(gpuval.embedded.build_snapshot(seeds_dir)))
-    from gpuval._embedded_snapshot import SNAPSHOT
-
-    assert json.loads(SNAPSHOT) == made, (
-        "src/gpuval/_embedded_snapshot.py is stale: run `python -m gpuval.embedded`"
+    committed = gpuval.embedded.SNAPSHOT_FILE.read_text(encoding="utf-8")
+    assert json.loads(committed) == made, (
+        "src/gpuval/data/embedded_snapshot.json is stale: run `python -m gpuval.embedded`"
     )
 
 
