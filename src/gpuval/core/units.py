@@ -17,6 +17,8 @@ __all__ = [
     "per_share_xl",
     "upside",
     "upside_xl",
+    "usd_per_unit",
+    "usd_per_unit_xl",
 ]
 
 
@@ -102,3 +104,21 @@ def upside(value: ArrayLike, price: ArrayLike) -> FloatOrArray:
 def upside_xl(value: str, price: str) -> str:
     """Excel of :func:`upside`: ``value/price-1``."""
     return f"{value}/{price}-1"
+
+
+def usd_per_unit(ccy: str, usd_per_hkd: float, cny_per_usd: float) -> float | None:
+    """USD per unit of ``ccy`` (USD, HKD or CNY) from the model's two FX inputs; None for any
+    other currency.
+
+    >>> usd_per_unit("HKD", 0.128, 7.0), usd_per_unit("CNY", 0.128, 8.0), usd_per_unit("EUR", 1, 1)
+    (0.128, 0.125, None)
+    """
+    positive("usd_per_hkd", usd_per_hkd)
+    positive("cny_per_usd", cny_per_usd)
+    return {"USD": 1.0, "HKD": usd_per_hkd, "CNY": 1 / cny_per_usd}.get(ccy)
+
+
+def usd_per_unit_xl(ccy: str, usd_per_hkd: str, cny_per_usd: str) -> str:
+    """Excel of :func:`usd_per_unit`, "n/a" for any other currency."""
+    return (f'IF({ccy}="USD",1,IF({ccy}="HKD",{usd_per_hkd},'
+            f'IF({ccy}="CNY",1/{cny_per_usd},"n/a")))')  # fmt: skip

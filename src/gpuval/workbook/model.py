@@ -24,7 +24,7 @@ from gpuval.core.multiples import (
     ps_or_none,
 )
 from gpuval.core.peers import rerated_market_value
-from gpuval.core.units import per_share_or_none
+from gpuval.core.units import per_share_or_none, usd_per_unit
 from gpuval.core.validate import positive
 
 SCENARIOS = ("bear", "base", "bull")
@@ -197,10 +197,9 @@ class PeersResult:
 
 def usd_per(ccy: str, inputs: Inputs) -> float | None:
     """USD per unit of ``ccy`` from the FX inputs (None for a currency the model lacks)."""
-    positive("in_fx_usd_per_hkd", inputs.fx_usd_per_hkd)
+    positive("in_fx_usd_per_hkd", inputs.fx_usd_per_hkd)  # named as the analyst sees them
     positive("in_fx_cny_per_usd", inputs.fx_cny_per_usd)
-    rates = {"USD": 1.0, "HKD": inputs.fx_usd_per_hkd, "CNY": 1 / inputs.fx_cny_per_usd}
-    return rates.get(ccy)
+    return usd_per_unit(ccy, inputs.fx_usd_per_hkd, inputs.fx_cny_per_usd)
 
 
 def _times(x: float | None, factor: float | None) -> float | None:
@@ -421,8 +420,3 @@ def run(inputs: Inputs) -> Model:
 def run_names(values: Mapping[str, Any]) -> Model:
     """:func:`run` on ``{defined name: value}``."""
     return run(Inputs.from_names(values))
-
-
-def outputs(values: Mapping[str, Any]) -> dict[str, float | None]:
-    """Every ``out_*`` quantity from ``{defined name: value}``."""
-    return run_names(values).outputs()

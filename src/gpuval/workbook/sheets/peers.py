@@ -38,7 +38,7 @@ from gpuval.core.multiples import (
     run_rate_revenue_xl,
 )
 from gpuval.core.peers import peer_stat_xl, rerated_market_value_xl, venue_gap_xl
-from gpuval.core.units import per_share_xl
+from gpuval.core.units import per_share_xl, usd_per_unit_xl
 from gpuval.data.dataset import Dataset
 from gpuval.workbook.sheets.base import Book, Sheet, col, print_setup
 
@@ -193,8 +193,7 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
     fr = k["USD per reporting unit"]
 
     def usd_per(ccy: str) -> str:
-        return (f'=IF({ccy}="USD",1,IF({ccy}="HKD",in_fx_usd_per_hkd,'
-                f'IF({ccy}="CNY",1/in_fx_cny_per_usd,"n/a")))')  # fmt: skip
+        return "=" + usd_per_unit_xl(ccy, "in_fx_usd_per_hkd", "in_fx_cny_per_usd")
 
     def converted(raw: str, amount: str | None = None) -> str:
         return f'=IF(ISNUMBER({raw}),{amount or raw}*{fr},"n/a")'
