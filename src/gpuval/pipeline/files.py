@@ -1,4 +1,5 @@
-"""Replacing a file only by a complete new one.
+"""Replacing a file only by a complete new one, and the lock that keeps two gpuval processes (or
+gpuval and an open Excel or LibreOffice) off the same workbook.
 
 Fault injection (for tests). ``GPUVAL_FAULT=<step>`` makes :func:`replace_atomically` raise an
 ``OSError`` at that step, as a full disk would; ``GPUVAL_FAULT=<step>:kill`` makes the process
@@ -22,10 +23,12 @@ import os
 import signal
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["FAULT_STEPS", "replace_atomically"]
+from gpuval.errors import GpuvalError
+
+__all__ = ["FAULT_STEPS", "lock_files", "replace_atomically", "workbook_lock"]
 
 FAULT_STEPS = ("temp-created", "temp-written", "before-replace", "replaced")
 
@@ -101,3 +104,41 @@ def replace_atomically(path: Path, write: Callable[[str], object]) -> Path:
     if fault:
         _fault(fault, "replaced", path)
     return path
+
+
+def lock_files(path: Path) -> list[Path]:
+    """The lock files Excel (``~$name``) and LibreOffice (``.~lock.name#``) leave beside a
+    workbook they have open."""
+    return [path.with_name(f"~${path.name}"), path.with_name(f".~lock.{path.name}#")]
+
+
+@contextlib.contextmanager
+def workbook_lock(path: Path) -> Iterator[None]:
+    """Refuse when the workbook is open elsewhere; hold gpuval's own lock while working."""
+    for lock in lock_files(path):
+        if lock.exists():
+            app = "Excel" if lock.name.startswith("~$") else "LibreOffice"
+            raise GpuvalError(
+                f"{path.name} is open in {app} (lock file {lock.name}); close it and try again."
+            )
+    own = path.with_name(f".{path.name}.gpuval-lock")
+    try:
+        fd = os.open(own, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        holder = own.read_text().strip() if own.exists() else ""
+        if holder.isdigit() and not _alive(int(holder)):
+            own.unlink(missing_ok=True)  # left by a process that died: take it over
+            fd = os.open(own, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        else:
+            raise GpuvalError(
+                f"{path.name} is being refreshed or published by another gpuval process "
+                f"(lock file {own.name}); try again when it has finished."
+            ) from None
+    except OSError as exc:
+        raise GpuvalError(f"Cannot create the lock file {own}: {exc.strerror or exc}.") from None
+    try:
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        yield
+    finally:
+        own.unlink(missing_ok=True)

@@ -40,9 +40,8 @@ from openpyxl.workbook.defined_name import DefinedName
 from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import CheckReport, check_workbook, named_value, require_gpuval
-from gpuval.pipeline.files import replace_atomically
+from gpuval.pipeline.files import replace_atomically, workbook_lock
 from gpuval.pipeline.recalc import Rendering
-from gpuval.pipeline.refresh import workbook_lock
 from gpuval.pipeline.udf_freeze import freeze_udf_cells, is_udf
 from gpuval.workbook.evaluate import open_workbook
 

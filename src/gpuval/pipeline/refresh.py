@@ -31,7 +31,7 @@ import datetime as dt
 import io
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from gpuval.core import InputError
 from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import require_gpuval
+from gpuval.pipeline.files import lock_files, workbook_lock
 from gpuval.pipeline.refresh_cells import (
     Change,
     Session,
@@ -86,54 +87,6 @@ def _show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.6g}"
     return "blank" if value is None else str(value)
-
-
-def lock_files(path: Path) -> list[Path]:
-    """The lock files Excel (``~$name``) and LibreOffice (``.~lock.name#``) leave beside a
-    workbook they have open."""
-    return [path.with_name(f"~${path.name}"), path.with_name(f".~lock.{path.name}#")]
-
-
-@contextlib.contextmanager
-def workbook_lock(path: Path) -> Iterator[None]:
-    """Refuse when the workbook is open elsewhere; hold gpuval's own lock while working."""
-    for lock in lock_files(path):
-        if lock.exists():
-            app = "Excel" if lock.name.startswith("~$") else "LibreOffice"
-            raise GpuvalError(
-                f"{path.name} is open in {app} (lock file {lock.name}); close it and try again."
-            )
-    own = path.with_name(f".{path.name}.gpuval-lock")
-    try:
-        fd = os.open(own, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        holder = own.read_text().strip() if own.exists() else ""
-        if holder.isdigit() and not _alive(int(holder)):
-            own.unlink(missing_ok=True)  # left by a process that died: take it over
-            fd = os.open(own, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        else:
-            raise GpuvalError(
-                f"{path.name} is being refreshed or published by another gpuval process "
-                f"(lock file {own.name}); try again when it has finished."
-            ) from None
-    except OSError as exc:
-        raise GpuvalError(f"Cannot create the lock file {own}: {exc.strerror or exc}.") from None
-    try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
-        yield
-    finally:
-        own.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # --- the model (the one place refresh calls the workbook's model) ---
