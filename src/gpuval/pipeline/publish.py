@@ -39,8 +39,10 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
-from gpuval.pipeline.check import CheckReport, check_workbook, named_value, require_gpuval
+from gpuval.pipeline.check import check_workbook
 from gpuval.pipeline.files import replace_atomically, workbook_lock
+from gpuval.pipeline.findings import CheckReport
+from gpuval.pipeline.names import named_value, require_gpuval
 from gpuval.pipeline.recalc import Rendering
 from gpuval.pipeline.udf_freeze import freeze_udf_cells, is_udf
 from gpuval.workbook.evaluate import open_workbook

@@ -39,8 +39,8 @@ from typing import Any
 from gpuval.core import InputError
 from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
-from gpuval.pipeline.check import require_gpuval
 from gpuval.pipeline.files import lock_files, workbook_lock
+from gpuval.pipeline.names import require_gpuval
 from gpuval.pipeline.refresh_cells import (
     Change,
     Session,
