@@ -11,7 +11,6 @@ from has changed). ``tests/test_cli.py`` checks which modules a fresh interprete
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from gpuval.embedded import Snapshot
 
 FORMATS = click.Choice(["table", "json", "csv"])
+_format_option = click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 _dataset_option = click.option(
     "--dataset",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -60,87 +60,6 @@ def _snapshot(dataset: Path | None, seeds: Path | None) -> Snapshot | None:
     return quick_dataset()
 
 
-def _json_number(value: Any) -> Any:
-    """Whole floats as integers (1240000000, not 1240000000.0); NaN as null."""
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return None
-        if value.is_integer() and abs(value) < 2**53:
-            return int(value)
-    return value
-
-
-def _csv_text(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv_cell(value: Any) -> str:
-    """A CSV field: floats to full precision (``%.17g``), missing values (None, NaN) empty."""
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float):
-        return f"{value:.17g}"
-    return str(_csv_text(value))
-
-
-def _text_width(text: str) -> int:
-    """Columns the text takes in a terminal: East Asian wide and full-width characters take 2."""
-    from unicodedata import east_asian_width
-
-    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _table_cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, float):
-        from gpuval.data.dataset import format_value
-
-        return format_value(value)
-    return " ".join(str(value).split())  # one line per row
-
-
-def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
-    """Aligned columns, numbers to the right and text to the left, wide characters counted."""
-    cells = [[_table_cell(row[k]) for k in columns] for row in rows]
-    numeric = [
-        all(isinstance(row[k], int | float) or row[k] is None for row in rows) for k in columns
-    ]
-    widths = [
-        max([_text_width(name), *(_text_width(line[i]) for line in cells)])
-        for i, name in enumerate(columns)
-    ]
-
-    def line(values: Sequence[str]) -> str:
-        padded = [
-            " " * (w - _text_width(v)) + v if right else v + " " * (w - _text_width(v))
-            for v, w, right in zip(values, widths, numeric, strict=True)
-        ]
-        return "  ".join(padded).rstrip()
-
-    return "\n".join([line(list(columns)), *(line(values) for values in cells)])
-
-
-def _emit(rows: list[dict[str, Any]], fmt: str, columns: Sequence[str]) -> None:
-    if fmt == "json":
-        clean = [{k: _json_number(row[k]) for k in columns} for row in rows]
-        click.echo(json.dumps(clean, ensure_ascii=False, indent=2))
-    elif fmt == "csv":
-        import csv
-        import io
-
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([_csv_cell(row[k]) for k in columns] for row in rows)
-        click.echo(out.getvalue(), nl=False)
-    else:
-        click.echo(_table(rows, columns) if rows else "(no records)")
-
-
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     """``--version``: the installed distribution's version (read only when asked for)."""
     if not value or ctx.resilient_parsing:
@@ -167,7 +86,7 @@ def cli() -> None:
 @cli.command()
 @click.option("--entity", "-e", multiple=True, help="Only this entity id (repeatable).")
 @click.option("--metric", "-m", multiple=True, help="Only this metric (repeatable).")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@_format_option
 @click.option(
     "--quality",
     is_flag=True,
@@ -191,13 +110,16 @@ def data(
     qualifier, written, how, note, and the entity's names, exchange and ticker.
     """
     from gpuval.data.dataset import COLUMNS
+    from gpuval.pipeline.report import quality_text, rows_text
 
     snap = None if quality else _snapshot(dataset, seeds)
     if snap is None:
         ds = _load(dataset, seeds)
         _note_seeds(ds.seeds_checked)
         if quality:
-            _quality(ds, fmt)
+            from gpuval.data.quality import check_relations
+
+            _echo(quality_text(check_relations(ds), fmt))
             return
         rows = ds.rows(entity, metric)
     else:
@@ -208,7 +130,12 @@ def data(
         if fmt != "table"
         else ("id", "value", "unit", "period", "kind", "qualifier", "source")
     )
-    _emit(rows, fmt, columns)
+    _echo(rows_text(rows, fmt, columns))
+
+
+def _echo(text: str, *, err: bool = False) -> None:
+    """Print text made by :mod:`gpuval.pipeline.report` (it brings its own newlines)."""
+    click.echo(text, nl=False, err=err)
 
 
 def _note_seeds(checked: bool) -> None:
@@ -216,45 +143,20 @@ def _note_seeds(checked: bool) -> None:
         click.echo("gpuval: note: seed articles not found; quotes were not verified.", err=True)
 
 
-def _quality(ds: Dataset, fmt: str) -> None:
-    from gpuval.data.quality import check_relations
-
-    checks = check_relations(ds)
-    rows = [
-        {
-            "status": "ok" if c.consistent else "INCONSISTENT",
-            "relation": c.kind,
-            "stated": c.stated.id,
-            "stated_value": c.stated.value,
-            "inputs": ", ".join(r.id for r in c.inputs),
-            "computed_value": c.computed,
-            "gap": c.gap,
-            "relative_gap": c.relative_gap,
-            "finding": c.describe(),
-        }
-        for c in checks
-    ]
-    if fmt == "table":
-        for row in rows:
-            click.echo(row["finding"])
-        bad = sum(not c.consistent for c in checks)
-        click.echo(f"{bad} inconsistent of {len(checks)} checks.")
-    else:
-        _emit(rows, fmt, list(rows[0]) if rows else ["status"])
-
-
 @cli.command()
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@_format_option
 @_dataset_option
 @_seeds_option
 def entities(fmt: str, dataset: Path | None, seeds: Path | None) -> None:
     """List the entities: stable id, English and Chinese names, venue, exchange, ticker."""
+    from gpuval.pipeline.report import rows_text
+
     snap = _snapshot(dataset, seeds)
     if snap is not None:
         rows = snap.entities
     else:
         rows = [e.model_dump() for e in _load(dataset, seeds).entities.values()]
-    _emit(rows, fmt, list(rows[0]))
+    _echo(rows_text(rows, fmt, list(rows[0])))
 
 
 @cli.command()
@@ -265,17 +167,18 @@ def entities(fmt: str, dataset: Path | None, seeds: Path | None) -> None:
     metavar="'USD per HKD=0.1282'",
     help="Override a rate (repeatable): units of the first currency per one of the second.",
 )
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@_format_option
 @_dataset_option
 @_seeds_option
 def fx(overrides: tuple[str, ...], fmt: str, dataset: Path | None, seeds: Path | None) -> None:
     """Show the exchange rates (article-implied defaults, or your overrides) and their sources."""
     from gpuval.data.fx import FxRates
+    from gpuval.pipeline.report import rows_text
 
     rates = FxRates.from_dataset(_load(dataset, seeds))
     for spec in overrides:
         rates = rates.with_override(spec)
-    _emit(rates.table(), fmt, ["unit", "rate", "label"])
+    _echo(rows_text(rates.table(), fmt, ["unit", "rate", "label"]))
 
 
 @cli.command()
@@ -332,14 +235,10 @@ def build(
               show_default=True)  # fmt: skip
 def evaluate(workbook: Path, fmt: str) -> None:
     """Read the workbook's in_ cells, run the Python core and print every out_ value."""
+    from gpuval.pipeline.report import evaluate_text
     from gpuval.workbook.evaluate import evaluate as evaluate_file
 
-    result = evaluate_file(workbook)
-    if fmt == "json":
-        click.echo(json.dumps(result, indent=2))
-    else:
-        for name, value in result.items():
-            click.echo(f"{name:36} {'n/a' if value is None else f'{value:,.6g}'}")
+    _echo(evaluate_text(evaluate_file(workbook), fmt))
 
 
 def _progress(quiet: bool, total: int) -> Any:
@@ -376,18 +275,12 @@ def check(workbook: Path, fmt: str, max_age_days: int, today: Any) -> None:
     """Recalculate in LibreOffice and audit: error values, overwritten formulas, out_ vs the
     core, the master check, input bounds, data age. Exit status 0 only if every check passes."""
     from gpuval.pipeline.check import check_workbook
+    from gpuval.pipeline.report import check_text
 
     report = check_workbook(
         workbook, max_age_days=max_age_days, today=today.date() if today else None
     )
-    if fmt == "json":
-        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False, default=str))
-    else:
-        for r in report.results:
-            click.echo(f"{'PASS' if r.passed else 'FAIL'}  {r.description}")
-            for line in r.details:
-                click.echo(f"      {line}")
-        click.echo("All checks pass." if report.passed else "Some checks fail.")
+    _echo(check_text(report, fmt))
     if not report.passed:
         raise SystemExit(1)
 
@@ -451,17 +344,15 @@ def publish(
     """Check, then write <out-dir>/<name>_<as-of>.xlsx with every formula's value stored, an
     optional PDF and a manifest of SHA-256 hashes."""  # fmt: skip
     from gpuval.pipeline.publish import publish as publish_file
+    from gpuval.pipeline.report import publish_text
 
     report = publish_file(
         workbook, out_dir=out_dir, pdf=pdf, force=force, max_age_days=max_age_days,
         today=today.date() if today else None, progress=_progress(quiet, 5 if pdf else 4),
     )  # fmt: skip
-    for path in [*report.outputs, report.manifest]:
-        click.echo(f"wrote {path}")
-    for note in report.notes:
-        click.echo(f"note: {note}", err=True)
-    if not report.checked:
-        click.echo("warning: published UNCHECKED (--force)", err=True)
+    out, err = publish_text(report)
+    _echo(out)
+    _echo(err, err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
