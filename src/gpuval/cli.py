@@ -26,15 +26,18 @@ if TYPE_CHECKING:
     from gpuval.embedded import Snapshot
 
 FORMATS = click.Choice(["table", "json", "csv"])
+FILE = click.Path(dir_okay=False, path_type=Path)
+FOLDER = click.Path(file_okay=False, path_type=Path)
+_workbook_argument = click.argument("workbook", type=FILE)
 _format_option = click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 _dataset_option = click.option(
     "--dataset",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Dataset file (TOML or JSON) instead of the embedded default.",
 )
 _seeds_option = click.option(
     "--seeds",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Folder of seed articles to check quotes against "
     "(default: $GPUVAL_SEEDS, or shared/seeds beside a source checkout).",
 )
@@ -184,7 +187,7 @@ def fx(overrides: tuple[str, ...], fmt: str, dataset: Path | None, seeds: Path |
 @cli.command()
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     default=None,
     help="Where to write the workbook (replaced only by a complete new file); default "
     "workbook/gpu_valuation.xlsx, or workbook/gpu_valuation_udf.xlsx with --udf.",
@@ -192,7 +195,7 @@ def fx(overrides: tuple[str, ...], fmt: str, dataset: Path | None, seeds: Path |
 @click.option("--target", default="biren", show_default=True, help="Company to value (an id).")
 @click.option(
     "--template",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="House-style template (.xlsx) instead of templates/gpuval_template.xlsx.",
 )
 @click.option(
@@ -230,7 +233,7 @@ def build(
 
 
 @cli.command()
-@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@_workbook_argument
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json",
               show_default=True)  # fmt: skip
 def evaluate(workbook: Path, fmt: str) -> None:
@@ -266,7 +269,7 @@ _today_option = click.option(
 
 
 @cli.command()
-@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@_workbook_argument
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)  # fmt: skip
 @_age_option
@@ -286,10 +289,10 @@ def check(workbook: Path, fmt: str, max_age_days: int, today: Any) -> None:
 
 
 @cli.command()
-@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@_workbook_argument
 @click.option(
     "--prices",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="CSV of prices: entity (id or ticker), date, price, currency[, shares].",
 )
 @_dataset_option
@@ -324,8 +327,8 @@ def refresh(
 
 
 @cli.command()
-@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+@_workbook_argument
+@click.option("--out-dir", type=FOLDER,
               default=Path("dist"), show_default=True)  # fmt: skip
 @click.option("--pdf", is_flag=True, help="Also write a PDF of every sheet.")
 @click.option("--force", is_flag=True, help="Publish even if a check fails (stamped UNCHECKED).")

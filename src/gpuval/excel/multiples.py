@@ -8,7 +8,7 @@ from gpuval import core
 from gpuval.excel.args import UdfError, cells, numbers, pairs
 from gpuval.excel.declare import Param, evaluate, udf
 from gpuval.excel.params import FX, LABELS, MARKET_VALUE, PEERS, SHARES, TARGET
-from gpuval.excel.results import result
+from gpuval.excel.results import labelled, result
 from gpuval.excel.text import close, show
 
 N = "number"
@@ -113,7 +113,7 @@ def _peer_stats(peers: Any, target: str | None, labels: bool) -> list[list[Any]]
     p = read_peers("peers", peers)
     stats = core.peer_stats(p, target=_target(p, target))
     rows = [[label, float(getattr(stats, attr))] for label, attr in PEER_LABELS]
-    return rows if labels else [[v] for _, v in rows]
+    return labelled(rows, labels)
 
 
 GPUVAL_PEER_STATS = udf(

@@ -12,7 +12,7 @@ import numpy as np
 from gpuval.errors import GpuvalError
 from gpuval.excel.args import MAX_CELLS, UdfError
 
-__all__ = ["MAX_MESSAGE", "PREFIX", "error_text", "failure", "guard", "result"]
+__all__ = ["MAX_MESSAGE", "PREFIX", "error_text", "failure", "guard", "labelled", "result"]
 
 PREFIX = "#GPUVAL! "
 """Every error a function returns as text starts with this."""
@@ -57,6 +57,11 @@ def result(value: Any) -> Any:
     if isinstance(value, int | np.number) and not isinstance(value, bool):
         return result(float(value))
     return value
+
+
+def labelled(rows: list[list[Any]], labels: bool) -> list[list[Any]]:
+    """``[label, value]`` rows as they are (``labels`` TRUE), else the values column alone."""
+    return rows if labels else [[v] for _, v in rows]
 
 
 def error_text(exc: BaseException | str) -> str:

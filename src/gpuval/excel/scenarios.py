@@ -10,7 +10,7 @@ from gpuval import core
 from gpuval.excel.args import UdfError
 from gpuval.excel.declare import Param, udf
 from gpuval.excel.params import BASIS, IMPLIED, LABELS, TAM, TAM_OUTPUTS
-from gpuval.excel.results import result
+from gpuval.excel.results import labelled, result
 
 GPUVAL_TAM_VALUE = udf(
     "GPUVAL_TAM_VALUE",
@@ -42,7 +42,7 @@ def _steps(labels: bool, basis: Any, **nums: Any) -> list[list[Any]]:
             raise UdfError(f"{name} must be a single cell here; GPUVAL_TAM_VALUE takes ranges.")
     r = core.tam_scenario(**nums, basis=basis)  # basis: "pe" or "ps", checked by its Param
     rows = [[k, result(getattr(r, k))] for k in TAM_OUTPUTS if getattr(r, k) is not None]
-    return rows if labels else [[v] for _, v in rows]
+    return labelled(rows, labels)
 
 
 GPUVAL_TAM_SCENARIO = udf(

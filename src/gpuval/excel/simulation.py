@@ -26,7 +26,7 @@ from gpuval.excel.params import (
     TAM_OUTPUTS,
     kinds,
 )
-from gpuval.excel.results import result
+from gpuval.excel.results import labelled, result
 from gpuval.excel.text import close, names, show
 
 MAX_GRID = 10_000
@@ -297,7 +297,7 @@ def _montecarlo(
         rows.append(["P(value > price)", sm.prob_above])
     for _, v in rows:
         result(v)
-    return rows if labels else [[v] for _, v in rows]
+    return labelled(rows, labels)
 
 
 GPUVAL_MONTECARLO = udf(

@@ -42,9 +42,14 @@ def _csv_text(value: Any) -> Any:
     return value
 
 
+def _missing(value: Any) -> bool:
+    """None or NaN: an empty cell in a table or CSV."""
+    return value is None or (isinstance(value, float) and value != value)
+
+
 def _csv_cell(value: Any) -> str:
     """A CSV field: floats to full precision (``%.17g``), missing values (None, NaN) empty."""
-    if value is None or (isinstance(value, float) and value != value):
+    if _missing(value):
         return ""
     if isinstance(value, float):
         return f"{value:.17g}"
@@ -59,7 +64,7 @@ def _text_width(text: str) -> int:
 
 
 def _table_cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    if _missing(value):
         return ""
     if isinstance(value, float):
         from gpuval.data.dataset import format_value
