@@ -121,6 +121,13 @@ DCF: dict[str, Any] = dict(
     cash=5e9,
     debt=1e9,
     fx=1.11,
+    marginal_tax_rate=0.3,
+    distress_fraction=0.0,
+    ipo_proceeds=5e8,
+    non_operating_assets=1e8,
+    minority_interests=5e7,
+    bridge_years=1,
+    bridge_growth=0.6,
 )
 DCF_ORDER = list(DCF)
 
@@ -422,9 +429,27 @@ class TestDcf:
         for line in out[1:]:
             np.testing.assert_array_equal(line[1:], getattr(r, line[0]))
 
+    def test_bridge_equity_bridge_and_failure_fraction(self) -> None:
+        # bridge revenue 100 x 1.1^2 = 121, then no growth: FCFF 121 x 0.2 x 0.75 = 18.15 a
+        # year, a perpetuity of 181.5 at 10%; 20% failure at 40% of it: 0.8 x 181.5 + 0.2 x
+        # 72.6 = 159.72; + IPO 20 + non-operating 10 - minority 5 = 184.72 over 10 shares
+        flat = [["revenue", 100.0], ["growth_y1", 0.0], ["growth_y2_5", 0.0],
+                ["terminal_growth", 0.0], ["operating_margin", 0.2], ["target_margin", 0.2],
+                ["sales_to_capital", 1.0], ["tax_rate", 0.25], ["cost_of_capital", 0.1],
+                ["mature_cost_of_capital", 0.1], ["shares_outstanding", 10.0],
+                ["prob_failure", 0.2], ["distress_fraction", 0.4], ["ipo_proceeds", 20.0],
+                ["non_operating_assets", 10.0], ["minority_interests", 5.0],
+                ["bridge_years", 2], ["bridge_growth", 0.1]]  # fmt: skip
+        assert GPUVAL_DCF_TABLE(flat) == pytest.approx(18.472, rel=1e-12)
+        assert GPUVAL_DCF_TABLE(flat, cell("bridge_revenue")) == pytest.approx(121.0, rel=1e-12)
+        too_long = [*flat[:-2], ["bridge_years", 4]]
+        assert is_error(GPUVAL_DCF_TABLE(too_long), "bridge_years (row 17) must be a whole number")
+        both = [*flat, ["distress_proceeds", 5.0]]
+        assert is_error(GPUVAL_DCF_TABLE(both), "not both; got 5 and 0.4.")
+
     def test_table_errors(self) -> None:
         bad = table({**DCF, "growht_y1": 0.5})
-        assert is_error(GPUVAL_DCF_TABLE(bad), "unknown input 'growht_y1' (row 21)")
+        assert is_error(GPUVAL_DCF_TABLE(bad), "unknown input 'growht_y1' (row 28)")
         assert is_error(GPUVAL_DCF_TABLE(bad), "(did you mean growth_y1?)")
         missing = {k: v for k, v in DCF.items() if k not in ("tax_rate", "revenue")}
         assert GPUVAL_DCF_TABLE(table(missing)) == (

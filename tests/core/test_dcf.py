@@ -16,6 +16,7 @@ from gpuval.core import (
     margin_path,
     young_growth_dcf,
 )
+from gpuval.core.dcf import bridge_revenue, fiscal_years, tax_rate_path
 
 # A flat, no-growth firm: revenue 100, 20% margin, 25% tax, 10% cost of capital throughout.
 FLAT: dict[str, Any] = dict(
@@ -206,6 +207,66 @@ class TestYoungGrowthDcf:
         assert r.equity_value * 1.09 / 2.4e9 == pytest.approx(r.value_per_share, rel=1e-15)
 
 
+class TestNewRules:
+    def test_tax_rate_path_hand_worked(self) -> None:
+        # 15% effective to year 5, then (25% - 15%) / 5 = 2 points a year to 25% in year 10
+        np.testing.assert_allclose(
+            tax_rate_path(0.15, 0.25), [0.15] * 5 + [0.17, 0.19, 0.21, 0.23, 0.25], atol=1e-15
+        )
+        # with 3 high-growth years the fade takes 7 years: year 4 = 0.15 + 0.10 / 7
+        assert tax_rate_path(0.15, 0.25, 3)[3] == pytest.approx(0.15 + 0.1 / 7, rel=1e-14)
+
+    def test_marginal_tax_in_the_years_and_the_terminal_year(self) -> None:
+        # flat firm (EBIT 20 a year, no growth, no reinvestment), 20% effective, 30% marginal:
+        # taxes 4, 4, 4, 4, 4, 4.4, 4.8, 5.2, 5.6, 6; terminal NOPAT 20 x 0.7 = 14, TV = 140
+        r = young_growth_dcf(**{**FLAT, "tax_rate": 0.2, "marginal_tax_rate": 0.3})
+        np.testing.assert_allclose(r.taxes, [4.0] * 5 + [4.4, 4.8, 5.2, 5.6, 6.0], rtol=1e-13)
+        np.testing.assert_allclose(r.tax_rate, [0.2] * 5 + [0.22, 0.24, 0.26, 0.28, 0.3])
+        assert r.terminal_after_tax_ebit == pytest.approx(14.0)
+        assert r.terminal_value == pytest.approx(140.0)
+
+    def test_marginal_defaults_to_the_effective_rate(self) -> None:
+        assert young_growth_dcf(**FLAT, marginal_tax_rate=0.25).value_per_share == (
+            young_growth_dcf(**FLAT).value_per_share
+        )
+
+    def test_distress_fraction_hand_worked(self) -> None:
+        # going concern 150; 20% chance of failing with 40% of it: 0.8 x 150 + 0.2 x 60 = 132
+        r = young_growth_dcf(**FLAT, prob_failure=0.2, distress_fraction=0.4)
+        assert r.distress_value == pytest.approx(60.0)
+        assert r.operating_assets_value == pytest.approx(132.0)
+
+    def test_equity_bridge_hand_worked(self) -> None:
+        # 150 + cash 30 + IPO 20 + non-operating 10 - debt 25 - minority 5 = 180; / 10 = 18
+        r = young_growth_dcf(**FLAT, cash=30.0, ipo_proceeds=20.0, non_operating_assets=10.0,
+                             debt=25.0, minority_interests=5.0)  # fmt: skip
+        assert r.equity_value == pytest.approx(180.0)
+        assert r.value_per_share == pytest.approx(18.0)
+
+    def test_bridge_years_hand_worked(self) -> None:
+        # base revenue 100, 2 bridge years at 10%: 121; year 1 at 50% = 181.5;
+        # year-1 reinvestment = (181.5 - 121) / 2.5 = 24.2 (the bridge years are not valued)
+        args = {**FLAT, "growth_y1": 0.5, "sales_to_capital": 2.5}
+        r = young_growth_dcf(**args, bridge_years=2, bridge_growth=0.1)
+        assert r.bridge_revenue == pytest.approx(121.0)
+        assert r.revenue[0] == pytest.approx(181.5)
+        assert r.reinvestment[0] == pytest.approx(24.2)
+        assert bridge_revenue(100.0, 0.1, 2) == pytest.approx(121.0)
+        assert young_growth_dcf(**args).bridge_revenue == 100.0  # no bridge by default
+
+    def test_fiscal_years(self) -> None:
+        assert fiscal_years(2024, 1) == list(range(2026, 2036))
+        assert fiscal_years(2024) == list(range(2025, 2035))
+
+    def test_terminal_roc_default_means_no_excess_returns(self) -> None:
+        # ROC = mature 8%: TV = NOPAT_11 x (1 - g / r) / (r - g) = NOPAT_11 / r, whatever g is;
+        # here NOPAT_11 = 100 x 1.02^11 x 0.2 x 0.75 and r = 8% (not the 12% early rate)
+        base = {**FLAT, "growth_y1": 0.02, "growth_y2_5": 0.02, "terminal_growth": 0.02,
+                "cost_of_capital": 0.12, "mature_cost_of_capital": 0.08}  # fmt: skip
+        r = young_growth_dcf(**base)
+        assert r.terminal_value == pytest.approx(100 * 1.02**11 * 0.15 / 0.08, rel=1e-13)
+
+
 class TestDcfErrors:
     def test_terminal_growth_at_cost_of_capital(self) -> None:
         with pytest.raises(InputError) as err:
@@ -226,12 +287,35 @@ class TestDcfErrors:
             ("prob_failure", 2.0, "prob_failure must be between 0 and 1, got 2."),
             ("terminal_roc", 0.0, "terminal_roc must be greater than 0, got 0."),
             ("nol", float("nan"), "nol must be a number, got nan."),
+            ("marginal_tax_rate", 1.2, "marginal_tax_rate must be between 0 and 1, got 1.2."),
+            ("distress_fraction", 1.5, "distress_fraction must be between 0 and 1, got 1.5."),
+            ("ipo_proceeds", -1.0, "ipo_proceeds must be 0 or more, got -1."),
+            ("minority_interests", -2.0, "minority_interests must be 0 or more, got -2."),
+            ("non_operating_assets", -3.0, "non_operating_assets must be 0 or more, got -3."),
+            ("bridge_growth", -1.0, "bridge_growth must be greater than -1 (-100%), got -1."),
+            ("bridge_years", 4, "bridge_years must be a whole number of years from 0 to 3, got 4."),
         ],
     )
     def test_impossible_inputs(self, name: str, value: float, message: str) -> None:
         with pytest.raises(InputError) as err:
             young_growth_dcf(**{**FLAT, name: value})
         assert str(err.value) == message
+
+    def test_failure_value_given_twice(self) -> None:
+        with pytest.raises(InputError) as err:
+            young_growth_dcf(
+                **FLAT, prob_failure=0.2, distress_proceeds=50.0, distress_fraction=0.5
+            )
+        assert str(err.value) == (
+            "give the failure value as distress_proceeds (an amount) or as distress_fraction (a "
+            "fraction of the going-concern value), not both; got 50 and 0.5."
+        )
+
+    def test_bad_base_year(self) -> None:
+        with pytest.raises(InputError, match="base_year must be a whole year"):
+            fiscal_years("2024")  # type: ignore[arg-type]
+        with pytest.raises(InputError, match="bridge_years must be a whole number"):
+            fiscal_years(2024, 1.5)  # type: ignore[arg-type]
 
     def test_mismatched_shapes(self) -> None:
         with pytest.raises(InputError, match="cannot be broadcast together"):

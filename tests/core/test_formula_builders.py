@@ -82,6 +82,24 @@ def test_dcf_high_growth_years_by_hand() -> None:
         core.growth_path(0.9, 0.5, 0.02, high_growth_years=2.5)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("h", [3, 5, 9])
+def test_dcf_tax_rate_rule(h: int) -> None:
+    path = dcf.tax_rate_path(0.12, 0.25, high_growth_years=h)
+    for t in range(1, 11):
+        got = excel(dcf.tax_rate_xl("{t}", "{e}", "{m}", "{h}"), t=t, e=0.12, m=0.25, h=h)
+        assert got == pytest.approx(path[t - 1], rel=1e-12)
+    # by hand, h = 5: year 7 = 12% + 13% x 2 / 5 = 17.2%; year 10 = the marginal 25%
+    assert path[9] == pytest.approx(0.25, rel=1e-12)
+    if h == 5:
+        assert path[6] == pytest.approx(0.172, rel=1e-12)
+
+
+def test_dcf_bridge_revenue_rule() -> None:
+    got = excel(dcf.bridge_revenue_xl("{r}", "{g}", "{n}"), r=100.0, g=0.1, n=2)
+    assert got == pytest.approx(121.0, rel=1e-12) == dcf.bridge_revenue(100.0, 0.1, 2)
+    assert excel(dcf.bridge_revenue_xl("{r}", "{g}", "{n}"), r=100.0, g=0.1, n=0) == 100.0
+
+
 @pytest.mark.parametrize(("ebit", "nol"), [(-30.0, 50.0), (20.0, 50.0), (80.0, 50.0)])
 def test_tax_with_losses_carried_forward(ebit: float, nol: float) -> None:
     tax = excel(dcf.tax_xl("{e}", "{n}", "{tau}"), e=ebit, n=nol, tau=0.25)
@@ -108,6 +126,31 @@ def test_terminal_and_equity_against_the_core() -> None:
     equity = excel(dcf.equity_xl("{o}", "{c}", "{d}"), o=operating, c=50.0, d=10.0)
     assert equity == pytest.approx(0.8 * going + 0.2 * 30.0 + 40.0, rel=1e-12)
     assert equity == pytest.approx(float(r.equity_value), rel=1e-12)
+
+
+def test_failure_fraction_and_full_bridge_against_the_core() -> None:
+    args = {"revenue": 100.0, "growth_y1": 0.3, "growth_y2_5": 0.2, "terminal_growth": 0.02,
+            "operating_margin": -0.1, "target_margin": 0.2, "sales_to_capital": 1.5,
+            "tax_rate": 0.15, "marginal_tax_rate": 0.25, "cost_of_capital": 0.11,
+            "mature_cost_of_capital": 0.08, "prob_failure": 0.3, "distress_fraction": 0.5,
+            "cash": 50.0, "ipo_proceeds": 40.0, "non_operating_assets": 7.0, "debt": 10.0,
+            "minority_interests": 3.0, "bridge_years": 1, "bridge_growth": 0.25,
+            "shares_outstanding": 1.0}  # fmt: skip
+    r = core.young_growth_dcf(**args)
+    going = float(r.going_concern_value)
+    distress = excel(dcf.distress_value_xl("{g}", "{dp}", "{f}"), g=going, dp=0.0, f=0.5)
+    assert distress == pytest.approx(0.5 * going, rel=1e-12)  # 50% of the going concern
+    operating = excel(dcf.operating_assets_xl("{g}", "{p}", "{d}"), g=going, p=0.3, d=distress)
+    assert operating == pytest.approx(0.85 * going, rel=1e-12)  # 0.7 + 0.3 x 0.5
+    equity = excel(dcf.equity_xl("{o}", "{c}", "{d}", "{i}", "{n}", "{m}"), o=operating, c=50.0,
+                   d=10.0, i=40.0, n=7.0, m=3.0)  # fmt: skip
+    assert equity == pytest.approx(operating + 84.0, rel=1e-12)  # 50 + 40 + 7 - 10 - 3
+    assert equity == pytest.approx(float(r.equity_value), rel=1e-12)
+    # terminal year at the marginal 25%, from year 10's revenue (itself from 125 bridged)
+    fcff11 = excel(dcf.terminal_fcff_xl("{rev}", "{g}", "{m}", "{tau}", "{roc}"),
+                   rev=r.revenue[-1], g=0.02, m=0.2, tau=0.25, roc=0.08)  # fmt: skip
+    assert fcff11 == pytest.approx(float(r.terminal_fcff), rel=1e-12)
+    assert r.bridge_revenue == pytest.approx(125.0) and r.revenue[0] == pytest.approx(162.5)
 
 
 def test_peer_table_rules() -> None:

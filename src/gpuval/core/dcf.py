@@ -1,37 +1,55 @@
 """Young-growth DCF, in the manner of Damodaran's models for money-losing growth firms.
 
-Ten explicit years (``t = 1..10``), a terminal year (``t = 11``) and a failure probability.
+Ten valued years (``t = 1..10``), a terminal year (``t = 11``) and a failure probability. The
+year-``t`` rules and their Excel builders live in :mod:`gpuval.core.dcf_rules`.
 
+* Base year and bridge: ``revenue`` is the latest reported full fiscal year (the base year).
+  ``bridge_years`` (0..3) whole fiscal years lie between it and the first valued year (base
+  FY2024 valued in January 2026: one, FY2025); ``revenue_0 = revenue x (1 + bridge_growth) ^
+  bridge_years`` (the bridge revenue). The bridge years' cash flows are not valued: by the
+  valuation date they are history, already in ``cash`` (and ``nol``, ``debt``).
 * Revenue growth: ``g_1 = growth_y1``; ``g_t = growth_y2_5`` for ``t = 2..H`` (``H =
   high_growth_years``, default 5); then a linear fade ``g_t = growth_y2_5 - (growth_y2_5 -
   terminal_growth) x (t - H) / (10 - H)`` for ``t = H+1..10``, so ``g_10 = terminal_growth``.
-  ``revenue_t = revenue_{t-1} x (1 + g_t)``, ``revenue_0 = revenue``.
-* Operating margin converges linearly from today's ``operating_margin`` to ``target_margin`` by
-  year ``N = margin_convergence_year``:
+  ``revenue_t = revenue_{t-1} x (1 + g_t)``.
+* Operating margin converges linearly from the base year's ``operating_margin`` to
+  ``target_margin`` by year ``N = margin_convergence_year``:
   ``margin_t = target_margin - (target_margin - operating_margin) x max(N - t, 0) / N``.
 * ``ebit_t = margin_t x revenue_t``.
+* Tax rate: ``tax_t = tax_rate`` (effective) for ``t = 1..H``, then linear to
+  ``marginal_tax_rate`` by year 10, ``tax_t = tax_rate + (marginal - tax_rate) x (t - H) / (10 -
+  H)``; the terminal year pays the marginal rate (as in Damodaran's ginzu sheets).
+  ``marginal_tax_rate`` defaults to ``tax_rate`` (one flat rate).
 * Taxes with net-operating-loss carry-forward (``nol_0 = nol``): a loss adds to the NOL and pays
   no tax; a profit first uses the NOL,
-  ``used_t = min(max(ebit_t, 0), nol_{t-1})``, ``tax_t = (max(ebit_t, 0) - used_t) x tax_rate``,
-  ``nol_t = nol_{t-1} - used_t + max(-ebit_t, 0)``. ``after_tax_ebit_t = ebit_t - tax_t``.
-* ``reinvestment_t = (revenue_t - revenue_{t-1}) / sales_to_capital``;
-  ``fcff_t = after_tax_ebit_t - reinvestment_t``.
+  ``used_t = min(max(ebit_t, 0), nol_{t-1})``, ``taxes_t = (max(ebit_t, 0) - used_t) x tax_t``,
+  ``nol_t = nol_{t-1} - used_t + max(-ebit_t, 0)``. ``after_tax_ebit_t = ebit_t - taxes_t``.
+* ``reinvestment_t = (revenue_t - revenue_{t-1}) / sales_to_capital`` (year 1 from the bridge
+  revenue); ``fcff_t = after_tax_ebit_t - reinvestment_t``.
 * Cost of capital: ``r_t = cost_of_capital`` for ``t = 1..H``, then linear to the mature rate,
   ``r_t = cost_of_capital - (cost_of_capital - mature_cost_of_capital) x (t - H) / (10 - H)``.
   End-of-year flows, cumulative discount factor ``DF_t = 1 / prod_{k<=t} (1 + r_k)`` (with a flat
   rate this is Excel's ``NPV``, which treats its first value as a year-1 flow).
 * Terminal year: ``revenue_11 = revenue_10 x (1 + terminal_growth)``, ``ebit_11 = target_margin x
-  revenue_11``, taxed in full at ``tax_rate`` (any NOL left after year 10 is ignored, as in
-  Damodaran's sheets); reinvestment ``= terminal_growth / terminal_roc x after_tax_ebit_11``;
+  revenue_11``, taxed in full at ``marginal_tax_rate`` (any NOL left after year 10 is ignored, as
+  in Damodaran's sheets); reinvestment ``= terminal_growth / terminal_roc x after_tax_ebit_11``;
   ``terminal_value = fcff_11 / (mature_cost_of_capital - terminal_growth)``, discounted by
   ``DF_10``. ``terminal_roc`` defaults to the mature cost of capital (no excess returns).
 * ``going_concern = sum_t fcff_t DF_t + terminal_value x DF_10``;
-  ``operating_assets = (1 - prob_failure) x going_concern + prob_failure x distress_proceeds``;
-  ``equity_value = operating_assets + cash - debt``;
-  ``value_per_share = equity_value x fx / shares_outstanding``.
+  ``distress_value = distress_proceeds + distress_fraction x going_concern`` (an amount, or a
+  fraction of the going-concern value, Damodaran's "distress proceeds as % of fair value"; at
+  most one of the two is non-zero);
+  ``operating_assets = (1 - prob_failure) x going_concern + prob_failure x distress_value``;
+  ``equity_value = operating_assets + cash + ipo_proceeds + non_operating_assets - debt -
+  minority_interests``; ``value_per_share = equity_value x fx / shares_outstanding``.
 
 Amounts are in the model currency; ``fx`` converts to the listing currency (listing units per
 model unit). Rates are annual decimals.
+
+Checked against Damodaran's published Twitter IPO valuation (October 2013,
+``TwitterIPOvaluation.xls``): same going-concern value to 1e-9; his $17.16 a share is ours less
+the value of employee options (which this core does not price; ``debt`` can carry it). See
+``tests/core/test_dcf_reference.py`` for the inputs and the conventions table.
 """
 
 from __future__ import annotations
@@ -41,6 +59,36 @@ from typing import Any
 
 import numpy as np
 
+from gpuval.core.dcf_rules import (
+    HIGH_GROWTH_YEARS,
+    MAX_BRIDGE_YEARS,
+    YEARS,
+    _bridge_revenue,
+    _coc_t,
+    _distress,
+    _equity,
+    _growth_t,
+    _margin_t,
+    _operating_assets,
+    _tax_rate_t,
+    _tax_t,
+    _terminal,
+    bridge_revenue_xl,
+    coc_xl,
+    distress_value_xl,
+    equity_xl,
+    fiscal_years,
+    growth_xl,
+    margin_xl,
+    nol_xl,
+    operating_assets_xl,
+    reinvestment_xl,
+    tax_rate_xl,
+    tax_xl,
+    terminal_fcff_xl,
+    terminal_value_xl,
+    whole_years,
+)
 from gpuval.core.validate import (
     ArrayLike,
     FloatOrArray,
@@ -48,6 +96,7 @@ from gpuval.core.validate import (
     at_most,
     between,
     broadcast_shape,
+    fmt,
     fraction,
     less_than,
     nonnegative,
@@ -58,13 +107,18 @@ from gpuval.core.validate import (
 
 __all__ = [
     "HIGH_GROWTH_YEARS",
+    "MAX_BRIDGE_YEARS",
     "YEARS",
     "DcfResult",
+    "bridge_revenue",
+    "bridge_revenue_xl",
     "coc_xl",
     "cost_of_capital_path",
     "dcf_equity_value",
     "dcf_value_per_share",
+    "distress_value_xl",
     "equity_xl",
+    "fiscal_years",
     "growth_path",
     "growth_xl",
     "margin_path",
@@ -72,125 +126,13 @@ __all__ = [
     "nol_xl",
     "operating_assets_xl",
     "reinvestment_xl",
+    "tax_rate_path",
+    "tax_rate_xl",
     "tax_xl",
     "terminal_fcff_xl",
     "terminal_value_xl",
     "young_growth_dcf",
 ]
-
-YEARS = 10
-"""Explicit forecast years."""
-
-HIGH_GROWTH_YEARS = 5
-"""Years of high growth (and flat cost of capital) before the fade."""
-
-
-# --- the year-t rules: one home each, in Python and in Excel; the DCF sheet, the Implied sheet's
-# bisection rows and the core's own paths all use them ----------------------------------------
-
-
-def _growth_t(t: int, g1: Any, g25: Any, gt: Any, h: int = HIGH_GROWTH_YEARS) -> Any:
-    if t == 1:
-        return g1
-    if t <= h:
-        return g25
-    return g25 - (g25 - gt) * (t - h) / (YEARS - h)
-
-
-def growth_xl(t: str, g1: str, g25: str, gt: str, h: str) -> str:
-    """Excel of the year-``t`` growth rule (``h``: years of high growth)."""
-    return f"IF({t}=1,{g1},IF({t}<={h},{g25},{g25}-({g25}-{gt})*({t}-{h})/({YEARS}-{h})))"
-
-
-def _margin_t(t: int, m0: Any, target: Any, n: int) -> Any:
-    return target - (target - m0) * max(n - t, 0) / n
-
-
-def margin_xl(t: str, m0: str, target: str, n: str) -> str:
-    """Excel of the year-``t`` operating margin rule."""
-    return f"{target}-({target}-{m0})*MAX({n}-{t},0)/{n}"
-
-
-def _coc_t(t: int, r0: Any, rm: Any, h: int = HIGH_GROWTH_YEARS) -> Any:
-    if t <= h:
-        return r0
-    return r0 - (r0 - rm) * (t - h) / (YEARS - h)
-
-
-def coc_xl(t: str, r0: str, rm: str, h: str) -> str:
-    """Excel of the year-``t`` cost-of-capital rule."""
-    return f"IF({t}<={h},{r0},{r0}-({r0}-{rm})*({t}-{h})/({YEARS}-{h}))"
-
-
-def _tax_t(ebit: Any, nol_prev: Any, tau: Any) -> tuple[Any, Any]:
-    """Taxes and the loss carried forward after year t: ``(tax_t, nol_t)``."""
-    profit = _maximum(ebit, 0.0)
-    used = _minimum(profit, nol_prev)
-    return (profit - used) * tau, nol_prev - used + (profit - ebit)  # profit - ebit = max(-ebit, 0)
-
-
-def tax_xl(ebit: str, nol_prev: str, tax_rate: str) -> str:
-    """Excel of the year-t taxes: ``(MAX(ebit,0)-MIN(MAX(ebit,0),nol_prev))*rate``."""
-    return f"(MAX({ebit},0)-MIN(MAX({ebit},0),{nol_prev}))*{tax_rate}"
-
-
-def nol_xl(ebit: str, nol_prev: str) -> str:
-    """Excel of the loss carried forward after year t: ``nol - used + MAX(-ebit,0)``."""
-    return f"{nol_prev}-MIN(MAX({ebit},0),{nol_prev})+MAX(-{ebit},0)"
-
-
-def reinvestment_xl(revenue: str, revenue_prev: str, sales_to_capital: str) -> str:
-    """Excel of the year-t reinvestment: ``(revenue - previous revenue) / sales-to-capital``."""
-    return f"({revenue}-{revenue_prev})/{sales_to_capital}"
-
-
-def _terminal(rev10: Any, gt: Any, mt: Any, tau: Any, roc: Any, rm: Any) -> dict[str, Any]:
-    rev11 = rev10 * (1.0 + gt)
-    ebit11 = mt * rev11
-    nopat11 = ebit11 - _maximum(ebit11, 0.0) * tau
-    reinv11 = gt / roc * nopat11
-    fcff11 = nopat11 - reinv11
-    return {"terminal_revenue": rev11, "terminal_after_tax_ebit": nopat11,
-            "terminal_reinvestment": reinv11, "terminal_fcff": fcff11,
-            "terminal_value": fcff11 / (rm - gt)}  # fmt: skip
-
-
-def terminal_value_xl(fcff11: str, mature_coc: str, terminal_growth: str) -> str:
-    """Excel of the terminal value: ``FCFF_11 / (mature cost of capital - terminal growth)``."""
-    return f"{fcff11}/({mature_coc}-{terminal_growth})"
-
-
-def terminal_fcff_xl(rev10: str, gt: str, target_margin: str, tax_rate: str, roc: str) -> str:
-    """Excel of the terminal year's FCFF in one expression (revenue, EBIT at the target margin
-    taxed in full, reinvestment ``g / ROC`` of after-tax EBIT)."""
-    ebit = f"{target_margin}*{rev10}*(1+{gt})"
-    return f"({ebit}-MAX({ebit},0)*{tax_rate})*(1-{gt}/{roc})"
-
-
-def _operating_assets(going: Any, pf: Any, dp: Any) -> Any:
-    return (1.0 - pf) * going + pf * dp
-
-
-def operating_assets_xl(going: str, prob_failure: str, distress: str) -> str:
-    """Excel of the operating assets' value: ``(1-p)*going concern + p*distress``."""
-    return f"(1-{prob_failure})*{going}+{prob_failure}*{distress}"
-
-
-def _equity(operating: Any, cash: Any, debt: Any) -> Any:
-    return operating + cash - debt
-
-
-def equity_xl(operating: str, cash: str, debt: str) -> str:
-    """Excel of the equity value: ``operating assets + cash - debt``."""
-    return f"{operating}+{cash}-{debt}"
-
-
-def _maximum(a: Any, b: Any) -> Any:
-    return max(a, b) if type(a) is float and type(b) is float else np.maximum(a, b)
-
-
-def _minimum(a: Any, b: Any) -> Any:
-    return min(a, b) if type(a) is float and type(b) is float else np.minimum(a, b)
 
 
 def _stack(values: list[Any], shape: tuple[int, ...] = ()) -> np.ndarray:
@@ -201,21 +143,12 @@ def _stack(values: list[Any], shape: tuple[int, ...] = ()) -> np.ndarray:
     return np.stack(np.broadcast_arrays(*arrays), axis=-1)
 
 
-def _whole_years(name: str, value: Any, lo: int, hi: int) -> int:
-    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
-    if not ok or value != int(value) or not lo <= value <= hi:
-        raise InputError(
-            f"{name} must be a whole number of years from {lo} to {hi}, got {value!r}."
-        )
-    return int(value)
-
-
 def _convergence_year(value: Any) -> int:
-    return _whole_years("margin_convergence_year", value, 1, YEARS)
+    return whole_years("margin_convergence_year", value, 1, YEARS)
 
 
 def _high_growth_years(value: Any) -> int:
-    return _whole_years("high_growth_years", value, 1, YEARS - 1)
+    return whole_years("high_growth_years", value, 1, YEARS - 1)
 
 
 def growth_path(
@@ -269,6 +202,41 @@ def cost_of_capital_path(
     return _stack([_coc_t(t, r0, rm, h) for t in range(1, YEARS + 1)], shape)
 
 
+def tax_rate_path(
+    tax_rate: ArrayLike,
+    marginal_tax_rate: ArrayLike | None = None,
+    high_growth_years: int = HIGH_GROWTH_YEARS,
+) -> np.ndarray:
+    """Tax rate for years 1..10 along the last axis: effective, then linear to the marginal rate.
+
+    >>> tax_rate_path(0.15, 0.25).round(6).tolist()
+    [0.15, 0.15, 0.15, 0.15, 0.15, 0.17, 0.19, 0.21, 0.23, 0.25]
+    """
+    eff = between("tax_rate", tax_rate, 0.0, 1.0)
+    marg = _marginal(eff, marginal_tax_rate)
+    h = _high_growth_years(high_growth_years)
+    shape = broadcast_shape(tax_rate=eff, marginal_tax_rate=marg)
+    return _stack([_tax_rate_t(t, eff, marg, h) for t in range(1, YEARS + 1)], shape)
+
+
+def _marginal(tax_rate: FloatOrArray, marginal: ArrayLike | None) -> FloatOrArray:
+    return tax_rate if marginal is None else between("marginal_tax_rate", marginal, 0.0, 1.0)
+
+
+def bridge_revenue(revenue: ArrayLike, growth: ArrayLike, years: int) -> FloatOrArray:
+    """The revenue the valuation starts from: the base (latest full fiscal) year's revenue grown
+    through ``years`` whole bridge years (0..3), ``revenue x (1 + growth) ^ years``.
+
+    >>> bridge_revenue(100.0, 0.5, 2)  # 100 x 1.5 x 1.5
+    225.0
+    """
+    rev = nonnegative("revenue", revenue)
+    g = rate("bridge_growth", growth)
+    n = whole_years("bridge_years", years, 0, MAX_BRIDGE_YEARS)
+    broadcast_shape(revenue=rev, bridge_growth=g)
+    return out(_bridge_revenue(rev, g, n))
+
+
 @dataclass(frozen=True)
 class DcfResult:
     """A young-growth DCF: yearly schedules (last axis = years 1..10) and totals."""
@@ -277,6 +245,8 @@ class DcfResult:
     revenue: np.ndarray
     operating_margin: np.ndarray
     ebit: np.ndarray
+    tax_rate: np.ndarray
+    """The year's tax rate (effective, fading to marginal)."""
     taxes: np.ndarray
     nol: np.ndarray
     """NOL carried forward at the end of each year."""
@@ -286,6 +256,8 @@ class DcfResult:
     cost_of_capital: np.ndarray
     discount_factor: np.ndarray
     pv_fcff: np.ndarray
+    bridge_revenue: FloatOrArray
+    """Revenue the first valued year grows from (the base year's after the bridge years)."""
     terminal_revenue: FloatOrArray
     terminal_after_tax_ebit: FloatOrArray
     terminal_reinvestment: FloatOrArray
@@ -294,6 +266,8 @@ class DcfResult:
     pv_terminal_value: FloatOrArray
     sum_pv_fcff: FloatOrArray
     going_concern_value: FloatOrArray
+    distress_value: FloatOrArray
+    """Operating assets' value if the firm fails."""
     operating_assets_value: FloatOrArray
     equity_value: FloatOrArray
     value_per_share: FloatOrArray
@@ -321,9 +295,16 @@ def _dcf(
     cash: ArrayLike = 0.0,
     debt: ArrayLike = 0.0,
     fx: ArrayLike = 1.0,
+    marginal_tax_rate: ArrayLike | None = None,
+    distress_fraction: ArrayLike = 0.0,
+    ipo_proceeds: ArrayLike = 0.0,
+    non_operating_assets: ArrayLike = 0.0,
+    minority_interests: ArrayLike = 0.0,
+    bridge_years: int = 0,
+    bridge_growth: ArrayLike = 0.0,
     keep: bool,
 ) -> tuple[dict[str, list[Any]], dict[str, Any], tuple[int, ...]]:
-    rev0 = nonnegative("revenue", revenue)
+    rev_base = nonnegative("revenue", revenue)
     g1 = rate("growth_y1", growth_y1)
     g25 = rate("growth_y2_5", growth_y2_5)
     gt = rate("terminal_growth", terminal_growth)
@@ -331,6 +312,7 @@ def _dcf(
     mt = at_most("target_margin", target_margin, 1.0)
     stc = positive("sales_to_capital", sales_to_capital)
     tau = between("tax_rate", tax_rate, 0.0, 1.0)
+    marg = _marginal(tau, marginal_tax_rate)
     r0 = rate("cost_of_capital", cost_of_capital)
     rm = rate("mature_cost_of_capital", mature_cost_of_capital)
     n_sh = positive("shares_outstanding", shares_outstanding)
@@ -342,17 +324,27 @@ def _dcf(
         positive("terminal_roc (defaulting to mature_cost_of_capital)", rm)
     pf = fraction("prob_failure", prob_failure)
     dp = nonnegative("distress_proceeds", distress_proceeds)
+    dfr = fraction("distress_fraction", distress_fraction)
     c = nonnegative("cash", cash)
     dbt = nonnegative("debt", debt)
+    ipo = nonnegative("ipo_proceeds", ipo_proceeds)
+    non_op = nonnegative("non_operating_assets", non_operating_assets)
+    mino = nonnegative("minority_interests", minority_interests)
+    n_bridge = whole_years("bridge_years", bridge_years, 0, MAX_BRIDGE_YEARS)
+    gb = rate("bridge_growth", bridge_growth)
     f = positive("fx", fx)
     shape = broadcast_shape(
-        revenue=rev0, growth_y1=g1, growth_y2_5=g25, terminal_growth=gt, operating_margin=m0,
-        target_margin=mt, sales_to_capital=stc, tax_rate=tau, cost_of_capital=r0,
-        mature_cost_of_capital=rm, shares_outstanding=n_sh, nol=nol0, terminal_roc=roc,
-        prob_failure=pf, distress_proceeds=dp, cash=c, debt=dbt, fx=f,
+        revenue=rev_base, growth_y1=g1, growth_y2_5=g25, terminal_growth=gt, operating_margin=m0,
+        target_margin=mt, sales_to_capital=stc, tax_rate=tau, marginal_tax_rate=marg,
+        cost_of_capital=r0, mature_cost_of_capital=rm, shares_outstanding=n_sh, nol=nol0,
+        terminal_roc=roc, prob_failure=pf, distress_proceeds=dp, distress_fraction=dfr, cash=c,
+        debt=dbt, ipo_proceeds=ipo, non_operating_assets=non_op, minority_interests=mino,
+        bridge_growth=gb, fx=f,
     )  # fmt: skip
     less_than("terminal_growth", gt, "mature_cost_of_capital", rm)
+    _one_failure_value(dp, dfr)
 
+    rev0 = _bridge_revenue(rev_base, gb, n_bridge)
     sched: dict[str, list[Any]] = {k: [] for k in _SCHEDULE} if keep else {}
     rev_prev, nol_prev, df, sum_pv = rev0, nol0, 1.0, 0.0
     for t in range(1, YEARS + 1):
@@ -360,7 +352,8 @@ def _dcf(
         rev = rev_prev * (1.0 + g)
         margin = _margin_t(t, m0, mt, n_conv)
         ebit = margin * rev
-        tax, nol_t = _tax_t(ebit, nol_prev, tau)
+        tau_t = _tax_rate_t(t, tau, marg, h)
+        tax, nol_t = _tax_t(ebit, nol_prev, tau_t)
         nopat = ebit - tax
         reinv = (rev - rev_prev) / stc
         fcff = nopat - reinv
@@ -371,22 +364,25 @@ def _dcf(
         if keep:
             for key, v in zip(
                 _SCHEDULE,
-                (g, rev, margin, ebit, tax, nol_t, nopat, reinv, fcff, r, df, pv),
+                (g, rev, margin, ebit, tau_t, tax, nol_t, nopat, reinv, fcff, r, df, pv),
                 strict=True,
             ):
                 sched[key].append(v)
         rev_prev, nol_prev = rev, nol_t
 
-    terminal = _terminal(rev_prev, gt, mt, tau, roc, rm)
+    terminal = _terminal(rev_prev, gt, mt, marg, roc, rm)
     pv_tv = terminal["terminal_value"] * df
     going = sum_pv + pv_tv
-    operating = _operating_assets(going, pf, dp)
-    equity = _equity(operating, c, dbt)
+    distress = _distress(going, dp, dfr)
+    operating = _operating_assets(going, pf, distress)
+    equity = _equity(operating, c, dbt, ipo, non_op, mino)
     totals = {
+        "bridge_revenue": rev0,
         **terminal,
         "pv_terminal_value": pv_tv,
         "sum_pv_fcff": sum_pv,
         "going_concern_value": going,
+        "distress_value": distress,
         "operating_assets_value": operating,
         "equity_value": equity,
         "value_per_share": equity * f / n_sh,
@@ -394,8 +390,20 @@ def _dcf(
     return sched, totals, shape
 
 
+def _one_failure_value(proceeds: FloatOrArray, frac: FloatOrArray) -> None:
+    both = np.logical_and(np.not_equal(proceeds, 0.0), np.not_equal(frac, 0.0))
+    if np.any(both):
+        i = tuple(np.argwhere(both)[0]) if np.ndim(both) else ()
+        p, q = np.broadcast_arrays(np.asarray(proceeds), np.asarray(frac))
+        raise InputError(
+            "give the failure value as distress_proceeds (an amount) or as distress_fraction (a "
+            f"fraction of the going-concern value), not both; got {fmt(float(p[i]))} and "
+            f"{fmt(float(q[i]))}."
+        )
+
+
 _SCHEDULE = (
-    "growth", "revenue", "operating_margin", "ebit", "taxes", "nol", "after_tax_ebit",
+    "growth", "revenue", "operating_margin", "ebit", "tax_rate", "taxes", "nol", "after_tax_ebit",
     "reinvestment", "fcff", "cost_of_capital", "discount_factor", "pv_fcff",
 )  # fmt: skip
 
@@ -405,22 +413,29 @@ def young_growth_dcf(**inputs: Any) -> DcfResult:
 
     Keyword arguments (amounts in the model currency, rates as decimals):
 
-    * ``revenue``: base-year (trailing) revenue, >= 0.
+    * ``revenue``: base-year revenue (the latest reported full fiscal year), >= 0.
+    * ``bridge_years``: whole fiscal years from the base year to the first valued year, 0..3
+      (default 0); ``bridge_growth``: revenue growth in each of them, > -1 (default 0).
     * ``growth_y1``, ``growth_y2_5``: revenue growth in year 1 and in years 2-5, > -1.
     * ``terminal_growth``: growth from year 10 on, > -1 and < ``mature_cost_of_capital``.
-    * ``operating_margin``: today's operating margin (may be very negative), <= 1.
+    * ``operating_margin``: the base year's operating margin (may be very negative), <= 1.
     * ``target_margin``: the mature operating margin, <= 1.
     * ``margin_convergence_year``: year by which the target margin is reached, 1..10 (default 10).
-    * ``high_growth_years``: years of ``growth_y2_5`` growth and flat cost of capital before the
-      linear fade to year 10, 1..9 (default 5).
+    * ``high_growth_years``: years of ``growth_y2_5`` growth, flat cost of capital and the
+      effective tax rate before the linear fades to year 10, 1..9 (default 5).
     * ``sales_to_capital``: revenue added per unit of capital invested, > 0.
-    * ``tax_rate``: marginal tax rate, 0..1. ``nol``: loss carried forward today, >= 0 (default 0).
+    * ``tax_rate``: effective tax rate in years 1..H, 0..1. ``marginal_tax_rate``: the rate it
+      reaches in year 10 and the terminal year pays, 0..1 (default ``tax_rate``).
+    * ``nol``: loss carried forward at the valuation date, >= 0 (default 0).
     * ``cost_of_capital``: years 1-5, > -1. ``mature_cost_of_capital``: year 10 and after, > -1.
     * ``terminal_roc``: return on capital after year 10, > 0 (default: mature cost of capital).
-    * ``prob_failure``: probability the firm fails, 0..1 (default 0). ``distress_proceeds``: the
-      operating assets' value if it does, >= 0 (default 0).
-    * ``cash``, ``debt``: >= 0 (default 0). ``shares_outstanding``: > 0.
-    * ``fx``: listing-currency units per model-currency unit, > 0 (default 1).
+    * ``prob_failure``: probability the firm fails, 0..1 (default 0). The operating assets'
+      value if it does: ``distress_proceeds``, an amount >= 0, or ``distress_fraction``, a
+      fraction 0..1 of the going-concern value (defaults 0; at most one non-zero).
+    * ``cash``, ``ipo_proceeds``, ``non_operating_assets``, ``debt``, ``minority_interests``:
+      the equity bridge at the valuation date, each >= 0 (default 0).
+    * ``shares_outstanding``: > 0. ``fx``: listing-currency units per model-currency unit, > 0
+      (default 1).
 
     Any argument may be an array; all broadcast together (schedules get a trailing year axis).
 
@@ -459,7 +474,8 @@ def dcf_value_per_share(**inputs: Any) -> FloatOrArray:
 def dcf_equity_value(**inputs: Any) -> FloatOrArray:
     """Equity value of :func:`young_growth_dcf` in the model currency, without schedules.
 
-    ``equity_value = operating_assets + cash - debt`` (see the module docstring).
+    ``equity_value = operating_assets + cash + ipo_proceeds + non_operating_assets - debt -
+    minority_interests`` (see the module docstring).
 
     >>> v = dcf_equity_value(revenue=100.0, growth_y1=0.0, growth_y2_5=0.0,
     ...     terminal_growth=0.0, operating_margin=0.2, target_margin=0.2, sales_to_capital=1.0,

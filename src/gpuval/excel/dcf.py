@@ -31,14 +31,18 @@ through ``young_growth_dcf``, which keeps every yearly schedule (about 1 kB a re
 DCF_KINDS = kinds(DCF)
 """DCF input name -> kind (number or year), as a name | value table reads it."""
 
+WHOLE_BOUNDS = {p.name: p.options for p in DCF if p.kind == "whole"}
+"""Bounds of the DCF's whole-number inputs (margin_convergence_year 1-10, bridge_years 0-3)."""
+
 
 def table_inputs(
     name: str, table: Any, kinds: dict[str, str], required: tuple[str, ...] = ()
 ) -> dict[str, Any]:
     """A name | value table -> ``{input: value}``; names checked against ``kinds``.
 
-    Kinds: ``number`` (a finite number), ``year`` (margin_convergence_year, 1..10), ``basis``
-    (pe or ps). Blank values are left out (defaults apply).
+    Kinds: ``number`` (a finite number), ``year`` (a whole number within
+    :data:`WHOLE_BOUNDS`, else 1..10), ``basis`` (pe or ps). Blank values are left out (defaults
+    apply).
     """
     lookup = {k.casefold(): k for k in kinds}
     out: dict[str, Any] = {}
@@ -54,7 +58,8 @@ def table_inputs(
         if kind == "basis":
             out[canon] = choice("basis", value, BASIS.default, BASIS.options)
         elif kind == "year":
-            out[canon] = whole_number(label, value, REQUIRED, 1, YEARS)
+            lo, hi = WHOLE_BOUNDS.get(canon, (1, YEARS))
+            out[canon] = whole_number(label, value, REQUIRED, lo, hi)
         else:
             out[canon] = single(label, value)
     missing = [k for k in required if k not in out]
@@ -78,18 +83,19 @@ def dcf_output(inputs: dict[str, Any], output: str) -> Any:
     return getattr(core.young_growth_dcf(**inputs), output)
 
 
-def _dcf(output: str, margin_convergence_year: int, **nums: Any) -> Any:
+def _dcf(output: str, margin_convergence_year: int, bridge_years: int, **nums: Any) -> Any:
     if output == "value_per_share":
         func: Any = core.dcf_value_per_share
     else:
         func = lambda **kw: dcf_output(kw, output)  # noqa: E731
-    return evaluate(func, nums, None, margin_convergence_year=margin_convergence_year)
+    whole = {"margin_convergence_year": margin_convergence_year, "bridge_years": bridge_years}
+    return evaluate(func, nums, None, **whole)
 
 
 GPUVAL_DCF = udf(
     "GPUVAL_DCF",
-    "Young-growth DCF (Damodaran style): 10 years of growth, margin convergence, reinvestment "
-    "and NOLs, a terminal value and a failure probability. Returns value per share (or output).",
+    "Young-growth DCF (Damodaran style): 10 years of growth, margin convergence, reinvestment, "
+    "NOLs and a tax path, a terminal value and failure. Returns value per share (or output).",
     [*DCF, DCF_OUTPUT],
     body=_dcf,
     summary="young-growth DCF value per share (or `output`)",

@@ -78,14 +78,14 @@ IMPLIED = (
 # --- the young-growth DCF (gpuval.core.young_growth_dcf) ------------------------------------
 
 DCF = (
-    Param("revenue", N, "Base-year (trailing) revenue, model currency, >= 0."),
+    Param("revenue", N, "Base-year revenue (latest full fiscal year), model currency, >= 0."),
     Param("growth_y1", N, "Revenue growth in year 1, > -1 (80% = 0.8)."),
     Param("growth_y2_5", N, "Revenue growth in years 2 to 5, > -1."),
     Param("terminal_growth", N, "Growth after year 10; below the mature cost of capital."),
     Param("operating_margin", N, "Today's operating margin (may be very negative), <= 1."),
     Param("target_margin", N, "Mature operating margin, <= 1."),
     Param("sales_to_capital", N, "Revenue added per unit of capital invested, > 0."),
-    Param("tax_rate", N, "Marginal tax rate, 0 to 1."),
+    Param("tax_rate", N, "Effective tax rate in years 1 to 5, 0 to 1."),
     Param("cost_of_capital", N, "Cost of capital in years 1 to 5, > -1."),
     Param("mature_cost_of_capital", N, "Cost of capital from year 10 on, > -1."),
     SHARES,
@@ -109,6 +109,31 @@ DCF = (
     Param("cash", N, "Cash, model currency, >= 0.", 0.0),
     Param("debt", N, "Debt, model currency, >= 0.", 0.0),
     FX,
+    Param(
+        "marginal_tax_rate",
+        N,
+        "Tax rate reached linearly by year 10 and paid in the terminal year, 0 to 1.",
+        None,
+        blank="tax_rate",
+    ),
+    Param(
+        "distress_fraction",
+        N,
+        "Operating assets' value if it fails as a fraction of the going-concern value, 0 to 1 "
+        "(instead of distress_proceeds).",
+        0.0,
+    ),
+    Param("ipo_proceeds", N, "IPO proceeds the firm keeps, model currency, >= 0.", 0.0),
+    Param("non_operating_assets", N, "Cross holdings and other non-operating assets, >= 0.", 0.0),
+    Param("minority_interests", N, "Minority interests, model currency, >= 0.", 0.0),
+    Param(
+        "bridge_years",
+        "whole",
+        "Whole fiscal years between the base year and the first valued year (0-3).",
+        0,
+        options=(0, 3),
+    ),
+    Param("bridge_growth", N, "Revenue growth in each bridge year, > -1.", 0.0),
 )
 """The DCF's inputs, in the order of GPUVAL_DCF's arguments."""
 
@@ -117,7 +142,8 @@ DCF_REQUIRED = tuple(p.name for p in DCF if not p.optional)
 DCF_OUTPUTS = (
     "value_per_share", "equity_value", "operating_assets_value", "going_concern_value",
     "sum_pv_fcff", "terminal_value", "pv_terminal_value", "terminal_revenue",
-    "terminal_after_tax_ebit", "terminal_reinvestment", "terminal_fcff",
+    "terminal_after_tax_ebit", "terminal_reinvestment", "terminal_fcff", "distress_value",
+    "bridge_revenue",
 )  # fmt: skip
 """What GPUVAL_DCF's output may name."""
 

@@ -1,0 +1,194 @@
+"""The young-growth DCF's year-``t`` rules, one home each, in Python and in Excel.
+
+Each rule's Python (used by :mod:`gpuval.core.dcf`) sits beside its Excel builder (``*_xl``,
+formula text without the leading ``=``); the DCF sheet, the Implied sheet's bisection rows and
+the core's own paths all use them. The equations are stated in :mod:`gpuval.core.dcf`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gpuval.core.validate import InputError
+
+YEARS = 10
+"""Explicit forecast years."""
+
+HIGH_GROWTH_YEARS = 5
+"""Years of high growth (and flat cost of capital and tax rate) before the fade."""
+
+MAX_BRIDGE_YEARS = 3
+"""Most whole fiscal years between the base year and the first valued year."""
+
+
+def _growth_t(t: int, g1: Any, g25: Any, gt: Any, h: int = HIGH_GROWTH_YEARS) -> Any:
+    if t == 1:
+        return g1
+    if t <= h:
+        return g25
+    return g25 - (g25 - gt) * (t - h) / (YEARS - h)
+
+
+def growth_xl(t: str, g1: str, g25: str, gt: str, h: str) -> str:
+    """Excel of the year-``t`` growth rule (``h``: years of high growth)."""
+    return f"IF({t}=1,{g1},IF({t}<={h},{g25},{g25}-({g25}-{gt})*({t}-{h})/({YEARS}-{h})))"
+
+
+def _margin_t(t: int, m0: Any, target: Any, n: int) -> Any:
+    return target - (target - m0) * max(n - t, 0) / n
+
+
+def margin_xl(t: str, m0: str, target: str, n: str) -> str:
+    """Excel of the year-``t`` operating margin rule."""
+    return f"{target}-({target}-{m0})*MAX({n}-{t},0)/{n}"
+
+
+def _coc_t(t: int, r0: Any, rm: Any, h: int = HIGH_GROWTH_YEARS) -> Any:
+    if t <= h:
+        return r0
+    return r0 - (r0 - rm) * (t - h) / (YEARS - h)
+
+
+def coc_xl(t: str, r0: str, rm: str, h: str) -> str:
+    """Excel of the year-``t`` cost-of-capital rule."""
+    return f"IF({t}<={h},{r0},{r0}-({r0}-{rm})*({t}-{h})/({YEARS}-{h}))"
+
+
+def _tax_rate_t(t: int, effective: Any, marginal: Any, h: int = HIGH_GROWTH_YEARS) -> Any:
+    if t <= h:
+        return effective
+    return effective + (marginal - effective) * (t - h) / (YEARS - h)
+
+
+def tax_rate_xl(t: str, effective: str, marginal: str, h: str) -> str:
+    """Excel of the year-``t`` tax rate: effective through year ``h``, then linear to the
+    marginal rate by year 10."""
+    return f"IF({t}<={h},{effective},{effective}+({marginal}-{effective})*({t}-{h})/({YEARS}-{h}))"
+
+
+def _tax_t(ebit: Any, nol_prev: Any, tau: Any) -> tuple[Any, Any]:
+    """Taxes and the loss carried forward after year t: ``(tax_t, nol_t)``."""
+    profit = _maximum(ebit, 0.0)
+    used = _minimum(profit, nol_prev)
+    return (profit - used) * tau, nol_prev - used + (profit - ebit)  # profit - ebit = max(-ebit, 0)
+
+
+def tax_xl(ebit: str, nol_prev: str, tax_rate: str) -> str:
+    """Excel of the year-t taxes at the year's rate: ``(MAX(ebit,0)-MIN(MAX(ebit,0),nol))*rate``."""
+    return f"(MAX({ebit},0)-MIN(MAX({ebit},0),{nol_prev}))*{tax_rate}"
+
+
+def nol_xl(ebit: str, nol_prev: str) -> str:
+    """Excel of the loss carried forward after year t: ``nol - used + MAX(-ebit,0)``."""
+    return f"{nol_prev}-MIN(MAX({ebit},0),{nol_prev})+MAX(-{ebit},0)"
+
+
+def _bridge_revenue(revenue: Any, growth: Any, years: int) -> Any:
+    return revenue * (1.0 + growth) ** years
+
+
+def bridge_revenue_xl(revenue: str, growth: str, years: str) -> str:
+    """Excel of the revenue the valuation starts from: ``revenue x (1 + growth) ^ years``."""
+    return f"{revenue}*(1+{growth})^{years}"
+
+
+def reinvestment_xl(revenue: str, revenue_prev: str, sales_to_capital: str) -> str:
+    """Excel of the year-t reinvestment: ``(revenue - previous revenue) / sales-to-capital``
+    (in year 1 the previous revenue is the bridge revenue)."""
+    return f"({revenue}-{revenue_prev})/{sales_to_capital}"
+
+
+def _terminal(rev10: Any, gt: Any, mt: Any, tau: Any, roc: Any, rm: Any) -> dict[str, Any]:
+    rev11 = rev10 * (1.0 + gt)
+    ebit11 = mt * rev11
+    nopat11 = ebit11 - _maximum(ebit11, 0.0) * tau
+    reinv11 = gt / roc * nopat11
+    fcff11 = nopat11 - reinv11
+    return {"terminal_revenue": rev11, "terminal_after_tax_ebit": nopat11,
+            "terminal_reinvestment": reinv11, "terminal_fcff": fcff11,
+            "terminal_value": fcff11 / (rm - gt)}  # fmt: skip
+
+
+def terminal_value_xl(fcff11: str, mature_coc: str, terminal_growth: str) -> str:
+    """Excel of the terminal value: ``FCFF_11 / (mature cost of capital - terminal growth)``."""
+    return f"{fcff11}/({mature_coc}-{terminal_growth})"
+
+
+def terminal_fcff_xl(rev10: str, gt: str, target_margin: str, tax_rate: str, roc: str) -> str:
+    """Excel of the terminal year's FCFF in one expression (revenue, EBIT at the target margin
+    taxed in full at ``tax_rate``, the marginal rate; reinvestment ``g / ROC`` of after-tax
+    EBIT)."""
+    ebit = f"{target_margin}*{rev10}*(1+{gt})"
+    return f"({ebit}-MAX({ebit},0)*{tax_rate})*(1-{gt}/{roc})"
+
+
+def _distress(going: Any, proceeds: Any, fraction: Any) -> Any:
+    return proceeds + fraction * going
+
+
+def distress_value_xl(going: str, proceeds: str, fraction: str) -> str:
+    """Excel of the value if the firm fails: ``proceeds + fraction x going concern`` (at most
+    one of the two is non-zero)."""
+    return f"{proceeds}+{fraction}*{going}"
+
+
+def _operating_assets(going: Any, pf: Any, dp: Any) -> Any:
+    return (1.0 - pf) * going + pf * dp
+
+
+def operating_assets_xl(going: str, prob_failure: str, distress: str) -> str:
+    """Excel of the operating assets' value: ``(1-p)*going concern + p*distress value``."""
+    return f"(1-{prob_failure})*{going}+{prob_failure}*{distress}"
+
+
+def _equity(
+    operating: Any, cash: Any, debt: Any, ipo: Any = 0.0, non_op: Any = 0.0, minority: Any = 0.0
+) -> Any:
+    return operating + cash + ipo + non_op - debt - minority
+
+
+def equity_xl(
+    operating: str,
+    cash: str,
+    debt: str,
+    ipo_proceeds: str | None = None,
+    non_operating_assets: str | None = None,
+    minority_interests: str | None = None,
+) -> str:
+    """Excel of the equity value: ``operating assets + cash + IPO proceeds + non-operating
+    assets - debt - minority interests`` (terms not given are left out)."""
+    plus = "".join(f"+{x}" for x in (ipo_proceeds, non_operating_assets) if x is not None)
+    minus = f"-{minority_interests}" if minority_interests is not None else ""
+    return f"{operating}+{cash}{plus}-{debt}{minus}"
+
+
+def fiscal_years(base_year: int, bridge_years: int = 0) -> list[int]:
+    """The fiscal years of the ten valued years: ``base_year + bridge_years + t``, ``t = 1..10``.
+
+    >>> fiscal_years(2024, 1)[:3]  # base FY2024, FY2025 bridged: valuation starts in FY2026
+    [2026, 2027, 2028]
+    """
+    if isinstance(base_year, bool) or not isinstance(base_year, int | np.integer):
+        raise InputError(f"base_year must be a whole year such as 2024, got {base_year!r}.")
+    n = whole_years("bridge_years", bridge_years, 0, MAX_BRIDGE_YEARS)
+    return [int(base_year) + n + t for t in range(1, YEARS + 1)]
+
+
+def whole_years(name: str, value: Any, lo: int, hi: int) -> int:
+    """``value`` as an ``int`` from ``lo`` to ``hi``, or :class:`InputError` naming ``name``."""
+    ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
+    if not ok or value != int(value) or not lo <= value <= hi:
+        raise InputError(
+            f"{name} must be a whole number of years from {lo} to {hi}, got {value!r}."
+        )
+    return int(value)
+
+
+def _maximum(a: Any, b: Any) -> Any:
+    return max(a, b) if type(a) is float and type(b) is float else np.maximum(a, b)
+
+
+def _minimum(a: Any, b: Any) -> Any:
+    return min(a, b) if type(a) is float and type(b) is float else np.minimum(a, b)
