@@ -98,14 +98,20 @@ def test_derived_records_say_how() -> None:
         ("biren.order_backlog", 1_240_000_000, "CNY", "reported", "about"),
         ("biren.first_day_high_return", 1.1255, "fraction", "reported", "over"),
         ("cambricon.ps_ratio", 100, "multiple", "reported", "over"),  # "百倍以上"
-        ("metax.revenue.2025.high", 1_980_000_000, "CNY", "range_high", "up_to"),
-        ("metax.net_income.2025.low", -763_000_000, "CNY", "range_low", ""),
-        ("metax.net_income.2025.high", -527_000_000, "CNY", "range_high", ""),
+        # company guidance (营收预期的上限, 预计营收上限, 归母净利润预计): guidance kinds
+        ("metax.revenue.2025.high", 1_980_000_000, "CNY", "guidance_high", "up_to"),
+        ("metax.net_income.2025.low", -763_000_000, "CNY", "guidance_low", ""),
+        ("metax.net_income.2025.high", -527_000_000, "CNY", "guidance_high", ""),
+        ("moore_threads.revenue.2025.high", 1_498_000_000, "CNY", "guidance_high", "up_to"),
+        ("moore_threads.net_income.2025.low", -1_168_000_000, "CNY", "guidance_low", ""),
+        ("moore_threads.net_income.2025.high", -730_000_000, "CNY", "guidance_high", ""),
         ("kunlunxin.net_income.2024.low", -300_000_000, "CNY", "range_low", ""),
         ("kunlunxin.net_income.2024.high", -200_000_000, "CNY", "range_high", ""),
         ("biren.backlog_delivery_months.low", 12, "months", "range_low", ""),
         ("biren.backlog_delivery_months.high", 18, "months", "range_high", ""),
-        ("sector.top3_market_cap", 1_200_000_000_000, "CNY", "reported", ""),
+        # "AI三小龙,合计营收70亿元,市值1.2万亿元" is a 流行梗 (market quip)
+        ("sector.top3_market_cap", 1_200_000_000_000, "CNY", "quip", ""),
+        ("sector.top3_revenue", 7_000_000_000, "CNY", "quip", ""),
         ("nvidia.market_cap_peak", 5_000_000_000_000, "USD", "reported", ""),
     ],
 )
@@ -122,6 +128,14 @@ def test_entities_have_names_and_venues() -> None:
     assert entities["biren"].name_zh == "壁仞科技"
     assert {entities[e].venue for e in ("moore_threads", "metax", "cambricon")} == {"A"}
     assert {entities[e].venue for e in ("biren", "kunlunxin", "iluvatar_corex")} == {"HK"}
+    listed = {e: (entities[e].ticker, entities[e].exchange) for e in entities if entities[e].ticker}
+    assert listed == {
+        "biren": ("06082.HK", "HKEX"),
+        "moore_threads": ("688795.SH", "SSE STAR"),
+        "metax": ("688802.SH", "SSE STAR"),
+        "cambricon": ("688256.SH", "SSE STAR"),
+        "nvidia": ("NVDA", "NASDAQ"),
+    }
 
 
 def test_records_dataframe() -> None:
@@ -174,3 +188,91 @@ def test_seeds_policy_end_to_end(
     result.assert_outcomes(**{outcome: 1})
     if line:
         result.stdout.fnmatch_lines([line])
+
+
+# --- each figure says what its sentence says ----------------------------------------------------
+
+
+def test_figures_are_filed_under_what_their_sentence_describes() -> None:
+    by_entity: dict[str, set[str]] = {}
+    for rec in load_dataset().records.values():
+        by_entity.setdefault(rec.entity, set()).add(rec.id)
+    # 灼識咨詢 (CIC): China's intelligent-computing *chip* market, and nothing else
+    assert by_entity["china_ai_chip_market"] == {
+        "market.size.2024",
+        "market.size.2029",
+        "market.size_cagr.2024_2029",
+    }
+    # IDC's 中国AI算力市场 and the 中国智能算力规模 (EFLOPS) describe AI compute, not chips
+    assert by_entity["china_ai_compute"] == {
+        "market.ai_compute_size.2026",
+        "market.ai_compute_cagr",
+        "market.compute_capacity.2025",
+        "market.compute_capacity_cagr.2023_2028",
+    }
+    # 全球AI算力市场规模 ... 中国占比38%
+    assert by_entity["global_ai_compute_market"] == {
+        "market.global_ai_compute_size.2025",
+        "market.china_share_of_global_ai_compute.2025",
+    }
+    assert by_entity["china_llm_api_market"] == {"market.api_token_price_decline.2024"}
+    # 美光CEO ... 公司仅能满足关键客户大约“二分之一到三分之二”的需求
+    assert by_entity["micron"] == {
+        "market.hbm_demand_met_share.2026.low",
+        "market.hbm_demand_met_share.2026.high",
+    }
+    kinds = {e.id: e.kind for e in load_dataset().entities.values()}
+    assert {kinds[e] for e in ("china_ai_compute", "global_ai_compute_market")} == {"market"}
+
+
+def test_a_market_quip_is_never_a_reported_figure() -> None:
+    dataset = load_dataset()
+    quipped = [r for r in dataset.records.values() if "流行梗" in r.quote]
+    assert {r.id for r in quipped} == {
+        "sector.top3_revenue",
+        "sector.top3_market_cap",
+        "sector.top3_ps_ratio",
+    }
+    for rec in quipped:
+        assert rec.kind in ("quip", "derived"), rec.id
+        assert "quip" in rec.note, rec.id
+
+
+def test_records_claim_no_period_their_sentence_lacks() -> None:
+    dataset = load_dataset()
+    # 寒武紀...市值對應P/S倍數高達百倍以上: no date and no revenue basis for the multiple
+    assert dataset["cambricon.ps_ratio"].period == ""
+    # 目前确认兑现的营收只有3亿元: no year
+    assert dataset["biren.revenue.s002"].period == ""
+    assert "inference" in dataset["biren.revenue.s002"].note
+
+
+def test_a_period_read_from_context_is_explained() -> None:
+    """A figure whose period's year is not in its own sentence says where the period is from."""
+    for rec in load_dataset().records.values():
+        if rec.kind == "derived" and rec.how:
+            continue
+        if rec.period and rec.period[:4] not in rec.quote:
+            assert rec.note, rec.id
+
+
+def test_peaks_are_not_point_values() -> None:
+    """一度 / 巅峰 figures are peaks: their metric says so, and no peer market value but MetaX's
+    (the only one its sources give) uses one."""
+    dataset = load_dataset()
+    for rid in (
+        "moore_threads.market_cap_peak.s000",
+        "moore_threads.market_cap_peak.s002",
+        "metax.market_cap_peak.s000",
+        "metax.market_cap_peak.s002",
+        "nvidia.market_cap_peak",
+        "biren.market_cap_first_day_high",
+    ):
+        metric = dataset[rid].metric
+        assert "peak" in metric or "first_day_high" in metric, rid
+    peak_fed = {
+        p.entity
+        for p in dataset.peers
+        if p.market_value and "peak" in dataset[p.market_value].metric
+    }
+    assert peak_fed == {"metax"}

@@ -193,3 +193,42 @@ def test_formula_text_never_becomes_a_price(
     value = (lead + rest).strip()
     assert field in ("price", "shares") and lead == "+" and float(value) > 0, (field, value)
     assert updates[0].entity == "biren"
+
+
+@pytest.mark.parametrize(
+    ("given", "entity", "price", "currency"),
+    [
+        ("688256.SH", "cambricon", "500", "CNY"),
+        ("688256.sh", "cambricon", "500", "CNY"),
+        ("688256", "cambricon", "500", "CNY"),
+        ("688795.SH", "moore_threads", "600", "CNY"),
+        ("688802", "metax", "700", "CNY"),
+        ("06082.HK", "biren", "35.2", "HKD"),
+        ("06082", "biren", "35.2", "HKD"),
+        ("NVDA", "nvidia", "201.03", "USD"),
+        ("nvda", "nvidia", "201.03", "USD"),
+    ],
+)
+def test_ticker_with_or_without_suffix_in_any_case(
+    tmp_path: Path, dataset: Dataset, given: str, entity: str, price: str, currency: str
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(f"entity,date,price,currency\n{given},2026-01-05,{price},{currency}\n")
+    assert read_prices(path, dataset) == [
+        PriceUpdate(entity, dt.date(2026, 1, 5), float(price), currency)
+    ]
+
+
+def test_a_bare_code_two_entities_share_is_not_guessed(dataset: Dataset) -> None:
+    """If 600000.SH and 600000.HK were both tickers, "600000" would name neither."""
+    import dataclasses
+
+    from gpuval.data.prices import ticker_map
+
+    entities = dict(dataset.entities)
+    entities["biren"] = entities["biren"].model_copy(update={"ticker": "688256.HK"})
+    tickers = ticker_map(dataclasses.replace(dataset, entities=entities))
+    assert "688256" not in tickers
+    assert tickers["688256.HK"] == "biren"
+    assert tickers["688256.SH"] == "cambricon"
+    assert tickers["NVDA"] == "nvidia"

@@ -7,10 +7,11 @@ snapshot file ``gpuval/data/embedded_snapshot.json`` holds what validation gives
 :func:`~gpuval.data.dataset.load_dataset` with the seed articles (every quote checked).
 
 It also holds the SHA-256 of every input of that validation: the dataset file, the code that reads
-it (``data/dataset.py``, ``data/numbers.py``, ``data/schema.py``) and each seed article quoted.
-:func:`quick_dataset` returns the snapshot only when those bytes are unchanged, so its answer is the
-one validation would give; otherwise it returns ``None`` and the caller validates. A test checks
-that the committed snapshot is current; after changing the dataset or that code, regenerate it::
+it (``data/dataset.py``, ``data/numbers.py``, ``data/peers.py``, ``data/schema.py``) and each
+seed article quoted. :func:`quick_dataset` returns the snapshot only when those bytes are
+unchanged, so its answer is the one validation would give; otherwise it returns ``None`` and the
+caller validates. A test checks that the committed snapshot is current; after changing the
+dataset or that code, regenerate it::
 
     python -m gpuval.embedded
 """
@@ -30,7 +31,7 @@ __all__ = ["Snapshot", "build_snapshot", "quick_dataset", "write_snapshot"]
 
 _PACKAGE = Path(__file__).resolve().parent
 #: The files, relative to the package, whose bytes decide the validated records.
-CODE_FILES = ("data/dataset.py", "data/numbers.py", "data/schema.py")
+CODE_FILES = ("data/dataset.py", "data/numbers.py", "data/peers.py", "data/schema.py")
 SNAPSHOT_FILE = _PACKAGE / "data" / "embedded_snapshot.json"
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from gpuval.data.numbers import Decimal, parse_written, resolution_of
+from gpuval.data.peers import Peer, build_peers
 from gpuval.errors import GpuvalError
 
 # pandas loads only where a DataFrame is built, pydantic (the schema) only where a file is
@@ -34,6 +35,7 @@ __all__ = [
     "COLUMNS",
     "OPS",
     "Dataset",
+    "Peer",
     "Record",
     "default_dataset_path",
     "default_seeds_dir",
@@ -109,7 +111,8 @@ class Record:
 
 @dataclass(frozen=True)
 class Dataset:
-    """The validated dataset: entities, records by id (file order), relations and FX defaults."""
+    """The validated dataset: entities, records by id (file order), relations, FX defaults and
+    the peer universe (``[[peer]]`` tables, file order)."""
 
     path: Path
     version: str
@@ -118,6 +121,7 @@ class Dataset:
     relations: tuple[Relation, ...]
     fx_defaults: dict[str, str]
     seeds_checked: bool
+    peers: tuple[Peer, ...] = ()
 
     def __getitem__(self, record_id: str) -> Record:
         return self.records[record_id]
@@ -418,6 +422,7 @@ def load_dataset(path: str | Path | None = None, *, seeds: str | Path | None = N
             check.fail(f"[fx] {unit!r}", f"record {name!r} does not exist")
         if fx_pair(unit) is None or records[name].unit != unit:
             check.fail(f"[fx] {unit!r}", f"record {name!r} has unit {records[name].unit!r}")
+    peers = build_peers(model.peer, entities, records, check.fail)
 
     return Dataset(
         path=file,
@@ -427,6 +432,7 @@ def load_dataset(path: str | Path | None = None, *, seeds: str | Path | None = N
         relations=tuple(model.relation),
         fx_defaults=dict(model.fx),
         seeds_checked=seeds_dir is not None,
+        peers=peers,
     )
 
 
@@ -439,9 +445,10 @@ def records(entity: str | Iterable[str] = (), path: str | Path | None = None) ->
     """Every dataset record as a pandas DataFrame, one row per figure.
 
     Columns: entity, metric, value (plain units, e.g. 1.24e9 for 12.4亿), unit (CNY, HKD, USD,
-    fraction, ...), period, kind (reported, estimate, range_low, range_high, derived,
-    assumption), source (seed file), quote (the verbatim sentence, or how a derived figure is
-    computed), id, qualifier (about, nearly, over, up_to), written, how, note.
+    fraction, ...), period, kind (reported, estimate, guidance_low, guidance_high,
+    guidance_mid, range_low, range_high, derived, assumption, quip), source (seed file), quote
+    (the verbatim sentence, or how a derived figure is computed), id, qualifier (about, nearly,
+    over, up_to), written, how, note.
 
     >>> df = records("biren")
     >>> float(df.set_index("id").loc["biren.revenue.2024", "value"])

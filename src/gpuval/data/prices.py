@@ -7,7 +7,9 @@ A prices file is a CSV in UTF-8 (a byte-order mark is fine) with the header
     biren,2026-01-05,35.20,HKD,
     06082.HK,2026-01-06,36.00,HKD,2390000000
 
-``entity`` is an entity id or a ticker from the dataset (``gpuval entities``); ``date`` is
+``entity`` is an entity id or a ticker from the dataset (``gpuval entities``), in any case and
+with or without its exchange suffix (``688256.SH``, ``688256.sh`` and ``688256`` are Cambricon,
+``nvda`` is NVIDIA); ``date`` is
 ``YYYY-MM-DD``; ``price`` is a positive number in ``currency``, which must be the entity's listing
 currency; ``shares``, if given, a positive number of shares outstanding. Every problem raises
 :class:`~gpuval.errors.GpuvalError` with one sentence naming the file, the line and the problem:
@@ -43,6 +45,7 @@ __all__ = [
     "PriceUpdate",
     "latest_by_entity",
     "read_prices",
+    "ticker_map",
 ]
 
 #: Required columns, in the documented order.
@@ -74,9 +77,7 @@ class _Reader:
     def __init__(self, path: Path, dataset: Dataset) -> None:
         self.path = path
         self.dataset = dataset
-        self.tickers = {
-            e.ticker.strip().upper(): e.id for e in dataset.entities.values() if e.ticker.strip()
-        }
+        self.tickers = ticker_map(dataset)
 
     def fail(self, line: int | None, problem: str) -> NoReturn:
         where = f"Prices file {self.path}" + (f", line {line}" if line else "")
@@ -197,6 +198,20 @@ class _Reader:
         shares_text = fields.get("shares", "")
         shares = self.number(line, "shares", shares_text) if shares_text else None
         return PriceUpdate(entity.id, date, price, currency, shares)
+
+
+def ticker_map(dataset: Dataset) -> dict[str, str]:
+    """Upper-case ticker -> entity id, each ticker with and without its exchange suffix
+    (``688256.SH`` and ``688256``; ``NVDA``). A bare code two entities share is left out."""
+    full: dict[str, str] = {}
+    bare: dict[str, set[str]] = {}
+    for entity in dataset.entities.values():
+        ticker = entity.ticker.strip().upper()
+        if ticker:
+            full[ticker] = entity.id
+            bare.setdefault(ticker.rsplit(".", 1)[0], set()).add(entity.id)
+    unique = {code: ids.pop() for code, ids in bare.items() if len(ids) == 1}
+    return unique | full
 
 
 def _shown(value: str) -> str:

@@ -18,6 +18,7 @@ __all__ = [
     "Derived",
     "Entity",
     "Figure",
+    "PeerEntry",
     "Relation",
     "Sentence",
     "describe_error",
@@ -33,7 +34,24 @@ _PERIOD = re.compile(
 _ID = r"^[a-z0-9_]+(\.[A-Za-z0-9_-]+)*$"
 _NAME = r"^[a-z][a-z0-9_]*$"
 
-Kind = Literal["reported", "estimate", "range_low", "range_high", "derived", "assumption"]
+#: What a figure is, as its sentence says it: ``reported`` (a stated fact), ``estimate`` (a
+#: forecast or estimate by the article or a third party), ``guidance_low``/``guidance_high``/
+#: ``guidance_mid`` (the company's own forecast: 预计, 业绩预告, 营收预期的上限), ``range_low``/
+#: ``range_high`` (the ends of any other stated range), ``derived`` (computed), ``assumption`` (an
+#: input the article assumes) and ``quip`` (market talk the article quotes, e.g. a 流行梗: neither
+#: reported nor estimated by anyone accountable).
+Kind = Literal[
+    "reported",
+    "estimate",
+    "guidance_low",
+    "guidance_high",
+    "guidance_mid",
+    "range_low",
+    "range_high",
+    "derived",
+    "assumption",
+    "quip",
+]
 Qualifier = Literal["", "about", "nearly", "over", "up_to"]
 
 
@@ -118,6 +136,21 @@ class Relation(_Strict):
     inputs: list[str] = Field(min_length=1)
 
 
+class PeerEntry(_Strict):
+    """A company's row in the peer table: which record feeds each column ("" = none)."""
+
+    entity: str = Field(pattern=_NAME)
+    price: str = ""
+    shares: str = ""
+    market_value: str = ""
+    revenue_fy: str = ""
+    revenue_h1: str = ""
+    revenue_forward: str = ""
+    backlog: str = ""
+    backlog_months: list[str] = Field(default=[], max_length=2)
+    in_stats: bool = True
+
+
 class Meta(_Strict):
     version: str = Field(min_length=1)
     description: str = ""
@@ -129,6 +162,7 @@ class DatasetFile(_Strict):
     sentence: list[Sentence] = Field(min_length=1)
     derived: list[Derived] = []
     relation: list[Relation] = []
+    peer: list[PeerEntry] = []
     fx: dict[str, str] = {}
 
 
@@ -144,7 +178,8 @@ def _locate(loc: tuple[Any, ...], raw: dict[str, Any]) -> tuple[str, str | None]
             break
         if isinstance(part, int) and isinstance(node, dict):
             table = loc[i - 1] if i else "record"
-            ident = node.get("id") if isinstance(node.get("id"), str) else None
+            key = "entity" if table == "peer" else "id"
+            ident = node.get(key) if isinstance(node.get(key), str) else None
             label = {"figure": "record", "sentence": "sentence", "entity": "entity"}.get(
                 str(table), str(table)
             )
