@@ -118,12 +118,13 @@ def labels(m: Model, ccy: str) -> Labels:
 
 
 def values(m: Model, result: core.MonteCarloResult, target: str) -> dict[str, Any]:
-    """Every figure of the snapshot by its defined name (build and refresh)."""
+    """Every figure of the snapshot by its defined name, for build and refresh (``mc_median``
+    is not among them: it is the formula ``=mc_p50``)."""
     s, w = result.summary, weighted(m)
     facts = [target, s.n, SEED, ", ".join(UNCERTAIN), s.mean, s.std,
-             "n/a" if s.prob_above is None else s.prob_above, CORRELATION, w, "=mc_p50",
+             "n/a" if s.prob_above is None else s.prob_above, CORRELATION, w,
              core.percentile_rank(result.values, w)]  # fmt: skip
-    out = dict(zip(FACT_NAMES, facts, strict=True))
+    out = dict(zip([n for n in FACT_NAMES if n != "mc_median"], facts, strict=True))
     out |= {f"mc_p{p}": x for p, x in s.percentiles.items()}
     return out
 
@@ -150,7 +151,8 @@ def fill(ws: Any, m: Model, result: core.MonteCarloResult, target: str) -> None:
     """Write a simulation's numbers into the sheet's fixed cells."""
     figures = values(m, result, target)
     for i, name in enumerate(FACT_NAMES):
-        ws.cell(TOP + i, 2).value = figures[name]
+        if name in figures:
+            ws.cell(TOP + i, 2).value = figures[name]
     for i, p in enumerate(core.PERCENTILES):
         ws.cell(PCT_TOP + 2 + i, 2).value = figures[f"mc_p{p}"]
     s = result.summary
@@ -170,8 +172,9 @@ def write(book: Book, model: Model) -> Sheet:
     result = simulate(model)
     for i, (label, name, fmt) in enumerate(zip(lab.facts, FACT_NAMES, FACT_FORMATS, strict=True)):
         sheet.label(TOP + i, label)
-        role = "calc" if name == "mc_median" else "data"
-        sheet.put(TOP + i, 2, None, role, fmt or lab.fmt, name)
+        median = name == "mc_median"
+        sheet.put(TOP + i, 2, "=mc_p50" if median else None, "calc" if median else "data",
+                  fmt or lab.fmt, name)  # fmt: skip
     note = sheet.put(NOTE, 1, explanation(model, result), "note")
     note.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.ws.merge_cells(start_row=NOTE, start_column=1, end_row=NOTE, end_column=5)
