@@ -11,7 +11,8 @@ share), :mod:`~gpuval.core.discount` (year fractions, discount factors),
 gap), :mod:`~gpuval.core.nvidia` ("x% of NVIDIA"), :mod:`~gpuval.core.tam` (TAM-share
 scenarios), :mod:`~gpuval.core.dcf` (young-growth DCF), :mod:`~gpuval.core.reverse` (implied
 share and growth), :mod:`~gpuval.core.sensitivity` (two-way grids),
-:mod:`~gpuval.core.montecarlo` (seeded vectorised simulation).
+:mod:`~gpuval.core.montecarlo` (seeded vectorised simulation), :mod:`~gpuval.core.scenario_mc`
+(Bear/Base/Bull inputs drawn jointly).
 """
 
 from gpuval.core.dcf import (
@@ -38,7 +39,9 @@ from gpuval.core.montecarlo import (
     Point,
     Triangular,
     Uniform,
+    percentile_rank,
     sample,
+    sample_joint,
     simulate,
     summarize,
 )
@@ -68,6 +71,7 @@ from gpuval.core.peers import (
     venue_gap,
 )
 from gpuval.core.reverse import find_root, implied_growth, implied_share, solve_for
+from gpuval.core.scenario_mc import SCENARIO_CORRELATION, scenario_marginals, simulate_scenarios
 from gpuval.core.sensitivity import SensitivityGrid, sensitivity_grid
 from gpuval.core.tam import (
     TAM_END_YEAR,
@@ -86,6 +90,7 @@ __all__ = [
     "BACKLOG_MONTHS_RANGE",
     "PERCENTILES",
     "PS_LABELS",
+    "SCENARIO_CORRELATION",
     "TAM_END_YEAR",
     "TAM_START_YEAR",
     "DcfResult",
@@ -124,14 +129,18 @@ __all__ = [
     "peer_values",
     "per_share",
     "percentile_inc",
+    "percentile_rank",
     "price_to_sales",
     "probability_weighted",
     "ps_multiples",
     "run_rate_ps",
     "run_rate_revenue",
     "sample",
+    "sample_joint",
+    "scenario_marginals",
     "sensitivity_grid",
     "simulate",
+    "simulate_scenarios",
     "solve_for",
     "summarize",
     "tam_at",
