@@ -140,7 +140,7 @@ def _operating_assets(going: Any, pf: Any, dp: Any) -> Any:
 
 def operating_assets_xl(going: str, prob_failure: str, distress: str) -> str:
     """Excel of the operating assets' value: ``(1-p)*going concern + p*distress value``."""
-    return f"(1-{prob_failure})*{going}+{prob_failure}*{distress}"
+    return f"(1-{prob_failure})*{going}+{prob_failure}*({distress})"
 
 
 def _equity(

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from gpuval.core.validate import (
     ArrayLike,
     FloatOrArray,
+    InputError,
     broadcast_shape,
     nonnegative,
     out,
@@ -32,11 +33,13 @@ __all__ = [
     "BACKLOG_MONTHS",
     "BACKLOG_MONTHS_RANGE",
     "DCF_BASE_ORDER",
-    "HEADLINE_ORDER",
+    "PEER_BASES",
     "PS_LABELS",
     "backlog_ps",
     "backlog_revenue",
     "backlog_revenue_xl",
+    "basis_key",
+    "basis_pick_xl",
     "first_available",
     "first_number_xl",
     "peer_market_value",
@@ -172,18 +175,47 @@ def ps_multiples(
 
 # --- the peer table's rules, one home each in Python and Excel --------------------------------
 
-HEADLINE_ORDER = ("forward", "backlog", "run_rate", "trailing")
-"""The headline P/S is the first basis the sources give, in this order."""
+PEER_BASES = {
+    "full year": "full_year",
+    "run-rate": "run_rate",
+    "forward": "forward",
+    "backlog": "backlog",
+}
+"""The revenue bases of the peer table: the analyst's choice (``in_peer_basis``) -> its key.
+``full_year``: each company's latest full fiscal year (reported, guided or estimated, as its
+label on Peers says); ``run_rate``: the latest half-year x 2; ``forward``: a later year's
+guidance or estimate; ``backlog``: the order backlog annualised. Statistics, implied values and
+the venue gap use one basis for every company; a company without it is left out."""
 
-DCF_BASE_ORDER = ("trailing", "run_rate", "forward")
+DCF_BASE_ORDER = ("full_year", "run_rate", "forward")
 """The DCF's base-year revenue is the first basis the sources give, in this order."""
+
+
+def basis_key(choice: str) -> str:
+    """``in_peer_basis`` -> the basis key (raises one sentence for an unknown choice).
+
+    >>> basis_key("full year")
+    'full_year'
+    """
+    if choice not in PEER_BASES:
+        raise InputError(f"in_peer_basis must be one of {', '.join(PEER_BASES)}; got {choice!r}.")
+    return PEER_BASES[choice]
+
+
+def basis_pick_xl(choice: str, cells: Mapping[str, str]) -> str:
+    """Excel of :func:`basis_key` then a lookup: the cell of ``cells`` (keyed by basis key) for
+    the choice in ``choice``, else "n/a"."""
+    formula = '"n/a"'
+    for label, key in reversed(list(PEER_BASES.items())):
+        formula = f'IF({choice}="{label}",{cells[key]},{formula})'
+    return formula
 
 
 def first_available(values: Mapping[str, float | None], order: Sequence[str]) -> str | None:
     """The first key of ``order`` whose value is a number (not None or NaN), else None.
 
-    >>> first_available({"forward": None, "backlog": 77.6, "trailing": 228.5}, HEADLINE_ORDER)
-    'backlog'
+    >>> first_available({"full_year": None, "run_rate": 77.6}, DCF_BASE_ORDER)
+    'run_rate'
     """
     for key in order:
         value = values.get(key)

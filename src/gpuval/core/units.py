@@ -10,7 +10,10 @@ from __future__ import annotations
 from gpuval.core.validate import ArrayLike, FloatOrArray, as_float, broadcast_shape, out, positive
 
 __all__ = [
+    "LISTING_VALUE_LABEL_XL",
     "convert",
+    "listing_value",
+    "listing_value_xl",
     "market_value",
     "per_share",
     "per_share_or_none",
@@ -85,6 +88,29 @@ def per_share_or_none(value: float, shares_outstanding: float, fx: float = 1.0) 
 def per_share_xl(value: str, shares: str = "tgt_shares", fx: str = "tgt_fx") -> str:
     """Excel of :func:`per_share_or_none`: ``IF(shares>0,value*fx/shares,"n/a")``."""
     return f'IF({shares}>0,{value}*{fx}/{shares},"n/a")'
+
+
+def listing_value(value: float, shares_outstanding: float, fx: float = 1.0) -> float:
+    """What the workbook shows for a value in the listing currency: per share when a share count
+    is known, ``value x fx / shares``, else the equity value itself, ``value x fx`` (labelled as
+    an equity value wherever it is shown).
+
+    >>> listing_value(10.0, 4.0, fx=2.0), listing_value(10.0, 0.0, fx=2.0)
+    (5.0, 20.0)
+    """
+    per = per_share_or_none(value, shares_outstanding, fx)
+    return float(value * fx) if per is None else per
+
+
+def listing_value_xl(value: str, shares: str = "tgt_shares", fx: str = "tgt_fx") -> str:
+    """Excel of :func:`listing_value`: ``IF(shares>0,value*fx/shares,value*fx)``."""
+    return f"IF({shares}>0,{value}*{fx}/{shares},{value}*{fx})"
+
+
+LISTING_VALUE_LABEL_XL = (
+    '=IF(tgt_shares>0,"Value per share","Equity value (no share count)")&" ("&tgt_ccy&")"'
+)
+"""The label of a :func:`listing_value_xl` cell: it says which of the two the cell holds."""
 
 
 def upside(value: ArrayLike, price: ArrayLike) -> FloatOrArray:
