@@ -211,7 +211,7 @@ def test_years_must_be_whole(built: Workbook, name: str) -> None:
     finally:
         cell.value = old
     assert len(findings) == 1
-    assert findings[0].startswith(f"Inputs!{cell.coordinate} ({name}, ")
+    assert findings[0].startswith(f"{cell.parent.title}!{cell.coordinate} ({name}, ")
     assert f"= {old + 0.5:g}: must be a whole number (year)" in findings[0]
 
 

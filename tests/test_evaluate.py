@@ -40,7 +40,8 @@ def test_evaluate_reads_edited_inputs(built: Path, tmp_path: Path) -> None:
     wb.save(edited)
     from gpuval.workbook.evaluate import evaluate
 
-    assert evaluate(edited)["out_nvidia_share_equity_value"] == pytest.approx(0.02 * 5e12)
+    # 2% of NVIDIA's market value on Peers, 4.89 tn USD
+    assert evaluate(edited)["out_nvidia_share_equity_value"] == pytest.approx(0.02 * 4.89e12)
 
 
 def _broken(built: Path, tmp_path: Path, change) -> Path:
@@ -57,7 +58,7 @@ def _broken(built: Path, tmp_path: Path, change) -> Path:
         (lambda wb: wb.defined_names.pop("in_coe_base"),
          "has no usable defined name 'in_coe_base'"),
         (lambda wb: setattr(named_cell(wb, "in_coe_base"), "value", "twelve"),
-         "Input in_coe_base (Inputs!D"),
+         "Input in_coe_base (Assumptions!D"),
         (lambda wb: setattr(named_cell(wb, "in_tam_2024"), "value", None),
          "Input in_tam_2024 (Inputs!D"),
         (lambda wb: setattr(named_cell(wb, "in_exit_date"), "value", "end of 2029"),

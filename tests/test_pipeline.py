@@ -149,10 +149,11 @@ def test_refresh_applies_prices_and_reports(copy: Path) -> None:
     assert "out_value_per_share_base" not in lines  # per-share values do not move with price
     assert "out_upside_weighted" in lines  # upside does
     outputs = evaluate(copy)
-    # Biren's market value is now 41.5 x (1027亿 / 42.88) shares x 110/855.4 USD per HKD.
+    # Biren's market value is now 41.5 x (1027亿 / 42.88) shares x 110/855.4 USD per HKD,
+    # against NVIDIA's on Peers, refreshed too: 180 USD x 24.3 bn shares.
     shares = 1027e8 / 42.88
     assert outputs["out_implied_nvidia_fraction"] == pytest.approx(
-        41.5 * shares * (110 / 855.4) / 5e12, rel=1e-12
+        41.5 * shares * (110 / 855.4) / (180.0 * 24.3e9), rel=1e-12
     )
 
 
@@ -165,9 +166,9 @@ def test_refresh_reset_inputs_restores_defaults_and_keeps_the_target(copy: Path)
     report = refresh(copy, reset_inputs=True)
     after = load_workbook(copy)
     assert named_cell(after, "in_target").value == "metax"
-    assert named_cell(after, "in_share_base").value == 0.015  # the Base default
+    assert named_cell(after, "in_share_base").value == 0.025  # MetaX's own Base default
     assert named_cell(after, "in_tam_2029").value == 2012e8  # the dataset's 2012億美元
-    assert {c.where for c in report.changes} >= {"in_share_base", "in_tam_2029"}
+    assert {c.where for c in report.changes} >= {"in_share_base (metax)", "in_tam_2029"}
 
 
 analyst_edits = st.fixed_dictionaries(
@@ -220,7 +221,8 @@ def test_refresh_keeps_every_analyst_edit(built: Path, tmp_path_factory, edits) 
     assert after["Peers"]["A25"].value == "biren" and peer_price.value == round(edits["price"], 4)
     assert {ws.title: charts(ws) for ws in after.worksheets if charts(ws)} == {
         "Valuation": 1, "Scenarios": 2, "Peers": 2, "DCF": 1, "Monte Carlo": 1}  # fmt: skip
-    assert len(after["Inputs"].data_validations.dataValidation) > 50
+    assert len(after["Inputs"].data_validations.dataValidation) > 15
+    assert len(after["Assumptions"].data_validations.dataValidation) > 40
 
 
 def test_refresh_keeps_content_openpyxl_would_drop(copy: Path) -> None:

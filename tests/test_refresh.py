@@ -46,9 +46,13 @@ def next_dataset(folder: Path) -> Path:
                       r'backlog"\n(?:[^\[\n][^\n]*\n)*\n', text)  # fmt: skip
     assert block is not None
     text = text.replace(block.group(0), "", 1)
+    text, peers = text.split("\n[[peer]]\n", 1)
     head, *relations = text.split("\n[[relation]]\n")
     text = "\n[[relation]]\n".join([head, *[r for r in relations
                                             if '"biren.order_backlog"' not in r]])  # fmt: skip
+    # the release also stops naming the record in Biren's peer entry
+    peers = peers.replace('backlog = "biren.order_backlog"\n', "", 1)
+    text += "\n[[peer]]\n" + peers
     anchor = 'text = "12.4億的訂單,相當于公司2024年全年營收(3.37億元)的近4倍。"\n'
     assert anchor in text
     text = text.replace(anchor, anchor + '[[sentence.figure]]\nid = "biren.order_backlog.r2"\n'
@@ -210,12 +214,12 @@ def test_only_owned_parts_change(copy: Path) -> None:
         after = {name: archive.read(name) for name in archive.namelist()}
     assert list(after) == list(before)
     changed = {n for n in before if before[n] != after[n]}
-    sheets = {"Peers": "sheet5", "Monte Carlo": "sheet9", "Data": "sheet11", "Cover": "sheet1",
-              "Sources": "sheet12"}  # fmt: skip
-    owned = {f"xl/worksheets/{p}.xml" for p in sheets.values()} | {
-        "xl/workbook.xml", "xl/comments/comment2.xml"}  # fmt: skip
+    order = load_workbook(copy).sheetnames
+    part = {title: f"xl/worksheets/sheet{order.index(title) + 1}.xml"
+            for title in ("Peers", "Monte Carlo", "Data", "Cover", "Sources")}  # fmt: skip
+    owned = set(part.values()) | {"xl/workbook.xml", "xl/comments/comment3.xml"}  # Peers' notes
     assert changed <= owned, changed - owned
-    assert "xl/worksheets/sheet5.xml" in changed and "xl/workbook.xml" in changed
+    assert part["Peers"] in changed and "xl/workbook.xml" in changed
 
 
 def test_a_refresh_with_nothing_new_changes_only_the_names(copy: Path, built: Path) -> None:
@@ -272,15 +276,15 @@ def test_build_refuses_an_analysts_working_copy_unless_forced(
 def test_a_sheet_whose_notes_were_all_deleted_gets_its_citations_back(
     copy: Path, tmp_path: Path
 ) -> None:
-    stripped = tmp_path / "stripped.xlsx"  # Peers as Excel saves it once every note is deleted
+    stripped = tmp_path / "stripped.xlsx"  # Peers (sheet 6) as Excel saves it without notes
     with zipfile.ZipFile(copy) as src, zipfile.ZipFile(stripped, "w") as out:
         for info in src.infolist():
             data = src.read(info)
-            if info.filename == "xl/worksheets/_rels/sheet5.xml.rels":
+            if info.filename == "xl/worksheets/_rels/sheet6.xml.rels":
                 data = re.sub(rb"<Relationship [^>]*/(comments|vmlDrawing)\"[^>]*/>", b"", data)
-            if info.filename == "xl/worksheets/sheet5.xml":
+            if info.filename == "xl/worksheets/sheet6.xml":
                 data = re.sub(rb"<legacyDrawing [^>]*/>", b"", data)
-            if info.filename in ("xl/comments/comment2.xml", "xl/drawings/commentsDrawing2.vml"):
+            if info.filename in ("xl/comments/comment3.xml", "xl/drawings/commentsDrawing3.vml"):
                 continue
             out.writestr(info, data)
     assert load_workbook(stripped)["Peers"]["F25"].comment is None

@@ -50,7 +50,7 @@ def test_parts_refresh_does_not_own_are_byte_identical(
     for name in injected.foreign:
         assert after[name] == before[name], name
     changed = {n for n in before if before[n] != after[n]}
-    assert changed <= set(injected.kept) | {f"xl/worksheets/sheet{i}.xml" for i in (1, 9, 11, 12)}
+    assert changed <= set(injected.kept) | {f"xl/worksheets/sheet{i}.xml" for i in (1, 10, 12, 13)}
     if macros:
         assert after["xl/vbaProject.bin"] == before["xl/vbaProject.bin"]
         assert b"macroEnabled.main+xml" in after["[Content_Types].xml"]

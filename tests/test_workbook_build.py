@@ -40,7 +40,8 @@ def wb(built: Path):
 
 
 def test_every_role_has_its_sheet(wb) -> None:
-    assert wb.sheetnames == ["Cover", "Inputs", "Valuation", "Scenarios", "Peers", "DCF",
+    assert wb.sheetnames == ["Cover", "Inputs", "Assumptions", "Valuation", "Scenarios", "Peers",
+                             "DCF",
                              "Implied", "Sensitivity", "Monte Carlo", "Checks", "Data",
                              "Sources"]  # fmt: skip
 
@@ -95,7 +96,8 @@ def test_sources_sheet_lists_cells_using_each_record(wb) -> None:
 def test_model_sheets_hold_formulas_not_constants(wb) -> None:
     """Outside Inputs, Peers' raw columns and the labelled snapshot/reference sheets, every
     number is a formula (a few structural constants are labelled cells)."""
-    allowed = {("DCF", f"C{dcf.R['t']}"), ("DCF", f"C{dcf.R['df']}")}  # year 0: t = 0, DF = 1
+    start = dcf.col(dcf.YEAR0)  # the valuation's start: t = 0, DF = 1
+    allowed = {("DCF", f"{start}{dcf.R['t']}"), ("DCF", f"{start}{dcf.R['df']}")}
     for title in ("Valuation", "Scenarios", "DCF", "Implied", "Sensitivity", "Checks"):
         for row in wb[title].iter_rows():
             for cell in row:
@@ -149,7 +151,8 @@ def test_text_from_data_is_never_a_formula(tmp_path: Path) -> None:
     for i, text in enumerate(['=HYPERLINK("http://x","y")', "+cmd", "@SUM(A1)", "-1+1"]):
         writer.put(200 + i, 1, text, "data")
     out = save_atomic(book, tmp_path / "inj.xlsx")
-    xml = zipfile.ZipFile(out).read("xl/worksheets/sheet11.xml").decode()
+    position = load_workbook(out).sheetnames.index("Data") + 1
+    xml = zipfile.ZipFile(out).read(f"xl/worksheets/sheet{position}.xml").decode()
     assert "<f>HYPERLINK" not in xml and "<f>SUM" not in xml
     assert re.search(r'<c r="A200" [^>]*t="inlineStr"', xml)
 

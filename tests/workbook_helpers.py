@@ -10,9 +10,16 @@ ERRORS = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "E
 
 
 def named_cell(wb: Workbook, name: str) -> Any:
-    """The cell a single-cell defined name points at."""
+    """The cell a single-cell defined name points at; for a per-company input (a row of the
+    Assumptions sheet), the target's cell."""
     title, coord = next(iter(wb.defined_names[name].destinations))
-    return wb[title][coord.replace("$", "")]
+    cells = wb[title][coord.replace("$", "")]
+    if not isinstance(cells, tuple):
+        return cells
+    ids_title, ids = next(iter(wb.defined_names["data_assumption_ids"].destinations))
+    header = [c.value for c in wb[ids_title][ids.replace("$", "")][0]]
+    target = named_cell(wb, "in_target").value
+    return cells[0][header.index(target)]
 
 
 def names(wb: Workbook, prefix: str) -> list[str]:

@@ -340,7 +340,7 @@ XLSX: dict[str, Callable[[Path], Path]] = {
 # --- made from a gpuval-built workbook -------------------------------------------------------
 
 DELETED_NAME = "in_share_base"
-RENAMED = ("Inputs", "Assumptions")
+RENAMED = ("Inputs", "Model inputs")
 
 
 def _edit(base: Path, out: Path, change: Callable[[Any], None]) -> Path:
@@ -375,21 +375,22 @@ def _rename(wb: Any, old: str, new: str, *, follow: bool) -> None:
     wb[old].title = new
     if not follow:
         return
+    quoted = f"'{new}'!" if " " in new else f"{new}!"  # as Excel writes a name with a space
     for pattern in (f"'{old}'!", f"{old}!"):
         for defined in wb.defined_names.values():
-            defined.attr_text = defined.attr_text.replace(pattern, f"{new}!")
+            defined.attr_text = defined.attr_text.replace(pattern, quoted)
         for ws in wb.worksheets:
             for row in ws.iter_rows():
                 for cell in row:
                     if cell.data_type == "f" and isinstance(cell.value, str):
-                        cell.value = cell.value.replace(pattern, f"{new}!")
+                        cell.value = cell.value.replace(pattern, quoted)
             for validation in ws.data_validations.dataValidation:
                 if validation.formula1:
-                    validation.formula1 = validation.formula1.replace(pattern, f"{new}!")
+                    validation.formula1 = validation.formula1.replace(pattern, quoted)
 
 
 def renamed_sheet(directory: Path, base: Path) -> Path:
-    """Inputs renamed to Assumptions in Excel: defined names and formulas follow the sheet."""
+    """Inputs renamed to "Model inputs" in Excel: defined names and formulas follow the sheet."""
     return _edit(base, directory / "renamed_sheet.xlsx",
                  lambda wb: _rename(wb, *RENAMED, follow=True))  # fmt: skip
 

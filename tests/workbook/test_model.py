@@ -17,6 +17,7 @@ from gpuval.workbook.model import (
     run,
     scenario_years,
 )
+from gpuval.workbook.sheets import assumptions
 from gpuval.workbook.sheets.inputs import ALL
 
 
@@ -25,55 +26,79 @@ def defaults() -> Inputs:
     return Inputs.from_names(build_workbook().values)
 
 
-def small(defaults: Inputs, target: str = "hk1") -> Inputs:
-    """Two Hong Kong and two A-share companies; FX 0.125 USD/HKD and 8 CNY/USD."""
+def small(defaults: Inputs, target: str = "hk1", basis: str = "full year") -> Inputs:
+    """Two Hong Kong and two A-share companies and a US yardstick kept out of the statistics;
+    FX 0.125 USD/HKD and 8 CNY/USD."""
     rows = (
-        PeerRow("hk1", "HK One", "HK", "HKD", "CNY", price=10.0, shares=2e9, market_value=99e9,
-                revenue_trailing=1e9, backlog=1.2e9),
-        PeerRow("hk2", "HK Two", "HK", "HKD", "CNY", market_value=40e9, revenue_forward=2e9),
-        PeerRow("a1", "A One", "A", "CNY", "CNY", market_value=80e9, revenue_h1=0.5e9),
-        PeerRow("a2", "A Two", "A", "CNY", "CNY", market_value=160e9, revenue_forward=1e9),
+        PeerRow("hk1", "HK One", "HK", "HKD", "CNY", "yes", price=10.0, shares=2e9,
+                market_value=99e9, revenue_fy=1e9, fy_year=2024, backlog=1.2e9,
+                backlog_months=15.0),
+        PeerRow("hk2", "HK Two", "HK", "HKD", "CNY", "yes", market_value=40e9, revenue_fy=2e9),
+        PeerRow("a1", "A One", "A", "CNY", "CNY", "yes", market_value=80e9, revenue_h1=0.5e9),
+        PeerRow("a2", "A Two", "A", "CNY", "CNY", "yes", market_value=160e9, revenue_fy=1e9),
+        PeerRow("us", "US One", "US", "USD", "USD", "no", market_value=1000e9, revenue_fy=50e9),
     )  # fmt: skip
     return dataclasses.replace(defaults, peers=rows, target=target, fx_usd_per_hkd=0.125,
-                               fx_cny_per_usd=8.0, gap_closed=0.5)  # fmt: skip
+                               fx_cny_per_usd=8.0, gap_closed=0.5, peer_basis=basis)  # fmt: skip
 
 
-def test_input_names_match_the_inputs_sheet(defaults: Inputs) -> None:
-    assert sorted(input_names()) == sorted(n for spec in ALL for n in spec.names())
-    assert Inputs.from_names(defaults.names()) == defaults
+def test_input_names_match_the_sheets() -> None:
+    on_sheets = [n for spec in ALL for n in spec.names()] + assumptions.names()
+    assert sorted(input_names()) == sorted(on_sheets)
+
+
+def test_each_company_has_its_own_assumptions() -> None:
+    values = build_workbook().values
+    biren = Inputs.from_names(values)
+    metax = Inputs.from_names(values | {"in_target": "metax"})
+    # assumptions.toml: MetaX's share is 1% / 2.5% / 5%; Biren keeps the generic 0.5% / 1.5% / 3%
+    assert [metax.scenarios[s].share for s in ("bear", "base", "bull")] == [0.01, 0.025, 0.05]
+    assert [biren.scenarios[s].share for s in ("bear", "base", "bull")] == [0.005, 0.015, 0.03]
+    # Biren's DCF bridges FY2025 at 194%; MetaX's base year is FY2025, no bridge
+    assert (biren.dcf.bridge_years, biren.dcf.bridge_growth) == (1, 1.94)
+    assert metax.dcf.bridge_years == 0
 
 
 def test_peer_line_by_hand(defaults: Inputs) -> None:
-    line = peer_line(small(defaults).peers[0], small(defaults))
+    x = small(defaults)
+    line = peer_line(x.peers[0], x)
     # 10 HKD x 2 bn shares x 0.125 = USD 2.5 bn (price x shares wins over the stated value)
     assert line.market_value == pytest.approx(2.5e9)
-    # trailing 1 bn CNY / 8 = USD 125 m; backlog 1.2 bn x 12 / 15 months / 8 = USD 120 m
-    assert line.revenue["trailing"] == pytest.approx(125e6)
+    # full year 1 bn CNY / 8 = USD 125 m; backlog 1.2 bn x 12 / 15 months / 8 = USD 120 m
+    assert line.revenue["full_year"] == pytest.approx(125e6)
     assert line.revenue["backlog"] == pytest.approx(120e6)
-    assert line.ps["trailing"] == pytest.approx(20.0)
-    assert line.basis == "backlog"  # no forward figure: backlog comes next
-    assert line.headline_ps == pytest.approx(2.5e9 / 120e6)
+    assert line.ps["full_year"] == pytest.approx(20.0)
+    assert line.basis_ps == pytest.approx(20.0)  # the chosen basis, not the first available
     assert line.revenue["forward"] is None and line.ps["run_rate"] is None
 
 
-def test_peers_stage_by_hand(defaults: Inputs) -> None:
+def test_peers_stage_on_one_basis_by_hand(defaults: Inputs) -> None:
     p = peers_stage(small(defaults))
-    # hk2: 40 bn HKD x 0.125 = 5 bn / (2 bn / 8) = 20x; a1: 10 bn / (2 x 0.5 bn / 8) = 80x;
-    # a2: 20 bn / (1 bn / 8) = 160x; hk1 (target) 20.8333x is left out of the statistics.
-    assert p.stats is not None and p.stats.count == 3
-    assert p.stats.median == pytest.approx(80.0)
-    # venue gap: median A (80, 160) = 120 over median HK (20.8333, 20) = 20.41667
-    gap = 120.0 / ((2.5e9 / 120e6 + 20.0) / 2)
-    assert p.venue_gap == pytest.approx(gap)
-    # a Hong Kong target re-rated halfway: 2.5 bn x (1 + 0.5 x (gap - 1))
-    assert p.rerated_market_value == pytest.approx(2.5e9 * (1 + 0.5 * (gap - 1)))
+    # full year: hk2 5 bn USD / 250 m = 20x; a2 20 bn / 125 m = 160x; a1 has no full year and
+    # the US yardstick (20x) is not a China peer; hk1 is the target: median of (20, 160) = 90
+    assert p.stats is not None and p.stats.count == 2
+    assert p.stats.median == pytest.approx(90.0)
+    # venue gap on the same basis, target included: A (160) over HK (20, 20) = 8
+    assert p.venue_gap == pytest.approx(8.0)
+    # a Hong Kong target re-rated halfway: 2.5 bn x (1 + 0.5 x (8 - 1)) = 11.25 bn
+    assert p.rerated_market_value == pytest.approx(11.25e9)
     t = p.target
     assert (t.fx, t.price, t.shares, t.base_revenue) == pytest.approx((8.0, 10.0, 2e9, 125e6))
+    assert t.basis_revenue == pytest.approx(125e6)
+
+
+def test_another_basis_leaves_out_who_lacks_it(defaults: Inputs) -> None:
+    p = peers_stage(small(defaults, basis="run-rate"))
+    # run-rate: only a1 has a half year: 10 bn USD / (2 x 0.5 bn / 8) = 80x; no Hong Kong side
+    assert p.stats is not None and p.stats.count == 1
+    assert p.stats.median == pytest.approx(80.0)
+    assert p.venue_gap is None and p.rerated_market_value is None
 
 
 def test_a_share_target_is_rerated_down(defaults: Inputs) -> None:
     p = peers_stage(small(defaults, "a2"))
-    assert p.rerated_market_value == pytest.approx(20e9 / (1 + 0.5 * (p.venue_gap - 1)))
+    assert p.venue_gap == pytest.approx(8.0)  # the target stays in its venue's median
+    assert p.rerated_market_value == pytest.approx(20e9 / (1 + 0.5 * (8.0 - 1)))
     assert p.target.shares == 0.0  # no share count in the row
 
 
@@ -86,6 +111,14 @@ def test_outputs_without_a_share_count_are_none(defaults: Inputs) -> None:
     ]  # fmt: skip
     assert all(out[k] is None for k in per_share)
     assert out["out_equity_value_weighted"] is not None and out["out_equity_value_weighted"] > 0
+
+
+def test_nvidia_market_value_comes_from_the_peer_table(defaults: Inputs) -> None:
+    m = run(defaults)
+    # NVIDIA on Peers: 201.03 USD x (4.89 tn / 201.03) shares = 4.89 tn, not the 5 tn peak
+    assert m.nvidia_market_value == pytest.approx(4.89e12, rel=1e-12)
+    peak = run(dataclasses.replace(defaults, nvidia_value_basis="peak"))
+    assert peak.nvidia_market_value == pytest.approx(5e12)
 
 
 def test_scenario_years_count_days_as_the_sheet(defaults: Inputs) -> None:

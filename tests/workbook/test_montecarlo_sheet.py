@@ -92,9 +92,11 @@ def test_metax_equity_value_in_cny(books: dict[str, Any]) -> None:
     ):
         assert label in words, label  # fmt: skip
     assert not [w for w in words if "per share" in w]  # nothing per share holds an equity value
-    # equity values in CNY: the weighted value is USD 10.73 bn x 7.0 CNY per USD = CNY 75.08 bn
-    # (0.25 x 2.620 + 0.5 x 7.190 + 0.25 x 25.900 = 0.655 + 3.595 + 6.475 = USD 10.725 bn)
-    assert value(wb, "mc_weighted") == pytest.approx(75.08e9, rel=1e-3)
+    # equity values in CNY, on MetaX's own shares (1%, 2.5%, 5%): each scenario is
+    # p x share x 201.2 bn x margin x P/E x (1 + coe)^-(1456 / 365.25) / (1 + dilution)
+    # + (1 - p) x distress x 300 bn / 7: Bear 3.098, Base 10.698, Bull 42.310 (USD bn);
+    # weighted 0.25 x 3.098 + 0.5 x 10.698 + 0.25 x 42.310 = USD 16.701 bn x 7 = CNY 116.91 bn
+    assert value(wb, "mc_weighted") == pytest.approx(116.907e9, rel=1e-4)
     assert 10e9 < value(wb, "mc_p5") < value(wb, "mc_p95") < 500e9
     for name in ("mc_mean", "mc_std", "mc_weighted", "mc_median", "mc_p50"):
         assert named_cell(wb, name).number_format == FORMATS["ccy_bn"], name
@@ -152,12 +154,13 @@ def _degenerate(defaults: Inputs, target: str) -> Any:
             "HK",
             "HKD",
             "CNY",
+            "yes",
             price=10.0,
             shares=2e9,
             market_value=20e9,
-            revenue_trailing=1e9,
+            revenue_fy=1e9,
         ),
-        PeerRow("hk2", "HK Two", "HK", "HKD", "CNY", market_value=40e9, revenue_forward=2e9),
+        PeerRow("hk2", "HK Two", "HK", "HKD", "CNY", "yes", market_value=40e9, revenue_fy=2e9),
     )
     base = defaults.scenarios["base"]
     scenarios = {s: dataclasses.replace(base, prob=p)

@@ -70,7 +70,7 @@ def plausibility_findings(values: Workbook) -> list[str]:
     details: list[str] = []
     columns = {key: named_cells(values, f"data_peers_{key}") for key in peers.RAW}
     rates = _usd_per_unit(values)
-    revenue_keys = {"revenue_trailing": ("trailing revenue", 1.0),
+    revenue_keys = {"revenue_fy": ("full-year revenue", 1.0),
                     "revenue_h1": ("half-year revenue (x2)", 2.0),
                     "revenue_forward": ("forward revenue", 1.0),
                     "backlog": ("order backlog", 1.0)}  # fmt: skip
@@ -150,10 +150,11 @@ def _value_vs_price(values: Workbook, columns: dict[str, list[Figure]]) -> list[
 
 
 def _whole_inputs(values: Workbook) -> list[str]:
+    from gpuval.workbook.sheets import assumptions
     from gpuval.workbook.sheets import inputs as input_sheet
 
     details = []
-    for spec in input_sheet.ALL:
+    for spec in [*input_sheet.ALL, *assumptions.SPECS]:
         if spec.kind != "whole":
             continue
         for name in spec.names():

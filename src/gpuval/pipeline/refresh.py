@@ -110,18 +110,27 @@ def _model(s: Session) -> tuple[dict[str, Any], Callable[[], Any]] | None:
 
 
 def _reset_inputs(s: Session) -> None:
+    """Every input back to its default: the general ones, and each company's assumptions."""
+    from gpuval.workbook.sheets import assumptions
     from gpuval.workbook.sheets import inputs as input_sheet
 
+    def reset(name: str, where: tuple[str, str], value: Any) -> None:
+        old = day(s.value(*where))
+        if old != value:
+            s.report.changes.append(Change(name, old, value))
+            s.put(*where, value)
+
     for spec in input_sheet.ALL:
-        if spec.name == "target":
-            continue
-        defaults = input_sheet.default_values(s.dataset, spec, "")
-        for name, value in zip(spec.names(), defaults, strict=True):
-            sheet, ref = s.cell(name)
-            old = day(s.value(sheet, ref))
-            if old != value:
-                s.report.changes.append(Change(name, old, value))
-                s.put(sheet, ref, value)
+        if spec.name != "target":
+            reset(f"in_{spec.name}", s.cell(f"in_{spec.name}"),
+                  input_sheet.default_values(s.dataset, spec, "")[0])  # fmt: skip
+    companies = [s.value(*where) for where in s.column("data_assumption_ids")]
+    for _, section in assumptions.rows():
+        for row in section:
+            name = f"in_{row.name}"
+            for company, where in zip(companies, s.column(name), strict=True):
+                reset(f"{name} ({company})", where,
+                      assumptions.default(row, company, s.dataset).value)  # fmt: skip
 
 
 def _movers(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any, Any, float]]:

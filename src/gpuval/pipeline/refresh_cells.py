@@ -110,8 +110,8 @@ class Session:
         from gpuval.workbook.evaluate import REQUIRED
 
         formulas = any(
-            isinstance(v := self.value(*self.cell(name)), str) and v.startswith("=")
-            for name in REQUIRED if name.startswith("in_")
+            isinstance(v := self.value(*where), str) and v.startswith("=")
+            for name in REQUIRED if name.startswith("in_") for where in self.column(name)
         )  # fmt: skip
         if not formulas:
             return self.wb
@@ -143,10 +143,12 @@ class Session:
         return title, coord.replace("$", "")
 
     def column(self, name: str) -> list[tuple[str, str]]:
+        """(sheet, coordinate) of every cell of a named cell, column or row, in order."""
         title, coord = self._place(name)
         cells = self.wb[title][coord.replace("$", "")]
         rows = cells if isinstance(cells, tuple) else ((cells,),)
-        return [(title, row[0].coordinate) for row in rows]
+        return [(title, c.coordinate) for row in rows
+                for c in (row if isinstance(row, tuple) else (row,))]  # fmt: skip
 
     def value(self, sheet: str, ref: str) -> Any:
         return self.wb[sheet][ref].value
@@ -212,22 +214,40 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
         )
     dates = []
     uncited: list[str] = []
+    universe = {peer.entity: peers.peer_cells(s.dataset, peer) for peer in s.dataset.peers}
+    added = [e for e in universe if e not in ids]
+    if added:
+        report.notes.append(
+            f"the dataset adds {', '.join(added)} to the peer universe; this workbook's peer table "
+            "has no row for them (gpuval build makes a workbook that includes them)."
+        )
     for i, entity in enumerate(ids):
         new: dict[str, Any] = {}
         notes: dict[str, str] = {}
-        for key, record_id in peers.PEER_SOURCES.get(entity, {}).items():
-            rec = s.dataset.records.get(record_id)
-            if rec is None:
-                new[key] = None
-                notes[key] = f"{record_id}\nwithdrawn: not in dataset {s.dataset.version}"
+        cells = universe.get(entity)
+        if cells is None:
+            report.notes.append(f"{entity}: not in dataset {s.dataset.version}'s peer universe; "
+                                "its row is left as it was.")  # fmt: skip
+            continue
+        for key in peers.RAW:
+            if key == "id":
                 continue
-            new[key] = rec.value
-            notes[key] = f"{rec.id}\n{rec.source}\n{rec.quote}"
+            cell = cells.get(key)
+            new[key] = None if cell is None else cell.value
+            if cell is not None and cell.record is not None:
+                rec = cell.record
+                notes[key] = f"{rec.id}\n{rec.source}\n{rec.quote}"
+            elif key in peers.RECORD_KEYS:
+                found = s.patch.notes(columns[key][i][0]).read(columns[key][i][1])
+                if found is not None and _is_ours(found[1]):
+                    old_id = found[1].split("\n", 1)[0]
+                    notes[key] = f"{old_id}\nwithdrawn: not in dataset {s.dataset.version}"
         update = prices.get(entity)
         if update is not None:
             s.priced.add(entity)
             new["price"] = update.price
             notes["price"] = f"prices file: {entity} {update.date} {update.price}"
+            new["as_of"], new["market_basis"] = update.date, f"{update.date} price (prices file)"
             if update.shares is not None:
                 new["shares"] = update.shares
                 notes["shares"] = f"prices file: {entity} {update.date} shares"
@@ -243,6 +263,8 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             if not _same(old, value):
                 report.changes.append(Change(f"Peers {entity} {key}", old, value))
                 s.put(sheet, ref, value)
+            if key not in notes:
+                continue
             done = s.patch.cite(sheet, ref, notes[key], _is_ours)
             if done == "threaded":
                 report.notes.append(
@@ -342,16 +364,20 @@ def update_data(s: Session) -> None:
 def _uses(s: Session) -> dict[str, list[str]]:
     """Record id -> the cells citing it (peer cells by the table, inputs by their notes)."""
     uses: dict[str, list[str]] = {}
-    inputs = s.cell("in_target")[0]
-    for row in s.wb[inputs].iter_rows():
-        for cell in row:
-            if cell.comment is not None and _is_ours(cell.comment.text):
-                record_id = cell.comment.text.split("\n", 1)[0].strip()
-                uses.setdefault(record_id, []).append(f"{inputs}!{cell.coordinate}")
+    sheets = [s.cell("in_target")[0]]
+    if "data_assumption_ids" in s.names:
+        sheets.append(s.column("data_assumption_ids")[0][0])
+    for title in dict.fromkeys(sheets):
+        for row in s.wb[title].iter_rows():
+            for cell in row:
+                if cell.comment is not None and _is_ours(cell.comment.text):
+                    record_id = cell.comment.text.split("\n", 1)[0].strip()
+                    uses.setdefault(record_id, []).append(f"{title}!{cell.coordinate}")
     ids = [s.value(*where) for where in s.column("data_peers_id")]
     columns = {key: s.column(f"data_peers_{key}") for key in peers.RAW}
+    sources = peers.peer_sources(s.dataset)
     for i, entity in enumerate(ids):
-        for key, record_id in peers.PEER_SOURCES.get(entity, {}).items():
+        for key, record_id in sources.get(entity, {}).items():
             if key in columns and not (key == "price" and entity in s.priced):
                 sheet, ref = columns[key][i]
                 uses.setdefault(record_id, []).append(f"{sheet}!{ref}")

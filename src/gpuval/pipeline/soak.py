@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
 from gpuval.pipeline.refresh import refresh
+from gpuval.workbook.sheets.assumptions import SPECS
 from gpuval.workbook.sheets.inputs import ALL
 
 __all__ = ["SoakResult", "soak"]
@@ -23,7 +24,7 @@ _NUMERIC = [
     s for s in ALL
     if s.kind in ("decimal", "whole") and not s.scenario and s.name not in _STRUCTURAL
 ]  # fmt: skip
-_SCENARIO = [s for s in ALL if s.scenario]
+_COMPANY = [s for s in SPECS if s.kind in ("decimal", "whole")]  # a company's assumptions
 
 
 @dataclass
@@ -42,11 +43,13 @@ def _random_edit(wb: Any, rng: random.Random, n: int) -> dict[tuple[str, str, st
     """One analyst edit: an input, a comment, a note in the comments column or a new sheet."""
     kind = rng.choice(["input", "scenario", "comment", "note", "sheet"])
     if kind in ("input", "scenario"):
-        spec = rng.choice(_NUMERIC if kind == "input" else _SCENARIO)
+        spec = rng.choice(_NUMERIC if kind == "input" else _COMPANY)
         name = rng.choice(spec.names())
         lo, hi = float(spec.lo), float(spec.hi)  # type: ignore[arg-type]
         value = rng.randint(int(lo), int(hi)) if spec.kind == "whole" else rng.uniform(lo, hi)
         cell = _named(wb, name)
+        if isinstance(cell, tuple):  # a company's assumption: one of the row's cells
+            cell = rng.choice(cell[0])
         cell.value = value
         return {("value", cell.parent.title, cell.coordinate): cell.value}
     if kind == "comment":

@@ -15,6 +15,7 @@ from gpuval.errors import GpuvalError
 from gpuval.pipeline.files import replace_atomically
 from gpuval.workbook.model import run_names
 from gpuval.workbook.sheets import (
+    assumptions,
     checks,
     dcf,
     implied,
@@ -31,9 +32,19 @@ from gpuval.workbook.sheets.base import Book, print_setup
 from gpuval.workbook.template import COVER_CELLS, load_template
 
 DEFAULT_OUT = Path("workbook") / "gpu_valuation.xlsx"
-ORDER = ["Cover", "Inputs", "Valuation", "Scenarios", "Peers", "DCF", "Implied", "Sensitivity",
-         "Monte Carlo", "Checks", "Data", "Sources", "UDF check", "xlwings.conf"]  # fmt: skip
-MODEL_SHEETS = ["Inputs", "Valuation", "Scenarios", "Peers", "DCF", "Implied", "Sensitivity"]
+ORDER = ["Cover", "Inputs", "Assumptions", "Valuation", "Scenarios", "Peers", "DCF", "Implied",
+         "Sensitivity", "Monte Carlo", "Checks", "Data", "Sources", "UDF check",
+         "xlwings.conf"]  # fmt: skip
+MODEL_SHEETS = [
+    "Inputs",
+    "Assumptions",
+    "Valuation",
+    "Scenarios",
+    "Peers",
+    "DCF",
+    "Implied",
+    "Sensitivity",
+]
 FIXED_TIME = dt.datetime(2026, 1, 5)
 
 
@@ -61,6 +72,7 @@ def build_workbook(
     choices = ",".join(with_value)
     targets = f'"{choices}"' if len(choices) <= 250 else ids  # Excel caps literal lists
     inputs.write(book, targets, ids)
+    assumptions.write(book, [r["id"] for r in rows])
     peers.write(book, rows)
     scenarios.write(book)
     dcf.write(book)

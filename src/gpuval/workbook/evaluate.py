@@ -16,12 +16,15 @@ from openpyxl.workbook.workbook import Workbook
 from gpuval.core import InputError
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.safety import safe_load_workbook
-from gpuval.workbook.model import PEER_FIELDS, input_names, run_names
+from gpuval.workbook.model import PEER_FIELDS, company_input_names, input_names, run_names
 
-REQUIRED = input_names() + [f"data_peers_{key}" for key in PEER_FIELDS]
+LISTS = {*company_input_names(), "data_assumption_ids"} | {f"data_peers_{k}" for k in PEER_FIELDS}
+"""Names of ranges (one value per company), read as lists."""
+REQUIRED = input_names() + sorted(LISTS - set(input_names()))
 DATES = {"in_valuation_date", "in_exit_date"}
-TEXT = {"in_target"} | {f"data_peers_{k}" for k in ("id", "name", "venue", "listing_ccy",
-                                                    "reporting_ccy")}  # fmt: skip
+TEXT = {"in_target", "in_peer_basis", "in_nvidia_value_basis", "data_assumption_ids"} | {
+    f"data_peers_{k}" for k in ("id", "name", "venue", "listing_ccy", "reporting_ccy", "in_stats")
+}
 
 
 def open_workbook(path: Path, *, data_only: bool = False) -> Workbook:
@@ -36,12 +39,13 @@ def _cells(wb: Workbook, name: str) -> list[tuple[str, str]]:
     return [(title, coord.replace("$", "")) for title, coord in defined.destinations]
 
 
-def _range_values(wb: Workbook, title: str, coord: str) -> list[Any]:
-    ws = wb[title]
-    cells = ws[coord]
+def _range_values(wb: Workbook, title: str, coord: str) -> list[tuple[str, Any]]:
+    """(cell, value) of a cell or of a one-row or one-column range, in order."""
+    cells = wb[title][coord]
     if not isinstance(cells, tuple):
-        return [cells.value]
-    return [row[0].value if isinstance(row, tuple) else row.value for row in cells]
+        return [(cells.coordinate, cells.value)]
+    flat = [c for line in cells for c in (line if isinstance(line, tuple) else (line,))]
+    return [(c.coordinate, c.value) for c in flat]
 
 
 def read_inputs(path: Path) -> dict[str, Any]:
@@ -60,14 +64,13 @@ def read_inputs_from(wb: Workbook, path: Path) -> dict[str, Any]:
             raise GpuvalError(f"Workbook {path.name} has no usable defined name {name!r}.")
         title, coord = places[0]
         raw = _range_values(wb, title, coord)
-        if any(isinstance(x, str) and x.startswith("=") for x in raw):
+        if any(isinstance(x, str) and x.startswith("=") for _, x in raw):
             cached = cached or open_workbook(path, data_only=True)
             raw = _range_values(cached, title, coord)
-        where = f"{title}!{coord}"
-        if name.startswith("data_peers_"):
-            values[name] = [_check(name, where, x, optional=True) for x in raw]
+        if name in LISTS:
+            values[name] = [_check(name, f"{title}!{c}", x, optional=True) for c, x in raw]
         else:
-            values[name] = _check(name, where, raw[0], optional=False)
+            values[name] = _check(name, f"{title}!{raw[0][0]}", raw[0][1], optional=False)
     return values
 
 

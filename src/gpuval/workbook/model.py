@@ -8,7 +8,6 @@ the core's ``*_xl`` builders. Amounts are USD (the model currency); ``None`` is 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping
@@ -18,7 +17,7 @@ from typing import Any
 from gpuval import core
 from gpuval.core.multiples import (
     DCF_BASE_ORDER,
-    HEADLINE_ORDER,
+    basis_key,
     first_available,
     peer_market_value,
     ps_or_none,
@@ -32,20 +31,25 @@ SCENARIOS = ("bear", "base", "bull")
 
 @dataclass(frozen=True)
 class PeerRow:
-    """One company's raw row of the peer table (``data_peers_<field>``)."""
+    """One company's raw row of the peer table (``data_peers_<field>``; the label columns are
+    display only)."""
 
     id: str
     name: str
     venue: str
     listing_ccy: str
     reporting_ccy: str
+    in_stats: str
+    """ "yes" when the company counts in the China peer statistics and the venue gap."""
     price: float | None = None
     shares: float | None = None
     market_value: float | None = None
-    revenue_trailing: float | None = None
+    revenue_fy: float | None = None
+    fy_year: float | None = None
     revenue_h1: float | None = None
     revenue_forward: float | None = None
     backlog: float | None = None
+    backlog_months: float | None = None
 
 
 PEER_FIELDS = tuple(f.name for f in fields(PeerRow))
@@ -67,8 +71,10 @@ class Scenario:
 
 @dataclass(frozen=True)
 class DcfAssumptions:
-    """The young-growth DCF's inputs (``in_dcf_<field>``)."""
+    """The young-growth DCF's inputs (``in_dcf_<field>``, the target's column)."""
 
+    bridge_years: float
+    bridge_growth: float
     growth_y1: float
     growth_y2_5: float
     high_growth_years: float
@@ -78,21 +84,27 @@ class DcfAssumptions:
     convergence_year: float
     sales_to_capital: float
     tax_rate: float
+    marginal_tax_rate: float
     nol: float
     coc: float
     mature_coc: float
     terminal_roc: float
     prob_failure: float
     distress: float
-    search_low: float
-    search_high: float
     cash: float
+    ipo_proceeds: float
     debt: float
+
+
+YARDSTICK = "nvidia"
+"""The peer table's id of the yardstick "x% of NVIDIA" reads by default."""
 
 
 @dataclass(frozen=True)
 class Inputs:
-    """Every input of the model (``in_<field>``, except the grouped ones)."""
+    """Every input of the model (``in_<field>``, except the grouped ones). ``scenarios`` and
+    ``dcf`` are the target's own assumptions, picked from its column of the Assumptions sheet
+    (whose per-company rows are the names :func:`company_input_names` lists)."""
 
     target: str
     valuation_date: dt.date
@@ -104,46 +116,59 @@ class Inputs:
     tam_2024: float
     tam_end_year: float
     tam_2029: float
-    backlog_months: float
+    peer_basis: str
+    nvidia_value_basis: str
     nvidia_market_cap: float
     nvidia_fraction: float
     gap_closed: float
+    dcf_search_low: float
+    dcf_search_high: float
     scenarios: dict[str, Scenario]
     dcf: DcfAssumptions
     peers: tuple[PeerRow, ...]
 
     @classmethod
     def from_names(cls, values: Mapping[str, Any]) -> Inputs:
-        """From ``{defined name: value}`` as the workbook holds them (peer columns as lists)."""
+        """From ``{defined name: value}`` as the workbook holds them (peer columns and the
+        per-company rows as lists)."""
         grouped = {"scenarios", "dcf", "peers"}
         plain = {f.name: values[f"in_{f.name}"] for f in fields(cls) if f.name not in grouped}
+        ids = list(values["data_assumption_ids"])
+        if plain["target"] not in values["data_peers_id"]:
+            raise core.InputError(f"in_target {plain['target']!r} is not an id in the peer table.")
+        if plain["target"] not in ids:
+            raise core.InputError(
+                f"in_target {plain['target']!r} has no column on the Assumptions sheet."
+            )
+        i = ids.index(plain["target"])
+
+        def own(name: str) -> Any:
+            value = values[name][i]
+            if value is None:
+                raise core.InputError(f"{name} is empty for {plain['target']} (Assumptions).")
+            return value
+
         scenarios = {
-            s: Scenario(**{f.name: values[f"in_{f.name}_{s}"] for f in fields(Scenario)})
+            s: Scenario(**{f.name: own(f"in_{f.name}_{s}") for f in fields(Scenario)})
             for s in SCENARIOS
         }
-        dcf = DcfAssumptions(**{f.name: values[f"in_dcf_{f.name}"] for f in fields(DcfAssumptions)})
+        dcf = DcfAssumptions(**{f.name: own(f"in_dcf_{f.name}") for f in fields(DcfAssumptions)})
         columns = [values[f"data_peers_{key}"] for key in PEER_FIELDS]
         peers = tuple(PeerRow(*row) for row in zip(*columns, strict=True))
         return cls(**plain, scenarios=scenarios, dcf=dcf, peers=peers)
 
-    def names(self) -> dict[str, Any]:
-        """The inverse of :meth:`from_names`."""
-        out = {f"in_{k}": v for k, v in dataclasses.asdict(self).items()
-               if k not in ("scenarios", "dcf", "peers")}  # fmt: skip
-        for s, scenario in self.scenarios.items():
-            out |= {f"in_{k}_{s}": v for k, v in dataclasses.asdict(scenario).items()}
-        out |= {f"in_dcf_{k}": v for k, v in dataclasses.asdict(self.dcf).items()}
-        for key in PEER_FIELDS:
-            out[f"data_peers_{key}"] = [getattr(row, key) for row in self.peers]
-        return out
+
+def company_input_names() -> list[str]:
+    """Every per-company ``in_*`` name (a row of the Assumptions sheet, one cell per company)."""
+    names = [f"in_{f.name}_{s}" for f in fields(Scenario) for s in SCENARIOS]
+    return names + [f"in_dcf_{f.name}" for f in fields(DcfAssumptions)]
 
 
 def input_names() -> list[str]:
     """Every ``in_*`` name the model reads."""
     grouped = {"scenarios", "dcf", "peers"}
     names = [f"in_{f.name}" for f in fields(Inputs) if f.name not in grouped]
-    names += [f"in_{f.name}_{s}" for f in fields(Scenario) for s in SCENARIOS]
-    return names + [f"in_dcf_{f.name}" for f in fields(DcfAssumptions)]
+    return names + company_input_names()
 
 
 # --- stage 1: the peer table ------------------------------------------------------------------
@@ -151,22 +176,28 @@ def input_names() -> list[str]:
 
 @dataclass(frozen=True)
 class PeerLine:
-    """One company's computed row: USD figures, P/S on each basis, the headline basis."""
+    """One company's computed row: USD figures, P/S on each basis and on the chosen one."""
 
     row: PeerRow
     usd_per_listing: float | None
     market_value: float | None
     revenue: dict[str, float | None]
     ps: dict[str, float | None]
-    basis: str | None
+    basis: str
+    """The chosen basis key (:data:`~gpuval.core.multiples.PEER_BASES`)."""
 
     @property
-    def headline_ps(self) -> float | None:
-        return None if self.basis is None else self.ps[self.basis]
+    def basis_ps(self) -> float | None:
+        return self.ps[self.basis]
 
     @property
-    def headline_revenue(self) -> float | None:
-        return None if self.basis is None else self.revenue[self.basis]
+    def basis_revenue(self) -> float | None:
+        return self.revenue[self.basis]
+
+    @property
+    def counted(self) -> bool:
+        """In the China statistics and the venue gap: included, with a P/S on the basis."""
+        return self.row.in_stats == "yes" and self.basis_ps is not None
 
 
 @dataclass(frozen=True)
@@ -183,7 +214,7 @@ class Target:
     """0 when the sources give no share count."""
     market_value: float
     base_revenue: float | None
-    headline_revenue: float | None
+    basis_revenue: float | None
 
 
 @dataclass(frozen=True)
@@ -209,16 +240,17 @@ def _times(x: float | None, factor: float | None) -> float | None:
 def peer_line(row: PeerRow, inputs: Inputs) -> PeerLine:
     fl, fr = usd_per(row.listing_ccy, inputs), usd_per(row.reporting_ccy, inputs)
     mv = None if fl is None else peer_market_value(row.price, row.shares, row.market_value, fl)
+    backlog = None if row.backlog is None or row.backlog_months is None else float(
+        core.backlog_revenue(row.backlog, row.backlog_months))  # fmt: skip
     revenue = {
-        "trailing": _times(row.revenue_trailing, fr),
+        "full_year": _times(row.revenue_fy, fr),
         "run_rate": _times(None if row.revenue_h1 is None
                            else float(core.run_rate_revenue(row.revenue_h1)), fr),
         "forward": _times(row.revenue_forward, fr),
-        "backlog": _times(None if row.backlog is None
-                          else float(core.backlog_revenue(row.backlog, inputs.backlog_months)), fr),
+        "backlog": _times(backlog, fr),
     }  # fmt: skip
     ps = {basis: ps_or_none(mv, rev) for basis, rev in revenue.items()}
-    return PeerLine(row, fl, mv, revenue, ps, first_available(ps, HEADLINE_ORDER))
+    return PeerLine(row, fl, mv, revenue, ps, basis_key(inputs.peer_basis))
 
 
 def peers_stage(inputs: Inputs) -> PeersResult:
@@ -233,23 +265,36 @@ def peers_stage(inputs: Inputs) -> PeersResult:
     target = Target(
         id=t.row.id, venue=t.row.venue, fx=1 / t.usd_per_listing,
         price=t.row.price or 0.0, shares=t.row.shares or 0.0, market_value=t.market_value,
-        base_revenue=None if base is None else t.revenue[base],
-        headline_revenue=t.headline_revenue,
+        base_revenue=None if base is None else t.revenue[base], basis_revenue=t.basis_revenue,
     )  # fmt: skip
-    others = {line.row.id: line.headline_ps for line in lines if line.row.id != target.id}
-    stats = core.peer_stats(others) if any(v is not None for v in others.values()) else None
+    others = {line.row.id: line.basis_ps for line in lines
+              if line.row.id != target.id and line.counted}  # fmt: skip
+    stats = core.peer_stats(others) if others else None
 
     def venue(v: str) -> dict[str, float | None]:
-        return {line.row.id: line.headline_ps for line in lines if line.row.venue == v}
+        return {line.row.id: line.basis_ps for line in lines
+                if line.row.venue == v and line.counted}  # fmt: skip
 
     a_share, hong_kong = venue("A"), venue("HK")
-    has = all(any(x is not None for x in side.values()) for side in (a_share, hong_kong))
-    gap = core.venue_gap(a_share, hong_kong) if has else None
+    gap = core.venue_gap(a_share, hong_kong) if a_share and hong_kong else None
     rerated = (
         None if gap is None
         else rerated_market_value(target.venue, target.market_value, gap, inputs.gap_closed)
     )  # fmt: skip
     return PeersResult(lines, target, stats, gap, rerated)
+
+
+def nvidia_market_value(inputs: Inputs, peers: PeersResult) -> float | None:
+    """NVIDIA's market value for "x% of NVIDIA": the peer table's (default) or the peak input."""
+    if inputs.nvidia_value_basis == "peak":
+        return inputs.nvidia_market_cap
+    if inputs.nvidia_value_basis != "peer table":
+        raise core.InputError(
+            "in_nvidia_value_basis must be 'peer table' or 'peak'; "
+            f"got {inputs.nvidia_value_basis!r}."
+        )
+    line = next((x for x in peers.lines if x.row.id == YARDSTICK), None)
+    return None if line is None else line.market_value
 
 
 # --- stages 2-5: scenarios, DCF, market-implied figures, "x% of NVIDIA" ------------------------
@@ -308,8 +353,10 @@ def dcf_arguments(inputs: Inputs, target: Target) -> dict[str, Any]:
         "margin_convergence_year": d.convergence_year, "sales_to_capital": d.sales_to_capital,
         "tax_rate": d.tax_rate, "nol": d.nol, "cost_of_capital": d.coc,
         "mature_cost_of_capital": d.mature_coc, "terminal_roc": d.terminal_roc,
-        "prob_failure": d.prob_failure, "distress_proceeds": d.distress * target.market_value,
-        "cash": d.cash, "debt": d.debt,
+        "marginal_tax_rate": d.marginal_tax_rate, "bridge_years": d.bridge_years,
+        "bridge_growth": d.bridge_growth, "prob_failure": d.prob_failure,
+        "distress_fraction": d.distress, "cash": d.cash, "ipo_proceeds": d.ipo_proceeds,
+        "debt": d.debt,
         "shares_outstanding": target.shares if target.shares > 0 else 1.0, "fx": target.fx,
     }  # fmt: skip
 
@@ -331,7 +378,9 @@ def implied_growth(inputs: Inputs, target: Target) -> float | None:
     """Years 2-5 growth at which the DCF's equity value equals today's market value."""
     args = dcf_arguments(inputs, target) | {"fx": 1.0}
     args.pop("growth_y2_5")
-    lo, hi = inputs.dcf.search_low, inputs.dcf.search_high
+    lo, hi = inputs.dcf_search_low, inputs.dcf_search_high
+    if target.base_revenue is None:
+        return None
     try:
         return float(core.implied_growth(target.market_value, lo=lo, hi=hi, **args))
     except core.InputError:
@@ -345,10 +394,12 @@ class Model:
     inputs: Inputs
     peers: PeersResult
     scenarios: ScenariosResult
-    dcf: core.DcfResult
+    dcf: core.DcfResult | None
+    """None when the target has no base revenue (a check on Peers says so)."""
     implied_share: dict[str, float | None]
     implied_growth: float | None
-    nvidia_value: float
+    nvidia_market_value: float | None
+    nvidia_value: float | None
 
     @property
     def target(self) -> Target:
@@ -359,15 +410,17 @@ class Model:
         t = self.target
         return None if value is None else per_share_or_none(value, t.shares, t.fx)
 
-    def upside(self, value: float) -> float:
-        return float(core.upside(value, self.target.market_value))
+    def upside(self, value: float | None) -> float | None:
+        return None if value is None else float(core.upside(value, self.target.market_value))
 
     def outputs(self) -> dict[str, float | None]:
         """Every ``out_*`` quantity, by name."""
         p, sc, t = self.peers, self.scenarios, self.target
-        median = None if p.stats is None or t.headline_revenue is None else (
-            p.stats.median * t.headline_revenue)  # fmt: skip
+        median = None if p.stats is None or t.basis_revenue is None else (
+            p.stats.median * t.basis_revenue)  # fmt: skip
         target_line = next(line for line in p.lines if line.row.id == t.id)
+        dcf = None if self.dcf is None else float(self.dcf.equity_value)
+        nv = self.nvidia_market_value
         out: dict[str, float | None] = {
             "out_backlog_forward_ps": target_line.ps["backlog"],
             "out_peer_median_implied_value": self.per_share(median),
@@ -376,15 +429,15 @@ class Model:
             "out_equity_value_weighted": sc.weighted_value,
             "out_value_per_share_weighted": self.per_share(sc.weighted_value),
             "out_upside_weighted": self.upside(sc.weighted_value),
-            "out_dcf_equity_value": float(self.dcf.equity_value),
-            "out_dcf_value_per_share": self.per_share(float(self.dcf.equity_value)),
-            "out_dcf_upside": self.upside(float(self.dcf.equity_value)),
+            "out_dcf_equity_value": dcf,
+            "out_dcf_value_per_share": self.per_share(dcf),
+            "out_dcf_upside": self.upside(dcf),
             "out_implied_growth": self.implied_growth,
             "out_nvidia_share_equity_value": self.nvidia_value,
             "out_nvidia_share_value": self.per_share(self.nvidia_value),
-            "out_implied_nvidia_fraction": float(
-                core.implied_fraction_of_nvidia(t.market_value, self.inputs.nvidia_market_cap)
-            ),
+            "out_implied_nvidia_fraction": None
+            if nv is None
+            else float(core.implied_fraction_of_nvidia(t.market_value, nv)),
         }
         for s in SCENARIOS:
             value = float(sc.scenarios[s].value)
@@ -404,16 +457,20 @@ def run(inputs: Inputs) -> Model:
     peers = peers_stage(inputs)
     target = peers.target
     scenarios = scenarios_stage(inputs, target)
+    nv = nvidia_market_value(inputs, peers)
     return Model(
         inputs=inputs,
         peers=peers,
         scenarios=scenarios,
-        dcf=core.young_growth_dcf(**dcf_arguments(inputs, target)),
+        dcf=None
+        if target.base_revenue is None
+        else core.young_growth_dcf(**dcf_arguments(inputs, target)),
         implied_share=implied_shares(inputs, target, scenarios),
         implied_growth=implied_growth(inputs, target),
-        nvidia_value=float(
-            core.fraction_of_nvidia_value(inputs.nvidia_fraction, inputs.nvidia_market_cap)
-        ),
+        nvidia_market_value=nv,
+        nvidia_value=None
+        if nv is None
+        else float(core.fraction_of_nvidia_value(inputs.nvidia_fraction, nv)),
     )
 
 

@@ -74,6 +74,9 @@ FORMATS: dict[str, str] = {
     "ccy_bn": '#,##0.00,,," bn"',
     "ccy_m": '#,##0.0,," m"',
     "price": "#,##0.00",
+    # A value in the listing currency: per share (1,234.56), or an equity value of a company
+    # without a share count, shown in billions (53.7 bn) so it fits the column.
+    "value": '[>=100000000]#,##0.0,,," bn";[<=-100000000]-#,##0.0,,," bn";#,##0.00',
     "shares_bn": '#,##0.000,,," bn"',
     "pct": "0.0%",
     "pct2": "0.00%",

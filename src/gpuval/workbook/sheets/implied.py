@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from gpuval.core.dcf import (
+    distress_value_xl,
     equity_xl,
     growth_xl,
     nol_xl,
@@ -74,10 +75,16 @@ def _share(book: Book, sheet: Sheet) -> None:
             name = f"out_implied_share{'' if s == 'base' else '_' + s}" if i == 3 else None
             formula = template.format(S="Scenarios!", c=c, r=sc.R, **rows)
             sheet.put(r, ord(c) - 64, formula, "output" if name else "calc", fmt, name)
-    book.check(
-        "Market-implied Base share lies between 0 and 1",
-        "AND(ISNUMBER(out_implied_share),out_implied_share>=0,out_implied_share<=1)",
-    )
+    r = r0 + 1 + len(lines)
+    sheet.label(r, "Reading")
+    for c in sc.COLS.values():
+        share = f"{c}{r0 + 4}"
+        sheet.put(r, ord(c) - 64,
+                  f'=IF(NOT(ISNUMBER({share})),"value does not rise with share",IF({share}>1,'
+                  f'"over 100%: more than the whole market",IF({share}<0,'
+                  f'"below 0: priced under the failure value","within 0-100%")))',
+                  "calc")  # fmt: skip
+    book.check("Market-implied Base share computes", "ISNUMBER(out_implied_share)")
 
 
 def _dcf_row(r: int, x: str) -> list[tuple[int, str, str]]:
@@ -88,13 +95,13 @@ def _dcf_row(r: int, x: str) -> list[tuple[int, str, str]]:
     for t in range(1, 11):
         rev, nol, pv = YEAR_COLS[t], YEAR_COLS[t] + 1, YEAR_COLS[t] + 2
         dcol = col(D.YEAR0 + t)
-        growth = growth_xl(f"DCF!{dcol}${D.R['t']}", "in_dcf_growth_y1", f"$D{r}",
-                           "in_dcf_terminal_growth", D.HIGH)  # fmt: skip
-        prev_rev = "tgt_base_revenue" if t == 1 else f"{col(rev - 3)}{r}"
-        prev_nol = "in_dcf_nol" if t == 1 else f"{col(nol - 3)}{r}"
+        growth = growth_xl(f"DCF!{dcol}${D.R['t']}", "tgt_dcf_growth_y1", f"$D{r}",
+                           "tgt_dcf_terminal_growth", D.HIGH)  # fmt: skip
+        prev_rev = f"DCF!${col(D.YEAR0)}${D.R['revenue']}" if t == 1 else f"{col(rev - 3)}{r}"
+        prev_nol = "tgt_dcf_nol" if t == 1 else f"{col(nol - 3)}{r}"
         ebit = f"DCF!{dcol}${D.R['margin']}*{col(rev)}{r}"
-        tax = tax_xl(ebit, prev_nol, "in_dcf_tax_rate")
-        reinvestment = reinvestment_xl(f"{col(rev)}{r}", prev_rev, "in_dcf_sales_to_capital")
+        tax = tax_xl(ebit, prev_nol, f"DCF!{dcol}${D.R['tax_rate']}")
+        reinvestment = reinvestment_xl(f"{col(rev)}{r}", prev_rev, "tgt_dcf_sales_to_capital")
         cells += [
             (rev, f"={prev_rev}*(1+{growth})", "usd_bn"),
             (nol, "=" + nol_xl(ebit, prev_nol), "usd_bn"),
@@ -102,19 +109,27 @@ def _dcf_row(r: int, x: str) -> list[tuple[int, str, str]]:
         ]
     fcff11 = terminal_fcff_xl(
         f"{col(YEAR_COLS[10])}{r}",
-        "in_dcf_terminal_growth",
-        "in_dcf_target_margin",
-        "in_dcf_tax_rate",
-        "in_dcf_terminal_roc",
+        "tgt_dcf_terminal_growth",
+        "tgt_dcf_target_margin",
+        "tgt_dcf_marginal_tax_rate",
+        "tgt_dcf_terminal_roc",
     )
-    tv = terminal_value_xl(fcff11, "in_dcf_mature_coc", "in_dcf_terminal_growth")
+    tv = terminal_value_xl(fcff11, "tgt_dcf_mature_coc", "tgt_dcf_terminal_growth")
     df10 = f"DCF!{col(D.LAST_YEAR)}${D.R['df']}"
     pvs = "+".join(f"{col(YEAR_COLS[t] + 2)}{r}" for t in range(1, 11))
-    operating = operating_assets_xl(f"({pvs}+{col(TV_COL)}{r})", "in_dcf_prob_failure",
-                                    "in_dcf_distress*tgt_mv_usd")  # fmt: skip
+    going = f"({pvs}+{col(TV_COL)}{r})"
+    operating = operating_assets_xl(going, "tgt_dcf_prob_failure",
+                                    distress_value_xl(going, "0", "tgt_dcf_distress"))  # fmt: skip
     cells += [
         (TV_COL, f"={tv}*{df10}", "usd_bn"),
-        (EQ_COL, "=" + equity_xl(operating, "in_dcf_cash", "in_dcf_debt"), "usd_bn"),
+        (
+            EQ_COL,
+            "="
+            + equity_xl(
+                operating, "tgt_dcf_cash", "tgt_dcf_debt", ipo_proceeds="tgt_dcf_ipo_proceeds"
+            ),
+            "usd_bn",
+        ),
         (F_COL, f"={col(EQ_COL)}{r}-tgt_mv_usd", "usd_bn"),
     ]
     return cells

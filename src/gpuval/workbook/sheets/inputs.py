@@ -1,6 +1,8 @@
-"""Inputs: every analyst assumption, one row each, with unit, bounds, source and comments.
+"""Inputs: the general inputs (target, dates, FX, market forecast, NVIDIA yardstick, conventions),
+one row each, with unit, bounds, source and comments; each company's own scenario and DCF
+assumptions are on the Assumptions sheet (:mod:`gpuval.workbook.sheets.assumptions`).
 
-Columns: A label, B unit, C Bear, D Base (or the single value), E Bull, F source or assumption,
+Columns: A label, B unit, D the value (C and E are spacers), F source or assumption,
 G the analyst's comments, H in bounds (TRUE/FALSE), I min, J max. Every input cell is named
 ``in_<name>`` (scenario rows ``in_<name>_bear|base|bull``), validated, and a sourced input
 carries a comment with its article and sentence.
@@ -14,11 +16,11 @@ from typing import Any, Literal
 
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from gpuval.core.multiples import PEER_BASES
 from gpuval.data.dataset import Dataset
 from gpuval.workbook.sheets.base import Book, Sheet
 
 SCENARIOS = ("bear", "base", "bull")
-SCENARIO_COLUMNS = {"bear": 3, "base": 4, "bull": 5}
 VALUE_COLUMN = 4
 
 
@@ -37,6 +39,8 @@ class InputSpec:
     source: str | None = None
     note: str = ""
     kind: Literal["decimal", "whole", "date", "list"] = "decimal"
+    choices: tuple[str, ...] = ()
+    """For a list input other than the target: the values it may take."""
 
     @property
     def scenario(self) -> bool:
@@ -155,24 +159,40 @@ GENERAL = [
         source="market.size.2029",
     ),
     InputSpec(
-        "backlog_months",
-        "Backlog delivered over",
-        "months",
-        "int",
-        1,
-        60,
-        15,
-        source="biren.backlog_delivery_months.low",
-        note="Assumption: midpoint of the article's 12-18 months.",
+        "peer_basis",
+        "Revenue basis of peer statistics, implied values and venue gap",
+        "basis",
+        "plain",
+        None,
+        None,
+        "full year",
+        note="Convention: each company's latest full fiscal year (its label on Peers says "
+        "reported, guidance or estimate); one basis for every company, never mixed.",
+        kind="list",
+        choices=tuple(PEER_BASES),
+    ),
+    InputSpec(
+        "nvidia_value_basis",
+        'NVIDIA market value for "x% of NVIDIA"',
+        "basis",
+        "plain",
+        None,
+        None,
+        "peer table",
+        note="Convention: NVIDIA's market value on Peers (moves with refreshed prices); "
+        '"peak" uses the peak below instead.',
+        kind="list",
+        choices=("peer table", "peak"),
     ),
     InputSpec(
         "nvidia_market_cap",
-        "NVIDIA market value",
+        "NVIDIA market value at its peak (alternative)",
         "USD",
         "usd_bn",
         1e11,
         1e14,
         source="nvidia.market_cap_peak",
+        note='A peak, not today\'s value: used only when the basis above is "peak".',
     ),
     InputSpec(
         "nvidia_fraction",
@@ -195,119 +215,13 @@ GENERAL = [
         note="Assumption: share of the venue gap applied (0 none, 1 all).",
     ),
 ]
-SCENARIO = [
-    InputSpec(
-        "share",
-        "2029 share of the China AI-chip market",
-        "fraction",
-        "pct2",
-        0.0,
-        1.0,
-        (0.005, 0.015, 0.03),
-        note="Assumption; NVIDIA's China share fell from 95% (2022) to 50% (2025).",
-    ),
-    InputSpec(
-        "margin",
-        "Mature net margin",
-        "fraction",
-        "pct",
-        0.0,
-        1.0,
-        (0.10, 0.15, 0.20),
-        note="Assumption.",
-    ),
-    InputSpec(
-        "exit_pe", "Exit P/E", "x", "multiple", 0.0, 200.0, (20.0, 30.0, 40.0), note="Assumption."
-    ),
-    InputSpec(
-        "coe", "Cost of equity", "fraction", "pct", 0.0, 0.5, (0.14, 0.12, 0.11), note="Assumption."
-    ),
-    InputSpec(
-        "prob_success",
-        "Probability of commercial success",
-        "fraction",
-        "pct",
-        0.0,
-        1.0,
-        (0.5, 0.7, 0.85),
-        note="Assumption.",
-    ),
-    InputSpec(
-        "distress",
-        "Value if it fails, % of market value",
-        "fraction",
-        "pct",
-        0.0,
-        1.0,
-        (0.10, 0.15, 0.20),
-        note="Assumption.",
-    ),
-    InputSpec(
-        "dilution",
-        "New shares before exit, % of today's",
-        "fraction",
-        "pct",
-        0.0,
-        5.0,
-        (0.25, 0.15, 0.10),
-        note="Assumption.",
-    ),
-    InputSpec(
-        "prob",
-        "Scenario probability",
-        "fraction",
-        "pct",
-        0.0,
-        1.0,
-        (0.25, 0.5, 0.25),
-        note="Assumption; must sum to 100%.",
-    ),
-]
-DCF = [
-    InputSpec("dcf_growth_y1", "Revenue growth, year 1", "fraction", "pct", -0.9, 20.0, 1.94,
-              source="biren.order_backlog",
-              note="Assumption: Biren's backlog over 15 months, 12.4亿 x 12/15 = 9.92亿, is 2.94x "
-              "its 2024 revenue of 3.37亿."),
-    InputSpec("dcf_growth_y2_5", "Revenue growth, years 2-5", "fraction", "pct", -0.9, 5.0, 0.8,
-              note="Assumption."),
-    InputSpec("dcf_high_growth_years", "Years of high growth (then a linear fade to year 10)",
-              "years", "int", 1, 9, 5, kind="whole",
-              note="Assumption: years 2-5 growth and the years 1-5 cost of capital hold this "
-              "long."),
-    InputSpec("dcf_terminal_growth", "Terminal growth (year 10 on)", "fraction", "pct", -0.05,
-              0.08, 0.03, note="Assumption; below the mature cost of capital."),
-    InputSpec("dcf_operating_margin", "Operating margin today", "fraction", "pct", -20.0, 1.0,
-              -1.0, note="Assumption; Biren's losses are not in the sources."),
-    InputSpec("dcf_target_margin", "Target operating margin", "fraction", "pct", -1.0, 1.0, 0.3,
-              note="Assumption."),
-    InputSpec("dcf_convergence_year", "Year the target margin is reached", "year", "int", 1, 10,
-              10, note="Assumption.", kind="whole"),
-    InputSpec("dcf_sales_to_capital", "Sales to capital", "x", "number", 0.05, 20.0, 2.0,
-              note="Assumption: revenue added per unit of capital invested."),
-    InputSpec("dcf_tax_rate", "Tax rate", "fraction", "pct", 0.0, 1.0, 0.15,
-              note="Assumption: high-technology enterprise rate."),
-    InputSpec("dcf_nol", "Loss carried forward today", "USD", "usd_bn", 0.0, 1e12, 0.0,
-              note="Assumption; not in the sources."),
-    InputSpec("dcf_coc", "Cost of capital, years 1-5", "fraction", "pct", 0.0, 0.5, 0.12,
-              note="Assumption."),
-    InputSpec("dcf_mature_coc", "Cost of capital, mature", "fraction", "pct", 0.0, 0.5, 0.09,
-              note="Assumption."),
-    InputSpec("dcf_terminal_roc", "Return on capital after year 10", "fraction", "pct", 0.01, 1.0,
-              0.12, note="Assumption."),
-    InputSpec("dcf_prob_failure", "Probability of failure", "fraction", "pct", 0.0, 1.0, 0.2,
-              note="Assumption."),
-    InputSpec("dcf_distress", "Proceeds if it fails, % of market value", "fraction", "pct", 0.0,
-              1.0, 0.1, note="Assumption."),
+CONVENTIONS = [
     InputSpec("dcf_search_low", "Implied growth: lowest growth searched", "fraction", "pct",
               -0.99, 10.0, -0.5, note="Convention: the bracket the Implied sheet bisects."),
     InputSpec("dcf_search_high", "Implied growth: highest growth searched", "fraction", "pct",
               -0.99, 10.0, 2.0, note="Convention: the bracket the Implied sheet bisects."),
-    InputSpec("dcf_cash", "Cash", "USD", "usd_bn", 0.0, 1e13, 0.0,
-              note="Assumption; not in the sources."),
-    InputSpec("dcf_debt", "Debt", "USD", "usd_bn", 0.0, 1e13, 0.0,
-              note="Assumption; not in the sources."),
 ]  # fmt: skip
-SECTIONS = [("General", GENERAL), ("Scenarios", SCENARIO), ("Young-growth DCF", DCF)]
+SECTIONS = [("General", GENERAL), ("Conventions", CONVENTIONS)]
 ALL = [spec for _, specs in SECTIONS for spec in specs]
 FIRST_ROW = 5
 
@@ -346,7 +260,13 @@ def _xl_bound(bound: float | dt.date | None) -> str:
     return str(bound)
 
 
-def _validation(spec: InputSpec, targets: str) -> DataValidation:
+def validation(spec: InputSpec, targets: str) -> DataValidation:
+    """The cell's data validation: the list of targets or choices, or the spec's bounds."""
+    if spec.choices:
+        return DataValidation(
+            type="list", formula1='"' + ",".join(spec.choices) + '"', allow_blank=False,
+            showErrorMessage=True, errorTitle="gpuval", error=f"{spec.label}: pick from the list.",
+        )  # fmt: skip
     if spec.kind == "list":
         return DataValidation(
             type="list", formula1=targets, allow_blank=False, showErrorMessage=True,
@@ -360,6 +280,19 @@ def _validation(spec: InputSpec, targets: str) -> DataValidation:
     )  # fmt: skip
 
 
+def bounds_formula(spec: InputSpec, ranges: list[str]) -> str:
+    """TRUE when every cell of ``ranges`` holds a number within the spec's bounds."""
+    lo, hi = (_xl_bound(b) for b in (spec.lo, spec.hi))
+    return (
+        "AND("
+        + ",".join(
+            f'COUNT({r})=ROWS({r})*COLUMNS({r}),COUNTIF({r},"<"&{lo})=0,COUNTIF({r},">"&{hi})=0'
+            for r in ranges
+        )
+        + ")"
+    )
+
+
 def _source_text(book: Book, spec: InputSpec) -> str:
     if spec.source is None:
         return spec.note or "Assumption."
@@ -370,10 +303,14 @@ def _source_text(book: Book, spec: InputSpec) -> str:
 
 def write(book: Book, targets: str, ids: str) -> None:
     """``targets``: the drop-down's list of companies; ``ids``: the peer table's id column."""
-    sheet = Sheet(book, "Inputs", "Every assumption of the model; change them here only.")
-    sheet.headers(4, ["Input", "Unit", "Bear", "Base / value", "Bull", "Source or assumption",
+    sheet = Sheet(
+        book,
+        "Inputs",
+        "General inputs; each company's scenario and DCF assumptions are on the Assumptions sheet.",
+    )
+    sheet.headers(4, ["Input", "Unit", "", "Value", "", "Source or assumption",
                       "Your comments", "In bounds", "Min", "Max"])  # fmt: skip
-    sheet.widths({"A": 38, "B": 10, "C": 13, "D": 13, "E": 13, "F": 60, "G": 30, "H": 9,
+    sheet.widths({"A": 38, "B": 10, "C": 2, "D": 13, "E": 2, "F": 60, "G": 30, "H": 9,
                   "I": 11, "J": 11})  # fmt: skip
     sheet.freeze("C5")
     for title, specs in SECTIONS:
@@ -381,29 +318,24 @@ def write(book: Book, targets: str, ids: str) -> None:
         for spec in specs:
             row = INPUT_ROWS[spec.name]
             sheet.label(row, spec.label, spec.unit)
-            columns = [SCENARIO_COLUMNS[s] for s in SCENARIOS] if spec.scenario else [VALUE_COLUMN]
-            for column, name, value in zip(
-                columns, spec.names(), default_values(book.dataset, spec, book.target), strict=True
-            ):
-                cell = sheet.put(row, column, value, "input", spec.fmt, name)
-                sheet.validate(cell, _validation(spec, targets))
-                book.values[name] = value
-                if spec.source:
-                    rec = book.dataset[spec.source]
-                    sheet.comment(cell, f"{rec.id}\n{rec.source}\n{rec.quote}")
-                    book.cite(rec, sheet.ref(row, column, sheet=True))
+            name, value = f"in_{spec.name}", default_values(book.dataset, spec, book.target)[0]
+            cell = sheet.put(row, VALUE_COLUMN, value, "input", spec.fmt, name)
+            sheet.validate(cell, validation(spec, targets))
+            book.values[name] = value
+            if spec.source:
+                rec = book.dataset[spec.source]
+                sheet.comment(cell, f"{rec.id}\n{rec.source}\n{rec.quote}")
+                book.cite(rec, sheet.ref(row, VALUE_COLUMN, sheet=True))
             sheet.put(row, 6, _source_text(book, spec), "note")
             sheet.put(row, 7, None, "label")
-            if spec.kind == "list":
+            if spec.choices:
+                bound = "=OR(" + ",".join(f'D{row}="{c}"' for c in spec.choices) + ")"
+            elif spec.kind == "list":
                 bound = f"=COUNTIF({ids},D{row})>0"
             else:
-                lo, hi = (_xl_bound(b) for b in (spec.lo, spec.hi))
                 sheet.put(row, 9, spec.lo, "unit", spec.fmt)
                 sheet.put(row, 10, spec.hi, "unit", spec.fmt)
-                cells = [f"{chr(64 + c)}{row}" for c in columns]
-                bound = (
-                    "=AND(" + ",".join(f"ISNUMBER({c}),{c}>={lo},{c}<={hi}" for c in cells) + ")"
-                )
+                bound = "=" + bounds_formula(spec, [f"D{row}"])
             sheet.put(row, 8, bound, "calc")
     book.check(
         "Every input is within its bounds", f"COUNTIF(Inputs!H{FIRST_ROW}:H{LAST_ROW},FALSE)=0"
@@ -419,7 +351,3 @@ def write(book: Book, targets: str, ids: str) -> None:
     )
     book.check("The implied-growth search runs from low to high",
                "in_dcf_search_low<in_dcf_search_high")  # fmt: skip
-    book.check(
-        "Scenario probabilities sum to 100%",
-        "ABS(in_prob_bear+in_prob_base+in_prob_bull-1)<1E-9",
-    )

@@ -1,20 +1,24 @@
 """Peers: the comparable-company table in one currency (USD), P/S on every revenue basis, the
-percentile block, the target's implied value at peer percentiles and the A-share vs HK gap.
+percentile block on one basis, the target's implied value at peer percentiles and the A-share vs
+Hong Kong gap.
 
-The raw columns (price, shares, market value, revenue by basis, backlog) are sourced inputs; each
-cell's comment cites its record. Everything right of them is a formula copied down:
+The raw columns come from the dataset's ``[[peer]]`` entries (which record feeds which column is
+data, not code); each sourced cell's comment cites its record, and text columns say what each
+market and revenue figure is (fiscal year, reported / guidance / estimate, bounds and peaks).
+Everything right of them is a formula copied down:
 
 * market value (USD) = price x shares x USD-per-listing-unit, or the stated market value;
-* revenue (USD) on four bases: trailing; run-rate = H1 x 2; forward (guidance); backlog
-  delivered over ``in_backlog_months``: backlog x 12 / months;
-* P/S = market value / revenue on each basis; the *headline* P/S is the first available of
-  forward, backlog, run-rate, trailing (the basis is shown beside it); a figure the sources do
-  not give shows "n/a" (text, which Excel's statistics and charts skip);
-* peer statistics on the headline P/S, target and blanks excluded (Excel PERCENTILE = the core's
-  ``percentile_inc``);
-* venue gap = MEDIAN(A-share headline P/S) / MEDIAN(HK headline P/S), every listed company
-  included, applied to the target as ``market value x (1 + closed x (gap - 1))`` for a HK
-  listing (divided for an A-share listing).
+* revenue (USD) on four bases: the latest full year; run-rate = H1 x 2; forward (a later year's
+  guidance or estimate); backlog delivered over the row's months: backlog x 12 / months;
+* P/S = market value / revenue on each basis, and on the basis chosen in ``in_peer_basis``
+  (one basis for every company; a figure the sources do not give shows "n/a", text, which
+  Excel's statistics and charts skip, and the row says why it is left out);
+* peer statistics on the chosen basis over the China peers (``In China statistics`` = yes),
+  target and blanks excluded (Excel PERCENTILE = the core's ``percentile_inc``), with the sample
+  named;
+* venue gap = MEDIAN(A-share P/S) / MEDIAN(HK P/S) on the chosen basis, China companies with
+  the target included, each side's sample named, applied to the target as
+  ``market value x (1 + closed x (gap - 1))`` for a HK listing (divided for an A-share listing).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
@@ -30,41 +35,24 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from gpuval.core.multiples import (
     DCF_BASE_ORDER,
-    HEADLINE_ORDER,
     backlog_revenue_xl,
+    basis_pick_xl,
     first_number_xl,
     peer_market_value_xl,
     ps_xl,
     run_rate_revenue_xl,
 )
 from gpuval.core.peers import peer_stat_xl, rerated_market_value_xl, venue_gap_xl
-from gpuval.core.units import per_share_xl, usd_per_unit_xl
-from gpuval.data.dataset import Dataset
+from gpuval.core.units import listing_value_xl, per_share_xl, usd_per_unit_xl
+from gpuval.data.dataset import Dataset, Record
+from gpuval.data.labels import figure_label
+from gpuval.data.peers import Peer
 from gpuval.workbook.sheets.base import Book, Sheet, col, print_setup
 
 TITLE = "Peers"
 
-#: Which dataset record feeds each raw cell of the table, per company (blank when none).
-PEER_SOURCES: dict[str, dict[str, str]] = {
-    "biren": {"price": "biren.share_price.2026-01-05", "shares": "biren.shares_outstanding",
-              "market_value": "biren.market_cap.2026-01-05",
-              "revenue_trailing": "biren.revenue.2024", "backlog": "biren.order_backlog"},
-    "moore_threads": {"market_value": "moore_threads.market_cap",
-                      "revenue_h1": "moore_threads.revenue.2025h1",
-                      "revenue_forward": "moore_threads.revenue.2025.high"},
-    "metax": {"market_value": "metax.market_cap_peak.s002",
-              "revenue_forward": "metax.revenue.2025.high"},
-    "cambricon": {"revenue_h1": "cambricon.revenue.2025h1"},
-    "kunlunxin": {"revenue_trailing": "kunlunxin.revenue.2024",
-                  "revenue_forward": "kunlunxin.revenue.2025"},
-    "iluvatar_corex": {},
-    "nvidia": {"price": "nvidia.share_price.2025-10-29",
-               "shares": "nvidia.shares_outstanding.2025-10-29",
-               "market_value": "nvidia.market_cap.2025-10-29",
-               "revenue_trailing": "nvidia.revenue_global_implied"},
-}  # fmt: skip
-
-#: Raw input columns: key -> (header, number format key).
+#: Raw input columns: key -> (header, number format key). Every one is sourced from the dataset's
+#: ``[[peer]]`` entry for the company (text columns describe what each figure is).
 RAW = {
     "id": ("Id", "plain"),
     "name": ("Company", "plain"),
@@ -74,17 +62,32 @@ RAW = {
     "price": ("Price (listing)", "price"),
     "shares": ("Shares", "shares_bn"),
     "market_value": ("Stated market value (listing)", "ccy_bn"),
-    "revenue_trailing": ("Trailing revenue", "ccy_bn"),
+    "revenue_fy": ("Full-year revenue", "ccy_bn"),
     "revenue_h1": ("Half-year revenue", "ccy_bn"),
-    "revenue_forward": ("Forward revenue (guidance)", "ccy_bn"),
+    "revenue_forward": ("Forward revenue", "ccy_bn"),
     "backlog": ("Order backlog", "ccy_bn"),
+    "backlog_months": ("Backlog delivered over (months)", "number"),
+    "ticker": ("Ticker", "plain"),
+    "in_stats": ("In China statistics", "plain"),
+    "market_basis": ("Market figure is", "plain"),
+    "as_of": ("Market figure date", "date"),
+    "fy_year": ("Fiscal year of the full-year revenue", "int"),
+    "fy_basis": ("Full-year figure is", "plain"),
+    "forward_basis": ("Forward figure is", "plain"),
 }
+TEXT_KEYS = ("id", "name", "ticker", "venue", "listing_ccy", "reporting_ccy", "in_stats",
+             "market_basis", "fy_basis", "forward_basis")  # fmt: skip
+#: Raw columns filled from one record of the peer entry: key -> the entry's field.
+RECORD_KEYS = {"price": "price", "shares": "shares", "market_value": "market_value",
+               "revenue_fy": "revenue_fy", "revenue_h1": "revenue_h1",
+               "revenue_forward": "revenue_forward", "backlog": "backlog"}  # fmt: skip
 CALC = [
     "USD per listing unit", "USD per reporting unit", "Market value (USD)",
-    "Trailing revenue (USD)", "Run-rate revenue (USD, H1 x 2)", "Forward revenue (USD)",
-    "Backlog revenue (USD, annualised)", "P/S trailing", "P/S run-rate", "P/S forward",
-    "P/S backlog", "Headline P/S", "Headline basis", "Peer P/S (excl. target)", "A-share P/S",
-    "HK P/S", "Headline revenue (USD)",
+    "Full-year revenue (USD)", "Run-rate revenue (USD, H1 x 2)", "Forward revenue (USD)",
+    "Backlog revenue (USD, annualised)", "P/S full year", "P/S run-rate", "P/S forward",
+    "P/S backlog", "P/S on the chosen basis", "Revenue on the chosen basis (USD)",
+    "Peer P/S (statistics)", "A-share P/S", "HK P/S", "Left out of the statistics because",
+    "Statistics sample", "A-share sample", "HK sample",
 ]  # fmt: skip
 STATS = [("count", "Count", "count"), ("minimum", "Min", "multiple"),
          ("p25", "25th percentile", "multiple"), ("median", "Median", "multiple"),
@@ -92,33 +95,74 @@ STATS = [("count", "Count", "count"), ("minimum", "Min", "multiple"),
          ("maximum", "Max", "multiple")]  # fmt: skip
 TABLE_HEADER_ROW = 24
 FIRST = TABLE_HEADER_ROW + 1
-_C = {key: i + 1 for i, key in enumerate(RAW)}  # raw column indexes 1..12
-_K = {name: len(RAW) + 1 + i for i, name in enumerate(CALC)}  # calc column indexes 13..
+_C = {key: i + 1 for i, key in enumerate(RAW)}  # raw column indexes 1..
+_K = {name: len(RAW) + 1 + i for i, name in enumerate(CALC)}  # calc column indexes
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A raw cell's value and the record it comes from (None for a derived label or a blank)."""
+
+    value: Any
+    record: Record | None = None
+
+
+def _date_or_text(period: str) -> dt.date | str:
+    return dt.date.fromisoformat(period) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", period) else period
+
+
+def peer_cells(dataset: Dataset, peer: Peer) -> dict[str, Cell]:
+    """The raw cells of one company's row, from its ``[[peer]]`` entry."""
+    entity = dataset.entities[peer.entity]
+    recs = {key: dataset[getattr(peer, field)] for key, field in RECORD_KEYS.items()
+            if getattr(peer, field)}  # fmt: skip
+    revenue_units = {r.unit for k, r in recs.items() if k.startswith("rev") or k == "backlog"}
+    cells = {key: Cell(rec.value, rec) for key, rec in recs.items()}
+    market = recs.get("price") or recs.get("market_value")
+    cells |= {
+        "id": Cell(entity.id), "name": Cell(entity.name_en), "ticker": Cell(entity.ticker),
+        "venue": Cell(entity.venue), "listing_ccy": Cell(entity.listing_currency),
+        "reporting_ccy": Cell(revenue_units.pop() if len(revenue_units) == 1
+                              else entity.listing_currency),
+        "in_stats": Cell("yes" if peer.in_stats else "no"),
+    }  # fmt: skip
+    if "price" in recs and "market_value" in recs and "shares" not in recs:
+        market = recs["market_value"]
+    if market is not None:
+        cells["market_basis"] = Cell(figure_label(market))
+        cells["as_of"] = Cell(_date_or_text(market.period))
+    for key, label in (("revenue_fy", "fy_basis"), ("revenue_forward", "forward_basis")):
+        if key in recs:
+            cells[label] = Cell(figure_label(recs[key]))
+    if "revenue_fy" in recs and recs["revenue_fy"].period[:4].isdigit():
+        cells["fy_year"] = Cell(int(recs["revenue_fy"].period[:4]))
+    months = [dataset[m].number for m in peer.backlog_months or ()]
+    if months:
+        cells["backlog_months"] = Cell(sum(months) / len(months), dataset[peer.backlog_months[0]])
+    return cells
 
 
 def peer_rows(dataset: Dataset) -> list[dict[str, Any]]:
-    """The table's raw inputs, one dict per company, from the dataset."""
-    rows = []
-    for entity_id, sources in PEER_SOURCES.items():
-        entity = dataset.entities[entity_id]
-        revenue_units = {dataset[r].unit for k, r in sources.items() if k.startswith("rev")}
-        row: dict[str, Any] = {
-            "id": entity.id, "name": entity.name_en, "venue": entity.venue,
-            "listing_ccy": entity.listing_currency,
-            "reporting_ccy": revenue_units.pop() if revenue_units else entity.listing_currency,
-        }  # fmt: skip
-        for key, record_id in sources.items():
-            row[key] = dataset[record_id].value
-        rows.append(row)
-    return rows
+    """The table's raw inputs, one dict per company of the dataset's peer universe."""
+    return [{key: cell.value for key, cell in peer_cells(dataset, peer).items()}
+            for peer in dataset.peers]  # fmt: skip
+
+
+def peer_sources(dataset: Dataset) -> dict[str, dict[str, str]]:
+    """Company id -> {raw column key: the record id it shows}."""
+    return {
+        peer.entity: {key: cell.record.id for key, cell in peer_cells(dataset, peer).items()
+                      if cell.record is not None}
+        for peer in dataset.peers
+    }  # fmt: skip
 
 
 def market_data_date(dataset: Dataset) -> dt.date:
     """The latest date of the market figures (prices, market values) in the peer table."""
     dates = []
-    for sources in PEER_SOURCES.values():
-        for key in ("price", "market_value"):
-            period = dataset[sources[key]].period if key in sources else ""
+    for peer in dataset.peers:
+        for field in ("price", "market_value"):
+            period = dataset[getattr(peer, field)].period if getattr(peer, field) else ""
             if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", period):
                 dates.append(dt.date.fromisoformat(period if len(period) == 10 else period + "-01"))
     return max(dates)
@@ -130,16 +174,19 @@ def _range(column: int, last: int) -> str:
 
 def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
     rows = list(rows) if rows is not None else peer_rows(book.dataset)
-    sheet = Sheet(book, TITLE, "Comparable companies in USD: P/S on every basis, peer "
-                  "percentiles, implied value, A-share vs Hong Kong gap.")  # fmt: skip
+    sheet = Sheet(book, TITLE, "Comparable companies in USD: P/S on one revenue basis for "
+                  "everyone, peer percentiles, implied value, A-share vs Hong Kong "
+                  "gap.")  # fmt: skip
     last = FIRST + len(rows) - 1
     _table(book, sheet, rows, last)
     _target_block(book, sheet, last)
     _stats_block(book, sheet, last)
     _charts(sheet, last)
-    sheet.widths({"A": 50, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK P/S"] + 2)})
+    sheet.widths({"A": 50, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK sample"] + 2)})
+    for key in ("market_basis", "fy_basis", "forward_basis"):
+        sheet.widths({col(_C[key]): 30})
     sheet.freeze(f"C{FIRST}")
-    print_setup(sheet.ws, pages_wide=2)
+    print_setup(sheet.ws, pages_wide=3)
     return sheet
 
 
@@ -147,43 +194,52 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
     h = TABLE_HEADER_ROW
     sheet.section(h - 1, "Peer table (inputs in blue; blanks are figures the sources do not give)")
     sheet.headers(h, [header for header, _ in RAW.values()] + CALC)
-    currency = DataValidation(type="list", formula1='"CNY,HKD,USD"', allow_blank=True)
-    sheet.ws.add_data_validation(currency)
-    venue = DataValidation(type="list", formula1='"A,HK,US"', allow_blank=True)
-    sheet.ws.add_data_validation(venue)
+    lists = {"listing_ccy": '"CNY,HKD,USD"', "reporting_ccy": '"CNY,HKD,USD"',
+             "venue": '"A,HK,US"', "in_stats": '"yes,no"'}  # fmt: skip
+    for key, choices in lists.items():
+        rule = DataValidation(type="list", formula1=choices, allow_blank=True)
+        sheet.ws.add_data_validation(rule)
+        rule.add(f"{col(_C[key])}{FIRST}:{col(_C[key])}{last}")
     positive = DataValidation(type="decimal", operator="greaterThan", formula1="0",
                               allow_blank=True)  # fmt: skip
     sheet.ws.add_data_validation(positive)
+    sources = {peer.entity: peer for peer in book.dataset.peers}
     for i, row in enumerate(rows):
         r = FIRST + i
-        sources = PEER_SOURCES.get(row["id"], {})
+        peer = sources.get(row["id"])
+        cells = peer_cells(book.dataset, peer) if peer is not None else {}
         for key, (_, fmt) in RAW.items():
             cell = sheet.put(r, _C[key], row.get(key), "input", fmt)
-            if key in sources:
-                rec = book.dataset[sources[key]]
+            rec = cells[key].record if key in cells else None
+            if rec is not None:
                 sheet.comment(cell, f"{rec.id}\n{rec.source}\n{rec.quote}")
                 book.cite(rec, sheet.ref(r, _C[key], sheet=True))
         for name, formula, fmt in _row_formulas(r):
             sheet.put(r, _K[name], formula, "calc", fmt)
     # One range per validation: adding cells one by one is quadratic in openpyxl.
-    currency.add(f"{col(_C['listing_ccy'])}{FIRST}:{col(_C['reporting_ccy'])}{last}")
-    venue.add(f"{col(_C['venue'])}{FIRST}:{col(_C['venue'])}{last}")
-    positive.add(f"{col(_C['price'])}{FIRST}:{col(_C['backlog'])}{last}")
+    for key in (
+        "price",
+        "shares",
+        "market_value",
+        "revenue_fy",
+        "revenue_h1",
+        "revenue_forward",
+        "backlog",
+        "backlog_months",
+    ):
+        positive.add(f"{col(_C[key])}{FIRST}:{col(_C[key])}{last}")
     for key in RAW:
         book.define(f"data_peers_{key}", TITLE, _range(_C[key], last).split("!")[1])
         book.values[f"data_peers_{key}"] = [row.get(key) for row in rows]
-    for name in ("Market value (USD)", "Headline P/S", "Headline revenue (USD)"):
-        short = {"Market value (USD)": "mv_usd", "Headline P/S": "headline_ps",
-                 "Headline revenue (USD)": "headline_revenue"}[name]  # fmt: skip
-        book.define(f"peers_{short}", TITLE, _range(_K[name], last).split("!")[1])
+    book.define("peers_mv_usd", TITLE, _range(_K["Market value (USD)"], last).split("!")[1])
 
 
-#: Basis key (the core's) -> its revenue and P/S columns and the label the sheet shows.
+#: Basis key (the core's) -> its revenue and P/S columns.
 BASES = {
-    "trailing": ("Trailing revenue (USD)", "P/S trailing", "trailing"),
-    "run_rate": ("Run-rate revenue (USD, H1 x 2)", "P/S run-rate", "run-rate"),
-    "forward": ("Forward revenue (USD)", "P/S forward", "forward"),
-    "backlog": ("Backlog revenue (USD, annualised)", "P/S backlog", "backlog"),
+    "full_year": ("Full-year revenue (USD)", "P/S full year"),
+    "run_rate": ("Run-rate revenue (USD, H1 x 2)", "P/S run-rate"),
+    "forward": ("Forward revenue (USD)", "P/S forward"),
+    "backlog": ("Backlog revenue (USD, annualised)", "P/S backlog"),
 }
 
 
@@ -198,44 +254,55 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
     def converted(raw: str, amount: str | None = None) -> str:
         return f'=IF(ISNUMBER({raw}),{amount or raw}*{fr},"n/a")'
 
-    headline = [k[BASES[b][1]] for b in HEADLINE_ORDER]
-    labels = [f'"{BASES[b][2]}"' for b in HEADLINE_ORDER]
-    revenues = [k[BASES[b][0]] for b in HEADLINE_ORDER]
-    hps = k["Headline P/S"]
+    bps = k["P/S on the chosen basis"]
     mv = k["Market value (USD)"]
+    counted = f'AND({c["in_stats"]}="yes",ISNUMBER({bps}))'
+
+    def sample(stat: str, name: str) -> str:
+        above = f"{col(_K[name])}{r - 1}"
+        if r == FIRST:
+            return f'=IF(ISNUMBER({k[stat]}),{c["id"]},"")'
+        return f'={above}&IF(ISNUMBER({k[stat]}),IF({above}="","",", ")&{c["id"]},"")'
+
     return [
         ("USD per listing unit", usd_per(c["listing_ccy"]), "fx"),
         ("USD per reporting unit", usd_per(c["reporting_ccy"]), "fx"),
         ("Market value (USD)", "=" + peer_market_value_xl(
             c["price"], c["shares"], c["market_value"], k["USD per listing unit"]), "usd_bn"),
-        ("Trailing revenue (USD)", converted(c["revenue_trailing"]), "usd_bn"),
+        ("Full-year revenue (USD)", converted(c["revenue_fy"]), "usd_bn"),
         ("Run-rate revenue (USD, H1 x 2)",
          converted(c["revenue_h1"], run_rate_revenue_xl(c["revenue_h1"])), "usd_bn"),
         ("Forward revenue (USD)", converted(c["revenue_forward"]), "usd_bn"),
         ("Backlog revenue (USD, annualised)",
-         converted(c["backlog"], backlog_revenue_xl(c["backlog"], "in_backlog_months")), "usd_bn"),
-        *[(ps_col, "=" + ps_xl(mv, k[rev_col]), "multiple")
-          for rev_col, ps_col, _ in BASES.values()],
-        ("Headline P/S", "=" + first_number_xl(headline), "multiple"),
-        ("Headline basis", "=" + first_number_xl(headline, labels), "plain"),
-        ("Peer P/S (excl. target)",
-         f'=IF(OR({c["id"]}=in_target,NOT(ISNUMBER({hps}))),"n/a",{hps})', "multiple"),
-        ("A-share P/S", f'=IF(AND({c["venue"]}="A",ISNUMBER({hps})),{hps},"n/a")', "multiple"),
-        ("HK P/S", f'=IF(AND({c["venue"]}="HK",ISNUMBER({hps})),{hps},"n/a")', "multiple"),
-        ("Headline revenue (USD)", "=" + first_number_xl(headline, revenues), "usd_bn"),
+         f'=IF(AND(ISNUMBER({c["backlog"]}),ISNUMBER({c["backlog_months"]})),'
+         f'{backlog_revenue_xl(c["backlog"], c["backlog_months"])}*{fr},"n/a")', "usd_bn"),
+        *[(ps_col, "=" + ps_xl(mv, k[rev_col]), "multiple") for rev_col, ps_col in BASES.values()],
+        ("P/S on the chosen basis",
+         "=" + basis_pick_xl("in_peer_basis", {b: k[v[1]] for b, v in BASES.items()}), "multiple"),
+        ("Revenue on the chosen basis (USD)",
+         "=" + basis_pick_xl("in_peer_basis", {b: k[v[0]] for b, v in BASES.items()}), "usd_bn"),
+        ("Peer P/S (statistics)",
+         f'=IF(AND({c["id"]}<>in_target,{counted}),{bps},"n/a")', "multiple"),
+        ("A-share P/S", f'=IF(AND({c["venue"]}="A",{counted}),{bps},"n/a")', "multiple"),
+        ("HK P/S", f'=IF(AND({c["venue"]}="HK",{counted}),{bps},"n/a")', "multiple"),
+        ("Left out of the statistics because",
+         f'=IF({c["id"]}=in_target,"the target",IF({c["in_stats"]}<>"yes",'
+         f'"not a China peer (In China statistics: no)",IF(NOT(ISNUMBER({mv})),'
+         f'"no market value",IF(NOT(ISNUMBER({bps})),"no "&in_peer_basis&" revenue",""))))',
+         "plain"),
+        ("Statistics sample", sample("Peer P/S (statistics)", "Statistics sample"), "plain"),
+        ("A-share sample", sample("A-share P/S", "A-share sample"), "plain"),
+        ("HK sample", sample("HK P/S", "HK sample"), "plain"),
     ]  # fmt: skip
 
 
-#: The target block: (name, label, unit, formula of (index, column-range function), fmt).
 def _target_block(book: Book, sheet: Sheet, last: int) -> None:
     sheet.section(4, "Target (follows the drop-down on Inputs)")
 
     def pick(column: int) -> str:
         return f"INDEX({_range(column, last)},tgt_row)"
 
-    def first_number(*columns: int) -> str:
-        return "=" + first_number_xl([pick(column) for column in columns])
-
+    fy = pick(_K["Full-year revenue (USD)"])
     items = [
         ("tgt_row", "Row in the peer table", "", f"=MATCH(in_target,{_range(_C['id'], last)},0)",
          "int"),
@@ -249,11 +316,14 @@ def _target_block(book: Book, sheet: Sheet, last: int) -> None:
         ("tgt_shares", "Shares outstanding (0 if not in the sources)", "shares",
          f"=IF(ISNUMBER({pick(_C['shares'])}),{pick(_C['shares'])},0)", "shares_bn"),
         ("tgt_mv_usd", "Market value", "USD", f"={pick(_K['Market value (USD)'])}", "usd_bn"),
-        ("tgt_base_revenue", "Base revenue for the DCF (trailing, else run-rate, else forward)",
-         "USD", first_number(*(_K[BASES[b][0]] for b in DCF_BASE_ORDER)), "usd_bn"),
-        ("tgt_headline_revenue", "Headline revenue (basis of the headline P/S)", "USD",
-         f"={pick(_K['Headline revenue (USD)'])}", "usd_bn"),
-        ("tgt_basis", "Headline basis", "", f"={pick(_K['Headline basis'])}", "plain"),
+        ("tgt_now", "Today: price per share, or market value without a share count", "listing",
+         "=" + listing_value_xl("tgt_mv_usd"), "value"),
+        ("tgt_base_revenue", "Base revenue for the DCF (full year, else run-rate, else forward)",
+         "USD", "=" + first_number_xl([pick(_K[BASES[b][0]]) for b in DCF_BASE_ORDER]), "usd_bn"),
+        ("tgt_base_year", "Fiscal year of the DCF's base revenue", "year",
+         f'=IF(ISNUMBER({fy}),{pick(_C["fy_year"])},"n/a")', "int"),
+        ("tgt_basis_revenue", "Revenue on the chosen basis", "USD",
+         f"={pick(_K['Revenue on the chosen basis (USD)'])}", "usd_bn"),
         ("out_backlog_forward_ps", "Backlog-implied forward P/S", "x",
          f'=IF(ISNUMBER({pick(_K["P/S backlog"])}),{pick(_K["P/S backlog"])},"n/a")',
          "multiple"),
@@ -268,30 +338,43 @@ def _target_block(book: Book, sheet: Sheet, last: int) -> None:
         "Balance: the target's price x shares equals its market value",
         "IF(tgt_shares>0,ABS(tgt_price*tgt_shares/tgt_fx-tgt_mv_usd)<=1E-9*tgt_mv_usd,TRUE)",
     )
+    book.check("The DCF has a base revenue for the target", "ISNUMBER(tgt_base_revenue)")
 
 
 def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
     top = last + 3
-    sheet.section(top, "Peer statistics on the headline P/S (target and blanks excluded)")
-    sheet.headers(top + 1, ["Statistic", "", "P/S", "Implied equity (USD)",
-                            "Implied per share (listing)"])  # fmt: skip
-    peers = _range(_K["Peer P/S (excl. target)"], last)
+    sheet.section(top, "Peer statistics on the chosen basis (China peers; target and blanks out)")
+    sheet.label(top + 1, "Revenue basis (in_peer_basis on Inputs)")
+    sheet.put(top + 1, 3, "=in_peer_basis", "link", "plain")
+    sample = f"INDEX({_range(_K['Statistics sample'], last)},{last - FIRST + 1})"
+    sheet.label(top + 2, "Sample")
+    sheet.put(top + 2, 3, f'=IF({sample}="","none",{sample})', "calc", "plain")
+    sheet.headers(top + 3, ["Statistic", "", "P/S", "Implied equity (USD)",
+                            "Implied per share (listing)", "Implied equity (listing)"])  # fmt: skip
+    peers = _range(_K["Peer P/S (statistics)"], last)
     for i, (key, label, fmt) in enumerate(STATS):
-        r = top + 2 + i
+        r = top + 4 + i
         sheet.label(r, label)
         sheet.put(r, 3, "=" + peer_stat_xl(key, peers), "calc", fmt, f"peer_{key}")
         if key == "count":
             continue
-        equity = f"C{r}*tgt_headline_revenue"
-        sheet.put(r, 4, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(tgt_headline_revenue)),{equity},"n/a")',
-                  "calc", "usd_bn")  # fmt: skip
+        equity = f"C{r}*tgt_basis_revenue"
+        sheet.put(r, 4, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(tgt_basis_revenue)),{equity},"n/a")',
+                  "calc", "usd_bn", f"peer_equity_{key}")  # fmt: skip
         name = "out_peer_median_implied_value" if key == "median" else f"peer_value_{key}"
         sheet.put(r, 5, f'=IF(ISNUMBER(D{r}),{per_share_xl(f"D{r}")},"n/a")',
                   "output" if key == "median" else "calc", "price", name)  # fmt: skip
-    gap = top + 2 + len(STATS) + 1
-    sheet.section(gap, "A-share vs Hong Kong gap (headline P/S, all listed companies)")
+        sheet.put(r, 6, f'=IF(ISNUMBER(D{r}),D{r}*tgt_fx,"n/a")', "calc", "ccy_bn")
+    gap = top + 4 + len(STATS) + 1
+    sheet.section(gap, "A-share vs Hong Kong gap (chosen basis, China companies, target included)")
     a = _range(_K["A-share P/S"], last)
     hk = _range(_K["HK P/S"], last)
+
+    def side(column: str, venue: str) -> str:
+        names = f"INDEX({_range(_K[column], last)},{last - FIRST + 1})"
+        return (f'=IF({names}="","none",{names})&IF(AND(tgt_venue="{venue}",'
+                f'{names}=in_target)," (the target alone)","")')  # fmt: skip
+
     lines: list[tuple[str, str, str, str | None]] = [
         ("A-share median P/S", "=" + peer_stat_xl("median", a), "multiple", None),
         ("Hong Kong median P/S", "=" + peer_stat_xl("median", hk), "multiple", None),
@@ -299,24 +382,29 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
          "multiple", "out_venue_gap"),
         ("Target market value at the other venue's pricing (USD)",
          "=" + rerated_market_value_xl("tgt_venue", "tgt_mv_usd", f"C{gap + 3}", "in_gap_closed"),
-         "usd_bn", None),
+         "usd_bn", "gap_market_value"),
         ("... per share (listing currency)",
          f'=IF(ISNUMBER(C{gap + 4}),{per_share_xl(f"C{gap + 4}")},"n/a")', "price",
          "out_gap_value_per_share"),
+        ("A-share sample", side("A-share sample", "A"), "plain", None),
+        ("Hong Kong sample", side("HK sample", "HK"), "plain", None),
     ]  # fmt: skip
     for i, (label, formula, fmt, out_name) in enumerate(lines):
         r = gap + 1 + i
         sheet.label(r, label)
-        sheet.put(r, 3, formula, "output" if out_name else "calc", fmt, out_name)
+        sheet.put(r, 3, formula, "output" if (out_name or "").startswith("out_") else "calc",
+                  fmt, out_name)  # fmt: skip
 
 
 def _charts(sheet: Sheet, last: int) -> None:
     bar = BarChart()
     bar.type = "col"
-    bar.title = "Headline P/S by company"
+    bar.title = "P/S on the chosen basis, by company"
     bar.y_axis.title = "Market value / revenue (x)"
     bar.x_axis.title = "Company"
-    data = Reference(sheet.ws, min_col=_K["Headline P/S"], min_row=TABLE_HEADER_ROW, max_row=last)
+    data = Reference(
+        sheet.ws, min_col=_K["P/S on the chosen basis"], min_row=TABLE_HEADER_ROW, max_row=last
+    )
     bar.add_data(data, titles_from_data=True)
     bar.set_categories(Reference(sheet.ws, min_col=_C["id"], min_row=FIRST, max_row=last))
     bar.y_axis.number_format = '0"x"'
@@ -325,13 +413,15 @@ def _charts(sheet: Sheet, last: int) -> None:
     sheet.ws.add_chart(bar, "E4")
 
     scatter = ScatterChart()
-    scatter.title = "Market value vs headline revenue"
+    scatter.title = "Market value vs revenue on the chosen basis"
     scatter.style = 13
-    scatter.x_axis.title = "Headline revenue (USD bn, log scale)"
+    scatter.x_axis.title = "Revenue on the chosen basis (USD bn, log scale)"
     scatter.y_axis.title = "Market value (USD bn, log scale)"
     scatter.x_axis.scaling.logBase = 10
     scatter.y_axis.scaling.logBase = 10
-    xs = Reference(sheet.ws, min_col=_K["Headline revenue (USD)"], min_row=FIRST, max_row=last)
+    xs = Reference(
+        sheet.ws, min_col=_K["Revenue on the chosen basis (USD)"], min_row=FIRST, max_row=last
+    )
     ys = Reference(sheet.ws, min_col=_K["Market value (USD)"], min_row=FIRST, max_row=last)
     series = Series(ys, xs, title="Companies")
     series.marker.symbol = "circle"

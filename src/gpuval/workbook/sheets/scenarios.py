@@ -1,8 +1,9 @@
 """Scenarios: Bear, Base, Bull with one layout, TAM -> revenue -> earnings -> exit value ->
 present value -> equity value -> per share -> upside, and the probability-weighted value.
 
-Columns C, D, E match the Bear/Base/Bull columns of Inputs, so each row is one formula copied
-across. Equations (the core's :func:`gpuval.core.tam_scenario`):
+Columns C, D, E are Bear, Base, Bull; each row is one formula across them, reading the
+target's assumptions (``tgt_<input>_<scenario>`` on the Assumptions sheet). Equations (the
+core's :func:`gpuval.core.tam_scenario`):
 
 * TAM(exit year) = TAM_first x (TAM_last / TAM_first)^((exit year - first) / (last - first))
 * revenue = share x TAM; earnings = margin x revenue; exit value = exit P/E x earnings
@@ -16,9 +17,8 @@ from __future__ import annotations
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 
 from gpuval.core.tam import discount_factor_xl, scenario_value_xl, tam_at_xl
-from gpuval.core.units import per_share_xl, upside_xl
+from gpuval.core.units import LISTING_VALUE_LABEL_XL, listing_value_xl, per_share_xl, upside_xl
 from gpuval.workbook.sheets.base import Book, Sheet, col
-from gpuval.workbook.sheets.inputs import INPUT_ROWS
 
 TITLE = "Scenarios"
 COLS = {"bear": "C", "base": "D", "bull": "E"}
@@ -38,32 +38,39 @@ def _c(key: str) -> str:
 #: (key, label, unit, formula with {c} for the column and {r[key]} for rows, format)
 ROWS = [
     ("tam", "Market in the exit year", "USD", _market("YEAR(in_exit_date)"), "usd_bn"),
-    ("share", "Share of the market", "fraction", "=Inputs!{c}{i[share]}", "pct2"),
+    ("share", "Share of the market", "fraction", "=tgt_share_{s}", "pct2"),
     ("revenue", "Revenue in the exit year", "USD", "={c}{r[share]}*{c}{r[tam]}", "usd_bn"),
-    ("margin", "Mature net margin", "fraction", "=Inputs!{c}{i[margin]}", "pct"),
+    ("margin", "Mature net margin", "fraction", "=tgt_margin_{s}", "pct"),
     ("earnings", "Earnings in the exit year", "USD", "={c}{r[margin]}*{c}{r[revenue]}",
      "usd_bn"),
-    ("exit_pe", "Exit P/E", "x", "=Inputs!{c}{i[exit_pe]}", "multiple"),
+    ("exit_pe", "Exit P/E", "x", "=tgt_exit_pe_{s}", "multiple"),
     ("exit_value", "Equity value at exit", "USD", "={c}{r[exit_pe]}*{c}{r[earnings]}", "usd_bn"),
     ("years", "Years to exit", "years", "=(in_exit_date-in_valuation_date)/in_days_per_year",
      "years"),
-    ("coe", "Cost of equity", "fraction", "=Inputs!{c}{i[coe]}", "pct"),
+    ("coe", "Cost of equity", "fraction", "=tgt_coe_{s}", "pct"),
     ("df", "Discount factor", "", "=" + discount_factor_xl(_c("coe"), _c("years")), "factor"),
     ("pv", "Present value of exit value", "USD", "={c}{r[exit_value]}*{c}{r[df]}", "usd_bn"),
     ("prob_success", "Probability of commercial success", "fraction",
-     "=Inputs!{c}{i[prob_success]}", "pct"),
-    ("dilution", "Dilution before exit", "fraction", "=Inputs!{c}{i[dilution]}", "pct"),
-    ("distress", "Value if it fails", "USD", "=Inputs!{c}{i[distress]}*tgt_mv_usd", "usd_bn"),
+     "=tgt_prob_success_{s}", "pct"),
+    ("dilution", "Dilution before exit", "fraction", "=tgt_dilution_{s}", "pct"),
+    ("distress", "Value if it fails", "USD", "=tgt_distress_{s}*tgt_mv_usd", "usd_bn"),
     ("value", "Equity value today", "USD",
      "=" + scenario_value_xl(_c("pv"), _c("prob_success"), _c("dilution"), _c("distress")),
      "usd_bn"),
-    ("per_share", "Value per share (listing currency)", "listing", "=" + per_share_xl(_c("value")),
-     "price"),
-    ("price", "Current share price", "listing", "=tgt_price", "price"),
+    ("per_share", "Value per share (listing currency; n/a without a share count)", "listing",
+     "=" + per_share_xl(_c("value")), "price"),
+    ("listing", "Value in the listing currency", "listing",
+     "=" + listing_value_xl(_c("value")), "value"),
+    ("price", "Today", "listing", "=tgt_now", "value"),
     ("upside", "Upside vs market value", "fraction", "=" + upside_xl(_c("value"), "tgt_mv_usd"),
      "pct"),
-    ("prob", "Scenario probability", "fraction", "=Inputs!{c}{i[prob]}", "pct"),
+    ("prob", "Scenario probability", "fraction", "=tgt_prob_{s}", "pct"),
 ]  # fmt: skip
+#: Rows whose label says what they hold for this target (per share, or equity value).
+LABELS = {
+    "listing": LISTING_VALUE_LABEL_XL,
+    "price": '=IF(tgt_shares>0,"Current share price","Market value today")&" ("&tgt_ccy&")"',
+}
 FIRST = 6
 R = {key: FIRST + i for i, (key, *_rest) in enumerate(ROWS)}
 
@@ -76,11 +83,13 @@ def write(book: Book) -> Sheet:
     sheet.freeze(f"C{FIRST}")
     for key, label, unit, template, fmt in ROWS:
         sheet.label(R[key], label, unit)
+        if key in LABELS:
+            sheet.put(R[key], 1, LABELS[key], "calc")
         for s, c in COLS.items():
             name = None
             if key in ("per_share", "upside"):
                 name = f"out_{'value_per_share' if key == 'per_share' else 'upside'}_{s}"
-            formula = template.format(c=c, r=R, i=INPUT_ROWS)
+            formula = template.format(c=c, r=R, s=s)
             sheet.put(R[key], ord(c) - 64, formula, "output" if name else "calc", fmt, name)
     w = "F"
     p = f"C{R['prob']}:E{R['prob']}"
@@ -89,7 +98,8 @@ def write(book: Book) -> Sheet:
          "out_equity_value_weighted"),
         ("per_share", "=" + per_share_xl(f"{w}{R['value']}"), "price",
          "out_value_per_share_weighted"),
-        ("price", "=tgt_price", "price", None),
+        ("listing", "=" + listing_value_xl(f"{w}{R['value']}"), "value", None),
+        ("price", "=tgt_now", "value", None),
         ("upside", "=" + upside_xl(f"{w}{R['value']}", "tgt_mv_usd"), "pct", "out_upside_weighted"),
         ("prob", f"=SUM({p})", "pct", None),
     ]  # fmt: skip
@@ -117,7 +127,7 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
         year = "=in_tam_start_year" if j == 0 else f"={col(2 + j)}{top + 1}+1"
         sheet.put(top + 1, 3 + j, year, "calc", "int")
         sheet.put(top + 2, 3 + j, _market(f"{c}{top + 1}"), "calc", "usd_bn")
-        sheet.put(top + 3, 3 + j, f"=in_share_base*{c}{top + 2}", "calc", "usd_bn")
+        sheet.put(top + 3, 3 + j, f"=tgt_share_base*{c}{top + 2}", "calc", "usd_bn")
     line = LineChart()
     line.title = "China AI-chip market and the target's implied revenue, by year"
     line.y_axis.title = "Market (USD bn)"
@@ -141,14 +151,14 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
 def _chart(sheet: Sheet) -> None:
     bar = BarChart()
     bar.type = "col"
-    bar.title = "Value per share by scenario vs current price"
-    bar.y_axis.title = "Listing currency per share"
-    bar.series.append(Series(Reference(sheet.ws, min_col=3, max_col=6, min_row=R["per_share"]),
-                             title="Value per share"))  # fmt: skip
+    bar.title = "Value by scenario vs today"
+    bar.y_axis.title = "Listing currency (per share, or equity value)"
+    bar.series.append(Series(Reference(sheet.ws, min_col=3, max_col=6, min_row=R["listing"]),
+                             title="Value"))  # fmt: skip
     bar.set_categories(Reference(sheet.ws, min_col=3, max_col=6, min_row=FIRST - 1))
     price = LineChart()
     price.series.append(Series(Reference(sheet.ws, min_col=3, max_col=6, min_row=R["price"]),
-                               title="Current price"))  # fmt: skip
+                               title="Today"))  # fmt: skip
     bar += price
     bar.height, bar.width = 7.5, 14
     sheet.ws.add_chart(bar, "H5")

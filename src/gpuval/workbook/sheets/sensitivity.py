@@ -1,4 +1,5 @@
-"""Sensitivity: two-way grids of the Base scenario's value per share, as live formulas.
+"""Sensitivity: two-way grids of the Base scenario's value in the listing currency (per share, or
+the equity value for a company without a share count), as live formulas.
 
 Each cell repeats the scenario equation (see :mod:`gpuval.workbook.sheets.scenarios`) with its
 row and column inputs taken from the grid's axes and everything else from the Base column; the axes
@@ -9,19 +10,20 @@ run Bear, halfway, Base, halfway, Bull. The core's :func:`gpuval.core.sensitivit
 from __future__ import annotations
 
 from gpuval.core.tam import discount_factor_xl, exit_value_xl, scenario_value_xl
-from gpuval.core.units import per_share_xl
+from gpuval.core.units import LISTING_VALUE_LABEL_XL, listing_value_xl
 from gpuval.workbook.sheets import scenarios as sc
 from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "Sensitivity"
 GRIDS = [
     # (title, row input, column input, formats)
-    ("Value per share: exit P/E (down) x 2029 market share (across)", "exit_pe", "share",
+    ("Base value: exit P/E (down) x 2029 market share (across)", "exit_pe", "share",
      "multiple", "pct2"),
-    ("Value per share: cost of equity (down) x probability of success (across)", "coe",
+    ("Base value: cost of equity (down) x probability of success (across)", "coe",
      "prob_success", "pct", "pct"),
 ]  # fmt: skip
 SIZE = 5
+
 GRID_TOP = {0: 5, 1: 15}
 
 
@@ -46,15 +48,18 @@ def cell_formula(row_key: str, col_key: str, row_ref: str, col_ref: str) -> str:
     exit_value = exit_value_xl(base("share"), scenario("tam"), base("margin"), base("exit_pe"))
     pv = f"{exit_value}*{discount_factor_xl(base('coe'), scenario('years'))}"
     value = scenario_value_xl(pv, base("prob_success"), base("dilution"), scenario("distress"))
-    return "=" + per_share_xl(f"({value})")
+    return "=" + listing_value_xl(f"({value})")
 
 
 def write(book: Book) -> Sheet:
-    sheet = Sheet(book, TITLE, "Two-way grids of the Base value per share (live formulas).")
+    sheet = Sheet(
+        book, TITLE, "Two-way grids of the Base value, per share or equity value (live formulas)."
+    )
     sheet.widths({"A": 30, "B": 12} | {col(c): 12 for c in range(3, 3 + SIZE)})
     for g, (title, row_key, col_key, row_fmt, col_fmt) in enumerate(GRIDS):
         top = GRID_TOP[g]
         sheet.section(top, title)
+        sheet.put(top, 3 + SIZE, LISTING_VALUE_LABEL_XL, "calc")
         sheet.put(top + 1, 1, f"{row_key} \\ {col_key}", "header")
         for j in range(SIZE):
             sheet.put(top + 1, 3 + j, axis(col_key, j), "link", col_fmt)
@@ -64,11 +69,11 @@ def write(book: Book) -> Sheet:
             for j in range(SIZE):
                 c = col(3 + j)
                 formula = cell_formula(row_key, col_key, f"$B{r}", f"{c}${top + 1}")
-                sheet.put(r, 3 + j, formula, "calc", "price")
+                sheet.put(r, 3 + j, formula, "calc", "value")
         centre = f"{TITLE}!{col(3 + SIZE // 2)}{top + 2 + SIZE // 2}"
+        base = f"Scenarios!D{sc.R['listing']}"
         book.check(
-            f"Sensitivity grid {g + 1}: the centre equals the Base value per share",
-            f"IF(ISNUMBER(out_value_per_share_base),ABS({centre}-out_value_per_share_base)"
-            f'<=1E-9*ABS(out_value_per_share_base),{centre}="n/a")',
+            f"Sensitivity grid {g + 1}: the centre equals the Base value",
+            f"ABS({centre}-{base})<=1E-9*ABS({base})",
         )
     return sheet

@@ -9,7 +9,7 @@ The distributed workbook never contains UDF calls: recipients without the add-in
 from __future__ import annotations
 
 from gpuval.workbook.sheets import peers, scenarios
-from gpuval.workbook.sheets.base import Book, Sheet
+from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "UDF check"
 CONF = "xlwings.conf"
@@ -27,14 +27,21 @@ def _scenario_args() -> str:
 def rows(biren_row: int, moore_row: int, revenue_row: int) -> list[tuple[str, str, str]]:
     """(what, UDF formula, native formula) pairs."""
     share = _S.format(scenarios.R["share"])
-    p = f"Peers!$O${biren_row}"
+
+    def at(column: int, row: int) -> str:
+        return f"Peers!${col(column)}${row}"
+
+    mv, rev, fx = peers._K["Market value (USD)"], peers._C["revenue_fy"], peers._K[
+        "USD per reporting unit"]  # fmt: skip
+    backlog, months = peers._C["backlog"], peers._C["backlog_months"]
     return [
-        ("P/S on forward revenue (Moore Threads)",
-         f"=GPUVAL_PS(Peers!$O${moore_row},Peers!$K${moore_row},Peers!$N${moore_row})",
-         f"=Peers!$V${moore_row}"),
+        ("P/S on full-year revenue (Moore Threads)",
+         f"=GPUVAL_PS({at(mv, moore_row)},{at(rev, moore_row)},{at(fx, moore_row)})",
+         f"={at(peers._K['P/S full year'], moore_row)}"),
         ("Backlog-implied forward P/S (Biren)",
-         f"=GPUVAL_PS_BACKLOG({p},Peers!$L${biren_row},in_backlog_months,Peers!$N${biren_row})",
-         f"=Peers!$W${biren_row}"),
+         f"=GPUVAL_PS_BACKLOG({at(mv, biren_row)},{at(backlog, biren_row)},"
+         f"{at(months, biren_row)},{at(fx, biren_row)})",
+         f"={at(peers._K['P/S backlog'], biren_row)}"),
         ("TAM scenario equity value, Base (USD)",
          f"=GPUVAL_TAM_VALUE({share},{_scenario_args()})", f"={_S.format(scenarios.R['value'])}"),
         ("TAM scenario value per share, Base",
@@ -54,15 +61,19 @@ def rows(biren_row: int, moore_row: int, revenue_row: int) -> list[tuple[str, st
 
 
 DCF_TABLE = [
-    ("revenue", "=tgt_base_revenue"), ("growth_y1", "=in_dcf_growth_y1"),
-    ("growth_y2_5", "=in_dcf_growth_y2_5"), ("terminal_growth", "=in_dcf_terminal_growth"),
-    ("operating_margin", "=in_dcf_operating_margin"), ("target_margin", "=in_dcf_target_margin"),
-    ("margin_convergence_year", "=in_dcf_convergence_year"),
-    ("sales_to_capital", "=in_dcf_sales_to_capital"), ("tax_rate", "=in_dcf_tax_rate"),
-    ("nol", "=in_dcf_nol"), ("cost_of_capital", "=in_dcf_coc"),
-    ("mature_cost_of_capital", "=in_dcf_mature_coc"), ("terminal_roc", "=in_dcf_terminal_roc"),
-    ("prob_failure", "=in_dcf_prob_failure"), ("distress_proceeds", "=in_dcf_distress*tgt_mv_usd"),
-    ("cash", "=in_dcf_cash"), ("debt", "=in_dcf_debt"), ("shares_outstanding", "=tgt_shares"),
+    ("revenue", "=tgt_base_revenue"), ("growth_y1", "=tgt_dcf_growth_y1"),
+    ("growth_y2_5", "=tgt_dcf_growth_y2_5"), ("terminal_growth", "=tgt_dcf_terminal_growth"),
+    ("operating_margin", "=tgt_dcf_operating_margin"), ("target_margin", "=tgt_dcf_target_margin"),
+    ("margin_convergence_year", "=tgt_dcf_convergence_year"),
+    ("high_growth_years", "=tgt_dcf_high_growth_years"),
+    ("sales_to_capital", "=tgt_dcf_sales_to_capital"), ("tax_rate", "=tgt_dcf_tax_rate"),
+    ("marginal_tax_rate", "=tgt_dcf_marginal_tax_rate"),
+    ("nol", "=tgt_dcf_nol"), ("cost_of_capital", "=tgt_dcf_coc"),
+    ("mature_cost_of_capital", "=tgt_dcf_mature_coc"), ("terminal_roc", "=tgt_dcf_terminal_roc"),
+    ("prob_failure", "=tgt_dcf_prob_failure"), ("distress_fraction", "=tgt_dcf_distress"),
+    ("cash", "=tgt_dcf_cash"), ("ipo_proceeds", "=tgt_dcf_ipo_proceeds"),
+    ("debt", "=tgt_dcf_debt"), ("bridge_years", "=tgt_dcf_bridge_years"),
+    ("bridge_growth", "=tgt_dcf_bridge_growth"), ("shares_outstanding", "=tgt_shares"),
     ("fx", "=tgt_fx"),
 ]  # fmt: skip
 FIRST = 5

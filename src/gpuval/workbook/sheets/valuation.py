@@ -1,5 +1,7 @@
-"""Valuation: every method side by side in value per share, the football field, and the
-"x% of NVIDIA" yardstick: ``value = fraction x NVIDIA market value`` (USD), per share ``x
+"""Valuation: every method side by side in the listing currency (per share, or the equity value
+for a company without a share count, as the labels say), the football field, and the
+"x% of NVIDIA" yardstick: ``value = fraction x NVIDIA market value`` (USD; NVIDIA's market value
+from the peer table, or its peak as a labelled alternative), per share ``x
 listing-currency-per-USD / shares`` (the core's :func:`gpuval.core.fraction_of_nvidia_value`).
 """
 
@@ -9,7 +11,8 @@ from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.chart.legend import LegendEntry
 from openpyxl.chart.shapes import GraphicalProperties
 
-from gpuval.core.units import per_share_xl
+from gpuval.core.units import listing_value_xl, per_share_xl
+from gpuval.workbook.model import YARDSTICK
 from gpuval.workbook.sheets import scenarios
 from gpuval.workbook.sheets.base import Book, Sheet
 
@@ -18,43 +21,54 @@ NV = 5  # first row of the NVIDIA block
 TABLE = 13  # header row of the summary table
 
 
+def value_label_xl(what: str) -> str:
+    """A label that says what a listing-currency value is: per share, or (without a share count)
+    the equity value, e.g. ``Value per share (HKD)`` / ``Equity value (CNY)``."""
+    return f'=IF(tgt_shares>0,"{what} per share","{what}: equity value")&" ("&tgt_ccy&")"'
+
+
+def _listing(equity_usd: str) -> str:
+    return f'=IF(ISNUMBER({equity_usd}),{listing_value_xl(equity_usd)},"n/a")'
+
+
 def write(book: Book) -> Sheet:
-    sheet = Sheet(book, TITLE, "Summary across methods (value per share, listing currency) "
-                  "and the football field.")  # fmt: skip
-    sheet.widths({"A": 44, "B": 10, "C": 12, "D": 12, "E": 12, "F": 10, "G": 14})
+    sheet = Sheet(book, TITLE, "Summary across methods (per share, or equity value for a company "
+                  "without a share count, in the listing currency) and the football "
+                  "field.")  # fmt: skip
+    sheet.widths({"A": 44, "B": 10, "C": 13, "D": 13, "E": 13, "F": 13, "G": 14})
     sheet.section(NV - 1, '"x% of NVIDIA"')
+    row = f'MATCH("{YARDSTICK}",data_peers_id,0)'
+    nvidia = (f'IF(in_nvidia_value_basis="peak",in_nvidia_market_cap,'
+              f'IFERROR(INDEX(peers_mv_usd,{row}),"n/a"))')  # fmt: skip
     lines = [
-        ("NVIDIA market value", "USD", "=in_nvidia_market_cap", "usd_bn", None),
+        ("NVIDIA market value (Inputs: peer table, or the peak)", "USD", "=" + nvidia, "usd_bn",
+         "nvidia_market_value"),
         ("Fraction of NVIDIA", "fraction", "=in_nvidia_fraction", "pct2", None),
-        ("Value of that fraction", "USD", f"=C{NV}*C{NV + 1}", "usd_bn",
-         "out_nvidia_share_equity_value"),
+        ("Value of that fraction", "USD", f'=IF(ISNUMBER(C{NV}),C{NV}*C{NV + 1},"n/a")',
+         "usd_bn", "out_nvidia_share_equity_value"),
         ("... per share (listing currency)", "listing",
-         "=" + per_share_xl(f"C{NV + 2}"), "price",
+         f'=IF(ISNUMBER(C{NV + 2}),{per_share_xl(f"C{NV + 2}")},"n/a")', "price",
          "out_nvidia_share_value"),
         ("Fraction of NVIDIA the target's market value is", "fraction",
-         f"=tgt_mv_usd/C{NV}", "pct2", "out_implied_nvidia_fraction"),
+         f'=IF(ISNUMBER(C{NV}),tgt_mv_usd/C{NV},"n/a")', "pct2", "out_implied_nvidia_fraction"),
     ]  # fmt: skip
     for i, (label, unit, formula, fmt, name) in enumerate(lines):
         sheet.label(NV + i, label, unit)
-        sheet.put(NV + i, 3, formula, "output" if name else "calc", fmt, name)
+        role = "output" if name and name.startswith("out_") else "calc"
+        sheet.put(NV + i, 3, formula, role, fmt, name)
 
-    sheet.section(TABLE - 1, "Value per share by method")
-    sheet.headers(TABLE, ["Method", "", "Low", "Mid", "High", "Range", "Current price"])
-    per_share = {  # peer statistic -> its implied value per share on Peers
-        "p25": "peer_value_p25", "median": "out_peer_median_implied_value", "p75": "peer_value_p75"
-    }  # fmt: skip
-    sr = scenarios.R["per_share"]
+    sheet.section(TABLE - 1, "By method")
+    sheet.put(TABLE - 1, 3, value_label_xl("Value"), "calc", "plain")
+    sheet.headers(TABLE, ["Method", "", "Low", "Mid", "High", "Range", "Today"])
+    sv = scenarios.R["value"]
     methods = [
-        ("Peer P/S: 25th-75th percentile, median", f"={per_share['p25']}",
-         f"={per_share['median']}", f"={per_share['p75']}"),
-        ("TAM scenarios: Bear-Bull, weighted", f"=Scenarios!C{sr}", f"=Scenarios!F{sr}",
-         f"=Scenarios!E{sr}"),
-        ("Young-growth DCF", "=out_dcf_value_per_share", "=out_dcf_value_per_share",
-         "=out_dcf_value_per_share"),
-        ('"x% of NVIDIA"', "=out_nvidia_share_value", "=out_nvidia_share_value",
-         "=out_nvidia_share_value"),
-        ("Market value at the other venue's pricing", "=out_gap_value_per_share",
-         "=out_gap_value_per_share", "=out_gap_value_per_share"),
+        ("Peer P/S: 25th-75th percentile, median", *(_listing(f"peer_equity_{k}")
+                                                      for k in ("p25", "median", "p75"))),
+        ("TAM scenarios: Bear-Bull, weighted", _listing(f"Scenarios!C{sv}"),
+         _listing(f"Scenarios!F{sv}"), _listing(f"Scenarios!E{sv}")),
+        ("Young-growth DCF", *[_listing("out_dcf_equity_value")] * 3),
+        ('"x% of NVIDIA"', *[_listing("out_nvidia_share_equity_value")] * 3),
+        ("Market value at the other venue's pricing", *[_listing("gap_market_value")] * 3),
         ("Monte Carlo snapshot: P10-P90, median", "=mc_p10", "=mc_p50", "=mc_p90"),
     ]  # fmt: skip
     first = TABLE + 1
@@ -62,13 +76,14 @@ def write(book: Book) -> Sheet:
         r = first + i
         sheet.label(r, label)
         for c, formula in ((3, low), (4, mid), (5, high)):
-            sheet.put(r, c, formula, "link", "price")
+            sheet.put(r, c, formula, "link", "value")
         sheet.put(r, 6, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(E{r})),E{r}-C{r},"n/a")', "calc",
-                  "price")  # fmt: skip
-        sheet.put(r, 7, "=tgt_price", "link", "price")
+                  "value")  # fmt: skip
+        sheet.put(r, 7, "=tgt_now", "link", "value")
     last = first + len(methods) - 1
-    sheet.label(last + 2, "Current share price (listing currency)")
-    sheet.put(last + 2, 3, "=tgt_price", "link", "price")
+    sheet.put(last + 2, 1, '=IF(tgt_shares>0,"Current share price","Market value today")&" ("'
+              '&tgt_ccy&")"', "calc")  # fmt: skip
+    sheet.put(last + 2, 3, "=tgt_now", "link", "value")
     _football_field(sheet, first, last)
     return sheet
 
@@ -82,7 +97,7 @@ def _football_field(sheet: Sheet, first: int, last: int) -> None:
     bars.overlap = 100
     bars.gapWidth = 60
     bars.title = "Football field vs current price"
-    bars.y_axis.title = "Value per share (listing currency)"
+    bars.y_axis.title = "Listing currency (per share, or equity value)"
     bars.y_axis.majorGridlines = None
     for column, title in ((5, "High"), (3, "Low")):
         values = Reference(sheet.ws, min_col=column, min_row=first, max_row=last)
@@ -93,7 +108,7 @@ def _football_field(sheet: Sheet, first: int, last: int) -> None:
     low.graphicalProperties.line.noFill = True
     bars.set_categories(Reference(sheet.ws, min_col=1, min_row=first, max_row=last))
     lines = LineChart()
-    for column, title in ((4, "Mid"), (7, "Current price")):
+    for column, title in ((4, "Mid"), (7, "Today")):
         values = Reference(sheet.ws, min_col=column, min_row=first, max_row=last)
         lines.series.append(Series(values, title=title))
     mid, price = lines.series
