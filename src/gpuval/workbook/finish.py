@@ -121,8 +121,10 @@ def _styled_header_rows(ws: Worksheet) -> list[int]:
 
 
 def _column_width(ws: Worksheet, index: int) -> float:
-    width = ws.column_dimensions[get_column_letter(index)].width
-    return float(width) if width else _DEFAULT_WIDTH
+    """Width in characters; looked up without creating a dimension (openpyxl would write a
+    new one 13 wide)."""
+    dims = ws.column_dimensions.get(get_column_letter(index))
+    return float(dims.width) if dims is not None and dims.width else _DEFAULT_WIDTH
 
 
 def _anchor_cell(chart: ChartBase) -> tuple[int, int]:
@@ -149,7 +151,8 @@ def print_extent(ws: Worksheet) -> tuple[int, int]:
             column += 1
         pixels = chart.height / 2.54 * 96
         while pixels > 0:
-            height = ws.row_dimensions[row].height
+            dims = ws.row_dimensions.get(row)
+            height = dims.height if dims is not None else None
             pixels -= (float(height) if height else _DEFAULT_HEIGHT) * 4 / 3
             row += 1
         last_col, last_row = max(last_col, column - 1), max(last_row, row - 1)
