@@ -42,9 +42,11 @@ __all__ = [
     "status_colours",
 ]
 
-PAGE_CHARS = 180
-"""Column-width characters printed on one landscape A4 page (about 83 %, so 10 pt text
-prints near 8 pt)."""
+PAGE_CHARS = 140
+"""Column-width characters printed on one landscape A4 page: LibreOffice then prints at about
+80 % (10 pt text near 8 pt), Excel near 100 %."""
+TITLE_COLS_MAX = 45
+"""Frozen label columns at most this wide (characters) are repeated on every page across."""
 
 HEADER_STYLE = "gv_header"
 GOOD_FILL, GOOD_FONT = "FFC6EFCE", "FF006100"
@@ -159,10 +161,19 @@ def print_extent(ws: Worksheet) -> tuple[int, int]:
     return last_col, last_row
 
 
-def pages_wide(ws: Worksheet, last_col: int) -> int:
-    """Landscape pages across: ceil(sum of column widths / PAGE_CHARS), at least 1."""
+def pages_wide(ws: Worksheet, last_col: int, titles: int = 0) -> int:
+    """Landscape pages across for columns 1..last_col when columns 1..titles repeat on every
+    page: ceil((W - T) / (PAGE_CHARS - T)), W and T the widths in characters; at least 1."""
     width = sum(_column_width(ws, c) for c in range(1, last_col + 1))
-    return max(1, math.ceil(width / PAGE_CHARS))
+    repeated = sum(_column_width(ws, c) for c in range(1, titles + 1))
+    return max(1, math.ceil((width - repeated) / (PAGE_CHARS - repeated)))
+
+
+def _title_columns(ws: Worksheet) -> int:
+    """How many frozen label columns to repeat on pages across (0: none, or too wide)."""
+    column = (range_boundaries(ws.freeze_panes)[0] or 1) if ws.freeze_panes else 1
+    width = sum(_column_width(ws, c) for c in range(1, column))
+    return column - 1 if 0 < width <= TITLE_COLS_MAX else 0
 
 
 def _text(text: str) -> str:
@@ -173,17 +184,16 @@ def print_layout(ws: Worksheet, header: int | None, *, centre: str = "gpuval") -
     """Header and footer, repeated table header, print area and fit-to-width of one sheet."""
     last_col, last_row = print_extent(ws)
     ws.print_area = f"A1:{get_column_letter(last_col)}{last_row}"
-    wide = max(int(ws.page_setup.fitToWidth or 1), pages_wide(ws, last_col))
+    titles = _title_columns(ws)
+    needed = pages_wide(ws, last_col, titles)
+    wide = max(int(ws.page_setup.fitToWidth or 1), needed)
     ws.page_setup.fitToWidth = wide
     if ws.page_setup.orientation is None:
         ws.page_setup.orientation = "landscape"
     if header is not None and header < last_row:
         ws.print_title_rows = f"{header}:{header}"
-    frozen = ws.freeze_panes
-    if wide > 1 and frozen:
-        column = range_boundaries(frozen)[0] or 1
-        if column > 1:  # repeat the frozen label columns on every page across
-            ws.print_title_cols = f"A:{get_column_letter(column - 1)}"
+    if wide > 1 and titles:  # repeat the frozen label columns on every page across
+        ws.print_title_cols = f"A:{get_column_letter(titles)}"
     head, foot = ws.oddHeader, ws.oddFooter
     assert head is not None and foot is not None  # openpyxl creates both with the sheet
     head.left.text, head.center.text, head.right.text = "&A", _text(centre), "Printed &D"
