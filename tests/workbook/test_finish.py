@@ -128,7 +128,11 @@ def test_model_check_is_coloured_by_conditional_format(package: dict[str, bytes]
     status = checks.findall("m:conditionalFormatting", NS)
     column = [c for c in status if str(c.get("sqref")).startswith("C")]
     assert column, "the Checks status column is coloured"
-    assert {str(f.text) for f in column[0].iter(f"{{{M}}}formula")} == {"TRUE", "FALSE"}
+    first = str(column[0].get("sqref")).split(":")[0]
+    assert {str(f.text) for f in column[0].iter(f"{{{M}}}formula")} == {
+        f"AND(ISLOGICAL({first}),{first}=TRUE)",  # green
+        f"IF(ISERROR({first}),TRUE,AND(ISLOGICAL({first}),{first}=FALSE))",  # red; blank plain
+    }
 
 
 def test_check_colours_are_green_and_red(package: dict[str, bytes]) -> None:

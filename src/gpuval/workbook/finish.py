@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from openpyxl import Workbook
 from openpyxl.chart import ScatterChart
 from openpyxl.chart._chart import ChartBase
-from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.cell import coordinate_from_string
@@ -236,6 +236,10 @@ def check_colours(ws: Worksheet) -> int:
 
 
 def status_colours(ws: Worksheet, ref: str) -> None:
-    """Green / red conditional formats on a range of TRUE / FALSE check results."""
-    ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=["TRUE"], **_good()))
-    ws.conditional_formatting.add(ref, CellIsRule(operator="equal", formula=["FALSE"], **_bad()))
+    """Green / red conditional formats on a range of TRUE / FALSE check results: green for
+    TRUE, red for FALSE or an error value; blank and text cells stay plain."""
+    x = ref.split(":")[0]  # relative to the range's top-left cell
+    good = f"AND(ISLOGICAL({x}),{x}=TRUE)"
+    bad = f"IF(ISERROR({x}),TRUE,AND(ISLOGICAL({x}),{x}=FALSE))"
+    ws.conditional_formatting.add(ref, FormulaRule(formula=[good], **_good()))
+    ws.conditional_formatting.add(ref, FormulaRule(formula=[bad], **_bad()))
