@@ -13,6 +13,7 @@ from typing import Any
 from gpuval.data.dataset import Dataset, load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.files import replace_atomically
+from gpuval.workbook import finish
 from gpuval.workbook.model import run_names
 from gpuval.workbook.sheets import (
     assumptions,
@@ -86,6 +87,7 @@ def build_workbook(
     if udf:
         udf_sheet.write(book, [r["id"] for r in rows])
     _cover(book)
+    finish.polish(book)
     wb._sheets.sort(  # type: ignore[attr-defined]  # openpyxl has no public reorder
         key=lambda ws: ORDER.index(ws.title) if ws.title in ORDER else len(ORDER)
     )

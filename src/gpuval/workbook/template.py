@@ -65,7 +65,7 @@ STYLES: dict[str, dict[str, object]] = {
     "gv_data": {"font": Font(name="Calibri", size=9, color=BLACK)},
     "gv_note": {"font": Font(name="Calibri", size=9, italic=True, color=GREY),
                 "alignment": Alignment(wrap_text=False)},
-    "gv_check": {"font": Font(name="Calibri", size=10, bold=True, color="FFC00000")},
+    "gv_check": {"font": Font(name="Calibri", size=10, bold=True, color=BLACK)},  # green/red: CF
 }  # fmt: skip
 
 #: Number formats: key -> Excel format code (the template's Style sheet may change them).

@@ -72,6 +72,8 @@ class Book:
     """(description, formula giving TRUE when the check passes) for the Checks sheet."""
     values: dict[str, Any] = field(default_factory=dict)
     """Default input values by name (what ``gpuval evaluate`` would read from the new file)."""
+    header_rows: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    """Sheet title -> the table header rows written by ``Sheet.headers`` (for printing)."""
 
     def define(self, name: str, sheet: str, ref: str) -> None:
         if name in self.names:
@@ -164,6 +166,8 @@ class Sheet:
         for i, text in enumerate(texts):
             self.put(row, column + i, text, "header")
         self.ws.row_dimensions[row].height = 30  # room for two wrapped lines
+        if row not in self.book.header_rows[self.title]:
+            self.book.header_rows[self.title].append(row)
 
     def comment(self, cell: Cell, text: str) -> None:
         note = Comment(text, "gpuval")

@@ -1,0 +1,234 @@
+"""The finishing pass, read back from the saved package XML (what Excel and LibreOffice see)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
+
+from gpuval.workbook import finish
+from gpuval.workbook.build import build
+
+C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+M = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS = {"c": C, "m": M}
+AXES = ("valAx", "catAx", "dateAx", "serAx")
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    out = build(tmp_path_factory.mktemp("finish") / "x.xlsx")
+    with zipfile.ZipFile(out) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+def _xml(data: bytes) -> etree._Element:
+    return etree.fromstring(data)
+
+
+def _sheets(package: dict[str, bytes]) -> dict[str, tuple[int, etree._Element]]:
+    """Sheet name -> (0-based position, worksheet XML)."""
+    book = _xml(package["xl/workbook.xml"])
+    rels = _xml(package["xl/_rels/workbook.xml.rels"])
+    target = {r.get("Id"): r.get("Target") for r in rels}
+    out = {}
+    for i, s in enumerate(book.findall("m:sheets/m:sheet", NS)):
+        path = str(target[s.get(f"{{{R}}}id")]).lstrip("/")
+        path = path if path.startswith("xl/") else f"xl/{path}"
+        out[str(s.get("name"))] = (i, _xml(package[path]))
+    return out
+
+
+def _defined(package: dict[str, bytes], name: str) -> dict[int, str]:
+    book = _xml(package["xl/workbook.xml"])
+    return {
+        int(d.get("localSheetId")): str(d.text)
+        for d in book.findall("m:definedNames/m:definedName", NS)
+        if d.get("name") == name
+    }
+
+
+def test_every_chart_axis_says_whether_it_is_shown(package: dict[str, bytes]) -> None:
+    charts = [n for n in package if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+    assert len(charts) >= 5
+    axes = 0
+    for name in charts:
+        for axis in _xml(package[name]).iter(*(f"{{{C}}}{a}" for a in AXES)):
+            delete = axis.find("c:delete", NS)
+            assert delete is not None, f"{name}: axis {axis.find('c:axId', NS).get('val')}"
+            axes += 1
+    assert axes >= 2 * len(charts)
+
+
+def test_scatter_charts_have_the_required_style(package: dict[str, bytes]) -> None:
+    scatters = [
+        s
+        for n in package
+        if n.startswith("xl/charts/chart")
+        for s in _xml(package[n]).iter(f"{{{C}}}scatterChart")
+    ]
+    assert scatters, "the Peers sheet draws a scatter chart"
+    for scatter in scatters:
+        style = scatter.find("c:scatterStyle", NS)
+        assert style is not None and style.get("val") in ("lineMarker", "marker")
+        assert scatter[0] is style  # the schema puts it first
+
+
+def test_every_sheet_prints_with_header_footer_and_a_print_area(package: dict[str, bytes]) -> None:
+    areas = _defined(package, "_xlnm.Print_Area")
+    for name, (i, ws) in _sheets(package).items():
+        odd_header = ws.find("m:headerFooter/m:oddHeader", NS)
+        odd_footer = ws.find("m:headerFooter/m:oddFooter", NS)
+        assert odd_header is not None and "&A" in str(odd_header.text), name
+        assert odd_footer is not None and "Page &P of &N" in str(odd_footer.text), name
+        assert i in areas and re.search(r"!\$A\$1:\$[A-Z]+\$\d+$", areas[i]), name
+
+
+def test_table_headers_repeat_on_every_page(package: dict[str, bytes]) -> None:
+    titles = _defined(package, "_xlnm.Print_Titles")
+    with_header = 0
+    for name, (i, ws) in _sheets(package).items():
+        cells = ws.findall("m:sheetData/m:row/m:c", NS)
+        styles = _xml(package["xl/styles.xml"])
+        xfs = styles.findall("m:cellXfs/m:xf", NS)
+        named = [str(s.get("name")) for s in styles.findall("m:cellStyles/m:cellStyle", NS)]
+        ids = [int(s.get("xfId")) for s in styles.findall("m:cellStyles/m:cellStyle", NS)]
+        header_xf = ids[named.index("gv_header")]
+        rows = sorted(
+            int(re.sub(r"[A-Z]+", "", str(c.get("r"))))
+            for c in cells
+            if int(xfs[int(c.get("s", 0))].get("xfId", 0)) == header_xf
+        )
+        if not rows:
+            continue
+        with_header += 1
+        assert i in titles, f"{name} has a table header at row {rows[0]} but no print titles"
+        repeated = int(re.search(r"\$(\d+):\$\d+", titles[i]).group(1))
+        assert repeated in rows, name
+    assert with_header >= 8
+
+
+def test_model_check_is_coloured_by_conditional_format(package: dict[str, bytes]) -> None:
+    sheets = _sheets(package)
+    for name, (_, ws) in sheets.items():
+        a3 = ws.find("m:sheetData/m:row/m:c[@r='A3']/m:f", NS)
+        if a3 is None or "chk_master" not in str(a3.text):
+            continue
+        rules = ws.findall("m:conditionalFormatting[@sqref='A3']/m:cfRule/m:formula", NS)
+        texts = [str(r.text) for r in rules]
+        assert 'IFERROR(A3="Model check: OK",FALSE)' in texts, name
+        assert 'NOT(IFERROR(A3="Model check: OK",FALSE))' in texts, name
+    checks = sheets["Checks"][1]
+    status = checks.findall("m:conditionalFormatting", NS)
+    column = [c for c in status if str(c.get("sqref")).startswith("C")]
+    assert column, "the Checks status column is coloured"
+    first = str(column[0].get("sqref")).split(":")[0]
+    assert {str(f.text) for f in column[0].iter(f"{{{M}}}formula")} == {
+        f"AND(ISLOGICAL({first}),{first}=TRUE)",  # green
+        f"IF(ISERROR({first}),TRUE,AND(ISLOGICAL({first}),{first}=FALSE))",  # red; blank plain
+    }
+
+
+def test_check_colours_are_green_and_red(package: dict[str, bytes]) -> None:
+    dxfs = _xml(package["xl/styles.xml"]).findall("m:dxfs/m:dxf", NS)
+    fills = {str(d.find("m:fill/m:patternFill/m:bgColor", NS).get("rgb")) for d in dxfs}
+    assert {finish.GOOD_FILL, finish.BAD_FILL} <= fills
+
+
+def test_check_style_is_no_longer_bold_red(package: dict[str, bytes]) -> None:
+    styles = _xml(package["xl/styles.xml"])
+    named = {str(s.get("name")): int(s.get("xfId")) for s in styles.findall(".//m:cellStyle", NS)}
+    xf = styles.findall("m:cellStyleXfs/m:xf", NS)[named["gv_check"]]
+    font = styles.findall("m:fonts/m:font", NS)[int(xf.get("fontId"))]
+    colour = font.find("m:color", NS)
+    assert colour is None or colour.get("rgb") not in ("FFC00000", "FFFF0000")
+
+
+# -- the functions on a small workbook --------------------------------------------------------
+
+
+def _small() -> tuple[Workbook, ScatterChart, BarChart, LineChart]:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for r in range(1, 6):
+        ws.append([r, r * r])
+    scatter = ScatterChart()
+    scatter.series.append(Series(Reference(ws, min_col=2, min_row=1, max_row=5)))
+    bar, line = BarChart(), LineChart()
+    bar.add_data(Reference(ws, min_col=2, min_row=1, max_row=5))
+    line.add_data(Reference(ws, min_col=1, min_row=1, max_row=5))
+    line.y_axis.axId = 200
+    line.y_axis.delete = True  # a secondary axis hidden on purpose
+    bar += line
+    ws.add_chart(scatter, "D2")
+    ws.add_chart(bar, "D20")
+    return wb, scatter, bar, line
+
+
+def test_fix_charts_shows_unset_axes_and_keeps_hidden_ones() -> None:
+    wb, scatter, bar, line = _small()
+    # scatter x, y; bar x, y; line's own x and (hidden) y: five unset axes
+    assert finish.fix_charts(wb) == 5
+    assert scatter.scatterStyle == "lineMarker"
+    assert scatter.x_axis.delete is False and bar.y_axis.delete is False
+    assert line.y_axis.delete is True
+    assert finish.fix_charts(wb) == 0  # idempotent
+
+
+def test_pages_wide_grows_with_the_width() -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.cell(1, 30, "x")
+    for c in range(1, 31):
+        ws.column_dimensions[chr(64 + c) if c <= 26 else "A" + chr(64 + c - 26)].width = 15
+    # 30 columns x 15 characters = 450 characters; 450 / 140 = 3.2 -> 4 pages
+    assert finish.pages_wide(ws, 30) == 4
+    # two 15-wide label columns repeated: (450 - 30) / (140 - 30) = 3.8 -> 4 pages
+    assert finish.pages_wide(ws, 30, titles=2) == 4
+    # 9 columns x 15 = 135 characters -> 1 page; 10 x 15 = 150 -> 2
+    assert finish.pages_wide(ws, 9) == 1
+    assert finish.pages_wide(ws, 10) == 2
+
+
+def test_print_extent_reaches_the_charts() -> None:
+    wb, *_ = _small()
+    ws = wb.active
+    assert ws is not None
+    # the 15 x 7.5 cm bar chart at D20: 15 cm = 567 px over 64 px default columns -> 9 columns,
+    # D..L; 7.5 cm = 283 px over 20 px rows -> 15 rows, 20..34
+    assert finish.print_extent(ws) == (12, 34)
+    before = (set(ws.column_dimensions), set(ws.row_dimensions))
+    finish.print_layout(ws, None)
+    assert (set(ws.column_dimensions), set(ws.row_dimensions)) == before  # widths untouched
+    assert ws.print_area == "'Sheet'!$A$1:$L$34"
+
+
+def test_header_row_prefers_the_frozen_table() -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    assert finish.header_row(ws, [8, 24, 35]) == 8
+    ws.freeze_panes = "C25"
+    assert finish.header_row(ws, [8, 24, 35]) == 24
+    ws.freeze_panes = None
+    ws["B12"].style = "Normal"
+    assert finish.header_row(ws) is None
+
+
+def test_ampersand_in_header_text_is_escaped(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"] = "x"
+    finish.print_layout(ws, None, centre="R&D")
+    wb.save(tmp_path / "h.xlsx")
+    xml = zipfile.ZipFile(tmp_path / "h.xlsx").read("xl/worksheets/sheet1.xml").decode()
+    assert "R&amp;&amp;D" in xml
