@@ -42,7 +42,7 @@ __all__ = [
     "status_colours",
 ]
 
-PAGE_CHARS = 140
+PAGE_CHARS = 170
 """Column-width characters printed on one landscape A4 page: LibreOffice then prints at about
 80 % (10 pt text near 8 pt), Excel near 100 %."""
 TITLE_COLS_MAX = 45
@@ -181,9 +181,15 @@ def _text(text: str) -> str:
 
 
 def print_layout(ws: Worksheet, header: int | None, *, centre: str = "gpuval") -> None:
-    """Header and footer, repeated table header, print area and fit-to-width of one sheet."""
+    """Header and footer, repeated table header, print area (unless the sheet set its own) and
+    fit-to-width of one sheet."""
     last_col, last_row = print_extent(ws)
-    ws.print_area = f"A1:{get_column_letter(last_col)}{last_row}"
+    if ws.print_area:  # a sheet that prints only part of itself (Implied's bisection detail)
+        last_col, last_row = range_boundaries(str(ws.print_area).split("!")[-1].replace("$", ""))[
+            2:
+        ]
+    else:
+        ws.print_area = f"A1:{get_column_letter(last_col)}{last_row}"
     titles = _title_columns(ws)
     needed = pages_wide(ws, last_col, titles)
     wide = max(int(ws.page_setup.fitToWidth or 1), needed)

@@ -316,7 +316,8 @@ def _target_block(book: Book, sheet: Sheet, last: int) -> None:
         ("tgt_shares", "Shares outstanding (0 if not in the sources)", "shares",
          f"=IF(ISNUMBER({pick(_C['shares'])}),{pick(_C['shares'])},0)", "shares_bn"),
         ("tgt_mv_usd", "Market value", "USD", f"={pick(_K['Market value (USD)'])}", "usd_bn"),
-        ("tgt_now", "Today: price per share, or market value without a share count", "listing",
+        ("tgt_now", '=IF(tgt_shares>0,"Today: share price","Today: market value (no share '
+         'count)")', "listing",
          "=" + listing_value_xl("tgt_mv_usd"), "value"),
         ("tgt_base_revenue", "Base revenue for the DCF (full year, else run-rate, else forward)",
          "USD", "=" + first_number_xl([pick(_K[BASES[b][0]]) for b in DCF_BASE_ORDER]), "usd_bn"),
@@ -331,6 +332,8 @@ def _target_block(book: Book, sheet: Sheet, last: int) -> None:
     for i, (name, label, unit, formula, fmt) in enumerate(items):
         r = 5 + i
         sheet.label(r, label, unit)
+        if label.startswith("="):  # a label that says what this target's cell holds
+            sheet.put(r, 1, label, "calc")
         role = "output" if name.startswith("out_") else "calc"
         sheet.put(r, 3, formula, role, fmt, name)
     book.check("The target is in the peer table with a market value", "ISNUMBER(tgt_mv_usd)")
