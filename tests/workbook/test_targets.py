@@ -53,7 +53,8 @@ def per_share_cells(values: Any) -> list[tuple[str, Any]]:
             if "per share" not in label:
                 continue
             found += [(f"{ws.title}!{c.coordinate}", c.value) for c in row[1:]
-                      if isinstance(c.value, int | float) and not isinstance(c.value, bool)]  # fmt: skip
+                      if isinstance(c.value, int | float)
+                      and not isinstance(c.value, bool)]  # fmt: skip
     for name in values.defined_names:
         if "per_share" in name and name.startswith("out_"):
             cell = named_cell(values, name)
@@ -105,6 +106,6 @@ def test_biren_against_its_peers_on_the_latest_full_year(tmp_path: Path, recalc)
     assert round(rerated, 1) == 31.6
     implied = a_share * 3.37e8 / cny_per_usd / usd_per_hkd / shares  # median x FY2024 revenue
     assert named_cell(values, "out_peer_median_implied_value").value == pytest.approx(implied)
-    hk_sample = [r for r in values["Peers"].iter_rows(values_only=True)
-                 if r[0] == "Hong Kong sample"][0][2]  # fmt: skip
+    hk_sample = next(r for r in values["Peers"].iter_rows(values_only=True)
+                     if r[0] == "Hong Kong sample")[2]  # fmt: skip
     assert hk_sample == "biren (the target alone)"
