@@ -118,7 +118,7 @@ def broken(
     earnings = row_of(built, "Scenarios", "Earnings in the exit year")
     # Peers: two rows above and one column before everything; Inputs: three rows above.
     _, shares_row, shares_col = address(built, "data_peers_shares", 0)  # biren, the first row
-    _, year_row, year_col = address(built, "in_dcf_convergence_year")
+    _, year_row, year_col = address(built, "in_tam_start_year")
     shares = f"{get_column_letter(shares_col + 1)}{shares_row + 2}"
     year = f"{get_column_letter(year_col)}{year_row + 3}"
     assert load_workbook(built)["Peers"].cell(shares_row, 1).value == "biren"
@@ -182,7 +182,7 @@ def test_a_non_integer_year_fails_naming_the_cell(broken) -> None:  # type: igno
     report, where = broken
     details = failures(report)["plausible"]
     assert any(
-        d.startswith(f"{where['year']} (in_dcf_convergence_year, ")
+        d.startswith(f"{where['year']} (in_tam_start_year, ")
         and "= 2.5: must be a whole number (year)" in d
         for d in details
     ), details

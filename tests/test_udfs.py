@@ -128,6 +128,7 @@ DCF: dict[str, Any] = dict(
     minority_interests=5e7,
     bridge_years=1,
     bridge_growth=0.6,
+    high_growth_years=4,
 )
 DCF_ORDER = list(DCF)
 
@@ -449,7 +450,7 @@ class TestDcf:
 
     def test_table_errors(self) -> None:
         bad = table({**DCF, "growht_y1": 0.5})
-        assert is_error(GPUVAL_DCF_TABLE(bad), "unknown input 'growht_y1' (row 28)")
+        assert is_error(GPUVAL_DCF_TABLE(bad), "unknown input 'growht_y1' (row 29)")
         assert is_error(GPUVAL_DCF_TABLE(bad), "(did you mean growth_y1?)")
         missing = {k: v for k, v in DCF.items() if k not in ("tax_rate", "revenue")}
         assert GPUVAL_DCF_TABLE(table(missing)) == (

@@ -104,7 +104,7 @@ TAM_TABLE = [
 ]  # fmt: skip
 DCF = [
     337e6, 0.8, 0.5, 0.03, -1.0, 0.25, 1.5, 0.25, 0.12, 0.08, 2.4e9, 8.0, 2e9, 0.12, 0.2, 1e9,
-    5e9, 1e9, 1.11, 0.25, 0.0, 5e8, 1e8, 5e7, 1.0, 0.3,
+    5e9, 1e9, 1.11, 0.25, 0.0, 5e8, 1e8, 5e7, 1.0, 0.3, 4.0,
 ]  # fmt: skip
 DCF_TABLE = [[k, v] for k, v in zip((p.name for p in DCF_PARAMS), DCF, strict=True)]
 PEERS = [["Cambricon", 100.0], ["MetaX", 150.0], ["Moore Threads", 200.0], ["Biren", 80.0]]

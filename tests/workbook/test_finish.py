@@ -189,13 +189,13 @@ def test_pages_wide_grows_with_the_width() -> None:
     ws.cell(1, 30, "x")
     for c in range(1, 31):
         ws.column_dimensions[chr(64 + c) if c <= 26 else "A" + chr(64 + c - 26)].width = 15
-    # 30 columns x 15 characters = 450 characters; 450 / 140 = 3.2 -> 4 pages
-    assert finish.pages_wide(ws, 30) == 4
-    # two 15-wide label columns repeated: (450 - 30) / (140 - 30) = 3.8 -> 4 pages
-    assert finish.pages_wide(ws, 30, titles=2) == 4
-    # 9 columns x 15 = 135 characters -> 1 page; 10 x 15 = 150 -> 2
-    assert finish.pages_wide(ws, 9) == 1
-    assert finish.pages_wide(ws, 10) == 2
+    # 30 columns x 15 characters = 450 characters; 450 / 170 = 2.6 -> 3 pages
+    assert finish.pages_wide(ws, 30) == 3
+    # two 15-wide label columns repeated: (450 - 30) / (170 - 30) = 3.0 -> 3 pages
+    assert finish.pages_wide(ws, 30, titles=2) == 3
+    # 11 columns x 15 = 165 characters -> 1 page; 12 x 15 = 180 -> 2
+    assert finish.pages_wide(ws, 11) == 1
+    assert finish.pages_wide(ws, 12) == 2
 
 
 def test_print_extent_reaches_the_charts() -> None:

@@ -32,7 +32,8 @@ DCF_KINDS = kinds(DCF)
 """DCF input name -> kind (number or year), as a name | value table reads it."""
 
 WHOLE_BOUNDS = {p.name: p.options for p in DCF if p.kind == "whole"}
-"""Bounds of the DCF's whole-number inputs (margin_convergence_year 1-10, bridge_years 0-3)."""
+"""Bounds of the DCF's whole-number inputs (margin_convergence_year 1-10, bridge_years 0-3,
+high_growth_years 1-9)."""
 
 
 def table_inputs(
@@ -83,12 +84,19 @@ def dcf_output(inputs: dict[str, Any], output: str) -> Any:
     return getattr(core.young_growth_dcf(**inputs), output)
 
 
-def _dcf(output: str, margin_convergence_year: int, bridge_years: int, **nums: Any) -> Any:
+def _dcf(
+    output: str,
+    margin_convergence_year: int,
+    bridge_years: int,
+    high_growth_years: int,
+    **nums: Any,
+) -> Any:
     if output == "value_per_share":
         func: Any = core.dcf_value_per_share
     else:
         func = lambda **kw: dcf_output(kw, output)  # noqa: E731
-    whole = {"margin_convergence_year": margin_convergence_year, "bridge_years": bridge_years}
+    whole = {"margin_convergence_year": margin_convergence_year, "bridge_years": bridge_years,
+             "high_growth_years": high_growth_years}  # fmt: skip
     return evaluate(func, nums, None, **whole)
 
 

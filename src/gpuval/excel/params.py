@@ -134,6 +134,14 @@ DCF = (
         options=(0, 3),
     ),
     Param("bridge_growth", N, "Revenue growth in each bridge year, > -1.", 0.0),
+    Param(
+        "high_growth_years",
+        "whole",
+        "Years (1-9) the high growth, the first cost of capital and the effective tax rate "
+        "hold, before the linear fade to year 10.",
+        5,
+        options=(1, 9),
+    ),
 )
 """The DCF's inputs, in the order of GPUVAL_DCF's arguments."""
 

@@ -185,9 +185,8 @@ def print_layout(ws: Worksheet, header: int | None, *, centre: str = "gpuval") -
     fit-to-width of one sheet."""
     last_col, last_row = print_extent(ws)
     if ws.print_area:  # a sheet that prints only part of itself (Implied's bisection detail)
-        last_col, last_row = range_boundaries(str(ws.print_area).split("!")[-1].replace("$", ""))[
-            2:
-        ]
+        own = range_boundaries(str(ws.print_area).split("!")[-1].replace("$", ""))
+        last_col, last_row = own[2] or last_col, own[3] or last_row
     else:
         ws.print_area = f"A1:{get_column_letter(last_col)}{last_row}"
     titles = _title_columns(ws)

@@ -32,7 +32,7 @@ from gpuval.workbook.sheets.base import Book, Sheet, col
 TITLE = "Implied"
 STEPS = 50
 SHARE_ROW = 6
-GROWTH_TOP = 16
+GROWTH_TOP = 17
 # Bisection table columns: A step, B low, C high, D growth tried, E equity value, F equity -
 # market value, then (revenue, losses c/f, PV) per year and the PV of the terminal value.
 X, EQ_COL, F_COL = 4, 5, 6
@@ -65,7 +65,7 @@ def _share(book: Book, sheet: Sheet) -> None:
         ("Market value today", "USD", "=tgt_mv_usd", "usd_bn"),
         ("Implied share", "fraction",
          '=IF({c}{slope}>0,({c}{mv}-{c}{v0})/{c}{slope},"n/a")', "pct2"),
-        ("Share assumed on Inputs", "fraction", "={S}{c}{r[share]}", "pct2"),
+        ("Share assumed (Assumptions sheet)", "fraction", "={S}{c}{r[share]}", "pct2"),
     ]  # fmt: skip
     rows = {"v0": r0 + 1, "slope": r0 + 2, "mv": r0 + 3}
     for i, (label, unit, template, fmt) in enumerate(lines):

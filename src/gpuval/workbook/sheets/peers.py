@@ -86,7 +86,7 @@ CALC = [
     "Full-year revenue (USD)", "Run-rate revenue (USD, H1 x 2)", "Forward revenue (USD)",
     "Backlog revenue (USD, annualised)", "P/S full year", "P/S run-rate", "P/S forward",
     "P/S backlog", "P/S on the chosen basis", "Revenue on the chosen basis (USD)",
-    "Peer P/S (statistics)", "A-share P/S", "HK P/S", "Left out of the statistics because",
+    "Peer P/S (statistics)", "A-share P/S", "HK P/S", "Statistics: counted, or why not",
     "Statistics sample", "A-share sample", "HK sample",
 ]  # fmt: skip
 STATS = [("count", "Count", "count"), ("minimum", "Min", "multiple"),
@@ -259,10 +259,13 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
     counted = f'AND({c["in_stats"]}="yes",ISNUMBER({bps}))'
 
     def sample(stat: str, name: str) -> str:
+        """The ids counted so far, down the table ("none" before the first): the last row
+        names the whole sample (no TEXTJOIN in Excel 2016)."""
         above = f"{col(_K[name])}{r - 1}"
         if r == FIRST:
-            return f'=IF(ISNUMBER({k[stat]}),{c["id"]},"")'
-        return f'={above}&IF(ISNUMBER({k[stat]}),IF({above}="","",", ")&{c["id"]},"")'
+            return f'=IF(ISNUMBER({k[stat]}),{c["id"]},"none")'
+        return (f'=IF(ISNUMBER({k[stat]}),IF({above}="none","",{above}&", ")&{c["id"]},'
+                f"{above})")  # fmt: skip
 
     return [
         ("USD per listing unit", usd_per(c["listing_ccy"]), "fx"),
@@ -285,10 +288,10 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
          f'=IF(AND({c["id"]}<>in_target,{counted}),{bps},"n/a")', "multiple"),
         ("A-share P/S", f'=IF(AND({c["venue"]}="A",{counted}),{bps},"n/a")', "multiple"),
         ("HK P/S", f'=IF(AND({c["venue"]}="HK",{counted}),{bps},"n/a")', "multiple"),
-        ("Left out of the statistics because",
+        ("Statistics: counted, or why not",
          f'=IF({c["id"]}=in_target,"the target",IF({c["in_stats"]}<>"yes",'
          f'"not a China peer (In China statistics: no)",IF(NOT(ISNUMBER({mv})),'
-         f'"no market value",IF(NOT(ISNUMBER({bps})),"no "&in_peer_basis&" revenue",""))))',
+         f'"no market value",IF(NOT(ISNUMBER({bps})),"no "&in_peer_basis&" revenue","counted"))))',
          "plain"),
         ("Statistics sample", sample("Peer P/S (statistics)", "Statistics sample"), "plain"),
         ("A-share sample", sample("A-share P/S", "A-share sample"), "plain"),
@@ -351,7 +354,7 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
     sheet.put(top + 1, 3, "=in_peer_basis", "link", "plain")
     sample = f"INDEX({_range(_K['Statistics sample'], last)},{last - FIRST + 1})"
     sheet.label(top + 2, "Sample")
-    sheet.put(top + 2, 3, f'=IF({sample}="","none",{sample})', "calc", "plain")
+    sheet.put(top + 2, 3, f"={sample}", "calc", "plain")
     sheet.headers(top + 3, ["Statistic", "", "P/S", "Implied equity (USD)",
                             "Implied per share (listing)", "Implied equity (listing)"])  # fmt: skip
     peers = _range(_K["Peer P/S (statistics)"], last)
@@ -375,8 +378,8 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
 
     def side(column: str, venue: str) -> str:
         names = f"INDEX({_range(_K[column], last)},{last - FIRST + 1})"
-        return (f'=IF({names}="","none",{names})&IF(AND(tgt_venue="{venue}",'
-                f'{names}=in_target)," (the target alone)","")')  # fmt: skip
+        return (f'={names}&IF(AND(tgt_venue="{venue}",{names}=in_target),'
+                f'" (the target alone)","")')  # fmt: skip
 
     lines: list[tuple[str, str, str, str | None]] = [
         ("A-share median P/S", "=" + peer_stat_xl("median", a), "multiple", None),

@@ -50,10 +50,11 @@ def rows(biren_row: int, moore_row: int, revenue_row: int) -> list[tuple[str, st
          f"=GPUVAL_IMPLIED_SHARE(tgt_mv_usd,{_scenario_args().replace(',tgt_fx', ',1')})",
          "=out_implied_share"),
         ('"x% of NVIDIA" per share',
-         "=GPUVAL_NVIDIA_SHARE_PER_SHARE(in_nvidia_fraction,in_nvidia_market_cap,tgt_shares,"
+         "=GPUVAL_NVIDIA_SHARE_PER_SHARE(in_nvidia_fraction,nvidia_market_value,tgt_shares,"
          "tgt_fx)", "=out_nvidia_share_value"),
         ("DCF value per share (two-column assumptions range below)",
-         '=GPUVAL_DCF_TABLE($A$20:$B$38,"value_per_share")', "=out_dcf_value_per_share"),
+         f'=GPUVAL_DCF_TABLE($A${TABLE_TOP + 1}:$B${TABLE_TOP + len(DCF_TABLE)},'
+         '"value_per_share")', "=out_dcf_value_per_share"),
         ("FX: USD per HKD (dataset default)", '=GPUVAL_FX("HKD","USD")', "=in_fx_usd_per_hkd"),
         ("Biren 2024 revenue (dataset)",
          '=GPUVAL_DATA("biren","revenue",,"biren.revenue.2024")', f"=Data!$D${revenue_row}"),
@@ -77,6 +78,7 @@ DCF_TABLE = [
     ("fx", "=tgt_fx"),
 ]  # fmt: skip
 FIRST = 5
+TABLE_TOP = 19  # the DCF assumptions' section row
 
 
 def write(book: Book, peer_ids: list[str]) -> None:
@@ -96,7 +98,7 @@ def write(book: Book, peer_ids: list[str]) -> None:
         sheet.put(r, 2, udf, "calc", "number")
         sheet.put(r, 3, native, "link", "number")
         sheet.put(r, 4, f'=IF(ISNUMBER(C{r}),B{r}-C{r},"n/a")', "calc", "number")
-    top = 19
+    top = TABLE_TOP
     sheet.section(top, "DCF assumptions as a two-column range (GPUVAL_DCF_TABLE)")
     for i, (name, formula) in enumerate(DCF_TABLE):
         sheet.put(top + 1 + i, 1, name, "label")
