@@ -105,3 +105,23 @@ def test_every_input_name_is_read(built: Path) -> None:
     for spec in ALL:
         for name in spec.names():
             assert values[name] is not None, name
+
+
+def test_a_companys_edits_survive_switching_the_target(built: Path, tmp_path: Path) -> None:
+    """MetaX's Base share edited in its own column: Biren as the target does not see it, and
+    switching back to MetaX finds it again."""
+    wb = load_workbook(built)
+    named_cell(wb, "in_target").value = "metax"
+    named_cell(wb, "in_share_base").value = 0.04  # MetaX's column of the Assumptions sheet
+    named_cell(wb, "in_target").value = "biren"
+    biren = tmp_path / "biren.xlsx"
+    wb.save(biren)
+    named_cell(wb, "in_target").value = "metax"
+    metax = tmp_path / "metax.xlsx"
+    wb.save(metax)
+    from gpuval.workbook.evaluate import read_inputs
+    from gpuval.workbook.model import Inputs
+
+    assert Inputs.from_names(read_inputs(biren)).scenarios["base"].share == 0.015  # generic
+    assert Inputs.from_names(read_inputs(metax)).scenarios["base"].share == 0.04
+    assert load_workbook(biren)["Assumptions"]["F8"].value == 0.04  # the edit is kept
