@@ -189,13 +189,19 @@ def test_restyled_template_flows_into_the_build(tmp_path: Path) -> None:
 def test_other_target(tmp_path: Path) -> None:
     out = build(tmp_path / "mt.xlsx", target="moore_threads")
     assert named_cell(load_workbook(out), "in_target").value == "moore_threads"
+    by_ticker = build(tmp_path / "mt2.xlsx", target="688795.sh")  # its ticker, any case
+    assert named_cell(load_workbook(by_ticker), "in_target").value == "moore_threads"
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--target", "cambricon"], "is not a company with a market value"),
-        (["--target", "nobody"], "Unknown target 'nobody'"),
+        (
+            ["--target", "nobody"],
+            "Target 'nobody' is not a company with a market value in the "
+            "peer table; choose one of: biren, moore_threads, metax, nvidia.",
+        ),
         (["--template", "/nonexistent.xlsx"], "Template /nonexistent.xlsx does not exist"),
     ],
 )

@@ -144,8 +144,9 @@ def build(
     from gpuval.workbook.template import DEFAULT_TEMPLATE
 
     check_destination(Path(out), reads=[template or DEFAULT_TEMPLATE], force=force)
+    from gpuval.data.prices import ticker_map
+
     ds = load_dataset(dataset_path, seeds=seeds)
-    if target not in ds.entities:
-        raise GpuvalError(f"Unknown target {target!r}; known entities: {', '.join(ds.entities)}.")
+    target = ticker_map(ds).get(target.strip().upper(), target)  # a ticker names its company
     book = build_workbook(target=target, template=template, dataset=ds, udf=udf)
     return save_atomic(book, out)
