@@ -237,7 +237,7 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             if cell is not None and cell.record is not None:
                 rec = cell.record
                 notes[key] = f"{rec.id}\n{rec.source}\n{rec.quote}"
-            elif key in peers.RECORD_KEYS:
+            elif key in COLUMNS:
                 found = s.patch.notes(columns[key][i][0]).read(columns[key][i][1])
                 if found is not None and _is_ours(found[1]):
                     old_id = found[1].split("\n", 1)[0]

@@ -46,7 +46,7 @@ from gpuval.core.peers import peer_stat_xl, rerated_market_value_xl, venue_gap_x
 from gpuval.core.units import listing_value_xl, per_share_xl, usd_per_unit_xl
 from gpuval.data.dataset import Dataset, Record
 from gpuval.data.labels import figure_label
-from gpuval.data.peers import Peer
+from gpuval.data.peers import COLUMNS, Peer
 from gpuval.workbook.sheets.base import Book, Sheet, col, print_setup
 
 TITLE = "Peers"
@@ -77,10 +77,6 @@ RAW = {
 }
 TEXT_KEYS = ("id", "name", "ticker", "venue", "listing_ccy", "reporting_ccy", "in_stats",
              "market_basis", "fy_basis", "forward_basis")  # fmt: skip
-#: Raw columns filled from one record of the peer entry: key -> the entry's field.
-RECORD_KEYS = {"price": "price", "shares": "shares", "market_value": "market_value",
-               "revenue_fy": "revenue_fy", "revenue_h1": "revenue_h1",
-               "revenue_forward": "revenue_forward", "backlog": "backlog"}  # fmt: skip
 CALC = [
     "USD per listing unit", "USD per reporting unit", "Market value (USD)",
     "Full-year revenue (USD)", "Run-rate revenue (USD, H1 x 2)", "Forward revenue (USD)",
@@ -114,7 +110,7 @@ def _date_or_text(period: str) -> dt.date | str:
 def peer_cells(dataset: Dataset, peer: Peer) -> dict[str, Cell]:
     """The raw cells of one company's row, from its ``[[peer]]`` entry."""
     entity = dataset.entities[peer.entity]
-    recs = {key: dataset[getattr(peer, field)] for key, field in RECORD_KEYS.items()
+    recs = {key: dataset[getattr(peer, field)] for key, field in ((k, k) for k in COLUMNS)
             if getattr(peer, field)}  # fmt: skip
     revenue_units = {r.unit for k, r in recs.items() if k.startswith("rev") or k == "backlog"}
     cells = {key: Cell(rec.value, rec) for key, rec in recs.items()}
@@ -217,16 +213,7 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
         for name, formula, fmt in _row_formulas(r):
             sheet.put(r, _K[name], formula, "calc", fmt)
     # One range per validation: adding cells one by one is quadratic in openpyxl.
-    for key in (
-        "price",
-        "shares",
-        "market_value",
-        "revenue_fy",
-        "revenue_h1",
-        "revenue_forward",
-        "backlog",
-        "backlog_months",
-    ):
+    for key in (*COLUMNS, "backlog_months"):
         positive.add(f"{col(_C[key])}{FIRST}:{col(_C[key])}{last}")
     for key in RAW:
         book.define(f"data_peers_{key}", TITLE, _range(_C[key], last).split("!")[1])
