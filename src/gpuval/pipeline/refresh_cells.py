@@ -426,7 +426,9 @@ def update_sources(s: Session) -> None:
 # --- labels: version, as-of date, Monte Carlo ---
 
 
-def update_labels(s: Session, asof: dt.date) -> None:
+def update_labels(s: Session, before: dt.date | None, asof: dt.date | None) -> None:
+    """The version labels; the as-of date (``before`` -> ``asof``: the oldest used market date)
+    is reported, and written only into a workbook whose ``data_asof`` is a value, not a formula."""
     version = s.dataset.version
     s.patch.define("data_version", f'"{version}"')
     if "tpl_dataset" in s.names:
@@ -441,9 +443,12 @@ def update_labels(s: Session, asof: dt.date) -> None:
             s.put(sheet, ref, new)
     sheet, ref = s.cell("data_asof")
     old = s.value(sheet, ref)
-    if not _same(old, asof):
-        s.report.changes.append(Change("market data as of", day(old), asof))
-        s.put(sheet, ref, asof)
+    formula = isinstance(old, str) and old.startswith("=")
+    old = before if formula else day(old)
+    if asof is not None and not _same(old, asof):
+        s.report.changes.append(Change("market data as of", old, asof))
+        if not formula:
+            s.put(sheet, ref, asof)
 
 
 def day(value: Any) -> Any:
