@@ -122,14 +122,17 @@ def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
     wb = load_workbook(copy)
     price = wb["Peers"]["F25"]
     assert wb["Peers"]["A25"].value == "biren" and price.value == 41.5
-    assert named_cell(wb, "data_asof").value == dt.datetime(2026, 11, 20)
+    # the as-of stays the formula over the dates of the figures used; Biren's price carries its own
+    assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"
+    assert wb["Peers"]["Q25"].value == dt.datetime(2026, 11, 20)
     assert any("prices kept from the last prices file (biren 41.5 of 2026-11-20)" in n
                for n in second.notes)  # fmt: skip
     assert [c for c in second.changes if "price" in c.where] == []
     third = refresh(copy, reset_prices=True)
     wb = load_workbook(copy)
     assert wb["Peers"]["F25"].value == pytest.approx(35.7152, rel=1e-5)
-    assert named_cell(wb, "data_asof").value == dt.datetime(2026, 1, 5)
+    assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"
+    assert wb["Peers"]["Q25"].value == dt.datetime(2026, 1, 5)
     assert any(c.where == "Peers biren price" and c.new != 41.5 for c in third.changes)
     assert not [n for n in wb.defined_names if n.startswith("gpuval_price_")]
 
