@@ -247,11 +247,15 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             s.priced.add(entity)
             new["price"] = update.price
             notes["price"] = f"prices file: {entity} {update.date} {update.price}"
-            new["as_of"], new["market_basis"] = update.date, f"{update.date} price (prices file)"
             if update.shares is not None:
                 new["shares"] = update.shares
                 notes["shares"] = f"prices file: {entity} {update.date} shares"
-            elif not num(s.value(*columns["shares"][i])):
+            if num(new.get("shares")):  # market value = price x shares: dated by the price
+                new["as_of"], new["market_basis"] = (
+                    update.date,
+                    f"{update.date} price (prices file)",
+                )
+            else:  # the stated market value stays, with its own date
                 report.notes.append(
                     f"{entity}: price {update.price} applied but the workbook has no share count, "
                     "so its market value is unchanged (add shares to the prices file)."
