@@ -1,5 +1,6 @@
-"""publish writes only its stamp cell, never replaces an earlier publication, and runs LibreOffice
-once (recalculation, values and the PDF together)."""
+"""publish writes only its stamp cell (``pub_stamp``, which build creates below everything on the
+Cover) with the workbook's own dataset version, never replaces an earlier publication, and runs
+LibreOffice once (recalculation, values and the PDF together)."""
 
 from __future__ import annotations
 
@@ -23,11 +24,26 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("publish") / "gpu_valuation.xlsx")
 
 
+#: The oldest market figure a fresh build uses: NVIDIA's price of 2025-10-29 (x% of NVIDIA reads
+#: the peer table); it names the publications.
+ASOF = "2025-10-29"
+#: On 2026-01-06 that figure is 69 days old (2 + 30 + 31 + 6): the limit that lets publish pass.
+AGE = 69
+
+
 @pytest.fixture(scope="module")
-def today(built: Path) -> dt.date:
-    asof = load_workbook(built)["Cover"]["C5"].value
-    assert isinstance(asof, dt.datetime), "the Cover's market-data date moved; update this test"
-    return asof.date() + dt.timedelta(days=1)
+def today() -> dt.date:
+    return dt.date(2026, 1, 6)
+
+
+def test_build_makes_the_stamp_area_below_the_cover(built: Path) -> None:
+    wb = load_workbook(built)
+    cover = wb["Cover"]
+    # the legend's last line is row 22; one blank row, then the stamp area
+    assert cover["B22"].value is not None and cover["B23"].value is None
+    assert wb.defined_names["pub_stamp"].attr_text == "Cover!$C$24"
+    assert cover["B24"].value == "Published" and cover["C24"].value.startswith("not published")
+    assert cover["B9"].value is None and cover["C9"].value is None  # the analyst's free row
 
 
 def cells(path: Path) -> dict[str, object]:
@@ -75,21 +91,18 @@ def test_publish_keeps_the_analysts_cover_and_writes_only_its_stamp(
             InsertRows("Cover", at=1, count=2),
         ],
     )
-    report = publish(analyst, out_dir=tmp_path / "dist", today=today)
+    report = publish(analyst, out_dir=tmp_path / "dist", today=today, max_age_days=AGE)
     before, after = cells(analyst), cells(report.outputs[0])
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    # The dataset line is now row 10 (8 + 2), the contact line row 11, "How to use" and its five
-    # lines rows 12-17: the first row below the dataset line with B and C empty is 18.
-    built_cover = load_workbook(built)["Cover"]
-    assert built_cover["B8"].value == "Dataset" and built_cover["B16"].value is None
-    assert all(built_cover.cell(r, 2).value for r in range(10, 16))
-    assert changed == {"Cover!B18", "Cover!C18"}, changed
-    assert after["Cover!B18"] == "Published"
-    assert str(after["Cover!C18"]).startswith(f"Published {today.isoformat()} by gpuval; dataset ")
+    # The stamp area build made in row 24 is now row 26 (24 + 2); only its cell C changes.
+    assert changed == {"Cover!C26"}, changed
+    assert after["Cover!B26"] == "Published"
+    assert str(after["Cover!C26"]).startswith(f"Published {today.isoformat()} by gpuval; dataset ")
+    assert after["Cover!B11"] == "Contact"
     assert after["Cover!C11"] == "=ann@example.com (text, not a formula)"
     wb = load_workbook(report.outputs[0])
     assert wb["Cover"]["C11"].data_type == "s"  # text stays text
-    assert wb.defined_names["pub_stamp"].attr_text == "Cover!$C$18"
+    assert wb.defined_names["pub_stamp"].attr_text == "Cover!$C$26"
 
 
 @pytest.mark.libreoffice
@@ -99,13 +112,17 @@ def test_publish_writes_into_the_named_stamp_cell(
     wb = load_workbook(built)
     wb["Cover"]["E3"] = "Published"
     wb.defined_names["pub_stamp"] = DefinedName("pub_stamp", attr_text="Cover!$F$3")
+    # the workbook's own dataset version (refresh sets the name), not the installed dataset's
+    wb.defined_names["data_version"] = DefinedName("data_version", attr_text='"2099.01.01"')
     path = tmp_path / "named.xlsx"
     wb.save(path)
-    report = publish(path, out_dir=tmp_path / "dist", today=today)
+    report = publish(path, out_dir=tmp_path / "dist", today=today, max_age_days=AGE)
     before, after = cells(path), cells(report.outputs[0])
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     assert changed == {"Cover!F3"}
-    assert "check passed" in str(after["Cover!F3"])
+    assert "; dataset 2099.01.01; check passed" in str(after["Cover!F3"])
+    manifest = report.manifest
+    assert manifest is not None and '"dataset": "2099.01.01"' in manifest.read_text()
 
 
 @pytest.mark.libreoffice
@@ -115,11 +132,12 @@ def test_an_earlier_publication_is_never_replaced(
     path = tmp_path / "analyst.xlsx"
     shutil.copy(built, path)
     out = tmp_path / "dist"
-    first = publish(path, out_dir=out, today=today)
+    first = publish(path, out_dir=out, today=today, max_age_days=AGE)
     first_bytes = first.outputs[0].read_bytes()
-    asof = (today - dt.timedelta(days=1)).isoformat()
+    asof = ASOF
     assert first.outputs[0].name == f"analyst_{asof}.xlsx" and first.notes == []
-    args = ["publish", str(path), "--out-dir", str(out), "--today", today.isoformat(), "-q"]
+    args = ["publish", str(path), "--out-dir", str(out), "--today", today.isoformat(), "-q",
+            "--max-age-days", str(AGE)]  # fmt: skip
     assert main(args) == 0
     captured = capsys.readouterr()
     assert f"wrote {out / f'analyst_{asof}_2.xlsx'}" in captured.out
@@ -139,7 +157,7 @@ def test_one_libreoffice_run_for_values_and_pdf(
 ) -> None:
     path = tmp_path / "analyst.xlsx"
     shutil.copy(built, path)
-    report = publish(path, out_dir=tmp_path / "dist", pdf=True, today=today)
+    report = publish(path, out_dir=tmp_path / "dist", pdf=True, today=today, max_age_days=AGE)
     assert runs(counted) == 1
     xlsx, pdf = report.outputs
     assert pdf.read_bytes().startswith(b"%PDF")
@@ -167,4 +185,5 @@ def test_forced_publication_of_a_failing_workbook_is_stamped_unchecked(
     assert not report.checked
     assert runs(counted) == 2  # rendered once more with the true status
     cover = load_workbook(report.outputs[0])["Cover"]
-    assert "UNCHECKED" in str(cover["C9"].value)  # the first free row below the dataset line
+    assert "UNCHECKED" in str(cover["C24"].value)  # the stamp area build made
+    assert cover["C9"].value is None

@@ -114,6 +114,35 @@ def test_dataset_changes_are_carried_through(copy: Path, tmp_path: Path) -> None
     assert after.defined_names["data_version"].attr_text == '"2026.03.01"'
 
 
+def test_a_price_without_shares_does_not_redate_a_stated_market_value(
+    copy: Path, tmp_path: Path
+) -> None:
+    # MetaX's market value is a stated figure of 2025-12 (no share count): a new price cannot
+    # change it, so its date stays the month's first day and the as-of line does not move.
+    prices = tmp_path / "prices.csv"
+    prices.write_text("entity,date,price,currency,shares\nmetax,2026-11-20,600,CNY,\n")
+    report = refresh(copy, prices=prices)
+    wb = load_workbook(copy)
+    assert wb["Peers"]["A27"].value == "metax"
+    assert wb["Peers"]["Q27"].value == dt.datetime(2025, 12, 1)
+    assert wb["Peers"]["P27"].value == "2025-12 peak market value, lower bound (over)"
+    assert any("metax: price 600.0 applied but the workbook has no share count" in n
+               for n in report.notes)  # fmt: skip
+    assert not any("market data as of" in line for line in report.lines())
+
+
+def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> None:
+    # Fresh prices for every figure used but MetaX's stated 2025-12 value: the oldest used date
+    # moves from NVIDIA's 2025-10-29 price to MetaX's month, counted from 2025-12-01.
+    prices = tmp_path / "prices.csv"
+    prices.write_text("entity,date,price,currency,shares\n"
+                      "biren,2026-11-20,41.5,HKD,\nnvidia,2026-11-19,180,USD,\n")  # fmt: skip
+    report = refresh(copy, prices=prices)
+    assert "  market data as of: 2025-10-29 -> 2025-12-01" in report.lines()
+    wb = load_workbook(copy)
+    assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"  # still the formula
+
+
 def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
     prices = tmp_path / "prices.csv"
     prices.write_text("entity,date,price,currency,shares\nbiren,2026-11-20,41.5,HKD,\n")
@@ -122,14 +151,17 @@ def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
     wb = load_workbook(copy)
     price = wb["Peers"]["F25"]
     assert wb["Peers"]["A25"].value == "biren" and price.value == 41.5
-    assert named_cell(wb, "data_asof").value == dt.datetime(2026, 11, 20)
+    # the as-of stays the formula over the dates of the figures used; Biren's price carries its own
+    assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"
+    assert wb["Peers"]["Q25"].value == dt.datetime(2026, 11, 20)
     assert any("prices kept from the last prices file (biren 41.5 of 2026-11-20)" in n
                for n in second.notes)  # fmt: skip
     assert [c for c in second.changes if "price" in c.where] == []
     third = refresh(copy, reset_prices=True)
     wb = load_workbook(copy)
     assert wb["Peers"]["F25"].value == pytest.approx(35.7152, rel=1e-5)
-    assert named_cell(wb, "data_asof").value == dt.datetime(2026, 1, 5)
+    assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"
+    assert wb["Peers"]["Q25"].value == dt.datetime(2026, 1, 5)
     assert any(c.where == "Peers biren price" and c.new != 41.5 for c in third.changes)
     assert not [n for n in wb.defined_names if n.startswith("gpuval_price_")]
 

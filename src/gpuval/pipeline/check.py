@@ -14,7 +14,8 @@ Checks, each reported with its details (every finding names the cell at its curr
 * **plausible**: the figures an analyst would question (:func:`plausibility_findings`): price x
   shares against a stated market value, value per share against price, share counts, revenue and
   backlog against market value, whole years;
-* **data age**: the market data (``data_asof``) is at most ``max_age_days`` old.
+* **data age**: every market figure the valuation uses (the Peers column "Date if used"; its MIN
+  is the Cover's ``data_asof``) is at most ``max_age_days`` old, each stale one named.
 """
 
 from __future__ import annotations
@@ -131,22 +132,75 @@ def _check_bounds(wb: Workbook, path: Path) -> CheckResult:
     return CheckResult("bounds", "Every input within its validated bounds", not details, details)
 
 
+def _column(values: Workbook, name: str) -> list[Any]:
+    """The cells of the named column (empty when the name or its sheet is gone)."""
+    defined = values.defined_names.get(name)
+    places = list(defined.destinations) if defined is not None else []
+    if len(places) != 1 or places[0][0] not in values.sheetnames:
+        return []
+    cells = values[places[0][0]][places[0][1].replace("$", "")]
+    rows = cells if isinstance(cells, tuple) else ((cells,),)
+    return [c for row in rows for c in (row if isinstance(row, tuple) else (row,))]
+
+
+def _day(value: Any) -> Any:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _age_finding(what: str, day: dt.date, max_age_days: int, today: dt.date) -> str | None:
+    age = (today - day).days
+    if age < 0:
+        return f"{what} is dated {day}, after {today}: a wrong date in the data or prices"
+    if day.year < 1900:  # a used row whose date cell is empty (Excel's day 0)
+        return f"{what} has no date (Market figure date is empty)"
+    if age > max_age_days:
+        return f"{what} dated {day} is {age} days old (limit {max_age_days})"
+    return None
+
+
 def _check_age(values: Workbook, max_age_days: int, today: dt.date) -> CheckResult:
-    asof = named_value(values, "data_asof")
-    if isinstance(asof, dt.datetime):
-        asof = asof.date()
-    if not isinstance(asof, dt.date):
-        return CheckResult("data_age", "Market data is recent", False,
-                           ["the workbook has no market-data date (data_asof)"])  # fmt: skip
-    age = (today - asof).days
-    passed = 0 <= age <= max_age_days
-    detail = (
-        f"market data as of {asof} is {age} days old (limit {max_age_days})"
-        if age >= 0
-        else f"market data is dated {asof}, after {today}: a wrong date in the data or prices"
-    )
-    return CheckResult("data_age", f"Market data at most {max_age_days} days old", passed,
-                       [] if passed else [detail])  # fmt: skip
+    """Every market figure the valuation uses (Peers "Date if used", ``peers_used_dates``) at most
+    ``max_age_days`` old, each stale one named by its date cell; a workbook without that column:
+    its ``data_asof``."""
+    from gpuval.workbook.sheets import peers
+
+    title = f"Every market figure used at most {max_age_days} days old"
+    used = _column(values, peers.USED_DATES)
+    as_of = _column(values, "data_peers_as_of")
+    if not used or len(used) != len(as_of):
+        asof = _day(named_value(values, "data_asof"))
+        if not isinstance(asof, dt.date):
+            return CheckResult("data_age", "Market data is recent", False,
+                               ["the workbook has no market-data date (data_asof)"])  # fmt: skip
+        age = (today - asof).days
+        detail = (
+            f"market data as of {asof} is {age} days old (limit {max_age_days})"
+            if age >= 0
+            else f"market data is dated {asof}, after {today}: a wrong date in the data or prices"
+        )
+        passed = 0 <= age <= max_age_days
+        return CheckResult("data_age", title, passed, [] if passed else [detail])
+    columns = {key: _column(values, f"data_peers_{key}")
+               for key in ("id", "market_basis", "price", "shares")}  # fmt: skip
+    details = []
+    for i, (flag, cell) in enumerate(zip(used, as_of, strict=True)):
+        if flag.value in (None, "", peers.NOT_USED):
+            continue
+
+        def raw(key: str, i: int = i) -> Any:
+            return columns[key][i].value if i < len(columns[key]) else None
+
+        priced = all(isinstance(raw(k), int | float) for k in ("price", "shares"))
+        what = (f"{cell.parent.title}!{cell.coordinate} {raw('id')} "
+                f"{'price' if priced else 'market value'} ({raw('market_basis')})")  # fmt: skip
+        day = _day(flag.value)
+        if not isinstance(day, dt.date):
+            details.append(f"{what} has no date (Date if used is {flag.value!r})")
+            continue
+        found = _age_finding(what, day, max_age_days, today)
+        if found is not None:
+            details.append(found)
+    return CheckResult("data_age", title, not details, capped(details))
 
 
 def _check_plausible(values: Workbook) -> CheckResult:

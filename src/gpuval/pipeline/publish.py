@@ -1,8 +1,9 @@
 """``gpuval publish``: a checked, self-contained copy for distribution.
 
 1. The copy is prepared: the ``xlwings.conf`` sheet dropped, any ``GPUVAL_*`` UDF cell frozen to
-   its value from the Python core, and the published stamp (date, dataset version, check status)
-   written in the stamp cell, the only cell publish writes (see :func:`stamp_cell`).
+   its value from the Python core, and the published stamp (date, the workbook's own dataset
+   version, check status) written in the stamp cell ``pub_stamp`` that build creates on the
+   Cover, the only cell publish writes (see :func:`stamp_cell`).
 2. One LibreOffice run recalculates the copy, stores its values and (``pdf``) renders every sheet
    to PDF. (A UDF working copy needs one more run before: the UDFs' arguments must be computed
    to freeze them.)
@@ -11,7 +12,8 @@
 4. Every formula cell of the copy is given its computed value as the cached value, so viewers
    that do not recalculate (previewers, phones, pandas, openpyxl with ``data_only=True``) show
    numbers; formulas, charts, names and styles stay as they were.
-5. ``<out-dir>/<name>_<as-of>.xlsx`` (as-of = the market-data date), the PDF and a manifest with
+5. ``<out-dir>/<name>_<as-of>.xlsx`` (as-of = ``data_asof`` recalculated:
+   the oldest date of the market figures the valuation uses), the PDF and a manifest with
    the SHA-256 of every output. An earlier publication of the same as-of date is never replaced:
    the new one is ``<name>_<as-of>_2.xlsx`` (``_3`` ...), and the report says so.
 """
@@ -37,7 +39,6 @@ from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
 from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.defined_name import DefinedName
 
-from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import check_workbook
 from gpuval.pipeline.files import replace_atomically, workbook_lock
@@ -46,6 +47,7 @@ from gpuval.pipeline.names import named_value, require_gpuval
 from gpuval.pipeline.recalc import Rendering
 from gpuval.pipeline.udf_freeze import freeze_udf_cells, is_udf
 from gpuval.workbook.evaluate import open_workbook
+from gpuval.workbook.template import STAMP_LABEL, STAMP_NAME
 
 __all__ = ["PublishReport", "fill_cached_values", "publish"]
 
@@ -135,20 +137,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-#: The stamp cell's defined name; build creates it on the Cover (a workbook without it gets one in
-#: the first free place below the dataset line, see :func:`stamp_cell`).
-STAMP_NAME = "pub_stamp"
-STAMP_LABEL = "Published"
+# The stamp cell's defined name (STAMP_NAME); build creates it on the Cover (a workbook without
+# it gets one below everything on the Cover, see :func:`stamp_cell`).
 
 
 def stamp_cell(wb: Any) -> Any:
     """The cell publish writes its stamp into, and only that cell.
 
-    The cell named ``pub_stamp`` when the workbook has it. Otherwise the cell right of the label
-    "Published" on the Cover (a stamp an earlier gpuval wrote), else the first row below the
-    dataset line (``tpl_dataset``) whose label and stamp cells are both empty, labelled there; the
-    name ``pub_stamp`` is then defined on it in the published copy. An analyst's content is never
-    written over."""
+    The cell named ``pub_stamp`` when the workbook has it (build creates it). Otherwise (a
+    workbook built before it) the cell right of the label "Published" on the Cover (a stamp an
+    earlier gpuval wrote), else a new stamp row two rows below everything on the sheet of the
+    dataset line (``tpl_dataset``), labelled there; the name ``pub_stamp`` is then defined on it
+    in the published copy. An analyst's content, or a free row among it, is never written."""
     defined = wb.defined_names.get(STAMP_NAME)
     if defined is not None:
         places = list(defined.destinations)
@@ -163,9 +163,7 @@ def stamp_cell(wb: Any) -> Any:
     for row in range(1, ws.max_row + 1):
         if ws.cell(row, label_col).value == STAMP_LABEL:
             return ws.cell(row, value_col)
-    row = ws[coord.replace("$", "")].row + 1 if anchor is not None else 9
-    while ws.cell(row, label_col).value is not None or ws.cell(row, value_col).value is not None:
-        row += 1
+    row = ws.max_row + 2
     label = ws.cell(row, label_col, STAMP_LABEL)
     if "gv_label" in wb.style_names:
         label.style = "gv_label"
@@ -178,6 +176,20 @@ def stamp_cell(wb: Any) -> Any:
     name = f"{title}!{absolute_coordinate(cell.coordinate)}"
     wb.defined_names[STAMP_NAME] = DefinedName(STAMP_NAME, attr_text=name)
     return cell
+
+
+def workbook_version(wb: Any) -> str:
+    """The dataset version the workbook holds: its ``data_version`` name (refresh sets it), else
+    the version on the Cover's dataset line (``tpl_dataset``, "gpuval dataset <version>"), else
+    "unknown"; never the installed dataset's, which may differ from the workbook's figures."""
+    defined = wb.defined_names.get("data_version")
+    text = (defined.attr_text or "").strip() if defined is not None else ""
+    if len(text) > 2 and text[0] == text[-1] == '"':
+        return text[1:-1]
+    line = named_value(wb, "tpl_dataset")
+    if isinstance(line, str) and line.startswith("gpuval dataset ") and len(line.split()) == 3:
+        return line.split()[-1]
+    return "unknown"
 
 
 def _write_stamp(cell: Any, text: str) -> None:
@@ -222,7 +234,7 @@ def publish(
             report.check = check_workbook(path, max_age_days=max_age_days, today=today,
                                           keep_recalculated=tmp / "udf" / path.name)  # fmt: skip
             frozen = freeze_udf_cells(wb, open_workbook(tmp / "udf" / path.name, data_only=True))
-        version = load_dataset().version
+        version = workbook_version(wb)
         cell = stamp_cell(wb)
 
         def stamp(checked: bool) -> None:
@@ -232,9 +244,7 @@ def publish(
                 text += f"; {frozen} UDF cell(s) frozen to values"
             _write_stamp(cell, text)
 
-        asof = named_value(wb, "data_asof")
-        asof = asof.date() if isinstance(asof, dt.datetime) else asof
-        stem = f"{path.stem}_{asof.isoformat() if isinstance(asof, dt.date) else today.isoformat()}"
+        stem = path.stem  # the as-of date (a formula's value) is added once it is computed
         staged = tmp / "staged" / f"{stem}.xlsx"
         staged.parent.mkdir()
         recalculated, rendered = tmp / "recalc" / f"{stem}.xlsx", tmp / "pdf" / f"{stem}.pdf"
@@ -253,6 +263,10 @@ def publish(
                                               recalculated=job)  # fmt: skip
             job.result()
         report.checked = report.check.passed
+        values = report.check.values
+        asof = None if values is None else named_value(values, "data_asof")  # oldest used date
+        asof = asof.date() if isinstance(asof, dt.datetime) else asof
+        dated = f"{stem}_{asof.isoformat() if isinstance(asof, dt.date) else today.isoformat()}"
         if not report.checked and not force:
             failed = [r for r in report.check.results if not r.passed]
             first = failed[0]
@@ -274,10 +288,10 @@ def publish(
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         suffixes = [".xlsx", ".pdf", ".manifest.json"]
-        free = _free_stem(out_dir, stem, suffixes)
-        if free != stem:
+        free = _free_stem(out_dir, dated, suffixes)
+        if free != dated:
             report.notes.append(
-                f"{out_dir / (stem + '.xlsx')} is an earlier publication of the same as-of date "
+                f"{out_dir / (dated + '.xlsx')} is an earlier publication of the same as-of date "
                 f"and is kept; this one is {free}.xlsx."
             )
         if pdf:

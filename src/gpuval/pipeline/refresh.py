@@ -109,6 +109,17 @@ def _model(s: Session) -> tuple[dict[str, Any], Callable[[], Any]] | None:
     return dict(outputs), lambda: montecarlo.simulate(model)
 
 
+def _oldest_used(s: Session) -> dt.date | None:
+    """The oldest date of the market figures the valuation uses (the Cover's ``data_asof``,
+    :func:`~gpuval.workbook.sheets.peers.oldest_used_date`); None when the inputs are not valid."""
+    values = dict(read_inputs_from(s.for_inputs(), s.path))
+    values["data_peers_as_of"] = [s.value(*where) for where in s.column("data_peers_as_of")]
+    try:
+        return peers.oldest_used_date(values)
+    except InputError:
+        return None
+
+
 def _reset_inputs(s: Session) -> None:
     """Every input back to its default: the general ones, and each company's assumptions."""
     from gpuval.workbook.sheets import assumptions
@@ -183,13 +194,14 @@ def refresh(
             progress(f"reading prices from {prices}")
             updates = latest_by_entity(read_prices(Path(prices), dataset))
         before = _model(s)
+        oldest = _oldest_used(s)
         progress("updating the peer table, Data and Sources")
-        price_dates = update_peers(s, updates, reset_prices)
+        update_peers(s, updates, reset_prices)
         if reset_inputs:
             _reset_inputs(s)
         update_data(s)
         update_sources(s)
-        update_labels(s, max([peers.market_data_date(dataset), *price_dates]))
+        update_labels(s, oldest, _oldest_used(s))
         progress("recomputing the Monte Carlo snapshot")
         after = _model(s)
         if after is not None:

@@ -247,11 +247,15 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             s.priced.add(entity)
             new["price"] = update.price
             notes["price"] = f"prices file: {entity} {update.date} {update.price}"
-            new["as_of"], new["market_basis"] = update.date, f"{update.date} price (prices file)"
             if update.shares is not None:
                 new["shares"] = update.shares
                 notes["shares"] = f"prices file: {entity} {update.date} shares"
-            elif not num(s.value(*columns["shares"][i])):
+            if num(new.get("shares")):  # market value = price x shares: dated by the price
+                new["as_of"], new["market_basis"] = (
+                    update.date,
+                    f"{update.date} price (prices file)",
+                )
+            else:  # the stated market value stays, with its own date
                 report.notes.append(
                     f"{entity}: price {update.price} applied but the workbook has no share count, "
                     "so its market value is unchanged (add shares to the prices file)."
@@ -426,7 +430,9 @@ def update_sources(s: Session) -> None:
 # --- labels: version, as-of date, Monte Carlo ---
 
 
-def update_labels(s: Session, asof: dt.date) -> None:
+def update_labels(s: Session, before: dt.date | None, asof: dt.date | None) -> None:
+    """The version labels; the as-of date (``before`` -> ``asof``: the oldest used market date)
+    is reported, and written only into a workbook whose ``data_asof`` is a value, not a formula."""
     version = s.dataset.version
     s.patch.define("data_version", f'"{version}"')
     if "tpl_dataset" in s.names:
@@ -441,9 +447,12 @@ def update_labels(s: Session, asof: dt.date) -> None:
             s.put(sheet, ref, new)
     sheet, ref = s.cell("data_asof")
     old = s.value(sheet, ref)
-    if not _same(old, asof):
-        s.report.changes.append(Change("market data as of", day(old), asof))
-        s.put(sheet, ref, asof)
+    formula = isinstance(old, str) and old.startswith("=")
+    old = before if formula else day(old)
+    if asof is not None and not _same(old, asof):
+        s.report.changes.append(Change("market data as of", old, asof))
+        if not formula:
+            s.put(sheet, ref, asof)
 
 
 def day(value: Any) -> Any:

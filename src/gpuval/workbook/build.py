@@ -29,8 +29,8 @@ from gpuval.workbook.sheets import (
     valuation,
 )
 from gpuval.workbook.sheets import udf as udf_sheet
-from gpuval.workbook.sheets.base import Book, print_setup
-from gpuval.workbook.template import COVER_CELLS, load_template
+from gpuval.workbook.sheets.base import Book, col, print_setup
+from gpuval.workbook.template import COVER_CELLS, STAMP_LABEL, STAMP_NAME, load_template
 
 DEFAULT_OUT = Path("workbook") / "gpu_valuation.xlsx"
 ORDER = ["Cover", "Inputs", "Assumptions", "Valuation", "Scenarios", "Peers", "DCF", "Implied",
@@ -105,10 +105,13 @@ def _has_market_value(row: dict[str, Any]) -> bool:
 
 
 def _cover(book: Book) -> None:
+    """The Cover's named cells: the as-of date = the OLDEST date of the market figures the
+    valuation uses (MIN of the Peers "Date if used" column; MIN skips the rows left blank), and
+    the stamp area ``pub_stamp`` that ``gpuval publish`` alone writes, below everything else."""
     cover = book.wb["Cover"]
     print_setup(cover)
     asof = cover[COVER_CELLS["tpl_asof"]]
-    asof.value = peers.market_data_date(book.dataset)
+    asof.value = f"=MIN({peers.USED_DATES})"
     asof.number_format = book.style.fmt("date")
     book.define(
         "data_asof", "Cover", "$" + COVER_CELLS["tpl_asof"][0] + "$" + COVER_CELLS["tpl_asof"][1:]
@@ -120,6 +123,13 @@ def _cover(book: Book) -> None:
     }
     for name, formula in formulas.items():
         cover[COVER_CELLS[name]].value = formula
+    label_col = cover[COVER_CELLS["tpl_asof"]].column - 1
+    row = cover.max_row + 2
+    label = cover.cell(row, label_col, STAMP_LABEL)
+    stamp = cover.cell(row, label_col + 1, "not published (gpuval publish writes its stamp here)")
+    label.style = cover[COVER_CELLS["tpl_dataset"]].offset(0, -1).style
+    stamp.style = cover[COVER_CELLS["tpl_dataset"]].style
+    book.define(STAMP_NAME, "Cover", f"${col(stamp.column)}${row}")
 
 
 def save_atomic(book: Book, out: Path) -> Path:

@@ -31,6 +31,8 @@ __all__ = [
     "COVER_CELLS",
     "DEFAULT_TEMPLATE",
     "FORMATS",
+    "STAMP_LABEL",
+    "STAMP_NAME",
     "STYLES",
     "HouseStyle",
     "load_template",
@@ -98,6 +100,11 @@ COVER_CELLS = {
     "tpl_check": "C7",
     "tpl_dataset": "C8",
 }
+
+#: The Cover's stamp area: build writes the label and the cell named ``pub_stamp`` right of it
+#: (below everything else on the Cover); ``gpuval publish`` writes that one cell only.
+STAMP_NAME = "pub_stamp"
+STAMP_LABEL = "Published"
 
 _HOW_TO = [
     "How to use",

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,7 @@ from gpuval.core.units import listing_value_xl, per_share_xl, usd_per_unit_xl
 from gpuval.data.dataset import Dataset, Record
 from gpuval.data.labels import figure_label
 from gpuval.data.peers import COLUMNS, Peer
+from gpuval.workbook.model import YARDSTICK, Inputs, peer_line
 from gpuval.workbook.sheets.base import Book, Sheet, col, print_setup
 
 TITLE = "Peers"
@@ -83,7 +84,7 @@ CALC = [
     "Backlog revenue (USD, annualised)", "P/S full year", "P/S run-rate", "P/S forward",
     "P/S backlog", "P/S on the chosen basis", "Revenue on the chosen basis (USD)",
     "Peer P/S (statistics)", "A-share P/S", "HK P/S", "Statistics: counted, or why not",
-    "Statistics sample", "A-share sample", "HK sample",
+    "Statistics sample", "A-share sample", "HK sample", "Date if used",
 ]  # fmt: skip
 STATS = [("count", "Count", "count"), ("minimum", "Min", "multiple"),
          ("p25", "25th percentile", "multiple"), ("median", "Median", "multiple"),
@@ -103,8 +104,14 @@ class Cell:
     record: Record | None = None
 
 
-def _date_or_text(period: str) -> dt.date | str:
-    return dt.date.fromisoformat(period) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", period) else period
+def period_date(period: str) -> dt.date | str:
+    """A market figure's date: the day of a ``YYYY-MM-DD`` period, the FIRST day of a month-only
+    ``YYYY-MM`` period (never younger than the source), else the period text unchanged."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", period):
+        return dt.date.fromisoformat(period)
+    if re.fullmatch(r"\d{4}-\d{2}", period):
+        return dt.date.fromisoformat(period + "-01")
+    return period
 
 
 def peer_cells(dataset: Dataset, peer: Peer) -> dict[str, Cell]:
@@ -126,7 +133,7 @@ def peer_cells(dataset: Dataset, peer: Peer) -> dict[str, Cell]:
         market = recs["market_value"]
     if market is not None:
         cells["market_basis"] = Cell(figure_label(market))
-        cells["as_of"] = Cell(_date_or_text(market.period))
+        cells["as_of"] = Cell(period_date(market.period))
     for key, label in (("revenue_fy", "fy_basis"), ("revenue_forward", "forward_basis")):
         if key in recs:
             cells[label] = Cell(figure_label(recs[key]))
@@ -153,15 +160,38 @@ def peer_sources(dataset: Dataset) -> dict[str, dict[str, str]]:
     }  # fmt: skip
 
 
-def market_data_date(dataset: Dataset) -> dt.date:
-    """The latest date of the market figures (prices, market values) in the peer table."""
-    dates = []
-    for peer in dataset.peers:
-        for field in ("price", "market_value"):
-            period = dataset[getattr(peer, field)].period if getattr(peer, field) else ""
-            if re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", period):
-                dates.append(dt.date.fromisoformat(period if len(period) == 10 else period + "-01"))
-    return max(dates)
+NOT_USED = "not used"
+"""The "Date if used" of a row the valuation does not use (text, which MIN ignores)."""
+#: The defined name of the "Date if used" column: the date of every market figure the valuation
+#: uses (the target's, each company in the statistics, NVIDIA's when x% of NVIDIA reads the peer
+#: table), "" for a row it does not use. The workbook's as-of date is its MIN (the oldest).
+USED_DATES = "peers_used_dates"
+
+
+def used_dates(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Company id -> its market figure date (``data_peers_as_of``) for every row the valuation
+    uses, the rule of the "Date if used" column: the target, a company counted in the peer
+    statistics (P/S on the chosen basis, ``In China statistics`` = yes), and NVIDIA when
+    ``in_nvidia_value_basis`` = "peer table". ``values``: ``{defined name: value}`` as the
+    workbook holds them (:meth:`~gpuval.workbook.model.Inputs.from_names` plus the dates)."""
+    inputs = Inputs.from_names(values)
+    dates = dict(zip(values["data_peers_id"], values["data_peers_as_of"], strict=True))
+    used = {}
+    for row in inputs.peers:
+        line = peer_line(row, inputs)
+        yardstick = row.id == YARDSTICK and inputs.nvidia_value_basis == "peer table"
+        if row.id == inputs.target or line.counted or yardstick:
+            used[row.id] = dates.get(row.id)
+    return used
+
+
+def oldest_used_date(values: Mapping[str, Any]) -> dt.date | None:
+    """The workbook's as-of date: MIN of :func:`used_dates` (``data_asof`` = MIN of the "Date if
+    used" column); None when a used row has no date."""
+    days = [d.date() if isinstance(d, dt.datetime) else d for d in used_dates(values).values()]
+    if not days or not all(isinstance(d, dt.date) for d in days):
+        return None
+    return min(days)
 
 
 def _range(column: int, last: int) -> str:
@@ -219,6 +249,7 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
         book.define(f"data_peers_{key}", TITLE, _range(_C[key], last).split("!")[1])
         book.values[f"data_peers_{key}"] = [row.get(key) for row in rows]
     book.define("peers_mv_usd", TITLE, _range(_K["Market value (USD)"], last).split("!")[1])
+    book.define(USED_DATES, TITLE, _range(_K["Date if used"], last).split("!")[1])
 
 
 #: Basis key (the core's) -> its revenue and P/S columns.
@@ -283,6 +314,9 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
         ("Statistics sample", sample("Peer P/S (statistics)", "Statistics sample"), "plain"),
         ("A-share sample", sample("A-share P/S", "A-share sample"), "plain"),
         ("HK sample", sample("HK P/S", "HK sample"), "plain"),
+        ("Date if used", f'=IF(OR({c["id"]}=in_target,ISNUMBER({k["Peer P/S (statistics)"]}),'
+         f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table")),{c["as_of"]},'
+         f'"{NOT_USED}")', "date"),
     ]  # fmt: skip
 
 

@@ -1,0 +1,86 @@
+"""The as-of date is the OLDEST date of the market figures the valuation uses: each used row of
+Peers shows its figure's date in "Date if used" (a month-only period from its first day), the
+Cover's ``data_asof`` is their MIN, and :func:`peers.oldest_used_date` gives the same in Python.
+
+The shipped dataset's market figures (hand-read from its [[peer]] records): Biren's price
+2026-01-05, Moore Threads' market value of 2026-01 (-> 2026-01-01), MetaX's peak market value of
+2025-12 (-> 2025-12-01), NVIDIA's price 2025-10-29; Cambricon, Kunlunxin and Iluvatar CoreX have
+no market figure, so they count nowhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from gpuval.workbook.build import build, build_workbook
+from gpuval.workbook.sheets import peers
+from workbook_helpers import named_cell
+
+USED = {
+    "biren": dt.datetime(2026, 1, 5),
+    "moore_threads": dt.datetime(2026, 1, 1),
+    "metax": dt.datetime(2025, 12, 1),
+    "nvidia": dt.datetime(2025, 10, 29),
+}
+
+
+def test_a_month_only_period_is_dated_from_its_first_day() -> None:
+    rows = {r["id"]: r for r in peers.peer_rows(build_workbook().dataset)}
+    assert rows["metax"]["as_of"] == dt.date(2025, 12, 1)
+    assert rows["metax"]["market_basis"].startswith("2025-12 ")  # the label keeps the month
+    assert rows["moore_threads"]["as_of"] == dt.date(2026, 1, 1)
+    assert peers.period_date("2026-01-05") == dt.date(2026, 1, 5)
+    assert peers.period_date("2025 Q4") == "2025 Q4"  # neither a day nor a month: kept as text
+
+
+def test_the_python_rule_picks_the_rows_used() -> None:
+    values = dict(build_workbook().values)
+    assert peers.used_dates(values) == {k: v.date() for k, v in USED.items()}
+    assert peers.oldest_used_date(values) == dt.date(2025, 10, 29)  # NVIDIA's price
+    values["in_nvidia_value_basis"] = "peak"  # x% of NVIDIA no longer reads the peer table
+    assert "nvidia" not in peers.used_dates(values)
+    assert peers.oldest_used_date(values) == dt.date(2025, 12, 1)  # MetaX's month
+
+
+def test_build_needs_no_libreoffice_and_writes_the_formula(tmp_path: Path) -> None:
+    wb = load_workbook(build(tmp_path / "b.xlsx"))
+    assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"
+    header = [c.value for c in wb["Peers"][peers.TABLE_HEADER_ROW]]
+    assert header[-1] == "Date if used" and header.index("Date if used") + 1 == len(header)
+    assert header.index("HK sample") == len(peers.RAW) + len(peers.CALC) - 2  # columns kept
+
+
+def test_the_workbook_dates_the_rows_used_as_python_does(
+    tmp_path: Path, recalc: Callable[[Path], Path]
+) -> None:
+    built = build(tmp_path / "b.xlsx")
+    wb = load_workbook(built)
+    named_cell(wb, "in_nvidia_value_basis").value = "peak"
+    peak = tmp_path / "peak.xlsx"
+    wb.save(peak)
+    for path, expected in ((built, USED), (peak, {k: v for k, v in USED.items()
+                                                  if k != "nvidia"})):  # fmt: skip
+        values = load_workbook(recalc(path), data_only=True)
+        column = peers.FIRST, peers._K["Date if used"]
+        ids = [values["Peers"].cell(peers.FIRST + i, 1).value for i in range(7)]
+        shown = {
+            rid: values["Peers"].cell(column[0] + i, column[1]).value for i, rid in enumerate(ids)
+        }
+        assert {k: v for k, v in shown.items() if v not in (None, "")} == expected
+        assert named_cell(values, "data_asof").value == min(expected.values())
+
+
+@pytest.mark.parametrize("target", ["metax"])
+def test_another_target_dates_its_own_figure(
+    target: str, tmp_path: Path, recalc: Callable[[Path], Path]
+) -> None:
+    # MetaX valued: Biren is now a peer in the statistics (China, with a P/S on the basis)
+    built = build(tmp_path / "m.xlsx", target=target)
+    values = load_workbook(recalc(built), data_only=True)
+    assert named_cell(values, "data_asof").value == dt.datetime(2025, 10, 29)
+    data = dict(build_workbook(target=target).values)
+    assert peers.used_dates(data) == {k: v.date() for k, v in USED.items()}
