@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter as letter
 from openpyxl.workbook.workbook import Workbook
 
 from gpuval.data.dataset import Dataset
+from gpuval.data.peers import COLUMNS
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.xlsxpatch import Patch
 from gpuval.pipeline.xlsxpatch.view import read_sheets
