@@ -70,7 +70,7 @@ def test_the_workbook_dates_the_rows_used_as_python_does(
         shown = {
             rid: values["Peers"].cell(column[0] + i, column[1]).value for i, rid in enumerate(ids)
         }
-        assert {k: v for k, v in shown.items() if v not in (None, "")} == expected
+        assert {k: v for k, v in shown.items() if v not in (None, "", peers.NOT_USED)} == expected
         assert named_cell(values, "data_asof").value == min(expected.values())
 
 
