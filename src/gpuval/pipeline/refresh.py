@@ -46,12 +46,11 @@ from gpuval.pipeline.refresh_cells import (
     Session,
     day,
     num,
-    update_data,
     update_labels,
     update_montecarlo,
     update_peers,
-    update_sources,
 )
+from gpuval.pipeline.refresh_data import update_data, update_sources
 from gpuval.pipeline.xlsxpatch import Patch
 from gpuval.workbook.evaluate import read_inputs_from
 from gpuval.workbook.sheets import montecarlo, peers

@@ -1,0 +1,155 @@
+"""Refresh's Data and Sources sheets: Data keyed by record id (a record keeps its row for good,
+a new one is appended, a withdrawn one is marked in place), Sources keyed by sentence, each with
+the cells that use its records."""
+
+from __future__ import annotations
+
+import re
+
+from openpyxl.utils import get_column_letter as letter
+
+from gpuval.errors import GpuvalError
+from gpuval.pipeline.refresh_cells import Change, Session, is_ours, same_value
+from gpuval.workbook.sheets import peers
+from gpuval.workbook.sheets.reference import DATA_COLUMNS
+
+__all__ = ["update_data", "update_sources"]
+
+
+def _table(s: Session, sheet: str, headers: list[str]) -> tuple[int, dict[str, int], int]:
+    """(header row, header -> column, last used row) of a table found by its header labels."""
+    ws = s.wb[sheet]
+    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 40)):
+        labels = {str(c.value).strip(): int(c.column or 0) for c in row
+                  if isinstance(c.value, str)}  # fmt: skip
+        if headers[0] in labels and all(h in labels for h in headers[:3]):
+            header = int(row[0].row or 0)
+            last = header
+            for r in range(header + 1, ws.max_row + 1):
+                if ws.cell(r, labels[headers[0]]).value not in (None, ""):
+                    last = r
+            return header, labels, last
+    raise GpuvalError(f"{s.path.name}: the {sheet} sheet has no header row {', '.join(headers)}.")
+
+
+def _data_sheet(s: Session) -> str:
+    if "data_records" in s.names:
+        return s.cell("data_records")[0]
+    return "Data"
+
+
+def update_data(s: Session) -> None:
+    sheet = _data_sheet(s)
+    if sheet not in s.wb.sheetnames:
+        s.report.notes.append("the workbook has no Data sheet; its records were not updated.")
+        return
+    header, cols, last = _table(s, sheet, DATA_COLUMNS)
+    ws = s.wb[sheet]
+    rows = {ws.cell(r, cols["id"]).value: r for r in range(header + 1, last + 1)}
+    rows.pop(None, None)
+    template = {key: s.style(sheet, f"{letter(cols[key])}{header + 1}") for key in cols}
+    records = {row["id"]: row for row in s.dataset.rows()}
+    for record_id, row in records.items():
+        r = rows.get(record_id)
+        if r is None:
+            last += 1
+            r = last
+            s.report.changes.append(Change(f"Data {record_id}", None, "added"))
+            for key in DATA_COLUMNS:
+                ref = f"{letter(cols[key])}{r}"
+                s.put(sheet, ref, row[key], style=template.get(key))
+            continue
+        for key in DATA_COLUMNS:
+            if key not in cols:
+                continue
+            ref = f"{letter(cols[key])}{r}"
+            old = ws[ref].value
+            if not same_value(old, row[key]):
+                if key not in ("kind", "qualifier") or old != "withdrawn":
+                    s.report.changes.append(Change(f"Data {record_id} {key}", old, row[key]))
+                s.put(sheet, ref, row[key])
+    for record_id, r in rows.items():
+        kind_ref = f"{letter(cols['kind'])}{r}"
+        if record_id in records or ws[kind_ref].value == "withdrawn":
+            continue
+        s.report.changes.append(Change(f"Data {record_id}", ws[kind_ref].value, "withdrawn"))
+        s.put(sheet, f"{letter(cols['qualifier'])}{r}",
+              f"withdrawn {s.today.isoformat()}: not in dataset {s.dataset.version} "
+              f"(was {ws[kind_ref].value})")  # fmt: skip
+        s.put(sheet, kind_ref, "withdrawn")
+    end = f"{letter(max(cols.values()))}{last}"
+    first = f"{letter(min(cols.values()))}{header}"
+    s.patch.define("data_records", f"'{sheet}'!${letter(cols['id'])}${header + 1}:"
+                   f"${letter(cols['id'])}${max(last, header + 1)}")  # fmt: skip
+    auto = s.patch.cells(sheet).root.find("{*}autoFilter")
+    if auto is not None and auto.get("ref") != f"{first}:{end}":
+        auto.set("ref", f"{first}:{end}")
+        s.patch.cells(sheet).touched = True
+    for r in range(1, header):
+        text = ws.cell(r, 1).value
+        if isinstance(text, str) and text.startswith("Every record of dataset "):
+            new = re.sub(r"dataset \S+,", f"dataset {s.dataset.version},", text, count=1)
+            if new != text:
+                s.put(sheet, f"A{r}", new)
+
+
+def _uses(s: Session) -> dict[str, list[str]]:
+    """Record id -> the cells citing it (peer cells by the table, inputs by their notes)."""
+    uses: dict[str, list[str]] = {}
+    sheets = [s.cell("in_target")[0]]
+    if "data_assumption_ids" in s.names:
+        sheets.append(s.column("data_assumption_ids")[0][0])
+    for title in dict.fromkeys(sheets):
+        for row in s.wb[title].iter_rows():
+            for cell in row:
+                if cell.comment is not None and is_ours(cell.comment.text):
+                    record_id = cell.comment.text.split("\n", 1)[0].strip()
+                    uses.setdefault(record_id, []).append(f"{title}!{cell.coordinate}")
+    ids = [s.value(*where) for where in s.column("data_peers_id")]
+    columns = {key: s.column(f"data_peers_{key}") for key in peers.RAW}
+    sources = peers.peer_sources(s.dataset)
+    for i, entity in enumerate(ids):
+        for key, record_id in sources.get(entity, {}).items():
+            if key in columns and not (key == "price" and entity in s.priced):
+                sheet, ref = columns[key][i]
+                uses.setdefault(record_id, []).append(f"{sheet}!{ref}")
+    return uses
+
+
+def update_sources(s: Session) -> None:
+    sheet = s.cell("data_sources")[0] if "data_sources" in s.names else "Sources"
+    if sheet not in s.wb.sheetnames:
+        return
+    headers = ["Seed file", "Sentence", "Records", "Used in cells"]
+    header, cols, last = _table(s, sheet, headers)
+    ws = s.wb[sheet]
+
+    def ref(key: str, r: int) -> str:
+        return f"{letter(cols[key])}{r}"
+
+    rows = {(ws[ref("Seed file", r)].value, ws[ref("Sentence", r)].value): r
+            for r in range(header + 1, last + 1)}  # fmt: skip
+    template = {key: s.style(sheet, ref(key, header + 1)) for key in headers}
+    by_sentence: dict[tuple[str, str], list[str]] = {}
+    for rec in s.dataset.records.values():
+        by_sentence.setdefault((rec.source, rec.quote), []).append(rec.id)
+    uses = _uses(s)
+    for key, ids in by_sentence.items():
+        cells = ", ".join(c for rid in ids for c in uses.get(rid, []))
+        values = {"Seed file": key[0], "Sentence": key[1], "Records": ", ".join(ids),
+                  "Used in cells": cells}  # fmt: skip
+        r = rows.get(key)
+        if r is None:
+            last += 1
+            for h in headers:
+                s.put(sheet, ref(h, last), values[h], style=template[h])
+            continue
+        for h in ("Records", "Used in cells"):
+            if not same_value(ws[ref(h, r)].value, values[h]):
+                s.put(sheet, ref(h, r), values[h])
+    for key, r in rows.items():
+        records = ws[ref("Records", r)].value
+        if key not in by_sentence and not str(records or "").startswith("withdrawn"):
+            s.put(sheet, ref("Records", r), f"withdrawn {s.today.isoformat()}: {records}")
+            s.put(sheet, ref("Used in cells", r), None)
+    s.patch.define("data_sources", f"'{sheet}'!${letter(cols['Seed file'])}${header}")
