@@ -375,7 +375,8 @@ def implied_shares(inputs: Inputs, target: Target, sc: ScenariosResult) -> dict[
 
 
 def implied_growth(inputs: Inputs, target: Target) -> float | None:
-    """Years 2-5 growth at which the DCF's equity value equals today's market value."""
+    """Growth from year 2 to the end of high growth at which the DCF's equity value equals
+    today's market value."""
     args = dcf_arguments(inputs, target) | {"fx": 1.0}
     args.pop("growth_y2_5")
     lo, hi = inputs.dcf_search_low, inputs.dcf_search_high

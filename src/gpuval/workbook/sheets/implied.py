@@ -4,11 +4,11 @@
   ``value(s) = value(0) + s x slope`` with ``value(0) = (1 - p) x distress`` and ``slope = p x
   TAM x margin x P/E x DF / (1 + dilution)``, so ``implied share = (market value - value(0)) /
   slope`` (the core's :func:`gpuval.core.implied_share`).
-* **Years 2-5 revenue growth** (DCF): bisection on ``equity(g) - market value`` over
-  [-50%, 200%], one row per step, each row a whole DCF laid out across the columns (revenue,
-  losses carried forward and present value for years 1..10, then the terminal value). After 50
-  halvings the bracket is 2.5 / 2^50 ~ 2e-15 wide (the core's
-  :func:`gpuval.core.implied_growth`).
+* **Revenue growth from year 2 to the end of high growth** (DCF): bisection on
+  ``equity(g) - market value`` over the search bracket on Inputs, one row per step, each row a
+  whole DCF laid out across the columns (revenue, losses carried forward and present value for
+  years 1..10, then the terminal value). After 50 halvings the bracket is 2.5 / 2^50 ~ 2e-15
+  wide (the core's :func:`gpuval.core.implied_growth`).
 """
 
 from __future__ import annotations
@@ -88,8 +88,9 @@ def _share(book: Book, sheet: Sheet) -> None:
 
 
 def _dcf_row(r: int, x: str) -> list[tuple[int, str, str]]:
-    """A whole DCF in row ``r`` at years 2-5 growth ``x`` (a formula or a cell), through the
-    core's year-t rules; margins and discount factors are the DCF sheet's."""
+    """A whole DCF in row ``r`` at growth ``x`` from year 2 to the end of high growth (a formula
+    or a cell), through the core's year-t rules; margins and discount factors are the DCF
+    sheet's."""
     D = dcf_sheet
     cells: list[tuple[int, str, str]] = [(X, x, "pct")]
     for t in range(1, 11):
@@ -137,8 +138,9 @@ def _dcf_row(r: int, x: str) -> list[tuple[int, str, str]]:
 
 def _growth(book: Book, sheet: Sheet) -> None:
     top = GROWTH_TOP
-    sheet.section(top - 4, "Years 2-5 revenue growth that today's market value implies (DCF)")
-    sheet.label(top - 3, "Implied growth, years 2-5")
+    sheet.section(top - 4, "Revenue growth that today's market value implies (DCF), from year 2 "
+                  "to the end of high growth")  # fmt: skip
+    sheet.label(top - 3, "Implied growth, year 2 to the end of high growth")
     last = top + 2 + STEPS
     result = f'=IF(SIGN({col(F_COL)}{top})<>SIGN({col(F_COL)}{top + 1}),D{last},"n/a")'
     sheet.put(top - 3, 3, result, "output", "pct2", "out_implied_growth")
