@@ -157,7 +157,7 @@ def write(book: Book) -> Sheet:
         ("Equity value",
          "=" + equity_xl(f"C{s + 6}", f"C{s + 7}", f"C{s + 9}", ipo_proceeds=f"C{s + 8}"),
          "usd_bn", "out_dcf_equity_value"),
-        ("Value per share (listing currency; n/a without a share count)",
+        ("Value per share (listing currency)",
          "=" + per_share_xl(f"C{s + 10}"), "price", "out_dcf_value_per_share"),
         (LISTING_VALUE_LABEL_XL, "=" + listing_value_xl(f"C{s + 10}"), "value", None),
         ("Upside vs market value", "=" + upside_xl(f"C{s + 10}", "tgt_mv_usd"), "pct",

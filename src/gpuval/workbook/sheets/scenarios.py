@@ -57,7 +57,7 @@ ROWS = [
     ("value", "Equity value today", "USD",
      "=" + scenario_value_xl(_c("pv"), _c("prob_success"), _c("dilution"), _c("distress")),
      "usd_bn"),
-    ("per_share", "Value per share (listing currency; n/a without a share count)", "listing",
+    ("per_share", "Value per share (listing currency)", "listing",
      "=" + per_share_xl(_c("value")), "price"),
     ("listing", "Value in the listing currency", "listing",
      "=" + listing_value_xl(_c("value")), "value"),
