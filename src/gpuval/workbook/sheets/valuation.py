@@ -8,7 +8,7 @@ listing-currency-per-USD / shares`` (the core's :func:`gpuval.core.fraction_of_n
 from __future__ import annotations
 
 from openpyxl.chart import BarChart, LineChart, Reference, Series
-from openpyxl.chart.legend import LegendEntry
+from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.shapes import GraphicalProperties
 
 from gpuval.core.units import listing_value_xl, per_share_xl
@@ -89,23 +89,27 @@ def write(book: Book) -> Sheet:
 
 
 def _football_field(sheet: Sheet, first: int, last: int) -> None:
-    """Floating bars from Low to High: a High column overlapped by a white Low column (not
-    stacked, so the Mid markers and the price line keep their own values)."""
+    """Horizontal floating bars from Low to High, stacked: an invisible Low base (no fill, no
+    legend name) and a visible ``Range`` = High - Low (the table's Range column), so the axis
+    line stays whole; the Mid as a diamond marker and Today (price, or market value) as a line,
+    both on the same axes. The value axis scales itself."""
     bars = BarChart()
-    bars.type = "col"
-    bars.grouping = "clustered"
+    bars.type = "bar"  # horizontal: the method names read across
+    bars.grouping = "stacked"
     bars.overlap = 100
     bars.gapWidth = 60
-    bars.title = "Football field vs current price"
+    bars.title = "Football field vs today"
+    bars.x_axis.scaling.orientation = "maxMin"  # the table's first method at the top
     bars.y_axis.title = "Listing currency (per share, or equity value)"
     bars.y_axis.majorGridlines = None
-    for column, title in ((5, "High"), (3, "Low")):
+    bars.y_axis.crosses = "max"  # the value axis at the bottom, below the last method
+    for column, title in ((3, " "), (6, "Range")):  # the base has no name: a blank legend key
         values = Reference(sheet.ws, min_col=column, min_row=first, max_row=last)
         bars.series.append(Series(values, title=title))
-    high, low = bars.series
-    high.graphicalProperties.solidFill = "2F5597"
-    low.graphicalProperties.solidFill = "FFFFFF"
+    low, spread = bars.series
+    low.graphicalProperties.noFill = True
     low.graphicalProperties.line.noFill = True
+    spread.graphicalProperties.solidFill = "2F5597"
     bars.set_categories(Reference(sheet.ws, min_col=1, min_row=first, max_row=last))
     lines = LineChart()
     for column, title in ((4, "Mid"), (7, "Today")):
@@ -120,8 +124,10 @@ def _football_field(sheet: Sheet, first: int, last: int) -> None:
     price.graphicalProperties.line.solidFill = "C00000"
     price.graphicalProperties.line.width = 28575
     price.marker.symbol = "none"
+    mid.dLbls = DataLabelList(
+        showVal=True, showCatName=False, showSerName=False, showLegendKey=False, dLblPos="r"
+    )
     bars += lines
-    bars.legend.position = "b"
-    bars.legend.legendEntry = [LegendEntry(idx=1, delete=True)]  # the white "Low" mask
+    bars.legend.position = "b"  # no legendEntry delete: LibreOffice counts entries differently
     bars.height, bars.width = 10, 20
     sheet.ws.add_chart(bars, f"J{NV - 1}")
