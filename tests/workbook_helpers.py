@@ -26,14 +26,30 @@ def names(wb: Workbook, prefix: str) -> list[str]:
     return sorted(n for n in wb.defined_names if n.startswith(prefix))
 
 
+def chart_cells(wb: Workbook) -> set[str]:
+    """Every cell (sheet!coord) of a chart column (defined names ``chart_*``), where ``#N/A``
+    marks a point the chart skips."""
+    cells = set()
+    for name in (n for n in wb.defined_names if n.startswith("chart_")):
+        for title, ref in wb.defined_names[name].destinations:
+            for row in wb[title][ref.replace("$", "")]:
+                cells |= {f"{title}!{c.coordinate}" for c in row}
+    return cells
+
+
 def error_cells(wb: Workbook) -> list[str]:
-    """Every cell (sheet!coord) whose value is a spreadsheet error."""
+    """Every cell (sheet!coord) whose value is a spreadsheet error, except ``#N/A`` in a chart
+    column."""
     bad = []
+    skipped = chart_cells(wb)
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
+                where = f"{ws.title}!{cell.coordinate}"
+                if cell.value == "#N/A" and where in skipped:
+                    continue
                 if isinstance(cell.value, str) and cell.value.startswith(ERRORS):
-                    bad.append(f"{ws.title}!{cell.coordinate}={cell.value}")
+                    bad.append(f"{where}={cell.value}")
     return bad
 
 

@@ -1,7 +1,13 @@
 """Checks: every model check with its status, rolled up to the master check (``chk_master``)
-that cell A3 of every sheet shows."""
+that cell A3 of every sheet shows.
+
+Chart columns (defined names ``chart_*``, the rightmost columns of their sheet) hold ``#N/A``
+where a chart must skip a point; the error scan stops left of them and a separate check allows
+``#N/A`` there and nothing else: ``SUMPRODUCT(ISERROR(r)-ISNA(r))=0``."""
 
 from __future__ import annotations
+
+from openpyxl.utils import range_boundaries
 
 from gpuval.workbook.sheets.base import Book, Sheet, col
 
@@ -17,9 +23,13 @@ def write(book: Book, scanned: list[str]) -> Sheet:
     checks = list(book.checks)
     for title in scanned:
         ws = book.wb[title]
-        last_col = col(max(ws.max_column, 10))
+        charts = _chart_columns(book, title)
+        last_col = col(min(charts) - 1 if charts else max(ws.max_column, 10))
         area = f"'{title}'!A4:{last_col}{max(ws.max_row, 4)}"  # A3 shows the master check
         checks.append((f"No error value on {title}", f"SUMPRODUCT(--ISERROR({area}))=0"))
+        for name in charts.values():
+            checks.append((f"Chart column {name} on {title}: numbers or #N/A (a skipped point)",
+                           f"SUMPRODUCT(ISERROR({name})-ISNA({name}))=0"))  # fmt: skip
     for i, (text, formula) in enumerate(checks):
         r = 5 + i
         sheet.put(r, 1, text, "label")
@@ -28,3 +38,27 @@ def write(book: Book, scanned: list[str]) -> Sheet:
     sheet.put(last + 2, 1, "Master check", "section")
     sheet.put(last + 2, 3, f"=AND(C5:C{last})", "output", "plain", "chk_master")
     return sheet
+
+
+def _chart_columns(book: Book, title: str) -> dict[int, str]:
+    """Column index -> defined name of the ``chart_*`` columns on sheet ``title``; they must be
+    the sheet's last columns, holding nothing outside their named range (a programming error
+    otherwise)."""
+    found = {}
+    for name, target in book.names.items():
+        sheet, ref = target.rsplit("!", 1)
+        if name.startswith("chart_") and sheet.strip("'") == title:
+            min_col, _, max_col, _ = range_boundaries(ref.replace("$", ""))
+            assert min_col == max_col, f"{name} must be one column"
+            found[int(min_col or 0)] = name
+    if found:
+        ws = book.wb[title]
+        rows = {range_boundaries(book.names[n].rsplit("!", 1)[1].replace("$", ""))[1::2]
+                for n in found.values()}  # fmt: skip
+        ((top, bottom),) = rows
+        stray = [c.coordinate for column in ws.iter_cols(min_col=min(found)) for c in column
+                 if c.value is not None and not (top <= c.row <= bottom or (c.row < top and
+                                                 c.column in found))]  # fmt: skip
+        if stray or max(found) != ws.max_column:
+            raise ValueError(f"cells right of the chart columns on {title}: {stray}")
+    return found

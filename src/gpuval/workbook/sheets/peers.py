@@ -29,8 +29,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.chart import BarChart, Reference, ScatterChart, Series
-from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from gpuval.core.multiples import (
@@ -49,6 +47,7 @@ from gpuval.data.labels import figure_label
 from gpuval.data.peers import COLUMNS, Peer
 from gpuval.workbook.model import YARDSTICK, Inputs, peer_line
 from gpuval.workbook.sheets.base import Book, Sheet, col, print_setup
+from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, chart_formulas, draw
 
 TITLE = "Peers"
 
@@ -84,7 +83,7 @@ CALC = [
     "Backlog revenue (USD, annualised)", "P/S full year", "P/S run-rate", "P/S forward",
     "P/S backlog", "P/S on the chosen basis", "Revenue on the chosen basis (USD)",
     "Peer P/S (statistics)", "A-share P/S", "HK P/S", "Statistics: counted, or why not",
-    "Statistics sample", "A-share sample", "HK sample", "Date if used",
+    "Statistics sample", "A-share sample", "HK sample", "Date if used", *CHART_COLUMNS,
 ]  # fmt: skip
 STATS = [("count", "Count", "count"), ("minimum", "Min", "multiple"),
          ("p25", "25th percentile", "multiple"), ("median", "Median", "multiple"),
@@ -250,6 +249,8 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
         book.values[f"data_peers_{key}"] = [row.get(key) for row in rows]
     book.define("peers_mv_usd", TITLE, _range(_K["Market value (USD)"], last).split("!")[1])
     book.define(USED_DATES, TITLE, _range(_K["Date if used"], last).split("!")[1])
+    for header, name in CHART_COLUMNS.items():
+        book.define(name, TITLE, _range(_K[header], last).split("!")[1])
 
 
 #: Basis key (the core's) -> its revenue and P/S columns.
@@ -317,6 +318,9 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
         ("Date if used", f'=IF(OR({c["id"]}=in_target,ISNUMBER({k["Peer P/S (statistics)"]}),'
          f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table")),{c["as_of"]},'
          f'"{NOT_USED}")', "date"),
+        *zip(CHART_COLUMNS, chart_formulas(k["Revenue on the chosen basis (USD)"], mv, bps,
+                                           c["id"]), ("usd_bn", "usd_bn", "multiple", "multiple"),
+             strict=True),
     ]  # fmt: skip
 
 
@@ -424,41 +428,5 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
 
 
 def _charts(sheet: Sheet, last: int) -> None:
-    bar = BarChart()
-    bar.type = "col"
-    bar.title = "P/S on the chosen basis, by company"
-    bar.y_axis.title = "Market value / revenue (x)"
-    bar.x_axis.title = "Company"
-    data = Reference(
-        sheet.ws, min_col=_K["P/S on the chosen basis"], min_row=TABLE_HEADER_ROW, max_row=last
-    )
-    bar.add_data(data, titles_from_data=True)
-    bar.set_categories(Reference(sheet.ws, min_col=_C["id"], min_row=FIRST, max_row=last))
-    bar.y_axis.number_format = '0"x"'
-    bar.legend = None
-    bar.height, bar.width = 7.5, 12
-    sheet.ws.add_chart(bar, "E4")
-
-    scatter = ScatterChart()
-    scatter.title = "Market value vs revenue on the chosen basis"
-    scatter.style = 13
-    scatter.x_axis.title = "Revenue on the chosen basis (USD bn, log scale)"
-    scatter.y_axis.title = "Market value (USD bn, log scale)"
-    scatter.x_axis.scaling.logBase = 10
-    scatter.y_axis.scaling.logBase = 10
-    xs = Reference(
-        sheet.ws, min_col=_K["Revenue on the chosen basis (USD)"], min_row=FIRST, max_row=last
-    )
-    ys = Reference(sheet.ws, min_col=_K["Market value (USD)"], min_row=FIRST, max_row=last)
-    series = Series(ys, xs, title="Companies")
-    series.marker.symbol = "circle"
-    series.marker.size = 8
-    series.marker.graphicalProperties = GraphicalProperties(solidFill="2F5597")
-    series.marker.graphicalProperties.line.solidFill = "2F5597"
-    series.graphicalProperties.line.noFill = True
-    scatter.series.append(series)
-    scatter.x_axis.number_format = "#,##0.0,,,"
-    scatter.y_axis.number_format = "#,##0.0,,,"
-    scatter.legend = None
-    scatter.height, scatter.width = 7.5, 12
-    sheet.ws.add_chart(scatter, "J4")
+    """The P/S bars and the market value vs revenue scatter (:mod:`.peer_charts`)."""
+    draw(sheet, {"Id": _C["id"]} | {name: _K[name] for name in _K}, FIRST, last)

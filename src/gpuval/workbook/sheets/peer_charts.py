@@ -1,0 +1,127 @@
+"""The Peers sheet's charts and the chart columns that feed them.
+
+Chart columns (the last columns of the peer table, named ``chart_peers_*``) hold a number or
+``#N/A`` (``NA()``), never text: a chart plots text x values as 1, 2, 3 and text y values as 0,
+but skips ``#N/A``. The Checks sheet leaves these columns out of its error scan and checks
+instead that they hold no error other than ``#N/A``.
+
+* "P/S on the chosen basis, by company": one bar per company, the target's bar drawn over it in
+  another colour (``Target P/S`` = its P/S, ``#N/A`` elsewhere), the peer median as a line;
+* "Market value vs revenue": log-log scatter of market value against revenue on the chosen
+  basis, one named series per company (a legend that names the points) up to
+  :data:`NAMED_POINTS` companies, else one series.
+"""
+
+from __future__ import annotations
+
+from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
+from openpyxl.chart.series import SeriesLabel, StrRef
+from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.chart.text import RichText
+from openpyxl.drawing.text import (
+    CharacterProperties,
+    Paragraph,
+    ParagraphProperties,
+    RichTextProperties,
+)
+
+from gpuval.workbook.sheets.base import Sheet, col
+
+#: Chart column header -> defined name of its range (first..last company row).
+CHART_COLUMNS = {
+    "Chart: revenue (USD; #N/A if no point)": "chart_peers_revenue",
+    "Chart: market value (USD; #N/A if no point)": "chart_peers_mv",
+    "Chart: target P/S (#N/A elsewhere)": "chart_peers_target_ps",
+    "Chart: peer median P/S": "chart_peers_median_ps",
+}
+NAMED_POINTS = 12
+"""Up to this many companies the scatter has one series (one legend entry) per company."""
+BLUE, ORANGE, GREY = "2F5597", "ED7D31", "7F7F7F"
+PALETTE = ("2F5597", "ED7D31", "70AD47", "FFC000", "7030A0", "C00000", "00B0F0", "7F7F7F",
+           "843C0C", "255E91", "9E480E", "636363")  # fmt: skip
+"""Marker colours of the named scatter series, one per company (set explicitly: a marker
+without a fill is drawn empty by LibreOffice)."""
+
+
+def chart_formulas(revenue: str, mv: str, ps: str, company: str) -> list[str]:
+    """The chart columns' formulas for one row, in :data:`CHART_COLUMNS` order: a point needs a
+    positive revenue and market value (log axes); the target's P/S; the peer median P/S."""
+    point = f"AND(ISNUMBER({revenue}),ISNUMBER({mv}),N({revenue})>0,N({mv})>0)"
+    return [
+        f"=IF({point},{revenue},NA())",
+        f"=IF({point},{mv},NA())",
+        f"=IF(AND({company}=in_target,ISNUMBER({ps})),{ps},NA())",
+        "=IF(ISNUMBER(peer_median),peer_median,NA())",
+    ]
+
+
+def _upright() -> RichText:
+    """Axis text properties with the labels kept horizontal (rotation 0)."""
+    return RichText(
+        bodyPr=RichTextProperties(rot=0, vert="horz"),
+        p=[Paragraph(pPr=ParagraphProperties(defRPr=CharacterProperties()), endParaRPr=None)],
+    )
+
+
+def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int) -> None:
+    """Both charts; ``columns``: header -> column index of the peer table (ids, P/S and the
+    chart columns), ``first``..``last`` the company rows."""
+    ws = sheet.ws
+
+    def ref(header: str) -> Reference:
+        return Reference(ws, min_col=columns[header], min_row=first, max_row=last)
+
+    bar = BarChart()
+    bar.type = "col"
+    bar.overlap = 100  # the target's bar sits exactly over its own
+    bar.title = "P/S on the chosen basis, by company"
+    bar.y_axis.title = "Market value / revenue (x)"
+    bar.y_axis.number_format = '0"x"'
+    bar.series.append(Series(ref("P/S on the chosen basis"), title="P/S"))
+    bar.series.append(Series(ref("Chart: target P/S (#N/A elsewhere)"), title="Target"))
+    bar.series[0].graphicalProperties.solidFill = BLUE
+    bar.series[1].graphicalProperties.solidFill = ORANGE
+    bar.set_categories(ref("Id"))
+    bar.x_axis.txPr = _upright()
+    median = LineChart()
+    median.series.append(Series(ref("Chart: peer median P/S"), title="Peer median"))
+    line = median.series[0]
+    line.graphicalProperties.line.solidFill = GREY
+    line.graphicalProperties.line.dashStyle = "dash"
+    line.marker.symbol = "none"
+    bar += median
+    bar.legend.position = "b"
+    bar.height, bar.width = 7.5, 12
+    ws.add_chart(bar, "E4")
+
+    scatter = ScatterChart()
+    scatter.title = "Market value vs revenue on the chosen basis"
+    scatter.style = 13
+    scatter.x_axis.title = "Revenue on the chosen basis (USD bn, log scale)"
+    scatter.y_axis.title = "Market value (USD bn, log scale)"
+    for axis in (scatter.x_axis, scatter.y_axis):
+        axis.scaling.logBase = 10
+        axis.number_format = "#,##0.0,,,"
+    xs_col = columns["Chart: revenue (USD; #N/A if no point)"]
+    ys_col = columns["Chart: market value (USD; #N/A if no point)"]
+    rows = [(r, r) for r in range(first, last + 1)]
+    if last - first + 1 > NAMED_POINTS:
+        rows = [(first, last)]
+    for i, (top, bottom) in enumerate(rows):
+        xs = Reference(ws, min_col=xs_col, min_row=top, max_row=bottom)
+        ys = Reference(ws, min_col=ys_col, min_row=top, max_row=bottom)
+        series = Series(ys, xs)
+        if top == bottom:  # named after the company's id cell
+            series.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!${col(columns['Id'])}${top}"))
+        else:
+            series.tx = SeriesLabel(v="Companies")
+        series.marker.symbol = "circle"
+        series.marker.size = 8
+        colour = PALETTE[i % len(PALETTE)]
+        series.marker.graphicalProperties = GraphicalProperties(solidFill=colour)
+        series.marker.graphicalProperties.line.solidFill = colour
+        series.graphicalProperties.line.noFill = True
+        scatter.series.append(series)
+    scatter.legend.position = "r"
+    scatter.height, scatter.width = 7.5, 14
+    ws.add_chart(scatter, "J4")
