@@ -128,24 +128,27 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
         sheet.put(top + 1, 3 + j, year, "calc", "int")
         sheet.put(top + 2, 3 + j, _market(f"{c}{top + 1}"), "calc", "usd_bn")
         sheet.put(top + 3, 3 + j, f"=tgt_share_base*{c}{top + 2}", "calc", "usd_bn")
-    line = LineChart()
-    line.title = "China AI-chip market and the target's implied revenue, by year"
-    line.y_axis.title = "Market (USD bn)"
-    line.series.append(Series(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 2),
-                              title="Market"))  # fmt: skip
-    line.set_categories(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 1))
-    line.y_axis.number_format = "#,##0,,,"
+    # One value axis: the market as columns, the target's Base revenue as a line on the same
+    # scale (its share of the market is what the picture says).
+    market = BarChart()
+    market.type = "col"
+    market.gapWidth = 50
+    market.title = "China AI-chip market and the target's revenue at the Base share"
+    market.y_axis.title = "USD bn"
+    market.y_axis.number_format = "#,##0,,,"
+    market.series.append(Series(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 2),
+                                title="Market"))  # fmt: skip
+    market.series[0].graphicalProperties.solidFill = "BDD7EE"
+    market.set_categories(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 1))
     revenue = LineChart()
     revenue.series.append(Series(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 3),
-                                 title="Target revenue (right axis)"))  # fmt: skip
-    revenue.y_axis.axId = 200
-    revenue.x_axis.delete = True
-    revenue.y_axis.title = "Target revenue (USD bn)"
-    revenue.y_axis.number_format = "#,##0.0,,,"
-    revenue.y_axis.crosses = "max"
-    line += revenue
-    line.height, line.width = 7.5, 16
-    sheet.ws.add_chart(line, f"J{top}")
+                                 title="Target revenue (Base share)"))  # fmt: skip
+    revenue.series[0].graphicalProperties.line.solidFill = "C00000"
+    revenue.series[0].marker.symbol = "circle"
+    market += revenue
+    market.legend.position = "b"
+    market.height, market.width = 7.5, 16
+    sheet.ws.add_chart(market, f"J{top}")
 
 
 def _chart(sheet: Sheet) -> None:
