@@ -55,7 +55,8 @@ def _chart_columns(book: Book, title: str) -> dict[int, str]:
         ws = book.wb[title]
         rows = {range_boundaries(book.names[n].rsplit("!", 1)[1].replace("$", ""))[1::2]
                 for n in found.values()}  # fmt: skip
-        ((top, bottom),) = rows
+        ((top_row, bottom_row),) = rows
+        top, bottom = int(top_row or 0), int(bottom_row or 0)
         stray = [c.coordinate for column in ws.iter_cols(min_col=min(found)) for c in column
                  if c.value is not None and not (top <= c.row <= bottom or (c.row < top and
                                                  c.column in found))]  # fmt: skip

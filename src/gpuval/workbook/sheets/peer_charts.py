@@ -15,7 +15,9 @@ instead that they hold no error other than ``#N/A``.
 from __future__ import annotations
 
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
-from openpyxl.chart.series import SeriesLabel, StrRef
+from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.legend import Legend
+from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.text import RichText
 from openpyxl.drawing.text import (
@@ -122,6 +124,6 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int) -> None:
         series.marker.graphicalProperties.line.solidFill = colour
         series.graphicalProperties.line.noFill = True
         scatter.series.append(series)
-    scatter.legend.position = "r"
+    scatter.legend = Legend(legendPos="r")
     scatter.height, scatter.width = 7.5, 14
     ws.add_chart(scatter, "J4")
