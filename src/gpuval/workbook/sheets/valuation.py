@@ -89,20 +89,19 @@ def write(book: Book) -> Sheet:
 
 
 def _football_field(sheet: Sheet, first: int, last: int) -> None:
-    """Horizontal floating bars from Low to High, stacked: an invisible Low base (no fill, no
-    legend name) and a visible ``Range`` = High - Low (the table's Range column), so the axis
-    line stays whole; the Mid as a diamond marker and Today (price, or market value) as a line,
-    both on the same axes. The value axis scales itself."""
+    """Floating columns from Low to High, stacked: an invisible Low base (no fill, no legend
+    name) and a visible ``Range`` = High - Low (the table's Range column), so the axis line stays
+    whole; the Mid as a diamond marker and Today (price, or market value) as a line, both on the
+    same axes. The value axis scales itself. Vertical, not horizontal: Excel draws a line series
+    with column charts, not with horizontal bar charts."""
     bars = BarChart()
-    bars.type = "bar"  # horizontal: the method names read across
+    bars.type = "col"
     bars.grouping = "stacked"
     bars.overlap = 100
     bars.gapWidth = 60
     bars.title = "Football field vs today"
-    bars.x_axis.scaling.orientation = "maxMin"  # the table's first method at the top
     bars.y_axis.title = "Listing currency (per share, or equity value)"
     bars.y_axis.majorGridlines = None
-    bars.y_axis.crosses = "max"  # the value axis at the bottom, below the last method
     for column, title in ((3, " "), (6, "Range")):  # the base has no name: a blank legend key
         values = Reference(sheet.ws, min_col=column, min_row=first, max_row=last)
         bars.series.append(Series(values, title=title))
