@@ -18,7 +18,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Self
 from xml.sax.saxutils import escape
@@ -287,6 +287,16 @@ class _Background:
     job: _Soffice | None
     work: Path
 
+    def _start(self, prefix: str, near: Path, start: Callable[[Path], _Soffice]) -> None:
+        """Make ``work`` in the directory ``near`` and start the job ``start(work)`` in it; if
+        that fails, remove ``work`` again."""
+        self.work = Path(tempfile.mkdtemp(prefix=prefix, dir=near))
+        try:
+            self.job = start(self.work)
+        except BaseException:
+            shutil.rmtree(self.work, ignore_errors=True)
+            raise
+
     def close(self) -> None:
         if self.job is not None:
             self.job.kill()
@@ -312,19 +322,17 @@ class Rendering(_Background):
         for target in (self.xlsx, self.pdf):
             if target is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)
-        self.work = Path(tempfile.mkdtemp(prefix=".gpuval-render-", dir=self.xlsx.parent))
-        try:
-            (self.work / "in").mkdir()
-            (self.work / "out").mkdir()
-            staged = self.work / "in" / "workbook.xlsx"  # plain names: nothing to quote below
-            shutil.copyfile(self.src, staged)
-            self.outputs = [self.work / "out" / "workbook.xlsx", self.work / "out" / "workbook.pdf"]
-            pdf_arg = self.outputs[1] if self.pdf is not None else ""
-            macro = f'macro:///Standard.Gpuval.Render("{staged}","{self.outputs[0]}","{pdf_arg}")'
-            self.job = _Soffice(staged, "xlsx+pdf", self.work / "out", timeout, macro=macro)
-        except BaseException:
-            shutil.rmtree(self.work, ignore_errors=True)
-            raise
+        self._start(".gpuval-render-", self.xlsx.parent, lambda work: self._render(work, timeout))
+
+    def _render(self, work: Path, timeout: float) -> _Soffice:
+        (work / "in").mkdir()
+        (work / "out").mkdir()
+        staged = work / "in" / "workbook.xlsx"  # plain names: nothing to quote below
+        shutil.copyfile(self.src, staged)
+        self.outputs = [work / "out" / "workbook.xlsx", work / "out" / "workbook.pdf"]
+        pdf_arg = self.outputs[1] if self.pdf is not None else ""
+        macro = f'macro:///Standard.Gpuval.Render("{staged}","{self.outputs[0]}","{pdf_arg}")'
+        return _Soffice(staged, "xlsx+pdf", work / "out", timeout, macro=macro)
 
     def result(self) -> Path:
         if self.job is None:
@@ -396,12 +404,11 @@ class Recalculation(_Background):
             else self.src.with_name(f"{self.src.stem}.recalc.xlsx")
         )
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.work = Path(tempfile.mkdtemp(prefix=".gpuval-recalc-", dir=self.out.parent))
-        try:
-            self.job = _Soffice(self.src, XLSX_FILTER, self.work, timeout)
-        except BaseException:
-            shutil.rmtree(self.work, ignore_errors=True)
-            raise
+        self._start(
+            ".gpuval-recalc-",
+            self.out.parent,
+            lambda work: _Soffice(self.src, XLSX_FILTER, work, timeout),
+        )
 
     def result(self) -> Path:
         if self.job is None:
