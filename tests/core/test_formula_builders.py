@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gpuval import core
-from gpuval.core import dcf, multiples, peers, tam, units
+from gpuval.core import dcf, dcf_rules, multiples, peers, tam, units
 
 
 def excel(formula: str, **cells: Any) -> Any:
@@ -65,10 +65,10 @@ def test_dcf_year_rules(h: int) -> None:
     coc = core.cost_of_capital_path(0.12, 0.08, high_growth_years=h)
     margin = core.margin_path(-0.5, 0.3, 4)
     for t in range(1, 11):
-        g = excel(dcf.growth_xl("{t}", "{g1}", "{g}", "{gt}", "{h}"), t=t, g1=0.9, g=0.5,
+        g = excel(dcf_rules.growth_xl("{t}", "{g1}", "{g}", "{gt}", "{h}"), t=t, g1=0.9, g=0.5,
                   gt=0.02, h=h)  # fmt: skip
-        r = excel(dcf.coc_xl("{t}", "{r0}", "{rm}", "{h}"), t=t, r0=0.12, rm=0.08, h=h)
-        m = excel(dcf.margin_xl("{t}", "{m0}", "{mt}", "{n}"), t=t, m0=-0.5, mt=0.3, n=4)
+        r = excel(dcf_rules.coc_xl("{t}", "{r0}", "{rm}", "{h}"), t=t, r0=0.12, rm=0.08, h=h)
+        m = excel(dcf_rules.margin_xl("{t}", "{m0}", "{mt}", "{n}"), t=t, m0=-0.5, mt=0.3, n=4)
         assert (g, r, m) == pytest.approx((growth[t - 1], coc[t - 1], margin[t - 1]), rel=1e-12)
 
 
@@ -86,7 +86,7 @@ def test_dcf_high_growth_years_by_hand() -> None:
 def test_dcf_tax_rate_rule(h: int) -> None:
     path = dcf.tax_rate_path(0.12, 0.25, high_growth_years=h)
     for t in range(1, 11):
-        got = excel(dcf.tax_rate_xl("{t}", "{e}", "{m}", "{h}"), t=t, e=0.12, m=0.25, h=h)
+        got = excel(dcf_rules.tax_rate_xl("{t}", "{e}", "{m}", "{h}"), t=t, e=0.12, m=0.25, h=h)
         assert got == pytest.approx(path[t - 1], rel=1e-12)
     # by hand, h = 5: year 7 = 12% + 13% x 2 / 5 = 17.2%; year 10 = the marginal 25%
     assert path[9] == pytest.approx(0.25, rel=1e-12)
@@ -95,15 +95,15 @@ def test_dcf_tax_rate_rule(h: int) -> None:
 
 
 def test_dcf_bridge_revenue_rule() -> None:
-    got = excel(dcf.bridge_revenue_xl("{r}", "{g}", "{n}"), r=100.0, g=0.1, n=2)
+    got = excel(dcf_rules.bridge_revenue_xl("{r}", "{g}", "{n}"), r=100.0, g=0.1, n=2)
     assert got == pytest.approx(121.0, rel=1e-12) == dcf.bridge_revenue(100.0, 0.1, 2)
-    assert excel(dcf.bridge_revenue_xl("{r}", "{g}", "{n}"), r=100.0, g=0.1, n=0) == 100.0
+    assert excel(dcf_rules.bridge_revenue_xl("{r}", "{g}", "{n}"), r=100.0, g=0.1, n=0) == 100.0
 
 
 @pytest.mark.parametrize(("ebit", "nol"), [(-30.0, 50.0), (20.0, 50.0), (80.0, 50.0)])
 def test_tax_with_losses_carried_forward(ebit: float, nol: float) -> None:
-    tax = excel(dcf.tax_xl("{e}", "{n}", "{tau}"), e=ebit, n=nol, tau=0.25)
-    left = excel(dcf.nol_xl("{e}", "{n}"), e=ebit, n=nol)
+    tax = excel(dcf_rules.tax_xl("{e}", "{n}", "{tau}"), e=ebit, n=nol, tau=0.25)
+    left = excel(dcf_rules.nol_xl("{e}", "{n}"), e=ebit, n=nol)
     # by hand: a loss adds to the NOL; a profit uses it first
     expected = {-30.0: (0.0, 80.0), 20.0: (0.0, 30.0), 80.0: (7.5, 0.0)}[ebit]
     assert (tax, left) == pytest.approx(expected)
@@ -116,14 +116,14 @@ def test_terminal_and_equity_against_the_core() -> None:
             "terminal_roc": 0.1, "prob_failure": 0.2, "distress_proceeds": 30.0, "cash": 50.0,
             "debt": 10.0, "shares_outstanding": 1.0}  # fmt: skip
     r = core.young_growth_dcf(**args)
-    fcff11 = excel(dcf.terminal_fcff_xl("{rev}", "{g}", "{m}", "{tau}", "{roc}"), rev=r.revenue[-1],
-                   g=0.02, m=0.2, tau=0.25, roc=0.1)  # fmt: skip
+    fcff11 = excel(dcf_rules.terminal_fcff_xl("{rev}", "{g}", "{m}", "{tau}", "{roc}"),
+                   rev=r.revenue[-1], g=0.02, m=0.2, tau=0.25, roc=0.1)  # fmt: skip
     assert fcff11 == pytest.approx(float(r.terminal_fcff), rel=1e-12)
-    tv = excel(dcf.terminal_value_xl("{f}", "{rm}", "{g}"), f=fcff11, rm=0.10, g=0.02)
+    tv = excel(dcf_rules.terminal_value_xl("{f}", "{rm}", "{g}"), f=fcff11, rm=0.10, g=0.02)
     assert tv == pytest.approx(float(r.terminal_value), rel=1e-12)
     going = float(r.going_concern_value)
-    operating = excel(dcf.operating_assets_xl("{g}", "{p}", "{d}"), g=going, p=0.2, d=30.0)
-    equity = excel(dcf.equity_xl("{o}", "{c}", "{d}"), o=operating, c=50.0, d=10.0)
+    operating = excel(dcf_rules.operating_assets_xl("{g}", "{p}", "{d}"), g=going, p=0.2, d=30.0)
+    equity = excel(dcf_rules.equity_xl("{o}", "{c}", "{d}"), o=operating, c=50.0, d=10.0)
     assert equity == pytest.approx(0.8 * going + 0.2 * 30.0 + 40.0, rel=1e-12)
     assert equity == pytest.approx(float(r.equity_value), rel=1e-12)
 
@@ -138,16 +138,18 @@ def test_failure_fraction_and_full_bridge_against_the_core() -> None:
             "shares_outstanding": 1.0}  # fmt: skip
     r = core.young_growth_dcf(**args)
     going = float(r.going_concern_value)
-    distress = excel(dcf.distress_value_xl("{g}", "{dp}", "{f}"), g=going, dp=0.0, f=0.5)
+    distress = excel(dcf_rules.distress_value_xl("{g}", "{dp}", "{f}"), g=going, dp=0.0, f=0.5)
     assert distress == pytest.approx(0.5 * going, rel=1e-12)  # 50% of the going concern
-    operating = excel(dcf.operating_assets_xl("{g}", "{p}", "{d}"), g=going, p=0.3, d=distress)
+    operating = excel(
+        dcf_rules.operating_assets_xl("{g}", "{p}", "{d}"), g=going, p=0.3, d=distress
+    )
     assert operating == pytest.approx(0.85 * going, rel=1e-12)  # 0.7 + 0.3 x 0.5
-    equity = excel(dcf.equity_xl("{o}", "{c}", "{d}", "{i}", "{n}", "{m}"), o=operating, c=50.0,
-                   d=10.0, i=40.0, n=7.0, m=3.0)  # fmt: skip
+    equity = excel(dcf_rules.equity_xl("{o}", "{c}", "{d}", "{i}", "{n}", "{m}"), o=operating,
+                   c=50.0, d=10.0, i=40.0, n=7.0, m=3.0)  # fmt: skip
     assert equity == pytest.approx(operating + 84.0, rel=1e-12)  # 50 + 40 + 7 - 10 - 3
     assert equity == pytest.approx(float(r.equity_value), rel=1e-12)
     # terminal year at the marginal 25%, from year 10's revenue (itself from 125 bridged)
-    fcff11 = excel(dcf.terminal_fcff_xl("{rev}", "{g}", "{m}", "{tau}", "{roc}"),
+    fcff11 = excel(dcf_rules.terminal_fcff_xl("{rev}", "{g}", "{m}", "{tau}", "{roc}"),
                    rev=r.revenue[-1], g=0.02, m=0.2, tau=0.25, roc=0.08)  # fmt: skip
     assert fcff11 == pytest.approx(float(r.terminal_fcff), rel=1e-12)
     assert r.bridge_revenue == pytest.approx(125.0) and r.revenue[0] == pytest.approx(162.5)

@@ -16,14 +16,7 @@ import datetime as dt
 import numpy as np
 
 from gpuval.core import validate as v
-from gpuval.core.validate import (
-    ArrayLike,
-    FloatOrArray,
-    InputError,
-    broadcast_shape,
-    nonnegative,
-    out,
-)
+from gpuval.core.validate import ArrayLike, FloatOrArray, InputError
 
 __all__ = ["DAYS_PER_YEAR", "cumulative_discount_factors", "discount_factor", "year_fraction"]
 
@@ -71,9 +64,9 @@ def discount_factor(rate: ArrayLike, years: ArrayLike) -> FloatOrArray:
     0.8264462809917354
     """
     r = v.rate("rate", rate)
-    t = nonnegative("years", years)
-    broadcast_shape(rate=r, years=t)
-    return out((1.0 + r) ** -t)
+    t = v.nonnegative("years", years)
+    v.broadcast_shape(rate=r, years=t)
+    return v.out((1.0 + r) ** -t)
 
 
 def cumulative_discount_factors(rates: ArrayLike) -> np.ndarray:

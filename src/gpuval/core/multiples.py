@@ -19,15 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from gpuval.core.validate import (
-    ArrayLike,
-    FloatOrArray,
-    InputError,
-    broadcast_shape,
-    nonnegative,
-    out,
-    positive,
-)
+from gpuval.core import validate as v
+from gpuval.core.validate import ArrayLike, FloatOrArray, InputError
 
 __all__ = [
     "BACKLOG_MONTHS",
@@ -78,11 +71,11 @@ def price_to_sales(
     >>> price_to_sales(300e9, 1.5e9)  # CNY 300 bn / CNY 1.5 bn revenue
     200.0
     """
-    mv = positive("market_value", market_value)
-    rev = positive("revenue", revenue)
-    f = positive("fx", fx)
-    broadcast_shape(market_value=mv, revenue=rev, fx=f)
-    return out(mv / (rev * f))
+    mv = v.positive("market_value", market_value)
+    rev = v.positive("revenue", revenue)
+    f = v.positive("fx", fx)
+    v.broadcast_shape(market_value=mv, revenue=rev, fx=f)
+    return v.out(mv / (rev * f))
 
 
 def run_rate_revenue(half_year_revenue: ArrayLike) -> FloatOrArray:
@@ -91,8 +84,8 @@ def run_rate_revenue(half_year_revenue: ArrayLike) -> FloatOrArray:
     >>> run_rate_revenue(2.88e9)  # Cambricon H1 2025, CNY
     5760000000.0
     """
-    h = nonnegative("half_year_revenue", half_year_revenue)
-    return out(h * 2.0)
+    h = v.nonnegative("half_year_revenue", half_year_revenue)
+    return v.out(h * 2.0)
 
 
 def run_rate_ps(
@@ -103,11 +96,11 @@ def run_rate_ps(
     >>> run_rate_ps(300e9, 0.7e9)  # CNY 300 bn / (0.7 bn x 2)
     214.28571428571428
     """
-    mv = positive("market_value", market_value)
-    h = positive("half_year_revenue", half_year_revenue)
-    f = positive("fx", fx)
-    broadcast_shape(market_value=mv, half_year_revenue=h, fx=f)
-    return out(mv / (2.0 * h * f))
+    mv = v.positive("market_value", market_value)
+    h = v.positive("half_year_revenue", half_year_revenue)
+    f = v.positive("fx", fx)
+    v.broadcast_shape(market_value=mv, half_year_revenue=h, fx=f)
+    return v.out(mv / (2.0 * h * f))
 
 
 def backlog_revenue(backlog: ArrayLike, months: ArrayLike = BACKLOG_MONTHS) -> FloatOrArray:
@@ -118,10 +111,10 @@ def backlog_revenue(backlog: ArrayLike, months: ArrayLike = BACKLOG_MONTHS) -> F
     >>> backlog_revenue(1.24e9)  # CNY 1.24 bn over 15 months
     992000000.0
     """
-    b = nonnegative("backlog", backlog)
-    m = positive("months", months)
-    broadcast_shape(backlog=b, months=m)
-    return out(b * 12.0 / m)
+    b = v.nonnegative("backlog", backlog)
+    m = v.positive("months", months)
+    v.broadcast_shape(backlog=b, months=m)
+    return v.out(b * 12.0 / m)
 
 
 def backlog_ps(
@@ -137,12 +130,12 @@ def backlog_ps(
     >>> backlog_ps(79.2e9, 1.2e9, months=12)  # 79.2 / 1.2
     66.0
     """
-    mv = positive("market_value", market_value)
-    b = positive("backlog", backlog)
-    m = positive("months", months)
-    f = positive("fx", fx)
-    broadcast_shape(market_value=mv, backlog=b, months=m, fx=f)
-    return out(mv * m / (b * 12.0 * f))
+    mv = v.positive("market_value", market_value)
+    b = v.positive("backlog", backlog)
+    m = v.positive("months", months)
+    f = v.positive("fx", fx)
+    v.broadcast_shape(market_value=mv, backlog=b, months=m, fx=f)
+    return v.out(mv * m / (b * 12.0 * f))
 
 
 def ps_multiples(
@@ -158,7 +151,7 @@ def ps_multiples(
     """Every P/S basis for which revenue is given, keyed as in :data:`PS_LABELS`.
 
     >>> ps = ps_multiples(60e9, trailing_revenue=0.3e9, half_year_revenue=0.5e9, backlog=1.2e9)
-    >>> {k: round(v, 6) for k, v in ps.items()}
+    >>> {k: round(x, 6) for k, x in ps.items()}
     {'trailing': 200.0, 'run_rate': 60.0, 'backlog': 62.5}
     """
     result: dict[str, FloatOrArray] = {}

@@ -19,18 +19,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from gpuval.core.validate import (
-    ArrayLike,
-    FloatOrArray,
-    InputError,
-    as_float,
-    broadcast_shape,
-    fmt,
-    fraction,
-    nonnegative,
-    out,
-    positive,
-)
+from gpuval.core import validate as v
+from gpuval.core.validate import ArrayLike, FloatOrArray, InputError
 
 __all__ = [
     "PEER_STATS_XL",
@@ -64,23 +54,23 @@ def peer_values(peers: Peers, *, target: str | None = None, name: str = "peers")
     else:
         if target is not None:
             raise InputError(f"{name} must be a mapping of names to numbers to exclude a target.")
-        items = [(f"{name}[{i}]", v) for i, v in enumerate(peers)]
+        items = [(f"{name}[{i}]", x) for i, x in enumerate(peers)]
     kept: list[float] = []
     for key, value in items:
         if key == target or value is None:
             continue
-        v = _peer(key, value, name)
-        if not math.isnan(v):
-            kept.append(v)
+        x = _peer(key, value, name)
+        if not math.isnan(x):
+            kept.append(x)
     return np.asarray(kept, dtype=np.float64)
 
 
 def _peer(key: object, value: object, name: str) -> float:
     if isinstance(value, float | int | np.number) and not isinstance(value, bool):
-        v = float(value)
-        if math.isinf(v):
-            raise InputError(f"{name} value for {key} must be a finite number, got {fmt(v)}.")
-        return v
+        x = float(value)
+        if math.isinf(x):
+            raise InputError(f"{name} value for {key} must be a finite number, got {v.fmt(x)}.")
+        return x
     raise InputError(f"{name} value for {key} must be a number, got {value!r}.")
 
 
@@ -96,10 +86,10 @@ def percentile_inc(values: ArrayLike, k: ArrayLike) -> FloatOrArray:
     >>> percentile_inc([1.0, 2.0, 3.0, 4.0], 0.25)  # h = 3 x 0.25 = 0.75 -> 1 + 0.75 x (2 - 1)
     1.75
     """
-    x = as_float("values", values)
+    x = v.as_float("values", values)
     x = _require(np.atleast_1d(x).ravel(), "values")
-    q = fraction("k", k)
-    return out(np.quantile(x, q))
+    q = v.fraction("k", k)
+    return v.out(np.quantile(x, q))
 
 
 @dataclass(frozen=True)
@@ -130,7 +120,7 @@ def peer_stats(peers: Peers, *, target: str | None = None) -> PeerStats:
     (3, 100.0, 125.0, 150.0, 150.0, 175.0, 200.0)
     """
     x = _require(peer_values(peers, target=target), "peers")
-    p25, median, p75 = (float(v) for v in np.quantile(x, [0.25, 0.5, 0.75]))
+    p25, median, p75 = (float(q) for q in np.quantile(x, [0.25, 0.5, 0.75]))
     return PeerStats(
         count=int(x.size),
         minimum=float(x.min()),
@@ -159,15 +149,15 @@ def implied_values(
     >>> implied_values(0.5e9, {"A": 100.0, "B": 200.0, "C": 150.0}, ks=(0.5,))
     {0.5: 75000000000.0}
     """
-    m = nonnegative("metric", metric)
-    f = positive("fx", fx)
-    broadcast_shape(metric=m, fx=f)
+    m = v.nonnegative("metric", metric)
+    f = v.positive("fx", fx)
+    v.broadcast_shape(metric=m, fx=f)
     x = _require(peer_values(peers, target=target), "peers")
-    qs = [float(fraction("k", k)) for k in ks]
+    qs = [float(v.fraction("k", k)) for k in ks]
     multiples = np.quantile(x, qs).tolist() if qs else []
     result: dict[float, FloatOrArray] = {}
     for q, multiple in zip(qs, multiples, strict=True):
-        result[q] = out(multiple * m * f)
+        result[q] = v.out(multiple * m * f)
     return result
 
 
@@ -187,7 +177,7 @@ def venue_gap(a_share_peers: Peers, hong_kong_peers: Peers, *, target: str | Non
     )
     median_h = float(np.median(h))
     if median_h <= 0:
-        raise InputError(f"hong_kong_peers must have a positive median, got {fmt(median_h)}.")
+        raise InputError(f"hong_kong_peers must have a positive median, got {v.fmt(median_h)}.")
     return float(np.median(a)) / median_h
 
 
@@ -200,11 +190,11 @@ def apply_venue_gap(value: ArrayLike, gap: ArrayLike, closed: ArrayLike = 1.0) -
     >>> apply_venue_gap(80.0, 2.0, closed=0.5)  # 80 x (1 + 0.5 x (2 - 1))
     120.0
     """
-    v = as_float("value", value)
-    g = positive("gap", gap)
-    c = fraction("closed", closed)
-    broadcast_shape(value=v, gap=g, closed=c)
-    return out(v * (1.0 + c * (g - 1.0)))
+    x = v.as_float("value", value)
+    g = v.positive("gap", gap)
+    c = v.fraction("closed", closed)
+    v.broadcast_shape(value=x, gap=g, closed=c)
+    return v.out(x * (1.0 + c * (g - 1.0)))
 
 
 def venue_gap_xl(a_share_median: str, hong_kong_median: str) -> str:

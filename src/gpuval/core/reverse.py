@@ -23,19 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from gpuval.core import validate as v
 from gpuval.core.dcf import dcf_equity_value
 from gpuval.core.tam import tam_scenario
-from gpuval.core.validate import (
-    ArrayLike,
-    FloatOrArray,
-    InputError,
-    as_float,
-    broadcast_shape,
-    fmt,
-    out,
-    pick,
-    positive,
-)
+from gpuval.core.validate import ArrayLike, FloatOrArray, InputError
 
 __all__ = ["find_root", "implied_growth", "implied_share", "solve_for"]
 
@@ -44,7 +35,7 @@ XTOL = 1e-12
 
 
 def _pct(x: float) -> str:
-    return f"{fmt(x * 100.0)}%"
+    return f"{v.fmt(x * 100.0)}%"
 
 
 def find_root(
@@ -66,10 +57,10 @@ def find_root(
     >>> round(find_root(lambda x: x**3, 8.0, 0.0, 10.0), 9)
     2.0
     """
-    tgt = as_float("target", target)
+    tgt = v.as_float("target", target)
     lo_, hi_ = float(lo), float(hi)
     if not (math.isfinite(lo_) and math.isfinite(hi_) and lo_ < hi_):
-        raise InputError(f"the bracket must satisfy lo < hi, got {fmt(lo_)} and {fmt(hi_)}.")
+        raise InputError(f"the bracket must satisfy lo < hi, got {v.fmt(lo_)} and {v.fmt(hi_)}.")
     f_lo = np.asarray(f(lo_), dtype=float) - tgt
     f_hi = np.asarray(f(hi_), dtype=float) - tgt
     shape = np.broadcast_shapes(np.shape(f_lo), np.shape(f_hi), np.shape(tgt))
@@ -81,7 +72,8 @@ def find_root(
         msg = (
             describe(lo_, hi_, t_bad)
             if describe
-            else f"no value between {fmt(lo_)} and {fmt(hi_)} reproduces a target of {fmt(t_bad)}."
+            else f"no value between {v.fmt(lo_)} and {v.fmt(hi_)} reproduces a target of "
+            f"{v.fmt(t_bad)}."
         )
         raise InputError(msg)
     a = np.full(shape, lo_)
@@ -94,7 +86,7 @@ def find_root(
         a = np.where(right, mid, a)
         fa = np.where(right, fm, fa)
         b = np.where(right, b, mid)
-    return out(0.5 * (a + b))
+    return v.out(0.5 * (a + b))
 
 
 def solve_for(
@@ -124,11 +116,13 @@ def solve_for(
         raise InputError(f"{name} is the input being solved for, so it must not also be given.")
 
     def f(x: FloatOrArray) -> Any:
-        return pick(func(**{name: x}, **inputs), output)
+        return v.pick(func(**{name: x}, **inputs), output)
 
     def describe(a: float, b: float, t: float) -> str:
         what = label or name
-        return f"no {what} between {fmt(a)} and {fmt(b)} reproduces {target_label} of {fmt(t)}."
+        return (
+            f"no {what} between {v.fmt(a)} and {v.fmt(b)} reproduces {target_label} of {v.fmt(t)}."
+        )
 
     return find_root(f, target, lo, hi, xtol=xtol, describe=describe)
 
@@ -146,10 +140,10 @@ def implied_share(market_value: ArrayLike, **scenario: Any) -> FloatOrArray:
     ...               distress_value=2e9, dilution=0.2, fx=7.8)  # (10 - 1) / 320
     0.028125
     """
-    mv = positive("market_value", market_value)
+    mv = v.positive("market_value", market_value)
     if "share" in scenario or "price" in scenario:
         raise InputError("implied_share solves for share, so share and price must not be given.")
-    fx = positive("fx", scenario.get("fx", 1.0))
+    fx = v.positive("fx", scenario.get("fx", 1.0))
     v0 = tam_scenario(0.0, **scenario).value
     v1 = tam_scenario(1.0, **scenario).value
     if (
@@ -159,14 +153,14 @@ def implied_share(market_value: ArrayLike, **scenario: Any) -> FloatOrArray:
         and isinstance(fx, float)
     ):
         return _implied_share_scalar(mv, v0, v1, fx)  # one cell: no array machinery
-    broadcast_shape(market_value=mv, value=v0, fx=fx)
+    v.broadcast_shape(market_value=mv, value=v0, fx=fx)
     mv_a, v0_a, v1_a, fx_a = np.broadcast_arrays(*(np.asarray(x) for x in (mv, v0, v1, fx)))
     slope = v1_a - v0_a
     flat = slope == 0
     if flat.any():
         i = tuple(np.argwhere(flat)[0]) if flat.ndim else ()
         raise InputError(
-            f"no market share reproduces a market value of {fmt(mv_a[i])}: the scenario's value "
+            f"no market share reproduces a market value of {v.fmt(mv_a[i])}: the scenario's value "
             "does not depend on share (tam, margin, exit_multiple or prob_success is 0)."
         )
     share_a = (mv_a / fx_a - v0_a) / slope
@@ -175,10 +169,10 @@ def implied_share(market_value: ArrayLike, **scenario: Any) -> FloatOrArray:
     if outside.any():
         i = tuple(np.argwhere(outside)[0]) if outside.ndim else ()
         raise InputError(
-            f"no market share between 0 and 1 reproduces a market value of {fmt(mv_a[i])}; "
-            f"it would take a share of {fmt(share_a[i])}."
+            f"no market share between 0 and 1 reproduces a market value of {v.fmt(mv_a[i])}; "
+            f"it would take a share of {v.fmt(share_a[i])}."
         )
-    return out(np.clip(share_a, 0.0, 1.0))
+    return v.out(np.clip(share_a, 0.0, 1.0))
 
 
 def _implied_share_scalar(mv: float, v0: float, v1: float, fx: float) -> float:
@@ -186,14 +180,14 @@ def _implied_share_scalar(mv: float, v0: float, v1: float, fx: float) -> float:
     slope = v1 - v0
     if slope == 0:
         raise InputError(
-            f"no market share reproduces a market value of {fmt(mv)}: the scenario's value "
+            f"no market share reproduces a market value of {v.fmt(mv)}: the scenario's value "
             "does not depend on share (tam, margin, exit_multiple or prob_success is 0)."
         )
     share = (mv / fx - v0) / slope
     if share < -1e-12 or share > 1.0 + 1e-12:
         raise InputError(
-            f"no market share between 0 and 1 reproduces a market value of {fmt(mv)}; "
-            f"it would take a share of {fmt(share)}."
+            f"no market share between 0 and 1 reproduces a market value of {v.fmt(mv)}; "
+            f"it would take a share of {v.fmt(share)}."
         )
     return min(max(share, 0.0), 1.0)
 
@@ -220,8 +214,8 @@ def implied_growth(
     >>> abs(implied_growth(150.0, **inputs)) < 1e-9  # 150 is the no-growth perpetuity value
     True
     """
-    mv = positive("market_value", market_value)
-    fx = positive("fx", dcf_inputs.get("fx", 1.0))
+    mv = v.positive("market_value", market_value)
+    fx = v.positive("fx", dcf_inputs.get("fx", 1.0))
     if "growth_y2_5" in dcf_inputs:
         raise InputError("implied_growth solves for growth_y2_5, so it must not also be given.")
     if include_year1 and "growth_y1" in dcf_inputs:
@@ -234,7 +228,7 @@ def implied_growth(
     def describe(a: float, b: float, t: float) -> str:
         return (
             f"no revenue growth between {_pct(a)} and {_pct(b)} reproduces a market value of "
-            f"{fmt(t)}."
+            f"{v.fmt(t)}."
         )
 
     return find_root(f, mv, lo, hi, xtol=xtol, describe=describe)

@@ -27,19 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from gpuval.core.validate import (
-    ArrayLike,
-    FloatOrArray,
-    InputError,
-    as_float,
-    broadcast_shape,
-    fmt,
-    fraction,
-    nonnegative,
-    out,
-    positive,
-    rate,
-)
+from gpuval.core import validate as v
+from gpuval.core.validate import ArrayLike, FloatOrArray, InputError
 
 __all__ = [
     "TAM_END_YEAR",
@@ -71,11 +60,11 @@ def tam_cagr(tam_start: ArrayLike, tam_end: ArrayLike, years: ArrayLike = 5.0) -
 
     The article quotes 46.3% for these endpoints; the rounded endpoints give 46.2%.
     """
-    s = positive("tam_start", tam_start)
-    e = positive("tam_end", tam_end)
-    n = positive("years", years)
-    broadcast_shape(tam_start=s, tam_end=e, years=n)
-    return out((e / s) ** (1.0 / n) - 1.0)
+    s = v.positive("tam_start", tam_start)
+    e = v.positive("tam_end", tam_end)
+    n = v.positive("years", years)
+    v.broadcast_shape(tam_start=s, tam_end=e, years=n)
+    return v.out((e / s) ** (1.0 / n) - 1.0)
 
 
 def tam_at(
@@ -94,15 +83,15 @@ def tam_at(
     >>> tam_at(2026, 100.0, 400.0, 2024, 2028)  # 100 x 4^(2/4) = 100 x 2
     200.0
     """
-    y = as_float("year", year)
-    s = positive("tam_start", tam_start)
-    e = positive("tam_end", tam_end)
+    y = v.as_float("year", year)
+    s = v.positive("tam_start", tam_start)
+    e = v.positive("tam_end", tam_end)
     if not end_year > start_year:
         raise InputError(
-            f"end_year must be after start_year, got {fmt(end_year)} and {fmt(start_year)}."
+            f"end_year must be after start_year, got {v.fmt(end_year)} and {v.fmt(start_year)}."
         )
-    broadcast_shape(year=y, tam_start=s, tam_end=e)
-    return out(s * (e / s) ** ((y - start_year) / (end_year - start_year)))
+    v.broadcast_shape(year=y, tam_start=s, tam_end=e)
+    return v.out(s * (e / s) ** ((y - start_year) / (end_year - start_year)))
 
 
 def tam_at_xl(year: str, tam_start: str, tam_end: str, start_year: str, end_year: str) -> str:
@@ -206,21 +195,21 @@ def tam_scenario(
     >>> round(r.value / 1e9, 9), round(r.value_per_share, 9), round(r.upside, 9)
     (17.0, 51.0, 0.02)
     """
-    s = fraction("share", share)
-    t_ = nonnegative("tam", tam)
-    m = fraction("margin", margin)
-    k = nonnegative("exit_multiple", exit_multiple)
-    ke = rate("cost_of_equity", cost_of_equity)
-    t = nonnegative("years", years)
-    n = positive("shares_outstanding", shares_outstanding)
-    p = fraction("prob_success", prob_success)
-    d = nonnegative("distress_value", distress_value)
-    dil = rate("dilution", dilution)
-    f = positive("fx", fx)
-    px = None if price is None else positive("price", price)
+    s = v.fraction("share", share)
+    t_ = v.nonnegative("tam", tam)
+    m = v.fraction("margin", margin)
+    k = v.nonnegative("exit_multiple", exit_multiple)
+    ke = v.rate("cost_of_equity", cost_of_equity)
+    t = v.nonnegative("years", years)
+    n = v.positive("shares_outstanding", shares_outstanding)
+    p = v.fraction("prob_success", prob_success)
+    d = v.nonnegative("distress_value", distress_value)
+    dil = v.rate("dilution", dilution)
+    f = v.positive("fx", fx)
+    px = None if price is None else v.positive("price", price)
     if basis not in ("pe", "ps"):
         raise InputError(f"basis must be 'pe' or 'ps', got {basis!r}.")
-    broadcast_shape(
+    v.broadcast_shape(
         share=s, tam=t_, margin=m, exit_multiple=k, cost_of_equity=ke, years=t,
         shares_outstanding=n, prob_success=p, distress_value=d, dilution=dil, fx=f,
         price=0.0 if px is None else px,
@@ -233,14 +222,14 @@ def tam_scenario(
     value = scenario_value(pv_exit, p, dil, d)
     vps = value * f / n
     return TamScenario(
-        revenue=out(revenue),
-        earnings=out(earnings),
-        exit_value=out(exit_value),
-        discount_factor=out(df),
-        pv_exit_value=out(pv_exit),
-        value=out(value),
-        value_per_share=out(vps),
-        upside=None if px is None else out(vps / px - 1.0),
+        revenue=v.out(revenue),
+        earnings=v.out(earnings),
+        exit_value=v.out(exit_value),
+        discount_factor=v.out(df),
+        pv_exit_value=v.out(pv_exit),
+        value=v.out(value),
+        value_per_share=v.out(vps),
+        upside=None if px is None else v.out(vps / px - 1.0),
     )
 
 
@@ -278,13 +267,13 @@ def probability_weighted(
             )
     if not vals:
         raise InputError("values must name at least one scenario.")
-    vs = {name: as_float(f"values {name}", v) for name, v in zip(names, vals, strict=True)}
-    ps = [float(fraction(f"probability {name}", p)) for name, p in zip(names, probs, strict=True)]
+    vs = {name: v.as_float(f"values {name}", x) for name, x in zip(names, vals, strict=True)}
+    ps = [float(v.fraction(f"probability {name}", p)) for name, p in zip(names, probs, strict=True)]
     total = math.fsum(ps)
     if abs(total - 1.0) > 1e-9:
-        raise InputError(f"probabilities must sum to 1, got {fmt(total)}.")
-    broadcast_shape(**vs)
+        raise InputError(f"probabilities must sum to 1, got {v.fmt(total)}.")
+    v.broadcast_shape(**vs)
     result: FloatOrArray = 0.0
-    for p, v in zip(ps, vs.values(), strict=True):
-        result = result + p * v
-    return out(result)
+    for p, x in zip(ps, vs.values(), strict=True):
+        result = result + p * x
+    return v.out(result)

@@ -307,20 +307,21 @@ def _figures(model: DatasetFile, check: _Checker) -> Iterable[Record]:
                 check.fail(where, f"written figure {fig.written!r} does not occur in its sentence")
             value, resolution = check.value(fig, where)
             yield Record(
-                entity=fig.entity,
-                metric=fig.metric,
+                **_identity(fig),
                 value=value,
-                unit=fig.unit,
-                period=fig.period,
                 kind=fig.kind,
                 source=sentence.source,
                 quote=_normalise(sentence.text),
-                id=fig.id,
                 qualifier=fig.qualifier,
                 written=fig.written,
-                note=fig.note,
                 resolution=resolution,
             )
+
+
+def _identity(item: Figure | Derived) -> dict[str, Any]:
+    """What a record takes unchanged from its dataset entry: id, entity, metric, unit, period
+    and note."""
+    return {k: getattr(item, k) for k in ("id", "entity", "metric", "unit", "period", "note")}
 
 
 def _derive(item: Derived, records: dict[str, Record], check: _Checker) -> Record:
@@ -342,17 +343,12 @@ def _derive(item: Derived, records: dict[str, Record], check: _Checker) -> Recor
     sources = sorted({s for r in inputs for s in r.source.split("; ")})
     shown = spell([f"{r.id} ({format_value(r.value)} {r.unit})" for r in inputs])
     return Record(
-        entity=item.entity,
-        metric=item.metric,
+        **_identity(item),
         value=value,
-        unit=item.unit,
-        period=item.period,
         kind="derived",
         source="; ".join(sources),
         quote=f"derived: {shown}",
-        id=item.id,
         how=spell(list(item.inputs)),
-        note=item.note,
         inputs=tuple(item.inputs),
         op=item.op,
     )

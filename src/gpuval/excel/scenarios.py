@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -12,25 +13,34 @@ from gpuval.excel.declare import Param, udf
 from gpuval.excel.params import BASIS, IMPLIED, LABELS, TAM, TAM_OUTPUTS
 from gpuval.excel.results import labelled, result
 
-GPUVAL_TAM_VALUE = udf(
+
+def _tam_udf(name: str, attr: str, doc: str, summary: str, example: str) -> Callable[..., Any]:
+    """A ``GPUVAL_`` function giving the field ``attr`` of :func:`gpuval.core.tam_scenario`."""
+    return udf(
+        name,
+        doc,
+        [*TAM, BASIS],
+        core=core.tam_scenario,
+        attr=attr,
+        summary=summary,
+        example=example,
+    )
+
+
+GPUVAL_TAM_VALUE = _tam_udf(
     "GPUVAL_TAM_VALUE",
+    "value",
     "Equity value today (model currency) of a TAM-share scenario: share x TAM x margin x exit "
     "multiple, discounted, diluted and weighted by the odds of success, as "
     "gpuval.core.tam_scenario.",
-    [*TAM, BASIS],
-    core=core.tam_scenario,
-    attr="value",
     summary="today's equity value of a TAM-share scenario, model currency",
     example="`=GPUVAL_TAM_VALUE(5%, 200e9, 20%, 30, 25%, 2, 2.6e9, 50%, 2e9, 20%, 7.8)` -> 17e9",
 )
-
-GPUVAL_TAM_PER_SHARE = udf(
+GPUVAL_TAM_PER_SHARE = _tam_udf(
     "GPUVAL_TAM_PER_SHARE",
+    "value_per_share",
     "Value per share (listing currency) of a TAM-share scenario: its equity value x fx / shares "
     "outstanding. Same inputs as GPUVAL_TAM_VALUE and gpuval.core.tam_scenario.",
-    [*TAM, BASIS],
-    core=core.tam_scenario,
-    attr="value_per_share",
     summary="value per share, listing currency (same arguments)",
     example="same arguments -> 51.0",
 )

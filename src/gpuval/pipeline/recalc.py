@@ -18,8 +18,9 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Self
 from xml.sax.saxutils import escape
 
 from gpuval.errors import GpuvalError
@@ -279,7 +280,37 @@ def recalculate_and_render(
         return job.result(), job.pdf
 
 
-class Rendering:
+class _Background:
+    """A LibreOffice job in a scratch directory ``work``; :meth:`close` (or leaving a ``with``
+    block) stops the job if it still runs and removes the directory."""
+
+    job: _Soffice | None
+    work: Path
+
+    def _start(self, prefix: str, near: Path, start: Callable[[Path], _Soffice]) -> None:
+        """Make ``work`` in the directory ``near`` and start the job ``start(work)`` in it; if
+        that fails, remove ``work`` again."""
+        self.work = Path(tempfile.mkdtemp(prefix=prefix, dir=near))
+        try:
+            self.job = start(self.work)
+        except BaseException:
+            shutil.rmtree(self.work, ignore_errors=True)
+            raise
+
+    def close(self) -> None:
+        if self.job is not None:
+            self.job.kill()
+            self.job = None
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Rendering(_Background):
     """:func:`recalculate_and_render` started in the background (as :class:`Recalculation`):
     :meth:`result` waits and returns the .xlsx; the PDF is then at :attr:`pdf`."""
 
@@ -291,21 +322,17 @@ class Rendering:
         for target in (self.xlsx, self.pdf):
             if target is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)
-        self.work = Path(tempfile.mkdtemp(prefix=".gpuval-render-", dir=self.xlsx.parent))
-        try:
-            (self.work / "in").mkdir()
-            (self.work / "out").mkdir()
-            staged = self.work / "in" / "workbook.xlsx"  # plain names: nothing to quote below
-            shutil.copyfile(self.src, staged)
-            self.outputs = [self.work / "out" / "workbook.xlsx", self.work / "out" / "workbook.pdf"]
-            pdf_arg = self.outputs[1] if self.pdf is not None else ""
-            macro = f'macro:///Standard.Gpuval.Render("{staged}","{self.outputs[0]}","{pdf_arg}")'
-            self.job: _Soffice | None = _Soffice(
-                staged, "xlsx+pdf", self.work / "out", timeout, macro=macro
-            )
-        except BaseException:
-            shutil.rmtree(self.work, ignore_errors=True)
-            raise
+        self._start(".gpuval-render-", self.xlsx.parent, lambda work: self._render(work, timeout))
+
+    def _render(self, work: Path, timeout: float) -> _Soffice:
+        (work / "in").mkdir()
+        (work / "out").mkdir()
+        staged = work / "in" / "workbook.xlsx"  # plain names: nothing to quote below
+        shutil.copyfile(self.src, staged)
+        self.outputs = [work / "out" / "workbook.xlsx", work / "out" / "workbook.pdf"]
+        pdf_arg = self.outputs[1] if self.pdf is not None else ""
+        macro = f'macro:///Standard.Gpuval.Render("{staged}","{self.outputs[0]}","{pdf_arg}")'
+        return _Soffice(staged, "xlsx+pdf", work / "out", timeout, macro=macro)
 
     def result(self) -> Path:
         if self.job is None:
@@ -327,18 +354,6 @@ class Rendering:
         if self.pdf is not None:
             os.replace(self.outputs[1], self.pdf)
         return self.xlsx
-
-    def close(self) -> None:
-        if self.job is not None:
-            self.job.kill()
-            self.job = None
-        shutil.rmtree(self.work, ignore_errors=True)
-
-    def __enter__(self) -> Rendering:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _run_soffice(src: Path, fmt: str, outdir: Path, timeout: float) -> Path:
@@ -371,7 +386,7 @@ def recalculate(src: Path, out: Path | None = None, *, timeout: float = 120.0) -
         return job.result()
 
 
-class Recalculation:
+class Recalculation(_Background):
     """:func:`recalculate` started in the background, so Python can work meanwhile::
 
         with Recalculation(src, out) as job:
@@ -389,12 +404,11 @@ class Recalculation:
             else self.src.with_name(f"{self.src.stem}.recalc.xlsx")
         )
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.work = Path(tempfile.mkdtemp(prefix=".gpuval-recalc-", dir=self.out.parent))
-        try:
-            self.job: _Soffice | None = _Soffice(self.src, XLSX_FILTER, self.work, timeout)
-        except BaseException:
-            shutil.rmtree(self.work, ignore_errors=True)
-            raise
+        self._start(
+            ".gpuval-recalc-",
+            self.out.parent,
+            lambda work: _Soffice(self.src, XLSX_FILTER, work, timeout),
+        )
 
     def result(self) -> Path:
         if self.job is None:
@@ -403,18 +417,6 @@ class Recalculation:
         produced = job.finish()
         os.replace(produced, self.out)
         return self.out
-
-    def close(self) -> None:
-        if self.job is not None:
-            self.job.kill()
-            self.job = None
-        shutil.rmtree(self.work, ignore_errors=True)
-
-    def __enter__(self) -> Recalculation:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def render_pngs(pdf: Path, outdir: Path, dpi: int = 80) -> list[Path]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from lxml import etree
 
 from gpuval.pipeline.xlsxpatch.package import NS, Package, parse_xml, serialize_xml
-from gpuval.pipeline.xlsxpatch.sheet import escape_text, split_ref
+from gpuval.pipeline.xlsxpatch.sheet import escape_text, insert_in_order, split_ref
 
 __all__ = ["MARKER", "SheetComments"]
 
@@ -35,14 +35,6 @@ o:insetmode="auto"><v:fill color2="#ffffe1"/><v:shadow color="black" obscured="t
 style="text-align:left"/></v:textbox><x:ClientData ObjectType="Note"><x:MoveWithCells/>\
 <x:SizeWithCells/><x:Anchor>1, 15, 0, 2, 5, 15, 5, 4</x:Anchor><x:AutoFill>False</x:AutoFill>\
 <x:Row>0</x:Row><x:Column>0</x:Column></x:ClientData></v:shape>"""
-
-
-def _insert_before(parent: etree._Element, element: etree._Element, later: list[str]) -> None:
-    for child in parent:
-        if isinstance(child.tag, str) and etree.QName(child).localname in later:
-            child.addprevious(element)
-            return
-    parent.append(element)
 
 
 M = NS["m"]
@@ -258,7 +250,7 @@ class SheetComments:
             legacy = sheet.find(f"{{{M}}}legacyDrawing")
             if legacy is None:
                 legacy = etree.Element(f"{{{M}}}legacyDrawing")
-                _insert_before(sheet, legacy, _AFTER_LEGACY)
+                insert_in_order(sheet, legacy, _AFTER_LEGACY)
             legacy.set(f"{{{NS['r']}}}id", rid)
         if self.root is None:
             self.part = self.package.free_name("xl/comments/commentGv{}.xml")

@@ -16,7 +16,15 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from gpuval.pipeline.xlsxpatch.package import NS
 
-__all__ = ["Formula", "SheetCells", "cell_ref", "escape_text", "excel_serial", "split_ref"]
+__all__ = [
+    "Formula",
+    "SheetCells",
+    "cell_ref",
+    "escape_text",
+    "excel_serial",
+    "insert_in_order",
+    "split_ref",
+]
 
 M = NS["m"]
 _C, _F, _V, _IS, _T, _ROW = (f"{{{M}}}{tag}" for tag in ("c", "f", "v", "is", "t", "row"))
@@ -77,7 +85,7 @@ class SheetCells:
         data = root.find(f"{{{M}}}sheetData")
         if data is None:
             data = etree.Element(f"{{{M}}}sheetData")
-            _insert_in_order(root, data, _AFTER_SHEETDATA)
+            insert_in_order(root, data, _AFTER_SHEETDATA)
         self.data = data
         self._rows: dict[int, etree._Element] = {}
         self._numbers: list[int] = []
@@ -242,7 +250,7 @@ _AFTER_SHEETDATA = [
 ]  # fmt: skip
 
 
-def _insert_in_order(parent: etree._Element, element: etree._Element, later: list[str]) -> None:
+def insert_in_order(parent: etree._Element, element: etree._Element, later: list[str]) -> None:
     """Insert ``element`` before the first child whose local name is in ``later``."""
     for child in parent:
         if isinstance(child.tag, str) and etree.QName(child).localname in later:

@@ -29,20 +29,11 @@ from gpuval.workbook.template import HouseStyle
 
 __all__ = ["Book", "Sheet", "col", "print_setup"]
 
-_ROLE_STYLE = {
-    "input": "gv_input",
-    "calc": "gv_calc",
-    "link": "gv_link",
-    "output": "gv_output",
-    "label": "gv_label",
-    "unit": "gv_unit",
-    "note": "gv_note",
-    "header": "gv_header",
-    "section": "gv_section",
-    "data": "gv_data",
-    "check": "gv_check",
-}
 _FORMULA_ROLES = ("calc", "link", "output", "check")
+_ROLE_STYLE = {  # each role's house style is "gv_<role>"
+    role: f"gv_{role}"
+    for role in ("input", "label", "unit", "note", "header", "section", "data", *_FORMULA_ROLES)
+}
 _CROSS_SHEET = re.compile(r"(!|\btgt_|\bin_|\bout_|\bchk_)")
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from openpyxl.chart import BarChart, Reference, Series
 
-from gpuval.core.dcf import (
+from gpuval.core.dcf_rules import (
     bridge_revenue_xl,
     coc_xl,
     distress_value_xl,

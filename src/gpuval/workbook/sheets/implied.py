@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from gpuval.core.dcf import (
+from gpuval.core.dcf_rules import (
     distress_value_xl,
     equity_xl,
     growth_xl,
