@@ -17,33 +17,22 @@ MAX_PEERS = 10_000
 
 _FX_MARKET = FX.with_(help="Market-value currency units per revenue currency unit.")
 
-GPUVAL_PS = udf(
-    "GPUVAL_PS",
-    "Price-to-sales multiple: market_value / (revenue x fx). Ranges spill. Example: "
-    "=GPUVAL_PS(300e9, 1.5e9) returns 200.",
-    [
-        MARKET_VALUE,
-        Param("revenue", N, "Revenue (trailing, forward or any basis), > 0."),
-        _FX_MARKET,
-    ],
-    core=core.price_to_sales,
-    summary="P/S = market_value / (revenue x fx)",
-    example="`=GPUVAL_PS(300e9, 1.5e9)` -> 200",
-)
-
-GPUVAL_PS_RUNRATE = udf(
-    "GPUVAL_PS_RUNRATE",
-    "P/S on run-rate revenue: market_value / (2 x half_year_revenue x fx). Example: "
-    "=GPUVAL_PS_RUNRATE(300e9, 0.7e9) returns 214.29.",
-    [
-        MARKET_VALUE,
-        Param("half_year_revenue", N, "Latest half-year revenue, > 0 (annualised x 2)."),
-        _FX_MARKET,
-    ],
-    core=core.run_rate_ps,
-    summary="P/S on half-year revenue x 2",
-    example="`=GPUVAL_PS_RUNRATE(300e9, 0.7e9)` -> 214.29",
-)
+#: (name, what it computes, its revenue parameter, core function, README summary, example)
+_PS = [
+    ("GPUVAL_PS", "Price-to-sales multiple: market_value / (revenue x fx). Ranges spill.",
+     Param("revenue", N, "Revenue (trailing, forward or any basis), > 0."), core.price_to_sales,
+     "P/S = market_value / (revenue x fx)", ("=GPUVAL_PS(300e9, 1.5e9)", "200")),
+    ("GPUVAL_PS_RUNRATE",
+     "P/S on run-rate revenue: market_value / (2 x half_year_revenue x fx).",
+     Param("half_year_revenue", N, "Latest half-year revenue, > 0 (annualised x 2)."),
+     core.run_rate_ps, "P/S on half-year revenue x 2", ("=GPUVAL_PS_RUNRATE(300e9, 0.7e9)",
+                                                        "214.29")),
+]  # fmt: skip
+GPUVAL_PS, GPUVAL_PS_RUNRATE = (
+    udf(name, f"{doc} Example: {call} returns {result}.", [MARKET_VALUE, revenue, _FX_MARKET],
+        core=func, summary=summary, example=f"`{call}` -> {result}")
+    for name, doc, revenue, func, summary, (call, result) in _PS
+)  # fmt: skip
 
 GPUVAL_PS_BACKLOG = udf(
     "GPUVAL_PS_BACKLOG",

@@ -54,29 +54,18 @@ TITLE = "Peers"
 #: Raw input columns: key -> (header, number format key). Every one is sourced from the dataset's
 #: ``[[peer]]`` entry for the company (text columns describe what each figure is).
 RAW = {
-    "id": ("Id", "plain"),
-    "name": ("Company", "plain"),
-    "venue": ("Venue", "plain"),
-    "listing_ccy": ("Listing ccy", "plain"),
-    "reporting_ccy": ("Reporting ccy", "plain"),
-    "price": ("Price (listing)", "price"),
-    "shares": ("Shares", "shares_bn"),
+    "id": ("Id", "plain"), "name": ("Company", "plain"), "venue": ("Venue", "plain"),
+    "listing_ccy": ("Listing ccy", "plain"), "reporting_ccy": ("Reporting ccy", "plain"),
+    "price": ("Price (listing)", "price"), "shares": ("Shares", "shares_bn"),
     "market_value": ("Stated market value (listing)", "ccy_bn"),
-    "revenue_fy": ("Full-year revenue", "ccy_bn"),
-    "revenue_h1": ("Half-year revenue", "ccy_bn"),
-    "revenue_forward": ("Forward revenue", "ccy_bn"),
-    "backlog": ("Order backlog", "ccy_bn"),
+    "revenue_fy": ("Full-year revenue", "ccy_bn"), "revenue_h1": ("Half-year revenue", "ccy_bn"),
+    "revenue_forward": ("Forward revenue", "ccy_bn"), "backlog": ("Order backlog", "ccy_bn"),
     "backlog_months": ("Backlog delivered over (months)", "number"),
-    "ticker": ("Ticker", "plain"),
-    "in_stats": ("In China statistics", "plain"),
-    "market_basis": ("Market figure is", "plain"),
-    "as_of": ("Market figure date", "date"),
+    "ticker": ("Ticker", "plain"), "in_stats": ("In China statistics", "plain"),
+    "market_basis": ("Market figure is", "plain"), "as_of": ("Market figure date", "date"),
     "fy_year": ("Fiscal year of the full-year revenue", "int"),
-    "fy_basis": ("Full-year figure is", "plain"),
-    "forward_basis": ("Forward figure is", "plain"),
-}
-TEXT_KEYS = ("id", "name", "ticker", "venue", "listing_ccy", "reporting_ccy", "in_stats",
-             "market_basis", "fy_basis", "forward_basis")  # fmt: skip
+    "fy_basis": ("Full-year figure is", "plain"), "forward_basis": ("Forward figure is", "plain"),
+}  # fmt: skip
 CALC = [
     "USD per listing unit", "USD per reporting unit", "Market value (USD)",
     "Full-year revenue (USD)", "Run-rate revenue (USD, H1 x 2)", "Forward revenue (USD)",
