@@ -46,18 +46,18 @@ def _series(root: etree._Element) -> dict[str, etree._Element]:
     return out
 
 
-def test_football_field_is_stacked_with_range_mid_and_today(charts) -> None:
+def test_football_field_bars_run_low_to_high_around_the_mid(charts) -> None:
+    """No stacked or masking series (LibreOffice stacked a line on stacked columns, so "Today"
+    zig-zagged): the range is custom error bars on the Mid, up to High and down to Low."""
     root = _chart(charts, "Football field")
-    bar = root.find(f".//{C}barChart")
-    assert bar.find(f"{C}barDir").get("val") == "col"  # Excel draws lines with columns
-    assert bar.find(f"{C}grouping").get("val") == "stacked"
+    assert root.find(f".//{C}barChart") is None
     series = _series(root)
-    assert "High" not in series and {"Range", "Mid", "Today"} <= set(series)
-    # the base is invisible: no fill, no outline, and no name in the legend
-    base = bar.findall(f"{C}ser")[0]
-    assert base.find(f"{C}spPr/{A}noFill") is not None
-    assert "".join(base.find(f"{C}tx").itertext()).strip() == ""
-    assert series["Range"].find(f"{C}val//{C}f").text.endswith("$F$14:$F$19")  # Range column
+    assert set(series) == {"Mid (bar: low to high)", "Today"}
+    bars = series["Mid (bar: low to high)"].find(f"{C}errBars")
+    assert bars.find(f"{C}errValType").get("val") == "cust"
+    assert bars.find(f"{C}plus//{C}f").text.endswith("$H$14:$H$19")  # Mid to high
+    assert bars.find(f"{C}minus//{C}f").text.endswith("$I$14:$I$19")  # Low to mid
+    assert all(s.find(f"{C}smooth").get("val") == "0" for s in series.values())
 
 
 def test_scatter_reads_the_na_chart_columns(charts) -> None:

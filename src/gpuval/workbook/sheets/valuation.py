@@ -7,14 +7,16 @@ listing-currency-per-USD / shares`` (the core's :func:`gpuval.core.fraction_of_n
 
 from __future__ import annotations
 
-from openpyxl.chart import BarChart, LineChart, Reference, Series
+from openpyxl.chart import LineChart, Reference, Series
+from openpyxl.chart.data_source import NumDataSource, NumRef
+from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.shapes import GraphicalProperties
 
 from gpuval.core.units import listing_value_xl, per_share_xl
 from gpuval.workbook.model import YARDSTICK
 from gpuval.workbook.sheets import scenarios
-from gpuval.workbook.sheets.base import Book, Sheet
+from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "Valuation"
 NV = 5  # first row of the NVIDIA block
@@ -59,7 +61,8 @@ def write(book: Book) -> Sheet:
 
     sheet.section(TABLE - 1, "By method")
     sheet.put(TABLE - 1, 3, value_label_xl("Value"), "calc", "plain")
-    sheet.headers(TABLE, ["Method", "", "Low", "Mid", "High", "Range", "Today"])
+    sheet.headers(TABLE, ["Method", "", "Low", "Mid", "High", "Range", "Today", "Mid to high",
+                          "Low to mid"])  # fmt: skip
     sv = scenarios.R["value"]
     methods = [
         ("Peer P/S: 25th-75th percentile, median", *(_listing(f"peer_equity_{k}")
@@ -80,6 +83,9 @@ def write(book: Book) -> Sheet:
         sheet.put(r, 6, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(E{r})),E{r}-C{r},"n/a")', "calc",
                   "value")  # fmt: skip
         sheet.put(r, 7, "=tgt_now", "link", "value")
+        for c, (a, b) in ((8, ("E", "D")), (9, ("D", "C"))):  # the chart's bar above and below
+            sheet.put(r, c, f'=IF(AND(ISNUMBER({a}{r}),ISNUMBER({b}{r})),{a}{r}-{b}{r},"n/a")',
+                      "calc", "value")  # fmt: skip
     last = first + len(methods) - 1
     sheet.put(last + 2, 1, '=IF(tgt_shares>0,"Current share price","Market value today")&" ("'
               '&tgt_ccy&")"', "calc")  # fmt: skip
@@ -89,44 +95,42 @@ def write(book: Book) -> Sheet:
 
 
 def _football_field(sheet: Sheet, first: int, last: int) -> None:
-    """Floating columns from Low to High, stacked: an invisible Low base (no fill, no legend
-    name) and a visible ``Range`` = High - Low (the table's Range column), so the axis line stays
-    whole; the Mid as a diamond marker and Today (price, or market value) as a line, both on the
-    same axes. The value axis scales itself. Vertical, not horizontal: Excel draws a line series
-    with column charts, not with horizontal bar charts."""
-    bars = BarChart()
-    bars.type = "col"
-    bars.grouping = "stacked"
-    bars.overlap = 100
-    bars.gapWidth = 60
-    bars.title = "Football field vs today"
-    bars.y_axis.title = "Listing currency (per share, or equity value)"
-    bars.y_axis.majorGridlines = None
-    for column, title in ((3, " "), (6, "Range")):  # the base has no name: a blank legend key
+    """Each method's range as a thick bar from Low to High (custom error bars on the Mid: up by
+    "Mid to high", down by "Low to mid", so nothing is stacked and nothing masks the axis), the
+    Mid as a diamond with its value, and Today (price, or market value) as a straight line, on
+    one value axis that scales itself."""
+    chart = LineChart()
+    chart.title = "Football field vs today"
+    chart.y_axis.title = "Listing currency (per share, or equity value)"
+    chart.y_axis.majorGridlines = None
+    for column, title in ((4, "Mid (bar: low to high)"), (7, "Today")):
         values = Reference(sheet.ws, min_col=column, min_row=first, max_row=last)
-        bars.series.append(Series(values, title=title))
-    low, spread = bars.series
-    low.graphicalProperties.noFill = True
-    low.graphicalProperties.line.noFill = True
-    spread.graphicalProperties.solidFill = "2F5597"
-    bars.set_categories(Reference(sheet.ws, min_col=1, min_row=first, max_row=last))
-    lines = LineChart()
-    for column, title in ((4, "Mid"), (7, "Today")):
-        values = Reference(sheet.ws, min_col=column, min_row=first, max_row=last)
-        lines.series.append(Series(values, title=title))
-    mid, price = lines.series
+        chart.series.append(Series(values, title=title))
+    mid, today = chart.series
     mid.graphicalProperties.line.noFill = True
     mid.marker.symbol = "diamond"
     mid.marker.size = 10
     mid.marker.graphicalProperties = GraphicalProperties(solidFill="ED7D31")
     mid.marker.graphicalProperties.line.solidFill = "ED7D31"
-    price.graphicalProperties.line.solidFill = "C00000"
-    price.graphicalProperties.line.width = 28575
-    price.marker.symbol = "none"
     mid.dLbls = DataLabelList(
         showVal=True, showCatName=False, showSerName=False, showLegendKey=False, dLblPos="r"
     )
-    bars += lines
-    bars.legend.position = "b"  # no legendEntry delete: LibreOffice counts entries differently
-    bars.height, bars.width = 10, 20
-    sheet.ws.add_chart(bars, f"J{NV - 1}")
+
+    def cells(column: int) -> NumDataSource:
+        area = f"{sheet.title}!${col(column)}${first}:${col(column)}${last}"
+        return NumDataSource(numRef=NumRef(f=area))
+
+    bar = GraphicalProperties()
+    bar.line.solidFill, bar.line.width = "2F5597", 152400  # 12 pt: reads as a bar
+    mid.errBars = ErrorBars(errDir="y", errBarType="both", errValType="cust", noEndCap=True,
+                            plus=cells(8), minus=cells(9), spPr=bar)  # fmt: skip
+    today.graphicalProperties.line.solidFill = "C00000"
+    today.graphicalProperties.line.width = 28575
+    today.marker.symbol = "none"
+    for series in chart.series:
+        series.smooth = False  # LibreOffice reads a missing smooth element as smooth
+    chart.set_categories(Reference(sheet.ws, min_col=1, min_row=first, max_row=last))
+    if chart.legend is not None:
+        chart.legend.position = "b"
+    chart.height, chart.width = 10, 20
+    sheet.ws.add_chart(chart, f"J{NV - 1}")
