@@ -66,6 +66,16 @@ def test_every_chart_axis_says_whether_it_is_shown(package: dict[str, bytes]) ->
     assert axes >= 2 * len(charts)
 
 
+def test_every_line_says_it_is_not_smoothed(package: dict[str, bytes]) -> None:
+    """LibreOffice draws a line series without c:smooth as a curve (a flat price line bowed)."""
+    lines = [ser for n in package if n.startswith("xl/charts/chart")
+             for chart in _xml(package[n]).iter(f"{{{C}}}lineChart", f"{{{C}}}scatterChart")
+             for ser in chart.iter(f"{{{C}}}ser")]  # fmt: skip
+    assert len(lines) >= 5
+    assert all(ser.find("c:smooth", NS) is not None for ser in lines)
+    assert all(ser.find("c:smooth", NS).get("val") in ("0", "false") for ser in lines)
+
+
 def test_scatter_charts_have_the_required_style(package: dict[str, bytes]) -> None:
     scatters = [
         s

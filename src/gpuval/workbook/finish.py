@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 
 from openpyxl import Workbook
-from openpyxl.chart import ScatterChart
+from openpyxl.chart import LineChart, ScatterChart
 from openpyxl.chart._chart import ChartBase
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
@@ -81,7 +81,8 @@ def _charts(ws: Worksheet) -> Iterable[ChartBase]:
 
 
 def fix_charts(wb: Workbook) -> int:
-    """Make unset axes explicitly visible and give scatter charts a style; return the number of
+    """Make unset axes explicitly visible, give scatter charts a style and write every line
+    series' ``smooth`` (LibreOffice draws a series without it as a curve); return the number of
     axes changed. ``axis.delete = True`` set by a sheet is kept."""
     changed = 0
     seen: set[int] = set()
@@ -89,6 +90,9 @@ def fix_charts(wb: Workbook) -> int:
         for chart in _charts(ws):
             if isinstance(chart, ScatterChart) and chart.scatterStyle is None:
                 chart.scatterStyle = "lineMarker"  # what Excel writes; series set their lines
+            for series in chart.series if isinstance(chart, LineChart | ScatterChart) else ():
+                if series.smooth is None:
+                    series.smooth = False
             for axis in (getattr(chart, a, None) for a in ("x_axis", "y_axis", "z_axis")):
                 if axis is None or id(axis) in seen:
                     continue
