@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from gpuval.workbook.build import build, build_workbook
 from gpuval.workbook.evaluate import evaluate
+from gpuval.workbook.template import FORMATS
 from workbook_helpers import close, error_cells, named_cell
 
 pytestmark = pytest.mark.libreoffice
@@ -62,6 +63,22 @@ def per_share_cells(values: Any) -> list[tuple[str, Any]]:
     return found
 
 
+def too_wide(values: Any) -> list[str]:
+    """Cells in the listing-value format ("value": 1,234.56 per share, or 53.7 bn) whose text
+    is wider than the column (a digit is about one character; one to spare)."""
+    wide = []
+    for ws in values.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.number_format != FORMATS["value"] or not isinstance(c.value, int | float):
+                    continue
+                shown = f"{c.value / 1e9:,.1f} bn" if abs(c.value) >= 1e8 else f"{c.value:,.2f}"
+                width = ws.column_dimensions[c.column_letter].width or 8.43
+                if len(shown) >= width - 1:
+                    wide.append(f"{ws.title}!{c.coordinate} {shown!r} in width {width}")
+    return wide
+
+
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_target_values_cleanly(target: str, tmp_path: Path, recalc) -> None:
     built = build(tmp_path / f"{target}.xlsx", target=target)
@@ -74,6 +91,7 @@ def test_every_target_values_cleanly(target: str, tmp_path: Path, recalc) -> Non
     for name, value in expected.items():
         sheet = named_cell(values, name).value
         assert close(sheet, value), f"{target} {name}: LibreOffice {sheet!r}, core {value!r}"
+    assert too_wide(values) == [], f"{target}: values that would show ### at the column's width"
     big = [(where, v) for where, v in per_share_cells(values)
            if isinstance(v, int | float) and abs(v) >= PER_SHARE_LIMIT]  # fmt: skip
     assert big == [], f"{target}: per-share cells holding equity-sized numbers"
