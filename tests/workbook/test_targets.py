@@ -70,7 +70,10 @@ def too_wide(values: Any) -> list[str]:
     for ws in values.worksheets:
         for row in ws.iter_rows():
             for c in row:
-                if c.number_format != FORMATS["value"] or not isinstance(c.value, int | float):
+                # LibreOffice writes the format back with the minus escaped (\\-)
+                if c.number_format.replace("\\", "") != FORMATS["value"] or not isinstance(
+                    c.value, int | float
+                ):
                     continue
                 shown = f"{c.value / 1e9:,.1f} bn" if abs(c.value) >= 1e8 else f"{c.value:,.2f}"
                 width = ws.column_dimensions[c.column_letter].width or 8.43
