@@ -286,3 +286,21 @@ def test_excels_shared_formulas_give_no_finding(tmp_path: Path) -> None:
     assert ws[f"{col}{row}"].value.startswith("=")  # translated from the run's first cell
     ws[f"{col}{row}"] = 5.0
     assert [d.split(":")[0] for d in audit_formulas(wb)] == [f"Scenarios!{col}{row}"]
+
+
+def test_na_is_an_error_except_in_a_chart_column() -> None:
+    """#N/A in a chart_* column is a point the chart skips; anywhere else it is an error."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    from gpuval.pipeline.check import _check_errors
+
+    values = Workbook()
+    ws = values.active
+    assert ws is not None
+    ws.title = "Peers"
+    ws["C2"], ws["D2"] = "#N/A", "#N/A"
+    values.defined_names["chart_peers_mv"] = DefinedName(
+        "chart_peers_mv", attr_text="Peers!$C$2:$C$3"
+    )
+    result = _check_errors(values, values)
+    assert not result.passed and result.details == ["Peers!D2 = #N/A"]

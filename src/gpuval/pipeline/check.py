@@ -62,9 +62,25 @@ def _check_formulas(wb: Workbook) -> CheckResult:
 UDF_SHEETS = {"UDF check", "xlwings.conf"}
 
 
+def _chart_cells(values: Workbook) -> set[tuple[str, str]]:
+    """(sheet, cell) of the chart columns (names ``chart_*``), where #N/A means "no point"."""
+    cells = set()
+    for name, defined in values.defined_names.items():
+        if name.startswith("chart_"):
+            for title, coord in defined.destinations:
+                if title in values.sheetnames:
+                    area = values[title][coord.replace("$", "")]
+                    rows = area if isinstance(area, tuple) else ((area,),)
+                    cells |= {(title, c.coordinate) for row in rows
+                              for c in (row if isinstance(row, tuple) else (row,))}  # fmt: skip
+    return cells
+
+
 def _check_errors(values: Workbook, formulas: Workbook) -> CheckResult:
-    """Error values, those whose own formula holds the error (the origin) listed first."""
+    """Error values, those whose own formula holds the error (the origin) listed first; #N/A in
+    a chart column is a point the chart skips, not an error."""
     origins, knock_on = [], []
+    charts = _chart_cells(values)
     for ws in values.worksheets:
         if ws.title in UDF_SHEETS:
             continue
@@ -72,6 +88,8 @@ def _check_errors(values: Workbook, formulas: Workbook) -> CheckResult:
             for cell in row:
                 # an error cell, never text that merely looks like one ("Err: none")
                 if cell.data_type == "e" and isinstance(cell.value, str):
+                    if cell.value == "#N/A" and (ws.title, cell.coordinate) in charts:
+                        continue
                     text = f"{ws.title}!{cell.coordinate} = {cell.value}"
                     source = cell_formula(formulas[ws.title][cell.coordinate])
                     if source is not None and cell.value.split()[0] in source:
