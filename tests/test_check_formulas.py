@@ -290,8 +290,6 @@ def test_excels_shared_formulas_give_no_finding(tmp_path: Path) -> None:
 
 def test_na_is_an_error_except_in_a_chart_column() -> None:
     """#N/A in a chart_* column is a point the chart skips; anywhere else it is an error."""
-    from openpyxl.workbook.defined_name import DefinedName
-
     from gpuval.pipeline.check import _check_errors
 
     values = Workbook()
