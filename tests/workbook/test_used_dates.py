@@ -50,8 +50,9 @@ def test_build_needs_no_libreoffice_and_writes_the_formula(tmp_path: Path) -> No
     wb = load_workbook(build(tmp_path / "b.xlsx"))
     assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"
     header = [c.value for c in wb["Peers"][peers.TABLE_HEADER_ROW]]
-    assert header[-1] == "Date if used" and header.index("Date if used") + 1 == len(header)
-    assert header.index("HK sample") == len(peers.RAW) + len(peers.CALC) - 2  # columns kept
+    # after the samples, before the chart columns (which stay rightmost): earlier columns kept
+    assert header.index("Date if used") == header.index("HK sample") + 1
+    assert header.index("Date if used") + 1 == peers._K["Date if used"]
 
 
 def test_the_workbook_dates_the_rows_used_as_python_does(
