@@ -171,12 +171,17 @@ def test_peer_table_rules() -> None:
 
 
 @pytest.mark.parametrize(
-    ("venue", "expected"), [("HK", 120.0), ("A", 80.0 * 80 / 120), ("US", 80.0)]
+    ("venue", "expected"), [("HK", 120.0), ("A", 80.0 * 80 / 120), ("US", None)]
 )
-def test_venue_rerating(venue: str, expected: float) -> None:
-    """80 re-rated at half of a 2x gap: x 1.5 in Hong Kong, / 1.5 on the A-share market."""
+def test_venue_rerating(venue: str, expected: float | None) -> None:
+    """80 re-rated at half of a 2x gap: x 1.5 in Hong Kong, / 1.5 on the A-share market; a US
+    listing has no other venue (n/a)."""
     formula = peers.rerated_market_value_xl("{v}", "{mv}", "{gap}", "{c}")
     got = excel(formula, v=venue, mv=80.0, gap=2.0, c=0.5)
-    assert got == pytest.approx(expected) == peers.rerated_market_value(venue, 80.0, 2.0, 0.5)
+    python = peers.rerated_market_value(venue, 80.0, 2.0, 0.5)
+    if expected is None:
+        assert got == "n/a" and python is None
+    else:
+        assert got == pytest.approx(expected) == python
     gap = excel(peers.venue_gap_xl("{a}", "{h}"), a=160.0, h=60.0)
     assert gap == pytest.approx(core.venue_gap([120.0, 200.0, 160.0], [80.0, 40.0]))

@@ -203,26 +203,30 @@ def venue_gap_xl(a_share_median: str, hong_kong_median: str) -> str:
     return f'IF(AND(ISNUMBER({a}),ISNUMBER({h})),{a}/{h},"n/a")'
 
 
-def rerated_market_value(venue: str, market_value: float, gap: float, closed: float) -> float:
+def rerated_market_value(
+    venue: str, market_value: float, gap: float, closed: float
+) -> float | None:
     """The target's market value at the other venue's pricing: a Hong Kong listing is re-rated
-    up by :func:`apply_venue_gap`, an A-share listing down by the same factor, any other venue
-    is left as it is.
+    up by :func:`apply_venue_gap`, an A-share listing down by the same factor; a listing on
+    neither venue (NVIDIA's) has no other venue: None (the sheet's "n/a").
 
     >>> rerated_market_value("HK", 80.0, 2.0, 0.5), rerated_market_value("A", 120.0, 2.0, 0.5)
     (120.0, 80.0)
+    >>> rerated_market_value("US", 120.0, 2.0, 0.5) is None
+    True
     """
     if venue == "HK":
         return float(apply_venue_gap(market_value, gap, closed))
     if venue == "A":
         return market_value / float(apply_venue_gap(1.0, gap, closed))
-    return market_value
+    return None
 
 
 def rerated_market_value_xl(venue: str, market_value: str, gap: str, closed: str) -> str:
     """Excel of :func:`rerated_market_value`."""
     factor = f"(1+{closed}*({gap}-1))"
     return (f'IF(ISNUMBER({gap}),IF({venue}="HK",{market_value}*{factor},'
-            f'IF({venue}="A",{market_value}/{factor},{market_value})),"n/a")')  # fmt: skip
+            f'IF({venue}="A",{market_value}/{factor},"n/a")),"n/a")')  # fmt: skip
 
 
 #: Each statistic of :class:`PeerStats` as Excel computes it over a range (``{r}``), skipping
