@@ -18,30 +18,14 @@ from openpyxl import load_workbook
 
 from gpuval.workbook.build import build, build_workbook
 from gpuval.workbook.evaluate import evaluate
+from workbook_helpers import target_list
 
 formulas = pytest.importorskip("formulas")
 
 REL = 1e-9
 
 
-def target_list() -> list[str]:
-    """The companies the Target drop-down offers (its data validation's list)."""
-    wb = build_workbook().wb
-    title, coord = next(iter(wb.defined_names["in_target"].destinations))
-    cell = coord.replace("$", "")
-    ws = wb[title]
-    for dv in ws.data_validations.dataValidation:
-        if dv.type == "list" and cell in dv.sqref:
-            listed = dv.formula1 or ""
-            if listed.startswith('"'):
-                return [t.strip() for t in listed.strip('"').split(",")]
-            sheet, _, area = listed.lstrip("=").rpartition("!")
-            cells = wb[sheet.strip("'")][area.replace("$", "")]
-            return [row[0].value for row in cells if row[0].value]
-    raise AssertionError(f"no list validation on the in_target cell {title}!{cell}")
-
-
-TARGETS = target_list()
+TARGETS = target_list(build_workbook().wb)
 
 
 def test_the_target_list_is_what_the_drop_down_offers() -> None:

@@ -58,3 +58,20 @@ def close(a: Any, b: Any, rel: float = 1e-9) -> bool:
     if a in (None, "n/a") or b in (None, "n/a"):
         return a in (None, "n/a") and b in (None, "n/a")
     return abs(a - b) <= rel * max(abs(a), abs(b))
+
+
+def target_list(wb: Workbook) -> list[str]:
+    """The companies the Target drop-down offers (its data validation's list), read from the
+    workbook, not from gpuval's code."""
+    title, coord = next(iter(wb.defined_names["in_target"].destinations))
+    cell = coord.replace("$", "")
+    ws = wb[title]
+    for dv in ws.data_validations.dataValidation:
+        if dv.type == "list" and cell in dv.sqref:
+            listed = dv.formula1 or ""
+            if listed.startswith('"'):
+                return [t.strip() for t in listed.strip('"').split(",")]
+            sheet, _, area = listed.lstrip("=").rpartition("!")
+            cells = wb[sheet.strip("'")][area.replace("$", "")]
+            return [row[0].value for row in cells if row[0].value]
+    raise AssertionError(f"no list validation on the in_target cell {title}!{cell}")

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from gpuval.workbook.build import build, build_workbook
 from gpuval.workbook.evaluate import evaluate
 from gpuval.workbook.template import FORMATS
-from workbook_helpers import close, error_cells, named_cell
+from workbook_helpers import close, error_cells, named_cell, target_list
 
 pytestmark = pytest.mark.libreoffice
 
@@ -22,15 +22,7 @@ PER_SHARE_LIMIT = 1e5
 """No price of a company in the universe comes near 100,000 a share; an equity value is > 1e8."""
 
 
-def target_list() -> list[str]:
-    """The companies the Target drop-down offers (those with a market value)."""
-    wb = build_workbook().wb
-    rule = next(dv for dv in wb["Inputs"].data_validations.dataValidation if dv.type == "list"
-                and "biren" in (dv.formula1 or ""))  # fmt: skip
-    return rule.formula1.strip('"').split(",")
-
-
-TARGETS = target_list()
+TARGETS = target_list(build_workbook().wb)
 
 
 def test_the_list_holds_every_company_with_a_market_value() -> None:

@@ -11,6 +11,7 @@ from gpuval.core.validate import ArrayLike, FloatOrArray, as_float, broadcast_sh
 
 __all__ = [
     "LISTING_VALUE_LABEL_XL",
+    "TODAY_LABEL_XL",
     "convert",
     "listing_value",
     "listing_value_xl",
@@ -111,6 +112,9 @@ LISTING_VALUE_LABEL_XL = (
     '=IF(tgt_shares>0,"Value per share","Equity value (no share count)")&" ("&tgt_ccy&")"'
 )
 """The label of a :func:`listing_value_xl` cell: it says which of the two the cell holds."""
+
+TODAY_LABEL_XL = '=IF(tgt_shares>0,"Current share price","Market value today")&" ("&tgt_ccy&")"'
+"""The label of the target's value today (``tgt_now``): its price, or its market value."""
 
 
 def upside(value: ArrayLike, price: ArrayLike) -> FloatOrArray:

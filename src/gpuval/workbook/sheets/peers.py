@@ -105,11 +105,9 @@ def period_date(period: str) -> dt.date | str:
 def peer_cells(dataset: Dataset, peer: Peer) -> dict[str, Cell]:
     """The raw cells of one company's row, from its ``[[peer]]`` entry."""
     entity = dataset.entities[peer.entity]
-    recs = {key: dataset[getattr(peer, field)] for key, field in ((k, k) for k in COLUMNS)
-            if getattr(peer, field)}  # fmt: skip
+    recs = {key: dataset[record_id] for key, record_id in peer.sources().items()}
     revenue_units = {r.unit for k, r in recs.items() if k.startswith("rev") or k == "backlog"}
     cells = {key: Cell(rec.value, rec) for key, rec in recs.items()}
-    market = recs.get("price") or recs.get("market_value")
     cells |= {
         "id": Cell(entity.id), "name": Cell(entity.name_en), "ticker": Cell(entity.ticker),
         "venue": Cell(entity.venue), "listing_ccy": Cell(entity.listing_currency),
@@ -117,8 +115,9 @@ def peer_cells(dataset: Dataset, peer: Peer) -> dict[str, Cell]:
                               else entity.listing_currency),
         "in_stats": Cell("yes" if peer.in_stats else "no"),
     }  # fmt: skip
-    if "price" in recs and "market_value" in recs and "shares" not in recs:
-        market = recs["market_value"]
+    # the figure the market value rests on: price x shares, else the stated market value
+    priced = "price" in recs and "shares" in recs
+    market = recs["price"] if priced else recs.get("market_value", recs.get("price"))
     if market is not None:
         cells["market_basis"] = Cell(figure_label(market))
         cells["as_of"] = Cell(period_date(market.period))

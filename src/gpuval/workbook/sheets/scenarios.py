@@ -17,7 +17,13 @@ from __future__ import annotations
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 
 from gpuval.core.tam import discount_factor_xl, scenario_value_xl, tam_at_xl
-from gpuval.core.units import LISTING_VALUE_LABEL_XL, listing_value_xl, per_share_xl, upside_xl
+from gpuval.core.units import (
+    LISTING_VALUE_LABEL_XL,
+    TODAY_LABEL_XL,
+    listing_value_xl,
+    per_share_xl,
+    upside_xl,
+)
 from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "Scenarios"
@@ -69,7 +75,7 @@ ROWS = [
 #: Rows whose label says what they hold for this target (per share, or equity value).
 LABELS = {
     "listing": LISTING_VALUE_LABEL_XL,
-    "price": '=IF(tgt_shares>0,"Current share price","Market value today")&" ("&tgt_ccy&")"',
+    "price": TODAY_LABEL_XL,
 }
 FIRST = 6
 R = {key: FIRST + i for i, (key, *_rest) in enumerate(ROWS)}

@@ -13,7 +13,7 @@ from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.shapes import GraphicalProperties
 
-from gpuval.core.units import listing_value_xl, per_share_xl
+from gpuval.core.units import TODAY_LABEL_XL, listing_value_xl, per_share_xl
 from gpuval.workbook.model import YARDSTICK
 from gpuval.workbook.sheets import scenarios
 from gpuval.workbook.sheets.base import Book, Sheet, col
@@ -87,8 +87,7 @@ def write(book: Book) -> Sheet:
             sheet.put(r, c, f'=IF(AND(ISNUMBER({a}{r}),ISNUMBER({b}{r})),{a}{r}-{b}{r},"n/a")',
                       "calc", "value")  # fmt: skip
     last = first + len(methods) - 1
-    sheet.put(last + 2, 1, '=IF(tgt_shares>0,"Current share price","Market value today")&" ("'
-              '&tgt_ccy&")"', "calc")  # fmt: skip
+    sheet.put(last + 2, 1, TODAY_LABEL_XL, "calc")
     sheet.put(last + 2, 3, "=tgt_now", "link", "value")
     _football_field(sheet, first, last)
     return sheet
