@@ -59,7 +59,7 @@ def write(book: Book) -> Sheet:
     for g, (title, row_key, col_key, row_fmt, col_fmt) in enumerate(GRIDS):
         top = GRID_TOP[g]
         sheet.section(top, title)
-        sheet.put(top, 3 + SIZE, LISTING_VALUE_LABEL_XL, "calc")
+        sheet.put(top + 2 + SIZE, 1, '="Each cell: "&' + LISTING_VALUE_LABEL_XL[1:], "calc")
         sheet.put(top + 1, 1, f"{row_key} \\ {col_key}", "header")
         for j in range(SIZE):
             sheet.put(top + 1, 3 + j, axis(col_key, j), "link", col_fmt)
