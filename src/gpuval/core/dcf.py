@@ -64,13 +64,13 @@ from gpuval.core.dcf_rules import (
     MAX_BRIDGE_YEARS,
     YEARS,
     _bridge_revenue,
-    _coc_t,
+    _coc_path,
     _distress,
     _equity,
-    _growth_t,
-    _margin_t,
+    _growth_path,
+    _margin_path,
     _operating_assets,
-    _tax_rate_t,
+    _tax_rate_path,
     _tax_t,
     _terminal,
     fiscal_years,
@@ -141,7 +141,7 @@ def growth_path(
     gt = rate("terminal_growth", terminal_growth)
     h = _high_growth_years(high_growth_years)
     shape = broadcast_shape(growth_y1=g1, growth_y2_5=g25, terminal_growth=gt)
-    return _stack([_growth_t(t, g1, g25, gt, h) for t in range(1, YEARS + 1)], shape)
+    return _stack(_growth_path(g1, g25, gt, h), shape)
 
 
 def margin_path(
@@ -156,7 +156,7 @@ def margin_path(
     mt = at_most("target_margin", target_margin, 1.0)
     n = _convergence_year(margin_convergence_year)
     shape = broadcast_shape(operating_margin=m0, target_margin=mt)
-    return _stack([_margin_t(t, m0, mt, n) for t in range(1, YEARS + 1)], shape)
+    return _stack(_margin_path(m0, mt, n), shape)
 
 
 def cost_of_capital_path(
@@ -173,7 +173,7 @@ def cost_of_capital_path(
     rm = rate("mature_cost_of_capital", mature_cost_of_capital)
     h = _high_growth_years(high_growth_years)
     shape = broadcast_shape(cost_of_capital=r0, mature_cost_of_capital=rm)
-    return _stack([_coc_t(t, r0, rm, h) for t in range(1, YEARS + 1)], shape)
+    return _stack(_coc_path(r0, rm, h), shape)
 
 
 def tax_rate_path(
@@ -190,7 +190,7 @@ def tax_rate_path(
     marg = _marginal(eff, marginal_tax_rate)
     h = _high_growth_years(high_growth_years)
     shape = broadcast_shape(tax_rate=eff, marginal_tax_rate=marg)
-    return _stack([_tax_rate_t(t, eff, marg, h) for t in range(1, YEARS + 1)], shape)
+    return _stack(_tax_rate_path(eff, marg, h), shape)
 
 
 def _marginal(tax_rate: FloatOrArray, marginal: ArrayLike | None) -> FloatOrArray:
@@ -321,17 +321,19 @@ def _dcf(
     rev0 = _bridge_revenue(rev_base, gb, n_bridge)
     sched: dict[str, list[Any]] = {k: [] for k in _SCHEDULE} if keep else {}
     rev_prev, nol_prev, df, sum_pv = rev0, nol0, 1.0, 0.0
-    for t in range(1, YEARS + 1):
-        g = _growth_t(t, g1, g25, gt, h)
+    for g, margin, tau_t, r in zip(
+        _growth_path(g1, g25, gt, h),
+        _margin_path(m0, mt, n_conv),
+        _tax_rate_path(tau, marg, h),
+        _coc_path(r0, rm, h),
+        strict=True,
+    ):
         rev = rev_prev * (1.0 + g)
-        margin = _margin_t(t, m0, mt, n_conv)
         ebit = margin * rev
-        tau_t = _tax_rate_t(t, tau, marg, h)
         tax, nol_t = _tax_t(ebit, nol_prev, tau_t)
         nopat = ebit - tax
         reinv = (rev - rev_prev) / stc
         fcff = nopat - reinv
-        r = _coc_t(t, r0, rm, h)
         df = df / (1.0 + r)
         pv = fcff * df
         sum_pv = sum_pv + pv
@@ -365,6 +367,8 @@ def _dcf(
 
 
 def _one_failure_value(proceeds: FloatOrArray, frac: FloatOrArray) -> None:
+    if type(proceeds) is float and type(frac) is float and (proceeds == 0.0 or frac == 0.0):
+        return  # one cell each, at most one given
     both = np.logical_and(np.not_equal(proceeds, 0.0), np.not_equal(frac, 0.0))
     if np.any(both):
         i = tuple(np.argwhere(both)[0]) if np.ndim(both) else ()

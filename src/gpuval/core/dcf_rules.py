@@ -3,6 +3,10 @@
 Each rule's Python (used by :mod:`gpuval.core.dcf`) sits beside its Excel builder (``*_xl``,
 formula text without the leading ``=``); the DCF sheet, the Implied sheet's bisection rows and
 the core's own paths all use them. The equations are stated in :mod:`gpuval.core.dcf`.
+
+The four rate rules (growth, margin, cost of capital, tax rate) give the whole ten-year path in
+one call (a list, year 1 first), so a one-cell valuation makes four calls instead of forty; the
+Excel builder states the same rule for one year ``t``. Every rule takes floats or numpy arrays.
 """
 
 from __future__ import annotations
@@ -23,12 +27,18 @@ MAX_BRIDGE_YEARS = 3
 """Most whole fiscal years between the base year and the first valued year."""
 
 
-def _growth_t(t: int, g1: Any, g25: Any, gt: Any, h: int = HIGH_GROWTH_YEARS) -> Any:
-    if t == 1:
-        return g1
-    if t <= h:
-        return g25
-    return g25 - (g25 - gt) * (t - h) / (YEARS - h)
+def _fade(start: Any, end: Any, h: int) -> list[Any]:
+    """Years ``h+1..10`` of a linear fade from ``start`` (year ``h``) to ``end`` (year 10):
+    ``start - (start - end) x (t - h) / (10 - h)``."""
+    gap, span, out = start - end, YEARS - h, []
+    for t in range(h + 1, YEARS + 1):
+        out.append(start - gap * (t - h) / span)
+    return out
+
+
+def _growth_path(g1: Any, g25: Any, gt: Any, h: int = HIGH_GROWTH_YEARS) -> list[Any]:
+    """Years 1..10: ``g1``; ``g25`` through year ``h``; then the fade to ``gt`` by year 10."""
+    return [g1, *[g25] * (h - 1), *_fade(g25, gt, h)]
 
 
 def growth_xl(t: str, g1: str, g25: str, gt: str, h: str) -> str:
@@ -36,8 +46,11 @@ def growth_xl(t: str, g1: str, g25: str, gt: str, h: str) -> str:
     return f"IF({t}=1,{g1},IF({t}<={h},{g25},{g25}-({g25}-{gt})*({t}-{h})/({YEARS}-{h})))"
 
 
-def _margin_t(t: int, m0: Any, target: Any, n: int) -> Any:
-    return target - (target - m0) * max(n - t, 0) / n
+def _margin_path(m0: Any, target: Any, n: int) -> list[Any]:
+    """Years 1..10: ``target - (target - m0) x max(n - t, 0) / n``, linear from ``m0`` (year 0)
+    to ``target`` by year ``n``, then flat."""
+    gap = target - m0
+    return [target - gap * (n - t) / n for t in range(1, n)] + [target] * (YEARS + 1 - n)
 
 
 def margin_xl(t: str, m0: str, target: str, n: str) -> str:
@@ -45,10 +58,9 @@ def margin_xl(t: str, m0: str, target: str, n: str) -> str:
     return f"{target}-({target}-{m0})*MAX({n}-{t},0)/{n}"
 
 
-def _coc_t(t: int, r0: Any, rm: Any, h: int = HIGH_GROWTH_YEARS) -> Any:
-    if t <= h:
-        return r0
-    return r0 - (r0 - rm) * (t - h) / (YEARS - h)
+def _coc_path(r0: Any, rm: Any, h: int = HIGH_GROWTH_YEARS) -> list[Any]:
+    """Years 1..10: ``r0`` through year ``h``, then the fade to ``rm`` by year 10."""
+    return [r0] * h + _fade(r0, rm, h)
 
 
 def coc_xl(t: str, r0: str, rm: str, h: str) -> str:
@@ -56,10 +68,10 @@ def coc_xl(t: str, r0: str, rm: str, h: str) -> str:
     return f"IF({t}<={h},{r0},{r0}-({r0}-{rm})*({t}-{h})/({YEARS}-{h}))"
 
 
-def _tax_rate_t(t: int, effective: Any, marginal: Any, h: int = HIGH_GROWTH_YEARS) -> Any:
-    if t <= h:
-        return effective
-    return effective + (marginal - effective) * (t - h) / (YEARS - h)
+def _tax_rate_path(effective: Any, marginal: Any, h: int = HIGH_GROWTH_YEARS) -> list[Any]:
+    """Years 1..10: ``effective`` through year ``h``, then the fade to ``marginal`` by year 10
+    (``effective + (marginal - effective) x (t - h) / (10 - h)``, the same numbers)."""
+    return [effective] * h + _fade(effective, marginal, h)
 
 
 def tax_rate_xl(t: str, effective: str, marginal: str, h: str) -> str:
@@ -70,8 +82,12 @@ def tax_rate_xl(t: str, effective: str, marginal: str, h: str) -> str:
 
 def _tax_t(ebit: Any, nol_prev: Any, tau: Any) -> tuple[Any, Any]:
     """Taxes and the loss carried forward after year t: ``(tax_t, nol_t)``."""
-    profit = _maximum(ebit, 0.0)
-    used = _minimum(profit, nol_prev)
+    if type(ebit) is float and type(nol_prev) is float:  # one cell: max and min without calls
+        profit = 0.0 if ebit < 0.0 else ebit
+        used = nol_prev if nol_prev < profit else profit
+    else:
+        profit = np.maximum(ebit, 0.0)
+        used = np.minimum(profit, nol_prev)
     return (profit - used) * tau, nol_prev - used + (profit - ebit)  # profit - ebit = max(-ebit, 0)
 
 
@@ -178,6 +194,8 @@ def fiscal_years(base_year: int, bridge_years: int = 0) -> list[int]:
 
 def whole_years(name: str, value: Any, lo: int, hi: int) -> int:
     """``value`` as an ``int`` from ``lo`` to ``hi``, or :class:`InputError` naming ``name``."""
+    if type(value) is int and lo <= value <= hi:
+        return value
     ok = isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool)
     if not ok or value != int(value) or not lo <= value <= hi:
         raise InputError(
@@ -188,7 +206,3 @@ def whole_years(name: str, value: Any, lo: int, hi: int) -> int:
 
 def _maximum(a: Any, b: Any) -> Any:
     return max(a, b) if type(a) is float and type(b) is float else np.maximum(a, b)
-
-
-def _minimum(a: Any, b: Any) -> Any:
-    return min(a, b) if type(a) is float and type(b) is float else np.minimum(a, b)

@@ -7,7 +7,9 @@ producing a silent NaN three sheets later.
 
 Scalars stay Python ``float`` (fast, and what a spreadsheet cell holds); anything array-like
 becomes a ``float64`` :class:`numpy.ndarray`. Core formulas use plain arithmetic, so the same
-code serves both.
+code serves both. Each range check first tries the one-cell case, a finite ``float`` inside its
+bounds, with two comparisons (``NaN`` and infinities fail them and take the full check, which
+words the error).
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ __all__ = [
     "positive",
     "rate",
 ]
+
+_INF = math.inf
+_FLOATS = frozenset({float})
 
 FloatOrArray: TypeAlias = float | np.ndarray
 """A Python float for scalar input, a float64 array for array input."""
@@ -151,6 +156,8 @@ def between(name: str, value: Any, lo: float, hi: float) -> FloatOrArray:
     ...
     gpuval.core.validate.InputError: tax_rate must be between 0 and 1, got 1.2.
     """
+    if type(value) is float and -_INF < lo <= value <= hi < _INF:
+        return value
     x = as_float(name, value)
     return _check(name, x, (x >= lo) & (x <= hi), lambda: f"between {fmt(lo)} and {fmt(hi)}")
 
@@ -163,6 +170,8 @@ def fraction(name: str, value: Any) -> FloatOrArray:
     ...
     gpuval.core.validate.InputError: share must be between 0 and 1, got 1.5.
     """
+    if type(value) is float and 0.0 <= value <= 1.0:
+        return value
     return between(name, value, 0.0, 1.0)
 
 
@@ -174,24 +183,32 @@ def rate(name: str, value: Any) -> FloatOrArray:
     ...
     gpuval.core.validate.InputError: cost_of_equity must be greater than -1 (-100%), got -1.
     """
+    if type(value) is float and -1.0 < value < _INF:
+        return value
     x = as_float(name, value)
     return _check(name, x, x > -1.0, "greater than -1 (-100%)")
 
 
 def positive(name: str, value: Any) -> FloatOrArray:
     """Validate ``value > 0``."""
+    if type(value) is float and 0.0 < value < _INF:
+        return value
     x = as_float(name, value)
     return _check(name, x, x > 0.0, "greater than 0")
 
 
 def nonnegative(name: str, value: Any) -> FloatOrArray:
     """Validate ``value >= 0``."""
+    if type(value) is float and 0.0 <= value < _INF:
+        return value
     x = as_float(name, value)
     return _check(name, x, x >= 0.0, "0 or more")
 
 
 def at_most(name: str, value: Any, hi: float) -> FloatOrArray:
     """Validate ``value <= hi``."""
+    if type(value) is float and -_INF < value <= hi < _INF:
+        return value
     x = as_float(name, value)
     return _check(name, x, x <= hi, lambda: f"at most {fmt(hi)}")
 
@@ -230,6 +247,8 @@ def broadcast_shape(**named: FloatOrArray) -> tuple[int, ...]:
     gpuval.core.validate.InputError: share has shape (3,) and margin has shape (2,), \
 which cannot be broadcast together.
     """
+    if _FLOATS.issuperset(map(type, named.values())):
+        return ()  # every argument one number
     shape: tuple[int, ...] = ()
     owner = ""
     for name, value in named.items():
