@@ -80,6 +80,7 @@ from gpuval.core.validate import (
     ArrayLike,
     FloatOrArray,
     InputError,
+    all_float,
     at_most,
     between,
     broadcast_shape,
@@ -307,14 +308,12 @@ def _dcf(
     n_bridge = whole_years("bridge_years", bridge_years, 0, MAX_BRIDGE_YEARS)
     gb = rate("bridge_growth", bridge_growth)
     f = positive("fx", fx)
-    shape = broadcast_shape(
-        revenue=rev_base, growth_y1=g1, growth_y2_5=g25, terminal_growth=gt, operating_margin=m0,
-        target_margin=mt, sales_to_capital=stc, tax_rate=tau, marginal_tax_rate=marg,
-        cost_of_capital=r0, mature_cost_of_capital=rm, shares_outstanding=n_sh, nol=nol0,
-        terminal_roc=roc, prob_failure=pf, distress_proceeds=dp, distress_fraction=dfr, cash=c,
-        debt=dbt, ipo_proceeds=ipo, non_operating_assets=non_op, minority_interests=mino,
-        bridge_growth=gb, fx=f,
+    checked = (
+        rev_base, g1, g25, gt, m0, mt, stc, tau, marg, r0, rm, n_sh, nol0, roc, pf, dp, dfr, c,
+        dbt, ipo, non_op, mino, gb, f,
     )  # fmt: skip
+    scalar = all_float(checked)
+    shape = () if scalar else broadcast_shape(**dict(zip(_CHECKED, checked, strict=True)))
     less_than("terminal_growth", gt, "mature_cost_of_capital", rm)
     _one_failure_value(dp, dfr)
 
@@ -379,6 +378,15 @@ def _one_failure_value(proceeds: FloatOrArray, frac: FloatOrArray) -> None:
             f"{fmt(float(q[i]))}."
         )
 
+
+_CHECKED = (
+    "revenue", "growth_y1", "growth_y2_5", "terminal_growth", "operating_margin", "target_margin",
+    "sales_to_capital", "tax_rate", "marginal_tax_rate", "cost_of_capital",
+    "mature_cost_of_capital", "shares_outstanding", "nol", "terminal_roc", "prob_failure",
+    "distress_proceeds", "distress_fraction", "cash", "debt", "ipo_proceeds",
+    "non_operating_assets", "minority_interests", "bridge_growth", "fx",
+)  # fmt: skip
+"""The names of ``_dcf``'s ``checked`` values, in order (for the broadcast error)."""
 
 _SCHEDULE = (
     "growth", "revenue", "operating_margin", "ebit", "tax_rate", "taxes", "nol", "after_tax_ebit",

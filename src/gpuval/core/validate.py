@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -27,6 +27,7 @@ __all__ = [
     "ArrayLike",
     "FloatOrArray",
     "InputError",
+    "all_float",
     "as_float",
     "at_most",
     "between",
@@ -236,6 +237,11 @@ got 0.09 against 0.08.
     )
 
 
+def all_float(values: Iterable[Any]) -> bool:
+    """True when every value is a Python ``float`` (one number each, nothing to broadcast)."""
+    return _FLOATS.issuperset(map(type, values))
+
+
 def broadcast_shape(**named: FloatOrArray) -> tuple[int, ...]:
     """The common broadcast shape of validated arguments, or :class:`InputError` naming a clash.
 
@@ -247,7 +253,7 @@ def broadcast_shape(**named: FloatOrArray) -> tuple[int, ...]:
     gpuval.core.validate.InputError: share has shape (3,) and margin has shape (2,), \
 which cannot be broadcast together.
     """
-    if _FLOATS.issuperset(map(type, named.values())):
+    if all_float(named.values()):
         return ()  # every argument one number
     shape: tuple[int, ...] = ()
     owner = ""
