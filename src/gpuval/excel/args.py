@@ -158,19 +158,19 @@ def number(name: str, value: Any, default: Any = REQUIRED) -> Any:
     and non-finite numbers are refused. Ranges may not contain blanks (see :func:`grid`).
     """
     t = type(value)
-    if t is float:  # the hot path: a plain finite float
+    if t is list:  # the hot path: [[x]], one cell from xlwings
+        if len(value) == 1:
+            row = value[0]
+            if type(row) is list and len(row) == 1:
+                x = row[0]
+                if type(x) is float and x - x == 0.0:
+                    return x
+                return _scalar_number(name, x, default)
+    elif t is float:  # a plain finite float
         if value - value == 0.0:
             return value
-    elif value is None:
-        if default is not REQUIRED:
-            return default
-    elif t is list and len(value) == 1:  # [[x]] from xlwings
-        row = value[0]
-        if type(row) is list and len(row) == 1:
-            x = row[0]
-            if type(x) is float and x - x == 0.0:
-                return x
-            return _scalar_number(name, x, default)
+    elif value is None and default is not REQUIRED:
+        return default
     if _is_range(value):
         arr = grid(name, value)
         if arr.size == 1:
@@ -189,6 +189,10 @@ def single(name: str, value: Any, default: Any = REQUIRED) -> Any:
 
 def whole(name: str, value: Any, default: Any, lo: int, hi: int) -> Any:
     """A whole number from ``lo`` to ``hi`` in one cell; blank -> ``default``."""
+    if type(value) is list and len(value) == 1 and type(value[0]) is list and len(value[0]) == 1:
+        x = value[0][0]  # [[x]]: an int through Office.js, a float through classic xlwings
+        if (type(x) is int or type(x) is float) and lo <= x <= hi and x == int(x):
+            return int(x)
     v = single(name, value, default)
     if v is default and default is not REQUIRED:
         return v

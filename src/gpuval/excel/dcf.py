@@ -11,7 +11,7 @@ from gpuval import core
 from gpuval.core.dcf import YEARS
 from gpuval.excel.args import REQUIRED, UdfError, broadcast, canonical, choice, pairs, single
 from gpuval.excel.args import whole as whole_number
-from gpuval.excel.declare import Param, evaluate, udf
+from gpuval.excel.declare import Param, udf
 from gpuval.excel.params import (
     BASIS,
     DCF,
@@ -84,20 +84,11 @@ def dcf_output(inputs: dict[str, Any], output: str) -> Any:
     return getattr(core.young_growth_dcf(**inputs), output)
 
 
-def _dcf(
-    output: str,
-    margin_convergence_year: int,
-    bridge_years: int,
-    high_growth_years: int,
-    **nums: Any,
-) -> Any:
+def _dcf(output: str = "value_per_share", **inputs: Any) -> Any:
+    """The DCF's ``output`` (evaluated over the number arguments by ``declare.evaluate``)."""
     if output == "value_per_share":
-        func: Any = core.dcf_value_per_share
-    else:
-        func = lambda **kw: dcf_output(kw, output)  # noqa: E731
-    whole = {"margin_convergence_year": margin_convergence_year, "bridge_years": bridge_years,
-             "high_growth_years": high_growth_years}  # fmt: skip
-    return evaluate(func, nums, None, **whole)
+        return core.dcf_value_per_share(**inputs)
+    return dcf_output(inputs, output)
 
 
 GPUVAL_DCF = udf(
@@ -105,7 +96,7 @@ GPUVAL_DCF = udf(
     "Young-growth DCF (Damodaran style): 10 years of growth, margin convergence, reinvestment, "
     "NOLs and a tax path, a terminal value and failure. Returns value per share (or output).",
     [*DCF, DCF_OUTPUT],
-    body=_dcf,
+    core=_dcf,
     summary="young-growth DCF value per share (or `output`)",
     example="`=GPUVAL_DCF(100, 0, 0, 0, 20%, 20%, 1, 25%, 10%, 10%, 10, , , , , , 50)` -> 20",
 )

@@ -48,6 +48,9 @@ REGISTRY: dict[str, Udf] = {}
 TOPICS = ("multiples", "scenarios", "dcf", "simulation", "data")
 """The modules declaring functions, in the README's order."""
 
+_ONE_CELL = frozenset({float, type(None)})
+"""Types of coerced number arguments that are one cell each (a float, or blank)."""
+
 _KINDS = ("number", "single", "whole", "text", "choice", "flag", "range")
 
 
@@ -216,9 +219,18 @@ def _build(
     }
     coerced = []
     for i, p in enumerate(spec.params):
-        env[f"_c{i}"] = _coercer(p)
         env[f"_d{i}"] = p.default
-        coerced.append(f"_c{i}({p.name!r}, {p.name}, _d{i})")
+        if p.kind == "whole":  # the helpers themselves, without a wrapping lambda
+            env[f"_c{i}"], (env[f"_lo{i}"], env[f"_hi{i}"]) = a.whole, p.options
+            coerced.append(f"_c{i}({p.name!r}, {p.name}, _d{i}, _lo{i}, _hi{i})")
+        elif p.kind == "choice":
+            env[f"_c{i}"], env[f"_o{i}"] = a.choice, p.options
+            coerced.append(f"_c{i}({p.name!r}, {p.name}, _d{i}, _o{i})")
+        elif p.kind == "range":
+            coerced.append(p.name)  # the body reads it
+        else:
+            env[f"_c{i}"] = _coercer(p)
+            coerced.append(f"_c{i}({p.name!r}, {p.name}, _d{i})")
     signature = ", ".join(p.name + ("=None" if p.optional else "") for p in spec.params)
     if body is not None:
         call = (
@@ -255,9 +267,8 @@ def _build(
 
 def evaluate(func: Callable[..., Any], nums: dict[str, Any], attr: str | None, **extra: Any) -> Any:
     """``func(**nums, **extra)`` (its ``attr``), as a float or, for ranges, rows of floats."""
-    for v in nums.values():
-        if type(v) is not float and v is not None:
-            return _evaluate_ranges(func, nums, attr, extra)
+    if not _ONE_CELL.issuperset(map(type, nums.values())):
+        return _evaluate_ranges(func, nums, attr, extra)
     out = func(**nums, **extra)
     return results.result(out if attr is None else getattr(out, attr))
 
