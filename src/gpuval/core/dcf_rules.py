@@ -50,7 +50,11 @@ def _margin_path(m0: Any, target: Any, n: int) -> list[Any]:
     """Years 1..10: ``target - (target - m0) x max(n - t, 0) / n``, linear from ``m0`` (year 0)
     to ``target`` by year ``n``, then flat."""
     gap = target - m0
-    return [target - gap * (n - t) / n for t in range(1, n)] + [target] * (YEARS + 1 - n)
+    return [target - gap * k / n for k in _YEARS_TO_GO[n]]
+
+
+_YEARS_TO_GO = {n: [max(n - t, 0) for t in range(1, YEARS + 1)] for n in range(1, YEARS + 1)}
+"""``max(n - t, 0)`` for years ``t = 1..10``, by convergence year ``n``."""
 
 
 def margin_xl(t: str, m0: str, target: str, n: str) -> str:
