@@ -48,9 +48,6 @@ REGISTRY: dict[str, Udf] = {}
 TOPICS = ("multiples", "scenarios", "dcf", "simulation", "data")
 """The modules declaring functions, in the README's order."""
 
-_ONE_CELL = frozenset({float, type(None)})
-"""Types of coerced number arguments that are one cell each (a float, or blank)."""
-
 _KINDS = ("number", "single", "whole", "text", "choice", "flag", "range")
 
 
@@ -231,6 +228,8 @@ def _build(
         else:
             env[f"_c{i}"] = _coercer(p)
             coerced.append(f"_c{i}({p.name!r}, {p.name}, _d{i})")
+        if p.optional and p.kind != "range":  # omitted: its default, without a call
+            coerced[-1] = f"(_d{i} if {p.name} is None else {coerced[-1]})"
     signature = ", ".join(p.name + ("=None" if p.optional else "") for p in spec.params)
     if body is not None:
         call = (
@@ -267,8 +266,9 @@ def _build(
 
 def evaluate(func: Callable[..., Any], nums: dict[str, Any], attr: str | None, **extra: Any) -> Any:
     """``func(**nums, **extra)`` (its ``attr``), as a float or, for ranges, rows of floats."""
-    if not _ONE_CELL.issuperset(map(type, nums.values())):
-        return _evaluate_ranges(func, nums, attr, extra)
+    for v in nums.values():
+        if type(v) is not float and v is not None:
+            return _evaluate_ranges(func, nums, attr, extra)
     out = func(**nums, **extra)
     return results.result(out if attr is None else getattr(out, attr))
 
