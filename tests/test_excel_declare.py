@@ -58,6 +58,32 @@ class TestSlimImport:
         assert "gpuval.data.dataset" in loaded["gpuval"]
         assert not {"openpyxl", "click", "lxml", "defusedxml"} & set(loaded["top"])
 
+    def test_calling_the_functions_loads_no_workbook_or_cli_dependency(self) -> None:
+        # What a slim install would need: the model functions run on numpy and scipy alone;
+        # the dataset lookups add pydantic (the dataset's validation); none loads pandas,
+        # openpyxl, click, lxml or defusedxml (the workbook and command-line dependencies).
+        code = (
+            "import sys\nfrom gpuval.excel import udfs as u\n"
+            "dcf = [['revenue', 1e8], ['growth_y1', 0.5], ['growth_y2_5', 0.3],"
+            " ['terminal_growth', 0.02], ['operating_margin', -0.2], ['target_margin', 0.2],"
+            " ['sales_to_capital', 1.5], ['tax_rate', 0.25], ['cost_of_capital', 0.12],"
+            " ['mature_cost_of_capital', 0.08], ['shares_outstanding', 1e8]]\n"
+            "results = [u.GPUVAL_DCF(*[[[v]] for _, v in dcf]), u.GPUVAL_DCF_TABLE(dcf),"
+            " u.GPUVAL_DCF_SCHEDULE(dcf), u.GPUVAL_IMPLIED_GROWTH(5e8, dcf),"
+            " u.GPUVAL_SENSITIVITY('dcf', dcf, 'growth_y2_5', [[0.2], [0.3]],"
+            " 'target_margin', [[0.1, 0.2]]),"
+            " u.GPUVAL_MONTECARLO('dcf', dcf, [['growth_y2_5', 'normal', 0.3, 0.05]], 1000),"
+            " u.GPUVAL_PEER_STATS([['a', 10.0], ['b', 20.0]]), u.GPUVAL_PS(3e9, 1e8)]\n"
+            "assert not any(isinstance(r, str) for r in results), results\n"
+            "assert 'pydantic' not in sys.modules\n"
+            "assert u.GPUVAL_DATA('cambricon', 'revenue') == 2.88e9\n"
+            "assert isinstance(u.GPUVAL_FX('USD', 'CNY'), float)\n"
+            "assert 'pydantic' in sys.modules"
+        )
+        loaded = _fresh_import(code)
+        assert not {"pandas", "openpyxl", "click", "lxml", "defusedxml"} & set(loaded["top"])
+        assert "scipy" in loaded["top"] and "pydantic" in loaded["top"]
+
     def test_in_office_js_mode_xlwings_registers_but_nothing_else_heavy_loads(self) -> None:
         loaded = _fresh_import(
             "import gpuval.excel.udfs as u\nassert hasattr(u.GPUVAL_PS, '__xlfunc__')",
