@@ -8,8 +8,8 @@ xlwings' decorators are no-ops), in three groups:
 
 1. **Scalar UDFs** (single cells in, one value out): per call with the arguments shaped as
    xlwings delivers them (``[[x]]``, ``ndim=2``) and as plain floats, next to the core function
-   alone, so the UDF layer's own cost (coercion, checks, error guard) is visible. Target
-   (issue 15): ``GPUVAL_DCF`` <= 15 microseconds per call. Every figure is a median, beside a
+   alone, so the UDF layer's own cost (coercion, checks, error guard) is visible. Target:
+   ``GPUVAL_DCF`` <= 15 microseconds per call. Every figure is a median, beside a
    reference (``numpy.ones(3)``) measured in the same run.
 2. **Array and table UDFs** (ranges in, arrays out): peers, scenario steps, DCF from a table and
    its schedule, sensitivity grids, Monte Carlo, a spilled P/S grid.
@@ -57,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/machine.p
 from machine import describe  # noqa: E402
 
 TARGET_US = 15.0
-"""Issue 15: GPUVAL_DCF at most 15 microseconds per call."""
+"""Target: GPUVAL_DCF at most 15 microseconds per call (Excel-shaped arguments)."""
 TARGET_CASE = "GPUVAL_DCF (19 inputs)"
 
 Case = tuple[str, Callable[[], Any], Callable[[], Any] | None, Callable[[], Any] | None]

@@ -30,10 +30,15 @@ MAX_BRIDGE_YEARS = 3
 def _fade(start: Any, end: Any, h: int) -> list[Any]:
     """Years ``h+1..10`` of a linear fade from ``start`` (year ``h``) to ``end`` (year 10):
     ``start - (start - end) x (t - h) / (10 - h)``."""
-    gap, span, out = start - end, YEARS - h, []
-    for t in range(h + 1, YEARS + 1):
-        out.append(start - gap * (t - h) / span)
+    gap, span, out = start - end, float(YEARS - h), []
+    for step in _FADE_STEPS[h]:
+        out.append(start - gap * step / span)
     return out
+
+
+_FADE_STEPS = {h: [float(t - h) for t in range(h + 1, YEARS + 1)] for h in range(1, YEARS)}
+"""``t - h`` for the fade years ``t = h+1..10``, by ``h`` (as floats: the same products, and
+faster than mixing ints into float arithmetic)."""
 
 
 def _growth_path(g1: Any, g25: Any, gt: Any, h: int = HIGH_GROWTH_YEARS) -> list[Any]:
@@ -49,12 +54,14 @@ def growth_xl(t: str, g1: str, g25: str, gt: str, h: str) -> str:
 def _margin_path(m0: Any, target: Any, n: int) -> list[Any]:
     """Years 1..10: ``target - (target - m0) x max(n - t, 0) / n``, linear from ``m0`` (year 0)
     to ``target`` by year ``n``, then flat."""
-    gap = target - m0
-    return [target - gap * k / n for k in _YEARS_TO_GO[n]]
+    gap, span, out = target - m0, float(n), []
+    for to_go in _YEARS_TO_GO[n]:
+        out.append(target - gap * to_go / span)
+    return out
 
 
-_YEARS_TO_GO = {n: [max(n - t, 0) for t in range(1, YEARS + 1)] for n in range(1, YEARS + 1)}
-"""``max(n - t, 0)`` for years ``t = 1..10``, by convergence year ``n``."""
+_YEARS_TO_GO = {n: [float(max(n - t, 0)) for t in range(1, YEARS + 1)] for n in range(1, YEARS + 1)}
+"""``max(n - t, 0)`` for years ``t = 1..10``, by convergence year ``n`` (as floats)."""
 
 
 def margin_xl(t: str, m0: str, target: str, n: str) -> str:
