@@ -84,6 +84,9 @@ class _Required:
 REQUIRED: Any = _Required()
 """Default marker: the argument has no default, so a blank is an error."""
 
+_NOT_ONE_CELL: Any = object()
+"""What :func:`number` unpacks from a list that is not ``[[x]]``."""
+
 
 def _where(r: int, c: int, shape: tuple[int, int]) -> str:
     if shape == (1, 1):
@@ -159,13 +162,14 @@ def number(name: str, value: Any, default: Any = REQUIRED) -> Any:
     """
     t = type(value)
     if t is list:  # the hot path: [[x]], one cell from xlwings
-        if len(value) == 1:
-            row = value[0]
-            if type(row) is list and len(row) == 1:
-                x = row[0]
-                if type(x) is float and x - x == 0.0:
-                    return x
-                return _scalar_number(name, x, default)
+        try:
+            [[x]] = value
+        except (TypeError, ValueError):  # not one cell
+            x = _NOT_ONE_CELL
+        if type(x) is float and x - x == 0.0:
+            return x
+        if x is not _NOT_ONE_CELL and type(value[0]) is list:
+            return _scalar_number(name, x, default)
     elif t is float:  # a plain finite float
         if value - value == 0.0:
             return value
