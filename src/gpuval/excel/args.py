@@ -161,10 +161,10 @@ def number(name: str, value: Any, default: Any = REQUIRED) -> Any:
     and non-finite numbers are refused. Ranges may not contain blanks (see :func:`grid`).
     """
     t = type(value)
-    if t is list:  # the hot path: [[x]], one cell from xlwings
+    if t is list and len(value) == 1:  # the hot path: [[x]], one cell from xlwings
         try:
             [[x]] = value
-        except (TypeError, ValueError):  # not one cell
+        except (TypeError, ValueError):  # a row of several cells, or not a row
             x = _NOT_ONE_CELL
         if type(x) is float and x - x == 0.0:
             return x
