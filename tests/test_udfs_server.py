@@ -121,6 +121,19 @@ class TestMeta:
         assert "GPUVAL.TAM_PER_SHARE" in [f["name"] for f in meta["functions"]]
         assert meta["allowErrorForDataTypeAny"] is True
 
+    def test_the_namespace_is_the_functions_own(
+        self, xl: Server, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # xlwings also reads a module-level __xlwings_func_namespace__ (newer versions); the
+        # namespace each function carries takes precedence, so a module-level one, set by
+        # gpuval or by anyone importing the functions into their own module, changes nothing
+        names = [f["name"] for f in xl.meta()["functions"]]
+        for module in {getattr(xl.udfs, n).__module__ for n in xl.udfs.__all__} | {"__main__"}:
+            monkeypatch.setattr(sys.modules[module], "__xlwings_func_namespace__", "OTHER", False)
+        monkeypatch.setattr(xl.udfs, "__xlwings_func_namespace__", "OTHER", False)
+        assert [f["name"] for f in xl.meta()["functions"]] == names
+        assert all(name.startswith("GPUVAL.") for name in names)
+
     def test_results_that_depend_only_on_the_arguments_are_cached(self, xl: Server) -> None:
         for name in xl.udfs.__all__:
             xlf = getattr(xl.udfs, name).__xlfunc__
