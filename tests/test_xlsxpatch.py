@@ -402,7 +402,10 @@ def test_store_values_changes_only_the_cached_values_of_formula_cells(
     assert b'<c r="B1"><f t="shared" ref="B1:B3" si="0">A1*2</f><v>200</v></c>' in sheet
     assert b'<c r="B2"><f t="shared" si="0"/><v>22.5</v></c>' in sheet
     assert b'<c r="B3"><f t="shared" si="0"/></c>' in sheet  # not computed: no stale 24 either
-    assert b'<c r="C3" cm="1" t="str"><f t="array" ref="C3">SUM(A1:A3)</f><v>x &amp; y</v></c>' in sheet
+    assert (
+        b'<c r="C3" cm="1" t="str"><f t="array" ref="C3">SUM(A1:A3)</f><v>x &amp; y</v></c>'
+        in sheet
+    )
     assert b'<c r="A5" t="e" vm="1"><v>#VALUE!</v></c>' in sheet  # a rich value is left alone
     values = load_workbook(out, data_only=True)["Model"]
     assert (values["B1"].value, values["B2"].value, values["B3"].value) == (200, 22.5, None)

@@ -173,9 +173,7 @@ def _with_type(attrs: str, kind: str | None) -> str:
     return attrs[: match.start("value")] + kind + attrs[match.end("value") :]
 
 
-def _store_part(
-    xml: str, sheet: str, values: dict[str, Cached] | None, done: StoredValues
-) -> str:
+def _store_part(xml: str, sheet: str, values: dict[str, Cached] | None, done: StoredValues) -> str:
     prefix = _prefix(xml)
     g = _grammar(prefix)
 
