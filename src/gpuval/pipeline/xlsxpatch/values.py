@@ -198,8 +198,8 @@ def _store_part(xml: str, sheet: str, values: dict[str, Cached] | None, done: St
                 why = _unescape(value.text) if value is not None else "no value"
                 done.uncomputed.append(f"{sheet}!{ref} ({why})")
             bare = _with_type(attrs, None)
-            if rest == body and bare == attrs:
-                return c[0]  # already without a value
+            if bare == attrs and not any(v["vbody"] for v in g.value.finditer(body)):
+                return c[0]  # no value (an empty <v> without a type is none: openpyxl writes it)
             done.cleared += 1
             return f"<{prefix}c{bare}>{rest}</{prefix}c>" if rest else f"<{prefix}c{bare}/>"
 
