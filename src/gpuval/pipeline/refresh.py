@@ -192,14 +192,17 @@ def _computed(patch: Patch, progress: Progress) -> tuple[Computed | None, str]:
     if find_soffice() is None:
         return None, "LibreOffice was not found, so "
     progress("computing every formula in LibreOffice")
-    with tempfile.TemporaryDirectory(prefix="gpuval-refresh-") as tmp:
-        scratch = Path(tmp) / f"workbook{patch.package.path.suffix}"
-        patch.save(scratch)
-        try:
+    try:
+        with tempfile.TemporaryDirectory(prefix="gpuval-refresh-") as tmp:
+            scratch = Path(tmp) / f"workbook{patch.package.path.suffix}"
+            patch.save(scratch)
             return read_computed(recalculate(scratch, Path(tmp) / "computed.xlsx")), ""
-        except GpuvalError as exc:
-            detail = str(exc).rstrip(".")
-            return None, f"LibreOffice could not recalculate the workbook ({detail}), so "
+    except OSError as exc:
+        detail = exc.strerror or str(exc)
+        return None, f"the scratch copy for LibreOffice could not be written ({detail}), so "
+    except GpuvalError as exc:
+        detail = str(exc).rstrip(".")
+        return None, f"LibreOffice could not recalculate the workbook ({detail}), so "
 
 
 def store_values(patch: Patch, report: RefreshReport, recalc: bool, progress: Progress) -> None:
