@@ -151,3 +151,20 @@ def _give_cached_value(path: Path, sheet: str, ref: str, value: str) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
         for name, data in files.items():
             dst.writestr(name, data)
+
+
+def test_a_libreoffice_that_fails_is_said_and_the_refresh_is_kept(
+    built: Path, tmp_path: Path
+) -> None:
+    # Unmarked: GPUVAL_SOFFICE is the test suite's stand-in, which exits with an error at once.
+    path = tmp_path / "analyst.xlsx"
+    shutil.copy(built, path)
+    prices = tmp_path / "p.csv"
+    prices.write_text("entity,date,price,currency\nbiren,2026-11-20,40,HKD\n")
+    report = refresh(path, prices=prices)
+    assert report.values is None and report.changes  # the data is refreshed all the same
+    note = next(n for n in report.notes if n.startswith("LibreOffice could not recalculate"))
+    assert "exited with code 97" in note
+    assert note.endswith("gpuval evaluate and check stop at any input that is a formula.")
+    assert str(path) not in note  # LibreOffice ran on a scratch copy, never the analyst's file
+    assert read_inputs(path)["data_peers_price"][0] is not None
