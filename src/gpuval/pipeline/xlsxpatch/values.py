@@ -96,17 +96,22 @@ def _grammar(prefix: str) -> _Grammar:
     )
 
 
-_ATTR = r"(?<=\s){name}\s*=\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)')"
+_ATTRS = {
+    name: re.compile(rf"(?<=\s){name}\s*=\s*(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)')")
+    for name in ("r", "t", "vm", "ref")
+}
 
 
 def _attr(attrs: str, name: str) -> str | None:
-    match = re.search(_ATTR.format(name=name), attrs)
+    match = _ATTRS[name].search(attrs)
     return None if match is None else (match["dq"] if match["dq"] is not None else match["sq"])
 
 
 def _array_cells(data: str, g: _Grammar) -> set[str]:
     """The cells of array formulas' ranges other than their first (they hold results too)."""
     out: set[str] = set()
+    if "array" not in data:
+        return out
     for f in g.formula.finditer(data):
         ref = _attr(f["fattrs"], "ref")
         if _attr(f["fattrs"], "t") == "array" and ref:
@@ -175,13 +180,18 @@ def _with_type(attrs: str, kind: str | None) -> str:
 
 def _store_part(xml: str, sheet: str, values: dict[str, Cached] | None, done: StoredValues) -> str:
     prefix = _prefix(xml)
+    if f"<{prefix}f" not in xml:  # no formula: nothing to do (an analyst's table of constants)
+        return xml
     g = _grammar(prefix)
 
     def cells(data: re.Match[str]) -> str:
         arrays = _array_cells(data[0], g)
+        f_tag = f"<{prefix}f"
 
         def one(c: re.Match[str]) -> str:
             attrs, body = c["cattrs"], c["cbody"] or ""
+            if not arrays and f_tag not in body:
+                return c[0]  # most cells: a constant
             ref = _attr(attrs, "r")
             formula = g.formula.search(body)
             if ref is None or (formula is None and ref not in arrays) or _attr(attrs, "vm"):
