@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from gpuval.errors import GpuvalError
-from gpuval.pipeline.xlsxpatch import MARKER, Formula, Patch
+from gpuval.pipeline.xlsxpatch import MARKER, Formula, Patch, read_computed
+from gpuval.pipeline.xlsxpatch.values import Cached
 
 M = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NSMAP = {"m": M}
@@ -365,3 +367,71 @@ def test_strict_open_xml_is_refused_in_one_sentence(book: Path, tmp_path: Path) 
             archive.writestr(name, data)
     with pytest.raises(GpuvalError, match=r"strict\.xlsx is saved as Strict Open XML .*\.$"):
         Patch(strict)
+
+
+# --- cached values of formula cells (Patch.store_values) ---------------------------------------
+
+
+def without_formula_values(xml: bytes) -> bytes:
+    """The part with the ``<v>`` and ``t`` of every formula cell removed (the test's own reading:
+    a formula cell is one holding ``<f``; the fixture's array range is C3 alone)."""
+
+    def strip(m: re.Match[bytes]) -> bytes:
+        if b"<f" not in m[0]:
+            return m[0]
+        return re.sub(rb"<v>[^<]*</v>|<v/>", b"", re.sub(rb' t="[a-z]+"', b"", m[0]))
+
+    return re.sub(rb"<c [^>]*?(?:/>|>.*?</c>)", strip, xml)
+
+
+def test_store_values_changes_only_the_cached_values_of_formula_cells(
+    book: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.xlsx"
+    patch = Patch(book)
+    computed = {"Model": {"B1": Cached(None, "200"), "B2": Cached(None, "22.5"),
+                          "B3": Cached("e", "#NAME?"), "C3": Cached("str", "x &amp; y"),
+                          "A5": Cached(None, "1")}}  # fmt: skip
+    stored = patch.store_values(computed)
+    patch.save(out)
+    assert (stored.filled, stored.uncomputed) == (3, ["Model!B3 (#NAME?)"])
+    before, after = parts(book), parts(out)
+    assert [n for n in before if before[n] != after[n]] == ["xl/worksheets/sheet1.xml"]
+    sheet = after["xl/worksheets/sheet1.xml"]
+    assert without_formula_values(sheet) == without_formula_values(SHEET.encode())
+    assert b'<c r="B1"><f t="shared" ref="B1:B3" si="0">A1*2</f><v>200</v></c>' in sheet
+    assert b'<c r="B2"><f t="shared" si="0"/><v>22.5</v></c>' in sheet
+    assert b'<c r="B3"><f t="shared" si="0"/></c>' in sheet  # not computed: no stale 24 either
+    assert (
+        b'<c r="C3" cm="1" t="str"><f t="array" ref="C3">SUM(A1:A3)</f><v>x &amp; y</v></c>'
+        in sheet
+    )
+    assert b'<c r="A5" t="e" vm="1"><v>#VALUE!</v></c>' in sheet  # a rich value is left alone
+    values = load_workbook(out, data_only=True)["Model"]
+    assert (values["B1"].value, values["B2"].value, values["B3"].value) == (200, 22.5, None)
+    assert values["C3"].value == "x & y"
+    assert parts(out)["xl/calcChain.xml"] == parts(book)["xl/calcChain.xml"]  # same formulas
+    with pytest.raises(RuntimeError, match="values are stored"):
+        patch.set("Model", "A1", 1)
+
+
+def test_store_values_none_removes_every_formula_value(book: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.xlsx"
+    patch = Patch(book)
+    patch.set("Model", "A2", 7)
+    stored = patch.store_values(None)
+    patch.save(out)
+    assert (stored.filled, stored.cleared, stored.uncomputed) == (0, 4, [])  # B1, B2, B3, C3
+    values = load_workbook(out, data_only=True)["Model"]
+    assert [values[r].value for r in ("A2", "B1", "B2", "B3", "C3", "A5")] == [
+        7, None, None, None, None, "#VALUE!"]  # fmt: skip
+
+
+def test_read_computed_reads_each_cell_as_stored(book: Path) -> None:
+    computed = read_computed(book)
+    model = computed["Model"]
+    assert model["B1"] == Cached(None, "20") and model["C3"] == Cached(None, "33")
+    assert model["D1"] == Cached("str", "bold plain")  # a shared string, as text
+    assert model["A5"] == Cached("e", "#VALUE!") and model["A5"].computed
+    assert not Cached("e", "#NAME?").computed and not Cached("e", "Err:502").computed
+    assert computed["Lists"] == {}  # inline text is no cached value

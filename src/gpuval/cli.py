@@ -306,6 +306,12 @@ def check(workbook: Path, fmt: str, max_age_days: int, today: Any) -> None:
     is_flag=True,
     help="Drop the prices applied by earlier refreshes and return to the dataset's.",
 )
+@click.option(
+    "--no-recalc",
+    is_flag=True,
+    help="Skip the LibreOffice recalculation (faster): formula cells are then saved without "
+    "computed values until the file is opened and saved in Excel or LibreOffice.",
+)
 @_quiet_option
 def refresh(
     workbook: Path,
@@ -313,15 +319,17 @@ def refresh(
     dataset: Path | None,
     reset_inputs: bool,
     reset_prices: bool,
+    no_recalc: bool,
     quiet: bool,
 ) -> None:
-    """Update the workbook's data (dataset, prices) and keep the analyst's work; a timestamped
-    backup is kept and the file is replaced only by a complete new one."""  # fmt: skip
+    """Update the workbook's data (dataset, prices) and keep the analyst's work; every formula
+    cell gets its computed value from LibreOffice when it is installed. A timestamped backup is
+    kept and the file is replaced only by a complete new one."""  # fmt: skip
     from gpuval.pipeline.refresh import refresh as refresh_file
 
     report = refresh_file(
         workbook, prices=prices, dataset_path=dataset, reset_inputs=reset_inputs,
-        reset_prices=reset_prices, progress=_progress(quiet, 5),
+        reset_prices=reset_prices, progress=_progress(quiet, 6), recalc=not no_recalc,
     )  # fmt: skip
     click.echo("\n".join(report.lines()))
 

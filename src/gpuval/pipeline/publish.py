@@ -9,7 +9,8 @@
    to freeze them.)
 3. ``gpuval check`` runs on the workbook with those computed values; a failing check refuses to
    publish unless ``force`` (the copy is then stamped UNCHECKED, and rendered again).
-4. Every formula cell of the copy is given its computed value as the cached value, so viewers
+4. Every formula cell of the copy is given its computed value as the cached value (the one
+   writer of cached values, :meth:`gpuval.pipeline.xlsxpatch.Patch.store_values`), so viewers
    that do not recalculate (previewers, phones, pandas, openpyxl with ``data_only=True``) show
    numbers; formulas, charts, names and styles stay as they were.
 5. ``<out-dir>/<name>_<as-of>.xlsx`` (as-of = ``data_asof`` recalculated:
@@ -27,16 +28,12 @@ import os
 import re
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree  # our own openpyxl-written parts, never outside input
-from xml.sax.saxutils import escape
 
 from openpyxl.utils.cell import absolute_coordinate, quote_sheetname
-from openpyxl.utils.datetime import to_excel
 from openpyxl.workbook.defined_name import DefinedName
 
 from gpuval.errors import GpuvalError
@@ -46,16 +43,13 @@ from gpuval.pipeline.findings import CheckReport
 from gpuval.pipeline.names import named_value, require_gpuval
 from gpuval.pipeline.recalc import Rendering
 from gpuval.pipeline.udf_freeze import freeze_udf_cells, is_udf
+from gpuval.pipeline.xlsxpatch import Patch, StoredValues, read_computed
 from gpuval.workbook.evaluate import open_workbook
 from gpuval.workbook.template import STAMP_LABEL, STAMP_NAME
 
 __all__ = ["PublishReport", "fill_cached_values", "publish"]
 
 Progress = Callable[[str], None]
-_CELL = re.compile(
-    r'<c r="(?P<ref>[A-Z]+[0-9]+)"(?P<attrs>[^>]*?)>(?P<f><f>[^<]*</f>)'
-    r"(?:<v\s*/>|<v></v>|<v>[^<]*</v>)?</c>"
-)
 
 
 @dataclass
@@ -67,66 +61,14 @@ class PublishReport:
     notes: list[str] = field(default_factory=list)
 
 
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet title -> its part name, from workbook.xml and its relationships."""
-    ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-          "p": "http://schemas.openxmlformats.org/package/2006/relationships"}  # fmt: skip
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {rel.get("Id"): rel.get("Target", "") for rel in rels.findall("p:Relationship", ns)}
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    parts = {}
-    for sheet in workbook.findall("m:sheets/m:sheet", ns):
-        target = targets[sheet.get(f"{{{ns['r']}}}id")].lstrip("/")
-        parts[sheet.get("name", "")] = target if target.startswith("xl/") else f"xl/{target}"
-    return parts
-
-
-def _cached(value: Any) -> tuple[str, str] | None:
-    """(type attribute, <v> text) for a computed value; None when there is nothing to store."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return ' t="b"', "1" if value else "0"
-    if isinstance(value, dt.datetime | dt.date):
-        return "", repr(float(to_excel(value)))
-    if isinstance(value, int | float):
-        return "", repr(float(value))
-    text = str(value)
-    if text.startswith("#") or text.startswith("Err:"):
-        return ' t="e"', escape(text)
-    return ' t="str"', escape(text)
-
-
-def fill_cached_values(
-    source: Path, values_file: Path, out: Path, *, values: Any | None = None
-) -> int:
-    """Copy ``source`` (an openpyxl-written .xlsx) to ``out`` with every formula cell's cached
-    value taken from ``values_file`` (the same workbook recalculated; ``values``: that file
-    already open with ``data_only=True``). Returns the number of formula cells filled."""
-    if values is None:
-        values = open_workbook(values_file, data_only=True)
-    filled = 0
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        parts = {part: title for title, part in _sheet_parts(src).items()}
-        for info in src.infolist():
-            data = src.read(info.filename)
-            title = parts.get(info.filename)
-            if title is not None and title in values.sheetnames:
-                ws = values[title]
-
-                def fill(m: re.Match[str], ws: Any = ws) -> str:
-                    nonlocal filled
-                    cached = _cached(ws[m["ref"]].value)
-                    if cached is None:
-                        return m[0]
-                    filled += 1
-                    attrs = re.sub(r'\s+t="[^"]*"', "", m["attrs"])
-                    return f'<c r="{m["ref"]}"{attrs}{cached[0]}>{m["f"]}<v>{cached[1]}</v></c>'
-
-                data = _CELL.sub(fill, data.decode("utf-8")).encode("utf-8")
-            dst.writestr(info, data)
-    return filled
+def fill_cached_values(source: Path, values_file: Path, out: Path) -> StoredValues:
+    """Copy ``source`` to ``out`` with every formula cell's cached value taken from
+    ``values_file`` (the same workbook recalculated), through
+    :meth:`~gpuval.pipeline.xlsxpatch.Patch.store_values`: only cached values change."""
+    patch = Patch(source, label="Workbook")
+    stored = patch.store_values(read_computed(values_file))
+    patch.save(out)
+    return stored
 
 
 def _sha256(path: Path) -> str:
@@ -282,8 +224,14 @@ def publish(
         progress("storing every computed value")
         final = tmp / "final" / f"{stem}.xlsx"
         final.parent.mkdir()
-        reuse = report.check.values if not checked_first and report.checked else None
-        fill_cached_values(staged, recalculated, final, values=reuse)
+        stored = fill_cached_values(staged, recalculated, final)
+        if stored.uncomputed:
+            report.notes.append(
+                f"{len(stored.uncomputed)} formula cell(s) LibreOffice could not compute carry "
+                f"no value (Excel computes them when it opens the file): "
+                f"{', '.join(stored.uncomputed[:3])}" + (" ..." if len(stored.uncomputed) > 3
+                                                          else "") + "."
+            )  # fmt: skip
         outputs = [final, rendered] if pdf else [final]
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,13 @@ What it owns, each found by a defined name or a label, never by a fixed address:
 * the Sources sheet, keyed by sentence; the dataset version (``tpl_dataset`` on the cover, the
   Data subtitle, the name ``data_version``) and the market-data date ``data_asof``;
 * the Monte Carlo snapshot, by the names ``mc_*`` (defined on first refresh from the labels);
-* the workbook's calculation settings (a full recalculation when next opened).
+* the workbook's calculation settings (a full recalculation when next opened);
+* the computed value (cached value) of every formula cell: a scratch copy of the refreshed package
+  is recalculated in LibreOffice and each formula cell's ``<v>`` and ``t`` take its value
+  (:meth:`~gpuval.pipeline.xlsxpatch.Patch.store_values`), so inputs linked to the analyst's
+  sheets, Excel's Protected View and viewers that do not recalculate see numbers. Without
+  LibreOffice (or with ``recalc=False``, or when it fails) every formula cell is saved without a
+  value, never with one the new data made stale, and the report says so.
 
 The result replaces the real file (through a symbolic link; in place for a file with other hard
 links) only when complete, after a timestamped backup beside the real file; an OS error is one
@@ -31,6 +37,7 @@ import datetime as dt
 import io
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +48,7 @@ from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.files import lock_files, workbook_lock
 from gpuval.pipeline.names import require_gpuval
+from gpuval.pipeline.recalc import find_soffice, recalculate
 from gpuval.pipeline.refresh_cells import (
     Change,
     Session,
@@ -51,8 +59,8 @@ from gpuval.pipeline.refresh_cells import (
     update_peers,
 )
 from gpuval.pipeline.refresh_data import update_data, update_sources
-from gpuval.pipeline.xlsxpatch import Patch
-from gpuval.workbook.evaluate import read_inputs_from
+from gpuval.pipeline.xlsxpatch import Computed, Patch, StoredValues, read_computed
+from gpuval.workbook.evaluate import UncomputedInput, read_inputs_from
 from gpuval.workbook.sheets import montecarlo, peers
 
 __all__ = ["Change", "RefreshReport", "lock_files", "refresh", "workbook_lock"]
@@ -67,6 +75,10 @@ class RefreshReport:
     changes: list[Change] = field(default_factory=list)
     movers: list[tuple[str, Any, Any, float]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The formula cells given their computed value (None: none computed, see the notes).
+    values: StoredValues | None = None
+    #: An input that is a formula the file carried no value for (the outputs were not computed).
+    waiting: UncomputedInput | None = None
 
     def lines(self) -> list[str]:
         out = [f"Refreshed {self.workbook}" + (f" (backup: {self.backup.name})" if self.backup
@@ -78,6 +90,9 @@ class RefreshReport:
             out.append("Outputs that moved most:")
             out += [f"  {name}: {_show(a)} -> {_show(b)} ({rel:+.2%})"
                     for name, a, b, rel in self.movers]  # fmt: skip
+        if self.values is not None:
+            out.append(f"{self.values.filled} formula cell(s) carry their value computed by "
+                       "LibreOffice.")  # fmt: skip
         out += [f"Note: {n}" for n in self.notes]
         return out
 
@@ -96,7 +111,11 @@ def _model(s: Session) -> tuple[dict[str, Any], Callable[[], Any]] | None:
     when the analyst's inputs are not valid for the core."""
     from gpuval.workbook.model import run_names
 
-    inputs = read_inputs_from(s.for_inputs(), s.path)  # a missing or broken name is an error
+    try:  # a missing or broken name is an error
+        inputs = read_inputs_from(s.wb, s.path, cached=s.for_inputs())
+    except UncomputedInput as exc:  # its value is computed below, for the next refresh
+        s.report.waiting = exc
+        return None
     try:
         model = run_names(inputs)
         outputs = model.outputs()
@@ -111,7 +130,10 @@ def _model(s: Session) -> tuple[dict[str, Any], Callable[[], Any]] | None:
 def _oldest_used(s: Session) -> dt.date | None:
     """The oldest date of the market figures the valuation uses (the Cover's ``data_asof``,
     :func:`~gpuval.workbook.sheets.peers.oldest_used_date`); None when the inputs are not valid."""
-    values = dict(read_inputs_from(s.for_inputs(), s.path))
+    try:
+        values = dict(read_inputs_from(s.wb, s.path, cached=s.for_inputs()))
+    except UncomputedInput:
+        return None
     values["data_peers_as_of"] = [s.value(*where) for where in s.column("data_peers_as_of")]
     try:
         return peers.oldest_used_date(values)
@@ -154,6 +176,54 @@ def _movers(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, An
     return sorted(moved, key=lambda m: -abs(m[3]))[:8]
 
 
+# --- computed values ---
+
+NO_VALUES = (
+    "no formula cell carries a computed value until the file is opened and saved in Excel or "
+    "LibreOffice (or refreshed again where LibreOffice is installed); until then viewers that do "
+    "not recalculate show them blank, and gpuval evaluate and check stop at any input that is a "
+    "formula."
+)
+
+
+def _computed(patch: Patch, progress: Progress) -> tuple[Computed | None, str]:
+    """The values LibreOffice computes for a scratch copy of the patched package (never the
+    analyst's file), or None and why not."""
+    if find_soffice() is None:
+        return None, "LibreOffice was not found, so "
+    progress("computing every formula in LibreOffice")
+    try:
+        with tempfile.TemporaryDirectory(prefix="gpuval-refresh-") as tmp:
+            scratch = Path(tmp) / f"workbook{patch.package.path.suffix}"
+            patch.save(scratch)
+            return read_computed(recalculate(scratch, Path(tmp) / "computed.xlsx")), ""
+    except OSError as exc:
+        detail = exc.strerror or str(exc)
+        return None, f"the scratch copy for LibreOffice could not be written ({detail}), so "
+    except GpuvalError as exc:
+        detail = str(exc).rstrip(".")
+        return None, f"LibreOffice could not recalculate the workbook ({detail}), so "
+
+
+def store_values(patch: Patch, report: RefreshReport, recalc: bool, progress: Progress) -> None:
+    """Give every formula cell its computed value (or none, see the module); the report says
+    which cells LibreOffice could not compute, or that nothing was computed and what that
+    means."""
+    skipped = (None, "recalculation was skipped, so ")
+    computed, why = _computed(patch, progress) if recalc else skipped
+    stored = patch.store_values(computed)
+    if computed is None:
+        report.notes.append(why + NO_VALUES)
+        return
+    report.values = stored
+    if stored.uncomputed:
+        shown = ", ".join(stored.uncomputed[:5]) + (" ..." if len(stored.uncomputed) > 5 else "")
+        report.notes.append(
+            f"{len(stored.uncomputed)} formula cell(s) LibreOffice could not compute carry no "
+            f"value (Excel computes them when it opens the file): {shown}."
+        )
+
+
 # --- the command ---
 
 
@@ -166,8 +236,10 @@ def refresh(
     reset_prices: bool = False,
     progress: Progress = lambda _msg: None,
     now: dt.datetime | None = None,
+    recalc: bool = True,
 ) -> RefreshReport:
-    """Refresh the workbook at ``path`` (atomically, with a timestamped backup)."""
+    """Refresh the workbook at ``path`` (atomically, with a timestamped backup); ``recalc``:
+    compute every formula's value in LibreOffice when it is installed."""
     given = Path(path)
     if not given.exists():
         raise GpuvalError(f"Workbook {given} does not exist.")
@@ -211,6 +283,15 @@ def refresh(
         else:
             report.notes.append("the Monte Carlo snapshot was kept as it was.")
         s.patch.calc(fullCalcOnLoad="1")
+        store_values(s.patch, report, recalc, progress)
+        if report.waiting is not None:
+            w = report.waiting
+            report.notes.insert(0, (
+                f"outputs not computed: input {w.name} ({w.where}) is the formula {w.formula} "
+                "and the file carried no value for it; "
+                + ("it has one now: refresh again to update the outputs and the Monte Carlo "
+                   "snapshot." if report.values is not None else "see the note below.")
+            ))  # fmt: skip
         progress("saving")
         report.backup = save_with_backup(s.patch, real, now)
     return report

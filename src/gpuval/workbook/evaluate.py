@@ -1,8 +1,9 @@
 """``gpuval evaluate``: read a workbook's ``in_*`` cells and run the Python core on them.
 
 Inputs are read as the analyst left them (constants). A cell whose input was replaced by a
-formula is read from its cached value when the file has one; otherwise that is an error, as are
-a missing name or a value of the wrong type.
+formula (e.g. a link to the analyst's own sheet) is read from its cached value when the file has
+one; otherwise that is an error (:class:`UncomputedInput`) saying which cell and what to do, as
+are a missing name or a value of the wrong type.
 """
 
 from __future__ import annotations
@@ -25,6 +26,14 @@ DATES = {"in_valuation_date", "in_exit_date"}
 TEXT = {"in_target", "in_peer_basis", "in_nvidia_value_basis", "data_assumption_ids"} | {
     f"data_peers_{k}" for k in ("id", "name", "venue", "listing_ccy", "reporting_ccy", "in_stats")
 }
+
+
+class UncomputedInput(GpuvalError):
+    """An input cell holds a formula the file carries no computed value for."""
+
+    def __init__(self, message: str, name: str, where: str, formula: str) -> None:
+        super().__init__(message)
+        self.name, self.where, self.formula = name, where, formula
 
 
 def open_workbook(path: Path, *, data_only: bool = False) -> Workbook:
@@ -53,10 +62,10 @@ def read_inputs(path: Path) -> dict[str, Any]:
     return read_inputs_from(open_workbook(path), path)
 
 
-def read_inputs_from(wb: Workbook, path: Path) -> dict[str, Any]:
+def read_inputs_from(wb: Workbook, path: Path, *, cached: Workbook | None = None) -> dict[str, Any]:
     """:func:`read_inputs` on a workbook already open (``path`` names it in messages and gives
-    the cached values of inputs an analyst replaced with formulas)."""
-    cached: Workbook | None = None
+    the cached values of inputs an analyst replaced with formulas; ``cached``: those values
+    already open)."""
     values: dict[str, Any] = {}
     for name in REQUIRED:
         places = _cells(wb, name)
@@ -64,14 +73,30 @@ def read_inputs_from(wb: Workbook, path: Path) -> dict[str, Any]:
             raise GpuvalError(f"Workbook {path.name} has no usable defined name {name!r}.")
         title, coord = places[0]
         raw = _range_values(wb, title, coord)
-        if any(isinstance(x, str) and x.startswith("=") for _, x in raw):
+        formulas = {c: x for c, x in raw if isinstance(x, str) and x.startswith("=")}
+        if formulas:
             cached = cached or open_workbook(path, data_only=True)
             raw = _range_values(cached, title, coord)
+            for c, x in raw:
+                if c in formulas and (x is None or x == ""):
+                    raise _uncomputed(name, f"{title}!{c}", formulas[c], path)
         if name in LISTS:
             values[name] = [_check(name, f"{title}!{c}", x, optional=True) for c, x in raw]
         else:
             values[name] = _check(name, f"{title}!{raw[0][0]}", raw[0][1], optional=False)
     return values
+
+
+def _uncomputed(name: str, where: str, formula: str, path: Path) -> UncomputedInput:
+    return UncomputedInput(
+        f"Input {name} ({where}) is the formula {formula} but {path.name} carries no computed "
+        "value for it (the file was last saved by a program that does not calculate, or refreshed "
+        "without LibreOffice); open and save it in Excel or LibreOffice, or run gpuval refresh "
+        "where LibreOffice is installed, then try again.",
+        name,
+        where,
+        formula,
+    )
 
 
 def _check(name: str, where: str, value: Any, *, optional: bool) -> Any:

@@ -11,6 +11,8 @@ of a workbook and keep everything else exactly as the application that saved it 
 * Text is written as an inline string (``t="inlineStr"``), so the shared-string table is never
   rewritten; text beginning with ``=``, ``+``, ``-`` or ``@`` stays text. A formula is written
   without a cached value, and ``fullCalcOnLoad`` asks the application to compute it.
+* :meth:`Patch.store_values` gives every formula cell its computed value from a recalculated
+  copy (:mod:`.values`), changing only the ``<v>`` and ``t`` of formula cells; it comes last.
 * Overwriting the first cell of a shared formula first gives every cell sharing it its own copy.
   When a formula is added or removed, ``xl/calcChain.xml`` (a cache Excel rebuilds) is dropped.
 
@@ -33,9 +35,20 @@ from gpuval.pipeline.files import replace_atomically
 from gpuval.pipeline.xlsxpatch.comments import MARKER, SheetComments
 from gpuval.pipeline.xlsxpatch.package import NS, Package, serialize_xml
 from gpuval.pipeline.xlsxpatch.sheet import Formula, SheetCells, escape_text, excel_serial
+from gpuval.pipeline.xlsxpatch.values import Computed, StoredValues, read_computed, store
 from gpuval.pipeline.xlsxpatch.workbook import WorkbookPart
 
-__all__ = ["MARKER", "Formula", "Package", "Patch", "escape_text", "excel_serial"]
+__all__ = [
+    "MARKER",
+    "Computed",
+    "Formula",
+    "Package",
+    "Patch",
+    "StoredValues",
+    "escape_text",
+    "excel_serial",
+    "read_computed",
+]
 
 
 class Patch:
@@ -47,12 +60,14 @@ class Patch:
         self.author = author
         self._sheets: dict[str, tuple[str, bytes, SheetCells]] = {}
         self._comments: dict[str, SheetComments] = {}
+        self._sealed = False
 
     @property
     def sheet_names(self) -> list[str]:
         return list(self.book.sheet_ids)
 
     def cells(self, sheet: str) -> SheetCells:
+        self._open()
         if sheet not in self._sheets:
             part = self.book.part_of(sheet)
             original = self.package.read(part)
@@ -65,6 +80,7 @@ class Patch:
         self.cells(sheet).set(ref, value, style=style)
 
     def notes(self, sheet: str) -> SheetComments:
+        self._open()
         if sheet not in self._comments:
             part = self.book.part_of(sheet)
             self._comments[sheet] = SheetComments(
@@ -85,9 +101,11 @@ class Patch:
     def define(
         self, name: str, text: str, *, sheet: str | None = None, hidden: bool = False
     ) -> None:
+        self._open()
         self.book.define(name, text, sheet=sheet, hidden=hidden)
 
     def undefine(self, name: str, *, sheet: str | None = None) -> None:
+        self._open()
         self.book.undefine(name, sheet=sheet)
 
     def defined_name(self, name: str, *, sheet: str | None = None) -> str | None:
@@ -95,11 +113,27 @@ class Patch:
 
     def calc(self, **attributes: str) -> None:
         """Workbook calculation settings, e.g. ``calc(fullCalcOnLoad="1")``."""
+        self._open()
         self.book.calc(**attributes)
+
+    def store_values(self, computed: Computed | None) -> StoredValues:
+        """The last step: apply the writes, then give every formula cell its computed value from
+        ``computed`` (:func:`read_computed` of a recalculated copy of this patched package), or
+        with ``None`` remove every formula cell's value (see :mod:`.values`). Nothing can be
+        written after it."""
+        self._apply()
+        self._sealed = True
+        return store(self.package, self.book, computed)
+
+    def _open(self) -> None:
+        if self._sealed:
+            raise RuntimeError("the values are stored: write cells, notes and names before")
 
     # --- saving ---------------------------------------------------------------------------
 
     def _apply(self) -> None:
+        if self._sealed:  # applied, and the parts have their values since
+            return
         formulas_changed = False
         for part, original, cells in self._sheets.values():
             if cells.touched:
