@@ -162,7 +162,8 @@ def _choose(alternate: etree._Element) -> list[etree._Element]:
 
 def _where(root: etree._Element, path: str | None) -> str:
     """libxml2's positional path as local names: chartSpace/chart/.../errBars/plus."""
-    prefixes = {k: v for e in root.iter() if isinstance(e.tag, str) for k, v in e.nsmap.items() if k}
+    elements = (e for e in root.iter() if isinstance(e.tag, str))
+    prefixes = {k: v for e in elements for k, v in e.nsmap.items() if k}
     try:
         found = root.getroottree().xpath(path, namespaces=prefixes) if path else []
     except etree.XPathError:  # a prefix bound to two namespaces in the part
@@ -176,10 +177,8 @@ def _where(root: etree._Element, path: str | None) -> str:
 def part_errors(name: str, data: bytes) -> list[str]:
     """Schema errors of one package part, each ``part:line: element path: message``."""
     root = etree.fromstring(data, etree.XMLParser(no_network=True))
-    if root.tag == "xml":  # a legacy VML drawing: each drawing element on its own
-        elements = [e for e in root if isinstance(e.tag, str)]
-    else:
-        elements = [root]
+    # a legacy VML drawing (root <xml>): each drawing element on its own
+    elements = [e for e in root if isinstance(e.tag, str)] if root.tag == "xml" else [root]
     errors = []
     for element in elements:
         ns = _namespace(element.tag)
@@ -255,7 +254,9 @@ def test_published_workbook_is_schema_valid(built: Path, tmp_path: Path) -> None
 
 #: Parts of the Excel 365 fixture with no ISO/IEC 29500 schema: Microsoft's extensions
 #: ([MS-XLSX]), which refresh copies byte for byte.
-MICROSOFT_ONLY = re.compile(r"xl/(persons/person|threadedComments/threadedComment\d+|richData/\w+)\.xml")
+MICROSOFT_ONLY = re.compile(
+    r"xl/(persons/person|threadedComments/threadedComment\d+|richData/\w+)\.xml"
+)
 
 
 def test_excel365_workbook_after_refresh_is_schema_valid(built: Path, tmp_path: Path) -> None:

@@ -36,9 +36,9 @@ __all__ = [
     "PAGE_CHARS",
     "check_colours",
     "fix_charts",
+    "header_row",
     "order_all_error_bars",
     "order_error_bars",
-    "header_row",
     "pages_wide",
     "polish",
     "print_extent",
@@ -87,7 +87,8 @@ def _charts(ws: Worksheet) -> Iterable[ChartBase]:
 def fix_charts(wb: Workbook) -> int:
     """Make unset axes explicitly visible, give scatter charts a style and write every line
     series' ``smooth`` (LibreOffice draws a series without it as a curve), order error bars as
-    the schema does; return the number of axes changed. ``axis.delete = True`` set by a sheet is kept."""
+    the schema does; return the number of axes changed. ``axis.delete = True`` set by a sheet
+    is kept."""
     changed = 0
     seen: set[int] = set()
     for ws in wb.worksheets:
