@@ -124,27 +124,38 @@ def compatibility(root: etree._Element) -> etree._Element:
 
 
 def _process(element: etree._Element, ignorable: frozenset[str]) -> None:
+    """Ignorable content of namespaces not understood goes; ``mc:ProcessContent`` keeps the
+    children of such an element; an ``mc:MustUnderstand`` naming a namespace not understood is
+    left in place for the schema to reject."""
     ignorable = ignorable | _prefixes(element, element.get(f"{{{MC}}}Ignorable"))
+    names = (element.get(f"{{{MC}}}ProcessContent") or "").split()
+    unwrap = {(element.nsmap.get(p), n) for p, _, n in (q.partition(":") for q in names)}
+    must = f"{{{MC}}}MustUnderstand"
+    kept = not _prefixes(element, element.get(must)) <= UNDERSTOOD
     for name in list(element.attrib):
         ns = _namespace(name)
-        if ns == MC or (ns in ignorable and ns not in UNDERSTOOD):
+        if (ns == MC and not (name == must and kept)) or (ns in ignorable - UNDERSTOOD):
             del element.attrib[name]
     if element.tag == f"{{{SML}}}t" and element.get(f"{{{XML_NS}}}space") == "preserve":
         del element.attrib[f"{{{XML_NS}}}space"]  # the one deviation (module docstring)
     for child in list(element):
         if not isinstance(child.tag, str):  # a comment or processing instruction
             continue
+        replace = None
         if child.tag == f"{{{MC}}}AlternateContent":
-            chosen = _choose(child)
-            at = element.index(child)
-            element.remove(child)
-            for offset, replacement in enumerate(chosen):
-                element.insert(at + offset, replacement)
-                _process(replacement, ignorable)
+            replace = _choose(child)
         elif _namespace(child.tag) in ignorable - UNDERSTOOD:
-            element.remove(child)
-        else:
+            qname = etree.QName(child)
+            wanted = {(qname.namespace, qname.localname), (qname.namespace, "*")} & unwrap
+            replace = list(child) if wanted else []
+        if replace is None:
             _process(child, ignorable)
+            continue
+        at = element.index(child)
+        element.remove(child)
+        for offset, replacement in enumerate(replace):
+            element.insert(at + offset, replacement)
+            _process(replacement, ignorable)
 
 
 def _choose(alternate: etree._Element) -> list[etree._Element]:
@@ -324,3 +335,13 @@ def test_alternate_content_takes_the_fallback_when_the_choice_is_not_understood(
     assert part_errors("sheet.xml", good.encode()) == []
     bad = SHEET.format(ign='mc:Ignorable="x14ac"', body=choice.format("<notSml/>"))
     assert any("notSml" in e for e in part_errors("sheet.xml", bad.encode()))
+
+
+def test_process_content_keeps_the_children_and_must_understand_fails() -> None:
+    wrap = "<x14ac:wrap><notSml/></x14ac:wrap>"
+    dropped = SHEET.format(ign='mc:Ignorable="x14ac"', body=wrap)
+    assert part_errors("sheet.xml", dropped.encode()) == []  # the wrapper goes, content and all
+    kept = SHEET.format(ign='mc:Ignorable="x14ac" mc:ProcessContent="x14ac:wrap"', body=wrap)
+    assert any("notSml" in e for e in part_errors("sheet.xml", kept.encode()))
+    must = SHEET.format(ign='mc:Ignorable="x14ac" mc:MustUnderstand="x14ac"', body="")
+    assert any("MustUnderstand" in e for e in part_errors("sheet.xml", must.encode()))
