@@ -1,17 +1,22 @@
 """The workbook's charts, read from the package XML: the football field is horizontal and
 stacked with no "High" series, the peer scatter reads the #N/A chart columns, the DCF's year
 labels sit low, the market chart has one value axis; and LibreOffice finds no error value
-outside the chart columns for any target."""
+outside the chart columns for any target; every axis says it is shown; no numeric series reads
+text."""
 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from lxml import etree
 from openpyxl import load_workbook
+from openpyxl.utils.cell import get_column_letter, range_to_tuple
+from openpyxl.workbook.workbook import Workbook
 
+from gpuval.pipeline.recalc import recalculate
 from gpuval.workbook.build import build
 from workbook_helpers import chart_cells, error_cells, named_cell
 
@@ -85,13 +90,100 @@ def test_market_chart_has_one_visible_value_axis(charts) -> None:
     assert len(axes) == 1 and axes[0].find(f"{C}delete").get("val") == "0"
 
 
-@pytest.mark.parametrize("target", ["biren", "moore_threads", "metax", "nvidia"])
-def test_na_only_in_chart_columns(target: str, tmp_path: Path, recalc) -> None:
-    values = load_workbook(recalc(build(tmp_path / f"{target}.xlsx", target=target)),
-                           data_only=True)  # fmt: skip
+#: Axes hidden on purpose, as (chart title start, axis element, c:axId); every other axis of
+#: every chart must say it is shown (an absent c:delete reads as hidden in some applications).
+HIDDEN_AXES: set[tuple[str, str, str]] = set()
+AXES = ("valAx", "catAx", "dateAx", "serAx")
+
+
+def test_every_axis_is_shown_unless_hidden_on_purpose(charts) -> None:
+    seen = 0
+    for title, root in charts.items():
+        for axis in root.iter(*(f"{C}{a}" for a in AXES)):
+            name, ident = etree.QName(axis).localname, axis.find(f"{C}axId").get("val")
+            hidden = any(title.startswith(t) and (a, i) == (name, ident)
+                         for t, a, i in HIDDEN_AXES)  # fmt: skip
+            delete = axis.find(f"{C}delete")
+            assert delete is not None, f"{title}: {name} {ident} has no c:delete"
+            assert delete.get("val") == ("1" if hidden else "0"), f"{title}: {name} {ident}"
+            seen += 1
+    assert seen >= 2 * len(charts) >= 10
+
+
+#: The numeric data of a chart: values, scatter x and y, bubble sizes and error-bar lengths.
+NUMERIC = ("val", "xVal", "yVal", "bubbleSize", "plus", "minus")
+
+
+def numeric_sources(path: Path) -> list[tuple[str, str]]:
+    """(chart part, formula) of every numeric data source of every chart in the package."""
+    found = []
+    with zipfile.ZipFile(path) as z:
+        for name in (n for n in z.namelist() if n.startswith("xl/charts/chart")):
+            root = etree.fromstring(z.read(name))
+            for source in root.iter(*(f"{C}{n}" for n in NUMERIC)):
+                assert source.find(f"{C}strRef") is None, f"{name}: text as numeric data"
+                found += [(name, f.text) for f in source.iterfind(f"{C}numRef/{C}f")]
+    return found
+
+
+def text_in_numeric_sources(path: Path, values: Workbook) -> list[str]:
+    """Cells (with the chart part) holding text that a numeric series reads; ``#N/A``, a
+    point the chart skips, is not text."""
+    bad = []
+    for part, formula in numeric_sources(path):
+        title, (c1, r1, c2, r2) = range_to_tuple(formula)
+        for row in range(r1, r2 + 1):
+            for column in range(c1, c2 + 1):
+                value = values[title.strip("'")].cell(row, column).value
+                if isinstance(value, str) and value != "#N/A":
+                    bad.append(f"{part}: {title}!{get_column_letter(column)}{row}={value!r}")
+    return bad
+
+
+TARGETS = ["biren", "moore_threads", "metax", "nvidia"]
+
+
+@pytest.fixture(scope="module")
+def recalculated(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Callable[[str], tuple[Path, Workbook]]:
+    """``recalculated(target)``: (the built workbook, its values after a LibreOffice
+    recalculation), made once per target for this module."""
+    made: dict[str, tuple[Path, Workbook]] = {}
+
+    def get(target: str) -> tuple[Path, Workbook]:
+        if target not in made:
+            folder = tmp_path_factory.mktemp(target)
+            built = build(folder / f"{target}.xlsx", target=target)
+            values = recalculate(built, folder / f"{target}.recalc.xlsx")
+            made[target] = built, load_workbook(values, data_only=True)
+        return made[target]
+
+    return get
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("target", TARGETS)
+def test_na_only_in_chart_columns(target: str, recalculated) -> None:
+    values = recalculated(target)[1]
     assert error_cells(values) == []
     assert named_cell(values, "chk_master").value is True
     # the chart columns do hold #N/A (the companies without a revenue have no point)
     gaps = [c for c in chart_cells(values)
             if values[c.split("!")[0]][c.split("!")[1]].value == "#N/A"]  # fmt: skip
     assert gaps
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("target", [
+    *TARGETS[:-1],
+    pytest.param("nvidia", marks=pytest.mark.xfail(strict=True, reason=(
+        "the football field reads 'n/a' (Valuation D, H, I) for a method NVIDIA has no value "
+        "for; due with the football-field rebuild"))),
+])  # fmt: skip
+def test_no_numeric_series_reads_text(target: str, recalculated) -> None:
+    """Values, scatter x and y and error-bar lengths read numbers or #N/A: a chart plots text
+    as 0 (or x as 1, 2, 3) where #N/A leaves a gap."""
+    built, values = recalculated(target)
+    assert len(numeric_sources(built)) >= 10
+    assert text_in_numeric_sources(built, values) == []

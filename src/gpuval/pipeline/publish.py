@@ -45,6 +45,7 @@ from gpuval.pipeline.recalc import Rendering
 from gpuval.pipeline.udf_freeze import freeze_udf_cells, is_udf
 from gpuval.pipeline.xlsxpatch import Patch, StoredValues, read_computed
 from gpuval.workbook.evaluate import open_workbook
+from gpuval.workbook.finish import order_all_error_bars
 from gpuval.workbook.template import STAMP_LABEL, STAMP_NAME
 
 __all__ = ["PublishReport", "fill_cached_values", "publish"]
@@ -168,6 +169,7 @@ def publish(
         tmp = Path(tmp_name)
         wb = open_workbook(path)
         require_gpuval(wb, path)
+        order_all_error_bars(wb)  # openpyxl writes the error bars it read in its own order
         progress("preparing the copy")
         if "xlwings.conf" in wb.sheetnames:
             del wb["xlwings.conf"]

@@ -4,7 +4,8 @@ Run once on the finished workbook (``polish``), after every sheet is written:
 
 * **charts**: every axis the sheet code left unset is written visible (``<c:delete val="0"/>``;
   an absent element may be read as a hidden axis), every scatter chart gets the ``scatterStyle``
-  the ISO/IEC 29500 schema requires; axes a sheet hides on purpose stay hidden;
+  the ISO/IEC 29500 schema requires, error bars are written in the schema's element order; axes
+  a sheet hides on purpose stay hidden;
 * **print**: header and footer (sheet name, dataset, print date, page *P* of *N*), the table
   header row repeated on every page, a print area over the used cells and charts, fitted to
   ``pages_wide = ceil(print width / PAGE_CHARS)`` landscape A4 pages across so that no sheet
@@ -22,6 +23,7 @@ from collections.abc import Iterable
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, ScatterChart
 from openpyxl.chart._chart import ChartBase
+from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter, range_boundaries
@@ -35,6 +37,8 @@ __all__ = [
     "check_colours",
     "fix_charts",
     "header_row",
+    "order_all_error_bars",
+    "order_error_bars",
     "pages_wide",
     "polish",
     "print_extent",
@@ -82,8 +86,9 @@ def _charts(ws: Worksheet) -> Iterable[ChartBase]:
 
 def fix_charts(wb: Workbook) -> int:
     """Make unset axes explicitly visible, give scatter charts a style and write every line
-    series' ``smooth`` (LibreOffice draws a series without it as a curve); return the number of
-    axes changed. ``axis.delete = True`` set by a sheet is kept."""
+    series' ``smooth`` (LibreOffice draws a series without it as a curve), order error bars as
+    the schema does; return the number of axes changed. ``axis.delete = True`` set by a sheet
+    is kept."""
     changed = 0
     seen: set[int] = set()
     for ws in wb.worksheets:
@@ -93,6 +98,7 @@ def fix_charts(wb: Workbook) -> int:
             for series in chart.series if isinstance(chart, LineChart | ScatterChart) else ():
                 if series.smooth is None:
                     series.smooth = False
+            order_error_bars(chart)
             for axis in (getattr(chart, a, None) for a in ("x_axis", "y_axis", "z_axis")):
                 if axis is None or id(axis) in seen:
                     continue
@@ -101,6 +107,32 @@ def fix_charts(wb: Workbook) -> int:
                     axis.delete = False
                     changed += 1
     return changed
+
+
+class SchemaErrorBars(ErrorBars):
+    """Error bars written in the schema's order: ``CT_ErrBars`` (ISO/IEC 29500-1, 21.2.2.55)
+    has ``c:plus`` before ``c:minus``; openpyxl writes them the other way round."""
+
+    __elements__ = ("errDir", "errBarType", "errValType", "noEndCap", "plus", "minus", "val",
+                    "spPr")  # fmt: skip
+    __attrs__, __nested__ = ErrorBars.__attrs__, ErrorBars.__nested__  # not this class's own
+
+
+def order_error_bars(chart: ChartBase) -> int:
+    """Give every series' error bars the schema's element order; return how many."""
+    done = 0
+    for series in chart.series:
+        bars = getattr(series, "errBars", None)
+        if type(bars) is ErrorBars:
+            bars.__class__ = SchemaErrorBars
+            done += 1
+    return done
+
+
+def order_all_error_bars(wb: Workbook) -> int:
+    """``order_error_bars`` on every chart of ``wb``, e.g. one openpyxl has read back (its error
+    bars are openpyxl's own again); return how many."""
+    return sum(order_error_bars(chart) for ws in wb.worksheets for chart in _charts(ws))
 
 
 # -- print --------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ CHART_COLUMNS = {
     "Chart: market value (USD; #N/A if no point)": "chart_peers_mv",
     "Chart: target P/S (#N/A elsewhere)": "chart_peers_target_ps",
     "Chart: peer median P/S": "chart_peers_median_ps",
+    "Chart: P/S (#N/A if none)": "chart_peers_ps",
 }
 NAMED_POINTS = 12
 """Up to this many companies the scatter has one series (one legend entry) per company."""
@@ -47,13 +48,15 @@ without a fill is drawn empty by LibreOffice)."""
 
 def chart_formulas(revenue: str, mv: str, ps: str, company: str) -> list[str]:
     """The chart columns' formulas for one row, in :data:`CHART_COLUMNS` order: a point needs a
-    positive revenue and market value (log axes); the target's P/S; the peer median P/S."""
+    positive revenue and market value (log axes); the target's P/S; the peer median P/S; the
+    company's P/S (a bar, none where the P/S is "n/a")."""
     point = f"AND(ISNUMBER({revenue}),ISNUMBER({mv}),N({revenue})>0,N({mv})>0)"
     return [
         f"=IF({point},{revenue},NA())",
         f"=IF({point},{mv},NA())",
         f"=IF(AND({company}=in_target,ISNUMBER({ps})),{ps},NA())",
         "=IF(ISNUMBER(peer_median),peer_median,NA())",
+        f"=IF(ISNUMBER({ps}),{ps},NA())",
     ]
 
 
@@ -79,7 +82,7 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int) -> None:
     bar.title = "P/S on the chosen basis, by company"
     bar.y_axis.title = "Market value / revenue (x)"
     bar.y_axis.number_format = '0"x"'
-    bar.series.append(Series(ref("P/S on the chosen basis"), title="P/S"))
+    bar.series.append(Series(ref("Chart: P/S (#N/A if none)"), title="P/S"))
     bar.series.append(Series(ref("Chart: target P/S (#N/A elsewhere)"), title="Target"))
     bar.series[0].graphicalProperties.solidFill = BLUE
     bar.series[1].graphicalProperties.solidFill = ORANGE

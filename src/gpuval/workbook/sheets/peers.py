@@ -307,7 +307,8 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
          f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table")),{c["as_of"]},'
          f'"{NOT_USED}")', "date"),
         *zip(CHART_COLUMNS, chart_formulas(k["Revenue on the chosen basis (USD)"], mv, bps,
-                                           c["id"]), ("usd_bn", "usd_bn", "multiple", "multiple"),
+                                           c["id"]),
+             ("usd_bn", "usd_bn", "multiple", "multiple", "multiple"),
              strict=True),
     ]  # fmt: skip
 
