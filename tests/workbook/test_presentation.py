@@ -206,8 +206,8 @@ def test_a_source_title_must_stand_in_its_seed_file(tmp_path: Path) -> None:
     seeds = _seeds()
     text = (Path(load_dataset().path)).read_text(encoding="utf-8")
     bad = tmp_path / "bad.toml"
-    bad.write_text(text.replace('title = "壁仞科技港股IPO市场研究摘要"', 'title = "A made-up title"'),
-                   encoding="utf-8")  # fmt: skip
+    title = 'title = "壁仞科技港股IPO市场研究摘要"'
+    bad.write_text(text.replace(title, 'title = "A made-up title"'), encoding="utf-8")
     with pytest.raises(GpuvalError, match=r"001_dd9633af21bfd11a.txt.*title is not found"):
         load_dataset(bad, seeds=seeds)
     missing = tmp_path / "missing.toml"
