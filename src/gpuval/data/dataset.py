@@ -421,7 +421,7 @@ def load_dataset(path: str | Path | None = None, *, seeds: str | Path | None = N
         if fx_pair(unit) is None or records[name].unit != unit:
             check.fail(f"[fx] {unit!r}", f"record {name!r} has unit {records[name].unit!r}")
     peers = build_peers(model.peer, entities, records, check.fail)
-    sources = _sources(model.source, records, check)
+    sources = _sources(model.source, check)
 
     return Dataset(
         path=file,
@@ -436,11 +436,9 @@ def load_dataset(path: str | Path | None = None, *, seeds: str | Path | None = N
     )
 
 
-def _sources(
-    tables: list[SourceFile], records: dict[str, Record], check: _Checker
-) -> dict[str, SourceFile]:
-    """The ``[[source]]`` tables by file: one per seed file a record cites (when any is given),
-    each title and date found verbatim in its file (when the seeds are at hand)."""
+def _sources(tables: list[SourceFile], check: _Checker) -> dict[str, SourceFile]:
+    """The ``[[source]]`` tables by file, each title and date found verbatim in its file (when
+    the seeds are at hand); a seed file without one is cited by its name alone."""
     sources: dict[str, SourceFile] = {}
     for src in tables:
         where = f"[[source]] {src.file!r}"
@@ -452,10 +450,6 @@ def _sources(
             if text is not None and stated and stated not in text:
                 check.fail(where, f"its {key} is not found verbatim in the seed file")
         sources[src.file] = src
-    cited = {s for rec in records.values() for s in rec.source.split("; ")}
-    missing = sorted(cited - set(sources))
-    if sources and missing:
-        check.fail(f"seed file {missing[0]!r}", "a record cites it but it has no [[source]] table")
     return sources
 
 

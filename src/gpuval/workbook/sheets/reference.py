@@ -37,7 +37,7 @@ def article(dataset: Dataset, source: str) -> str:
     for file in source.split("; "):
         src = dataset.sources.get(file)
         if src is None:
-            cited.append(f"{file} (no citation in the dataset)")
+            cited.append(f"{file} (no [[source]] citation in the dataset)")
             continue
         title = f"\u201c{src.title}\u201d" if src.title else f"untitled ({src.about})"
         cited.append(f"{src.publisher or 'publisher not stated'}; {title}; "
