@@ -7,13 +7,14 @@ them), beside the file's name; the Sources sheet links each cell that uses a sen
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from gpuval.data.dataset import COLUMNS, Dataset
-from gpuval.workbook.sheets.base import Book, Sheet, print_setup
+from gpuval.workbook.sheets.base import Book, Sheet, col, print_setup
 
 __all__ = ["DATA_COLUMNS", "SOURCE_HEADERS", "USED_IN_COLUMNS", "article", "link_location",
            "write_data", "write_sources"]  # fmt: skip
@@ -25,9 +26,21 @@ ARTICLE = "article"
 SOURCE_HEADERS = ["Article (publisher; title; date)", "Seed file", "Sentence", "Records",
                   "Used in cells"]  # fmt: skip
 WRAP = Alignment(wrap_text=True, vertical="top")
+WIDTHS = {"A": 60, "B": 26, "C": 110, "D": 44}
+"""Sources' text columns (characters of the default font)."""
+LINE_HEIGHT = 12  # points, a line of the 9-point data font
+CHARS_PER_WIDTH = 1.1  # 9-point characters per character of column width (conservative)
 USED_IN_COLUMNS = 6
 """Cells of a Sources row holding links to the cells that use its sentence (the first under the
 "Used in cells" header); a sentence used in more cells lists the rest in the last one, as text."""
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped cell of ``width`` characters needs for ``text`` in the 9-point data font
+    (a CJK character is two characters wide): the sheet sets its row heights, since a viewer
+    need not fit them to wrapped text."""
+    wide = sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+    return max(1, math.ceil(wide / (width * CHARS_PER_WIDTH)))
 
 
 def article(dataset: Dataset, source: str) -> str:
@@ -93,8 +106,7 @@ def write_sources(book: Book) -> Sheet:
     sheet = Sheet(book, "Sources", "Each source sentence, its article, the records taken from "
                   "it, and links to the workbook cells that use them.")  # fmt: skip
     sheet.headers(4, SOURCE_HEADERS + [""] * (USED_IN_COLUMNS - 1))
-    sheet.widths({"A": 60, "B": 26, "C": 110, "D": 44}
-                 | {chr(ord("E") + i): 16 for i in range(USED_IN_COLUMNS)})  # fmt: skip
+    sheet.widths(WIDTHS | {col(5 + i): 16 for i in range(USED_IN_COLUMNS)})
     sheet.freeze("C5")
     for i, ((source, quote), ids) in enumerate(sentences(book.dataset).items()):
         r = 5 + i
@@ -102,6 +114,8 @@ def write_sources(book: Book) -> Sheet:
         texts = (article(book.dataset, source), source, quote, ", ".join(ids))
         for j, text in enumerate(texts):
             sheet.put(r, 1 + j, text, "data").alignment = WRAP  # the whole article and sentence
+        lines = max(_lines(text, WIDTHS[col(1 + j)]) for j, text in enumerate(texts))
+        sheet.ws.row_dimensions[r].height = LINE_HEIGHT * lines + 3
         for j, text in enumerate(used_in(cells)):
             cell = sheet.put(r, 5 + j, text, "data")
             cell.alignment = WRAP
