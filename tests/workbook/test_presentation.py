@@ -216,3 +216,30 @@ def test_every_seed_file_the_shipped_dataset_cites_has_a_citation() -> None:
     dataset = load_dataset()
     cited = {s for rec in dataset.records.values() for s in rec.source.split("; ")}
     assert cited and cited <= set(dataset.sources)
+
+
+def test_refresh_restores_the_used_in_links(tmp_path: Path) -> None:
+    """A Sources sheet whose links were lost (values blanked, hyperlinks gone) gets them back
+    from ``gpuval refresh``: the same cells, each linked to the cell it names."""
+    from gpuval.pipeline.refresh import refresh
+
+    built = build(tmp_path / "wb.xlsx")
+    wb = load_workbook(built)
+    ws = wb["Sources"]
+    expected = {c.coordinate: c.value for row in ws.iter_rows(min_row=5, min_col=5)
+                for c in row if c.value is not None}  # fmt: skip
+    assert len(expected) >= 10
+    ws._hyperlinks = []  # openpyxl writes the hyperlinks it holds here
+    for ref in expected:
+        ws[ref].hyperlink = None
+        ws[ref].value = None
+    wb.save(built)
+    lost = load_workbook(built)["Sources"]
+    assert not any(lost[ref].hyperlink for ref in expected)  # the links really are gone
+    refresh(built)
+    ws = load_workbook(built)["Sources"]
+    for ref, text in expected.items():
+        assert ws[ref].value == text
+        if "," not in text:
+            assert ws[ref].hyperlink is not None, ref
+            assert ws[ref].hyperlink.location == link_location(text)
