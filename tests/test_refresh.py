@@ -72,7 +72,7 @@ def test_dataset_changes_are_carried_through(copy: Path, tmp_path: Path) -> None
     wb = load_workbook(copy)
     rows_before = data_rows(wb)
     kept_row = rows_before["biren.revenue.2024"]
-    wb["Data"][f"K{kept_row}"] = "my note on the 2024 revenue"
+    wb["Data"][f"L{kept_row}"] = "my note on the 2024 revenue"  # beside the table (K: article)
     wb["Data"][f"D{kept_row}"].comment = Comment("checked in the annual report", "Lin Wei")
     mine = wb.create_sheet("Mine")
     mine["A1"] = f"=Data!D{kept_row}"
@@ -90,11 +90,11 @@ def test_dataset_changes_are_carried_through(copy: Path, tmp_path: Path) -> None
     assert ws[f"G{gone}"].value == "withdrawn"
     assert ws[f"H{gone}"].value == "withdrawn 2026-03-02: not in dataset 2026.03.01 (was reported)"
     assert ws[f"D{gone}"].value == 1.24e9  # the figure stays readable
-    assert ws[f"K{kept_row}"].value == "my note on the 2024 revenue"
+    assert ws[f"L{kept_row}"].value == "my note on the 2024 revenue"
     assert ws[f"D{kept_row}"].comment.text == "checked in the annual report"
     assert after["Mine"]["A1"].value == f"=Data!D{kept_row}"
     assert ws[f"A{kept_row}"].value == "biren.revenue.2024"
-    assert ws.auto_filter.ref == f"A4:J{rows['biren.order_backlog.r2']}"
+    assert ws.auto_filter.ref == f"A4:K{rows['biren.order_backlog.r2']}"
     assert "dataset 2026.03.01," in ws["A2"].value
     # the peer cell whose record is gone is cleared, cited as withdrawn, and reported
     title, coord = next(iter(after.defined_names["data_peers_backlog"].destinations))

@@ -73,7 +73,7 @@ def test_inputs_say_source_or_assumption(wb) -> None:
     ws = wb["Inputs"]
     for spec in ALL:
         cell = named_cell(wb, spec.names()[0])
-        label = ws.cell(cell.row, 6).value
+        label = ws.cell(cell.row, 6).value.removeprefix('="')  # the target's names its company
         assert label.startswith(("Source:", "Assumption", "Convention", "Company")), spec.name
         if spec.source:
             assert cell.comment is not None and spec.source in cell.comment.text
@@ -88,9 +88,10 @@ def test_sourced_peer_cells_carry_comments(wb) -> None:
 
 def test_sources_sheet_lists_cells_using_each_record(wb) -> None:
     rows = list(wb["Sources"].iter_rows(min_row=5, values_only=True))
-    backlog = next(r for r in rows if r[2] and "biren.order_backlog" in r[2].split(", "))
-    assert backlog[0] == "000_20127ad21e8e5e0e.txt"
-    assert "Peers!" in backlog[3]
+    backlog = next(r for r in rows if r[3] and "biren.order_backlog" in r[3].split(", "))
+    assert backlog[1] == "000_20127ad21e8e5e0e.txt"
+    assert backlog[0].startswith("NetEase Hao")  # the article, as the seed file names it
+    assert any("Peers!" in (cell or "") for cell in backlog[4:])
 
 
 def test_model_sheets_hold_formulas_not_constants(wb) -> None:

@@ -73,10 +73,12 @@ def test_scatter_reads_the_na_chart_columns(charts) -> None:
     assert len(xs) == 7 and all("$AP$" in f for f in xs) and all("$AQ$" in f for f in ys)
 
 
-def test_ps_bars_highlight_the_target_with_upright_ids(charts) -> None:
+def test_ps_bars_highlight_the_target_with_slanted_names(charts) -> None:
     root = _chart(charts, "P/S on the chosen basis")
     assert {"P/S", "Target", "Peer median"} <= set(_series(root))
-    assert root.find(f".//{C}catAx/{C}txPr/{A}bodyPr").get("rot") == "0"
+    assert root.find(f".//{C}catAx/{C}txPr/{A}bodyPr").get("rot") == "-2700000"  # 45 degrees
+    categories = {f.text for f in root.iter(f"{C}cat") for f in f.iter(f"{C}f")}
+    assert categories and all("!$B$" in f for f in categories)  # the Company column, not Id
 
 
 def test_dcf_year_labels_low(charts) -> None:

@@ -29,7 +29,7 @@ from gpuval.errors import GpuvalError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gpuval.data.schema import DatasetFile, Derived, Entity, Figure, Relation
+    from gpuval.data.schema import DatasetFile, Derived, Entity, Figure, Relation, SourceFile
 
 __all__ = [
     "COLUMNS",
@@ -122,6 +122,8 @@ class Dataset:
     fx_defaults: dict[str, str]
     seeds_checked: bool
     peers: tuple[Peer, ...] = ()
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    """Seed file -> how it is cited (``[[source]]`` tables)."""
 
     def __getitem__(self, record_id: str) -> Record:
         return self.records[record_id]
@@ -419,6 +421,7 @@ def load_dataset(path: str | Path | None = None, *, seeds: str | Path | None = N
         if fx_pair(unit) is None or records[name].unit != unit:
             check.fail(f"[fx] {unit!r}", f"record {name!r} has unit {records[name].unit!r}")
     peers = build_peers(model.peer, entities, records, check.fail)
+    sources = _sources(model.source, check)
 
     return Dataset(
         path=file,
@@ -429,7 +432,25 @@ def load_dataset(path: str | Path | None = None, *, seeds: str | Path | None = N
         fx_defaults=dict(model.fx),
         seeds_checked=seeds_dir is not None,
         peers=peers,
+        sources=sources,
     )
+
+
+def _sources(tables: list[SourceFile], check: _Checker) -> dict[str, SourceFile]:
+    """The ``[[source]]`` tables by file, each title and date found verbatim in its file (when
+    the seeds are at hand); a seed file without one is cited by its name alone."""
+    sources: dict[str, SourceFile] = {}
+    for src in tables:
+        where = f"[[source]] {src.file!r}"
+        if src.file in sources:
+            check.fail(where, "this seed file has two [[source]] tables")
+        text = check.seed_text(src.file, where)
+        for key in ("title", "date"):
+            stated = _normalise(getattr(src, key))
+            if text is not None and stated and stated not in text:
+                check.fail(where, f"its {key} is not found verbatim in the seed file")
+        sources[src.file] = src
+    return sources
 
 
 @cache

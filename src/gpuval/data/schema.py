@@ -151,6 +151,17 @@ class PeerEntry(_Strict):
     in_stats: bool = True
 
 
+class SourceFile(_Strict):
+    """How a seed article is cited: publisher, title and date as the file itself states them
+    ("" when it does not), and what it is about (this dataset's own words)."""
+
+    file: str = Field(min_length=1)
+    publisher: str = ""
+    title: str = ""
+    date: str = Field(default="", pattern=r"^(\d{4}-\d{2}-\d{2})?$")
+    about: str = Field(min_length=1)
+
+
 class Meta(_Strict):
     version: str = Field(min_length=1)
     description: str = ""
@@ -164,6 +175,7 @@ class DatasetFile(_Strict):
     relation: list[Relation] = []
     peer: list[PeerEntry] = []
     fx: dict[str, str] = {}
+    source: list[SourceFile] = []
 
 
 def _locate(loc: tuple[Any, ...], raw: dict[str, Any]) -> tuple[str, str | None]:

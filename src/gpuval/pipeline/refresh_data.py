@@ -6,14 +6,32 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from openpyxl.utils import get_column_letter as letter
 
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.refresh_cells import Change, Session, is_ours, same_value
+from gpuval.pipeline.xlsxpatch.sheet import M, insert_in_order
 from gpuval.workbook.sheets import peers
-from gpuval.workbook.sheets.reference import DATA_COLUMNS
+from gpuval.workbook.sheets.reference import (
+    ARTICLE,
+    DATA_COLUMNS,
+    SOURCE_HEADERS,
+    USED_IN_COLUMNS,
+    article,
+    link_location,
+    sentences,
+    used_in,
+)
 
 __all__ = ["update_data", "update_sources"]
+
+_AFTER_HYPERLINKS = [  # the worksheet parts that follow <hyperlinks> (ECMA-376 order)
+    "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks",
+    "customProperties", "cellWatches", "ignoredErrors", "smartTags", "drawing", "legacyDrawing",
+    "legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls", "webPublishItems",
+    "tableParts", "extLst",
+]  # fmt: skip
 
 
 def _table(s: Session, sheet: str, headers: list[str]) -> tuple[int, dict[str, int], int]:
@@ -49,17 +67,20 @@ def update_data(s: Session) -> None:
     rows.pop(None, None)
     template = {key: s.style(sheet, f"{letter(cols[key])}{header + 1}") for key in cols}
     records = {row["id"]: row for row in s.dataset.rows()}
+    keys = [*DATA_COLUMNS, ARTICLE] if ARTICLE in cols else DATA_COLUMNS
+    for row in records.values():
+        row[ARTICLE] = article(s.dataset, row["source"])
     for record_id, row in records.items():
         r = rows.get(record_id)
         if r is None:
             last += 1
             r = last
             s.report.changes.append(Change(f"Data {record_id}", None, "added"))
-            for key in DATA_COLUMNS:
+            for key in keys:
                 ref = f"{letter(cols[key])}{r}"
                 s.put(sheet, ref, row[key], style=template.get(key))
             continue
-        for key in DATA_COLUMNS:
+        for key in keys:
             if key not in cols:
                 continue
             ref = f"{letter(cols[key])}{r}"
@@ -116,40 +137,85 @@ def _uses(s: Session) -> dict[str, list[str]]:
     return uses
 
 
+def _set_links(s: Session, sheet: str, links: dict[str, str | None]) -> None:
+    """Point each cell of ``links`` at its location (an internal hyperlink), or drop its link."""
+    cells = s.patch.cells(sheet)
+    root = cells.root
+    box = root.find(f"{{{M}}}hyperlinks")
+    current = {} if box is None else {e.get("ref"): e for e in box.findall(f"{{{M}}}hyperlink")}
+    for ref, location in links.items():
+        old = current.get(ref)
+        if old is not None and location is not None and old.get("location") == location:
+            continue
+        if old is None and location is None:
+            continue
+        if box is None:
+            box = etree.Element(f"{{{M}}}hyperlinks")
+            insert_in_order(root, box, _AFTER_HYPERLINKS)
+        if old is not None:
+            box.remove(old)
+        if location is not None:
+            etree.SubElement(box, f"{{{M}}}hyperlink", ref=ref, location=location)
+        cells.touched = True
+    if box is not None and len(box) == 0:
+        root.remove(box)
+
+
 def update_sources(s: Session) -> None:
+    """Each sentence's row: its article, records and the cells using it (links in a workbook
+    with the article column, a text list in one built before)."""
     sheet = s.cell("data_sources")[0] if "data_sources" in s.names else "Sources"
     if sheet not in s.wb.sheetnames:
         return
-    headers = ["Seed file", "Sentence", "Records", "Used in cells"]
+    headers = SOURCE_HEADERS[1:]
     header, cols, last = _table(s, sheet, headers)
     ws = s.wb[sheet]
+    linked = SOURCE_HEADERS[0] in cols
+    if linked:
+        headers = SOURCE_HEADERS
 
-    def ref(key: str, r: int) -> str:
-        return f"{letter(cols[key])}{r}"
+    def ref(key: str, r: int, offset: int = 0) -> str:
+        return f"{letter(cols[key] + offset)}{r}"
 
     rows = {(ws[ref("Seed file", r)].value, ws[ref("Sentence", r)].value): r
             for r in range(header + 1, last + 1)}  # fmt: skip
     template = {key: s.style(sheet, ref(key, header + 1)) for key in headers}
-    by_sentence: dict[tuple[str, str], list[str]] = {}
-    for rec in s.dataset.records.values():
-        by_sentence.setdefault((rec.source, rec.quote), []).append(rec.id)
+    by_sentence = sentences(s.dataset)
     uses = _uses(s)
+    links: dict[str, str | None] = {}
     for key, ids in by_sentence.items():
-        cells = ", ".join(c for rid in ids for c in uses.get(rid, []))
+        cells = [c for rid in ids for c in uses.get(rid, [])]
         values = {"Seed file": key[0], "Sentence": key[1], "Records": ", ".join(ids),
-                  "Used in cells": cells}  # fmt: skip
+                  "Used in cells": ", ".join(cells)}  # fmt: skip
+        if linked:
+            values[SOURCE_HEADERS[0]] = article(s.dataset, key[0])
         r = rows.get(key)
         if r is None:
             last += 1
+            r = last
             for h in headers:
-                s.put(sheet, ref(h, last), values[h], style=template[h])
-            continue
-        for h in ("Records", "Used in cells"):
-            if not same_value(ws[ref(h, r)].value, values[h]):
-                s.put(sheet, ref(h, r), values[h])
+                if h != "Used in cells" or not linked:
+                    s.put(sheet, ref(h, r), values[h], style=template[h])
+        else:
+            for h in ("Records", "Used in cells", SOURCE_HEADERS[0]):
+                owned = h in values and (h != "Used in cells" or not linked)
+                if owned and not same_value(ws[ref(h, r)].value, values[h]):
+                    s.put(sheet, ref(h, r), values[h])
+        if linked:
+            texts = used_in(cells)
+            for j in range(USED_IN_COLUMNS):
+                text = texts[j] if j < len(texts) else None
+                where = ref("Used in cells", r, j)
+                if not same_value(ws[where].value, text):
+                    s.put(sheet, where, text, style=template["Used in cells"])
+                links[where] = link_location(text) if text and "," not in text else None
     for key, r in rows.items():
         records = ws[ref("Records", r)].value
         if key not in by_sentence and not str(records or "").startswith("withdrawn"):
             s.put(sheet, ref("Records", r), f"withdrawn {s.today.isoformat()}: {records}")
-            s.put(sheet, ref("Used in cells", r), None)
+            for j in range(USED_IN_COLUMNS if linked else 1):
+                s.put(sheet, ref("Used in cells", r, j), None)
+                links[ref("Used in cells", r, j)] = None
+    if linked:
+        _set_links(s, sheet, links)
     s.patch.define("data_sources", f"'{sheet}'!${letter(cols['Seed file'])}${header}")

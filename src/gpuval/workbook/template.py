@@ -6,7 +6,8 @@ The builder never hard-codes a colour or a number format. It fills the template
 * **cell styles** ``gv_*`` (``gv_input`` blue on a pale fill, ``gv_calc`` black, ``gv_link``
   green, ...), which an analyst restyles in Excel with *Cell Styles > Modify*;
 * **number formats** listed on the template's ``Style`` sheet (key in column A, format in column
-  B), e.g. ``usd_bn`` -> ``#,##0.00,,," bn"``: display scaling is a format, never a stored value;
+  B), e.g. ``usd_bn`` -> ``...#,##0.0,,," bn";...#,##0.0,," m"`` (bn above a billion, m below):
+  display scaling is a format, never a stored value;
 * the **Cover** sheet: its text is the analyst's; the builder only writes into the cells named
   ``tpl_title``, ``tpl_asof``, ``tpl_target``, ``tpl_check``, ``tpl_dataset``.
 
@@ -31,6 +32,7 @@ __all__ = [
     "COVER_CELLS",
     "DEFAULT_TEMPLATE",
     "FORMATS",
+    "NEGATIVE_FORMATS",
     "STAMP_LABEL",
     "STAMP_NAME",
     "STYLES",
@@ -70,19 +72,26 @@ STYLES: dict[str, dict[str, object]] = {
     "gv_check": {"font": Font(name="Calibri", size=10, bold=True, color=BLACK)},  # green/red: CF
 }  # fmt: skip
 
+#: Money in bn above a billion and in m below, so a small company keeps its digits (0.05 bn is
+#: 50.0 m); negatives in parentheses. Excel allows two conditions, so the format takes the large
+#: values and a conditional format (:data:`NEGATIVE_FORMATS`) puts the small negatives, which
+#: the format's last section shows with a minus sign, in parentheses.
+_MONEY = '[>=1000000000]#,##0.0,,," bn";[<=-1000000000](#,##0.0,,," bn");#,##0.0,," m"'
+
 #: Number formats: key -> Excel format code (the template's Style sheet may change them).
+#: ``usd_bn`` and ``ccy_bn`` are money in any currency (the unit column names it), scaled.
 FORMATS: dict[str, str] = {
-    "usd_bn": '#,##0.00,,," bn"',
-    "ccy_bn": '#,##0.00,,," bn"',
-    "ccy_m": '#,##0.0,," m"',
-    "price": "#,##0.00",
+    "usd_bn": _MONEY,
+    "ccy_bn": _MONEY,
+    "ccy_m": '#,##0.0,," m";(#,##0.0,," m")',
+    "price": "#,##0.00;(#,##0.00)",
     # A value in the listing currency: per share (1,234.56), or an equity value of a company
     # without a share count, shown in billions (53.7 bn) so it fits the column.
-    "value": '[>=100000000]#,##0.0,,," bn";[<=-100000000]-#,##0.0,,," bn";#,##0.00',
+    "value": '[>=100000000]#,##0.0,,," bn";[<=-100000000](#,##0.0,,," bn");#,##0.00',
     "shares_bn": '#,##0.000,,," bn"',
-    "pct": "0.0%",
-    "pct2": "0.00%",
-    "multiple": '0.0"x"',
+    "pct": "0.0%;(0.0%)",
+    "pct2": "0.00%;(0.00%)",
+    "multiple": '0.0"x";(0.0"x")',
     "fx": "0.000000",
     "date": "yyyy-mm-dd",
     "int": "0",
@@ -90,7 +99,19 @@ FORMATS: dict[str, str] = {
     "years": "0.00",
     "factor": "0.0000",
     "plain": "General",
-    "number": "#,##0.00",
+    "number": "#,##0.00;(#,##0.00)",
+    # the formats the conditional formats of NEGATIVE_FORMATS apply
+    "money_small_negative": '#,##0.0,," m";(#,##0.0,," m")',
+    "value_small_negative": "#,##0.00;(#,##0.00)",
+}
+
+#: Format key -> (lowest value, format key): a number from the lowest value up to 0 in a cell of
+#: that format is shown in the second format, by a conditional format (the negatives the first
+#: format's conditions leave to its minus-sign section).
+NEGATIVE_FORMATS: dict[str, tuple[float, str]] = {
+    "usd_bn": (-1e9, "money_small_negative"),
+    "ccy_bn": (-1e9, "money_small_negative"),
+    "value": (-1e8, "value_small_negative"),
 }
 
 COVER_CELLS = {

@@ -4,7 +4,9 @@ target's column picked by the Target drop-down on Inputs.
 Every row is one input; its cells across the companies are one defined name ``in_<name>`` (a row
 range, ``in_<name>_bear|base|bull`` for scenario inputs) and column C holds the target's value,
 ``tgt_<name> = INDEX(in_<name>, tgt_col)``, which every formula of the model reads. An analyst's
-edit to one company's column survives switching the target to another company and back.
+edit to one company's column survives switching the target to another company and back. The
+columns are headed by the companies' names; their ids, which ``in_target`` holds and
+``tgt_col`` matches (``data_assumption_ids``), sit in a grouped, hidden row above.
 
 Defaults: the generic value of each row (:data:`SCENARIO`, :data:`DCF`, labelled generic), replaced
 for a company by its entry in ``gpuval/workbook/assumptions.toml`` (with a note, and a source
@@ -100,6 +102,7 @@ DCF = [
 ]  # fmt: skip
 SPECS = SCENARIO + DCF
 HEADER_ROW = 5
+ID_ROW = 4  # the company ids the formulas match (a grouped, hidden row; names head the columns)
 FIRST_COMPANY_COL = 4  # D: the first company; C is the target's column
 TARGET_COL = 3
 
@@ -186,13 +189,18 @@ def write(book: Book, companies: list[str]) -> Sheet:
                   "not C.")  # fmt: skip
     last_col = FIRST_COMPANY_COL + len(companies) - 1
     lo_col, hi_col, ok_col, note_col = last_col + 1, last_col + 2, last_col + 3, last_col + 4
-    ids = f"${col(FIRST_COMPANY_COL)}${HEADER_ROW}:${col(last_col)}${HEADER_ROW}"
-    sheet.headers(HEADER_ROW, ["Input", "Unit", "Target", *companies, "Min", "Max", "In bounds",
+    ids = f"${col(FIRST_COMPANY_COL)}${ID_ROW}:${col(last_col)}${ID_ROW}"
+    names = [_name(book, company) for company in companies]
+    sheet.headers(HEADER_ROW, ["Input", "Unit", "", *names, "Min", "Max", "In bounds",
                                "Generic assumption"])  # fmt: skip
+    sheet.put(HEADER_ROW, TARGET_COL, '="Target: "&tgt_name', "link").style = "gv_header"
     book.define("data_assumption_ids", TITLE, ids)
     book.values["data_assumption_ids"] = list(companies)
-    sheet.label(4, "Target's column", "")
-    sheet.put(4, TARGET_COL, f"=MATCH(in_target,{ids},0)", "calc", "int", "tgt_col")
+    sheet.label(ID_ROW, "Company id (what the Target drop-down holds); C: the target's column")
+    sheet.put(ID_ROW, TARGET_COL, f"=MATCH(in_target,{ids},0)", "calc", "int", "tgt_col")
+    for j, company in enumerate(companies):
+        sheet.put(ID_ROW, FIRST_COMPANY_COL + j, company, "unit")
+    sheet.ws.row_dimensions.group(ID_ROW, ID_ROW, outline_level=1, hidden=True)
     sheet.widths({"A": 44, "B": 9, "C": 12} | {col(c): 13 for c in range(FIRST_COMPANY_COL, ok_col)}
                  | {col(ok_col): 9, col(note_col): 60})  # fmt: skip
     sheet.freeze(f"D{HEADER_ROW + 1}")
@@ -213,6 +221,12 @@ def write(book: Book, companies: list[str]) -> Sheet:
         "SUMPRODUCT(--(ABS(in_prob_bear+in_prob_base+in_prob_bull-1)>1E-9))=0",
     )
     return sheet
+
+
+def _name(book: Book, company: str) -> str:
+    """The company's name as readers know it (its id when the dataset has no entity for it)."""
+    entity = book.dataset.entities.get(company)
+    return entity.name_en if entity is not None else company
 
 
 def _write_row(book: Book, sheet: Sheet, row: Row, r: int, companies: list[str],

@@ -18,6 +18,9 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.comments import Comment
+from openpyxl.formatting.rule import Rule
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.numbers import NumberFormat
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -25,15 +28,20 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gpuval.data.dataset import Dataset, Record
-from gpuval.workbook.template import HouseStyle
+from gpuval.workbook.template import NEGATIVE_FORMATS, HouseStyle
 
-__all__ = ["Book", "Sheet", "col", "print_setup"]
+__all__ = ["UNIT_SHOWN", "Book", "Sheet", "col", "negative_rule", "print_setup"]
+
+_DXF_FORMAT_ID = 400  # number-format ids of conditional formats: clear of the cells' (164 up)
 
 _FORMULA_ROLES = ("calc", "link", "output", "check")
 _ROLE_STYLE = {  # each role's house style is "gv_<role>"
     role: f"gv_{role}"
     for role in ("input", "label", "unit", "note", "header", "section", "data", *_FORMULA_ROLES)
 }
+#: What a reader sees in a unit column for a spec's unit: a fraction is a %, a figure in the
+#: listing currency shows the target's currency code (a formula: it follows the Target).
+UNIT_SHOWN = {"fraction": "%", "listing": "=tgt_ccy", "id": "company", "basis": "choice"}
 _CROSS_SHEET = re.compile(r"(!|\btgt_|\bin_|\bout_|\bchk_)")
 
 
@@ -78,6 +86,19 @@ class Book:
 
     def cite(self, rec: Record, cell: str) -> None:
         self.uses[rec.id].append(cell)
+
+
+def negative_rule(style: HouseStyle, key: str) -> Rule | None:
+    """The conditional format showing a cell of format ``key`` in the format NEGATIVE_FORMATS
+    names when ``lowest <= value <= 0`` (None for a format without one)."""
+    if key not in NEGATIVE_FORMATS:
+        return None
+    lowest, shown = NEGATIVE_FORMATS[key]
+    code = style.fmt(shown)
+    shown_keys = sorted({k for _, k in NEGATIVE_FORMATS.values()})
+    number = NumberFormat(numFmtId=_DXF_FORMAT_ID + shown_keys.index(shown), formatCode=code)
+    return Rule(type="cellIs", operator="between", formula=[f"{lowest:.0f}", "0"],
+                dxf=DifferentialStyle(numFmt=number))  # fmt: skip
 
 
 def print_setup(ws: Worksheet, pages_wide: int = 1) -> None:
@@ -141,14 +162,25 @@ class Sheet:
         cell.style = _ROLE_STYLE[role]
         if fmt:
             cell.number_format = self.book.style.fmt(fmt)
+            rule = negative_rule(self.book.style, fmt)
+            if rule is not None:
+                self.ws.conditional_formatting.add(cell.coordinate, rule)
         if name:
             self.book.define(name, self.title, self.ref(row, column, absolute=True))
         return cell
 
     def label(self, row: int, text: str, unit: str = "", column: int = 1) -> None:
+        """A row label and its unit as a reader sees it (:data:`UNIT_SHOWN`)."""
         self.put(row, column, text, "label")
         if unit:
-            self.put(row, column + 1, unit, "unit")
+            self.unit(row, column + 1, unit)
+
+    def unit(self, row: int, column: int, unit: str) -> Cell:
+        """A unit cell: ``%``, a currency code (``=tgt_ccy`` for the listing currency), ``x``..."""
+        shown = UNIT_SHOWN.get(unit, unit)
+        cell = self.put(row, column, shown, "link" if shown.startswith("=") else "unit")
+        cell.style = _ROLE_STYLE["unit"]
+        return cell
 
     def section(self, row: int, text: str, column: int = 1) -> None:
         self.put(row, column, text, "section")

@@ -62,7 +62,7 @@ def _c(key: str, column: str = "{c}") -> str:
 _T, _P = _c("t"), "{p}"
 #: key, label, unit, start-column formula, year-t formula ({c} this column, {p} previous), format
 ROWS = [
-    ("t", "Year of the valuation", "", "0", "={p}{r[t]}+1", "int"),
+    ("t", "Year of the valuation", "year", "0", "={p}{r[t]}+1", "int"),
     ("growth", "Revenue growth", "fraction", None,
      "=" + growth_xl(_T, "tgt_dcf_growth_y1", "tgt_dcf_growth_y2_5", "tgt_dcf_terminal_growth",
                      HIGH), "pct"),
@@ -164,11 +164,13 @@ def write(book: Book) -> Sheet:
          "out_dcf_upside"),
     ]  # fmt: skip
     sheet.section(s - 1, "Valuation")
+    units = {"usd_bn": "USD", "pct": "fraction", "price": "listing", "value": "listing"}
     for i, (label, formula, fmt, name) in enumerate(lines):
         if label.startswith("="):
             sheet.put(s + i, 1, label, "calc")
+            sheet.unit(s + i, 2, units[fmt])
         else:
-            sheet.label(s + i, label, "USD" if fmt == "usd_bn" else "")
+            sheet.label(s + i, label, units[fmt])
         sheet.put(s + i, 3, formula, "output" if name else "calc", fmt, name)
     book.check(
         "DCF: going-concern value equals the sum of its discounted flows (parity)",
@@ -185,13 +187,13 @@ def _chart(sheet: Sheet) -> None:
     bar = BarChart()
     bar.type = "col"
     bar.title = "Revenue and free cash flow by fiscal year"
-    bar.y_axis.title = "USD bn"
+    bar.y_axis.title = "USD"
     bar.x_axis.title = "Fiscal year"
     for key, title in (("revenue", "Revenue"), ("fcff", "Free cash flow")):
         values = Reference(sheet.ws, min_col=YEAR0 + 1, max_col=LAST_YEAR, min_row=R[key])
         bar.series.append(Series(values, title=title))
     bar.set_categories(Reference(sheet.ws, min_col=YEAR0 + 1, max_col=LAST_YEAR, min_row=FIRST - 1))
-    bar.y_axis.number_format = "#,##0.0,,,"
+    bar.y_axis.number_format = sheet.book.style.fmt("usd_bn")  # bn, or m for a small company
     bar.x_axis.tickLblPos = "low"  # years below the plot, clear of negative bars
     bar.height, bar.width = 7.5, 18
     sheet.ws.add_chart(bar, f"E{SUMMARY}")

@@ -140,11 +140,11 @@ def _growth(book: Book, sheet: Sheet) -> None:
     top = GROWTH_TOP
     sheet.section(top - 4, "Revenue growth that today's market value implies (DCF), from year 2 "
                   "to the end of high growth")  # fmt: skip
-    sheet.label(top - 3, "Implied growth, year 2 to the end of high growth")
+    sheet.label(top - 3, "Implied growth, year 2 to the end of high growth", "fraction")
     last = top + 2 + STEPS
     result = f'=IF(SIGN({col(F_COL)}{top})<>SIGN({col(F_COL)}{top + 1}),D{last},"n/a")'
     sheet.put(top - 3, 3, result, "output", "pct2", "out_implied_growth")
-    sheet.label(top - 2, "Bracket searched", "")
+    sheet.label(top - 2, "Bracket searched", "fraction")
     sheet.put(top - 2, 3, "=in_dcf_search_low", "link", "pct")
     sheet.put(top - 2, 4, "=in_dcf_search_high", "link", "pct")
     headers = ["Step", "Low", "High", "Growth tried", "Equity value", "Equity - market value"]
@@ -152,6 +152,11 @@ def _growth(book: Book, sheet: Sheet) -> None:
         headers += [f"Revenue {t}", f"Losses c/f {t}", f"PV FCFF {t}"]
     headers += ["PV terminal"]
     sheet.headers(top - 1, headers)
+    for t in range(1, 11):  # each valued year headed by its fiscal year, as on DCF
+        year = f"DCF!${col(dcf_sheet.YEAR0 + t)}${dcf_sheet.FIRST - 1}"
+        for k, what in enumerate(("Revenue ", "Losses c/f ", "PV FCFF ")):
+            cell = sheet.put(top - 1, YEAR_COLS[t] + k, f'="{what}"&{year}', "link")
+            cell.style = "gv_header"
     lo, hi = f"$C${top - 2}", f"$D${top - 2}"
     for r, label, x in ((top, "Value at the low end", f"={lo}"),
                         (top + 1, "Value at the high end", f"={hi}")):  # fmt: skip

@@ -19,6 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from gpuval.core.multiples import PEER_BASES
 from gpuval.data.dataset import Dataset
 from gpuval.workbook.sheets.base import Book, Sheet
+from gpuval.workbook.sheets.reference import article
 
 SCENARIOS = ("bear", "base", "bull")
 VALUE_COLUMN = 4
@@ -55,7 +56,7 @@ class InputSpec:
 D = dt.date
 GENERAL = [
     InputSpec("target", "Target company", "id", "plain", None, None, "biren",
-              note="Company valued: pick from the list (companies with a market value).",
+              note="Pick another company from the list (companies with a market value).",
               kind="list"),
     InputSpec("valuation_date", "Valuation date", "date", "date", D(2020, 1, 1), D(2040, 12, 31),
               D(2026, 1, 5), source="biren.market_cap.2026-01-05",
@@ -176,7 +177,7 @@ def _source_text(book: Book, spec: InputSpec) -> str:
     if spec.source is None:
         return spec.note or "Assumption."
     rec = book.dataset[spec.source]
-    prefix = f"Source: {rec.id} ({rec.source})"
+    prefix = f"Source: {article(book.dataset, rec.source)} [{rec.source}, record {rec.id}]"
     return f"{prefix}. {spec.note}".strip() if spec.note else prefix
 
 
@@ -205,7 +206,12 @@ def write(book: Book, targets: str, ids: str) -> None:
                 rec = book.dataset[spec.source]
                 sheet.comment(cell, f"{rec.id}\n{rec.source}\n{rec.quote}")
                 book.cite(rec, sheet.ref(row, VALUE_COLUMN, sheet=True))
-            sheet.put(row, 6, _source_text(book, spec), "note")
+            if spec.name == "target":  # the reader sees the company's name beside its id
+                note = _source_text(book, spec).replace('"', '""')
+                text = f'="Company valued: "&tgt_name&". {note}"'
+                sheet.put(row, 6, text, "link").style = "gv_note"
+            else:
+                sheet.put(row, 6, _source_text(book, spec), "note")
             sheet.put(row, 7, None, "label")
             if spec.choices:
                 bound = "=OR(" + ",".join(f'D{row}="{c}"' for c in spec.choices) + ")"

@@ -60,10 +60,10 @@ def chart_formulas(revenue: str, mv: str, ps: str, company: str) -> list[str]:
     ]
 
 
-def _upright() -> RichText:
-    """Axis text properties with the labels kept horizontal (rotation 0)."""
+def _slanted() -> RichText:
+    """Axis text properties with the labels (company names) at 45 degrees, whole words."""
     return RichText(
-        bodyPr=RichTextProperties(rot=0, vert="horz"),
+        bodyPr=RichTextProperties(rot=-2700000, vert="horz"),
         p=[Paragraph(pPr=ParagraphProperties(defRPr=CharacterProperties()), endParaRPr=None)],
     )
 
@@ -87,7 +87,7 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int) -> None:
     bar.series[0].graphicalProperties.solidFill = BLUE
     bar.series[1].graphicalProperties.solidFill = ORANGE
     bar.set_categories(ref("Id"))
-    bar.x_axis.txPr = _upright()
+    bar.x_axis.txPr = _slanted()
     median = LineChart()
     median.series.append(Series(ref("Chart: peer median P/S"), title="Peer median"))
     line = median.series[0]
@@ -102,11 +102,11 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int) -> None:
     scatter = ScatterChart()
     scatter.title = "Market value vs revenue on the chosen basis"
     scatter.style = 13
-    scatter.x_axis.title = "Revenue on the chosen basis (USD bn, log scale)"
-    scatter.y_axis.title = "Market value (USD bn, log scale)"
+    scatter.x_axis.title = "Revenue on the chosen basis (USD, log scale)"
+    scatter.y_axis.title = "Market value (USD, log scale)"
     for axis in (scatter.x_axis, scatter.y_axis):
         axis.scaling.logBase = 10
-        axis.number_format = "#,##0.0,,,"
+        axis.number_format = sheet.book.style.fmt("usd_bn")  # bn, or m below a billion
     xs_col = columns["Chart: revenue (USD; #N/A if no point)"]
     ys_col = columns["Chart: market value (USD; #N/A if no point)"]
     rows = [(r, r) for r in range(first, last + 1)]

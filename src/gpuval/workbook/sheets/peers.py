@@ -266,12 +266,12 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
     counted = f'AND({c["in_stats"]}="yes",ISNUMBER({bps}))'
 
     def sample(stat: str, name: str) -> str:
-        """The ids counted so far, down the table ("none" before the first): the last row
-        names the whole sample (no TEXTJOIN in Excel 2016)."""
+        """The companies counted so far, by name, down the table ("none" before the first):
+        the last row names the whole sample (no TEXTJOIN in Excel 2016)."""
         above = f"{col(_K[name])}{r - 1}"
         if r == FIRST:
-            return f'=IF(ISNUMBER({k[stat]}),{c["id"]},"none")'
-        return (f'=IF(ISNUMBER({k[stat]}),IF({above}="none","",{above}&", ")&{c["id"]},'
+            return f'=IF(ISNUMBER({k[stat]}),{c["name"]},"none")'
+        return (f'=IF(ISNUMBER({k[stat]}),IF({above}="none","",{above}&", ")&{c["name"]},'
                 f"{above})")  # fmt: skip
 
     return [
@@ -369,12 +369,13 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
     sample = f"INDEX({_range(_K['Statistics sample'], last)},{last - FIRST + 1})"
     sheet.label(top + 2, "Sample")
     sheet.put(top + 2, 3, f"={sample}", "calc", "plain")
-    sheet.headers(top + 3, ["Statistic", "", "P/S", "Implied equity (USD)",
-                            "Implied per share (listing)", "Implied equity (listing)"])  # fmt: skip
+    sheet.headers(top + 3, ["Statistic", "", "P/S", "Implied equity (USD)", "", ""])
+    for column, what in ((5, "Implied per share"), (6, "Implied equity")):
+        sheet.put(top + 3, column, f'="{what} ("&tgt_ccy&")"', "link").style = "gv_header"
     peers = _range(_K["Peer P/S (statistics)"], last)
     for i, (key, label, fmt) in enumerate(STATS):
         r = top + 4 + i
-        sheet.label(r, label)
+        sheet.label(r, label, "count" if key == "count" else "x")
         sheet.put(r, 3, "=" + peer_stat_xl(key, peers), "calc", fmt, f"peer_{key}")
         if key == "count":
             continue
@@ -392,7 +393,7 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
 
     def side(column: str, venue: str) -> str:
         names = f"INDEX({_range(_K[column], last)},{last - FIRST + 1})"
-        return (f'={names}&IF(AND(tgt_venue="{venue}",{names}=in_target),'
+        return (f'={names}&IF(AND(tgt_venue="{venue}",{names}=tgt_name),'
                 f'" (the target alone)","")')  # fmt: skip
 
     lines: list[tuple[str, str, str, str | None]] = [
@@ -400,7 +401,7 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
         ("Hong Kong median P/S", "=" + peer_stat_xl("median", hk), "multiple", None),
         ("Gap: A-share / Hong Kong", "=" + venue_gap_xl(f"C{gap + 1}", f"C{gap + 2}"),
          "multiple", "out_venue_gap"),
-        ("Target market value at the other venue's pricing (USD)",
+        ("Target market value at the other venue's pricing",
          "=" + rerated_market_value_xl("tgt_venue", "tgt_mv_usd", f"C{gap + 3}", "in_gap_closed"),
          "usd_bn", "gap_market_value"),
         ("... per share (listing currency)",
@@ -409,13 +410,14 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
         ("A-share sample", side("A-share sample", "A"), "plain", None),
         ("Hong Kong sample", side("HK sample", "HK"), "plain", None),
     ]  # fmt: skip
+    units = {"multiple": "x", "usd_bn": "USD", "price": "listing"}
     for i, (label, formula, fmt, out_name) in enumerate(lines):
         r = gap + 1 + i
-        sheet.label(r, label)
+        sheet.label(r, label, units.get(fmt, ""))
         sheet.put(r, 3, formula, "output" if (out_name or "").startswith("out_") else "calc",
                   fmt, out_name)  # fmt: skip
 
 
 def _charts(sheet: Sheet, last: int) -> None:
     """The P/S bars and the market value vs revenue scatter (:mod:`.peer_charts`)."""
-    draw(sheet, {"Id": _C["id"]} | {name: _K[name] for name in _K}, FIRST, last)
+    draw(sheet, {"Id": _C["name"]} | {name: _K[name] for name in _K}, FIRST, last)

@@ -23,6 +23,9 @@ GRIDS = [
      "prob_success", "pct", "pct"),
 ]  # fmt: skip
 SIZE = 5
+#: The axes' inputs in words, for the grid's corner label ("down \\ across").
+AXIS_WORDS = {"exit_pe": "Exit P/E", "share": "market share", "coe": "Cost of equity",
+              "prob_success": "P(success)"}  # fmt: skip
 
 GRID_TOP = {0: 5, 1: 15}
 
@@ -60,7 +63,7 @@ def write(book: Book) -> Sheet:
         top = GRID_TOP[g]
         sheet.section(top, title)
         sheet.put(top + 2 + SIZE, 1, '="Each cell: "&' + LISTING_VALUE_LABEL_XL[1:], "calc")
-        sheet.put(top + 1, 1, f"{row_key} \\ {col_key}", "header")
+        sheet.put(top + 1, 1, f"{AXIS_WORDS[row_key]} \\ {AXIS_WORDS[col_key]}", "header")
         for j in range(SIZE):
             sheet.put(top + 1, 3 + j, axis(col_key, j), "link", col_fmt)
         for i in range(SIZE):
