@@ -5,19 +5,23 @@ Run once on the finished workbook (``polish``), after every sheet is written:
 * **charts**: every axis the sheet code left unset is written visible (``<c:delete val="0"/>``;
   an absent element may be read as a hidden axis), every scatter chart gets the ``scatterStyle``
   the ISO/IEC 29500 schema requires; axes a sheet hides on purpose stay hidden;
-* **print**: header and footer (sheet name, dataset, print date, page *P* of *N*), the table
-  header row repeated on every page, a print area over the used cells and charts, fitted to
+* **print**: header and footer (sheet name, "Appendix" on appendix sheets, dataset version,
+  as-of date, print date, page *P* of *N*; :func:`header_text`), panes frozen just below the
+  table header (below the title block on a sheet of stacked tables), that header row repeated on
+  every page, a print area over the used cells and charts, fitted to
   ``pages_wide = ceil(print width / PAGE_CHARS)`` landscape A4 pages across so that no sheet
-  prints below about 8 pt;
+  prints below about 8 pt (hidden columns do not print and do not count), and manual page
+  breaks before a chart that would otherwise straddle a page edge (:func:`chart_breaks`);
 * **colours**: the master-check cells turn green when every check passes and red otherwise,
   through conditional formatting (the cell style itself stays neutral).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, ScatterChart
@@ -26,19 +30,26 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from gpuval.errors import GpuvalError
 from gpuval.workbook.sheets.base import Book
+from gpuval.workbook.sheets.contents import APPENDIX
 
 __all__ = [
     "PAGE_CHARS",
+    "chart_breaks",
     "check_colours",
     "fix_charts",
+    "freeze_below_header",
     "header_row",
+    "header_text",
     "pages_wide",
     "polish",
     "print_extent",
     "print_layout",
+    "set_headers",
     "status_colours",
 ]
 
@@ -53,16 +64,28 @@ GOOD_FILL, GOOD_FONT = "FFC6EFCE", "FF006100"
 BAD_FILL, BAD_FONT = "FFFFC7CE", "FF9C0006"
 _DEFAULT_WIDTH = 8.43  # characters, Excel's default column width
 _DEFAULT_HEIGHT = 15.0  # points, Excel's default row height
+TITLE_BLOCK = 4
+"""First row below a sheet's title, subtitle and model check (rows 1-3)."""
+PAGE_PX = (1045.0, 600.0)
+"""Printable (width, height) of a landscape A4 page in pixels at 96 dpi and 100 %: 11.69 in less
+0.4 in margins left and right; 8.27 in less 1 in top and bottom (header and footer inside)."""
 _IF_MASTER = re.compile(r'^=IF\(chk_master,"([^"]*)","([^"]*)"\)$')
 
 
 def polish(book: Book) -> None:
-    """Finish every sheet of ``book``: charts, print layout, check colours."""
+    """Finish every sheet of ``book``: charts, frozen panes, print layout, check colours."""
+    from gpuval.workbook.sheets.peers import oldest_used_date
+
     fix_charts(book.wb)
-    centre = f"gpuval · dataset {book.dataset.version}"
+    try:
+        asof = oldest_used_date(book.values)
+    except GpuvalError:
+        asof = None
     for ws in book.wb.worksheets:
-        print_layout(ws, header_row(ws, book.header_rows.get(ws.title)), centre=centre)
+        freeze_below_header(ws, book.header_rows.get(ws.title, []))
+        print_layout(ws, header_row(ws, book.header_rows.get(ws.title)))
         check_colours(ws)
+    set_headers(book.wb, asof, book.dataset.version)
     if "chk_master" in book.names:  # the Checks sheet: every status down to the master check
         sheet, ref = book.names["chk_master"].rsplit("!", 1)
         ws = book.wb[sheet.strip("'")]
@@ -130,7 +153,23 @@ def _column_width(ws: Worksheet, index: int) -> float:
     """Width in characters; looked up without creating a dimension (openpyxl would write a
     new one 13 wide)."""
     dims = ws.column_dimensions.get(get_column_letter(index))
+    if dims is not None and dims.hidden:
+        return 0.0  # a hidden column does not print
+    if dims is None or not dims.width:  # a grouped range keeps one dimension for its columns
+        groups = (d for d in ws.column_dimensions.values() if d.min and d.max and d.max > d.min)
+        dims = next((d for d in groups if d.min <= index <= d.max), dims)
+        if dims is not None and dims.hidden:
+            return 0.0
     return float(dims.width) if dims is not None and dims.width else _DEFAULT_WIDTH
+
+
+def _row_height(ws: Worksheet, row: int) -> float:
+    """Height in pixels (0 when hidden)."""
+    dims = ws.row_dimensions.get(row)
+    if dims is not None and dims.hidden:
+        return 0.0
+    height = dims.height if dims is not None else None
+    return (float(height) if height else _DEFAULT_HEIGHT) * 4 / 3
 
 
 def _anchor_cell(chart: ChartBase) -> tuple[int, int]:
@@ -184,9 +223,101 @@ def _text(text: str) -> str:
     return text.replace("&", "&&")  # a lone & starts a header code
 
 
+def freeze_below_header(ws: Worksheet, headers: Sequence[int]) -> str | None:
+    """Freeze panes (unless the sheet froze its own) just below the sheet's table header, or
+    below the title block (row :data:`TITLE_BLOCK`) on a sheet of stacked tables, each with its
+    own header; nothing on a sheet without a table. Returns the frozen cell."""
+    if not ws.freeze_panes and headers:
+        rows = sorted(set(headers))
+        ws.freeze_panes = f"A{rows[0] + 1}" if len(rows) == 1 else f"A{TITLE_BLOCK}"
+    return ws.freeze_panes
+
+
+def header_text(
+    asof: dt.date | None, version: str, *, appendix: bool = False
+) -> tuple[str, str, str]:
+    """The page header's (left, centre, right) sections in Excel's header codes: the sheet name
+    (``&A``; "Appendix: " before it on an appendix sheet), the dataset version, the as-of date
+    (the oldest market figure used, Cover!``data_asof``; headers cannot read cells, so it is
+    written as text) and the print date (``&D``)."""
+    day = asof.isoformat() if asof is not None else "n/a"
+    left = "Appendix: &A" if appendix else "&A"
+    return left, _text(f"gpuval · dataset {version}"), _text(f"As of {day}") + " · printed &D"
+
+
+def set_headers(wb: Workbook, asof: dt.date | None, version: str) -> None:
+    """Write :func:`header_text` and the footer (file name, page *P* of *N*) on every sheet;
+    sheets of the appendix (:data:`~gpuval.workbook.sheets.contents.APPENDIX`) say so."""
+    for ws in wb.worksheets:
+        head, foot = ws.oddHeader, ws.oddFooter
+        assert head is not None and foot is not None  # openpyxl creates both with the sheet
+        texts = header_text(asof, version, appendix=ws.title in APPENDIX)
+        head.left.text, head.center.text, head.right.text = texts
+        foot.left.text, foot.right.text = "&F", "Page &P of &N"
+        for section in (head.left, head.center, head.right, foot.left, foot.right):
+            section.size = 8
+
+
+def _scale(ws: Worksheet, last_col: int, wide: int) -> float:
+    """The print scale of a sheet fitted to ``wide`` pages across (at most 100 %)."""
+    pixels = sum(
+        7 * w + 5 for w in map(lambda c: _column_width(ws, c), range(1, last_col + 1)) if w
+    )
+    return min(1.0, wide * PAGE_PX[0] / pixels) if pixels else 1.0
+
+
+def _page_starts(
+    sizes: Sequence[float], limit: float, breaks: set[int], repeat: float
+) -> list[int]:
+    """1-based indexes that start a printed page, given each row's (column's) size, the page
+    length, manual breaks (after index i) and the size of the repeated titles on later pages."""
+    starts, used = [1], 0.0
+    for i, size in enumerate(sizes, start=1):
+        room = limit - (repeat if len(starts) > 1 else 0.0)
+        if i > 1 and (i - 1 in breaks or used + size > room):
+            starts.append(i)
+            used = 0.0
+        used += size
+    return starts
+
+
+def chart_breaks(ws: Worksheet, scale: float, titles: tuple[int, int] = (0, 0)) -> int:
+    """Manual page breaks before every chart that would otherwise straddle a page edge (one
+    that fits on a page at all): a row break above it, a column break left of it. ``titles``:
+    the repeated (rows, columns) at the top and left of later pages. Returns breaks added."""
+    added = 0
+    for chart in sorted(ws._charts, key=_anchor_cell):  # type: ignore[attr-defined]
+        column, row = _anchor_cell(chart)
+        last_col, last_row = print_extent(ws)
+        for axis, start, length, limit, count in (
+            ("row", row, chart.height / 2.54 * 96, PAGE_PX[1] / scale, last_row),
+            ("col", column, chart.width / 2.54 * 96, PAGE_PX[0] / scale, last_col),
+        ):
+            if axis == "row":
+                sizes = [_row_height(ws, r) for r in range(1, count + 1)]
+                brk, repeat = ws.row_breaks, sizes[titles[0] - 1] if titles[0] else 0.0
+            else:
+                sizes = [
+                    7 * w + 5 if w else 0.0
+                    for w in (_column_width(ws, c) for c in range(1, count + 1))
+                ]
+                brk, repeat = ws.col_breaks, sum(sizes[: titles[1]])
+            manual = {int(b.id) for b in brk.brk if b.id is not None}
+            starts = _page_starts(sizes, limit, manual, repeat)
+            first = max(s for s in starts if s <= start)
+            after = [s for s in starts if s > start]
+            end = sum(sizes[first - 1 : after[0] - 1]) if after else math.inf
+            top = sum(sizes[first - 1 : start - 1])
+            room = limit - (repeat if first > 1 else 0.0)
+            if top + length > min(end, room) + 1 and length <= room and start > first:
+                brk.append(Break(id=start - 1))
+                added += 1
+    return added
+
+
 def print_layout(ws: Worksheet, header: int | None, *, centre: str = "gpuval") -> None:
-    """Header and footer, repeated table header, print area (unless the sheet set its own) and
-    fit-to-width of one sheet."""
+    """Header and footer, repeated table header (the one the panes freeze below), print area
+    (unless the sheet set its own), fit-to-width and chart page breaks of one sheet."""
     last_col, last_row = print_extent(ws)
     if ws.print_area:  # a sheet that prints only part of itself (Implied's bisection detail)
         own = range_boundaries(str(ws.print_area).split("!")[-1].replace("$", ""))
@@ -199,10 +330,15 @@ def print_layout(ws: Worksheet, header: int | None, *, centre: str = "gpuval") -
     ws.page_setup.fitToWidth = wide
     if ws.page_setup.orientation is None:
         ws.page_setup.orientation = "landscape"
-    if header is not None and header < last_row:
+    split = range_boundaries(ws.freeze_panes)[1] if ws.freeze_panes else None
+    repeated = [0, 0]
+    if header is not None and header < last_row and split in (None, header + 1):
         ws.print_title_rows = f"{header}:{header}"
+        repeated[0] = header
     if wide > 1 and titles:  # repeat the frozen label columns on every page across
         ws.print_title_cols = f"A:{get_column_letter(titles)}"
+        repeated[1] = titles
+    chart_breaks(ws, _scale(ws, last_col, wide), (repeated[0], repeated[1]))
     head, foot = ws.oddHeader, ws.oddFooter
     assert head is not None and foot is not None  # openpyxl creates both with the sheet
     head.left.text, head.center.text, head.right.text = "&A", _text(centre), "Printed &D"

@@ -69,6 +69,8 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int) -> None:
     """Both charts; ``columns``: header -> column index of the peer table (ids, P/S and the
     chart columns), ``first``..``last`` the company rows."""
     ws = sheet.ws
+    helpers = [columns[header] for header in CHART_COLUMNS]  # grouped and collapsed
+    ws.column_dimensions.group(col(min(helpers)), col(max(helpers)), hidden=True, outline_level=1)
 
     def ref(header: str) -> Reference:
         return Reference(ws, min_col=columns[header], min_row=first, max_row=last)
