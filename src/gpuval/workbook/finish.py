@@ -10,8 +10,9 @@ Run once on the finished workbook (``polish``), after every sheet is written:
   table header (below the title block on a sheet of stacked tables), that header row repeated on
   every page, a print area over the used cells and charts, fitted to
   ``pages_wide = ceil(print width / PAGE_CHARS)`` landscape A4 pages across so that no sheet
-  prints below about 8 pt (hidden columns do not print and do not count), and manual page
-  breaks before a chart that would otherwise straddle a page edge (:func:`chart_breaks`);
+  prints below 75 % (10-pt text at 7.5 pt; hidden columns neither print nor count), charts that
+  alone make a sheet wider than a page moved below its cells (:func:`stack_charts`) and manual
+  page breaks before a chart that would otherwise straddle a page edge (:func:`chart_breaks`);
 * **colours**: the master-check cells turn green when every check passes and red otherwise,
   through conditional formatting (the cell style itself stays neutral).
 """
@@ -41,6 +42,7 @@ __all__ = [
     "PAGE_CHARS",
     "chart_breaks",
     "check_colours",
+    "fit_height",
     "fix_charts",
     "freeze_below_header",
     "header_row",
@@ -50,12 +52,14 @@ __all__ = [
     "print_extent",
     "print_layout",
     "set_headers",
+    "stack_charts",
     "status_colours",
+    "used_extent",
 ]
 
-PAGE_CHARS = 170
-"""Column-width characters printed on one landscape A4 page: LibreOffice then prints at about
-80 % (10 pt text near 8 pt), Excel near 100 %."""
+PAGE_CHARS = 190
+"""Column-width characters printed on one landscape A4 page: a sheet this wide prints at about
+75 % (10-pt text at 7.5 pt; 7 px a character and 5 px a column against 1045 px of page)."""
 TITLE_COLS_MAX = 45
 """Frozen label columns at most this wide (characters) are repeated on every page across."""
 
@@ -181,25 +185,37 @@ def _anchor_cell(chart: ChartBase) -> tuple[int, int]:
     return anchor._from.col + 1, anchor._from.row + 1
 
 
+def used_extent(ws: Worksheet) -> tuple[int, int]:
+    """(last column, last row) holding a value (a styled empty cell does not count)."""
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    return max((int(c.column or 1) for c in cells), default=1), max(
+        (int(c.row or 1) for c in cells), default=1
+    )
+
+
+def _chart_end(ws: Worksheet, chart: ChartBase) -> tuple[int, int]:
+    """(column, row) just past a chart's bottom-right corner."""
+    column, row = _anchor_cell(chart)
+    pixels = chart.width / 2.54 * 96
+    while pixels > 0:
+        pixels -= 7 * _column_width(ws, column) + 5
+        column += 1
+    pixels = chart.height / 2.54 * 96
+    while pixels > 0:
+        pixels -= _row_height(ws, row) or _DEFAULT_HEIGHT * 4 / 3
+        row += 1
+    return column, row
+
+
 def print_extent(ws: Worksheet) -> tuple[int, int]:
-    """(last column, last row) of the used cells and the charts.
+    """(last column, last row) of the cells holding a value and the charts.
 
     A chart of width w cm spans w / 2.54 * 96 pixels; a column of width c characters is about
     7c + 5 pixels, a row of h points 4h / 3 pixels.
     """
-    last_col, last_row = ws.max_column, ws.max_row
+    last_col, last_row = used_extent(ws)
     for chart in ws._charts:  # type: ignore[attr-defined]
-        column, row = _anchor_cell(chart)
-        pixels = chart.width / 2.54 * 96
-        while pixels > 0:
-            pixels -= 7 * _column_width(ws, column) + 5
-            column += 1
-        pixels = chart.height / 2.54 * 96
-        while pixels > 0:
-            dims = ws.row_dimensions.get(row)
-            height = dims.height if dims is not None else None
-            pixels -= (float(height) if height else _DEFAULT_HEIGHT) * 4 / 3
-            row += 1
+        column, row = _chart_end(ws, chart)
         last_col, last_row = max(last_col, column - 1), max(last_row, row - 1)
     return last_col, last_row
 
@@ -221,6 +237,33 @@ def _title_columns(ws: Worksheet) -> int:
 
 def _text(text: str) -> str:
     return text.replace("&", "&&")  # a lone & starts a header code
+
+
+def stack_charts(ws: Worksheet) -> int:
+    """Move the charts that make a sheet too wide for one page (its cells alone fitting on one)
+    below the cells, side by side while a row of charts fits the page width, each row of charts
+    below the last. Returns how many moved."""
+    last_col, last_row = used_extent(ws)
+    if pages_wide(ws, print_extent(ws)[0]) == 1 or pages_wide(ws, last_col) > 1:
+        return 0
+    limit = 7 * PAGE_CHARS  # pixels of one page across at the fitted scale
+    moving = [c for c in ws._charts if _chart_end(ws, c)[0] - 1 > last_col]  # type: ignore[attr-defined]
+    for chart in ws._charts:  # type: ignore[attr-defined]
+        if chart not in moving:
+            last_row = max(last_row, _chart_end(ws, chart)[1] - 1)
+    row, x, bottom = last_row + 2, 0.0, last_row + 2
+    for chart in sorted(moving, key=lambda c: _anchor_cell(c)[::-1]):
+        width = chart.width / 2.54 * 96
+        if x and x + width > limit:  # a new row of charts
+            row, x = bottom + 1, 0.0
+        column, left = 1, 0.0
+        while left < x:
+            left += 7 * _column_width(ws, column) + 5
+            column += 1
+        chart.anchor = f"{get_column_letter(column)}{row}"
+        x = left + width + 10
+        bottom = max(bottom, _chart_end(ws, chart)[1])
+    return len(moving)
 
 
 def freeze_below_header(ws: Worksheet, headers: Sequence[int]) -> str | None:
@@ -305,19 +348,45 @@ def chart_breaks(ws: Worksheet, scale: float, titles: tuple[int, int] = (0, 0)) 
             manual = {int(b.id) for b in brk.brk if b.id is not None}
             starts = _page_starts(sizes, limit, manual, repeat)
             first = max(s for s in starts if s <= start)
-            after = [s for s in starts if s > start]
-            end = sum(sizes[first - 1 : after[0] - 1]) if after else math.inf
             top = sum(sizes[first - 1 : start - 1])
             room = limit - (repeat if first > 1 else 0.0)
-            if top + length > min(end, room) + 1 and length <= room and start > first:
+            covered, stop = 0.0, start  # the chart covers start..stop - 1
+            while covered < length and stop <= len(sizes):
+                covered += sizes[stop - 1]
+                stop += 1
+            cut = any(start <= b < stop - 1 for b in manual)  # a manual break inside it
+            if (top + length > room + 1 or cut) and length <= room and start > first:
                 brk.append(Break(id=start - 1))
                 added += 1
     return added
 
 
+def fit_height(ws: Worksheet, last_row: int, scale: float) -> bool:
+    """Fit a sheet to one page tall when at its width's scale it runs just over one page but
+    fits one at 75 % (:data:`PAGE_CHARS`); not with manual row breaks. True when fitted."""
+    height = sum(_row_height(ws, r) for r in range(1, last_row + 1))
+    floor = 0.75
+    if ws.row_breaks.brk or height * scale <= PAGE_PX[1] or height * floor > PAGE_PX[1]:
+        return False
+    ws.page_setup.fitToHeight = 1
+    return True
+
+
+def _runs_over(ws: Worksheet, header: int, scale: float) -> bool:
+    """True when the table under ``header`` (down to the first manual break below it, or the
+    last cell) runs past the first page it starts on."""
+    below = sorted(int(b.id) for b in ws.row_breaks.brk if b.id is not None and b.id >= header)
+    end = below[0] if below else used_extent(ws)[1]
+    sizes = [_row_height(ws, r) for r in range(1, end + 1)]
+    manual = {int(b.id) for b in ws.row_breaks.brk if b.id is not None}
+    starts = _page_starts(sizes, PAGE_PX[1] / scale, manual, sizes[header - 1])
+    return any(header < s <= end for s in starts)
+
+
 def print_layout(ws: Worksheet, header: int | None, *, centre: str = "gpuval") -> None:
     """Header and footer, repeated table header (the one the panes freeze below), print area
     (unless the sheet set its own), fit-to-width and chart page breaks of one sheet."""
+    stack_charts(ws)
     last_col, last_row = print_extent(ws)
     if ws.print_area:  # a sheet that prints only part of itself (Implied's bisection detail)
         own = range_boundaries(str(ws.print_area).split("!")[-1].replace("$", ""))
@@ -331,14 +400,15 @@ def print_layout(ws: Worksheet, header: int | None, *, centre: str = "gpuval") -
     if ws.page_setup.orientation is None:
         ws.page_setup.orientation = "landscape"
     split = range_boundaries(ws.freeze_panes)[1] if ws.freeze_panes else None
-    repeated = [0, 0]
-    if header is not None and header < last_row and split in (None, header + 1):
-        ws.print_title_rows = f"{header}:{header}"
-        repeated[0] = header
+    if header is not None and (header >= last_row or split not in (None, header + 1)):
+        header = None  # only the header the panes freeze below repeats
     if wide > 1 and titles:  # repeat the frozen label columns on every page across
         ws.print_title_cols = f"A:{get_column_letter(titles)}"
-        repeated[1] = titles
-    chart_breaks(ws, _scale(ws, last_col, wide), (repeated[0], repeated[1]))
+    scale = _scale(ws, last_col, wide)
+    chart_breaks(ws, scale, (header or 0, titles if wide > 1 else 0))
+    fitted = fit_height(ws, last_row, scale)
+    if header is not None and not fitted and _runs_over(ws, header, scale):
+        ws.print_title_rows = f"{header}:{header}"
     head, foot = ws.oddHeader, ws.oddFooter
     assert head is not None and foot is not None  # openpyxl creates both with the sheet
     head.left.text, head.center.text, head.right.text = "&A", _text(centre), "Printed &D"

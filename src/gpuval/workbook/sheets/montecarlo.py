@@ -25,12 +25,13 @@ from typing import Any
 
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.legend import Legend
-from openpyxl.styles import Alignment
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.pagebreak import Break
 
 from gpuval import core
 from gpuval.workbook.model import SCENARIOS, Model, scenario_arguments
-from gpuval.workbook.sheets.base import Book, Sheet
+from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "Monte Carlo"
 SEED = 20260105
@@ -208,6 +209,15 @@ def write(book: Book, model: Model) -> Sheet:
         sheet.put(r, 4, None, "data", "count")
         for j, marked in enumerate(MARKERS.values()):
             sheet.put(r, 5 + j, "=" + marker_xl(marked, r, r == last), "calc", "count")
+    today = f"E{HIST_TOP + 2}:E{last}"
+    sheet.put(PCT_TOP + 3 + len(core.PERCENTILES), 1,
+              f'=IF(COUNT({today})>0,"Histogram: today\'s bin orange; P10, P50, P90 dark"'
+              f',IF(in_target<>mc_target,"Today is marked for the snapshot\'s target only"'
+              f',"Today\'s "&IF(tgt_shares>0,"price","market value")&" is outside the draws: '
+              f'no bin marked"))', "calc")  # fmt: skip
+    marks = f"E{HIST_TOP + 2}:{col(4 + len(MARKERS))}{last}"
+    grey = FormulaRule(formula=[f"ISNA(E{HIST_TOP + 2})"], font=Font(color="FFBFBFBF"))
+    sheet.ws.conditional_formatting.add(marks, grey)  # "#N/A: not this bin" in light grey
     fill(sheet.ws, model, result, book.target)
     book.define("mc_hist", TITLE, f"$A${HIST_TOP + 2}:$D${last}")
     sheet.ws.add_chart(_histogram(sheet, lab, last), f"D{PCT_TOP}")
@@ -243,5 +253,5 @@ def _histogram(sheet: Sheet, lab: Labels, last: int) -> BarChart:
         series.graphicalProperties.line.solidFill = colour
     bar.x_axis.number_format = lab.axis_fmt
     bar.legend = Legend(legendPos="b")
-    bar.height, bar.width = 7, 15
+    bar.height, bar.width = 8, 15
     return bar

@@ -23,9 +23,10 @@ TITLE = "Sensitivity"
 GRIDS = [
     # (title, row input, column input, formats, corner label)
     ("Base value: exit P/E (down) x 2029 market share (across)", "exit_pe", "share",
-     "multiple", "pct2", "Exit P/E down, 2029 share across"),
+     "multiple", "pct2", "Exit P/E (down) by 2029 market share (across)"),
     ("Base value: cost of equity (down) x probability of success (across)", "coe",
-     "prob_success", "pct", "pct", "Cost of equity down, P(success) across"),
+     "prob_success", "pct", "pct",
+     "Cost of equity (down) by probability of success (across)"),
 ]  # fmt: skip
 SIZE = 5
 PRICE = "tgt_now"
@@ -75,6 +76,7 @@ def write(book: Book) -> Sheet:
         sheet.put(top + 3 + SIZE, 3, "Cells at or above it green, below it red; the Base case "
                   "boxed.", "note")  # fmt: skip
         sheet.put(top + 1, 1, corner, "header")
+        sheet.ws.row_dimensions[top + 1].height = 30  # room for two wrapped lines
         for j in range(SIZE):
             sheet.put(top + 1, 3 + j, axis(col_key, j), "link", col_fmt)
         for i in range(SIZE):
