@@ -196,8 +196,7 @@ def write(book: Book, model: Model) -> Sheet:
     for i, p in enumerate(core.PERCENTILES):
         sheet.put(PCT_TOP + 2 + i, 1, f"P{p}", "label")
         sheet.put(PCT_TOP + 2 + i, 2, None, "data", lab.fmt, f"mc_p{p}")
-    sheet.section(HIST_TOP, f"Working table: histogram of {lab.quantity.lower()} ({lab.unit}), "
-                  "the chart's bins and markers")  # fmt: skip
+    sheet.section(HIST_TOP, f"Working table: histogram of {lab.quantity.lower()} ({lab.unit})")
     sheet.ws.row_breaks.append(Break(id=HIST_TOP - 1))  # the working table prints on its own
     sheet.headers(HIST_TOP + 1, ["Bin from", "Bin to", "Bin middle", "Draws", *MARKERS])
     last = HIST_TOP + 1 + BINS
