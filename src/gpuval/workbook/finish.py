@@ -161,7 +161,7 @@ def _column_width(ws: Worksheet, index: int) -> float:
         return 0.0  # a hidden column does not print
     if dims is None or not dims.width:  # a grouped range keeps one dimension for its columns
         groups = (d for d in ws.column_dimensions.values() if d.min and d.max and d.max > d.min)
-        dims = next((d for d in groups if d.min <= index <= d.max), dims)
+        dims = next((d for d in groups if (d.min or 0) <= index <= (d.max or 0)), dims)
         if dims is not None and dims.hidden:
             return 0.0
     return float(dims.width) if dims is not None and dims.width else _DEFAULT_WIDTH

@@ -5,8 +5,7 @@ appendix (the sourced data and the working tables); :data:`ORDER` is the workboo
 
 from __future__ import annotations
 
-from copy import copy
-
+from openpyxl.styles import Font
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from gpuval.workbook.sheets.base import Book, Sheet
@@ -64,9 +63,7 @@ def write(book: Book) -> Sheet:
         for title, text in shown:
             cell = sheet.put(r, 1, title, "label")
             cell.hyperlink = Hyperlink(ref=cell.coordinate, location=link(title), display=title)
-            font = copy(cell.font)
-            font.color, font.underline = "FF0563C1", "single"
-            cell.font = font
+            cell.font = Font(name="Calibri", size=10, color="FF0563C1", underline="single")
             sheet.put(r, 2, text, "label")
             r += 1
     sheet.freeze(f"A{FIRST}")

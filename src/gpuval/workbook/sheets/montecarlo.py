@@ -95,8 +95,13 @@ NOTE = TOP + len(FACT_NAMES)  # the explanation
 PCT_TOP = NOTE + 2  # section row of the percentiles
 CHART_ROWS = 16  # rows beside and below the percentiles that the chart covers
 HIST_TOP = PCT_TOP + CHART_ROWS  # section row of the histogram's working table (a new page)
-MARKERS = {"Marker: today": "tgt_now", "Marker: P10, P50, P90": ("mc_p10", "mc_p50", "mc_p90")}
+MARKERS: dict[str, str | tuple[str, ...]] = {
+    "Marker: today": "tgt_now",
+    "Marker: P10, P50, P90": ("mc_p10", "mc_p50", "mc_p90"),
+}
 """Marker column header -> the value(s) whose bin it marks."""
+MARKER_NAMES = ["chart_mc_today", "chart_mc_percentiles"]
+"""The marker columns' defined names: ``chart_*``, where ``#N/A`` means "no bar" to the check."""
 BLUE, ORANGE, DARK = "2F5597", "ED7D31", "404040"
 
 
@@ -219,6 +224,8 @@ def write(book: Book, model: Model) -> Sheet:
     sheet.ws.conditional_formatting.add(marks, grey)  # "#N/A: not this bin" in light grey
     fill(sheet.ws, model, result, book.target)
     book.define("mc_hist", TITLE, f"$A${HIST_TOP + 2}:$D${last}")
+    for j, name in enumerate(MARKER_NAMES):
+        book.define(name, TITLE, f"${col(5 + j)}${HIST_TOP + 2}:${col(5 + j)}${last}")
     sheet.ws.add_chart(_histogram(sheet, lab, last), f"D{PCT_TOP}")
     return sheet
 
