@@ -40,10 +40,9 @@ def wb(built: Path):
 
 
 def test_every_role_has_its_sheet(wb) -> None:
-    assert wb.sheetnames == ["Cover", "Inputs", "Assumptions", "Valuation", "Scenarios", "Peers",
-                             "DCF",
-                             "Implied", "Sensitivity", "Monte Carlo", "Checks", "Data",
-                             "Sources"]  # fmt: skip
+    assert wb.sheetnames == ["Cover", "Contents", "Valuation", "Scenarios", "DCF", "Peers",
+                             "Implied", "Sensitivity", "Monte Carlo", "Inputs", "Assumptions",
+                             "Checks", "Data", "Sources"]  # fmt: skip
 
 
 def test_headline_outputs_are_named(wb) -> None:

@@ -100,28 +100,26 @@ def test_every_sheet_prints_with_header_footer_and_a_print_area(package: dict[st
         assert i in areas and re.search(r"!\$A\$1:\$[A-Z]+\$\d+$", areas[i]), name
 
 
-def test_table_headers_repeat_on_every_page(package: dict[str, bytes]) -> None:
+def test_the_frozen_table_header_repeats_when_the_table_runs_over(
+    package: dict[str, bytes],
+) -> None:
+    """The repeated row is the header the panes freeze below; Data (130 rows) and Sources run
+    over many pages and repeat it; a sheet printing on one page, or one of stacked tables (the
+    Monte Carlo percentiles above the histogram), repeats none."""
     titles = _defined(package, "_xlnm.Print_Titles")
-    with_header = 0
-    for name, (i, ws) in _sheets(package).items():
-        cells = ws.findall("m:sheetData/m:row/m:c", NS)
-        styles = _xml(package["xl/styles.xml"])
-        xfs = styles.findall("m:cellXfs/m:xf", NS)
-        named = [str(s.get("name")) for s in styles.findall("m:cellStyles/m:cellStyle", NS)]
-        ids = [int(s.get("xfId")) for s in styles.findall("m:cellStyles/m:cellStyle", NS)]
-        header_xf = ids[named.index("gv_header")]
-        rows = sorted(
-            int(re.sub(r"[A-Z]+", "", str(c.get("r"))))
-            for c in cells
-            if int(xfs[int(c.get("s", 0))].get("xfId", 0)) == header_xf
-        )
-        if not rows:
+    sheets = _sheets(package)
+    for name, (i, ws) in sheets.items():
+        if i not in titles:
             continue
-        with_header += 1
-        assert i in titles, f"{name} has a table header at row {rows[0]} but no print titles"
+        pane = ws.find("m:sheetViews/m:sheetView/m:pane", NS)
+        assert pane is not None, f"{name} repeats a header but freezes no panes"
+        frozen = int(re.sub(r"[A-Z]+", "", str(pane.get("topLeftCell"))))
         repeated = int(re.search(r"\$(\d+):\$\d+", titles[i]).group(1))
-        assert repeated in rows, name
-    assert with_header >= 8
+        assert repeated == frozen - 1, name
+    for name in ("Data", "Sources"):
+        assert re.search(r"\$4:\$4", titles[sheets[name][0]]), name
+    for name in ("Contents", "Sensitivity", "Monte Carlo", "Implied"):
+        assert sheets[name][0] not in titles, name
 
 
 def test_model_check_is_coloured_by_conditional_format(package: dict[str, bytes]) -> None:
@@ -147,8 +145,8 @@ def test_model_check_is_coloured_by_conditional_format(package: dict[str, bytes]
 
 def test_check_colours_are_green_and_red(package: dict[str, bytes]) -> None:
     dxfs = _xml(package["xl/styles.xml"]).findall("m:dxfs/m:dxf", NS)
-    colours = [d.find("m:fill/m:patternFill/m:bgColor", NS) for d in dxfs]
-    fills = {str(c.get("rgb")) for c in colours if c is not None}  # others: number formats
+    found = (d.find("m:fill/m:patternFill/m:bgColor", NS) for d in dxfs)
+    fills = {str(f.get("rgb")) for f in found if f is not None}
     assert {finish.GOOD_FILL, finish.BAD_FILL} <= fills
 
 
@@ -200,13 +198,15 @@ def test_pages_wide_grows_with_the_width() -> None:
     ws.cell(1, 30, "x")
     for c in range(1, 31):
         ws.column_dimensions[chr(64 + c) if c <= 26 else "A" + chr(64 + c - 26)].width = 15
-    # 30 columns x 15 characters = 450 characters; 450 / 170 = 2.6 -> 3 pages
+    # 30 columns x 15 characters = 450 characters; 450 / 190 = 2.4 -> 3 pages
     assert finish.pages_wide(ws, 30) == 3
-    # two 15-wide label columns repeated: (450 - 30) / (170 - 30) = 3.0 -> 3 pages
+    # two 15-wide label columns repeated: (450 - 30) / (190 - 30) = 2.6 -> 3 pages
     assert finish.pages_wide(ws, 30, titles=2) == 3
-    # 11 columns x 15 = 165 characters -> 1 page; 12 x 15 = 180 -> 2
-    assert finish.pages_wide(ws, 11) == 1
-    assert finish.pages_wide(ws, 12) == 2
+    # 12 columns x 15 = 180 characters -> 1 page; 13 x 15 = 195 -> 2
+    assert finish.pages_wide(ws, 12) == 1
+    assert finish.pages_wide(ws, 13) == 2
+    ws.column_dimensions["M"].hidden = True  # a hidden column does not print: 12 x 15 again
+    assert finish.pages_wide(ws, 13) == 1
 
 
 def test_print_extent_reaches_the_charts() -> None:

@@ -88,7 +88,7 @@ def test_metax_equity_value_in_cny(books: dict[str, Any]) -> None:
         "Median equity value (CNY bn)",
         "Probability-weighted scenario equity value (CNY bn)",
         "Percentiles of equity value (CNY bn)",
-        "Histogram of equity value (CNY bn)",
+        "Working table: histogram of equity value (CNY bn)",
     ):
         assert label in words, label  # fmt: skip
     assert not [w for w in words if "per share" in w]  # nothing per share holds an equity value

@@ -18,6 +18,7 @@ from gpuval.workbook.model import run_names
 from gpuval.workbook.sheets import (
     assumptions,
     checks,
+    contents,
     dcf,
     implied,
     inputs,
@@ -33,9 +34,8 @@ from gpuval.workbook.sheets.base import Book, col, print_setup
 from gpuval.workbook.template import COVER_CELLS, STAMP_LABEL, STAMP_NAME, load_template
 
 DEFAULT_OUT = Path("workbook") / "gpu_valuation.xlsx"
-ORDER = ["Cover", "Inputs", "Assumptions", "Valuation", "Scenarios", "Peers", "DCF", "Implied",
-         "Sensitivity", "Monte Carlo", "Checks", "Data", "Sources", "UDF check",
-         "xlwings.conf"]  # fmt: skip
+ORDER = contents.ORDER
+"""Cover, Contents, the valuation sheets, the inputs, Checks, then the appendix."""
 MODEL_SHEETS = [
     "Inputs",
     "Assumptions",
@@ -86,6 +86,7 @@ def build_workbook(
     checks.write(book, MODEL_SHEETS)
     if udf:
         udf_sheet.write(book, [r["id"] for r in rows])
+    contents.write(book)
     _cover(book)
     finish.polish(book)
     wb._sheets.sort(  # type: ignore[attr-defined]  # openpyxl has no public reorder

@@ -6,19 +6,24 @@ Run once on the finished workbook (``polish``), after every sheet is written:
   an absent element may be read as a hidden axis), every scatter chart gets the ``scatterStyle``
   the ISO/IEC 29500 schema requires, error bars are written in the schema's element order; axes
   a sheet hides on purpose stay hidden;
-* **print**: header and footer (sheet name, dataset, print date, page *P* of *N*), the table
-  header row repeated on every page, a print area over the used cells and charts, fitted to
+* **print**: header and footer (sheet name, "Appendix" on appendix sheets, dataset version,
+  as-of date, print date, page *P* of *N*; :func:`header_text`), panes frozen just below the
+  table header (below the title block on a sheet of stacked tables), that header row repeated on
+  every page, a print area over the used cells and charts, fitted to
   ``pages_wide = ceil(print width / PAGE_CHARS)`` landscape A4 pages across so that no sheet
-  prints below about 8 pt;
+  prints below 75 % (10-pt text at 7.5 pt; hidden columns neither print nor count), charts that
+  alone make a sheet wider than a page moved below its cells (:func:`stack_charts`) and manual
+  page breaks before a chart that would otherwise straddle a page edge (:func:`chart_breaks`);
 * **colours**: the master-check cells turn green when every check passes and red otherwise,
   through conditional formatting (the cell style itself stays neutral).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, ScatterChart
@@ -28,27 +33,37 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter, range_boundaries
 from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from gpuval.errors import GpuvalError
 from gpuval.workbook.sheets.base import Book
+from gpuval.workbook.sheets.contents import APPENDIX
 
 __all__ = [
     "PAGE_CHARS",
+    "chart_breaks",
     "check_colours",
+    "fit_height",
     "fix_charts",
+    "freeze_below_header",
     "header_row",
+    "header_text",
     "order_all_error_bars",
     "order_error_bars",
     "pages_wide",
     "polish",
     "print_extent",
     "print_layout",
+    "set_headers",
+    "stack_charts",
     "status_colours",
+    "used_extent",
 ]
 
-PAGE_CHARS = 170
-"""Column-width characters printed on one landscape A4 page: LibreOffice then prints at about
-80 % (10 pt text near 8 pt), Excel near 100 %."""
+PAGE_CHARS = 190
+"""Column-width characters printed on one landscape A4 page: a sheet this wide prints at about
+75 % (10-pt text at 7.5 pt; 7 px a character and 5 px a column against 1045 px of page)."""
 TITLE_COLS_MAX = 45
 """Frozen label columns at most this wide (characters) are repeated on every page across."""
 
@@ -57,16 +72,28 @@ GOOD_FILL, GOOD_FONT = "FFC6EFCE", "FF006100"
 BAD_FILL, BAD_FONT = "FFFFC7CE", "FF9C0006"
 _DEFAULT_WIDTH = 8.43  # characters, Excel's default column width
 _DEFAULT_HEIGHT = 15.0  # points, Excel's default row height
+TITLE_BLOCK = 4
+"""First row below a sheet's title, subtitle and model check (rows 1-3)."""
+PAGE_PX = (1045.0, 600.0)
+"""Printable (width, height) of a landscape A4 page in pixels at 96 dpi and 100 %: 11.69 in less
+0.4 in margins left and right; 8.27 in less 1 in top and bottom (header and footer inside)."""
 _IF_MASTER = re.compile(r'^=IF\(chk_master,"([^"]*)","([^"]*)"\)$')
 
 
 def polish(book: Book) -> None:
-    """Finish every sheet of ``book``: charts, print layout, check colours."""
+    """Finish every sheet of ``book``: charts, frozen panes, print layout, check colours."""
+    from gpuval.workbook.sheets.peers import oldest_used_date
+
     fix_charts(book.wb)
-    centre = f"gpuval · dataset {book.dataset.version}"
+    try:
+        asof = oldest_used_date(book.values)
+    except GpuvalError:
+        asof = None
     for ws in book.wb.worksheets:
-        print_layout(ws, header_row(ws, book.header_rows.get(ws.title)), centre=centre)
+        freeze_below_header(ws, book.header_rows.get(ws.title, []))
+        print_layout(ws, header_row(ws, book.header_rows.get(ws.title)))
         check_colours(ws)
+    set_headers(book.wb, asof, book.dataset.version)
     if "chk_master" in book.names:  # the Checks sheet: every status down to the master check
         sheet, ref = book.names["chk_master"].rsplit("!", 1)
         ws = book.wb[sheet.strip("'")]
@@ -162,7 +189,23 @@ def _column_width(ws: Worksheet, index: int) -> float:
     """Width in characters; looked up without creating a dimension (openpyxl would write a
     new one 13 wide)."""
     dims = ws.column_dimensions.get(get_column_letter(index))
+    if dims is not None and dims.hidden:
+        return 0.0  # a hidden column does not print
+    if dims is None or not dims.width:  # a grouped range keeps one dimension for its columns
+        groups = (d for d in ws.column_dimensions.values() if d.min and d.max and d.max > d.min)
+        dims = next((d for d in groups if (d.min or 0) <= index <= (d.max or 0)), dims)
+        if dims is not None and dims.hidden:
+            return 0.0
     return float(dims.width) if dims is not None and dims.width else _DEFAULT_WIDTH
+
+
+def _row_height(ws: Worksheet, row: int) -> float:
+    """Height in pixels (0 when hidden)."""
+    dims = ws.row_dimensions.get(row)
+    if dims is not None and dims.hidden:
+        return 0.0
+    height = dims.height if dims is not None else None
+    return (float(height) if height else _DEFAULT_HEIGHT) * 4 / 3
 
 
 def _anchor_cell(chart: ChartBase) -> tuple[int, int]:
@@ -174,25 +217,37 @@ def _anchor_cell(chart: ChartBase) -> tuple[int, int]:
     return anchor._from.col + 1, anchor._from.row + 1
 
 
+def used_extent(ws: Worksheet) -> tuple[int, int]:
+    """(last column, last row) holding a value (a styled empty cell does not count)."""
+    cells = [c for row in ws.iter_rows() for c in row if c.value is not None]
+    return max((int(c.column or 1) for c in cells), default=1), max(
+        (int(c.row or 1) for c in cells), default=1
+    )
+
+
+def _chart_end(ws: Worksheet, chart: ChartBase) -> tuple[int, int]:
+    """(column, row) just past a chart's bottom-right corner."""
+    column, row = _anchor_cell(chart)
+    pixels = chart.width / 2.54 * 96
+    while pixels > 0:
+        pixels -= 7 * _column_width(ws, column) + 5
+        column += 1
+    pixels = chart.height / 2.54 * 96
+    while pixels > 0:
+        pixels -= _row_height(ws, row) or _DEFAULT_HEIGHT * 4 / 3
+        row += 1
+    return column, row
+
+
 def print_extent(ws: Worksheet) -> tuple[int, int]:
-    """(last column, last row) of the used cells and the charts.
+    """(last column, last row) of the cells holding a value and the charts.
 
     A chart of width w cm spans w / 2.54 * 96 pixels; a column of width c characters is about
     7c + 5 pixels, a row of h points 4h / 3 pixels.
     """
-    last_col, last_row = ws.max_column, ws.max_row
+    last_col, last_row = used_extent(ws)
     for chart in ws._charts:  # type: ignore[attr-defined]
-        column, row = _anchor_cell(chart)
-        pixels = chart.width / 2.54 * 96
-        while pixels > 0:
-            pixels -= 7 * _column_width(ws, column) + 5
-            column += 1
-        pixels = chart.height / 2.54 * 96
-        while pixels > 0:
-            dims = ws.row_dimensions.get(row)
-            height = dims.height if dims is not None else None
-            pixels -= (float(height) if height else _DEFAULT_HEIGHT) * 4 / 3
-            row += 1
+        column, row = _chart_end(ws, chart)
         last_col, last_row = max(last_col, column - 1), max(last_row, row - 1)
     return last_col, last_row
 
@@ -216,9 +271,154 @@ def _text(text: str) -> str:
     return text.replace("&", "&&")  # a lone & starts a header code
 
 
+def stack_charts(ws: Worksheet) -> int:
+    """Move the charts that make a sheet too wide for one page (its cells alone fitting on one)
+    below the cells, side by side while a row of charts fits the page width, each row of charts
+    below the last. Returns how many moved."""
+    last_col, last_row = used_extent(ws)
+    if pages_wide(ws, print_extent(ws)[0]) == 1 or pages_wide(ws, last_col) > 1:
+        return 0
+    limit = 7 * PAGE_CHARS  # pixels of one page across at the fitted scale
+    moving = [c for c in ws._charts if _chart_end(ws, c)[0] - 1 > last_col]  # type: ignore[attr-defined]
+    for chart in ws._charts:  # type: ignore[attr-defined]
+        if chart not in moving:
+            last_row = max(last_row, _chart_end(ws, chart)[1] - 1)
+    row, x, bottom = last_row + 2, 0.0, last_row + 2
+    for chart in sorted(moving, key=lambda c: _anchor_cell(c)[::-1]):
+        width = chart.width / 2.54 * 96
+        if x and x + width > limit:  # a new row of charts
+            row, x = bottom + 1, 0.0
+        column, left = 1, 0.0
+        while left < x:
+            left += 7 * _column_width(ws, column) + 5
+            column += 1
+        chart.anchor = f"{get_column_letter(column)}{row}"
+        x = left + width + 10
+        bottom = max(bottom, _chart_end(ws, chart)[1])
+    return len(moving)
+
+
+def freeze_below_header(ws: Worksheet, headers: Sequence[int]) -> str | None:
+    """Freeze panes (unless the sheet froze its own) just below the sheet's table header, or
+    below the title block (row :data:`TITLE_BLOCK`) on a sheet of stacked tables, each with its
+    own header; nothing on a sheet without a table. Returns the frozen cell."""
+    if not ws.freeze_panes and headers:
+        rows = sorted(set(headers))
+        ws.freeze_panes = f"A{rows[0] + 1}" if len(rows) == 1 else f"A{TITLE_BLOCK}"
+    return ws.freeze_panes
+
+
+def header_text(
+    asof: dt.date | None, version: str, *, appendix: bool = False
+) -> tuple[str, str, str]:
+    """The page header's (left, centre, right) sections in Excel's header codes: the sheet name
+    (``&A``; "Appendix: " before it on an appendix sheet), the dataset version, the as-of date
+    (the oldest market figure used, Cover!``data_asof``; headers cannot read cells, so it is
+    written as text) and the print date (``&D``)."""
+    day = asof.isoformat() if asof is not None else "n/a"
+    left = "Appendix: &A" if appendix else "&A"
+    return left, _text(f"gpuval · dataset {version}"), _text(f"As of {day}") + " · printed &D"
+
+
+def set_headers(wb: Workbook, asof: dt.date | None, version: str) -> None:
+    """Write :func:`header_text` and the footer (file name, page *P* of *N*) on every sheet;
+    sheets of the appendix (:data:`~gpuval.workbook.sheets.contents.APPENDIX`) say so."""
+    for ws in wb.worksheets:
+        head, foot = ws.oddHeader, ws.oddFooter
+        assert head is not None and foot is not None  # openpyxl creates both with the sheet
+        texts = header_text(asof, version, appendix=ws.title in APPENDIX)
+        head.left.text, head.center.text, head.right.text = texts
+        foot.left.text, foot.right.text = "&F", "Page &P of &N"
+        for section in (head.left, head.center, head.right, foot.left, foot.right):
+            section.size = 8
+
+
+def _scale(ws: Worksheet, last_col: int, wide: int) -> float:
+    """The print scale of a sheet fitted to ``wide`` pages across (at most 100 %)."""
+    pixels = sum(
+        7 * w + 5 for w in map(lambda c: _column_width(ws, c), range(1, last_col + 1)) if w
+    )
+    return min(1.0, wide * PAGE_PX[0] / pixels) if pixels else 1.0
+
+
+def _page_starts(
+    sizes: Sequence[float], limit: float, breaks: set[int], repeat: float
+) -> list[int]:
+    """1-based indexes that start a printed page, given each row's (column's) size, the page
+    length, manual breaks (after index i) and the size of the repeated titles on later pages."""
+    starts, used = [1], 0.0
+    for i, size in enumerate(sizes, start=1):
+        room = limit - (repeat if len(starts) > 1 else 0.0)
+        if i > 1 and (i - 1 in breaks or used + size > room):
+            starts.append(i)
+            used = 0.0
+        used += size
+    return starts
+
+
+def chart_breaks(ws: Worksheet, scale: float, titles: tuple[int, int] = (0, 0)) -> int:
+    """Manual page breaks before every chart that would otherwise straddle a page edge (one
+    that fits on a page at all): a row break above it, a column break left of it. ``titles``:
+    the repeated (rows, columns) at the top and left of later pages. Returns breaks added."""
+    added = 0
+    for chart in sorted(ws._charts, key=_anchor_cell):  # type: ignore[attr-defined]
+        column, row = _anchor_cell(chart)
+        last_col, last_row = print_extent(ws)
+        for axis, start, length, limit, count in (
+            ("row", row, chart.height / 2.54 * 96, PAGE_PX[1] / scale, last_row),
+            ("col", column, chart.width / 2.54 * 96, PAGE_PX[0] / scale, last_col),
+        ):
+            if axis == "row":
+                sizes = [_row_height(ws, r) for r in range(1, count + 1)]
+                brk, repeat = ws.row_breaks, sizes[titles[0] - 1] if titles[0] else 0.0
+            else:
+                sizes = [
+                    7 * w + 5 if w else 0.0
+                    for w in (_column_width(ws, c) for c in range(1, count + 1))
+                ]
+                brk, repeat = ws.col_breaks, sum(sizes[: titles[1]])
+            manual = {int(b.id) for b in brk.brk if b.id is not None}
+            starts = _page_starts(sizes, limit, manual, repeat)
+            first = max(s for s in starts if s <= start)
+            top = sum(sizes[first - 1 : start - 1])
+            room = limit - (repeat if first > 1 else 0.0)
+            covered, stop = 0.0, start  # the chart covers start..stop - 1
+            while covered < length and stop <= len(sizes):
+                covered += sizes[stop - 1]
+                stop += 1
+            cut = any(start <= b < stop - 1 for b in manual)  # a manual break inside it
+            if (top + length > room + 1 or cut) and length <= room and start > first:
+                brk.append(Break(id=start - 1))
+                added += 1
+    return added
+
+
+def fit_height(ws: Worksheet, last_row: int, scale: float) -> bool:
+    """Fit a sheet to one page tall when at its width's scale it runs just over one page but
+    fits one at 75 % (:data:`PAGE_CHARS`); not with manual row breaks. True when fitted."""
+    height = sum(_row_height(ws, r) for r in range(1, last_row + 1))
+    floor = 0.75
+    if ws.row_breaks.brk or height * scale <= PAGE_PX[1] or height * floor > PAGE_PX[1]:
+        return False
+    ws.page_setup.fitToHeight = 1
+    return True
+
+
+def _runs_over(ws: Worksheet, header: int, scale: float) -> bool:
+    """True when the table under ``header`` (down to the first manual break below it, or the
+    last cell) runs past the first page it starts on."""
+    below = sorted(int(b.id) for b in ws.row_breaks.brk if b.id is not None and b.id >= header)
+    end = below[0] if below else used_extent(ws)[1]
+    sizes = [_row_height(ws, r) for r in range(1, end + 1)]
+    manual = {int(b.id) for b in ws.row_breaks.brk if b.id is not None}
+    starts = _page_starts(sizes, PAGE_PX[1] / scale, manual, sizes[header - 1])
+    return any(header < s <= end for s in starts)
+
+
 def print_layout(ws: Worksheet, header: int | None, *, centre: str = "gpuval") -> None:
-    """Header and footer, repeated table header, print area (unless the sheet set its own) and
-    fit-to-width of one sheet."""
+    """Header and footer, repeated table header (the one the panes freeze below), print area
+    (unless the sheet set its own), fit-to-width and chart page breaks of one sheet."""
+    stack_charts(ws)
     last_col, last_row = print_extent(ws)
     if ws.print_area:  # a sheet that prints only part of itself (Implied's bisection detail)
         own = range_boundaries(str(ws.print_area).split("!")[-1].replace("$", ""))
@@ -231,10 +431,16 @@ def print_layout(ws: Worksheet, header: int | None, *, centre: str = "gpuval") -
     ws.page_setup.fitToWidth = wide
     if ws.page_setup.orientation is None:
         ws.page_setup.orientation = "landscape"
-    if header is not None and header < last_row:
-        ws.print_title_rows = f"{header}:{header}"
+    split = range_boundaries(ws.freeze_panes)[1] if ws.freeze_panes else None
+    if header is not None and (header >= last_row or split not in (None, header + 1)):
+        header = None  # only the header the panes freeze below repeats
     if wide > 1 and titles:  # repeat the frozen label columns on every page across
         ws.print_title_cols = f"A:{get_column_letter(titles)}"
+    scale = _scale(ws, last_col, wide)
+    chart_breaks(ws, scale, (header or 0, titles if wide > 1 else 0))
+    fitted = fit_height(ws, last_row, scale)
+    if header is not None and not fitted and _runs_over(ws, header, scale):
+        ws.print_title_rows = f"{header}:{header}"
     head, foot = ws.oddHeader, ws.oddFooter
     assert head is not None and foot is not None  # openpyxl creates both with the sheet
     head.left.text, head.center.text, head.right.text = "&A", _text(centre), "Printed &D"

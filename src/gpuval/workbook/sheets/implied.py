@@ -178,6 +178,10 @@ def _growth(book: Book, sheet: Sheet) -> None:
             sheet.put(r, c, formula, "calc", fmt)
     for c in range(F_COL + 1, TV_COL + 1):
         sheet.ws.column_dimensions[col(c)].width = 11
+    # The year-by-year detail and the bisection steps are working columns and rows: grouped and
+    # collapsed (a hidden row or column does not print); the result reads the last step.
+    sheet.ws.column_dimensions.group(col(F_COL + 1), col(TV_COL), hidden=True, outline_level=1)
+    sheet.ws.row_dimensions.group(top + 2, last, hidden=True, outline_level=1)
     sheet.ws.print_area = f"A1:{col(F_COL)}{last}"  # the year-by-year detail is for the screen
     book.check("DCF-implied growth: the bracket holds a solution",
                f"SIGN({TITLE}!{col(F_COL)}{top})<>SIGN({TITLE}!{col(F_COL)}{top + 1})")  # fmt: skip

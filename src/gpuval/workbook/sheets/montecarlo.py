@@ -11,6 +11,11 @@ The simulated quantity is the value per share in the listing currency when the t
 count, else the equity value in the listing currency (``value x fx``); P(value > price) becomes
 P(equity value > market value). The sheet sets the draws beside the probability-weighted
 scenario value: mean, median, and the weighted value's percentile rank among the draws.
+
+The histogram (chart beside the percentiles; its bins in a working table on a page of their own)
+marks the bin holding today's price (``tgt_now``, the market value without a share count) and
+the bins holding P10, P50 and P90: two marker columns hold a bin's draws there and ``#N/A``
+elsewhere, drawn as bars of another colour over the histogram's own (overlap 100 %).
 """
 
 from __future__ import annotations
@@ -19,11 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment
+from openpyxl.chart.legend import Legend
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.pagebreak import Break
 
 from gpuval import core
 from gpuval.workbook.model import SCENARIOS, Model, scenario_arguments
-from gpuval.workbook.sheets.base import Book, Sheet
+from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "Monte Carlo"
 SEED = 20260105
@@ -85,7 +93,16 @@ FACT_FORMATS = ["plain", "count", "int", "plain", None, None, "pct", "number", N
 TOP = 4  # first fact row
 NOTE = TOP + len(FACT_NAMES)  # the explanation
 PCT_TOP = NOTE + 2  # section row of the percentiles
-HIST_TOP = PCT_TOP + 2 + len(core.PERCENTILES) + 1  # section row of the histogram
+CHART_ROWS = 16  # rows beside and below the percentiles that the chart covers
+HIST_TOP = PCT_TOP + CHART_ROWS  # section row of the histogram's working table (a new page)
+MARKERS: dict[str, str | tuple[str, ...]] = {
+    "Marker: today": "tgt_now",
+    "Marker: P10, P50, P90": ("mc_p10", "mc_p50", "mc_p90"),
+}
+"""Marker column header -> the value(s) whose bin it marks."""
+MARKER_NAMES = ["chart_mc_today", "chart_mc_percentiles"]
+"""The marker columns' defined names: ``chart_*``, where ``#N/A`` means "no bar" to the check."""
+BLUE, ORANGE, DARK = "2F5597", "ED7D31", "404040"
 
 
 @dataclass(frozen=True)
@@ -166,7 +183,7 @@ def fill(ws: Any, m: Model, result: core.MonteCarloResult, target: str) -> None:
 def write(book: Book, model: Model) -> Sheet:
     sheet = Sheet(book, TITLE, "Snapshot computed by the gpuval core when the workbook was built "
                   "or refreshed; it does not recalculate in Excel.")  # fmt: skip
-    sheet.widths({"A": 50, "B": 16, "C": 16, "D": 16, "E": 12})
+    sheet.widths({"A": 50, "B": 16, "C": 16, "D": 16, "E": 16, "F": 16})
     ccy = book.dataset.entities[book.target].listing_currency
     lab = labels(model, ccy)
     result = simulate(model)
@@ -184,28 +201,63 @@ def write(book: Book, model: Model) -> Sheet:
     for i, p in enumerate(core.PERCENTILES):
         sheet.put(PCT_TOP + 2 + i, 1, f"P{p}", "label")
         sheet.put(PCT_TOP + 2 + i, 2, None, "data", lab.fmt, f"mc_p{p}")
-    sheet.section(HIST_TOP, f"Histogram of {lab.quantity.lower()} ({lab.unit})")
-    sheet.headers(HIST_TOP + 1, ["Bin from", "Bin to", "Bin middle", "Draws"])
+    sheet.section(HIST_TOP, f"Working table: histogram of {lab.quantity.lower()} ({lab.unit})")
+    sheet.ws.row_breaks.append(Break(id=HIST_TOP - 1))  # the working table prints on its own
+    sheet.headers(HIST_TOP + 1, ["Bin from", "Bin to", "Bin middle", "Draws", *MARKERS])
+    last = HIST_TOP + 1 + BINS
     for i in range(BINS):
         r = HIST_TOP + 2 + i
         sheet.put(r, 1, None, "data", lab.fmt)
         sheet.put(r, 2, None, "data", lab.fmt)
         sheet.put(r, 3, f"=(A{r}+B{r})/2", "calc", lab.fmt)
         sheet.put(r, 4, None, "data", "count")
+        for j, marked in enumerate(MARKERS.values()):
+            sheet.put(r, 5 + j, "=" + marker_xl(marked, r, r == last), "calc", "count")
+    today = f"E{HIST_TOP + 2}:E{last}"
+    sheet.put(PCT_TOP + 3 + len(core.PERCENTILES), 1,
+              f'=IF(COUNT({today})>0,"Histogram: today\'s bin orange; P10, P50, P90 dark"'
+              f',IF(in_target<>mc_target,"Today is marked for the snapshot\'s target only"'
+              f',"Today\'s "&IF(tgt_shares>0,"price","market value")&" is outside the draws: '
+              f'no bin marked"))', "calc")  # fmt: skip
+    marks = f"E{HIST_TOP + 2}:{col(4 + len(MARKERS))}{last}"
+    grey = FormulaRule(formula=[f"ISNA(E{HIST_TOP + 2})"], font=Font(color="FFBFBFBF"))
+    sheet.ws.conditional_formatting.add(marks, grey)  # "#N/A: not this bin" in light grey
     fill(sheet.ws, model, result, book.target)
-    last = HIST_TOP + 1 + BINS
     book.define("mc_hist", TITLE, f"$A${HIST_TOP + 2}:$D${last}")
+    for j, name in enumerate(MARKER_NAMES):
+        book.define(name, TITLE, f"${col(5 + j)}${HIST_TOP + 2}:${col(5 + j)}${last}")
+    sheet.ws.add_chart(_histogram(sheet, lab, last), f"D{PCT_TOP}")
+    return sheet
+
+
+def marker_xl(marked: str | tuple[str, ...], r: int, last: bool) -> str:
+    """A marker cell of histogram row ``r``: the bin's draws when a marked value lies in the bin
+    (``from <= x < to``; ``<= to`` in the last bin), else ``NA()`` (no bar). Today's price
+    marks only while the target is the snapshot's (``in_target = mc_target``)."""
+    names = (marked,) if isinstance(marked, str) else marked
+    inside = [f"AND({x}>=A{r},{x}{'<=' if last else '<'}B{r})" for x in names]
+    test = inside[0] if len(inside) == 1 else f"OR({','.join(inside)})"
+    if marked == "tgt_now":
+        test = f"AND(in_target=mc_target,ISNUMBER(tgt_now),{test})"
+    return f"IF({test},D{r},NA())"
+
+
+def _histogram(sheet: Sheet, lab: Labels, last: int) -> BarChart:
+    """The draws per bin, with the marker columns' bars drawn over them in other colours."""
     bar = BarChart()
     bar.type = "col"
     bar.gapWidth = 10
+    bar.overlap = 100  # a marker bar sits exactly over its bin's bar
     bar.title = f"Monte Carlo: {lab.quantity.lower()} ({DRAWS:,} joint draws)"
     bar.x_axis.title = f"{lab.quantity} ({lab.unit}, bin middle)"
     bar.y_axis.title = "Draws"
-    bar.add_data(Reference(sheet.ws, min_col=4, min_row=HIST_TOP + 1, max_row=last),
-                 titles_from_data=True)  # fmt: skip
+    bar.add_data(Reference(sheet.ws, min_col=4, max_col=4 + len(MARKERS), min_row=HIST_TOP + 1,
+                           max_row=last), titles_from_data=True)  # fmt: skip
     bar.set_categories(Reference(sheet.ws, min_col=3, min_row=HIST_TOP + 2, max_row=last))
+    for series, colour in zip(bar.series, (BLUE, ORANGE, DARK), strict=True):
+        series.graphicalProperties.solidFill = colour
+        series.graphicalProperties.line.solidFill = colour
     bar.x_axis.number_format = lab.axis_fmt
-    bar.legend = None
-    bar.height, bar.width = 8, 18
-    sheet.ws.add_chart(bar, "F4")
-    return sheet
+    bar.legend = Legend(legendPos="b")
+    bar.height, bar.width = 8, 15
+    return bar

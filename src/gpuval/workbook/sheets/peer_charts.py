@@ -72,6 +72,8 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int) -> None:
     """Both charts; ``columns``: header -> column index of the peer table (ids, P/S and the
     chart columns), ``first``..``last`` the company rows."""
     ws = sheet.ws
+    helpers = [columns[header] for header in CHART_COLUMNS]  # grouped and collapsed: the charts
+    ws.column_dimensions.group(col(min(helpers)), col(max(helpers)), hidden=True, outline_level=1)
 
     def ref(header: str) -> Reference:
         return Reference(ws, min_col=columns[header], min_row=first, max_row=last)
@@ -97,6 +99,7 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int) -> None:
     bar += median
     bar.legend.position = "b"
     bar.height, bar.width = 7.5, 12
+    bar.visible_cells_only = False  # plot the collapsed chart columns
     ws.add_chart(bar, "E4")
 
     scatter = ScatterChart()
@@ -129,4 +132,5 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int) -> None:
         scatter.series.append(series)
     scatter.legend = Legend(legendPos="r")
     scatter.height, scatter.width = 7.5, 14
+    scatter.visible_cells_only = False  # plot the collapsed chart columns
     ws.add_chart(scatter, "J4")

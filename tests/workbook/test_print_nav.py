@@ -1,0 +1,151 @@
+"""Navigation and the print package: Contents links, sheet order, headers and footers, frozen
+panes, collapsed helper columns, the Sensitivity shading and the Monte Carlo histogram markers;
+the rendered PDF (LibreOffice) for the page count and the chart pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import range_boundaries
+
+from gpuval.workbook import finish
+from gpuval.workbook.build import build
+from gpuval.workbook.sheets import contents, montecarlo, sensitivity
+from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS
+
+PAGES_BEFORE = 42  # Biren's PDF before the print package (measured)
+
+
+@pytest.fixture(scope="module")
+def wb(tmp_path_factory: pytest.TempPathFactory):
+    return load_workbook(build(tmp_path_factory.mktemp("nav") / "biren.xlsx"))
+
+
+def test_contents_links_to_every_sheet(wb) -> None:
+    ws = wb[contents.TITLE]
+    links = {c.value: c.hyperlink.location for row in ws.iter_rows() for c in row if c.hyperlink}
+    for title in wb.sheetnames:
+        if title not in ("Cover", contents.TITLE):
+            assert links.get(title) == f"'{title}'!A1", title
+
+
+def test_valuation_first_appendix_last(wb) -> None:
+    names = wb.sheetnames
+    assert names[:3] == ["Cover", "Contents", "Valuation"]
+    assert names[-2:] == ["Data", "Sources"]
+    assert names.index("Monte Carlo") < names.index("Inputs") < names.index("Checks")
+
+
+def test_every_header_and_footer(wb) -> None:
+    # Biren's as-of date: the oldest market figure used, NVIDIA's price of 2025-10-29
+    asof = "As of 2025-10-29"
+    for ws in wb.worksheets:
+        head, foot = ws.oddHeader, ws.oddFooter
+        text = " ".join(str(s.text) for s in (head.left, head.center, head.right))
+        assert "&A" in text and asof in text and "dataset 2026.02.05" in text, ws.title
+        assert "&P" in str(foot.right.text) and "&N" in str(foot.right.text), ws.title
+        assert ("Appendix" in str(head.left.text)) == (ws.title in ("Data", "Sources")), ws.title
+
+
+def test_header_text_for_refresh() -> None:
+    left, centre, right = finish.header_text(dt.date(2026, 1, 5), "v1", appendix=True)
+    assert (left, centre) == ("Appendix: &A", "gpuval · dataset v1")
+    assert right.startswith("As of 2026-01-05") and "&D" in right
+    assert finish.header_text(None, "v1")[2].startswith("As of n/a")
+
+
+def test_panes_freeze_just_below_the_header(wb) -> None:
+    # (sheet, frozen cell): the row below its table header; stacked tables below the title block
+    expected = {"Contents": "A5", "Scenarios": "C6", "DCF": "C7", "Peers": "C25",
+                "Inputs": "C5", "Assumptions": "D6", "Checks": "A5", "Data": "B5",
+                "Sources": "B5", "Implied": "A4", "Sensitivity": "A4",
+                "Monte Carlo": "A4"}  # fmt: skip
+    for title, cell in expected.items():
+        assert wb[title].freeze_panes == cell, title
+
+
+def _hidden(ws, index: int) -> bool:
+    for dims in ws.column_dimensions.values():
+        if dims.min and dims.max and dims.min <= index <= dims.max:
+            return bool(dims.hidden) and dims.outline_level == 1
+    return False
+
+
+def test_helper_columns_collapsed(wb) -> None:
+    implied = wb["Implied"]
+    assert all(_hidden(implied, c) for c in range(7, 38))  # G:AK, the year-by-year DCF
+    assert not _hidden(implied, 6)
+    peers = wb["Peers"]
+    header = [c.value for c in peers[24]]
+    for title in CHART_COLUMNS:
+        assert _hidden(peers, header.index(title) + 1), title
+    assert not _hidden(peers, header.index("Id") + 1)
+
+
+def test_sensitivity_shaded_against_the_price_base_boxed(wb) -> None:
+    ws = wb[sensitivity.TITLE]
+    rules = [(str(cf.sqref), r) for cf in ws.conditional_formatting for r in cf.rules]
+    for top in sensitivity.GRID_TOP.values():
+        grid = f"C{top + 2}:G{top + 6}"
+        ops = {r.operator for ref, r in rules if ref == grid and r.formula == ["tgt_now"]}
+        assert ops == {"greaterThanOrEqual", "lessThan"}, grid
+        base = ws.cell(top + 4, 5)  # the centre of the 5 x 5 grid: Base row, Base column
+        assert base.border.top.style == "thick" and base.border.left.style == "thick"
+        assert "\\" not in str(ws.cell(top + 1, 1).value)  # the corner label is words
+
+
+def test_histogram_title_and_markers(wb) -> None:
+    ws = wb[montecarlo.TITLE]
+    (chart,) = ws._charts
+    title = "".join(r.t for p in chart.title.tx.rich.p for r in (p.r or []))
+    assert str(montecarlo.SEED) not in title
+    names = [s.tx.strRef.f.replace("$", "") for s in chart.series]
+    top = montecarlo.HIST_TOP + 1
+    assert names[1:] == [f"'Monte Carlo'!E{top}", f"'Monte Carlo'!F{top}"]
+    assert ws.cell(top, 5).value == "Marker: today"
+    assert "tgt_now" in ws.cell(top + 1, 5).value and "mc_p50" in ws.cell(top + 1, 6).value
+    assert chart.overlap == 100
+    assert montecarlo.HIST_TOP - 1 in {b.id for b in ws.row_breaks.brk}  # its own page
+
+
+def _chart_pages(ws) -> None:
+    """Every chart's rows lie between two manual row breaks it does not cross."""
+    breaks = sorted(int(b.id) for b in ws.row_breaks.brk)
+    for chart in ws._charts:
+        top = finish._anchor_cell(chart)[1]
+        bottom = finish._chart_end(ws, chart)[1] - 1
+        assert not [b for b in breaks if top <= b < bottom], (ws.title, top, bottom, breaks)
+
+
+def test_no_manual_break_cuts_a_chart(wb) -> None:
+    for ws in wb.worksheets:
+        _chart_pages(ws)
+
+
+@pytest.mark.libreoffice
+def test_rendered_pdf(tmp_path: Path) -> None:
+    from gpuval.pipeline.recalc import convert
+
+    pdf = convert(build(tmp_path / "biren.xlsx"), "pdf", tmp_path)
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    pages = int(next(x for x in info.stdout.splitlines() if x.startswith("Pages:")).split()[1])
+    assert pages < PAGES_BEFORE
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    mc = [p for p in text.split("\f") if p.lstrip().startswith("Monte Carlo")]
+    header = re.compile(r"^\s*Percentile\s{2,}\S", re.MULTILINE)  # "Percentile   Value ..."
+    assert sum(len(header.findall(p)) for p in mc) == 1  # the percentile header, once
+    assert any("Working table" in p and not header.search(p) for p in mc)
+
+
+def test_print_area_excludes_working_rows(wb) -> None:
+    ws = wb["Implied"]
+    area = str(ws.print_area).split("!")[-1].replace("$", "")
+    assert range_boundaries(area)[2] == 6  # A:F, the bisection detail columns not printed
+    hidden = [r for r, d in ws.row_dimensions.items() if d.hidden]
+    assert hidden and min(hidden) > 17  # the bisection steps collapsed, the bracket shown
