@@ -97,6 +97,11 @@ CHART_ROW = NOTE + 2
 NV = CHART_ROW + 22  # section row of the NVIDIA workings
 
 
+HEADLINE = [TOP + 2 + i for i in range(5)]
+"""The headline rows the Cover repeats: price (or market value), its date, the weighted value,
+upside and P(value > price); column A the label, B the unit, C the value."""
+
+
 def value_label_xl(what: str) -> str:
     """A label that says what a listing-currency value is: per share, or (without a share count)
     the equity value, e.g. ``Value per share (HKD)`` / ``Value: equity value (CNY)``."""
@@ -153,10 +158,10 @@ def _headline(book: Book, sheet: Sheet) -> None:
     lines: Sequence[tuple[str, str, str, str, str | None]] = [
         ("Target", "", '=tgt_name&" ("&in_target&")"', "plain", None),
         (price, "=tgt_ccy", "=tgt_now", "value", None),
-        ('=IF(tgt_shares>0,"Price","Market value")&" as of (the target\'s date on Peers)"',
+        ('=IF(tgt_shares>0,"Price","Market value")&" date (the target\'s market figure on Peers)"',
          "date", f"=INDEX({peers.USED_DATES},tgt_row)", "date", None),
         ('=IF(tgt_shares>0,"Weighted value per share","Weighted equity value")&'
-         '" across methods (weights below)"', "=tgt_ccy",
+         '" across methods"', "=tgt_ccy",
          f"={weighted_value_xl(f'D{FIRST}:D{LAST}', f'B{FIRST}:B{LAST}')}", "value",
          OUT_WEIGHTED),
         ('=IF(tgt_shares>0,"Upside: weighted value / price - 1",'
