@@ -41,6 +41,6 @@ def weighted_value(values: Sequence[float | None], weights: Sequence[float]) -> 
 def weighted_value_xl(values: str, weights: str) -> str:
     """Excel of :func:`weighted_value` over two ranges of one shape (``values`` may hold "n/a",
     which SUMPRODUCT counts as 0):
-    ``IF(SUMPRODUCT(w,--ISNUMBER(v))>0,SUMPRODUCT(w,v)/SUMPRODUCT(w,--ISNUMBER(v)),"n/a")``."""
-    total = f"SUMPRODUCT({weights},--ISNUMBER({values}))"
+    ``IF(SUMPRODUCT(w,ISNUMBER(v)*1)>0,SUMPRODUCT(w,v)/SUMPRODUCT(w,ISNUMBER(v)*1),"n/a")``."""
+    total = f"SUMPRODUCT({weights},ISNUMBER({values})*1)"
     return f'IF({total}>0,SUMPRODUCT({weights},{values})/{total},"n/a")'

@@ -7,6 +7,7 @@ The file is written to a temporary name beside the destination and moved into pl
 from __future__ import annotations
 
 import datetime as dt
+from copy import copy
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,7 @@ def _cover_headline(book: Book) -> None:
         value = cover.cell(top + 1 + i, 6, f"={ref % 'C'}")
         value.style = "gv_output"
         value.number_format = sheet[f"C{row}"].number_format
-        value.alignment = sheet[f"C{row}"].alignment.copy()
+        value.alignment = copy(sheet[f"C{row}"].alignment)
 
 
 def save_atomic(book: Book, out: Path) -> Path:

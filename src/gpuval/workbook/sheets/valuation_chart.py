@@ -147,10 +147,11 @@ def _chart(sheet: Sheet, c: dict[str, str], first: int, last: int) -> BarChart:
     bars.y_axis.axId = 200
     bars.y_axis.crossAx = 300
     bars.y_axis.crosses = "max"
-    bars.y_axis.delete = False  # kept (LibreOffice moves a deleted axis's series onto the
-    bars.y_axis.tickLblPos = "none"  # primary one) but drawn without labels, ticks or line
+    # kept (LibreOffice moves a deleted axis's series onto the primary one) but drawn without
+    # labels (an empty number format: openpyxl cannot write tickLblPos "none"), ticks or line
+    bars.y_axis.delete = False
     bars.y_axis.majorTickMark = bars.y_axis.minorTickMark = "none"
-    bars.y_axis.number_format = ";;;"  # LibreOffice writes the labels all the same
+    bars.y_axis.number_format = ";;;"
     bars.y_axis.spPr = GraphicalProperties(ln=LineProperties(noFill=True))
     bars.y_axis.majorGridlines = None
     price += bars
