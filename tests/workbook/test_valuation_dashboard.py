@@ -79,8 +79,9 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     core = evaluate(built)
     assert named_cell(wb, "chk_master").value is True
     fx = named_cell(wb, "tgt_fx").value
-    price, _, weighted, up, prob = (ws[f"C{r}"].value for r in [valuation.TOP + 2 + i
-                                                                  for i in range(5)])
+    price, _, weighted, up, prob = (
+        ws[f"C{r}"].value for r in [valuation.TOP + 2 + i for i in range(5)]
+    )
     if target == "biren":
         # HKD 855.4 bn over 1027e8 / 42.88 shares (the articles' figures): 35.7152, shown 35.72
         assert price == pytest.approx(855.4e8 / (1027e8 / 42.88), rel=1e-9)

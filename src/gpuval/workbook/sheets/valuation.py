@@ -35,9 +35,8 @@ REFERENCE = "reference, not a valuation"
 class Method:
     key: str
     label: str
-    low: str
-    mid: str
-    high: str
+    cells: tuple[str, str, str]
+    """Low, Mid and High (formulas)."""
     weight: float
     """The default weight (the analyst's input ``in_weight_<key>``)."""
     drives: str
@@ -53,28 +52,34 @@ def _listing(equity_usd: str) -> str:
     return f'=IF(ISNUMBER({equity_usd}),{listing_value_xl(equity_usd)},"n/a")'
 
 
+def _point(equity_usd: str) -> tuple[str, str, str]:
+    """Low = Mid = High: a method that gives one value."""
+    return (_listing(equity_usd),) * 3
+
+
 _SV = scenarios.R["value"]
 METHODS = [
     Method("peers", "Peer P/S: 25th-75th percentile, median",
-           *(_listing(f"peer_equity_{k}") for k in ("p25", "median", "p75")), 0.30,
+           (_listing("peer_equity_p25"), _listing("peer_equity_median"),
+            _listing("peer_equity_p75")), 0.30,
            "Pricing: China peers' P/S today x the target's revenue", "Peer P/S"),
     Method("tam", "TAM scenarios: Bear-Bull, probability-weighted",
-           _listing(f"Scenarios!C{_SV}"), _listing(f"Scenarios!F{_SV}"),
-           _listing(f"Scenarios!E{_SV}"), 0.40,
+           (_listing(f"Scenarios!C{_SV}"), _listing(f"Scenarios!F{_SV}"),
+            _listing(f"Scenarios!E{_SV}")), 0.40,
            "Intrinsic: exit-year TAM share x margin x exit P/E, discounted, x P(success)",
            "TAM scenarios"),
-    Method("dcf", "Young-growth DCF", *[_listing("out_dcf_equity_value")] * 3, 0.30,
+    Method("dcf", "Young-growth DCF", _point("out_dcf_equity_value"), 0.30,
            "Intrinsic: the company's own revenue path, cash flows at the cost of capital",
            "DCF"),
-    Method("mc", "Monte Carlo snapshot: P10-P90, median", "=mc_p10", "=mc_p50", "=mc_p90", 0.0,
+    Method("mc", "Monte Carlo snapshot: P10-P90, median", ("=mc_p10", "=mc_p50", "=mc_p90"), 0.0,
            "The TAM scenarios' inputs drawn jointly: their spread (weight 0, else counted twice)",
            "Monte Carlo"),
     Method("venue", "Re-rated at the other venue's P/S (reference)",
-           *[_listing("gap_market_value")] * 3, 0.0,
+           _point("gap_market_value"), 0.0,
            "Reference, not a valuation: today's price re-rated by the A-share/HK P/S gap",
            "Venue re-rating (reference)"),
     Method("nvidia", '"x% of NVIDIA" (reference)',
-           *[_listing("out_nvidia_share_equity_value")] * 3, 0.0,
+           _point("out_nvidia_share_equity_value"), 0.0,
            "Reference, not a valuation: a chosen fraction of NVIDIA's value (workings below)",
            ""),
 ]  # fmt: skip
@@ -179,14 +184,21 @@ def _headline(book: Book, sheet: Sheet) -> None:
         if not fmt:
             cell.number_format = upside_fmt
         cell.alignment = Alignment(horizontal="right")
-    for i, text in enumerate(["Implied", "Assumed",
-                              "What today's price implies, against the model's assumption"]):
+    for i, text in enumerate(
+        ["Implied", "Assumed", "What today's price implies, against the model's assumption"]
+    ):
         sheet.put(IMPLIED, 5 + i, text, "header")
     rows = [
-        ("Share of the exit-year China AI-chip market, Base scenario (%)", "=out_implied_share",
-         "=tgt_share_base"),
-        ("Revenue growth, year 2 to the end of high growth, DCF (%)", "=out_implied_growth",
-         "=tgt_dcf_growth_y2_5"),
+        (
+            "Share of the exit-year China AI-chip market, Base scenario (%)",
+            "=out_implied_share",
+            "=tgt_share_base",
+        ),
+        (
+            "Revenue growth, year 2 to the end of high growth, DCF (%)",
+            "=out_implied_growth",
+            "=tgt_dcf_growth_y2_5",
+        ),
     ]
     for i, (label, implied, assumed) in enumerate(rows):
         r = IMPLIED + 1 + i
@@ -207,7 +219,7 @@ def _table(book: Book, sheet: Sheet) -> None:
         r = FIRST + i
         sheet.label(r, m.label)
         sheet.put(r, 2, m.weight, "input", "pct", m.name)
-        for c, formula in ((3, m.low), (4, m.mid), (5, m.high)):
+        for c, formula in enumerate(m.cells, start=3):
             sheet.put(r, c, formula, "link", "value")
         cell = sheet.put(r, 6, f'=IF(ISNUMBER(D{r}),{upside_xl(f"D{r}", "tgt_now")},"n/a")',
                          "link")  # fmt: skip

@@ -5,16 +5,19 @@ by Mid, with the price as a line across the whole plot.
   key (the Mid; a method showing n/a sorts first), its rank with ties broken by table order
   ``RANK(key, keys, 1) + COUNTIF(keys above and itself, key) - 1``, and for slot ``k`` the method
   ``MATCH(k, ranks, 0)`` read with INDEX. The lowest Mid is the bottom bar.
-* **Bars**: stacked horizontal bars (``barDir="bar"``): a no-fill base (Low), then Low to Mid and
-  Mid to High in two shades (the Mid is where they meet), then a no-fill pad up to the common top
-  ``(max High or price) x ROOM``. Each category label carries the values ("DCF: 3.79",
-  "TAM scenarios: 3.34 - 30.43 - 80.99"), and a reference point says "(reference)".
-* **Price line**: a second stacked bar group on the secondary value axis (hidden, explicit
-  ``<c:delete val="1"/>``) with no gap between categories: no-fill up to the price, a red strip
-  ``top x STRIP`` wide, no-fill to the top. Both groups' bars end at the same top, so both value
-  axes scale alike and the strip sits at the price on the visible axis, from the bottom of the
-  plot to the top. (An XY series on secondary axes would be Excel's way, but LibreOffice draws
-  no XY series in a bar chart.) The label right of the line reads "Price HKD 35.72" by formula.
+* **Bars** (the secondary bar group, on a value axis kept but drawn blank): stacked horizontal
+  bars (``barDir="bar"``), a no-fill base (Low), then Low to Mid and Mid to High in two shades
+  (the Mid is where they meet), then a no-fill pad up to the common top
+  ``(max High or price) x ROOM``. A point value is drawn ``2 x top x STRIP`` wide so it shows.
+  Each category label carries the values ("DCF: 3.79", "TAM scenarios: 3.34 - 30.43 - 80.99"),
+  and a reference point says "(reference)".
+* **Price line** (the primary group, whose value axis is the one shown): stacked with no gap
+  between categories, no fill up to the price, a red strip ``top x STRIP`` wide, no fill to the
+  top. Both groups' bars end at the same top, so both value axes scale alike and the strip sits
+  at the price, from the bottom of the plot to the top. The label right of the line reads
+  "Price HKD 35.72" by formula (the title of its last segment). An XY series on secondary axes
+  would be Excel's way, but LibreOffice cannot draw an XY series in a bar chart (it stacks it
+  onto the bars), nor a deleted secondary axis's series on their own scale.
 
 "x% of NVIDIA" is left out: a chosen fraction of a company 200 times Biren's size (HKD 158.77 a
 share against a price of 35.72) would squash every valuation into the left fifth of the plot.
@@ -22,11 +25,13 @@ share against a price of 35.72) would squash every valuation into the left fifth
 
 from __future__ import annotations
 
+from typing import Any
+
 from openpyxl.chart import BarChart, Reference, Series
 from openpyxl.chart.axis import TextAxis
+from openpyxl.chart.label import DataLabel, DataLabelList
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.line import LineProperties
-from openpyxl.chart.label import DataLabel, DataLabelList
 
 from gpuval.workbook.sheets.base import Sheet, col
 
@@ -70,8 +75,10 @@ def football_field(sheet: Sheet, first: int, rows: list[int], anchor_row: int) -
         r = first + i
         low, mid, high = (pick(x, r) for x in "CDE")
         dot = f"{c['Top']}{r}*{STRIP}"  # half the least width drawn: a point shows as a bar
-        values = (f'IF(C{r}=E{r},{_text_xl(f"D{r}")},{_text_xl(f"C{r}")}&" – "&'
-                  f'{_text_xl(f"D{r}")}&" – "&{_text_xl(f"E{r}")})&IF(tgt_shares>0,""," bn")')
+        values = (
+            f'IF(C{r}=E{r},{_text_xl(f"D{r}")},{_text_xl(f"C{r}")}&" – "&'
+            f'{_text_xl(f"D{r}")}&" – "&{_text_xl(f"E{r}")})&IF(tgt_shares>0,""," bn")'
+        )
         formulas = {
             "Chart name": METHODS[i].chart,
             "Name with values": f'={c["Chart name"]}{r}&IF(ISNUMBER(D{r}),": "&{values},": n/a")',
@@ -99,7 +106,7 @@ def football_field(sheet: Sheet, first: int, rows: list[int], anchor_row: int) -
     sheet.ws.add_chart(_chart(sheet, c, first, last), f"A{anchor_row}")
 
 
-def _series(sheet: Sheet, letter: str, first: int, last: int, title_row: int) -> Series:
+def _series(sheet: Sheet, letter: str, first: int, last: int, title_row: int) -> Any:
     column = HELPER + [col(HELPER + i) for i in range(len(_COLUMNS))].index(letter)
     values = Reference(sheet.ws, min_col=column, min_row=title_row, max_row=last)
     return Series(values, title_from_data=True)
