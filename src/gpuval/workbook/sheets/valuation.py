@@ -16,7 +16,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from openpyxl.styles import Alignment
-from openpyxl.worksheet.pagebreak import Break
 
 from gpuval.core.blend import weighted_value, weighted_value_xl
 from gpuval.core.units import listing_value, listing_value_xl, per_share_xl, upside, upside_xl
@@ -99,7 +98,7 @@ LAST = FIRST + len(METHODS) - 1
 TOTAL = LAST + 1
 NOTE = TOTAL + 1
 CHART_ROW = NOTE + 2
-NV = CHART_ROW + 22  # section row of the NVIDIA workings
+NV = CHART_ROW + 18  # section row of the NVIDIA workings
 
 
 HEADLINE = [TOP + 2 + i for i in range(5)]
@@ -152,7 +151,6 @@ def write(book: Book) -> Sheet:
     football_field(sheet, FIRST, [i for i, m in enumerate(METHODS) if m.chart], CHART_ROW)
     _nvidia(sheet)
     sheet.ws.print_area = f"A1:G{NV + 6}"  # the helper columns right of G are hidden
-    sheet.ws.row_breaks.append(Break(id=NV - 1))  # the workings print on a page of their own
     return sheet
 
 

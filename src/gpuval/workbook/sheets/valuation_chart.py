@@ -166,5 +166,5 @@ def _chart(sheet: Sheet, c: dict[str, str], first: int, last: int) -> BarChart:
         series.idx = series.order = i
     price.legend = None  # the title says what the shades are; the line carries its label
     price.visible_cells_only = False  # the helper columns are hidden
-    price.height, price.width = 10, 30
+    price.height, price.width = 8.5, 30
     return price
