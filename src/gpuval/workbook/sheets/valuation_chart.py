@@ -47,7 +47,7 @@ _COLUMNS = ["Chart name", "Name with values", "Sort key", "Rank", "Slot", "Metho
 
 def _text_xl(x: str) -> str:
     """A listing-currency value as text: 35.72 per share, or 53.7 (bn) without a share count."""
-    return f'IF(tgt_shares>0,TEXT({x},"#,##0.00"),TEXT({x}/1E9,"#,##0.0"))'
+    return f'IF(tgt_shares>0,TEXT({x},"#,##0.00"),TEXT({x}/1000000000,"#,##0.0"))'
 
 
 def football_field(sheet: Sheet, first: int, rows: list[int], anchor_row: int) -> None:
