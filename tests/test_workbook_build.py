@@ -98,6 +98,13 @@ def test_model_sheets_hold_formulas_not_constants(wb) -> None:
     number is a formula (a few structural constants are labelled cells)."""
     start = dcf.col(dcf.YEAR0)  # the valuation's start: t = 0, DF = 1
     allowed = {("DCF", f"{start}{dcf.R['t']}"), ("DCF", f"{start}{dcf.R['df']}")}
+    # the method weights: the analyst's inputs beside the methods they weigh (blue, in_weight_*)
+    weights = names(wb, "in_weight_")
+    assert len(weights) == 6
+    for name in weights:
+        cell = named_cell(wb, name)
+        assert cell.style == "gv_input"
+        allowed.add((cell.parent.title, cell.coordinate))
     for title in ("Valuation", "Scenarios", "DCF", "Implied", "Sensitivity", "Checks"):
         for row in wb[title].iter_rows():
             for cell in row:

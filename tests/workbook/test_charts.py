@@ -1,5 +1,5 @@
-"""The workbook's charts, read from the package XML: the football field is horizontal and
-stacked with no "High" series, the peer scatter reads the #N/A chart columns, the DCF's year
+"""The workbook's charts, read from the package XML (the football field's tests are in
+test_valuation_dashboard.py): the peer scatter reads the #N/A chart columns, the DCF's year
 labels sit low, the market chart has one value axis; and LibreOffice finds no error value
 outside the chart columns for any target; every axis says it is shown; no numeric series reads
 text."""
@@ -49,20 +49,6 @@ def _series(root: etree._Element) -> dict[str, etree._Element]:
         tx = ser.find(f"{C}tx")
         out["".join(tx.itertext()) if tx is not None else ""] = ser
     return out
-
-
-def test_football_field_bars_run_low_to_high_around_the_mid(charts) -> None:
-    """No stacked or masking series (LibreOffice stacked a line on stacked columns, so "Today"
-    zig-zagged): the range is custom error bars on the Mid, up to High and down to Low."""
-    root = _chart(charts, "Football field")
-    assert root.find(f".//{C}barChart") is None
-    series = _series(root)
-    assert set(series) == {"Mid (bar: low to high)", "Today"}
-    bars = series["Mid (bar: low to high)"].find(f"{C}errBars")
-    assert bars.find(f"{C}errValType").get("val") == "cust"
-    assert bars.find(f"{C}plus//{C}f").text.endswith("$H$14:$H$19")  # Mid to high
-    assert bars.find(f"{C}minus//{C}f").text.endswith("$I$14:$I$19")  # Low to mid
-    assert all(s.find(f"{C}smooth").get("val") == "0" for s in series.values())
 
 
 def test_scatter_reads_the_na_chart_columns(charts) -> None:

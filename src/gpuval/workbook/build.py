@@ -7,6 +7,7 @@ The file is written to a temporary name beside the destination and moved into pl
 from __future__ import annotations
 
 import datetime as dt
+from copy import copy
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,7 @@ def _cover(book: Book) -> None:
     }
     for name, formula in formulas.items():
         cover[COVER_CELLS[name]].value = formula
+    _cover_headline(book)
     label_col = cover[COVER_CELLS["tpl_asof"]].column - 1
     row = cover.max_row + 2
     label = cover.cell(row, label_col, STAMP_LABEL)
@@ -131,6 +133,26 @@ def _cover(book: Book) -> None:
     label.style = cover[COVER_CELLS["tpl_dataset"]].offset(0, -1).style
     stamp.style = cover[COVER_CELLS["tpl_dataset"]].style
     book.define(STAMP_NAME, "Cover", f"${col(stamp.column)}${row}")
+
+
+def _cover_headline(book: Book) -> None:
+    """The Valuation headline beside the Cover's facts, as links to the Valuation cells: the
+    label with its unit (``Share price (HKD)``), the value in the Valuation cell's format."""
+    cover, sheet = book.wb["Cover"], book.wb[valuation.TITLE]
+    top = cover[COVER_CELLS["tpl_asof"]].row - 1
+    cover.column_dimensions["D"].width = 3
+    cover.column_dimensions["E"].width = 52
+    cover.column_dimensions["F"].width = 14
+    cover.cell(top, 5, "Headline (from the Valuation sheet)").style = "gv_section"
+    for i, row in enumerate(valuation.HEADLINE):
+        ref = f"{valuation.TITLE}!$%s${row}"
+        unit = f'IF({ref % "B"}="date",""," ("&{ref % "B"}&")")'
+        label = cover.cell(top + 1 + i, 5, f"={ref % 'A'}&{unit}")
+        label.style = "gv_link"
+        value = cover.cell(top + 1 + i, 6, f"={ref % 'C'}")
+        value.style = "gv_output"
+        value.number_format = sheet[f"C{row}"].number_format
+        value.alignment = copy(sheet[f"C{row}"].alignment)
 
 
 def save_atomic(book: Book, out: Path) -> Path:

@@ -18,6 +18,7 @@ from gpuval.core import InputError
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.safety import safe_load_workbook
 from gpuval.workbook.model import PEER_FIELDS, company_input_names, input_names, run_names
+from gpuval.workbook.sheets import valuation
 
 LISTS = {*company_input_names(), "data_assumption_ids"} | {f"data_peers_{k}" for k in PEER_FIELDS}
 """Names of ranges (one value per company), read as lists."""
@@ -119,6 +120,32 @@ def _check(name: str, where: str, value: Any, *, optional: bool) -> Any:
     return float(value)
 
 
+def _weights(wb: Workbook, path: Path) -> dict[str, float]:
+    """The Valuation sheet's method weights (``in_weight_*``), each a number."""
+    cached: Workbook | None = None
+    weights = {}
+    for method in valuation.METHODS:
+        places = _cells(wb, method.name)
+        if len(places) != 1 or places[0][0] not in wb.sheetnames:
+            raise GpuvalError(f"Workbook {path.name} has no usable defined name {method.name!r}.")
+        title, coord = places[0]
+        value = _range_values(wb, title, coord)[0][1]
+        if isinstance(value, str) and value.startswith("="):
+            cached = cached or open_workbook(path, data_only=True)
+            value = _range_values(cached, title, coord)[0][1]
+        weights[method.name] = _check(method.name, f"{title}!{coord}", value, optional=False)
+    return weights
+
+
+def _stored(wb: Workbook, name: str) -> float | None:
+    """A number the workbook stores under ``name`` (the Monte Carlo snapshot's), else None."""
+    places = _cells(wb, name)
+    if len(places) != 1 or places[0][0] not in wb.sheetnames:
+        return None
+    value = _range_values(wb, *places[0])[0][1]
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def evaluate(path: Path) -> dict[str, Any]:
     """``{out_name: value}`` for every ``out_*`` name in the workbook (None where the sheet
     shows n/a)."""
@@ -128,11 +155,13 @@ def evaluate(path: Path) -> dict[str, Any]:
         raise GpuvalError(
             f"Input in_target ({values['in_target']!r}) is not an id in the peer table."
         )
+    wb = open_workbook(path)
+    weights = _weights(wb, path)
     try:
-        computed = run_names(values).outputs()
+        model = run_names(values)
+        computed = model.outputs() | valuation.headline(model, weights, _stored(wb, "mc_p50"))
     except InputError as exc:
         raise GpuvalError(f"Workbook {path.name}: the inputs are not valid: {exc}") from None
-    wb = open_workbook(path)
     names = sorted(n for n in wb.defined_names if n.startswith("out_"))
     missing = [n for n in names if n not in computed]
     if missing:

@@ -1,135 +1,264 @@
-"""Valuation: every method side by side in the listing currency (per share, or the equity value
-for a company without a share count, as the labels say), the football field, and the
-"x% of NVIDIA" yardstick: ``value = fraction x NVIDIA market value`` (USD; NVIDIA's market value
-from the peer table, or its peak as a labelled alternative), per share ``x
-listing-currency-per-USD / shares`` (the core's :func:`gpuval.core.fraction_of_nvidia_value`).
+"""Valuation: the dashboard. A headline (price and its date, the weighted value across methods,
+upside, P(value > price), what today's price implies against what the model assumes), every
+method's Low / Mid / High with its upside and weight and what drives it, the football field
+(:mod:`gpuval.workbook.sheets.valuation_chart`), and the "x% of NVIDIA" workings (a reference,
+not a valuation): ``value = fraction x NVIDIA market value`` (USD), shown in the listing currency.
+
+Values are per share in the listing currency when the target has a share count, else its equity
+value in the listing currency; every label says which, and names the currency (``tgt_ccy``).
+The weighted value is :func:`gpuval.core.blend.weighted_value` over the Mid column with the
+analyst's weights (``in_weight_<method>``, blue inputs on this sheet, checked to sum to 100%).
 """
 
 from __future__ import annotations
 
-from openpyxl.chart import LineChart, Reference, Series
-from openpyxl.chart.data_source import NumDataSource, NumRef
-from openpyxl.chart.error_bar import ErrorBars
-from openpyxl.chart.label import DataLabelList
-from openpyxl.chart.shapes import GraphicalProperties
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from gpuval.core.units import TODAY_LABEL_XL, listing_value_xl, per_share_xl
-from gpuval.workbook.model import YARDSTICK
-from gpuval.workbook.sheets import scenarios
-from gpuval.workbook.sheets.base import Book, Sheet, col
+from openpyxl.styles import Alignment
+
+from gpuval.core.blend import weighted_value, weighted_value_xl
+from gpuval.core.units import listing_value, listing_value_xl, per_share_xl, upside, upside_xl
+from gpuval.workbook.model import YARDSTICK, Model
+from gpuval.workbook.sheets import peers, scenarios
+from gpuval.workbook.sheets.base import Book, Sheet
 
 TITLE = "Valuation"
-NV = 5  # first row of the NVIDIA block
-TABLE = 13  # header row of the summary table
+UPSIDE_FMT = "0.0%;(0.0%)"
+"""Upside: a fall shows in parentheses (the template's ``upside`` format, if it has one)."""
+OUT_WEIGHTED, OUT_UPSIDE = "out_valuation_weighted", "out_valuation_upside"
+REFERENCE = "reference, not a valuation"
 
 
-def value_label_xl(what: str) -> str:
-    """A label that says what a listing-currency value is: per share, or (without a share count)
-    the equity value, e.g. ``Value per share (HKD)`` / ``Equity value (CNY)``."""
-    return f'=IF(tgt_shares>0,"{what} per share","{what}: equity value")&" ("&tgt_ccy&")"'
+@dataclass(frozen=True)
+class Method:
+    key: str
+    label: str
+    cells: tuple[str, str, str]
+    """Low, Mid and High (formulas)."""
+    weight: float
+    """The default weight (the analyst's input ``in_weight_<key>``)."""
+    drives: str
+    chart: str
+    """Its name in the football field ("" = left out of the chart)."""
+
+    @property
+    def name(self) -> str:
+        return f"in_weight_{self.key}"
 
 
 def _listing(equity_usd: str) -> str:
     return f'=IF(ISNUMBER({equity_usd}),{listing_value_xl(equity_usd)},"n/a")'
 
 
-def write(book: Book) -> Sheet:
-    sheet = Sheet(book, TITLE, "Summary across methods (per share, or equity value for a company "
-                  "without a share count, in the listing currency) and the football "
-                  "field.")  # fmt: skip
-    sheet.widths({"A": 44, "B": 10, "C": 13, "D": 13, "E": 13, "F": 13, "G": 14})
-    sheet.section(NV - 1, '"x% of NVIDIA"')
-    row = f'MATCH("{YARDSTICK}",data_peers_id,0)'
-    nvidia = (f'IF(in_nvidia_value_basis="peak",in_nvidia_market_cap,'
-              f'IFERROR(INDEX(peers_mv_usd,{row}),"n/a"))')  # fmt: skip
-    lines = [
-        ("NVIDIA market value (Inputs: peer table, or the peak)", "USD", "=" + nvidia, "usd_bn",
-         "nvidia_market_value"),
-        ("Fraction of NVIDIA", "fraction", "=in_nvidia_fraction", "pct2", None),
-        ("Value of that fraction", "USD", f'=IF(ISNUMBER(C{NV}),C{NV}*C{NV + 1},"n/a")',
-         "usd_bn", "out_nvidia_share_equity_value"),
-        ("... per share (listing currency)", "listing",
-         f'=IF(ISNUMBER(C{NV + 2}),{per_share_xl(f"C{NV + 2}")},"n/a")', "price",
-         "out_nvidia_share_value"),
-        ("Fraction of NVIDIA the target's market value is", "fraction",
-         f'=IF(ISNUMBER(C{NV}),tgt_mv_usd/C{NV},"n/a")', "pct2", "out_implied_nvidia_fraction"),
-    ]  # fmt: skip
-    for i, (label, unit, formula, fmt, name) in enumerate(lines):
-        sheet.label(NV + i, label, unit)
-        role = "output" if name and name.startswith("out_") else "calc"
-        sheet.put(NV + i, 3, formula, role, fmt, name)
+def _point(equity_usd: str) -> tuple[str, str, str]:
+    """Low = Mid = High: a method that gives one value."""
+    return (_listing(equity_usd),) * 3
 
-    sheet.section(TABLE - 1, "By method")
-    sheet.put(TABLE - 1, 3, value_label_xl("Value"), "calc", "plain")
-    sheet.headers(TABLE, ["Method", "", "Low", "Mid", "High", "Range", "Today", "Mid to high",
-                          "Low to mid"])  # fmt: skip
-    sv = scenarios.R["value"]
-    methods = [
-        ("Peer P/S: 25th-75th percentile, median", *(_listing(f"peer_equity_{k}")
-                                                      for k in ("p25", "median", "p75"))),
-        ("TAM scenarios: Bear-Bull, weighted", _listing(f"Scenarios!C{sv}"),
-         _listing(f"Scenarios!F{sv}"), _listing(f"Scenarios!E{sv}")),
-        ("Young-growth DCF", *[_listing("out_dcf_equity_value")] * 3),
-        ('"x% of NVIDIA"', *[_listing("out_nvidia_share_equity_value")] * 3),
-        ("Market value at the other venue's pricing", *[_listing("gap_market_value")] * 3),
-        ("Monte Carlo snapshot: P10-P90, median", "=mc_p10", "=mc_p50", "=mc_p90"),
-    ]  # fmt: skip
-    first = TABLE + 1
-    for i, (label, low, mid, high) in enumerate(methods):
-        r = first + i
-        sheet.label(r, label)
-        for c, formula in ((3, low), (4, mid), (5, high)):
-            sheet.put(r, c, formula, "link", "value")
-        sheet.put(r, 6, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(E{r})),E{r}-C{r},"n/a")', "calc",
-                  "value")  # fmt: skip
-        sheet.put(r, 7, "=tgt_now", "link", "value")
-        for c, (a, b) in ((8, ("E", "D")), (9, ("D", "C"))):  # the chart's bar above and below
-            sheet.put(r, c, f'=IF(AND(ISNUMBER({a}{r}),ISNUMBER({b}{r})),{a}{r}-{b}{r},"n/a")',
-                      "calc", "value")  # fmt: skip
-    last = first + len(methods) - 1
-    sheet.put(last + 2, 1, TODAY_LABEL_XL, "calc")
-    sheet.put(last + 2, 3, "=tgt_now", "link", "value")
-    _football_field(sheet, first, last)
+
+_SV = scenarios.R["value"]
+METHODS = [
+    Method("peers", "Peer P/S: 25th-75th percentile, median",
+           (_listing("peer_equity_p25"), _listing("peer_equity_median"),
+            _listing("peer_equity_p75")), 0.30,
+           "Pricing: China peers' P/S today x the target's revenue", "Peer P/S"),
+    Method("tam", "TAM scenarios: Bear-Bull, probability-weighted",
+           (_listing(f"Scenarios!C{_SV}"), _listing(f"Scenarios!F{_SV}"),
+            _listing(f"Scenarios!E{_SV}")), 0.40,
+           "Intrinsic: exit-year TAM share x margin x exit P/E, discounted, x P(success)",
+           "TAM scenarios"),
+    Method("dcf", "Young-growth DCF", _point("out_dcf_equity_value"), 0.30,
+           "Intrinsic: the company's own revenue path, cash flows at the cost of capital",
+           "DCF"),
+    Method("mc", "Monte Carlo snapshot: P10-P90, median", ("=mc_p10", "=mc_p50", "=mc_p90"), 0.0,
+           "The TAM scenarios' inputs drawn jointly: their spread (weight 0, else counted twice)",
+           "Monte Carlo"),
+    Method("venue", "Re-rated at the other venue's P/S (reference)",
+           _point("gap_market_value"), 0.0,
+           "Reference, not a valuation: today's price re-rated by the A-share/HK P/S gap",
+           "Venue re-rating (reference)"),
+    Method("nvidia", '"x% of NVIDIA" (reference)',
+           _point("out_nvidia_share_equity_value"), 0.0,
+           "Reference, not a valuation: a chosen fraction of NVIDIA's value (workings below)",
+           ""),
+]  # fmt: skip
+WEIGHTS_NOTE = (
+    "Default weights (an analyst's judgement; change them in the blue cells): intrinsic value "
+    "70% (TAM scenarios 40%, the story the listing is priced on; DCF 30%, the company's own "
+    "revenue path), pricing 30% (peer P/S). Weight 0: the Monte Carlo (the TAM scenarios again, "
+    "spread out) and the two references. A method showing n/a drops out and the others' weights "
+    "scale up to fill its place."
+)
+
+TOP = 4  # headline section row
+IMPLIED = TOP + 1  # header row of market-implied vs assumed (columns E-G, beside the headline)
+TABLE = TOP + 9  # header row of the method table
+FIRST = TABLE + 1
+LAST = FIRST + len(METHODS) - 1
+TOTAL = LAST + 1
+NOTE = TOTAL + 1
+CHART_ROW = NOTE + 2
+NV = CHART_ROW + 18  # section row of the NVIDIA workings
+
+
+HEADLINE = [TOP + 2 + i for i in range(5)]
+"""The headline rows the Cover repeats: price (or market value), its date, the weighted value,
+upside and P(value > price); column A the label, B the unit, C the value."""
+
+
+def value_label_xl(what: str) -> str:
+    """A label that says what a listing-currency value is: per share, or (without a share count)
+    the equity value, e.g. ``Value per share (HKD)`` / ``Value: equity value (CNY)``."""
+    return f'=IF(tgt_shares>0,"{what} per share","{what}: equity value")&" ("&tgt_ccy&")"'
+
+
+def method_mids(model: Model, mc_median: float | None) -> list[float | None]:
+    """Each method's Mid in the listing currency (per share, or equity value without a share
+    count), in :data:`METHODS` order; ``mc_median``: the snapshot's ``mc_p50`` (stored)."""
+    t, p = model.target, model.peers
+
+    def shown(equity_usd: float | None) -> float | None:
+        return None if equity_usd is None else listing_value(equity_usd, t.shares, t.fx)
+
+    median = None if p.stats is None or t.basis_revenue is None else (
+        p.stats.median * t.basis_revenue)  # fmt: skip
+    dcf = None if model.dcf is None else float(model.dcf.equity_value)
+    return [shown(median), shown(model.scenarios.weighted_value), shown(dcf), mc_median,
+            shown(p.rerated_market_value), shown(model.nvidia_value)]  # fmt: skip
+
+
+def headline(model: Model, weights: Mapping[str, float], mc_median: float | None
+             ) -> dict[str, float | None]:  # fmt: skip
+    """``out_valuation_weighted`` and ``out_valuation_upside`` (weighted value / price - 1, the
+    price being the market value without a share count) as the sheet computes them."""
+    t = model.target
+    value = weighted_value(method_mids(model, mc_median), [weights[m.name] for m in METHODS])
+    now = listing_value(t.market_value, t.shares, t.fx)
+    return {OUT_WEIGHTED: value,
+            OUT_UPSIDE: None if value is None else float(upside(value, now))}  # fmt: skip
+
+
+def write(book: Book) -> Sheet:
+    from gpuval.workbook.sheets.valuation_chart import football_field
+
+    sheet = Sheet(book, TITLE, "The headline, every method side by side (per share, or the equity "
+                  "value without a share count, in the listing currency) and the football "
+                  "field.")  # fmt: skip
+    sheet.widths({"A": 46, "B": 9, "C": 12, "D": 12, "E": 12, "F": 11, "G": 66})
+    book.values.update({m.name: m.weight for m in METHODS})
+    _headline(book, sheet)
+    _table(book, sheet)
+    football_field(sheet, FIRST, [i for i, m in enumerate(METHODS) if m.chart], CHART_ROW)
+    _nvidia(sheet)
+    sheet.ws.print_area = f"A1:G{NV + 6}"  # the helper columns right of G are hidden
     return sheet
 
 
-def _football_field(sheet: Sheet, first: int, last: int) -> None:
-    """Each method's range as a thick bar from Low to High (custom error bars on the Mid: up by
-    "Mid to high", down by "Low to mid", so nothing is stacked and nothing masks the axis), the
-    Mid as a diamond with its value, and Today (price, or market value) as a straight line, on
-    one value axis that scales itself."""
-    chart = LineChart()
-    chart.title = "Football field vs today"
-    chart.y_axis.title = "Listing currency (per share, or equity value)"
-    chart.y_axis.majorGridlines = None
-    for column, title in ((4, "Mid (bar: low to high)"), (7, "Today")):
-        values = Reference(sheet.ws, min_col=column, min_row=first, max_row=last)
-        chart.series.append(Series(values, title=title))
-    mid, today = chart.series
-    mid.graphicalProperties.line.noFill = True
-    mid.marker.symbol = "diamond"
-    mid.marker.size = 10
-    mid.marker.graphicalProperties = GraphicalProperties(solidFill="ED7D31")
-    mid.marker.graphicalProperties.line.solidFill = "ED7D31"
-    mid.dLbls = DataLabelList(
-        showVal=True, showCatName=False, showSerName=False, showLegendKey=False, dLblPos="r"
-    )
+def _headline(book: Book, sheet: Sheet) -> None:
+    sheet.section(TOP, "Headline")
+    upside_fmt = book.style.formats.get("upside", UPSIDE_FMT)
+    price = '=IF(tgt_shares>0,"Share price","Market value (no share count)")'
+    lines: Sequence[tuple[str, str, str, str, str | None]] = [
+        ("Target", "", '=tgt_name&" ("&in_target&")"', "plain", None),
+        (price, "=tgt_ccy", "=tgt_now", "value", None),
+        ('=IF(tgt_shares>0,"Price","Market value")&" date (the target\'s market figure on Peers)"',
+         "date", f"=INDEX({peers.USED_DATES},tgt_row)", "date", None),
+        ('=IF(tgt_shares>0,"Weighted value per share","Weighted equity value")&'
+         '" across methods"', "=tgt_ccy",
+         f"={weighted_value_xl(f'D{FIRST}:D{LAST}', f'B{FIRST}:B{LAST}')}", "value",
+         OUT_WEIGHTED),
+        ('=IF(tgt_shares>0,"Upside: weighted value / price - 1",'
+         '"Upside: weighted equity value / market value - 1")', "%",
+         f'=IF(ISNUMBER(C{TOP + 4}),{upside_xl(f"C{TOP + 4}", "tgt_now")},"n/a")', "", OUT_UPSIDE),
+        ('=IF(tgt_shares>0,"P(value > price)","P(equity value > market value)")&'
+         '", Monte Carlo snapshot"', "%", "=mc_prob_above", "pct", None),
+    ]  # fmt: skip
+    for i, (label, unit, formula, fmt, name) in enumerate(lines):
+        r = TOP + 1 + i
+        sheet.put(r, 1, label, "calc" if label.startswith("=") else "label")
+        sheet.put(r, 2, unit, "calc" if unit.startswith("=") else "unit")
+        role = "output" if i else "link"
+        cell = sheet.put(r, 3, formula, role, fmt or None, name)
+        if not fmt:
+            cell.number_format = upside_fmt
+        cell.alignment = Alignment(horizontal="right")
+    for i, text in enumerate(
+        ["Implied", "Assumed", "What today's price implies, against the model's assumption"]
+    ):
+        sheet.put(IMPLIED, 5 + i, text, "header")
+    rows = [
+        (
+            "Share of the exit-year China AI-chip market, Base scenario (%)",
+            "=out_implied_share",
+            "=tgt_share_base",
+        ),
+        (
+            "Revenue growth, year 2 to the end of high growth, DCF (%)",
+            "=out_implied_growth",
+            "=tgt_dcf_growth_y2_5",
+        ),
+    ]
+    for i, (label, implied, assumed) in enumerate(rows):
+        r = IMPLIED + 1 + i
+        sheet.put(r, 5, implied, "link", "pct")
+        sheet.put(r, 6, assumed, "link", "pct")
+        sheet.put(r, 7, label, "label")
+    sheet.put(IMPLIED + 3, 7, "Implied above assumed: the price asks for more than the model "
+              "assumes.", "note")  # fmt: skip
 
-    def cells(column: int) -> NumDataSource:
-        area = f"{sheet.title}!${col(column)}${first}:${col(column)}${last}"
-        return NumDataSource(numRef=NumRef(f=area))
 
-    bar = GraphicalProperties()
-    bar.line.solidFill, bar.line.width = "2F5597", 152400  # 12 pt: reads as a bar
-    mid.errBars = ErrorBars(errDir="y", errBarType="both", errValType="cust", noEndCap=True,
-                            plus=cells(8), minus=cells(9), spPr=bar)  # fmt: skip
-    today.graphicalProperties.line.solidFill = "C00000"
-    today.graphicalProperties.line.width = 28575
-    today.marker.symbol = "none"
-    for series in chart.series:
-        series.smooth = False  # LibreOffice reads a missing smooth element as smooth
-    chart.set_categories(Reference(sheet.ws, min_col=1, min_row=first, max_row=last))
-    if chart.legend is not None:
-        chart.legend.position = "b"
-    chart.height, chart.width = 10, 20
-    sheet.ws.add_chart(chart, f"J{NV - 1}")
+def _table(book: Book, sheet: Sheet) -> None:
+    sheet.section(TABLE - 1, "By method")
+    sheet.put(TABLE - 1, 3, value_label_xl("Value"), "calc", "plain")
+    sheet.headers(TABLE, ["Method", "Weight", "Low", "Mid", "High", "Upside of Mid vs price",
+                          "What drives it"])  # fmt: skip
+    upside_fmt = book.style.formats.get("upside", UPSIDE_FMT)
+    for i, m in enumerate(METHODS):
+        r = FIRST + i
+        sheet.label(r, m.label)
+        sheet.put(r, 2, m.weight, "input", "pct", m.name)
+        for c, formula in enumerate(m.cells, start=3):
+            sheet.put(r, c, formula, "link", "value")
+        cell = sheet.put(r, 6, f'=IF(ISNUMBER(D{r}),{upside_xl(f"D{r}", "tgt_now")},"n/a")',
+                         "link")  # fmt: skip
+        cell.number_format = upside_fmt
+        cell.alignment = Alignment(horizontal="right")
+        sheet.put(r, 7, m.drives, "note")
+    weights = f"{TITLE}!$B${FIRST}:$B${LAST}"
+    sheet.label(TOTAL, "Weighted value (Mid x weight, over the methods with a value)")
+    sheet.put(TOTAL, 2, f"=SUM(B{FIRST}:B{LAST})", "calc", "pct")
+    sheet.put(TOTAL, 4, f"={OUT_WEIGHTED}", "link", "value")
+    cell = sheet.put(TOTAL, 6, f"={OUT_UPSIDE}", "link")
+    cell.number_format = upside_fmt
+    cell.alignment = Alignment(horizontal="right")
+    note = sheet.put(NOTE, 1, WEIGHTS_NOTE, "note")
+    note.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.ws.merge_cells(start_row=NOTE, start_column=1, end_row=NOTE, end_column=7)
+    sheet.ws.row_dimensions[NOTE].height = 26  # two wrapped lines
+    book.check("Valuation: the method weights are each 0-100% and sum to 100%",
+               f"AND(MIN({weights})>=0,MAX({weights})<=1,ABS(SUM({weights})-1)<=1E-9)")  # fmt: skip
+
+
+def _nvidia(sheet: Sheet) -> None:
+    sheet.section(NV, f'"x% of NVIDIA" workings ({REFERENCE})')
+    row = f'MATCH("{YARDSTICK}",data_peers_id,0)'
+    nvidia = (f'IF(in_nvidia_value_basis="peak",in_nvidia_market_cap,'
+              f'IFERROR(INDEX(peers_mv_usd,{row}),"n/a"))')  # fmt: skip
+    r = NV + 1
+    lines = [
+        ("NVIDIA market value (Inputs: peer table, or the peak)", "USD", "=" + nvidia, "usd_bn",
+         "nvidia_market_value"),
+        ("Fraction of NVIDIA (Inputs)", "%", "=in_nvidia_fraction", "pct2", None),
+        ("Value of that fraction", "USD", f'=IF(ISNUMBER(C{r}),C{r}*C{r + 1},"n/a")',
+         "usd_bn", "out_nvidia_share_equity_value"),
+        ("... per share (no share count: n/a)", "=tgt_ccy",
+         f'=IF(ISNUMBER(C{r + 2}),{per_share_xl(f"C{r + 2}")},"n/a")', "price",
+         "out_nvidia_share_value"),
+        ("Fraction of NVIDIA the target's market value is", "%",
+         f'=IF(ISNUMBER(C{r}),tgt_mv_usd/C{r},"n/a")', "pct2", "out_implied_nvidia_fraction"),
+    ]  # fmt: skip
+    for i, (label, unit, formula, fmt, name) in enumerate(lines):
+        sheet.put(r + i, 1, label, "label")
+        sheet.put(r + i, 2, unit, "calc" if unit.startswith("=") else "unit")
+        role = "output" if name and name.startswith("out_") else "calc"
+        sheet.put(r + i, 3, formula, role, fmt, name)

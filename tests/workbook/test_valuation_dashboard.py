@@ -1,0 +1,136 @@
+"""The Valuation dashboard and the Cover's headline: price and its date, the weighted value
+across methods (hand-checked against the core's figures), upside in parentheses when negative,
+the football field horizontal, stacked, sorted by Mid, with the price line across the plot."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lxml import etree
+from openpyxl import load_workbook
+
+from gpuval.workbook.build import build
+from gpuval.workbook.evaluate import evaluate
+from gpuval.workbook.sheets import valuation
+from gpuval.workbook.sheets.valuation_chart import _COLUMNS, HELPER
+from workbook_helpers import named_cell
+
+C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+DEFAULTS = {"peers": 0.30, "tam": 0.40, "dcf": 0.30, "mc": 0.0, "venue": 0.0, "nvidia": 0.0}
+"""The default weights the note on the sheet states."""
+
+
+def _football(path: Path) -> etree._Element:
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/charts/chart"):
+                root = etree.fromstring(z.read(name))
+                if "".join(root.find(f"{C}chart/{C}title").itertext()).startswith("Football"):
+                    return root
+    raise AssertionError("no football field chart")
+
+
+@pytest.fixture(scope="module")
+def biren(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("dash") / "biren.xlsx", target="biren")
+
+
+def test_the_football_field_is_horizontal_stacked_bars_without_masks(biren: Path) -> None:
+    root = _football(biren)
+    groups = root.findall(f".//{C}barChart")
+    assert len(groups) == 2  # the price line, and the methods' bars
+    for group in groups:
+        assert group.find(f"{C}barDir").get("val") == "bar"
+        assert group.find(f"{C}grouping").get("val") == "stacked"
+    price, bars = groups
+    assert price.find(f"{C}gapWidth").get("val") == "0"  # the strip runs through every band
+    assert root.find(f".//{C}scatterChart") is None and root.find(f".//{C}lineChart") is None
+    fills = [e.get("val") for e in root.iter(f"{A}srgbClr")]
+    assert "FFFFFF" not in [f.upper() for f in fills]  # nothing painted white over anything
+    base = bars.findall(f"{C}ser")[0]
+    assert base.find(f"{C}spPr/{A}noFill") is not None  # the Low base is not drawn
+    assert root.find(f".//{C}plotVisOnly").get("val") == "0"  # helper columns are hidden
+    # the bars' value axis: kept (explicit delete 0), no labels, the same scale by construction
+    hidden = [ax for ax in root.iter(f"{C}valAx") if ax.find(f"{C}axId").get("val") == "200"]
+    assert hidden[0].find(f"{C}delete").get("val") == "0"
+    assert hidden[0].find(f"{C}numFmt").get("formatCode") == ";;;"  # labels print blank
+    wb = load_workbook(biren)
+    ws = wb[valuation.TITLE]
+    first_helper = ws.cell(valuation.TABLE, HELPER).column_letter
+    assert ws.column_dimensions[first_helper].hidden
+    assert ws.column_dimensions[first_helper].outline_level == 1
+
+
+def _helper(ws: Any, name: str) -> list[Any]:
+    column = HELPER + _COLUMNS.index(name)
+    return [ws.cell(r, column).value for r in range(valuation.FIRST, valuation.FIRST + 5)]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.parametrize("target", ["biren", "metax"])
+def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, recalc) -> None:
+    built = build(tmp_path / f"{target}.xlsx", target=target)
+    wb = load_workbook(recalc(built), data_only=True)
+    ws = wb[valuation.TITLE]
+    core = evaluate(built)
+    assert named_cell(wb, "chk_master").value is True
+    fx = named_cell(wb, "tgt_fx").value
+    price, _, weighted, up, prob = (
+        ws[f"C{r}"].value for r in [valuation.TOP + 2 + i for i in range(5)]
+    )
+    if target == "biren":
+        # HKD 855.4 bn over 1027e8 / 42.88 shares (the articles' figures): 35.7152, shown 35.72
+        assert price == pytest.approx(855.4e8 / (1027e8 / 42.88), rel=1e-9)
+        mids = [core["out_peer_median_implied_value"], core["out_value_per_share_weighted"],
+                core["out_dcf_value_per_share"]]  # fmt: skip
+        assert ws["B6"].value == "HKD" and ws["A6"].value == "Share price"
+    else:  # MetaX: no share count, so the market value, CNY 300 bn (3000亿), and equity values
+        assert price == pytest.approx(3000e8, rel=1e-9)
+        median_usd = named_cell(wb, "peer_equity_median").value
+        mids = [median_usd * fx, core["out_equity_value_weighted"] * fx,
+                core["out_dcf_equity_value"] * fx]  # fmt: skip
+        assert ws["B6"].value == "CNY" and ws["A6"].value.startswith("Market value")
+    # 30% peers' median, 40% the TAM scenarios' weighted value, 30% the DCF; the rest weight 0
+    hand = 0.30 * mids[0] + 0.40 * mids[1] + 0.30 * mids[2]
+    assert weighted == pytest.approx(hand, rel=1e-9)
+    assert core["out_valuation_weighted"] == pytest.approx(hand, rel=1e-9)
+    assert up == pytest.approx(hand / price - 1, rel=1e-9)
+    shown_as = ws[f"C{valuation.TOP + 5}"].number_format.replace("\\", "")  # LO escapes ( )
+    assert up < 0 and shown_as == "0.0%;(0.0%)"  # a fall shows as (39.6%)
+    assert prob == named_cell(wb, "mc_prob_above").value
+    weights = [named_cell(wb, f"in_weight_{k}").value for k in DEFAULTS]
+    assert weights == list(DEFAULTS.values())
+    labels = [ws.cell(r, 1).value for r in range(valuation.FIRST, valuation.LAST + 1)]
+    assert all("(reference)" in t for t, m in zip(labels, valuation.METHODS, strict=True)
+               if m.key in ("venue", "nvidia"))  # fmt: skip
+    # the football field: the five charted methods, sorted by Mid from the bottom bar up
+    table = {ws.cell(r, HELPER).value: ws.cell(r, 4).value
+             for r in range(valuation.FIRST, valuation.FIRST + 5)}  # fmt: skip
+    expected = sorted(table, key=lambda k: table[k])
+    categories = [t.split(":")[0] for t in _helper(ws, "Category (sorted)")]
+    assert categories == expected
+    assert "Venue re-rating (reference)" in categories
+    # the price strip sits at the price in every band, and both bar groups end at one top
+    tops = _helper(ws, "Top")
+    for to_price, line, rest, top, low, a, b, pad in zip(
+        _helper(ws, "To the price"), _helper(ws, "Price line"), _helper(ws, "Price to top"),
+        tops, _helper(ws, "Low"), _helper(ws, "Low to Mid"), _helper(ws, "Mid to High"),
+        _helper(ws, "Pad to top"), strict=True,
+    ):  # fmt: skip
+        assert to_price + line / 2 == pytest.approx(price, rel=1e-12)
+        assert to_price + line + rest == pytest.approx(top, rel=1e-12)
+        assert low + a + b + pad == pytest.approx(top, rel=1e-12)
+    label = ws.cell(valuation.TABLE, HELPER + _COLUMNS.index("Price to top")).value
+    assert label == ("Price HKD 35.72" if target == "biren" else "Market value CNY 300.0 bn")
+    # the Cover repeats the headline
+    cover = wb["Cover"]
+    shown = {cover.cell(r, 5).value: cover.cell(r, 6).value for r in range(5, 10)}
+    unit = "HKD" if target == "biren" else "CNY"
+    price_label = "Share price" if target == "biren" else "Market value (no share count)"
+    assert shown[f"{price_label} ({unit})"] == pytest.approx(price)
+    assert any(v == pytest.approx(hand) for v in shown.values() if isinstance(v, float))
+    assert any(v == pytest.approx(up) for v in shown.values() if isinstance(v, float))
