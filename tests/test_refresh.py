@@ -112,6 +112,9 @@ def test_dataset_changes_are_carried_through(copy: Path, tmp_path: Path) -> None
     # every version label follows
     assert named_cell(after, "tpl_dataset").value == "gpuval dataset 2026.03.01"
     assert after.defined_names["data_version"].attr_text == '"2026.03.01"'
+    centres = {ws.title: ws.oddHeader.center.text for ws in after.worksheets}
+    assert centres.pop("Mine") is None  # the analyst's sheet gets no header
+    assert set(centres.values()) == {"gpuval · dataset 2026.03.01"}
 
 
 def test_a_price_without_shares_does_not_redate_a_stated_market_value(
@@ -137,10 +140,17 @@ def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> Non
     prices = tmp_path / "prices.csv"
     prices.write_text("entity,date,price,currency,shares\n"
                       "biren,2026-11-20,41.5,HKD,\nnvidia,2026-11-19,180,USD,\n")  # fmt: skip
+    analyst = load_workbook(copy)  # an analyst's own header on Checks stays as written
+    analyst["Checks"].oddHeader.right.text = "As of 2025-10-29, my notes"
+    analyst.save(copy)
     report = refresh(copy, prices=prices)
     assert "  market data as of: 2025-10-29 -> 2025-12-01" in report.lines()
     wb = load_workbook(copy)
     assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"  # still the formula
+    # the printed header follows the new as-of date on every sheet gpuval headed
+    rights = {ws.title: ws.oddHeader.right.text for ws in wb.worksheets}
+    assert rights.pop("Checks") == "As of 2025-10-29, my notes"
+    assert set(rights.values()) == {"As of 2025-12-01 · printed &D"}, rights
 
 
 def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:

@@ -243,3 +243,46 @@ def test_refresh_restores_the_used_in_links(tmp_path: Path) -> None:
         if "," not in text:
             assert ws[ref].hyperlink is not None, ref
             assert ws[ref].hyperlink.location == link_location(text)
+
+
+def _fetches_from(formula: str, names: dict[str, str]) -> str | None:
+    """The sheet a formula only fetches from (one reference or name, or the target's entry of a
+    table, ``INDEX(table,tgt_row)``), read with openpyxl's formula tokenizer; None for any
+    other formula."""
+    from openpyxl.formula.tokenizer import Token, Tokenizer
+
+    items = [t for t in Tokenizer(formula).items if t.type != Token.WSPACE]
+    kinds = [(t.type, t.subtype) for t in items]
+    operand = (Token.OPERAND, Token.RANGE)
+    if kinds == [operand]:
+        ref = items[0].value
+    elif [t.value for t in items][::2] == ["INDEX(", ",", ")"] and items[3].value in (
+        "tgt_row", "tgt_col"
+    ):
+        ref = items[1].value
+    else:
+        return None
+    ref = names.get(ref, ref)
+    return ref.rsplit("!", 1)[0].strip("'") if "!" in ref else ""
+
+
+def test_green_only_on_direct_links_to_another_sheet(book: Any) -> None:
+    # FAST: a formula that fetches a value from another sheet is green; a calculation is black
+    # even when it reads named inputs (the issue: the whole Sensitivity grid and the DCF lines
+    # were green)
+    names = {n: d.attr_text for n, d in book.wb.defined_names.items()}
+    seen = {"gv_link": 0, "gv_calc": 0}
+    for ws in book.wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                formula = cell.value
+                if cell.style not in seen or not str(formula).startswith("="):
+                    continue
+                source = _fetches_from(formula, names)
+                link = source is not None and source not in ("", ws.title)
+                where = f"{ws.title}!{cell.coordinate} {formula[:60]}"
+                assert (cell.style == "gv_link") == link, where
+                seen[cell.style] += 1
+    assert seen["gv_link"] >= 50 and seen["gv_calc"] >= 500, seen
+    grid = book.wb["Sensitivity"]["E8"]  # the Base corner of the first grid: a calculation
+    assert grid.value.startswith("=") and grid.style == "gv_calc"

@@ -134,3 +134,8 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     assert shown[f"{price_label} ({unit})"] == pytest.approx(price)
     assert any(v == pytest.approx(hand) for v in shown.values() if isinstance(v, float))
     assert any(v == pytest.approx(up) for v in shown.values() if isinstance(v, float))
+    # what the price is, under the headline and on the Cover: MetaX's is a peak and a bound
+    what = {"biren": "The price above is the Peers figure: 2026-01-05 share price, derived",
+            "metax": "The market value above is the Peers figure: 2025-12 peak market value, "
+                     "lower bound (over)"}[target]  # fmt: skip
+    assert ws[f"A{valuation.FIGURE_NOTE}"].value == what == cover["E10"].value

@@ -54,6 +54,7 @@ from gpuval.pipeline.refresh_cells import (
     Session,
     day,
     num,
+    update_headers,
     update_labels,
     update_montecarlo,
     update_peers,
@@ -272,7 +273,9 @@ def refresh(
             _reset_inputs(s)
         update_data(s)
         update_sources(s)
-        update_labels(s, oldest, _oldest_used(s))
+        asof = _oldest_used(s)
+        update_labels(s, oldest, asof)
+        update_headers(s, asof)
         progress("recomputing the Monte Carlo snapshot")
         after = _model(s)
         if after is not None:

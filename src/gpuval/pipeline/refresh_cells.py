@@ -20,6 +20,7 @@ from gpuval.data.peers import COLUMNS
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.xlsxpatch import Patch
 from gpuval.pipeline.xlsxpatch.view import read_sheets
+from gpuval.workbook.finish import header_text
 from gpuval.workbook.sheets import montecarlo, peers
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "StoredPrice",
     "day",
     "num",
+    "update_headers",
     "update_labels",
     "update_montecarlo",
     "update_peers",
@@ -309,6 +311,24 @@ def update_labels(s: Session, before: dt.date | None, asof: dt.date | None) -> N
         s.report.changes.append(Change("market data as of", old, asof))
         if not formula:
             s.put(sheet, ref, asof)
+
+
+_HEADER_ASOF = re.compile(r"As of (?:\d{4}-\d{2}-\d{2}|n/a) · printed &D")
+_HEADER_VERSION = re.compile(r"gpuval · dataset (?:[^&]|&&)*")
+
+
+def update_headers(s: Session, asof: dt.date | None) -> None:
+    """The dataset version and as-of date in each sheet's page header
+    (:func:`~gpuval.workbook.finish.header_text`), where the header still carries them; the rest
+    of a header, and a header the analyst rewrote, stay as they are."""
+    _, version, as_of = header_text(asof, s.dataset.version)
+
+    def edit(text: str) -> str:
+        text = _HEADER_VERSION.sub(lambda _m: version, text)
+        return text if asof is None else _HEADER_ASOF.sub(lambda _m: as_of, text)
+
+    for sheet in s.patch.sheet_names:
+        s.patch.edit_headers(sheet, edit)
 
 
 def day(value: Any) -> Any:

@@ -119,7 +119,7 @@ def _cover(book: Book) -> None:
         "data_asof", "Cover", "$" + COVER_CELLS["tpl_asof"][0] + "$" + COVER_CELLS["tpl_asof"][1:]
     )
     formulas = {
-        "tpl_target": '=tgt_name&" ("&in_target&")"',
+        "tpl_target": "=tgt_name",
         "tpl_check": '=IF(chk_master,"OK: every check passes","CHECK: see the Checks sheet")',
         "tpl_dataset": f"gpuval dataset {book.dataset.version}",
     }
@@ -148,11 +148,14 @@ def _cover_headline(book: Book) -> None:
         ref = f"{valuation.TITLE}!$%s${row}"
         unit = f'IF({ref % "B"}="date",""," ("&{ref % "B"}&")")'
         label = cover.cell(top + 1 + i, 5, f"={ref % 'A'}&{unit}")
-        label.style = "gv_link"
+        label.style = "gv_calc"  # a label built from Valuation's cells, not a figure
         value = cover.cell(top + 1 + i, 6, f"={ref % 'C'}")
         value.style = "gv_output"
         value.number_format = sheet[f"C{row}"].number_format
         value.alignment = copy(sheet[f"C{row}"].alignment)
+    note = cover.cell(top + 1 + len(valuation.HEADLINE), 5, valuation.FIGURE_NOTE_XL)
+    note.style = "gv_calc"
+    note.font = copy(valuation.FIGURE_NOTE_FONT)
 
 
 def save_atomic(book: Book, out: Path) -> Path:

@@ -14,8 +14,10 @@ Run once on the finished workbook (``polish``), after every sheet is written:
   prints below 75 % (10-pt text at 7.5 pt; hidden columns neither print nor count), charts that
   alone make a sheet wider than a page moved below its cells (:func:`stack_charts`) and manual
   page breaks before a chart that would otherwise straddle a page edge (:func:`chart_breaks`);
-* **colours**: the master-check cells turn green when every check passes and red otherwise,
-  through conditional formatting (the cell style itself stays neutral).
+* **colours**: green (``gv_link``) only on a formula that fetches a value from another sheet,
+  black (``gv_calc``) on every other formula (:func:`link_colours`); the master-check cells
+  turn green when every check passes and red otherwise, through conditional formatting (the
+  cell style itself stays neutral).
 """
 
 from __future__ import annotations
@@ -44,11 +46,13 @@ __all__ = [
     "PAGE_CHARS",
     "chart_breaks",
     "check_colours",
+    "fetches_from",
     "fit_height",
     "fix_charts",
     "freeze_below_header",
     "header_row",
     "header_text",
+    "link_colours",
     "order_all_error_bars",
     "order_error_bars",
     "pages_wide",
@@ -77,6 +81,14 @@ TITLE_BLOCK = 4
 PAGE_PX = (1045.0, 600.0)
 """Printable (width, height) of a landscape A4 page in pixels at 96 dpi and 100 %: 11.69 in less
 0.4 in margins left and right; 8.27 in less 1 in top and bottom (header and footer inside)."""
+_REF = r"(?:'[^']+'|[A-Za-z_][\w.]*)!\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?"
+_NAME = r"[A-Za-z_][\w.]*"
+#: A formula that only fetches a value: a reference or a defined name, or the target's entry of
+#: a table (``INDEX(table,tgt_row)``); any other formula is a calculation.
+_FETCH = re.compile(
+    rf"=(?:(?P<ref>{_REF}|{_NAME})|INDEX\((?P<table>{_REF}|{_NAME}),tgt_(?:row|col)\))"
+)
+_A1 = re.compile(r"\$?[A-Z]{1,3}\$?\d+")
 _IF_MASTER = re.compile(r'^=IF\(chk_master,"([^"]*)","([^"]*)"\)$')
 
 
@@ -85,6 +97,7 @@ def polish(book: Book) -> None:
     from gpuval.workbook.sheets.peers import oldest_used_date
 
     fix_charts(book.wb)
+    link_colours(book)
     try:
         asof = oldest_used_date(book.values)
     except GpuvalError:
@@ -458,6 +471,37 @@ def _good() -> dict[str, object]:
 
 def _bad() -> dict[str, object]:
     return {"fill": PatternFill("solid", bgColor=BAD_FILL), "font": Font(color=BAD_FONT)}
+
+
+def fetches_from(formula: str, names: dict[str, str]) -> str | None:
+    """The sheet a formula only fetches a value from: one reference or defined name, or the
+    target's entry of a table (``INDEX(table,tgt_row)``); "" for the formula's own sheet
+    (a reference without one); None for any other formula (a calculation)."""
+    fetch = _FETCH.fullmatch(formula)
+    if fetch is None:
+        return None
+    where = fetch["ref"] or fetch["table"]
+    if "!" not in where:
+        if _A1.fullmatch(where) or where not in names:  # a cell, TRUE or FALSE
+            return "" if _A1.fullmatch(where) else None
+        where = names[where]
+    return where.rsplit("!", 1)[0].strip("'")
+
+
+def link_colours(book: Book) -> int:
+    """FAST's colours on every calc and link formula once all names are defined: green for a
+    direct link to another sheet (:func:`fetches_from`), black for a calculation, whichever
+    role the sheet code named. Returns how many are green."""
+    green = 0
+    for ws in book.wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.style in ("gv_calc", "gv_link") and str(cell.value).startswith("="):
+                    link = fetches_from(cell.value, book.names) not in (None, "", ws.title)
+                    if cell.style != (style := "gv_link" if link else "gv_calc"):
+                        cell.style = style  # (setting a style resets the cell's own font)
+                    green += link
+    return green
 
 
 def check_colours(ws: Worksheet) -> int:

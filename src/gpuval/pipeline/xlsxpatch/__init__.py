@@ -94,6 +94,17 @@ class Patch:
         cells.touched = True
         return cells.root
 
+    def edit_headers(self, sheet: str, edit: Callable[[str], str]) -> bool:
+        """Pass the text of each of a sheet's page headers and footers (``headerFooter``)
+        through ``edit``; the sheet is written back only when a text changed (returned)."""
+        cells = self.cells(sheet)
+        changed = False
+        for part in cells.root.iterfind("m:headerFooter/*", NS):
+            if part.text and (text := edit(part.text)) != part.text:
+                part.text, changed = text, True
+        cells.touched |= changed
+        return changed
+
     def cite(self, sheet: str, ref: str, citation: str, is_ours: Callable[[str], bool]) -> str:
         """Put a citation on a cell's note (see :meth:`SheetComments.cite`)."""
         return self.notes(sheet).cite(ref, citation, is_ours)

@@ -42,7 +42,6 @@ _ROLE_STYLE = {  # each role's house style is "gv_<role>"
 #: What a reader sees in a unit column for a spec's unit: a fraction is a %, a figure in the
 #: listing currency shows the target's currency code (a formula: it follows the Target).
 UNIT_SHOWN = {"fraction": "%", "listing": "=tgt_ccy", "id": "company", "basis": "choice"}
-_CROSS_SHEET = re.compile(r"(!|\btgt_|\bin_|\bout_|\bchk_)")
 
 
 def _sheet_prefix(title: str) -> str:
@@ -145,16 +144,15 @@ class Sheet:
     ) -> Cell:
         """Write a value or formula with a style role and a number-format key.
 
-        Only the formula roles (calc, link, output, check) take formulas; a formula that reaches
-        another sheet or a named quantity is a link (green). Every other string, in particular
-        text from data, is stored as text whatever its first character.
+        Only the formula roles (calc, link, output, check) take formulas; whether a calc or link
+        formula is green is settled when the workbook is finished
+        (:func:`gpuval.workbook.finish.link_colours`). Every other string, in particular text
+        from data, is stored as text whatever its first character.
         """
         cell = self.ws.cell(row, column)
         assert isinstance(cell, Cell), f"{self.title}!{cell.coordinate} is merged"
         if isinstance(value, str) and value.startswith("=") and role in _FORMULA_ROLES:
             cell.value = value
-            if role == "calc" and _CROSS_SHEET.search(value[1:]):
-                role = "link"
         else:
             cell.value = value
             if isinstance(value, str):

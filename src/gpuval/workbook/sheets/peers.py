@@ -153,6 +153,8 @@ NOT_USED = "not used"
 #: uses (the target's, each company in the statistics, NVIDIA's when x% of NVIDIA reads the peer
 #: table), "" for a row it does not use. The workbook's as-of date is its MIN (the oldest).
 USED_DATES = "peers_used_dates"
+MARKET_BASIS = "data_peers_market_basis"
+"""What each company's market figure is ("2025-12 peak market value, lower bound")."""
 
 
 def used_dates(values: Mapping[str, Any]) -> dict[str, Any]:

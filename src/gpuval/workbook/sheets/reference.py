@@ -107,7 +107,7 @@ def write_sources(book: Book) -> Sheet:
                   "it, and links to the workbook cells that use them.")  # fmt: skip
     sheet.headers(4, SOURCE_HEADERS + [""] * (USED_IN_COLUMNS - 1))
     sheet.widths(WIDTHS | {col(5 + i): 16 for i in range(USED_IN_COLUMNS)})
-    sheet.freeze("C5")
+    sheet.freeze("B5")  # the article stays in view
     for i, ((source, quote), ids) in enumerate(sentences(book.dataset).items()):
         r = 5 + i
         cells = [cell for rid in ids for cell in book.uses.get(rid, [])]

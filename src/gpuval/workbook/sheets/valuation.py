@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, Font
 
 from gpuval.core.blend import weighted_value, weighted_value_xl
 from gpuval.core.units import listing_value, listing_value_xl, per_share_xl, upside, upside_xl
@@ -24,8 +24,6 @@ from gpuval.workbook.sheets import peers, scenarios
 from gpuval.workbook.sheets.base import Book, Sheet
 
 TITLE = "Valuation"
-UPSIDE_FMT = "0.0%;(0.0%)"
-"""Upside: a fall shows in parentheses (the template's ``upside`` format, if it has one)."""
 OUT_WEIGHTED, OUT_UPSIDE = "out_valuation_weighted", "out_valuation_upside"
 REFERENCE = "reference, not a valuation"
 
@@ -104,6 +102,12 @@ NV = CHART_ROW + 18  # section row of the NVIDIA workings
 HEADLINE = [TOP + 2 + i for i in range(5)]
 """The headline rows the Cover repeats: price (or market value), its date, the weighted value,
 upside and P(value > price); column A the label, B the unit, C the value."""
+FIGURE_NOTE = TOP + 7
+"""The row saying what the market figure is (a price, a stated value, a bound or a peak)."""
+_BASIS = f"INDEX({peers.MARKET_BASIS},tgt_row)"
+FIGURE_NOTE_XL = (f'=IF({_BASIS}="","","The "&IF(tgt_shares>0,"price","market value")&'
+                  f'" above is the Peers figure: "&{_BASIS})')  # fmt: skip
+FIGURE_NOTE_FONT = Font(italic=True, size=9)
 
 
 def value_label_xl(what: str) -> str:
@@ -156,10 +160,9 @@ def write(book: Book) -> Sheet:
 
 def _headline(book: Book, sheet: Sheet) -> None:
     sheet.section(TOP, "Headline")
-    upside_fmt = book.style.formats.get("upside", UPSIDE_FMT)
     price = '=IF(tgt_shares>0,"Share price","Market value (no share count)")'
     lines: Sequence[tuple[str, str, str, str, str | None]] = [
-        ("Target", "", '=tgt_name&" ("&in_target&")"', "plain", None),
+        ("Target", "", "=tgt_name", "plain", None),
         (price, "=tgt_ccy", "=tgt_now", "value", None),
         ('=IF(tgt_shares>0,"Price","Market value")&" date (the target\'s market figure on Peers)"',
          "date", f"=INDEX({peers.USED_DATES},tgt_row)", "date", None),
@@ -169,7 +172,8 @@ def _headline(book: Book, sheet: Sheet) -> None:
          OUT_WEIGHTED),
         ('=IF(tgt_shares>0,"Upside: weighted value / price - 1",'
          '"Upside: weighted equity value / market value - 1")', "%",
-         f'=IF(ISNUMBER(C{TOP + 4}),{upside_xl(f"C{TOP + 4}", "tgt_now")},"n/a")', "", OUT_UPSIDE),
+         f'=IF(ISNUMBER(C{TOP + 4}),{upside_xl(f"C{TOP + 4}", "tgt_now")},"n/a")', "pct",
+         OUT_UPSIDE),
         ('=IF(tgt_shares>0,"P(value > price)","P(equity value > market value)")&'
          '", Monte Carlo snapshot"', "%", "=mc_prob_above", "pct", None),
     ]  # fmt: skip
@@ -178,9 +182,7 @@ def _headline(book: Book, sheet: Sheet) -> None:
         sheet.put(r, 1, label, "calc" if label.startswith("=") else "label")
         sheet.put(r, 2, unit, "calc" if unit.startswith("=") else "unit")
         role = "output" if i else "link"
-        cell = sheet.put(r, 3, formula, role, fmt or None, name)
-        if not fmt:
-            cell.number_format = upside_fmt
+        cell = sheet.put(r, 3, formula, role, fmt, name)
         cell.alignment = Alignment(horizontal="right")
     for i, text in enumerate(
         ["Implied", "Assumed", "What today's price implies, against the model's assumption"]
@@ -205,6 +207,7 @@ def _headline(book: Book, sheet: Sheet) -> None:
         sheet.put(r, 7, label, "label")
     sheet.put(IMPLIED + 3, 7, "Implied above assumed: the price asks for more than the model "
               "assumes.", "note")  # fmt: skip
+    sheet.put(FIGURE_NOTE, 1, FIGURE_NOTE_XL).font = FIGURE_NOTE_FONT
 
 
 def _table(book: Book, sheet: Sheet) -> None:
@@ -212,7 +215,6 @@ def _table(book: Book, sheet: Sheet) -> None:
     sheet.put(TABLE - 1, 3, value_label_xl("Value"), "calc", "plain")
     sheet.headers(TABLE, ["Method", "Weight", "Low", "Mid", "High", "Upside of Mid vs price",
                           "What drives it"])  # fmt: skip
-    upside_fmt = book.style.formats.get("upside", UPSIDE_FMT)
     for i, m in enumerate(METHODS):
         r = FIRST + i
         sheet.label(r, m.label)
@@ -220,16 +222,14 @@ def _table(book: Book, sheet: Sheet) -> None:
         for c, formula in enumerate(m.cells, start=3):
             sheet.put(r, c, formula, "link", "value")
         cell = sheet.put(r, 6, f'=IF(ISNUMBER(D{r}),{upside_xl(f"D{r}", "tgt_now")},"n/a")',
-                         "link")  # fmt: skip
-        cell.number_format = upside_fmt
+                         "link", "pct")  # fmt: skip
         cell.alignment = Alignment(horizontal="right")
         sheet.put(r, 7, m.drives, "note")
     weights = f"{TITLE}!$B${FIRST}:$B${LAST}"
     sheet.label(TOTAL, "Weighted value (Mid x weight, over the methods with a value)")
     sheet.put(TOTAL, 2, f"=SUM(B{FIRST}:B{LAST})", "calc", "pct")
     sheet.put(TOTAL, 4, f"={OUT_WEIGHTED}", "link", "value")
-    cell = sheet.put(TOTAL, 6, f"={OUT_UPSIDE}", "link")
-    cell.number_format = upside_fmt
+    cell = sheet.put(TOTAL, 6, f"={OUT_UPSIDE}", "link", "pct")
     cell.alignment = Alignment(horizontal="right")
     note = sheet.put(NOTE, 1, WEIGHTS_NOTE, "note")
     note.alignment = Alignment(wrap_text=True, vertical="top")
