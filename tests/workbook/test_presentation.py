@@ -257,7 +257,8 @@ def _fetches_from(formula: str, names: dict[str, str]) -> str | None:
     if kinds == [operand]:
         ref = items[0].value
     elif [t.value for t in items][::2] == ["INDEX(", ",", ")"] and items[3].value in (
-        "tgt_row", "tgt_col"
+        "tgt_row",
+        "tgt_col",
     ):
         ref = items[1].value
     else:
