@@ -158,7 +158,7 @@ def refresh_argv(path: Path, prices: Path) -> list[str]:
 @pytest.fixture
 def analyst(base: Path, tmp_path: Path) -> tuple[Path, Path]:
     """A copy of the built workbook in a folder of its own, and a prices file beside it that
-    moves Biren's price (Peers!F25) to 40."""
+    moves Biren's price (Peers!F6) to 40."""
     path = tmp_path / "work" / "analyst.xlsx"
     path.parent.mkdir()
     shutil.copy(base, path)
@@ -182,7 +182,7 @@ def test_refresh_killed_at_each_step_of_the_save(analyst: tuple[Path, Path], ste
                             env=env, capture_output=True, timeout=300)  # fmt: skip
     assert killed.returncode == -signal.SIGKILL, killed.stderr  # killed at the step, not before
     if step == "replaced":
-        assert open_workbook(path)["Peers"]["F25"].value == 40
+        assert open_workbook(path)["Peers"]["F6"].value == 40
     else:
         assert path.read_bytes() == original
     (backup,) = backups(path.parent)
@@ -194,7 +194,7 @@ def test_refresh_killed_at_each_step_of_the_save(analyst: tuple[Path, Path], ste
     assert len(temporary) == (0 if step == "replaced" else 1)
 
     assert main(refresh_argv(path, prices)) == 0  # takes over the lock, removes the temporary
-    assert open_workbook(path)["Peers"]["F25"].value == 40
+    assert open_workbook(path)["Peers"]["F6"].value == 40
     assert {p.name for p in path.parent.iterdir()} == {path.name} | {
         b.name for b in backups(path.parent)
     }
@@ -217,7 +217,7 @@ def test_refresh_failing_at_each_step_of_the_save(
     assert f"fault injected at step '{step}'" in err
     one_sentence(err, "analyst.xlsx")
     if step == "replaced":
-        assert open_workbook(path)["Peers"]["F25"].value == 40
+        assert open_workbook(path)["Peers"]["F6"].value == 40
     else:
         assert path.read_bytes() == original
     (backup,) = backups(path.parent)

@@ -84,9 +84,9 @@ def test_check_flags_old_data(built: Path, capsys: pytest.CaptureFixture[str]) -
     # each used figure by its date cell (column Q): Biren 2026-01-05 -> 2026-11-21 is 320 days
     # (26 + 28 + 31 + 30 + 31 + 30 + 31 + 31 + 30 + 31 + 21), NVIDIA 2025-10-29 is 388 (320 +
     # 2 + 30 + 31 + 5), MetaX's month 2025-12 counts from 2025-12-01: 355 (320 + 30 + 5)
-    assert "Peers!Q25 biren price (2026-01-05 share price, derived) dated 2026-01-05 is 320 " in out
-    assert "Peers!Q31 nvidia price (2025-10-29 share price) dated 2025-10-29 is 388 days old" in out
-    assert ("Peers!Q27 metax market value (2025-12 peak market value, lower bound (over)) dated "
+    assert "Peers!Q6 biren price (2026-01-05 share price, derived) dated 2026-01-05 is 320 " in out
+    assert "Peers!Q12 nvidia price (2025-10-29 share price) dated 2025-10-29 is 388 days old" in out
+    assert ("Peers!Q8 metax market value (2025-12 peak market value, lower bound (over)) dated "
             "2025-12-01 is 355 days old (limit 30)") in out  # fmt: skip
     assert main(["check", str(built), "--today", "2026-11-21", "--max-age-days", "387"]) == 1
     assert main(["check", str(built), "--today", "2026-11-21", "--max-age-days", "388"]) == 0
@@ -102,7 +102,7 @@ def test_a_fresh_nvidia_price_does_not_make_the_targets_stale_price_pass(copy: P
     report = check_workbook(copy, today=TODAY)
     age = next(r for r in report.results if r.name == "data_age")
     assert not age.passed
-    stale = ("Peers!Q25 biren price (2026-01-05 share price, derived) dated 2026-01-05 is 320 "
+    stale = ("Peers!Q6 biren price (2026-01-05 share price, derived) dated 2026-01-05 is 320 "
              "days old (limit 30)")  # fmt: skip
     assert stale in age.details
     assert not any(" nvidia " in d for d in age.details)  # 2 days old: within the limit
@@ -125,7 +125,7 @@ def test_a_figure_the_valuation_does_not_use_does_not_date_it(copy: Path) -> Non
     late = check_workbook(copy, today=dt.date(2026, 1, 20), max_age_days=49)
     age = next(r for r in late.results if r.name == "data_age")
     assert [d.split(" dated ")[0] for d in age.details] == [
-        "Peers!Q27 metax market value (2025-12 peak market value, lower bound (over))"
+        "Peers!Q8 metax market value (2025-12 peak market value, lower bound (over))"
     ]
 
 
@@ -270,8 +270,8 @@ def test_refresh_keeps_every_analyst_edit(built: Path, tmp_path_factory, edits) 
     assert after["My notes"]["B2"].value == 42.0
     assert named_cell(after, "in_coe_base").comment.text == edits["comment"]
     assert after["Inputs"]["G20"].value == "my view: " + edits["comment"]
-    peer_price = after["Peers"]["F25"]
-    assert after["Peers"]["A25"].value == "biren" and peer_price.value == round(edits["price"], 4)
+    peer_price = after["Peers"]["F6"]
+    assert after["Peers"]["A6"].value == "biren" and peer_price.value == round(edits["price"], 4)
     assert {ws.title: charts(ws) for ws in after.worksheets if charts(ws)} == {
         "Valuation": 1, "Scenarios": 2, "Peers": 2, "DCF": 1, "Monte Carlo": 1}  # fmt: skip
     assert len(after["Inputs"].data_validations.dataValidation) > 15
@@ -395,8 +395,8 @@ def test_refresh_keeps_permissions_and_never_overwrites_a_backup(copy: Path) -> 
     assert copy.stat().st_mode & 0o777 == 0o644
     assert first.backup is not None and second.backup is not None
     assert first.backup != second.backup and first.backup.exists() and second.backup.exists()
-    assert load_workbook(first.backup)["Peers"]["F25"].value == pytest.approx(35.7152, rel=1e-5)
-    assert load_workbook(second.backup)["Peers"]["F25"].value == 40.0
+    assert load_workbook(first.backup)["Peers"]["F6"].value == pytest.approx(35.7152, rel=1e-5)
+    assert load_workbook(second.backup)["Peers"]["F6"].value == 40.0
 
 
 def test_refresh_notes_prices_it_cannot_use(copy: Path) -> None:

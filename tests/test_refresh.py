@@ -126,9 +126,9 @@ def test_a_price_without_shares_does_not_redate_a_stated_market_value(
     prices.write_text("entity,date,price,currency,shares\nmetax,2026-11-20,600,CNY,\n")
     report = refresh(copy, prices=prices)
     wb = load_workbook(copy)
-    assert wb["Peers"]["A27"].value == "metax"
-    assert wb["Peers"]["Q27"].value == dt.datetime(2025, 12, 1)
-    assert wb["Peers"]["P27"].value == "2025-12 peak market value, lower bound (over)"
+    assert wb["Peers"]["A8"].value == "metax"
+    assert wb["Peers"]["Q8"].value == dt.datetime(2025, 12, 1)
+    assert wb["Peers"]["P8"].value == "2025-12 peak market value, lower bound (over)"
     assert any("metax: price 600.0 applied but the workbook has no share count" in n
                for n in report.notes)  # fmt: skip
     assert not any("market data as of" in line for line in report.lines())
@@ -159,30 +159,30 @@ def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
     refresh(copy, prices=prices)
     second = refresh(copy)  # no prices file: the last one's figures stay
     wb = load_workbook(copy)
-    price = wb["Peers"]["F25"]
-    assert wb["Peers"]["A25"].value == "biren" and price.value == 41.5
+    price = wb["Peers"]["F6"]
+    assert wb["Peers"]["A6"].value == "biren" and price.value == 41.5
     # the as-of stays the formula over the dates of the figures used; Biren's price carries its own
     assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"
-    assert wb["Peers"]["Q25"].value == dt.datetime(2026, 11, 20)
+    assert wb["Peers"]["Q6"].value == dt.datetime(2026, 11, 20)
     assert any("prices kept from the last prices file (biren 41.5 of 2026-11-20)" in n
                for n in second.notes)  # fmt: skip
     assert [c for c in second.changes if "price" in c.where] == []
     third = refresh(copy, reset_prices=True)
     wb = load_workbook(copy)
-    assert wb["Peers"]["F25"].value == pytest.approx(35.7152, rel=1e-5)
+    assert wb["Peers"]["F6"].value == pytest.approx(35.7152, rel=1e-5)
     assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"
-    assert wb["Peers"]["Q25"].value == dt.datetime(2026, 1, 5)
+    assert wb["Peers"]["Q6"].value == dt.datetime(2026, 1, 5)
     assert any(c.where == "Peers biren price" and c.new != 41.5 for c in third.changes)
     assert not [n for n in wb.defined_names if n.startswith("gpuval_price_")]
 
 
 def test_an_analyst_note_on_a_sourced_cell_is_kept(copy: Path) -> None:
     wb = load_workbook(copy)
-    wb["Peers"]["G25"].comment = Comment("Share count: see prospectus p. 412", "Lin Wei")
+    wb["Peers"]["G6"].comment = Comment("Share count: see prospectus p. 412", "Lin Wei")
     wb.save(copy)
     refresh(copy)
     refresh(copy)  # twice: the citation is replaced, never stacked
-    note = load_workbook(copy)["Peers"]["G25"].comment
+    note = load_workbook(copy)["Peers"]["G6"].comment
     assert note.author == "Lin Wei"
     assert note.text.startswith(f"Share count: see prospectus p. 412\n\n{MARKER}\n")
     assert note.text.count(MARKER) == 1
@@ -208,7 +208,7 @@ def test_refresh_writes_through_a_symlink(copy: Path, tmp_path: Path) -> None:
     prices.write_text("entity,date,price,currency\nbiren,2026-11-20,40,HKD\n")
     report = refresh(link, prices=prices)
     assert link.is_symlink() and link.resolve() == copy
-    assert load_workbook(copy)["Peers"]["F25"].value == 40
+    assert load_workbook(copy)["Peers"]["F6"].value == 40
     assert report.backup is not None and report.backup.parent == copy.parent
 
 
@@ -219,7 +219,7 @@ def test_refresh_writes_through_a_hard_link(copy: Path, tmp_path: Path) -> None:
     prices.write_text("entity,date,price,currency\nbiren,2026-11-20,39,HKD\n")
     refresh(other, prices=prices)
     assert os.stat(copy).st_ino == os.stat(other).st_ino and os.stat(copy).st_nlink == 2
-    assert load_workbook(copy)["Peers"]["F25"].value == 39
+    assert load_workbook(copy)["Peers"]["F6"].value == 39
 
 
 def test_disk_full_while_backing_up_is_one_sentence_and_leaves_nothing(
@@ -333,15 +333,15 @@ def test_a_sheet_whose_notes_were_all_deleted_gets_its_citations_back(
             if info.filename in ("xl/comments/comment1.xml", "xl/drawings/commentsDrawing1.vml"):
                 continue
             out.writestr(info, data)
-    assert load_workbook(stripped)["Peers"]["F25"].comment is None
+    assert load_workbook(stripped)["Peers"]["F6"].comment is None
     prices = tmp_path / "p.csv"
     prices.write_text("entity,date,price,currency\nbiren,2026-11-20,40,HKD\n")
     report = refresh(stripped, prices=prices)
     assert not [n for n in report.notes if n.startswith("no note could be added")]
     peers = load_workbook(stripped)["Peers"]
-    assert peers["F25"].value == 40
-    assert peers["F25"].comment.text == "prices file: biren 2026-11-20 40.0"
-    assert peers["G25"].comment.text.startswith("biren.shares_outstanding\n")
+    assert peers["F6"].value == 40
+    assert peers["F6"].comment.text == "prices file: biren 2026-11-20 40.0"
+    assert peers["G6"].comment.text.startswith("biren.shares_outstanding\n")
     with zipfile.ZipFile(stripped) as archive:
         types = archive.read("[Content_Types].xml")
         names = archive.namelist()

@@ -100,7 +100,7 @@ def test_parts_refresh_does_not_own_are_identical_apart_from_cached_values(
     injected, before, after = refreshed(built, tmp_path, macros=macros)
     assert_only_owned_parts_and_cached_values_change(injected, before, after)
     sheet = after[f"xl/worksheets/sheet{len(worksheets(before))}.xml"]  # the analyst's sheet
-    assert b'<c r="A2" cm="1"><f t="array" ref="A2:A4">Peers!$F$25:$F$27*2</f></c>' in sheet
+    assert b'<c r="A2" cm="1"><f t="array" ref="A2:A4">Peers!$F$6:$F$8*2</f></c>' in sheet
     assert b'<c r="A3"/>' in sheet and b'<c r="A4"/>' in sheet  # no stale 0 left
     assert b'<c r="A5" t="e" vm="1"><v>#VALUE!</v></c>' in sheet  # a rich value: not a formula
     if macros:
@@ -115,12 +115,12 @@ def test_owned_parts_keep_what_they_do_not_own(built: Path, tmp_path: Path) -> N
             assert needle in after[part], (part, needle)
     wb = load_workbook(injected.path)
     peers = wb["Peers"]
-    assert peers["F25"].value == 41.5
+    assert peers["F6"].value == 41.5
     # the threaded comment's placeholder note is left alone; the analyst's note keeps its words
-    assert peers["F25"].comment.author == f"tc={THREAD_PEERS}"
-    assert peers["F25"].comment.text.startswith("[Threaded comment]")
-    assert peers["G25"].comment.author == "Lin Wei"
-    text = peers["G25"].comment.text
+    assert peers["F6"].comment.author == f"tc={THREAD_PEERS}"
+    assert peers["F6"].comment.text.startswith("[Threaded comment]")
+    assert peers["G6"].comment.author == "Lin Wei"
+    text = peers["G6"].comment.text
     assert text.startswith("Lin Wei:\nShare count checked against the prospectus, p. 412.")
     assert f"\n\n{MARKER}\nbiren.shares_outstanding\n" in text
 
@@ -158,7 +158,7 @@ def test_every_formula_cell_carries_the_value_libreoffice_computes(
     # the chart columns is a point the chart skips.
     assert error_cells(values) == ["Analyst view!A5=#VALUE!"]
     formulas = load_workbook(injected.path)
-    assert formulas["Analyst view"]["A2"].value.text == "=Peers!$F$25:$F$27*2"  # still an array
+    assert formulas["Analyst view"]["A2"].value.text == "=Peers!$F$6:$F$8*2"  # still an array
     assert stored["Analyst view"]["A2"].value == pytest.approx(83.0)  # 41.5 x 2, stored
     assert stored["Analyst view"]["A4"].value is not None  # the array's last cell too
     assert stored["Cover"]["C7"].value.startswith("OK")  # the master check

@@ -10,6 +10,8 @@ import pytest
 from lxml import etree
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from gpuval.workbook import finish
 from gpuval.workbook.build import build
@@ -197,16 +199,36 @@ def test_pages_wide_grows_with_the_width() -> None:
     assert ws is not None
     ws.cell(1, 30, "x")
     for c in range(1, 31):
-        ws.column_dimensions[chr(64 + c) if c <= 26 else "A" + chr(64 + c - 26)].width = 15
-    # 30 columns x 15 characters = 450 characters; 450 / 190 = 2.4 -> 3 pages
+        ws.column_dimensions[get_column_letter(c)].width = 15
+    # a column of 15 characters is 7 x 15 + 5 = 110 px; a page is 1045 px at 100 %, so
+    # 1045 / 0.8 = 1306.25 px at the 80 % floor: 11 columns (1210 px) fit, 12 (1320) do not
+    assert finish.pages_wide(ws, 11) == 1
+    assert finish.pages_wide(ws, 12) == 2
+    # 30 columns = 3300 px: 3300 / 1306.25 = 2.5 -> 3 pages
     assert finish.pages_wide(ws, 30) == 3
-    # two 15-wide label columns repeated: (450 - 30) / (190 - 30) = 2.6 -> 3 pages
-    assert finish.pages_wide(ws, 30, titles=2) == 3
-    # 12 columns x 15 = 180 characters -> 1 page; 13 x 15 = 195 -> 2
+    # two 110-px label columns repeated: (3300 - 220) / (1306.25 - 220) = 2.8 -> 3 pages
+    assert finish.pages_wide(ws, 30, titles=(1, 2)) == 3
+    # at a 9-pt sheet's floor, 8 / 9: 1045 x 9 / 8 = 1175.6 px: 10 columns (1100) fit, 11 not
+    assert finish.pages_wide(ws, 10, floor=8 / 9) == 1
+    assert finish.pages_wide(ws, 11, floor=8 / 9) == 2
+    ws.column_dimensions["L"].hidden = True  # a hidden column does not print: 11 x 110 again
     assert finish.pages_wide(ws, 12) == 1
-    assert finish.pages_wide(ws, 13) == 2
-    ws.column_dimensions["M"].hidden = True  # a hidden column does not print: 12 x 15 again
-    assert finish.pages_wide(ws, 13) == 1
+
+
+def test_floor_scale_keeps_the_smallest_font_at_8_points() -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws["A1"], ws["B2"] = "ten", "nine"
+    ws["A1"].font, ws["B2"].font = Font(sz=10), Font(sz=10)
+    assert finish.floor_scale(ws, 2, 2) == pytest.approx(0.8)  # 8 / 10
+    ws["B2"].font = Font(sz=9)
+    assert finish.floor_scale(ws, 2, 2) == pytest.approx(8 / 9)
+    ws["C3"].font = Font(sz=6)  # outside the print extent given: not counted
+    assert finish.floor_scale(ws, 2, 2) == pytest.approx(8 / 9)
+    ws["A1"].font = Font(sz=14)  # never above the 10-pt header's 8 / 10
+    ws["B2"].font = Font(sz=12)
+    assert finish.floor_scale(ws, 2, 2) == pytest.approx(0.8)
 
 
 def test_print_extent_reaches_the_charts() -> None:
@@ -239,7 +261,7 @@ def test_ampersand_in_header_text_is_escaped(tmp_path: Path) -> None:
     ws = wb.active
     assert ws is not None
     ws["A1"] = "x"
-    finish.print_layout(ws, None, centre="R&D")
+    finish.set_headers(wb, None, "R&D")
     wb.save(tmp_path / "h.xlsx")
     xml = zipfile.ZipFile(tmp_path / "h.xlsx").read("xl/worksheets/sheet1.xml").decode()
     assert "R&amp;&amp;D" in xml

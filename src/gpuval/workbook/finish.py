@@ -10,8 +10,9 @@ Run once on the finished workbook (``polish``), after every sheet is written:
   as-of date, print date, page *P* of *N*; :func:`header_text`), panes frozen just below the
   table header (below the title block on a sheet of stacked tables), that header row repeated on
   every page, a print area over the used cells and charts, fitted to
-  ``pages_wide = ceil(print width / PAGE_CHARS)`` landscape A4 pages across so that no sheet
-  prints below 75 % (10-pt text at 7.5 pt; hidden columns neither print nor count), charts that
+  :func:`pages_wide` landscape A4 pages across so that no text prints below 8 pt (the scale
+  never falls under 8 pt over the sheet's smallest font, :func:`floor_scale`; hidden columns
+  neither print nor count), charts that
   alone make a sheet wider than a page moved below its cells (:func:`stack_charts`) and manual
   page breaks before a chart that would otherwise straddle a page edge (:func:`chart_breaks`);
 * **colours**: green (``gv_link``) only on a formula that fetches a value from another sheet,
@@ -33,7 +34,7 @@ from openpyxl.chart._chart import ChartBase
 from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter, range_boundaries
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
@@ -43,7 +44,7 @@ from gpuval.workbook.sheets.base import Book
 from gpuval.workbook.sheets.contents import APPENDIX
 
 __all__ = [
-    "PAGE_CHARS",
+    "MIN_POINTS",
     "chart_breaks",
     "check_colours",
     "fetches_from",
@@ -65,9 +66,11 @@ __all__ = [
     "used_extent",
 ]
 
-PAGE_CHARS = 190
-"""Column-width characters printed on one landscape A4 page: a sheet this wide prints at about
-75 % (10-pt text at 7.5 pt; 7 px a character and 5 px a column against 1045 px of page)."""
+MIN_POINTS = 8.0
+"""Nothing prints smaller: a sheet whose smallest font is s pt prints at 8 / s or more."""
+HEADER_POINTS = 10
+"""The header and footer's font size: they scale with the sheet (Excel's default, and
+LibreOffice's way), so at the lowest scale, 80 %, they print at 8 pt."""
 TITLE_COLS_MAX = 45
 """Frozen label columns at most this wide (characters) are repeated on every page across."""
 
@@ -78,9 +81,11 @@ _DEFAULT_WIDTH = 8.43  # characters, Excel's default column width
 _DEFAULT_HEIGHT = 15.0  # points, Excel's default row height
 TITLE_BLOCK = 4
 """First row below a sheet's title, subtitle and model check (rows 1-3)."""
-PAGE_PX = (1045.0, 600.0)
+PAGE_PX = (1000.0, 600.0)
 """Printable (width, height) of a landscape A4 page in pixels at 96 dpi and 100 %: 11.69 in less
-0.4 in margins left and right; 8.27 in less 1 in top and bottom (header and footer inside)."""
+0.4 in margins left and right (1045 px; 1000 here: LibreOffice, with Calibri's metric twin
+Carlito, fitted a sheet this model put at 0.808 to 0.777, its columns a little wider); 8.27 in
+less 1 in top and bottom (header and footer inside)."""
 _REF = r"(?:'[^']+'|[A-Za-z_][\w.]*)!\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?"
 _NAME = r"[A-Za-z_][\w.]*"
 #: A formula that only fetches a value: a reference or a defined name, or the target's entry of
@@ -265,33 +270,69 @@ def print_extent(ws: Worksheet) -> tuple[int, int]:
     return last_col, last_row
 
 
-def pages_wide(ws: Worksheet, last_col: int, titles: int = 0) -> int:
-    """Landscape pages across for columns 1..last_col when columns 1..titles repeat on every
-    page: ceil((W - T) / (PAGE_CHARS - T)), W and T the widths in characters; at least 1."""
-    width = sum(_column_width(ws, c) for c in range(1, last_col + 1))
-    repeated = sum(_column_width(ws, c) for c in range(1, titles + 1))
-    return max(1, math.ceil((width - repeated) / (PAGE_CHARS - repeated)))
+def _pixels(ws: Worksheet, first: int, last: int) -> float:
+    """Width of columns first..last at 100 %: 7 px a character and 5 px a column (hidden: 0);
+    0 for none (first 0)."""
+    widths = (_column_width(ws, c) for c in range(max(first, 1), last + 1))
+    return sum(7 * w + 5 for w in widths if w)
 
 
-def _title_columns(ws: Worksheet) -> int:
-    """How many frozen label columns to repeat on pages across (0: none, or too wide)."""
+def smallest_font(ws: Worksheet, last_col: int, last_row: int) -> float:
+    """The smallest font size (points) of a cell holding a value in columns and rows 1..last."""
+    sizes = [
+        float(cell.font.sz or 11)
+        for row in ws.iter_rows(max_row=last_row, max_col=last_col)
+        for cell in row
+        if cell.value is not None and cell.font is not None
+    ]
+    return min(sizes, default=11.0)
+
+
+def floor_scale(ws: Worksheet, last_col: int, last_row: int) -> float:
+    """The lowest print scale at which the sheet's smallest font prints at :data:`MIN_POINTS`:
+    min(1, 8 / smallest font), and never under the header's 8 / 10."""
+    smallest = min(smallest_font(ws, last_col, last_row), HEADER_POINTS)
+    return min(1.0, MIN_POINTS / smallest)
+
+
+def pages_wide(
+    ws: Worksheet, last_col: int, titles: tuple[int, int] = (0, 0), floor: float = 0.8
+) -> int:
+    """Landscape pages across for columns 1..last_col at a scale of at least ``floor`` when
+    columns titles[0]..titles[1] repeat on every page: ceil((W - T) / (P / floor - T)), W and T the
+    widths in pixels at 100 %, P the page's (:data:`PAGE_PX`); at least 1."""
+    width, repeated = _pixels(ws, 1, last_col), _pixels(ws, *titles)
+    return max(1, math.ceil((width - repeated) / (PAGE_PX[0] / floor - repeated)))
+
+
+def _title_columns(ws: Worksheet) -> tuple[int, int]:
+    """The (first, last) label columns to repeat on pages across: the sheet's own choice, else
+    the frozen ones, else column A alone when those are too wide; (0, 0) for none."""
+    if ws.print_title_cols:  # e.g. Peers: the company's name
+        first, last = str(ws.print_title_cols).replace("$", "").split(":")
+        return column_index_from_string(first), column_index_from_string(last)
     column = (range_boundaries(ws.freeze_panes)[0] or 1) if ws.freeze_panes else 1
-    width = sum(_column_width(ws, c) for c in range(1, column))
-    return column - 1 if 0 < width <= TITLE_COLS_MAX else 0
+    for count in (column - 1, 1):
+        if 0 < sum(_column_width(ws, c) for c in range(1, count + 1)) <= TITLE_COLS_MAX:
+            return 1, count
+    return 0, 0
 
 
 def _text(text: str) -> str:
     return text.replace("&", "&&")  # a lone & starts a header code
 
 
-def stack_charts(ws: Worksheet) -> int:
-    """Move the charts that make a sheet too wide for one page (its cells alone fitting on one)
-    below the cells, side by side while a row of charts fits the page width, each row of charts
-    below the last. Returns how many moved."""
+def stack_charts(ws: Worksheet, floor: float = 0.8) -> int:
+    """Move the charts that make a sheet too wide for one page at ``floor`` (its cells alone
+    fitting on one) below the cells, side by side while a row of charts fits the page width,
+    each row of charts below the last. Returns how many moved."""
     last_col, last_row = used_extent(ws)
-    if pages_wide(ws, print_extent(ws)[0]) == 1 or pages_wide(ws, last_col) > 1:
+    if (
+        pages_wide(ws, print_extent(ws)[0], floor=floor) == 1
+        or pages_wide(ws, last_col, floor=floor) > 1
+    ):
         return 0
-    limit = 7 * PAGE_CHARS  # pixels of one page across at the fitted scale
+    limit = PAGE_PX[0] / floor  # pixels of one page across at the lowest scale
     moving = [c for c in ws._charts if _chart_end(ws, c)[0] - 1 > last_col]  # type: ignore[attr-defined]
     for chart in ws._charts:  # type: ignore[attr-defined]
         if chart not in moving:
@@ -343,14 +384,12 @@ def set_headers(wb: Workbook, asof: dt.date | None, version: str) -> None:
         head.left.text, head.center.text, head.right.text = texts
         foot.left.text, foot.right.text = "&F", "Page &P of &N"
         for section in (head.left, head.center, head.right, foot.left, foot.right):
-            section.size = 8
+            section.size = HEADER_POINTS
 
 
 def _scale(ws: Worksheet, last_col: int, wide: int) -> float:
     """The print scale of a sheet fitted to ``wide`` pages across (at most 100 %)."""
-    pixels = sum(
-        7 * w + 5 for w in map(lambda c: _column_width(ws, c), range(1, last_col + 1)) if w
-    )
+    pixels = _pixels(ws, 1, last_col)
     return min(1.0, wide * PAGE_PX[0] / pixels) if pixels else 1.0
 
 
@@ -369,7 +408,9 @@ def _page_starts(
     return starts
 
 
-def chart_breaks(ws: Worksheet, scale: float, titles: tuple[int, int] = (0, 0)) -> int:
+def chart_breaks(
+    ws: Worksheet, scale: float, titles: tuple[int, tuple[int, int]] = (0, (0, 0))
+) -> int:
     """Manual page breaks before every chart that would otherwise straddle a page edge (one
     that fits on a page at all): a row break above it, a column break left of it. ``titles``:
     the repeated (rows, columns) at the top and left of later pages. Returns breaks added."""
@@ -389,7 +430,7 @@ def chart_breaks(ws: Worksheet, scale: float, titles: tuple[int, int] = (0, 0)) 
                     7 * w + 5 if w else 0.0
                     for w in (_column_width(ws, c) for c in range(1, count + 1))
                 ]
-                brk, repeat = ws.col_breaks, sum(sizes[: titles[1]])
+                brk, repeat = ws.col_breaks, _pixels(ws, *titles[1])
             manual = {int(b.id) for b in brk.brk if b.id is not None}
             starts = _page_starts(sizes, limit, manual, repeat)
             first = max(s for s in starts if s <= start)
@@ -406,11 +447,10 @@ def chart_breaks(ws: Worksheet, scale: float, titles: tuple[int, int] = (0, 0)) 
     return added
 
 
-def fit_height(ws: Worksheet, last_row: int, scale: float) -> bool:
+def fit_height(ws: Worksheet, last_row: int, scale: float, floor: float = 0.8) -> bool:
     """Fit a sheet to one page tall when at its width's scale it runs just over one page but
-    fits one at 75 % (:data:`PAGE_CHARS`); not with manual row breaks. True when fitted."""
+    fits one at ``floor`` (:func:`floor_scale`); not with manual row breaks. True when fitted."""
     height = sum(_row_height(ws, r) for r in range(1, last_row + 1))
-    floor = 0.75
     if ws.row_breaks.brk or height * scale <= PAGE_PX[1] or height * floor > PAGE_PX[1]:
         return False
     ws.page_setup.fitToHeight = 1
@@ -428,10 +468,11 @@ def _runs_over(ws: Worksheet, header: int, scale: float) -> bool:
     return any(header < s <= end for s in starts)
 
 
-def print_layout(ws: Worksheet, header: int | None, *, centre: str = "gpuval") -> None:
+def print_layout(ws: Worksheet, header: int | None) -> None:
     """Header and footer, repeated table header (the one the panes freeze below), print area
     (unless the sheet set its own), fit-to-width and chart page breaks of one sheet."""
-    stack_charts(ws)
+    floor = floor_scale(ws, *used_extent(ws))
+    stack_charts(ws, floor)
     last_col, last_row = print_extent(ws)
     if ws.print_area:  # a sheet that prints only part of itself (Implied's bisection detail)
         own = range_boundaries(str(ws.print_area).split("!")[-1].replace("$", ""))
@@ -439,27 +480,22 @@ def print_layout(ws: Worksheet, header: int | None, *, centre: str = "gpuval") -
     else:
         ws.print_area = f"A1:{get_column_letter(last_col)}{last_row}"
     titles = _title_columns(ws)
-    needed = pages_wide(ws, last_col, titles)
-    wide = max(int(ws.page_setup.fitToWidth or 1), needed)
+    wide = pages_wide(ws, last_col, titles, floor)
     ws.page_setup.fitToWidth = wide
     if ws.page_setup.orientation is None:
         ws.page_setup.orientation = "landscape"
     split = range_boundaries(ws.freeze_panes)[1] if ws.freeze_panes else None
     if header is not None and (header >= last_row or split not in (None, header + 1)):
         header = None  # only the header the panes freeze below repeats
-    if wide > 1 and titles:  # repeat the frozen label columns on every page across
-        ws.print_title_cols = f"A:{get_column_letter(titles)}"
+    if wide > 1 and titles[0]:  # repeat the label columns on every page across
+        ws.print_title_cols = f"{get_column_letter(titles[0])}:{get_column_letter(titles[1])}"
+    elif wide == 1:
+        ws.print_title_cols = None
     scale = _scale(ws, last_col, wide)
-    chart_breaks(ws, scale, (header or 0, titles if wide > 1 else 0))
-    fitted = fit_height(ws, last_row, scale)
+    chart_breaks(ws, scale, (header or 0, titles if wide > 1 else (0, 0)))
+    fitted = fit_height(ws, last_row, scale, floor)
     if header is not None and not fitted and _runs_over(ws, header, scale):
         ws.print_title_rows = f"{header}:{header}"
-    head, foot = ws.oddHeader, ws.oddFooter
-    assert head is not None and foot is not None  # openpyxl creates both with the sheet
-    head.left.text, head.center.text, head.right.text = "&A", _text(centre), "Printed &D"
-    foot.left.text, foot.right.text = "&F", "Page &P of &N"
-    for section in (head.left, head.center, head.right, foot.left, foot.right):
-        section.size = 8
 
 
 # -- colours ------------------------------------------------------------------------------------

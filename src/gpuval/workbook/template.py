@@ -57,7 +57,7 @@ STYLES: dict[str, dict[str, object]] = {
                   "fill": PatternFill("solid", fgColor=HEADER_FILL),
                   "alignment": Alignment(horizontal="center", vertical="center", wrap_text=True)},
     "gv_label": {"font": Font(name="Calibri", size=10, color=BLACK)},
-    "gv_unit": {"font": Font(name="Calibri", size=9, italic=True, color=GREY)},
+    "gv_unit": {"font": Font(name="Calibri", size=10, italic=True, color=GREY)},
     "gv_input": {"font": Font(name="Calibri", size=10, color=BLUE),
                  "fill": PatternFill("solid", fgColor=PALE_YELLOW),
                  "border": Border(left=_thin, right=_thin, top=_thin, bottom=_thin)},
@@ -66,8 +66,8 @@ STYLES: dict[str, dict[str, object]] = {
     "gv_output": {"font": Font(name="Calibri", size=10, bold=True, color=BLACK),
                   "fill": PatternFill("solid", fgColor=OUTPUT_FILL),
                   "border": Border(top=_thin, bottom=_thin)},
-    "gv_data": {"font": Font(name="Calibri", size=9, color=BLACK)},
-    "gv_note": {"font": Font(name="Calibri", size=9, italic=True, color=GREY),
+    "gv_data": {"font": Font(name="Calibri", size=10, color=BLACK)},
+    "gv_note": {"font": Font(name="Calibri", size=10, italic=True, color=GREY),
                 "alignment": Alignment(wrap_text=False)},
     "gv_check": {"font": Font(name="Calibri", size=10, bold=True, color=BLACK)},  # green/red: CF
 }  # fmt: skip

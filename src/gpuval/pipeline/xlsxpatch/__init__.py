@@ -17,7 +17,7 @@ of a workbook and keep everything else exactly as the application that saved it 
   When a formula is added or removed, ``xl/calcChain.xml`` (a cache Excel rebuilds) is dropped.
 
     patch = Patch(path)
-    patch.set("Peers", "F25", 41.5)
+    patch.set("Peers", "F6", 41.5)
     patch.define("data_version", '"2026.02.05"')
     patch.calc(fullCalcOnLoad="1")
     patch.save_over(path)  # atomically, through pipeline/files.py

@@ -23,7 +23,7 @@ from typing import Any
 
 from gpuval.data.dataset import Dataset
 from gpuval.errors import GpuvalError
-from gpuval.workbook.sheets.base import Book, Sheet, col
+from gpuval.workbook.sheets.base import Book, Sheet, col, wrap_rows
 from gpuval.workbook.sheets.inputs import SCENARIOS, InputSpec, bounds_formula, validation
 
 TITLE = "Assumptions"
@@ -188,11 +188,12 @@ def write(book: Book, companies: list[str]) -> Sheet:
                   "picked by the Target drop-down on Inputs. Change a company's cells, "
                   "not C.")  # fmt: skip
     last_col = FIRST_COMPANY_COL + len(companies) - 1
-    lo_col, hi_col, ok_col, note_col = last_col + 1, last_col + 2, last_col + 3, last_col + 4
+    # the note prints beside the companies; the bounds and their check right of it, on screen
+    note_col, lo_col, hi_col, ok_col = last_col + 1, last_col + 2, last_col + 3, last_col + 4
     ids = f"${col(FIRST_COMPANY_COL)}${ID_ROW}:${col(last_col)}${ID_ROW}"
     names = [_name(book, company) for company in companies]
-    sheet.headers(HEADER_ROW, ["Input", "Unit", "", *names, "Min", "Max", "In bounds",
-                               "Generic assumption"])  # fmt: skip
+    sheet.headers(HEADER_ROW, ["Input", "Unit", "", *names, "Generic assumption: basis", "Min",
+                               "Max", "In bounds"])  # fmt: skip
     sheet.put(HEADER_ROW, TARGET_COL, '="Target: "&tgt_name', "link").style = "gv_header"
     book.define("data_assumption_ids", TITLE, ids)
     book.values["data_assumption_ids"] = list(companies)
@@ -201,8 +202,10 @@ def write(book: Book, companies: list[str]) -> Sheet:
     for j, company in enumerate(companies):
         sheet.put(ID_ROW, FIRST_COMPANY_COL + j, company, "unit")
     sheet.ws.row_dimensions.group(ID_ROW, ID_ROW, outline_level=1, hidden=True)
-    sheet.widths({"A": 44, "B": 9, "C": 12} | {col(c): 13 for c in range(FIRST_COMPANY_COL, ok_col)}
-                 | {col(ok_col): 9, col(note_col): 60})  # fmt: skip
+    # one page wide at 80 % (finish.pages_wide) through the note column
+    companies_wide = {col(c): 11 for c in range(FIRST_COMPANY_COL, note_col)}
+    sheet.widths({"A": 44, "B": 6, "C": 11} | companies_wide
+                 | {col(note_col): 32, col(lo_col): 9, col(hi_col): 9, col(ok_col): 9})  # fmt: skip
     sheet.freeze(f"D{HEADER_ROW + 1}")
     row_number = HEADER_ROW + 1
     first = row_number
@@ -210,9 +213,11 @@ def write(book: Book, companies: list[str]) -> Sheet:
         sheet.section(row_number, title)
         row_number += 1
         for row in section:
-            _write_row(book, sheet, row, row_number, companies, (lo_col, hi_col, ok_col, note_col))
+            _write_row(book, sheet, row, row_number, companies, (note_col, lo_col, hi_col, ok_col))
             row_number += 1
     last = row_number - 1
+    wrap_rows(sheet.ws, first, last, [note_col])
+    sheet.ws.print_area = f"A1:{col(note_col)}{last}"
     ok = col(ok_col)
     book.check("Every company's assumptions are within their bounds",
                f"COUNTIF({TITLE}!{ok}{first}:{ok}{last},FALSE)=0")  # fmt: skip
@@ -231,7 +236,7 @@ def _name(book: Book, company: str) -> str:
 
 def _write_row(book: Book, sheet: Sheet, row: Row, r: int, companies: list[str],
                cols: tuple[int, int, int, int]) -> None:  # fmt: skip
-    lo_col, hi_col, ok_col, note_col = cols
+    note_col, lo_col, hi_col, ok_col = cols
     spec, name = row.spec, f"in_{row.name}"
     sheet.label(r, row.label, spec.unit)
     first, last = col(FIRST_COMPANY_COL), col(FIRST_COMPANY_COL + len(companies) - 1)
@@ -255,4 +260,4 @@ def _write_row(book: Book, sheet: Sheet, row: Row, r: int, companies: list[str],
     sheet.put(r, lo_col, spec.lo, "unit", spec.fmt)
     sheet.put(r, hi_col, spec.hi, "unit", spec.fmt)
     sheet.put(r, ok_col, "=" + bounds_formula(spec, [f"{first}{r}:{last}{r}"]), "calc")
-    sheet.put(r, note_col, f"{GENERIC} {spec.note}".strip(), "note")
+    sheet.put(r, note_col, spec.note or "Assumption.", "note")

@@ -9,9 +9,10 @@ figures, ``tgt_*``) are named so formulas read as words.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import Rule
+from openpyxl.styles import Alignment
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.styles.numbers import NumberFormat
 from openpyxl.utils import get_column_letter
@@ -30,7 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from gpuval.data.dataset import Dataset, Record
 from gpuval.workbook.template import NEGATIVE_FORMATS, HouseStyle
 
-__all__ = ["UNIT_SHOWN", "Book", "Sheet", "col", "negative_rule", "print_setup"]
+__all__ = ["UNIT_SHOWN", "Book", "Sheet", "col", "negative_rule", "print_setup", "wrap_rows"]
 
 _DXF_FORMAT_ID = 400  # number-format ids of conditional formats: clear of the cells' (164 up)
 
@@ -100,11 +102,44 @@ def negative_rule(style: HouseStyle, key: str) -> Rule | None:
                 dxf=DifferentialStyle(numFmt=number))  # fmt: skip
 
 
-def print_setup(ws: Worksheet, pages_wide: int = 1) -> None:
-    """Landscape A4, fitted to ``pages_wide`` pages across and as many down as needed."""
+LINE_HEIGHT = 13.5
+"""Points a line of 10-point text takes in a wrapped cell."""
+CHARS_PER_WIDTH = 1.0
+"""10-point characters per character of column width (conservative: Calibri's letters are
+narrower than the digit the width counts)."""
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped cell ``width`` characters wide needs for ``text`` (a CJK character
+    counts two): ceil(characters / (width x CHARS_PER_WIDTH)) per paragraph."""
+    wide = (sum(2 if ord(ch) >= 0x2E80 else 1 for ch in part) for part in str(text).split("\n"))
+    return sum(max(1, math.ceil(n / (width * CHARS_PER_WIDTH))) for n in wide)
+
+
+def wrap_rows(ws: Worksheet, first: int, last: int, columns: Iterable[int]) -> None:
+    """Wrap the text of ``columns`` in rows first..last and give each row the height its
+    longest cell needs: a viewer need not fit row heights to wrapped text itself."""
+    columns = list(columns)
+    for r in range(first, last + 1):
+        lines = 1
+        for c in columns:
+            cell = ws.cell(r, c)
+            if cell.value is not None and cell.style != "gv_section":  # titles run on
+                cell.alignment = WRAP
+                dims = ws.column_dimensions.get(get_column_letter(c))
+                width = dims.width if dims is not None and dims.width else 8.43
+                lines = max(lines, text_lines(cell.value, width))
+        if lines > 1:
+            ws.row_dimensions[r].height = LINE_HEIGHT * lines + 2
+
+
+def print_setup(ws: Worksheet) -> None:
+    """Landscape A4, fitted to one page across and as many down as needed (the finishing pass
+    sets the pages across a sheet needs)."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = pages_wide
+    ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_options.gridLines = False

@@ -112,7 +112,7 @@ def write(book: Book) -> Sheet:
     headers[TERMINAL] = '="Terminal"'
     for c, formula in headers.items():
         sheet.put(h, c, formula, "calc").style = "gv_header"
-    sheet.widths({"A": 34, "B": 9} | {col(c): 11 for c in range(BASE, TERMINAL + 1)})
+    sheet.widths({"A": 28, "B": 9} | {col(c): 10 for c in range(BASE, TERMINAL + 1)})  # one page
     sheet.freeze(f"C{FIRST}")
     sheet.put(R["revenue"], BASE, "=tgt_base_revenue", "calc", "usd_bn")
     for key, label, unit, year0, template, fmt in ROWS:

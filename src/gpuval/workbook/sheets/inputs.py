@@ -190,7 +190,7 @@ def write(book: Book, targets: str, ids: str) -> None:
     )
     sheet.headers(4, ["Input", "Unit", "", "Value", "", "Source or assumption",
                       "Your comments", "In bounds", "Min", "Max"])  # fmt: skip
-    sheet.widths({"A": 38, "B": 10, "C": 2, "D": 13, "E": 2, "F": 60, "G": 30, "H": 9,
+    sheet.widths({"A": 38, "B": 10, "C": 2, "D": 13, "E": 2, "F": 50, "G": 25, "H": 9,
                   "I": 11, "J": 11})  # fmt: skip
     sheet.freeze("C5")
     for title, specs in SECTIONS:

@@ -46,7 +46,7 @@ from gpuval.data.dataset import Dataset, Record
 from gpuval.data.labels import figure_label
 from gpuval.data.peers import COLUMNS, Peer
 from gpuval.workbook.model import YARDSTICK, Inputs, peer_line
-from gpuval.workbook.sheets.base import Book, Sheet, col, print_setup
+from gpuval.workbook.sheets.base import Book, Sheet, col, wrap_rows
 from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, chart_formulas, draw
 
 TITLE = "Peers"
@@ -78,7 +78,9 @@ STATS = [("count", "Count", "count"), ("minimum", "Min", "multiple"),
          ("p25", "25th percentile", "multiple"), ("median", "Median", "multiple"),
          ("mean", "Mean", "multiple"), ("p75", "75th percentile", "multiple"),
          ("maximum", "Max", "multiple")]  # fmt: skip
-TABLE_HEADER_ROW = 24
+TABLE_HEADER_ROW = 5
+"""The peer table comes first, its header just below the title block (the panes freeze below
+it); the target's block, the charts and the statistics follow under the table."""
 FIRST = TABLE_HEADER_ROW + 1
 _C = {key: i + 1 for i, key in enumerate(RAW)}  # raw column indexes 1..
 _K = {name: len(RAW) + 1 + i for i, name in enumerate(CALC)}  # calc column indexes
@@ -194,14 +196,17 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
                   "gap.")  # fmt: skip
     last = FIRST + len(rows) - 1
     _table(book, sheet, rows, last)
-    _target_block(book, sheet, last)
-    _stats_block(book, sheet, last)
-    _charts(sheet, last)
-    sheet.widths({"A": 50, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK sample"] + 2)})
+    target = last + 3
+    stats = _target_block(book, sheet, last, target) + 2
+    end = _stats_block(book, sheet, last, stats)
+    _charts(sheet, last, target)
+    sheet.widths({"A": 34, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK sample"] + 2)})
     for key in ("market_basis", "fy_basis", "forward_basis"):
         sheet.widths({col(_C[key]): 30})
+    wrap_rows(sheet.ws, target, end, [1])  # the long labels under the table
+    sheet.ws.row_dimensions[TABLE_HEADER_ROW].height = 42  # headers of up to three lines
     sheet.freeze(f"C{FIRST}")
-    print_setup(sheet.ws, pages_wide=3)
+    sheet.ws.print_title_cols = "B:B"  # the company's name on every page across
     return sheet
 
 
@@ -315,8 +320,9 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
     ]  # fmt: skip
 
 
-def _target_block(book: Book, sheet: Sheet, last: int) -> None:
-    sheet.section(4, "Target (follows the drop-down on Inputs)")
+def _target_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
+    """The target's figures picked from the table, from row ``top``; returns the last row."""
+    sheet.section(top, "Target (follows the drop-down on Inputs)")
 
     def pick(column: int) -> str:
         return f"INDEX({_range(column, last)},tgt_row)"
@@ -349,7 +355,7 @@ def _target_block(book: Book, sheet: Sheet, last: int) -> None:
          "multiple"),
     ]  # fmt: skip
     for i, (name, label, unit, formula, fmt) in enumerate(items):
-        r = 5 + i
+        r = top + 1 + i
         sheet.label(r, label, unit)
         if label.startswith("="):  # a label that says what this target's cell holds
             sheet.put(r, 1, label, "calc")
@@ -361,10 +367,12 @@ def _target_block(book: Book, sheet: Sheet, last: int) -> None:
         "IF(tgt_shares>0,ABS(tgt_price*tgt_shares/tgt_fx-tgt_mv_usd)<=1E-9*tgt_mv_usd,TRUE)",
     )
     book.check("The DCF has a base revenue for the target", "ISNUMBER(tgt_base_revenue)")
+    return top + len(items)
 
 
-def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
-    top = last + 3
+def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
+    """The peer statistics and the A-share vs Hong Kong gap, from row ``top``; returns the last
+    row."""
     sheet.section(top, "Peer statistics on the chosen basis (China peers; target and blanks out)")
     sheet.label(top + 1, "Revenue basis (in_peer_basis on Inputs)")
     sheet.put(top + 1, 3, "=in_peer_basis", "link", "plain")
@@ -418,8 +426,10 @@ def _stats_block(book: Book, sheet: Sheet, last: int) -> None:
         sheet.label(r, label, units.get(fmt, ""))
         sheet.put(r, 3, formula, "output" if (out_name or "").startswith("out_") else "calc",
                   fmt, out_name)  # fmt: skip
+    return gap + len(lines)
 
 
-def _charts(sheet: Sheet, last: int) -> None:
-    """The P/S bars and the market value vs revenue scatter (:mod:`.peer_charts`)."""
-    draw(sheet, {"Id": _C["name"]} | {name: _K[name] for name in _K}, FIRST, last)
+def _charts(sheet: Sheet, last: int, top: int) -> None:
+    """The P/S bars and the market value vs revenue scatter (:mod:`.peer_charts`), beside the
+    target's block from row ``top``."""
+    draw(sheet, {"Id": _C["name"]} | {name: _K[name] for name in _K}, FIRST, last, top)

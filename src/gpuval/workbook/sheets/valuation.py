@@ -107,7 +107,7 @@ FIGURE_NOTE = TOP + 7
 _BASIS = f"INDEX({peers.MARKET_BASIS},tgt_row)"
 FIGURE_NOTE_XL = (f'=IF({_BASIS}="","","The "&IF(tgt_shares>0,"price","market value")&'
                   f'" above is the Peers figure: "&{_BASIS})')  # fmt: skip
-FIGURE_NOTE_FONT = Font(italic=True, size=9)
+FIGURE_NOTE_FONT = Font(name="Calibri", italic=True, size=10)
 
 
 def value_label_xl(what: str) -> str:
