@@ -532,8 +532,9 @@ def link_colours(book: Book) -> int:
     for ws in book.wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                if cell.style in ("gv_calc", "gv_link") and str(cell.value).startswith("="):
-                    link = fetches_from(cell.value, book.names) not in (None, "", ws.title)
+                formula = cell.value
+                if cell.style in ("gv_calc", "gv_link") and str(formula).startswith("="):
+                    link = fetches_from(str(formula), book.names) not in (None, "", ws.title)
                     if cell.style != (style := "gv_link" if link else "gv_calc"):
                         cell.style = style  # (setting a style resets the cell's own font)
                     green += link

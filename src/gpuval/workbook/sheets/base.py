@@ -113,7 +113,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 def text_lines(text: str, width: float) -> int:
     """Lines a wrapped cell ``width`` characters wide needs for ``text`` (a CJK character
     counts two): ceil(characters / (width x CHARS_PER_WIDTH)) per paragraph."""
-    wide = (sum(2 if ord(ch) >= 0x2E80 else 1 for ch in part) for part in str(text).split("\n"))
+    wide = (sum(2 if ord(ch) >= 0x2E80 else 1 for ch in part) for part in text.split("\n"))
     return sum(max(1, math.ceil(n / (width * CHARS_PER_WIDTH))) for n in wide)
 
 
@@ -129,7 +129,7 @@ def wrap_rows(ws: Worksheet, first: int, last: int, columns: Iterable[int]) -> N
                 cell.alignment = WRAP
                 dims = ws.column_dimensions.get(get_column_letter(c))
                 width = dims.width if dims is not None and dims.width else 8.43
-                lines = max(lines, text_lines(cell.value, width))
+                lines = max(lines, text_lines(str(cell.value), width))
         if lines > 1:
             ws.row_dimensions[r].height = LINE_HEIGHT * lines + 2
 
