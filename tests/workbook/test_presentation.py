@@ -287,3 +287,31 @@ def test_green_only_on_direct_links_to_another_sheet(book: Any) -> None:
     assert seen["gv_link"] >= 50 and seen["gv_calc"] >= 500, seen
     grid = book.wb["Sensitivity"]["E8"]  # the Base corner of the first grid: a calculation
     assert grid.value.startswith("=") and grid.style == "gv_calc"
+    # a cell re-coloured keeps its own number format (a style would reset it to General)
+    from gpuval.workbook.sheets import valuation
+
+    table = book.wb[valuation.TITLE]
+    for r in range(valuation.FIRST, valuation.LAST + 1):
+        for c in "CDEF":
+            assert table[f"{c}{r}"].number_format != "General", f"Valuation!{c}{r}"
+
+
+def test_wrapped_text_lines() -> None:
+    from gpuval.workbook.sheets.base import text_lines
+
+    # a letter takes 0.8 of a width unit, a CJK character 1.9: 40 letters = 32.0 units fill one
+    # 32-wide line, 41 need two; 17 CJK characters = 32.3 units need two; a line break counts
+    assert text_lines("a" * 40, 32) == 1
+    assert text_lines("a" * 41, 32) == 2
+    assert text_lines("壁" * 17, 32) == 2
+    assert text_lines("a\nb", 32) == 2
+
+
+def test_a_template_without_a_newer_format_falls_back_to_the_built_in_one() -> None:
+    from gpuval.workbook.template import FORMATS, HouseStyle
+
+    old = HouseStyle(formats={"pct": "0%"})  # a template made before "data_value" existed
+    assert old.fmt("pct") == "0%"  # the template's own choice wins
+    assert old.fmt("data_value") == FORMATS["data_value"]
+    with pytest.raises(GpuvalError, match="no number format 'nonsense'"):
+        old.fmt("nonsense")

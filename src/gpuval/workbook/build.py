@@ -11,6 +11,8 @@ from copy import copy
 from pathlib import Path
 from typing import Any
 
+from openpyxl.styles import Alignment
+
 from gpuval.data.dataset import Dataset, load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.files import replace_atomically
@@ -153,9 +155,13 @@ def _cover_headline(book: Book) -> None:
         value.style = "gv_output"
         value.number_format = sheet[f"C{row}"].number_format
         value.alignment = copy(sheet[f"C{row}"].alignment)
-    note = cover.cell(top + 1 + len(valuation.HEADLINE), 5, valuation.FIGURE_NOTE_XL)
+    row = top + 1 + len(valuation.HEADLINE)
+    note = cover.cell(row, 5, valuation.FIGURE_NOTE_XL)
     note.style = "gv_calc"
     note.font = copy(valuation.FIGURE_NOTE_FONT)
+    note.alignment = Alignment(wrap_text=True, vertical="top")
+    cover.merge_cells(start_row=row, start_column=5, end_row=row, end_column=6)
+    cover.row_dimensions[row].height = 26  # two lines: the longest label is a bound and a peak
 
 
 def save_atomic(book: Book, out: Path) -> Path:

@@ -33,7 +33,7 @@ from openpyxl.chart import LineChart, ScatterChart
 from openpyxl.chart._chart import ChartBase
 from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.pagebreak import Break
@@ -458,10 +458,15 @@ def fit_height(ws: Worksheet, last_row: int, scale: float, floor: float = 0.8) -
 
 
 def _runs_over(ws: Worksheet, header: int, scale: float) -> bool:
-    """True when the table under ``header`` (down to the first manual break below it, or the
-    last cell) runs past the first page it starts on."""
+    """True when the table under ``header`` (down to the first row with column A empty, the
+    first manual break below it, or the last cell) runs past the first page it starts on."""
     below = sorted(int(b.id) for b in ws.row_breaks.brk if b.id is not None and b.id >= header)
     end = below[0] if below else used_extent(ws)[1]
+    cells = ws._cells  # (ws.cell() would create the cells)
+    blank = (
+        r for r in range(header + 1, end + 1) if getattr(cells.get((r, 1)), "value", None) is None
+    )
+    end = next(blank, end + 1) - 1
     sizes = [_row_height(ws, r) for r in range(1, end + 1)]
     manual = {int(b.id) for b in ws.row_breaks.brk if b.id is not None}
     starts = _page_starts(sizes, PAGE_PX[1] / scale, manual, sizes[header - 1])
@@ -536,7 +541,10 @@ def link_colours(book: Book) -> int:
                 if cell.style in ("gv_calc", "gv_link") and str(formula).startswith("="):
                     link = fetches_from(str(formula), book.names) not in (None, "", ws.title)
                     if cell.style != (style := "gv_link" if link else "gv_calc"):
-                        cell.style = style  # (setting a style resets the cell's own font)
+                        # a style resets the cell's own format and alignment: keep those
+                        fmt, align = cell.number_format, cell.alignment + Alignment()
+                        cell.style = style
+                        cell.number_format, cell.alignment = fmt, align
                     green += link
     return green
 

@@ -100,6 +100,8 @@ FORMATS: dict[str, str] = {
     "factor": "0.0000",
     "plain": "General",
     "number": "#,##0.00;(#,##0.00)",
+    # a dataset value in plain units, on Data: large amounts scaled so the column stays narrow
+    "data_value": '[>=1000000000]#,##0.00,,," bn";[>=1000000]#,##0.00,," m";General',
     # the formats the conditional formats of NEGATIVE_FORMATS apply
     "money_small_negative": '#,##0.0,," m";(#,##0.0,," m")',
     "value_small_negative": "#,##0.00;(#,##0.00)",
@@ -147,8 +149,10 @@ class HouseStyle:
     formats: dict[str, str]
 
     def fmt(self, key: str) -> str:
+        """The template's format for ``key``, else the built-in one (a template made before
+        the key existed)."""
         try:
-            return self.formats[key]
+            return self.formats.get(key) or FORMATS[key]
         except KeyError:
             raise GpuvalError(
                 f"The template has no number format {key!r} on its Style sheet."

@@ -13,6 +13,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from copy import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,24 +103,28 @@ def negative_rule(style: HouseStyle, key: str) -> Rule | None:
                 dxf=DifferentialStyle(numFmt=number))  # fmt: skip
 
 
-LINE_HEIGHT = 13.5
-"""Points a line of 10-point text takes in a wrapped cell."""
-CHARS_PER_WIDTH = 1.0
-"""10-point characters per character of column width (conservative: Calibri's letters are
-narrower than the digit the width counts)."""
+LINE_HEIGHT = 12.75
+"""Points a line of 10-point text takes in a wrapped cell (Excel's row height for it)."""
+LATIN, CJK = 0.8, 1.9
+"""Column-width characters a 10-point Calibri letter and a CJK character take (measured on
+LibreOffice's PDF with Carlito: about 1.25 letters, or 0.53 CJK characters, per width unit)."""
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def text_lines(text: str, width: float) -> int:
-    """Lines a wrapped cell ``width`` characters wide needs for ``text`` (a CJK character
-    counts two): ceil(characters / (width x CHARS_PER_WIDTH)) per paragraph."""
-    wide = (sum(2 if ord(ch) >= 0x2E80 else 1 for ch in part) for part in text.split("\n"))
-    return sum(max(1, math.ceil(n / (width * CHARS_PER_WIDTH))) for n in wide)
+    """Lines a wrapped cell ``width`` characters wide needs for ``text``: per paragraph,
+    ceil(sum of its characters' widths (:data:`LATIN`, :data:`CJK`) / width)."""
+    lines = 0
+    for part in text.split("\n"):
+        cjk = sum(ord(ch) >= 0x2E80 for ch in part)
+        lines += max(1, math.ceil((CJK * cjk + LATIN * (len(part) - cjk)) / width))
+    return lines
 
 
 def wrap_rows(ws: Worksheet, first: int, last: int, columns: Iterable[int]) -> None:
     """Wrap the text of ``columns`` in rows first..last and give each row the height its
-    longest cell needs: a viewer need not fit row heights to wrapped text itself."""
+    longest cell needs (a viewer need not fit row heights to wrapped text itself), every cell
+    of a taller row aligned to its top."""
     columns = list(columns)
     for r in range(first, last + 1):
         lines = 1
@@ -132,6 +137,9 @@ def wrap_rows(ws: Worksheet, first: int, last: int, columns: Iterable[int]) -> N
                 lines = max(lines, text_lines(str(cell.value), width))
         if lines > 1:
             ws.row_dimensions[r].height = LINE_HEIGHT * lines + 2
+            for cell in ws[r]:
+                if cell.value is not None and not cell.alignment.wrap_text:
+                    cell.alignment = copy(cell.alignment) + Alignment(vertical="top")
 
 
 def print_setup(ws: Worksheet) -> None:

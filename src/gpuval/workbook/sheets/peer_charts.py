@@ -68,9 +68,9 @@ def _slanted() -> RichText:
     )
 
 
-def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int, top: int) -> None:
-    """Both charts, from row ``top``; ``columns``: header -> column index of the peer table
-    (ids, P/S and the chart columns), ``first``..``last`` the company rows."""
+def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int, row: int) -> None:
+    """Both charts, side by side from row ``row``; ``columns``: header -> column index of the
+    peer table (ids, P/S and the chart columns), ``first``..``last`` the company rows."""
     ws = sheet.ws
     helpers = [columns[header] for header in CHART_COLUMNS]  # grouped and collapsed: the charts
     ws.column_dimensions.group(col(min(helpers)), col(max(helpers)), hidden=True, outline_level=1)
@@ -100,7 +100,7 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int, top: int)
     bar.legend.position = "b"
     bar.height, bar.width = 7.5, 12
     bar.visible_cells_only = False  # plot the collapsed chart columns
-    ws.add_chart(bar, f"E{top}")
+    ws.add_chart(bar, f"A{row}")
 
     scatter = ScatterChart()
     scatter.title = "Market value vs revenue on the chosen basis"
@@ -133,4 +133,4 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int, top: int)
     scatter.legend = Legend(legendPos="r")
     scatter.height, scatter.width = 7.5, 14
     scatter.visible_cells_only = False  # plot the collapsed chart columns
-    ws.add_chart(scatter, f"J{top}")
+    ws.add_chart(scatter, f"D{row}")  # right of the bars (12 cm: A to C)

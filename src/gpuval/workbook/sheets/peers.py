@@ -46,7 +46,7 @@ from gpuval.data.dataset import Dataset, Record
 from gpuval.data.labels import figure_label
 from gpuval.data.peers import COLUMNS, Peer
 from gpuval.workbook.model import YARDSTICK, Inputs, peer_line
-from gpuval.workbook.sheets.base import Book, Sheet, col, wrap_rows
+from gpuval.workbook.sheets.base import Book, Sheet, col
 from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, chart_formulas, draw
 
 TITLE = "Peers"
@@ -199,11 +199,10 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
     target = last + 3
     stats = _target_block(book, sheet, last, target) + 2
     end = _stats_block(book, sheet, last, stats)
-    _charts(sheet, last, target)
-    sheet.widths({"A": 34, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK sample"] + 2)})
+    _charts(sheet, last, end + 2)
+    sheet.widths({"A": 44, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK sample"] + 2)})
     for key in ("market_basis", "fy_basis", "forward_basis"):
         sheet.widths({col(_C[key]): 30})
-    wrap_rows(sheet.ws, target, end, [1])  # the long labels under the table
     sheet.ws.row_dimensions[TABLE_HEADER_ROW].height = 42  # headers of up to three lines
     sheet.freeze(f"C{FIRST}")
     sheet.ws.print_title_cols = "B:B"  # the company's name on every page across
@@ -344,7 +343,7 @@ def _target_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         ("tgt_now", '=IF(tgt_shares>0,"Today: share price","Today: market value (no share '
          'count)")', "listing",
          "=" + listing_value_xl("tgt_mv_usd"), "value"),
-        ("tgt_base_revenue", "Base revenue for the DCF (full year, else run-rate, else forward)",
+        ("tgt_base_revenue", "DCF base revenue (full year > run-rate > fwd)",
          "USD", "=" + first_number_xl([pick(_K[BASES[b][0]]) for b in DCF_BASE_ORDER]), "usd_bn"),
         ("tgt_base_year", "Fiscal year of the DCF's base revenue", "year",
          f'=IF(ISNUMBER({fy}),{pick(_C["fy_year"])},"n/a")', "int"),
@@ -411,7 +410,7 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         ("Hong Kong median P/S", "=" + peer_stat_xl("median", hk), "multiple", None),
         ("Gap: A-share / Hong Kong", "=" + venue_gap_xl(f"C{gap + 1}", f"C{gap + 2}"),
          "multiple", "out_venue_gap"),
-        ("Target market value at the other venue's pricing",
+        ("Target market value at the other venue's P/S",
          "=" + rerated_market_value_xl("tgt_venue", "tgt_mv_usd", f"C{gap + 3}", "in_gap_closed"),
          "usd_bn", "gap_market_value"),
         ("... per share (listing currency)",
@@ -430,6 +429,6 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
 
 
 def _charts(sheet: Sheet, last: int, top: int) -> None:
-    """The P/S bars and the market value vs revenue scatter (:mod:`.peer_charts`), beside the
-    target's block from row ``top``."""
+    """The P/S bars and the market value vs revenue scatter (:mod:`.peer_charts`), side by side
+    from row ``top``, under the statistics, on the first page across."""
     draw(sheet, {"Id": _C["name"]} | {name: _K[name] for name in _K}, FIRST, last, top)

@@ -29,7 +29,7 @@ USED_IN_COLUMNS = 6
 # Column widths (characters) that print each sheet one page wide at 80 % (finish.pages_wide),
 # the text wrapped in them
 DATA_WIDTHS = [30, 12, 18, 14, 7, 9, 9, 8, 16, 30, 17]
-SOURCE_WIDTHS = [35, 16, 50, 22] + [8] * USED_IN_COLUMNS
+SOURCE_WIDTHS = [27, 11, 35, 18] + [13.3] * USED_IN_COLUMNS  # "Assumptions!L40" fits
 
 
 def article(dataset: Dataset, source: str) -> str:
@@ -63,7 +63,7 @@ def write_data(book: Book) -> Sheet:
     for i, row in enumerate(book.dataset.rows()):
         for j, key in enumerate(DATA_COLUMNS):
             value = row[key]
-            fmt = "number" if key == "value" and isinstance(value, float) else None
+            fmt = "data_value" if key == "value" and isinstance(value, float) else None
             sheet.put(5 + i, 1 + j, value, "data", fmt)
         sheet.put(5 + i, 1 + len(DATA_COLUMNS), article(book.dataset, row["source"]), "data")
     last = 4 + len(book.dataset.records)
