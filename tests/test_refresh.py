@@ -78,13 +78,19 @@ def test_dataset_changes_are_carried_through(copy: Path, tmp_path: Path) -> None
     mine["A1"] = f"=Data!D{kept_row}"
     wb.save(copy)
 
-    report = refresh(copy, dataset_path=next_dataset(tmp_path), now=dt.datetime(2026, 3, 2, 9))
+    dataset = next_dataset(tmp_path)
+    report = refresh(copy, dataset_path=dataset, now=dt.datetime(2026, 3, 2, 9))
 
     after = load_workbook(copy)
     rows = data_rows(after)
     # every record keeps its row; the new one is appended; the dropped one is marked in place
     assert {k: rows[k] for k in rows_before} == rows_before
     assert rows["biren.order_backlog.r2"] == max(rows_before.values()) + 1
+    # the appended row is as tall as a fresh build of that dataset makes it (wrapped text)
+    fresh = load_workbook(build(tmp_path / "fresh.xlsx", dataset_path=dataset))
+    height = fresh["Data"].row_dimensions[data_rows(fresh)["biren.order_backlog.r2"]].height
+    assert height and height > 15
+    assert after["Data"].row_dimensions[rows["biren.order_backlog.r2"]].height == height
     ws = after["Data"]
     gone = rows_before["biren.order_backlog"]
     assert ws[f"G{gone}"].value == "withdrawn"

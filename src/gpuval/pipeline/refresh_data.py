@@ -13,6 +13,7 @@ from gpuval.errors import GpuvalError
 from gpuval.pipeline.refresh_cells import Change, Session, is_ours, same_value
 from gpuval.pipeline.xlsxpatch.sheet import M, insert_in_order
 from gpuval.workbook.sheets import peers
+from gpuval.workbook.sheets.base import fitted_height, row_lines
 from gpuval.workbook.sheets.reference import (
     ARTICLE,
     DATA_COLUMNS,
@@ -79,6 +80,7 @@ def update_data(s: Session) -> None:
             for key in keys:
                 ref = f"{letter(cols[key])}{r}"
                 s.put(sheet, ref, row[key], style=template.get(key))
+            _fit_row(s, sheet, r, [cols[key] for key in keys])
             continue
         for key in keys:
             if key not in cols:
@@ -161,6 +163,12 @@ def _set_links(s: Session, sheet: str, links: dict[str, str | None]) -> None:
         root.remove(box)
 
 
+def _fit_row(s: Session, sheet: str, r: int, columns: list[int]) -> None:
+    """An appended row gets the height its wrapped text needs, as build gives its rows."""
+    if (lines := row_lines(s.wb[sheet], r, columns)) > 1:
+        s.patch.row_height(sheet, r, fitted_height(lines))
+
+
 def update_sources(s: Session) -> None:
     """Each sentence's row: its article, records and the cells using it (links in a workbook
     with the article column, a text list in one built before)."""
@@ -183,6 +191,7 @@ def update_sources(s: Session) -> None:
     by_sentence = sentences(s.dataset)
     uses = _uses(s)
     links: dict[str, str | None] = {}
+    added: list[int] = []
     for key, ids in by_sentence.items():
         cells = [c for rid in ids for c in uses.get(rid, [])]
         values = {"Seed file": key[0], "Sentence": key[1], "Records": ", ".join(ids),
@@ -193,6 +202,7 @@ def update_sources(s: Session) -> None:
         if r is None:
             last += 1
             r = last
+            added.append(r)
             for h in headers:
                 if h != "Used in cells" or not linked:
                     s.put(sheet, ref(h, r), values[h], style=template[h])
@@ -216,6 +226,9 @@ def update_sources(s: Session) -> None:
             for j in range(USED_IN_COLUMNS if linked else 1):
                 s.put(sheet, ref("Used in cells", r, j), None)
                 links[ref("Used in cells", r, j)] = None
+    span = [cols[h] for h in headers] + [cols["Used in cells"] + j for j in range(USED_IN_COLUMNS)]
+    for r in added:
+        _fit_row(s, sheet, r, span)
     if linked:
         _set_links(s, sheet, links)
     s.patch.define("data_sources", f"'{sheet}'!${letter(cols['Seed file'])}${header}")

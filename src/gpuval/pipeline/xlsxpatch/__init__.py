@@ -94,6 +94,10 @@ class Patch:
         cells.touched = True
         return cells.root
 
+    def row_height(self, sheet: str, number: int, points: float) -> None:
+        """Set a row's height (see :meth:`SheetCells.row_height`)."""
+        self.cells(sheet).row_height(number, points)
+
     def edit_headers(self, sheet: str, edit: Callable[[str], str]) -> bool:
         """Pass the text of each of a sheet's page headers and footers (``headerFooter``)
         through ``edit``; the sheet is written back only when a text changed (returned)."""

@@ -109,6 +109,13 @@ class SheetCells:
 
     # --- writing --------------------------------------------------------------------------
 
+    def row_height(self, number: int, points: float) -> None:
+        """Give row ``number`` a custom height (``ht``, ``customHeight``)."""
+        row = self._rows.get(number) or self._new_row(number)
+        row.set("ht", _number(points))
+        row.set("customHeight", "1")
+        self.touched = True
+
     def set(self, ref: str, value: Any, *, style: int | None = None) -> None:
         """Write ``value`` (number, bool, text, date, :class:`Formula` or None to clear) into the
         cell at ``ref``; ``style`` replaces its style index (``s``), else the cell keeps it."""

@@ -33,7 +33,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from gpuval.data.dataset import Dataset, Record
 from gpuval.workbook.template import NEGATIVE_FORMATS, HouseStyle
 
-__all__ = ["UNIT_SHOWN", "Book", "Sheet", "col", "negative_rule", "print_setup", "wrap_rows"]
+__all__ = ["UNIT_SHOWN", "Book", "Sheet", "col", "fitted_height", "negative_rule", "print_setup",
+           "row_lines", "wrap_rows"]  # fmt: skip
 
 _DXF_FORMAT_ID = 400  # number-format ids of conditional formats: clear of the cells' (164 up)
 
@@ -121,22 +122,35 @@ def text_lines(text: str, width: float) -> int:
     return lines
 
 
+def fitted_height(lines: int) -> float:
+    """A row's height (points) for ``lines`` lines of wrapped 10-point text."""
+    return LINE_HEIGHT * lines + 2
+
+
+def row_lines(ws: Worksheet, row: int, columns: Iterable[int]) -> int:
+    """Lines the tallest of ``columns``' wrapped cells in ``row`` needs (:func:`text_lines`)."""
+    lines = 1
+    for c in columns:
+        cell = ws.cell(row, c)
+        if cell.value is not None and cell.style != "gv_section":  # titles run on
+            dims = ws.column_dimensions.get(get_column_letter(c))
+            width = dims.width if dims is not None and dims.width else 8.43
+            lines = max(lines, text_lines(str(cell.value), width))
+    return lines
+
+
 def wrap_rows(ws: Worksheet, first: int, last: int, columns: Iterable[int]) -> None:
     """Wrap the text of ``columns`` in rows first..last and give each row the height its
     longest cell needs (a viewer need not fit row heights to wrapped text itself), every cell
     of a taller row aligned to its top."""
     columns = list(columns)
     for r in range(first, last + 1):
-        lines = 1
         for c in columns:
             cell = ws.cell(r, c)
             if cell.value is not None and cell.style != "gv_section":  # titles run on
                 cell.alignment = WRAP
-                dims = ws.column_dimensions.get(get_column_letter(c))
-                width = dims.width if dims is not None and dims.width else 8.43
-                lines = max(lines, text_lines(str(cell.value), width))
-        if lines > 1:
-            ws.row_dimensions[r].height = LINE_HEIGHT * lines + 2
+        if (lines := row_lines(ws, r, columns)) > 1:
+            ws.row_dimensions[r].height = fitted_height(lines)
             for cell in ws[r]:
                 if cell.value is not None and not cell.alignment.wrap_text:
                     cell.alignment = copy(cell.alignment) + Alignment(vertical="top")
