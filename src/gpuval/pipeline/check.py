@@ -109,12 +109,13 @@ def _close(a: Any, b: Any) -> bool:
     return abs(a - b) <= REL_TOL * max(abs(a), abs(b))
 
 
-def _core_outputs(path: Path) -> dict[str, Any] | str:
-    """``gpuval evaluate`` of the workbook, or the sentence saying why it cannot be valued."""
+def _core_outputs(path: Path, wb: Workbook) -> dict[str, Any] | str:
+    """``gpuval evaluate`` of the workbook (``wb``: it, open), or the sentence saying why it
+    cannot be valued."""
     from gpuval.workbook.evaluate import evaluate
 
     try:
-        return evaluate(path)
+        return evaluate(path, wb)
     except GpuvalError as exc:
         return str(exc)
 
@@ -261,7 +262,7 @@ def check_workbook(
             wb = safe_load_workbook(path)
             require_gpuval(wb, path)
             formulas = _check_formulas(wb)
-            expected = _core_outputs(path)
+            expected = _core_outputs(path, wb)
             bounds = _check_bounds(wb, path)
             computed = job if isinstance(job, Path) else job.result()
             values = safe_load_workbook(computed, data_only=True)

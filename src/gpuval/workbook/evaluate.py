@@ -146,16 +146,16 @@ def _stored(wb: Workbook, name: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def evaluate(path: Path) -> dict[str, Any]:
+def evaluate(path: Path, wb: Workbook | None = None) -> dict[str, Any]:
     """``{out_name: value}`` for every ``out_*`` name in the workbook (None where the sheet
-    shows n/a)."""
+    shows n/a); ``wb``: the workbook at ``path`` already open (formulas, not values)."""
     path = Path(path)
-    values = read_inputs(path)
+    wb = wb if wb is not None else open_workbook(path)
+    values = read_inputs_from(wb, path)
     if values["in_target"] not in values["data_peers_id"]:
         raise GpuvalError(
             f"Input in_target ({values['in_target']!r}) is not an id in the peer table."
         )
-    wb = open_workbook(path)
     weights = _weights(wb, path)
     try:
         model = run_names(values)

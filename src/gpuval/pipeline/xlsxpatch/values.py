@@ -126,19 +126,25 @@ def _array_cells(data: str, g: _Grammar) -> set[str]:
 
 
 def read_computed(path: Path) -> Computed:
-    """Every cell value of the workbook at ``path`` (a recalculated copy), by sheet name."""
+    """The value of every formula cell (and of the other cells of an array formula's range) of
+    the workbook at ``path`` (a recalculated copy), by sheet name: only these are stored, so
+    an analyst's large sheet of plain values costs no memory here."""
     package = Package(Path(path), label="Recalculated workbook")
     book = WorkbookPart(package)
     strings: list[str] | None = None
     out: Computed = {}
     for sheet, part in book.sheets.items():
         xml = package.read(part).decode("utf-8")
-        g = _grammar(_prefix(xml))
+        prefix = _prefix(xml)
+        g, formula = _grammar(prefix), f"<{prefix}f"
         values: dict[str, Cached] = {}
         for data in g.data.finditer(xml):
+            arrays = _array_cells(data[0], g)
             for c in g.cell.finditer(data[0]):
                 ref, body = _attr(c["cattrs"], "r"), c["cbody"]
-                v = g.value.search(body) if ref and body else None
+                if not body or (formula not in body and ref not in arrays):
+                    continue
+                v = g.value.search(body) if ref else None
                 if v is None:
                     continue
                 kind = _attr(c["cattrs"], "t") or "n"
