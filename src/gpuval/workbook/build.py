@@ -59,8 +59,10 @@ def build_workbook(
     dataset: Dataset | None = None,
     peer_rows: list[dict[str, Any]] | None = None,
     udf: bool = False,
+    finished: bool = True,
 ) -> Book:
-    """Build the workbook in memory and return its build context."""
+    """Build the workbook in memory and return its build context (``finished=False``: without
+    the finishing pass, charts, print set-up and colours, for a reader of its formulas only)."""
     ds = dataset or load_dataset()
     wb, style = load_template(template)
     book = Book(wb, style, ds, target)
@@ -91,7 +93,8 @@ def build_workbook(
         udf_sheet.write(book, [r["id"] for r in rows])
     contents.write(book)
     _cover(book)
-    finish.polish(book)
+    if finished:
+        finish.polish(book)
     wb._sheets.sort(  # type: ignore[attr-defined]  # openpyxl has no public reorder
         key=lambda ws: ORDER.index(ws.title) if ws.title in ORDER else len(ORDER)
     )
