@@ -40,7 +40,7 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gpuval.errors import GpuvalError
-from gpuval.workbook.sheets.base import Book
+from gpuval.workbook.sheets.base import Book, column_width
 from gpuval.workbook.sheets.contents import APPENDIX
 
 __all__ = [
@@ -77,7 +77,6 @@ TITLE_COLS_MAX = 45
 HEADER_STYLE = "gv_header"
 GOOD_FILL, GOOD_FONT = "FFC6EFCE", "FF006100"
 BAD_FILL, BAD_FONT = "FFFFC7CE", "FF9C0006"
-_DEFAULT_WIDTH = 8.43  # characters, Excel's default column width
 _DEFAULT_HEIGHT = 15.0  # points, Excel's default row height
 TITLE_BLOCK = 4
 """First row below a sheet's title, subtitle and model check (rows 1-3)."""
@@ -203,20 +202,6 @@ def _styled_header_rows(ws: Worksheet) -> list[int]:
     return sorted({c.row for c in styled if c.row is not None})
 
 
-def _column_width(ws: Worksheet, index: int) -> float:
-    """Width in characters; looked up without creating a dimension (openpyxl would write a
-    new one 13 wide)."""
-    dims = ws.column_dimensions.get(get_column_letter(index))
-    if dims is not None and dims.hidden:
-        return 0.0  # a hidden column does not print
-    if dims is None or not dims.width:  # a grouped range keeps one dimension for its columns
-        groups = (d for d in ws.column_dimensions.values() if d.min and d.max and d.max > d.min)
-        dims = next((d for d in groups if (d.min or 0) <= index <= (d.max or 0)), dims)
-        if dims is not None and dims.hidden:
-            return 0.0
-    return float(dims.width) if dims is not None and dims.width else _DEFAULT_WIDTH
-
-
 def _row_height(ws: Worksheet, row: int) -> float:
     """Height in pixels (0 when hidden)."""
     dims = ws.row_dimensions.get(row)
@@ -248,7 +233,7 @@ def _chart_end(ws: Worksheet, chart: ChartBase) -> tuple[int, int]:
     column, row = _anchor_cell(chart)
     pixels = chart.width / 2.54 * 96
     while pixels > 0:
-        pixels -= 7 * _column_width(ws, column) + 5
+        pixels -= 7 * column_width(ws, column) + 5
         column += 1
     pixels = chart.height / 2.54 * 96
     while pixels > 0:
@@ -270,11 +255,15 @@ def print_extent(ws: Worksheet) -> tuple[int, int]:
     return last_col, last_row
 
 
+def _column_px(ws: Worksheet, index: int) -> float:
+    """A column's printed width at 100 %: 7 px a character and 5 px a column (hidden: 0)."""
+    width = column_width(ws, index)
+    return 7 * width + 5 if width else 0.0
+
+
 def _pixels(ws: Worksheet, first: int, last: int) -> float:
-    """Width of columns first..last at 100 %: 7 px a character and 5 px a column (hidden: 0);
-    0 for none (first 0)."""
-    widths = (_column_width(ws, c) for c in range(max(first, 1), last + 1))
-    return sum(7 * w + 5 for w in widths if w)
+    """Width of columns first..last at 100 % (:func:`_column_px`); 0 for none (first 0)."""
+    return sum(_column_px(ws, c) for c in range(max(first, 1), last + 1))
 
 
 def smallest_font(ws: Worksheet, last_col: int, last_row: int) -> float:
@@ -313,7 +302,7 @@ def _title_columns(ws: Worksheet) -> tuple[int, int]:
         return column_index_from_string(first), column_index_from_string(last)
     column = (range_boundaries(ws.freeze_panes)[0] or 1) if ws.freeze_panes else 1
     for count in (column - 1, 1):
-        if 0 < sum(_column_width(ws, c) for c in range(1, count + 1)) <= TITLE_COLS_MAX:
+        if 0 < sum(column_width(ws, c) for c in range(1, count + 1)) <= TITLE_COLS_MAX:
             return 1, count
     return 0, 0
 
@@ -344,7 +333,7 @@ def stack_charts(ws: Worksheet, floor: float = 0.8) -> int:
             row, x = bottom + 1, 0.0
         column, left = 1, 0.0
         while left < x:
-            left += 7 * _column_width(ws, column) + 5
+            left += 7 * column_width(ws, column) + 5
             column += 1
         chart.anchor = f"{get_column_letter(column)}{row}"
         x = left + width + 10
@@ -426,10 +415,7 @@ def chart_breaks(
                 sizes = [_row_height(ws, r) for r in range(1, count + 1)]
                 brk, repeat = ws.row_breaks, sizes[titles[0] - 1] if titles[0] else 0.0
             else:
-                sizes = [
-                    7 * w + 5 if w else 0.0
-                    for w in (_column_width(ws, c) for c in range(1, count + 1))
-                ]
+                sizes = [_column_px(ws, c) for c in range(1, count + 1)]
                 brk, repeat = ws.col_breaks, _pixels(ws, *titles[1])
             manual = {int(b.id) for b in brk.brk if b.id is not None}
             starts = _page_starts(sizes, limit, manual, repeat)
@@ -474,8 +460,9 @@ def _runs_over(ws: Worksheet, header: int, scale: float) -> bool:
 
 
 def print_layout(ws: Worksheet, header: int | None) -> None:
-    """Header and footer, repeated table header (the one the panes freeze below), print area
-    (unless the sheet set its own), fit-to-width and chart page breaks of one sheet."""
+    """Repeated table header (the one the panes freeze below) and label columns, print area
+    (unless the sheet set its own), fit-to-width and chart page breaks of one sheet (the header
+    and footer: :func:`set_headers`)."""
     floor = floor_scale(ws, *used_extent(ws))
     stack_charts(ws, floor)
     last_col, last_row = print_extent(ws)

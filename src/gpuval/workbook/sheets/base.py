@@ -33,8 +33,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from gpuval.data.dataset import Dataset, Record
 from gpuval.workbook.template import NEGATIVE_FORMATS, HouseStyle
 
-__all__ = ["UNIT_SHOWN", "Book", "Sheet", "col", "fitted_height", "negative_rule", "print_setup",
-           "row_lines", "wrap_rows"]  # fmt: skip
+__all__ = ["DEFAULT_WIDTH", "UNIT_SHOWN", "Book", "Sheet", "col", "column_width", "fitted_height",
+           "negative_rule", "print_setup", "row_lines", "wrap_rows"]  # fmt: skip
 
 _DXF_FORMAT_ID = 400  # number-format ids of conditional formats: clear of the cells' (164 up)
 
@@ -104,6 +104,8 @@ def negative_rule(style: HouseStyle, key: str) -> Rule | None:
                 dxf=DifferentialStyle(numFmt=number))  # fmt: skip
 
 
+DEFAULT_WIDTH = 8.43
+"""Characters: Excel's default column width."""
 LINE_HEIGHT = 12.75
 """Points a line of 10-point text takes in a wrapped cell (Excel's row height for it)."""
 LATIN, CJK = 0.8, 1.9
@@ -127,14 +129,27 @@ def fitted_height(lines: int) -> float:
     return LINE_HEIGHT * lines + 2
 
 
+def column_width(ws: Worksheet, index: int) -> float:
+    """Width in characters; looked up without creating a dimension (openpyxl would write a
+    new one 13 wide)."""
+    dims = ws.column_dimensions.get(get_column_letter(index))
+    if dims is not None and dims.hidden:
+        return 0.0  # a hidden column does not print
+    if dims is None or not dims.width:  # a grouped range keeps one dimension for its columns
+        groups = (d for d in ws.column_dimensions.values() if d.min and d.max and d.max > d.min)
+        dims = next((d for d in groups if (d.min or 0) <= index <= (d.max or 0)), dims)
+        if dims is not None and dims.hidden:
+            return 0.0
+    return float(dims.width) if dims is not None and dims.width else DEFAULT_WIDTH
+
+
 def row_lines(ws: Worksheet, row: int, columns: Iterable[int]) -> int:
     """Lines the tallest of ``columns``' wrapped cells in ``row`` needs (:func:`text_lines`)."""
     lines = 1
     for c in columns:
         cell = ws.cell(row, c)
         if cell.value is not None and cell.style != "gv_section":  # titles run on
-            dims = ws.column_dimensions.get(get_column_letter(c))
-            width = dims.width if dims is not None and dims.width else 8.43
+            width = column_width(ws, c) or DEFAULT_WIDTH  # (a hidden column: as if default)
             lines = max(lines, text_lines(str(cell.value), width))
     return lines
 

@@ -150,7 +150,7 @@ def write(book: Book) -> Sheet:
                   "field.")  # fmt: skip
     sheet.widths({"A": 46, "B": 9, "C": 12, "D": 12, "E": 12, "F": 11, "G": 66})
     book.values.update({m.name: m.weight for m in METHODS})
-    _headline(book, sheet)
+    _headline(sheet)
     _table(book, sheet)
     football_field(sheet, FIRST, [i for i, m in enumerate(METHODS) if m.chart], CHART_ROW)
     _nvidia(sheet)
@@ -158,7 +158,7 @@ def write(book: Book) -> Sheet:
     return sheet
 
 
-def _headline(book: Book, sheet: Sheet) -> None:
+def _headline(sheet: Sheet) -> None:
     sheet.section(TOP, "Headline")
     price = '=IF(tgt_shares>0,"Share price","Market value (no share count)")'
     lines: Sequence[tuple[str, str, str, str, str | None]] = [
