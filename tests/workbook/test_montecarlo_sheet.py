@@ -46,7 +46,13 @@ def test_every_figure_is_named_beside_its_label(books: dict[str, Any]) -> None:
     ws = wb[montecarlo.TITLE]
     for i, name in enumerate(NAMES):
         cell = named_cell(wb, name)
-        assert (cell.parent.title, cell.coordinate) == (montecarlo.TITLE, f"B{4 + i}"), name
+        where = "H4" if name == "mc_target" else f"B{4 + i}"
+        assert (cell.parent.title, cell.coordinate) == (montecarlo.TITLE, where), name
+    # the reader sees the company's name; the id (which refresh and the today marker read) sits
+    # in a collapsed helper column, which does not print
+    assert value(wb, "mc_target") == "biren"
+    assert ws["B4"].value.startswith("=IFERROR(INDEX(data_peers_name,MATCH(mc_target,")
+    assert ws.column_dimensions["H"].hidden or ws.column_dimensions["G"].hidden
     assert [ws.cell(4 + i, 1).value for i in range(7)] == montecarlo.FACTS  # as refresh finds them
     assert named_cell(wb, "mc_mean").coordinate == "B8"  # where earlier workbooks had it
     for p in PERCENTILES:
@@ -56,8 +62,9 @@ def test_every_figure_is_named_beside_its_label(books: dict[str, Any]) -> None:
 def test_biren_per_share(books: dict[str, Any]) -> None:
     wb = books["biren"]
     ws = wb[montecarlo.TITLE]
-    assert value(wb, "mc_uncertain") == (
-        "share, margin, exit_pe, coe, prob_success, distress, dilution"
+    assert value(wb, "mc_uncertain") == (  # as the Scenarios sheet labels them, not code ids
+        "Share of the market, Mature net margin, Exit P/E, Cost of equity, Probability of "
+        "commercial success, Value if it fails, Dilution before exit"
     )
     assert value(wb, "mc_correlation") == 0.7
     assert "Probability-weighted scenario value per share" in texts(ws)

@@ -383,7 +383,7 @@ def update_montecarlo(s: Session, snapshot: Any, target: str) -> None:
         s.report.notes.append("the Monte Carlo sheet's labels were not found; it was kept.")
         return
     summary = snapshot.summary
-    facts = [target, summary.n, montecarlo.SEED, ", ".join(montecarlo.UNCERTAIN), summary.mean,
+    facts = [target, summary.n, montecarlo.SEED, montecarlo.uncertain_labels(), summary.mean,
              summary.std, "n/a" if summary.prob_above is None else summary.prob_above]  # fmt: skip
     values = dict(zip(MC_FACTS, facts, strict=True))
     for p, x in summary.percentiles.items():

@@ -31,6 +31,7 @@ from openpyxl.worksheet.pagebreak import Break
 
 from gpuval import core
 from gpuval.workbook.model import SCENARIOS, Model, scenario_arguments
+from gpuval.workbook.sheets import scenarios
 from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "Monte Carlo"
@@ -40,6 +41,9 @@ BINS = 30
 CORRELATION = core.SCENARIO_CORRELATION
 UNCERTAIN = ("share", "margin", "exit_pe", "coe", "prob_success", "distress", "dilution")
 _ARG = {"exit_pe": "exit_multiple", "coe": "cost_of_equity", "distress": "distress_value"}
+TARGET_ID_COL = 8
+"""Column of ``mc_target``, the snapshot's target id (grouped and collapsed, as refresh and the
+today marker read it); the Target fact shows the company's name from it."""
 
 
 def _points(m: Model, s: str) -> dict[str, float]:
@@ -138,12 +142,18 @@ def values(m: Model, result: core.MonteCarloResult, target: str) -> dict[str, An
     """Every figure of the snapshot by its defined name, for build and refresh (``mc_median``
     is not among them: it is the formula ``=mc_p50``)."""
     s, w = result.summary, weighted(m)
-    facts = [target, s.n, SEED, ", ".join(UNCERTAIN), s.mean, s.std,
+    facts = [target, s.n, SEED, uncertain_labels(), s.mean, s.std,
              "n/a" if s.prob_above is None else s.prob_above, CORRELATION, w,
              core.percentile_rank(result.values, w)]  # fmt: skip
     out = dict(zip([n for n in FACT_NAMES if n != "mc_median"], facts, strict=True))
     out |= {f"mc_p{p}": x for p, x in s.percentiles.items()}
     return out
+
+
+def uncertain_labels() -> str:
+    """The uncertain inputs as the Scenarios sheet labels them, e.g. "Exit P/E"."""
+    labels = {key: label for key, label, *_ in scenarios.ROWS}
+    return ", ".join(labels[k] for k in UNCERTAIN)
 
 
 def explanation(m: Model, result: core.MonteCarloResult) -> str:
@@ -169,7 +179,7 @@ def fill(ws: Any, m: Model, result: core.MonteCarloResult, target: str) -> None:
     figures = values(m, result, target)
     for i, name in enumerate(FACT_NAMES):
         if name in figures:
-            ws.cell(TOP + i, 2).value = figures[name]
+            ws.cell(TOP + i, TARGET_ID_COL if name == "mc_target" else 2).value = figures[name]
     for i, p in enumerate(core.PERCENTILES):
         ws.cell(PCT_TOP + 2 + i, 2).value = figures[f"mc_p{p}"]
     s = result.summary
@@ -189,9 +199,17 @@ def write(book: Book, model: Model) -> Sheet:
     result = simulate(model)
     for i, (label, name, fmt) in enumerate(zip(lab.facts, FACT_NAMES, FACT_FORMATS, strict=True)):
         sheet.label(TOP + i, label)
-        median = name == "mc_median"
-        sheet.put(TOP + i, 2, "=mc_p50" if median else None, "calc" if median else "data",
-                  fmt or lab.fmt, name)  # fmt: skip
+        if name == "mc_median":
+            sheet.put(TOP + i, 2, "=mc_p50", "calc", fmt or lab.fmt, name)
+        elif name == "mc_target":
+            sheet.put(TOP, 2, "=IFERROR(INDEX(data_peers_name,MATCH(mc_target,data_peers_id,0)),"
+                      "mc_target)", "calc", fmt)  # fmt: skip
+            sheet.put(TOP, TARGET_ID_COL - 1, "Snapshot's target id", "label")
+            sheet.put(TOP, TARGET_ID_COL, None, "data", fmt, name)
+        else:
+            sheet.put(TOP + i, 2, None, "data", fmt or lab.fmt, name)
+    sheet.ws.column_dimensions.group(col(TARGET_ID_COL - 1), col(TARGET_ID_COL), hidden=True,
+                                     outline_level=1)  # fmt: skip
     note = sheet.put(NOTE, 1, explanation(model, result), "note")
     note.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.ws.merge_cells(start_row=NOTE, start_column=1, end_row=NOTE, end_column=5)
