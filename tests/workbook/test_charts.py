@@ -53,10 +53,16 @@ def _series(root: etree._Element) -> dict[str, etree._Element]:
 
 def test_scatter_reads_the_na_chart_columns(charts) -> None:
     root = _chart(charts, "Market value vs revenue")
-    xs = {s.find(f"{C}xVal//{C}f").text for s in root.iter(f"{C}ser")}
-    ys = {s.find(f"{C}yVal//{C}f").text for s in root.iter(f"{C}ser")}
-    # 7 companies, one series each, on the last chart columns (AP: revenue, AQ: market value)
-    assert len(xs) == 7 and all("$AP$" in f for f in xs) and all("$AQ$" in f for f in ys)
+    xs = [s.find(f"{C}xVal//{C}f").text for s in root.iter(f"{C}ser")]
+    ys = [s.find(f"{C}yVal//{C}f").text for s in root.iter(f"{C}ser")]
+    names = [s.find(f"{C}tx//{C}f").text for s in root.iter(f"{C}ser")]
+    # one series per slot: 4 of the 7 companies have a P/S on some basis (Biren, Moore Threads,
+    # MetaX and NVIDIA; Cambricon, Kunlunxin and Iluvatar CoreX have no revenue or no market
+    # value in the dataset), on the last chart columns (AY: revenue, AZ: market value), each
+    # named by its slot's company (AV)
+    assert xs == [f"'Peers'!$AY${r}" for r in range(6, 10)]
+    assert ys == [f"'Peers'!$AZ${r}" for r in range(6, 10)]
+    assert names == [f"'Peers'!$AV${r}" for r in range(6, 10)]
 
 
 def test_ps_bars_highlight_the_target_with_slanted_names(charts) -> None:
@@ -64,7 +70,7 @@ def test_ps_bars_highlight_the_target_with_slanted_names(charts) -> None:
     assert {"P/S", "Target", "Peer median"} <= set(_series(root))
     assert root.find(f".//{C}catAx/{C}txPr/{A}bodyPr").get("rot") == "-2700000"  # 45 degrees
     categories = {f.text for f in root.iter(f"{C}cat") for f in f.iter(f"{C}f")}
-    assert categories and all("!$B$" in f for f in categories)  # the Company column, not Id
+    assert categories == {"'Peers'!$AV$6:$AV$9"}  # the slots' company names: 4 bars, not 7
 
 
 def test_dcf_year_labels_low(charts) -> None:
@@ -174,3 +180,79 @@ def test_no_numeric_series_reads_text(target: str, recalculated) -> None:
     built, values = recalculated(target)
     assert len(numeric_sources(built)) >= 10
     assert text_in_numeric_sources(built, values) == []
+
+
+def _bars(values: Workbook) -> tuple[list[str], list[object], list[object]]:
+    """The P/S chart's categories, bar values and target bars as LibreOffice computed them (the
+    first four slots: the chart reads those, see test_ps_bars_highlight_the_target...)."""
+    ws = values["Peers"]
+    rows = range(6, 10)
+    return ([ws[f"AV{r}"].value for r in rows], [ws[f"AW{r}"].value for r in rows],
+            [ws[f"AX{r}"].value for r in rows])  # fmt: skip
+
+
+def _check(values: Workbook, start: str) -> object:
+    ws = values["Checks"]
+    return next(ws.cell(r, 3).value for r in range(5, ws.max_row + 1)
+                if str(ws.cell(r, 1).value).startswith(start))  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def biren_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("bars") / "biren.xlsx", target="biren")
+
+
+def _edited(built: Path, folder: Path, **inputs: object) -> Workbook:
+    """``built`` with named inputs changed (``peers_<id>_<field>`` for a peer table cell) as an
+    analyst would type them, recalculated by LibreOffice."""
+    wb = load_workbook(built)
+    for name, value in inputs.items():
+        if name.startswith("peers_"):
+            entity, field = name[6:].split("__")
+            ids = [c.value for c in wb["Peers"]["A"][5:12]]
+            title, coord = next(iter(wb.defined_names[f"data_peers_{field}"].destinations))
+            wb[title][coord.replace("$", "").split(":")[0]].offset(ids.index(entity)).value = value
+        else:
+            named_cell(wb, name).value = value
+    wb.save(folder / "edited.xlsx")
+    return load_workbook(recalculate(folder / "edited.xlsx"), data_only=True)
+
+
+@pytest.mark.libreoffice
+def test_the_ps_bars_are_the_companies_with_a_ps(biren_built: Path, tmp_path: Path) -> None:
+    """Full-year basis (Biren's default): the four companies with a full-year revenue and a
+    market value, in table order, no empty slot; P/S by hand from the dataset's figures."""
+    values = _edited(biren_built, tmp_path)
+    names, bars, target = _bars(values)
+    assert names == ["Biren Technology", "Moore Threads", "MetaX", "NVIDIA"]
+    hkd = named_cell(values, "in_fx_usd_per_hkd").value  # USD per HKD
+    cny = named_cell(values, "in_fx_cny_per_usd").value  # CNY per USD
+    biren = 85.54e9 * hkd / (337e6 / cny)  # HKD 85.54 bn / CNY 337 m
+    expected = [biren, 300e9 / 1498e6, 300e9 / 1980e6, 4890e9 / 120e9]  # CNY/CNY, USD/USD
+    assert bars == pytest.approx(expected, rel=1e-9)
+    assert target == [pytest.approx(biren, rel=1e-9), "#N/A", "#N/A", "#N/A"]
+    assert _check(values, "The P/S chart has a bar") is True
+
+
+@pytest.mark.libreoffice
+def test_another_basis_fills_the_first_slots(biren_built: Path, tmp_path: Path) -> None:
+    """Run-rate basis: only Moore Threads has a half-year revenue and a market value: one bar
+    (CNY 300 bn / (2 x CNY 0.7 bn) = 214.29x), the slots after it blank and #N/A. The chart keeps
+    the four slots the busiest basis needs, so they show as space at the right, not as names."""
+    values = _edited(biren_built, tmp_path, in_peer_basis="run-rate")
+    names, bars, target = _bars(values)
+    assert names == ["Moore Threads", None, None, None]  # "" reads back as an empty cell
+    assert bars == [pytest.approx(300e9 / 1.4e9, rel=1e-9), "#N/A", "#N/A", "#N/A"]
+    assert target == ["#N/A"] * 4  # Biren has no run-rate P/S
+    assert _check(values, "The P/S chart has a bar") is True
+
+
+@pytest.mark.libreoffice
+def test_a_fifth_company_with_a_ps_fails_the_check(biren_built: Path, tmp_path: Path) -> None:
+    """An analyst gives Kunlunxin (full-year revenue CNY 3.5 bn) a market value: five companies
+    now have a P/S but the chart has four slots; the check fails, and so the master check."""
+    values = _edited(biren_built, tmp_path, peers_kunlunxin__market_value=100e9)
+    names, _, _ = _bars(values)
+    assert names == ["Biren Technology", "Moore Threads", "MetaX", "Kunlunxin"]  # NVIDIA cut off
+    assert _check(values, "The P/S chart has a bar") is False
+    assert named_cell(values, "chk_master").value is False

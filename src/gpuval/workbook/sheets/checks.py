@@ -28,7 +28,7 @@ def write(book: Book, scanned: list[str]) -> Sheet:
         area = f"'{title}'!A4:{last_col}{max(ws.max_row, 4)}"  # A3 shows the master check
         checks.append((f"No error value on {title}", f"SUMPRODUCT(--ISERROR({area}))=0"))
         for name in charts.values():
-            checks.append((f"Chart column {name} on {title}: numbers or #N/A (a skipped point)",
+            checks.append((f"Chart column {name} on {title}: no error but #N/A (a skipped point)",
                            f"SUMPRODUCT(ISERROR({name})-ISNA({name}))=0"))  # fmt: skip
     for i, (text, formula) in enumerate(checks):
         r = 5 + i

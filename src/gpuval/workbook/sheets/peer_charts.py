@@ -1,12 +1,19 @@
 """The Peers sheet's charts and the chart columns that feed them.
 
 Chart columns (the last columns of the peer table, named ``chart_peers_*``) hold a number or
-``#N/A`` (``NA()``), never text: a chart plots text x values as 1, 2, 3 and text y values as 0,
-but skips ``#N/A``. The Checks sheet leaves these columns out of its error scan and checks
-instead that they hold no error other than ``#N/A``.
+``#N/A`` (``NA()``), never text (but the bars' company names): a chart plots text x values as
+1, 2, 3 and text y values as 0, but skips ``#N/A``. The Checks sheet leaves these columns out
+of its error scan and checks instead that they hold no error other than ``#N/A``.
 
-* "P/S on the chosen basis, by company": one bar per company, the target's bar drawn over it in
-  another colour (``Target P/S`` = its P/S, ``#N/A`` elsewhere), the peer median as a line;
+Both charts read slots, not table rows: slot ``n`` holds the ``n``-th company with a P/S on the
+chosen basis (by ``MATCH`` on a running count), and a chart reads :func:`bar_slots` of them, so
+a company without a P/S (or a point) is left out rather than shown as an empty labelled slot or
+a legend entry without a point.
+
+
+* "P/S on the chosen basis, by company": one bar per company with a P/S, the target's bar drawn
+  over it in another colour (``Target P/S`` = its P/S, ``#N/A`` elsewhere), the peer median as
+  a line;
 * "Market value vs revenue": log-log scatter of market value against revenue on the chosen
   basis, one named series per company (a legend that names the points) up to
   :data:`NAMED_POINTS` companies, else one series.
@@ -36,6 +43,12 @@ CHART_COLUMNS = {
     "Chart: target P/S (#N/A elsewhere)": "chart_peers_target_ps",
     "Chart: peer median P/S": "chart_peers_median_ps",
     "Chart: P/S (#N/A if none)": "chart_peers_ps",
+    "Chart: P/S order (n-th company with a P/S, else 0)": "chart_peers_ps_order",
+    "Chart bars: company (with a P/S, in order)": "chart_peers_bar_company",
+    "Chart bars: P/S": "chart_peers_bar_ps",
+    "Chart bars: target P/S": "chart_peers_bar_target",
+    "Chart points: revenue (USD)": "chart_peers_point_revenue",
+    "Chart points: market value (USD)": "chart_peers_point_mv",
 }
 NAMED_POINTS = 12
 """Up to this many companies the scatter has one series (one legend entry) per company."""
@@ -46,18 +59,37 @@ PALETTE = ("2F5597", "ED7D31", "70AD47", "FFC000", "7030A0", "C00000", "00B0F0",
 without a fill is drawn empty by LibreOffice)."""
 
 
-def chart_formulas(revenue: str, mv: str, ps: str, company: str) -> list[str]:
+def chart_formulas(
+    revenue: str, mv: str, ps: str, company: str, ps_cell: str, ps_above: str, slot: int
+) -> list[str]:
     """The chart columns' formulas for one row, in :data:`CHART_COLUMNS` order: a point needs a
     positive revenue and market value (log axes); the target's P/S; the peer median P/S; the
-    company's P/S (a bar, none where the P/S is "n/a")."""
+    company's P/S (none where the P/S is "n/a"); its place among the companies with a P/S
+    (``ps_cell``: this row's P/S chart cell, ``ps_above``: the column from the first row down to
+    it); and slot ``slot`` of the bars and the scatter's points: the ``slot``-th company with a
+    P/S, its P/S, the target's P/S again, its revenue and market value (blank and ``#N/A`` when
+    fewer companies have one; a company with a P/S has a point, its market value being > 0)."""
     point = f"AND(ISNUMBER({revenue}),ISNUMBER({mv}),N({revenue})>0,N({mv})>0)"
+    nth = f"MATCH({slot},chart_peers_ps_order,0)"
     return [
         f"=IF({point},{revenue},NA())",
         f"=IF({point},{mv},NA())",
         f"=IF(AND({company}=in_target,ISNUMBER({ps})),{ps},NA())",
         "=IF(ISNUMBER(peer_median),peer_median,NA())",
         f"=IF(ISNUMBER({ps}),{ps},NA())",
+        f"=IF(ISNUMBER({ps_cell}),COUNT({ps_above}),0)",
+        f'=IFERROR(INDEX(data_peers_name,{nth}),"")',
+        f"=IFERROR(INDEX(chart_peers_ps,{nth}),NA())",
+        f"=IFERROR(INDEX(chart_peers_target_ps,{nth}),NA())",
+        f"=IFERROR(INDEX(chart_peers_revenue,{nth}),NA())",
+        f"=IFERROR(INDEX(chart_peers_mv,{nth}),NA())",
     ]
+
+
+def bar_slots(ps_by_basis: list[dict[str, float | None]]) -> int:
+    """The P/S chart's bars: the companies with a P/S on at least one basis (at least one), so
+    that whichever basis the analyst picks, no company with a P/S is cut off."""
+    return max(1, sum(any(ps is not None for ps in by_basis.values()) for by_basis in ps_by_basis))
 
 
 def _slanted() -> RichText:
@@ -68,15 +100,16 @@ def _slanted() -> RichText:
     )
 
 
-def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int, row: int) -> None:
+def draw(sheet: Sheet, columns: dict[str, int], first: int, row: int, slots: int) -> None:
     """Both charts, side by side from row ``row``; ``columns``: header -> column index of the
-    peer table (ids, P/S and the chart columns), ``first``..``last`` the company rows."""
+    peer table (its chart columns), ``first`` the first company row, ``slots``
+    the P/S chart's bars (:func:`bar_slots`)."""
     ws = sheet.ws
     helpers = [columns[header] for header in CHART_COLUMNS]  # grouped and collapsed: the charts
     ws.column_dimensions.group(col(min(helpers)), col(max(helpers)), hidden=True, outline_level=1)
 
     def ref(header: str) -> Reference:
-        return Reference(ws, min_col=columns[header], min_row=first, max_row=last)
+        return Reference(ws, min_col=columns[header], min_row=first, max_row=first + slots - 1)
 
     bar = BarChart()
     bar.type = "col"
@@ -84,11 +117,11 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int, row: int)
     bar.title = "P/S on the chosen basis, by company"
     bar.y_axis.title = "Market value / revenue (x)"
     bar.y_axis.number_format = '0"x"'
-    bar.series.append(Series(ref("Chart: P/S (#N/A if none)"), title="P/S"))
-    bar.series.append(Series(ref("Chart: target P/S (#N/A elsewhere)"), title="Target"))
+    bar.series.append(Series(ref("Chart bars: P/S"), title="P/S"))
+    bar.series.append(Series(ref("Chart bars: target P/S"), title="Target"))
     bar.series[0].graphicalProperties.solidFill = BLUE
     bar.series[1].graphicalProperties.solidFill = ORANGE
-    bar.set_categories(ref("Id"))
+    bar.set_categories(ref("Chart bars: company (with a P/S, in order)"))
     bar.x_axis.txPr = _slanted()
     median = LineChart()
     median.series.append(Series(ref("Chart: peer median P/S"), title="Peer median"))
@@ -110,17 +143,17 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, last: int, row: int)
     for axis in (scatter.x_axis, scatter.y_axis):
         axis.scaling.logBase = 10
         axis.number_format = sheet.book.style.fmt("usd_bn")  # bn, or m below a billion
-    xs_col = columns["Chart: revenue (USD; #N/A if no point)"]
-    ys_col = columns["Chart: market value (USD; #N/A if no point)"]
-    rows = [(r, r) for r in range(first, last + 1)]
-    if last - first + 1 > NAMED_POINTS:
-        rows = [(first, last)]
+    xs_col = columns["Chart points: revenue (USD)"]
+    ys_col = columns["Chart points: market value (USD)"]
+    names_col = columns["Chart bars: company (with a P/S, in order)"]
+    end = first + slots - 1
+    rows = [(r, r) for r in range(first, end + 1)] if slots <= NAMED_POINTS else [(first, end)]
     for i, (top, bottom) in enumerate(rows):
         xs = Reference(ws, min_col=xs_col, min_row=top, max_row=bottom)
         ys = Reference(ws, min_col=ys_col, min_row=top, max_row=bottom)
         series = Series(ys, xs)
-        if top == bottom:  # named after the company's id cell
-            series.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!${col(columns['Id'])}${top}"))
+        if top == bottom:  # named after the slot's company
+            series.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!${col(names_col)}${top}"))
         else:
             series.tx = SeriesLabel(v="Companies")
         series.marker.symbol = "circle"

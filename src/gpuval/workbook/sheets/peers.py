@@ -47,7 +47,7 @@ from gpuval.data.labels import figure_label
 from gpuval.data.peers import COLUMNS, Peer
 from gpuval.workbook.model import YARDSTICK, Inputs, peer_line
 from gpuval.workbook.sheets.base import Book, Sheet, col
-from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, chart_formulas, draw
+from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, bar_slots, chart_formulas, draw
 
 TITLE = "Peers"
 
@@ -199,7 +199,13 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
     target = last + 3
     stats = _target_block(book, sheet, last, target) + 2
     end = _stats_block(book, sheet, last, stats)
-    _charts(sheet, last, end + 2)
+    inputs = Inputs.from_names(book.values)
+    slots = bar_slots([peer_line(row, inputs).ps for row in inputs.peers])
+    draw(sheet, _K, FIRST, end + 2, slots)
+    book.checks.append((
+        "The P/S chart has a bar for every company with a P/S (else build the workbook again)",
+        f"COUNT(chart_peers_ps)<={slots}",
+    ))  # fmt: skip
     sheet.widths({"A": 44, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK sample"] + 2)})
     for key in ("market_basis", "fy_basis", "forward_basis"):
         sheet.widths({col(_C[key]): 30})
@@ -233,7 +239,7 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
             if rec is not None:
                 sheet.comment(cell, f"{rec.id}\n{rec.source}\n{rec.quote}")
                 book.cite(rec, sheet.ref(r, _C[key], sheet=True))
-        for name, formula, fmt in _row_formulas(r):
+        for name, formula, fmt in _row_formulas(r, i + 1):
             sheet.put(r, _K[name], formula, "calc", fmt)
     # One range per validation: adding cells one by one is quadratic in openpyxl.
     for key in (*COLUMNS, "backlog_months"):
@@ -256,7 +262,11 @@ BASES = {
 }
 
 
-def _row_formulas(r: int) -> list[tuple[str, str, str]]:
+_PS_CHART = "Chart: P/S (#N/A if none)"
+
+
+def _row_formulas(r: int, slot: int) -> list[tuple[str, str, str]]:
+    """Row ``r``'s formulas; ``slot``: the P/S chart's bar this row's chart columns fill."""
     c = {k: f"{col(v)}{r}" for k, v in _C.items()}
     k = {n: f"{col(v)}{r}" for n, v in _K.items()}
     fr = k["USD per reporting unit"]
@@ -312,9 +322,11 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
         ("Date if used", f'=IF(OR({c["id"]}=in_target,ISNUMBER({k["Peer P/S (statistics)"]}),'
          f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table")),{c["as_of"]},'
          f'"{NOT_USED}")', "date"),
-        *zip(CHART_COLUMNS, chart_formulas(k["Revenue on the chosen basis (USD)"], mv, bps,
-                                           c["id"]),
-             ("usd_bn", "usd_bn", "multiple", "multiple", "multiple"),
+        *zip(CHART_COLUMNS, chart_formulas(
+            k["Revenue on the chosen basis (USD)"], mv, bps, c["id"], k[_PS_CHART],
+            f"${col(_K[_PS_CHART])}${FIRST}:{k[_PS_CHART]}", slot),
+             ("usd_bn", "usd_bn", "multiple", "multiple", "multiple", "int", "plain", "multiple",
+              "multiple", "usd_bn", "usd_bn"),
              strict=True),
     ]  # fmt: skip
 
@@ -426,9 +438,3 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         sheet.put(r, 3, formula, "output" if (out_name or "").startswith("out_") else "calc",
                   fmt, out_name)  # fmt: skip
     return gap + len(lines)
-
-
-def _charts(sheet: Sheet, last: int, top: int) -> None:
-    """The P/S bars and the market value vs revenue scatter (:mod:`.peer_charts`), side by side
-    from row ``top``, under the statistics, on the first page across."""
-    draw(sheet, {"Id": _C["name"]} | {name: _K[name] for name in _K}, FIRST, last, top)
