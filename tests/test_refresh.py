@@ -15,8 +15,10 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 
 from gpuval.cli import main
+from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.refresh import refresh
+from gpuval.pipeline.refresh_cells import is_ours
 from gpuval.pipeline.xlsxpatch import MARKER
 from gpuval.workbook.build import build
 from workbook_helpers import named_cell
@@ -108,7 +110,10 @@ def test_dataset_changes_are_carried_through(copy: Path, tmp_path: Path) -> None
     biren_row = [c.value for c in after["Peers"]["A"]].index("biren") + 1
     cell = after["Peers"].cell(biren_row, backlog.column)
     assert cell.value is None
-    assert cell.comment.text.startswith("biren.order_backlog\nwithdrawn: not in dataset 2026.03.01")
+    assert (
+        cell.comment.text
+        == "Not in dataset 2026.03.01.\nRecord biren.order_backlog \u00b7 withdrawn"
+    )
     lines = report.lines()
     assert "  Peers biren backlog: 1240000000 -> blank" in lines
     assert "  Data biren.order_backlog: reported -> withdrawn" in lines
@@ -193,6 +198,101 @@ def test_an_analyst_note_on_a_sourced_cell_is_kept(copy: Path) -> None:
     assert note.text.startswith(f"Share count: see prospectus p. 412\n\n{MARKER}\n")
     assert note.text.count(MARKER) == 1
     assert "biren.shares_outstanding" in note.text
+
+
+OLD_SHARES_NOTE = (  # as the previous version wrote it: the record id first
+    "biren.shares_outstanding\n000_20127ad21e8e5e0e.txt\nderived: biren.market_cap_first_day_high "
+    "(102,700,000,000 HKD) / biren.first_day_high_price (42.88 HKD)"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hkex.com\nMarket value as filed, LW",
+        "biren.revenue",
+        "See nvidia.com for the figure.",
+        "e.g. the prospectus\nchecked.",
+        "Lin Wei:\nRecord high; see ir.biren.com",
+        "Checked.\nRecord biren.revenue.2024 is fine",
+        "[Threaded comment] is biren.revenue.2024 right?",
+    ],
+)
+def test_an_analysts_note_is_not_taken_for_gpuvals(text: str) -> None:
+    assert not is_ours(text)
+
+
+def test_gpuvals_notes_old_and_new_are_recognised() -> None:
+    for text in [
+        "36Kr (36氪); \u201c国产芯片的下半场\u201d; 2026-02-05\n"
+        "\u201c中国贡献英伟达全球15%收入\u201d\n"
+        "Record nvidia.china_revenue_share \u00b7 004_16b3737fc4832ab8.txt",
+        "Not in dataset 2026.03.01.\nRecord biren.order_backlog \u00b7 withdrawn",
+        OLD_SHARES_NOTE,
+        "biren.order_backlog\nwithdrawn: not in dataset 2026.03.01",
+        "fx.usd_per_hkd\n002_2b7f2b789b19cbe6.txt; 003_060f8119ece32c9e.txt\nderived: ...",
+        "prices file: biren 2026-11-20 40.0",
+    ]:
+        assert is_ours(text), text
+
+
+def test_notes_of_an_earlier_version_are_rewritten_and_an_analysts_kept(
+    copy: Path, tmp_path: Path
+) -> None:
+    wb = load_workbook(copy)
+    peers = wb["Peers"]
+    assert peers["L6"].comment.text.endswith("\nRecord biren.order_backlog \u00b7 "
+                                            "000_20127ad21e8e5e0e.txt")  # fmt: skip
+    peers["G6"].comment = Comment(OLD_SHARES_NOTE, "gpuval")
+    backlog = load_dataset()["biren.order_backlog"]
+    peers["L6"].comment = Comment(
+        f"biren.order_backlog\n{backlog.source}\n{backlog.quote}", "gpuval"
+    )
+    # the analyst rewrote gpuval's note (its author stays): a dotted word first, no seed file
+    peers["H6"].comment = Comment("hkex.com\nMarket value as filed, LW", "gpuval")
+    wb.save(copy)
+    refresh(copy, dataset_path=next_dataset(tmp_path))
+    peers = load_workbook(copy)["Peers"]
+    assert peers["G6"].comment.text == (
+        "NetEase Hao (網易號), a user's post; untitled (Biren's HKEX listing and the A-share vs "
+        "Hong Kong pricing gap); date not stated\n"
+        "derived: biren.market_cap_first_day_high (102,700,000,000 HKD) / "
+        "biren.first_day_high_price (42.88 HKD)\n"
+        "Record biren.shares_outstanding \u00b7 000_20127ad21e8e5e0e.txt"
+    )
+    assert peers["L6"].comment.text == (
+        "Not in dataset 2026.03.01.\nRecord biren.order_backlog \u00b7 withdrawn"
+    )
+    kept = peers["H6"].comment.text
+    assert kept.startswith(f"hkex.com\nMarket value as filed, LW\n\n{MARKER}\n")
+    assert kept.endswith("\nRecord biren.market_cap.2026-01-05 \u00b7 003_060f8119ece32c9e.txt")
+
+
+def test_the_sources_sheet_finds_the_cells_of_an_earlier_versions_notes(copy: Path) -> None:
+    """Inputs and Assumptions notes written with the record id first still count as uses."""
+    wb = load_workbook(copy)
+    dataset, rewritten = load_dataset(), 0
+    for ws in (wb["Inputs"], wb["Assumptions"]):
+        for row in ws.iter_rows():
+            for c in row:
+                last = c.comment.text.rsplit("\n", 1)[-1] if c.comment else ""
+                if last.startswith("Record "):
+                    rec = dataset[last.removeprefix("Record ").split(" \u00b7 ")[0]]
+                    c.comment = Comment(f"{rec.id}\n{rec.source}\n{rec.quote}", "gpuval")
+                    rewritten += 1
+    ws = wb["Sources"]
+    expected = {c.coordinate: c.value for row in ws.iter_rows(min_row=5, min_col=5)
+                for c in row if c.value is not None}  # fmt: skip
+    assert rewritten >= 10 and any(v.startswith("Inputs!") for v in expected.values())
+    ws._hyperlinks = []
+    for ref in expected:
+        ws[ref].hyperlink = None
+        ws[ref].value = None
+    wb.save(copy)
+    refresh(copy)
+    ws = load_workbook(copy)["Sources"]
+    assert {ref: ws[ref].value for ref in expected} == expected
+    assert all(ws[ref].hyperlink is not None for ref, text in expected.items() if "," not in text)
 
 
 def test_monte_carlo_is_written_by_name_and_label(copy: Path) -> None:
@@ -347,7 +447,9 @@ def test_a_sheet_whose_notes_were_all_deleted_gets_its_citations_back(
     peers = load_workbook(stripped)["Peers"]
     assert peers["F6"].value == 40
     assert peers["F6"].comment.text == "prices file: biren 2026-11-20 40.0"
-    assert peers["G6"].comment.text.startswith("biren.shares_outstanding\n")
+    assert peers["G6"].comment.text.endswith(
+        "\nRecord biren.shares_outstanding \u00b7 000_20127ad21e8e5e0e.txt"
+    )
     with zipfile.ZipFile(stripped) as archive:
         types = archive.read("[Content_Types].xml")
         names = archive.namelist()

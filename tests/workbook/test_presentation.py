@@ -191,6 +191,43 @@ def test_sources_cite_publisher_title_and_date_and_link_the_cells(book: Any) -> 
     assert links >= 10
 
 
+def test_a_sourced_cells_note_reads_as_a_citation(book: Any) -> None:
+    """A note begins with the article and the quoted sentence; the record id and seed file
+    (which the Data and Sources sheets list) come last."""
+    assert named_cell(book.wb, "in_valuation_date").comment.text == (
+        "publisher not stated; \u201c中美股市冰火两重天:2026开年AI与半导体资本版图重塑\u201d; "
+        "date not stated\n\u201c至1月5日,市值稳定在855.4亿港元,约合110亿美元。\u201d\n"
+        "Record biren.market_cap.2026-01-05 \u00b7 003_060f8119ece32c9e.txt"
+    )
+    ws = book.wb["Assumptions"]  # an assumption's own remark, in brackets, before the record
+    nvidia = [c.value for c in ws[5]].index("NVIDIA") + 1
+    assert ws.cell(7, nvidia).comment.text == (
+        "36Kr (36氪); \u201c国产芯片的下半场,从撕掉「中国英伟达」的标签开始\u201d; 2026-02-05\n"
+        "\u201c中国贡献英伟达全球15%收入 约180亿美元/年 是公司第四大市场 [16]\u201d\n"
+        "(Assumption: NVIDIA's share of the China market only; this method values its China "
+        "business, not the company.)\n"
+        "Record nvidia.china_revenue_share \u00b7 004_16b3737fc4832ab8.txt"
+    )
+    shares = book.wb["Peers"]["G6"].comment.text.split("\n")  # a derived figure: unquoted
+    assert shares == [
+        "NetEase Hao (網易號), a user's post; untitled (Biren's HKEX listing and the A-share vs "
+        "Hong Kong pricing gap); date not stated",
+        "derived: biren.market_cap_first_day_high (102,700,000,000 HKD) / "
+        "biren.first_day_high_price (42.88 HKD)",
+        "Record biren.shares_outstanding \u00b7 000_20127ad21e8e5e0e.txt",
+    ]
+    dataset, cited = load_dataset(), 0
+    for record_id, cells in book.uses.items():
+        for cell in cells:
+            sheet, ref = cell.rsplit("!", 1)
+            note = book.wb[sheet.strip("'")][ref].comment
+            first, *_, last = note.text.split("\n")
+            assert not first.startswith(record_id), cell
+            assert last == f"Record {record_id} \u00b7 {dataset[record_id].source}", cell
+            cited += 1
+    assert cited >= 30
+
+
 def test_data_cites_each_records_article(book: Any) -> None:
     ws = book.wb["Data"]
     header = [c.value for c in ws[4]]

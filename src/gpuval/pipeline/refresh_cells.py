@@ -22,6 +22,7 @@ from gpuval.pipeline.xlsxpatch import Patch
 from gpuval.pipeline.xlsxpatch.view import read_sheets
 from gpuval.workbook.finish import header_text
 from gpuval.workbook.sheets import montecarlo, peers
+from gpuval.workbook.sheets.reference import note_record, note_text, withdrawn_note
 
 __all__ = [
     "Change",
@@ -35,7 +36,6 @@ __all__ = [
     "update_peers",
 ]
 
-RECORD_ID = re.compile(r"[a-z0-9_]+\.[A-Za-z0-9_.\-]+")
 PRICE_NAME = "gpuval_price_"
 
 
@@ -60,9 +60,8 @@ def same_value(a: Any, b: Any) -> bool:
 
 
 def is_ours(text: str) -> bool:
-    """A note gpuval wrote: a record id or a prices-file line first."""
-    first = text.split("\n", 1)[0].strip()
-    return bool(RECORD_ID.fullmatch(first)) or first.startswith("prices file:")
+    """A note gpuval wrote: a record's citation or a prices-file line."""
+    return note_record(text) is not None or text.strip().startswith("prices file:")
 
 
 @dataclass(frozen=True)
@@ -236,12 +235,12 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             new[key] = None if cell is None else cell.value
             if cell is not None and cell.record is not None:
                 rec = cell.record
-                notes[key] = f"{rec.id}\n{rec.source}\n{rec.quote}"
+                notes[key] = note_text(s.dataset, rec)
             elif key in COLUMNS:
                 found = s.patch.notes(columns[key][i][0]).read(columns[key][i][1])
-                if found is not None and is_ours(found[1]):
-                    old_id = found[1].split("\n", 1)[0]
-                    notes[key] = f"{old_id}\nwithdrawn: not in dataset {s.dataset.version}"
+                old_id = None if found is None else note_record(found[1])
+                if old_id is not None:
+                    notes[key] = withdrawn_note(old_id, s.dataset.version)
         update = prices.get(entity)
         if update is not None:
             s.priced.add(entity)

@@ -10,7 +10,7 @@ from lxml import etree
 from openpyxl.utils import get_column_letter as letter
 
 from gpuval.errors import GpuvalError
-from gpuval.pipeline.refresh_cells import Change, Session, is_ours, same_value
+from gpuval.pipeline.refresh_cells import Change, Session, same_value
 from gpuval.pipeline.xlsxpatch.sheet import M, insert_in_order
 from gpuval.workbook.sheets import peers
 from gpuval.workbook.sheets.base import fitted_height, row_lines
@@ -21,6 +21,7 @@ from gpuval.workbook.sheets.reference import (
     USED_IN_COLUMNS,
     article,
     link_location,
+    note_record,
     sentences,
     used_in,
 )
@@ -125,8 +126,8 @@ def _uses(s: Session) -> dict[str, list[str]]:
     for title in dict.fromkeys(sheets):
         for row in s.wb[title].iter_rows():
             for cell in row:
-                if cell.comment is not None and is_ours(cell.comment.text):
-                    record_id = cell.comment.text.split("\n", 1)[0].strip()
+                record_id = None if cell.comment is None else note_record(cell.comment.text)
+                if record_id is not None:
                     uses.setdefault(record_id, []).append(f"{title}!{cell.coordinate}")
     ids = [s.value(*where) for where in s.column("data_peers_id")]
     columns = {key: s.column(f"data_peers_{key}") for key in peers.RAW}

@@ -25,6 +25,7 @@ from gpuval.data.dataset import Dataset
 from gpuval.errors import GpuvalError
 from gpuval.workbook.sheets.base import Book, Sheet, col, wrap_rows
 from gpuval.workbook.sheets.inputs import SCENARIOS, InputSpec, bounds_formula, validation
+from gpuval.workbook.sheets.reference import note_text
 
 TITLE = "Assumptions"
 GENERIC = "Generic assumption, not about this company."
@@ -251,7 +252,7 @@ def _write_row(book: Book, sheet: Sheet, row: Row, r: int, companies: list[str],
         text = d.note
         if d.source:
             rec = book.dataset[d.source]
-            text = f"{rec.id}\n{rec.source}\n{rec.quote}\n\n{d.note}"
+            text = note_text(book.dataset, rec, d.note)
             book.cite(rec, sheet.ref(r, FIRST_COMPANY_COL + j, sheet=True))
         if not text.startswith(GENERIC):
             sheet.comment(cell, text)

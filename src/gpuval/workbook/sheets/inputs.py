@@ -19,7 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from gpuval.core.multiples import PEER_BASES
 from gpuval.data.dataset import Dataset
 from gpuval.workbook.sheets.base import Book, Sheet
-from gpuval.workbook.sheets.reference import article
+from gpuval.workbook.sheets.reference import article, note_text
 
 SCENARIOS = ("bear", "base", "bull")
 VALUE_COLUMN = 4
@@ -204,7 +204,7 @@ def write(book: Book, targets: str, ids: str) -> None:
             book.values[name] = value
             if spec.source:
                 rec = book.dataset[spec.source]
-                sheet.comment(cell, f"{rec.id}\n{rec.source}\n{rec.quote}")
+                sheet.comment(cell, note_text(book.dataset, rec))
                 book.cite(rec, sheet.ref(row, VALUE_COLUMN, sheet=True))
             if spec.name == "target":  # the reader sees the company's name beside its id
                 note = _source_text(book, spec).replace('"', '""')

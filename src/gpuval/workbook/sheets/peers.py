@@ -48,6 +48,7 @@ from gpuval.data.peers import COLUMNS, Peer
 from gpuval.workbook.model import YARDSTICK, Inputs, peer_line
 from gpuval.workbook.sheets.base import Book, Sheet, col
 from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, bar_slots, chart_formulas, draw
+from gpuval.workbook.sheets.reference import note_text
 
 TITLE = "Peers"
 
@@ -237,7 +238,7 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
             cell = sheet.put(r, _C[key], row.get(key), "input", fmt)
             rec = cells[key].record if key in cells else None
             if rec is not None:
-                sheet.comment(cell, f"{rec.id}\n{rec.source}\n{rec.quote}")
+                sheet.comment(cell, note_text(book.dataset, rec))
                 book.cite(rec, sheet.ref(r, _C[key], sheet=True))
         for name, formula, fmt in _row_formulas(r, i + 1):
             sheet.put(r, _K[name], formula, "calc", fmt)

@@ -3,19 +3,21 @@
 A seed file is cited for readers by :func:`article` (publisher; title; date, as the file states
 them), beside the file's name; the Sources sheet links each cell that uses a sentence
 (:func:`link_location`). ``gpuval refresh`` rewrites both sheets with the same functions.
+A sourced cell's note is :func:`note_text`, read back by :func:`note_record`.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from openpyxl.worksheet.hyperlink import Hyperlink
 
-from gpuval.data.dataset import COLUMNS, Dataset
+from gpuval.data.dataset import COLUMNS, Dataset, Record
 from gpuval.workbook.sheets.base import Book, Sheet, col, wrap_rows
 
 __all__ = ["DATA_COLUMNS", "SOURCE_HEADERS", "USED_IN_COLUMNS", "article", "link_location",
-           "write_data", "write_sources"]  # fmt: skip
+           "note_record", "note_text", "withdrawn_note", "write_data", "write_sources"]  # fmt: skip
 
 DATA_COLUMNS = ["id", "entity", "metric", "value", "unit", "period", "kind", "qualifier",
                 "source", "quote"]  # fmt: skip
@@ -30,6 +32,12 @@ USED_IN_COLUMNS = 6
 # the text wrapped in them
 DATA_WIDTHS = [30, 12, 18, 14, 7, 9, 9, 8, 16, 30, 17]
 SOURCE_WIDTHS = [27, 11, 35, 18] + [13.3] * USED_IN_COLUMNS  # "Assumptions!L40" fits
+_ID = r"[a-z0-9_]+\.[A-Za-z0-9_.\-]+"
+_LAST_LINE = re.compile(rf"Record ({_ID}) \u00b7 \S.*")
+"""A note's last line: ``Record <id> · <seed file>`` (``· withdrawn`` once withdrawn)."""
+_OLD_HEAD = re.compile(rf"({_ID})\n(?:withdrawn: not in dataset |[^\s;]+\.\w+(?:; |\n|$))")
+"""An earlier version's note: the record id alone on the first line, then its seed file(s) or
+the withdrawn line."""
 
 
 def article(dataset: Dataset, source: str) -> str:
@@ -45,6 +53,34 @@ def article(dataset: Dataset, source: str) -> str:
         cited.append(f"{src.publisher or 'publisher not stated'}; {title}; "
                      f"{src.date or 'date not stated'}")  # fmt: skip
     return " / ".join(cited)
+
+
+def note_text(dataset: Dataset, rec: Record, extra: str = "") -> str:
+    """The note on a cell taken from ``rec``: its article, the quote (a derived figure's
+    computation as it is), ``extra`` in brackets if given, and last the record id and seed file
+    (what :func:`note_record` reads back)."""
+    computed = rec.kind == "derived" and rec.how
+    quote = rec.quote if computed else f"\u201c{rec.quote}\u201d"
+    lines = [article(dataset, rec.source), quote]
+    if extra:
+        lines.append(f"({extra})")
+    return "\n".join([*lines, f"Record {rec.id} \u00b7 {rec.source}"])
+
+
+def withdrawn_note(record_id: str, version: str) -> str:
+    """The note on a cell whose record dataset ``version`` no longer has."""
+    return f"Not in dataset {version}.\nRecord {record_id} \u00b7 withdrawn"
+
+
+def note_record(text: str) -> str | None:
+    """The record id a gpuval note cites (:func:`note_text`, :func:`withdrawn_note`, or an
+    earlier version's note with the id first), or None for any other note."""
+    text = text.strip()
+    last = _LAST_LINE.fullmatch(text.rsplit("\n", 1)[-1].strip())
+    if last is not None and "\n" in text:
+        return last[1]
+    old = _OLD_HEAD.match(text)
+    return old[1] if old is not None else None
 
 
 def link_location(cell: str) -> str:
