@@ -10,7 +10,6 @@ chosen basis (by ``MATCH`` on a running count), and a chart reads :func:`bar_slo
 a company without a P/S (or a point) is left out rather than shown as an empty labelled slot or
 a legend entry without a point.
 
-
 * "P/S on the chosen basis, by company": one bar per company with a P/S, the target's bar drawn
   over it in another colour (``Target P/S`` = its P/S, ``#N/A`` elsewhere), the peer median as
   a line;
@@ -102,8 +101,8 @@ def _slanted() -> RichText:
 
 def draw(sheet: Sheet, columns: dict[str, int], first: int, row: int, slots: int) -> None:
     """Both charts, side by side from row ``row``; ``columns``: header -> column index of the
-    peer table (its chart columns), ``first`` the first company row, ``slots``
-    the P/S chart's bars (:func:`bar_slots`)."""
+    peer table (its chart columns), ``first`` the first company row, ``slots`` the bars and
+    points each chart reads (:func:`bar_slots`)."""
     ws = sheet.ws
     helpers = [columns[header] for header in CHART_COLUMNS]  # grouped and collapsed: the charts
     ws.column_dimensions.group(col(min(helpers)), col(max(helpers)), hidden=True, outline_level=1)
