@@ -1,9 +1,12 @@
-"""Helpers shared by the workbook tests: defined-name lookups and error scanning."""
+"""Helpers shared by the workbook tests: defined-name lookups, error scanning and stored values."""
 
 from __future__ import annotations
 
+import zipfile
+from pathlib import Path
 from typing import Any
 
+from lxml import etree
 from openpyxl.workbook.workbook import Workbook
 
 ERRORS = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "Err:")
@@ -75,3 +78,25 @@ def target_list(wb: Workbook) -> list[str]:
             cells = wb[sheet.strip("'")][area.replace("$", "")]
             return [row[0].value for row in cells if row[0].value]
     raise AssertionError(f"no list validation on the in_target cell {title}!{cell}")
+
+
+def formulas_without_values(path: Path) -> list[str]:
+    """``Sheet!A1`` of every formula cell the package stores no computed value for: no ``<v>``,
+    or an empty one on a cell that is not a string (``t="str"`` with an empty ``<v>`` is a
+    computed empty text, e.g. ``=IFERROR(...,"")``). Read from the XML: openpyxl reads both an
+    empty text and a missing value as None."""
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    missing = []
+    with zipfile.ZipFile(path) as z:
+        rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+        parts = {r.get("Id"): r.get("Target").lstrip("/").removeprefix("xl/") for r in rels}
+        for sheet in etree.fromstring(z.read("xl/workbook.xml")).iter(f"{main}sheet"):
+            root = etree.fromstring(z.read("xl/" + parts[sheet.get(rel)]))
+            for c in root.iter(f"{main}c"):
+                if c.find(f"{main}f") is None:
+                    continue
+                v = c.find(f"{main}v")
+                if v is None or (not v.text and c.get("t") != "str"):
+                    missing.append(f"{sheet.get('name')}!{c.get('r')}")
+    return missing
