@@ -90,7 +90,7 @@ def formulas_without_values(path: Path) -> list[str]:
     missing = []
     with zipfile.ZipFile(path) as z:
         rels = etree.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        parts = {r.get("Id"): r.get("Target").lstrip("/").removeprefix("xl/") for r in rels}
+        parts = {r.get("Id"): str(r.get("Target")).lstrip("/").removeprefix("xl/") for r in rels}
         for sheet in etree.fromstring(z.read("xl/workbook.xml")).iter(f"{main}sheet"):
             root = etree.fromstring(z.read("xl/" + parts[sheet.get(rel)]))
             for c in root.iter(f"{main}c"):
