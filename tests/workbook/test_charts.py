@@ -256,3 +256,16 @@ def test_a_fifth_company_with_a_ps_fails_the_check(biren_built: Path, tmp_path: 
     assert names == ["Biren Technology", "Moore Threads", "MetaX", "Kunlunxin"]  # NVIDIA cut off
     assert _check(values, "The P/S chart has a bar") is False
     assert named_cell(values, "chk_master").value is False
+
+
+@pytest.mark.libreoffice
+def test_an_error_in_a_chart_column_fails_its_check(biren_built: Path, tmp_path: Path) -> None:
+    """#N/A is a skipped point in the charts' helper columns; any other error (here #DIV/0! typed
+    over a bar's P/S) fails the one check that covers them, which the error scan does not."""
+    wb = load_workbook(biren_built)
+    wb["Peers"]["AW7"] = "=1/0"
+    wb.save(tmp_path / "edited.xlsx")
+    values = load_workbook(recalculate(tmp_path / "edited.xlsx"), data_only=True)
+    assert _check(values, "The charts' helper columns on Peers") is False
+    assert _check(values, "No error value on Peers") is True  # it stops left of them
+    assert named_cell(values, "chk_master").value is False
