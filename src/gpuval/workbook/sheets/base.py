@@ -223,7 +223,8 @@ class Sheet:
         """
         cell = self.ws.cell(row, column)
         assert isinstance(cell, Cell), f"{self.title}!{cell.coordinate} is merged"
-        if isinstance(value, str) and value.startswith("=") and role in _FORMULA_ROLES:
+        formula = isinstance(value, str) and value.startswith("=") and role in _FORMULA_ROLES
+        if formula:
             cell.value = value
         else:
             cell.value = value
@@ -232,6 +233,10 @@ class Sheet:
         cell.style = _ROLE_STYLE[role]
         if fmt:
             cell.number_format = self.book.style.fmt(fmt)
+            if formula and fmt != "plain":  # a formula's "n/a" lines up with the numbers
+                a = cell.alignment
+                cell.alignment = Alignment(horizontal="right", vertical=a.vertical,
+                                           wrap_text=a.wrap_text)  # fmt: skip
             rule = negative_rule(self.book.style, fmt)
             if rule is not None:
                 self.ws.conditional_formatting.add(cell.coordinate, rule)
