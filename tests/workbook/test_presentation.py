@@ -66,6 +66,19 @@ def test_no_unit_cell_reads_a_code_word(book: Any) -> None:
 # --- company names ------------------------------------------------------------------------------
 
 
+def test_a_number_formulas_text_lines_up_with_the_numbers(book: Any) -> None:
+    """A formula in a number-formatted cell can return "n/a" (MetaX's per-share figures, a P/S
+    without revenue): it is right-aligned like the numbers around it, not flush left against
+    the next column's text."""
+    left = [f"{ws.title}!{c.coordinate}"
+            for ws in book.wb.worksheets if ws.title in MODEL_SHEETS
+            for row in ws.iter_rows() for c in row
+            if c.data_type == "f" and c.number_format != "General"
+            and c.alignment.horizontal != "right"]  # fmt: skip
+    assert left == []
+    assert book.wb["Peers"]["AJ6"].alignment.horizontal == "right"  # HK P/S: "n/a" for A-shares
+
+
 def test_assumption_columns_are_headed_by_names_with_ids_in_a_hidden_row(book: Any) -> None:
     ws = book.wb["Assumptions"]
     ids = named_cell(book.wb, "tgt_col").row
