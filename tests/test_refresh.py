@@ -216,6 +216,14 @@ OLD_SHARES_NOTE = (  # as the previous version wrote it: the record id first
         "Lin Wei:\nRecord high; see ir.biren.com",
         "Checked.\nRecord biren.revenue.2024 is fine",
         "[Threaded comment] is biren.revenue.2024 right?",
+        # gpuval's note with the analyst's words added (Excel keeps the note's author): above,
+        # before the record line, after it; the note is the analyst's now, kept as it is
+        "LW: too high, see the prospectus.\n36Kr (36氪); \u201c国产芯片\u201d; 2026-02-05\n"
+        "\u201c中国贡献英伟达全球15%收入\u201d\nRecord nvidia.china_revenue_share \u00b7 004_1.txt",
+        "36Kr (36氪); \u201c国产芯片\u201d; 2026-02-05\n\u201c中国贡献英伟达全球15%收入\u201d\n"
+        "LW: too high\nRecord nvidia.china_revenue_share \u00b7 004_1.txt",
+        "36Kr (36氪); \u201c国产芯片\u201d; 2026-02-05\n\u201c中国贡献英伟达全球15%收入\u201d\n"
+        "Record nvidia.china_revenue_share \u00b7 004_1.txt\nLW: too high",
     ],
 )
 def test_an_analysts_note_is_not_taken_for_gpuvals(text: str) -> None:

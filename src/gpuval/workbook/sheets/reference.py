@@ -76,11 +76,26 @@ def note_record(text: str) -> str | None:
     """The record id a gpuval note cites (:func:`note_text`, :func:`withdrawn_note`, or an
     earlier version's note with the id first), or None for any other note."""
     text = text.strip()
-    last = _LAST_LINE.fullmatch(text.rsplit("\n", 1)[-1].strip())
-    if last is not None and "\n" in text:
+    lines = [line.strip() for line in text.split("\n")]
+    last = _LAST_LINE.fullmatch(lines[-1])
+    if last is not None and _as_written(lines):
         return last[1]
     old = _OLD_HEAD.match(text)
     return old[1] if old is not None else None
+
+
+def _as_written(lines: list[str]) -> bool:
+    """True when a note's lines have :func:`note_text`'s shape (citation; quote; an optional
+    bracketed remark; record) or :func:`withdrawn_note`'s: a line an analyst adds anywhere breaks
+    it, and the note is then the analyst's, kept as it is."""
+    if len(lines) == 2:
+        return lines[0].startswith("Not in dataset ") and lines[1].endswith("\u00b7 withdrawn")
+    remark = lines[2:-1]
+    return (
+        len(lines) >= 3
+        and lines[0].count("; ") >= 2
+        and (not remark or (remark[0].startswith("(") and remark[-1].endswith(")")))
+    )
 
 
 def link_location(cell: str) -> str:
