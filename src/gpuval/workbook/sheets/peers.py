@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from openpyxl.styles import Font
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from gpuval.core.multiples import (
@@ -203,10 +204,11 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
     inputs = Inputs.from_names(book.values)
     slots = bar_slots([peer_line(row, inputs).ps for row in inputs.peers])
     draw(sheet, _K, FIRST, end + 2, slots)
-    book.checks.append((
-        "The P/S chart has a bar for every company with a P/S (else build the workbook again)",
-        f"COUNT(chart_peers_ps)<={slots}",
-    ))  # fmt: skip
+    warning = sheet.put(end + 1, 1, f'=IF(COUNT(chart_peers_ps)>{slots},"The charts below have '
+                        f'room for {slots} companies; "&COUNT(chart_peers_ps)&" now have a P/S on '
+                        'this basis and the last are left out (gpuval build makes room for all)'
+                        '.","")', "calc", "plain")  # fmt: skip
+    warning.font = Font(color="C00000", bold=True)  # not a model error: no check turns red
     sheet.widths({"A": 44, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK sample"] + 2)})
     for key in ("market_basis", "fy_basis", "forward_basis"):
         sheet.widths({col(_C[key]): 30})
