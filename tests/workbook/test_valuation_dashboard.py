@@ -139,3 +139,29 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
             "metax": "The market value above is the Peers figure: 2025-12 peak market value, "
                      "lower bound (over)"}[target]  # fmt: skip
     assert ws[f"A{valuation.FIGURE_NOTE}"].value == what == cover["E10"].value
+
+
+@pytest.mark.libreoffice
+def test_another_targets_monte_carlo_is_not_read(tmp_path: Path) -> None:
+    """The snapshot is drawn for the target of the last build or refresh (Biren here). Switch
+    the drop-down to MetaX without a refresh: the Monte Carlo row and P(value > price) show n/a
+    (MetaX's values would otherwise be Biren's HKD draws), the weighted value drops nothing it
+    counts (weight 0), and the Python core agrees."""
+    from gpuval.pipeline.recalc import recalculate
+
+    built = build(tmp_path / "biren.xlsx", target="biren")
+    wb = load_workbook(built)
+    named_cell(wb, "in_target").value = "metax"
+    wb.save(tmp_path / "metax.xlsx")
+    values = load_workbook(recalculate(tmp_path / "metax.xlsx"), data_only=True)
+    ws = values[valuation.TITLE]
+    row = next(c.row for c in ws["A"] if c.value == "Monte Carlo snapshot: P10-P90, median")
+    assert [ws.cell(row, col).value for col in (3, 4, 5)] == ["n/a"] * 3
+    shown = [ws.cell(r, 3).value for r in range(1, 20)
+             if str(ws.cell(r, 1).value).startswith("P(equity value > market value)")]  # fmt: skip
+    assert shown == ["n/a"]
+    assert named_cell(values, "chk_master").value is True
+    python = evaluate(tmp_path / "metax.xlsx")
+    assert python[valuation.OUT_WEIGHTED] == pytest.approx(
+        named_cell(values, valuation.OUT_WEIGHTED).value, rel=1e-9
+    )

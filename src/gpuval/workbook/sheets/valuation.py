@@ -68,7 +68,8 @@ METHODS = [
     Method("dcf", "Young-growth DCF", _point("out_dcf_equity_value"), 0.30,
            "Intrinsic: the company's own revenue path, cash flows at the cost of capital",
            "DCF"),
-    Method("mc", "Monte Carlo snapshot: P10-P90, median", ("=mc_p10", "=mc_p50", "=mc_p90"), 0.0,
+    Method("mc", "Monte Carlo snapshot: P10-P90, median",
+           tuple(f'=IF(mc_target=in_target,mc_{p},"n/a")' for p in ("p10", "p50", "p90")), 0.0,
            "The TAM scenarios' inputs drawn jointly: their spread (weight 0, else counted twice)",
            "Monte Carlo"),
     Method("venue", "Re-rated at the other venue's P/S (reference)",
@@ -118,7 +119,8 @@ def value_label_xl(what: str) -> str:
 
 def method_mids(model: Model, mc_median: float | None) -> list[float | None]:
     """Each method's Mid in the listing currency (per share, or equity value without a share
-    count), in :data:`METHODS` order; ``mc_median``: the snapshot's ``mc_p50`` (stored)."""
+    count), in :data:`METHODS` order; ``mc_median``: the snapshot's ``mc_p50`` (stored; None
+    when the snapshot is another target's: the sheet shows n/a until a refresh)."""
     t, p = model.target, model.peers
 
     def shown(equity_usd: float | None) -> float | None:
@@ -175,7 +177,8 @@ def _headline(sheet: Sheet) -> None:
          f'=IF(ISNUMBER(C{TOP + 4}),{upside_xl(f"C{TOP + 4}", "tgt_now")},"n/a")', "pct",
          OUT_UPSIDE),
         ('=IF(tgt_shares>0,"P(value > price)","P(equity value > market value)")&'
-         '", Monte Carlo snapshot"', "%", "=mc_prob_above", "pct", None),
+         '", Monte Carlo snapshot"', "%", '=IF(mc_target=in_target,mc_prob_above,"n/a")', "pct",
+         None),
     ]  # fmt: skip
     for i, (label, unit, formula, fmt, name) in enumerate(lines):
         r = TOP + 1 + i
