@@ -137,15 +137,18 @@ def _weights(wb: Workbook, path: Path) -> dict[str, float]:
     return weights
 
 
-def _stored(wb: Workbook, name: str, *, text: bool = False) -> Any:
-    """A number (or, with ``text``, a text) the workbook stores under ``name`` (the Monte Carlo
-    snapshot's), else None."""
+def _stored_value(wb: Workbook, name: str) -> Any:
+    """What the workbook stores under the one-cell ``name`` (the Monte Carlo snapshot's), else
+    None."""
     places = _cells(wb, name)
     if len(places) != 1 or places[0][0] not in wb.sheetnames:
         return None
-    value = _range_values(wb, *places[0])[0][1]
-    if text:
-        return value if isinstance(value, str) else None
+    return _range_values(wb, *places[0])[0][1]
+
+
+def _stored(wb: Workbook, name: str) -> float | None:
+    """A number the workbook stores under ``name``, else None."""
+    value = _stored_value(wb, name)
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
@@ -162,7 +165,7 @@ def evaluate(path: Path, wb: Workbook | None = None) -> dict[str, Any]:
     weights = _weights(wb, path)
     try:
         model = run_names(values)
-        own = _stored(wb, "mc_target", text=True) == values["in_target"]  # else another's
+        own = _stored_value(wb, "mc_target") == values["in_target"]  # else another's
         mc_median = _stored(wb, "mc_p50") if own else None
         computed = model.outputs() | valuation.headline(model, weights, mc_median)
     except InputError as exc:

@@ -224,12 +224,9 @@ class Sheet:
         cell = self.ws.cell(row, column)
         assert isinstance(cell, Cell), f"{self.title}!{cell.coordinate} is merged"
         formula = isinstance(value, str) and value.startswith("=") and role in _FORMULA_ROLES
-        if formula:
-            cell.value = value
-        else:
-            cell.value = value
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula, whatever the first character
+        cell.value = value
+        if isinstance(value, str) and not formula:
+            cell.data_type = "s"  # never a formula, whatever the first character
         cell.style = _ROLE_STYLE[role]
         if fmt:
             cell.number_format = self.book.style.fmt(fmt)

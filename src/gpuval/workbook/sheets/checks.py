@@ -28,9 +28,9 @@ def write(book: Book, scanned: list[str]) -> Sheet:
         area = f"'{title}'!A4:{last_col}{max(ws.max_row, 4)}"  # A3 shows the master check
         checks.append((f"No error value on {title}", f"SUMPRODUCT(--ISERROR({area}))=0"))
         if charts:
-            others = "+".join(f"SUMPRODUCT(ISERROR({n})-ISNA({n}))" for n in charts.values())
+            errors = "+".join(f"SUMPRODUCT(ISERROR({n})-ISNA({n}))" for n in charts.values())
             checks.append((f"The charts' helper columns on {title}: no error but #N/A (a "
-                           "skipped point)", f"{others}=0"))  # fmt: skip
+                           "skipped point)", f"{errors}=0"))  # fmt: skip
     for i, (text, formula) in enumerate(checks):
         r = 5 + i
         sheet.put(r, 1, text, "label")

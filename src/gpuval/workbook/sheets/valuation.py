@@ -55,6 +55,13 @@ def _point(equity_usd: str) -> tuple[str, str, str]:
 
 
 _SV = scenarios.R["value"]
+
+
+def _snapshot(name: str) -> str:
+    """A Monte Carlo figure, n/a while the snapshot is another target's (until a refresh)."""
+    return f'=IF(mc_target=in_target,{name},"n/a")'
+
+
 METHODS = [
     Method("peers", "Peer P/S: 25th-75th percentile, median",
            (_listing("peer_equity_p25"), _listing("peer_equity_median"),
@@ -69,8 +76,7 @@ METHODS = [
            "Intrinsic: the company's own revenue path, cash flows at the cost of capital",
            "DCF"),
     Method("mc", "Monte Carlo snapshot: P10-P90, median",
-           ('=IF(mc_target=in_target,mc_p10,"n/a")', '=IF(mc_target=in_target,mc_p50,"n/a")',
-            '=IF(mc_target=in_target,mc_p90,"n/a")'), 0.0,
+           (_snapshot("mc_p10"), _snapshot("mc_p50"), _snapshot("mc_p90")), 0.0,
            "The TAM scenarios' inputs drawn jointly: their spread (weight 0, else counted twice)",
            "Monte Carlo"),
     Method("venue", "Re-rated at the other venue's P/S (reference)",
@@ -178,8 +184,7 @@ def _headline(sheet: Sheet) -> None:
          f'=IF(ISNUMBER(C{TOP + 4}),{upside_xl(f"C{TOP + 4}", "tgt_now")},"n/a")', "pct",
          OUT_UPSIDE),
         ('=IF(tgt_shares>0,"P(value > price)","P(equity value > market value)")&'
-         '", Monte Carlo snapshot"', "%", '=IF(mc_target=in_target,mc_prob_above,"n/a")', "pct",
-         None),
+         '", Monte Carlo snapshot"', "%", _snapshot("mc_prob_above"), "pct", None),
     ]  # fmt: skip
     for i, (label, unit, formula, fmt, name) in enumerate(lines):
         r = TOP + 1 + i
