@@ -100,6 +100,28 @@ def test_the_edits_happened(copies: tuple[Path, Path, Path]) -> None:
     assert title == "Simulation" and coord == "$B$10"  # row 8 before two rows were inserted
 
 
+def test_gpuvals_notes_stay_single_after_libreoffice_drops_their_author(
+    copies: tuple[Path, Path, Path],
+) -> None:
+    """LibreOffice saves every note with the author " ": refresh still knows its own notes by
+    their text and replaces them, instead of appending its citation to "an analyst's" note."""
+    folder, plain, _edited = copies
+
+    def notes(path: Path) -> dict[str, tuple[str, str]]:
+        ws = load_workbook(path)["Peers"]
+        return {c.coordinate: (c.comment.author, c.comment.text)
+                for row in ws.iter_rows() for c in row if c.comment}  # fmt: skip
+
+    built, refreshed = notes(folder / "built.xlsx"), notes(plain)
+    assert len(built) >= 15 and {a for a, _ in built.values()} == {"gpuval"}
+    assert {a.strip() for a, _ in refreshed.values()} == {""}  # LibreOffice's doing
+    assert refreshed.keys() == built.keys()
+    priced = {k for k, (_a, t) in refreshed.items() if t.startswith("prices file: ")}
+    assert priced == {"F6", "F12", "G12"}  # the prices file's Biren price, NVIDIA's price, shares
+    assert {k: t for k, (_a, t) in refreshed.items() if k not in priced} == {
+        k: t for k, (_a, t) in built.items() if k not in priced}  # fmt: skip
+
+
 def test_soak_on_a_libreoffice_saved_copy(copies: tuple[Path, Path, Path], tmp_path: Path) -> None:
     _folder, plain, _edited = copies
     base = tmp_path / "lo.xlsx"

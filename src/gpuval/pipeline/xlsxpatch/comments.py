@@ -116,7 +116,8 @@ class SheetComments:
         author, text = found
         comment = self._comment(ref)
         assert comment is not None
-        if author == self.author and MARKER not in text and is_ours(text):
+        # LibreOffice saves every note's author as " ": a note without one is judged by its text
+        if author.strip() in ("", self.author) and MARKER not in text and is_ours(text):
             if text == citation:
                 return "same"
             self._set_text(comment, citation)
