@@ -99,9 +99,6 @@ FORMATS: dict[str, str] = {
     "years": "0.00",
     "factor": "0.0000",
     "plain": "General",
-    # a check's TRUE/FALSE: Excel shows a boolean as it is, but LibreOffice shows the 1 or 0 an
-    # application saved unless the format names them
-    "flag": '"TRUE";"TRUE";"FALSE"',
     "number": "#,##0.00;(#,##0.00)",
     # a dataset value in plain units, on Data: large amounts scaled so the column stays narrow
     "data_value": '[>=1000000000]#,##0.00,,," bn";[>=1000000]#,##0.00,," m";General',

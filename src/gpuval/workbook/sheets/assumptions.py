@@ -260,5 +260,5 @@ def _write_row(book: Book, sheet: Sheet, row: Row, r: int, companies: list[str],
     sheet.put(r, TARGET_COL, f"=INDEX({name},tgt_col)", "calc", spec.fmt, f"tgt_{row.name}")
     sheet.put(r, lo_col, spec.lo, "unit", spec.fmt)
     sheet.put(r, hi_col, spec.hi, "unit", spec.fmt)
-    sheet.put(r, ok_col, "=" + bounds_formula(spec, [f"{first}{r}:{last}{r}"]), "calc", "flag")
+    sheet.put(r, ok_col, "=" + bounds_formula(spec, [f"{first}{r}:{last}{r}"]), "calc")
     sheet.put(r, note_col, spec.note or "Assumption.", "note")

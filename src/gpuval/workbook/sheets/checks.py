@@ -34,10 +34,10 @@ def write(book: Book, scanned: list[str]) -> Sheet:
     for i, (text, formula) in enumerate(checks):
         r = 5 + i
         sheet.put(r, 1, text, "label")
-        sheet.put(r, 3, f"={formula}", "calc", "flag")
+        sheet.put(r, 3, f"={formula}", "calc", "plain")
     last = 4 + len(checks)
     sheet.put(last + 2, 1, "Master check", "section")
-    sheet.put(last + 2, 3, f"=AND(C5:C{last})", "output", "flag", "chk_master")
+    sheet.put(last + 2, 3, f"=AND(C5:C{last})", "output", "plain", "chk_master")
     return sheet
 
 

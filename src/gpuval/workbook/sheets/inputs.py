@@ -221,7 +221,7 @@ def write(book: Book, targets: str, ids: str) -> None:
                 sheet.put(row, 9, spec.lo, "unit", spec.fmt)
                 sheet.put(row, 10, spec.hi, "unit", spec.fmt)
                 bound = "=" + bounds_formula(spec, [f"D{row}"])
-            sheet.put(row, 8, bound, "calc", "flag")
+            sheet.put(row, 8, bound, "calc")
     book.check(
         "Every input is within its bounds", f"COUNTIF(Inputs!H{FIRST_ROW}:H{LAST_ROW},FALSE)=0"
     )
