@@ -53,16 +53,28 @@ def _series(root: etree._Element) -> dict[str, etree._Element]:
 
 def test_scatter_reads_the_na_chart_columns(charts) -> None:
     root = _chart(charts, "Market value vs revenue")
-    xs = [s.find(f"{C}xVal//{C}f").text for s in root.iter(f"{C}ser")]
-    ys = [s.find(f"{C}yVal//{C}f").text for s in root.iter(f"{C}ser")]
-    names = [s.find(f"{C}tx//{C}f").text for s in root.iter(f"{C}ser")]
+    *slots, target = root.iter(f"{C}ser")
+    xs = [s.find(f"{C}xVal//{C}f").text for s in slots]
+    ys = [s.find(f"{C}yVal//{C}f").text for s in slots]
+    names = [s.find(f"{C}tx//{C}f").text for s in slots]
     # one series per slot: 4 of the 7 companies have a P/S on some basis (Biren, Moore Threads,
     # MetaX and NVIDIA; Cambricon, Kunlunxin and Iluvatar CoreX have no revenue or no market
-    # value in the dataset), on the last chart columns (AY: revenue, AZ: market value), each
-    # named by its slot's company (AV)
+    # value in the dataset), on the chart columns AY (revenue) and AZ (market value), each
+    # named by its slot's company (AV) and labelled with that name, not with its value
     assert xs == [f"'Peers'!$AY${r}" for r in range(6, 10)]
     assert ys == [f"'Peers'!$AZ${r}" for r in range(6, 10)]
     assert names == [f"'Peers'!$AV${r}" for r in range(6, 10)]
+    for s in slots:
+        shown = {e.tag.removeprefix(C): e.get("val") for e in s.find(f"{C}dLbls")}
+        assert shown["showSerName"] == "1" and shown["showVal"] == "0", shown
+    # the target drawn over its point (BA: its market value in its slot, #N/A elsewhere), the
+    # only legend entry: the slots' entries (blank for an empty slot) are deleted
+    assert target.find(f"{C}tx//{C}v").text == "Target"
+    assert target.find(f"{C}xVal//{C}f").text == "'Peers'!$AY$6:$AY$9"
+    assert target.find(f"{C}yVal//{C}f").text == "'Peers'!$BA$6:$BA$9"
+    deleted = {int(e.find(f"{C}idx").get("val")) for e in root.iter(f"{C}legendEntry")
+               if e.find(f"{C}delete").get("val") == "1"}  # fmt: skip
+    assert deleted == {int(s.find(f"{C}idx").get("val")) for s in slots}
 
 
 def test_ps_bars_highlight_the_target_with_slanted_names(charts) -> None:
@@ -185,10 +197,13 @@ def test_no_numeric_series_reads_text(target: str, recalculated) -> None:
 def _bars(values: Workbook) -> tuple[list[str], list[object], list[object]]:
     """The P/S chart's categories, bar values and target bars as LibreOffice computed them (the
     first four slots: the chart reads those, see test_ps_bars_highlight_the_target...)."""
+    return _slots(values, "AV", "AW", "AX")
+
+
+def _slots(values: Workbook, *columns: str) -> tuple[list[object], ...]:
+    """The first four slots of each of ``columns`` of Peers as LibreOffice computed them."""
     ws = values["Peers"]
-    rows = range(6, 10)
-    return ([ws[f"AV{r}"].value for r in rows], [ws[f"AW{r}"].value for r in rows],
-            [ws[f"AX{r}"].value for r in rows])  # fmt: skip
+    return tuple([ws[f"{c}{r}"].value for r in range(6, 10)] for c in columns)
 
 
 def _check(values: Workbook, start: str) -> object:
@@ -231,6 +246,11 @@ def test_the_ps_bars_are_the_companies_with_a_ps(biren_built: Path, tmp_path: Pa
     expected = [biren, 300e9 / 1498e6, 300e9 / 1980e6, 4890e9 / 120e9]  # CNY/CNY, USD/USD
     assert bars == pytest.approx(expected, rel=1e-9)
     assert target == [pytest.approx(biren, rel=1e-9), "#N/A", "#N/A", "#N/A"]
+    # the scatter's points: revenue and market value in USD, the target's marked
+    xs, ys, marked = _slots(values, "AY", "AZ", "BA")
+    assert xs == pytest.approx([337e6 / cny, 1498e6 / cny, 1980e6 / cny, 120e9], rel=1e-9)
+    assert ys == pytest.approx([85.54e9 * hkd, 300e9 / cny, 300e9 / cny, 4890e9], rel=1e-9)
+    assert marked == [pytest.approx(85.54e9 * hkd, rel=1e-9), "#N/A", "#N/A", "#N/A"]
 
 
 @pytest.mark.libreoffice
@@ -243,6 +263,13 @@ def test_another_basis_fills_the_first_slots(biren_built: Path, tmp_path: Path) 
     assert names == ["Moore Threads", None, None, None]  # "" reads back as an empty cell
     assert bars == [pytest.approx(300e9 / 1.4e9, rel=1e-9), "#N/A", "#N/A", "#N/A"]
     assert target == ["#N/A"] * 4  # Biren has no run-rate P/S
+    # one point; the empty slots repeat its x (all-#N/A x values LibreOffice plots as 1, 2, 3)
+    # and have no y, so no point and no label
+    cny = named_cell(values, "in_fx_cny_per_usd").value
+    xs, ys, marked = _slots(values, "AY", "AZ", "BA")
+    assert xs == pytest.approx([1.4e9 / cny] * 4, rel=1e-9)
+    assert ys == [pytest.approx(300e9 / cny, rel=1e-9), "#N/A", "#N/A", "#N/A"]
+    assert marked == ["#N/A"] * 4
 
 
 @pytest.mark.libreoffice

@@ -98,6 +98,7 @@ FORMATS: dict[str, str] = {
     "count": "#,##0",
     "years": "0.00",
     "factor": "0.0000",
+    "usd_axis": '[>=1000000000]#,##0,,," bn";[>=1000000]#,##0,," m";#,##0',  # 1 m, 1 bn, 1,000 bn
     "plain": "General",
     "number": "#,##0.00;(#,##0.00)",
     # a dataset value in plain units, on Data: large amounts scaled so the column stays narrow

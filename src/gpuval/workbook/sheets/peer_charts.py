@@ -14,15 +14,17 @@ a legend entry without a point.
   over it in another colour (``Target P/S`` = its P/S, ``#N/A`` elsewhere), the peer median as
   a line;
 * "Market value vs revenue": log-log scatter of market value against revenue on the chosen
-  basis, one named series per company (a legend that names the points) up to
-  :data:`NAMED_POINTS` companies, else one series.
+  basis, one series per slot labelled with its company's name (so an empty slot shows neither
+  a point nor a name) up to :data:`NAMED_POINTS` companies, else one unlabelled series; the
+  target's point drawn over its own in the bars' target colour, the only legend entry.
 """
 
 from __future__ import annotations
 
 from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
 from openpyxl.chart.data_source import StrRef
-from openpyxl.chart.legend import Legend
+from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.legend import Legend, LegendEntry
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.text import RichText
@@ -48,14 +50,11 @@ CHART_COLUMNS = {
     "Chart bars: target P/S": "chart_peers_bar_target",
     "Chart points: revenue (USD)": "chart_peers_point_revenue",
     "Chart points: market value (USD)": "chart_peers_point_mv",
+    "Chart points: the target's market value (USD)": "chart_peers_point_target",
 }
 NAMED_POINTS = 12
-"""Up to this many companies the scatter has one series (one legend entry) per company."""
+"""Up to this many companies the scatter has one series (one labelled point) per company."""
 BLUE, ORANGE, GREY = "2F5597", "ED7D31", "7F7F7F"
-PALETTE = ("2F5597", "ED7D31", "70AD47", "FFC000", "7030A0", "C00000", "00B0F0", "7F7F7F",
-           "843C0C", "255E91", "9E480E", "636363")  # fmt: skip
-"""Marker colours of the named scatter series, one per company (set explicitly: a marker
-without a fill is drawn empty by LibreOffice)."""
 
 
 def chart_formulas(
@@ -66,8 +65,10 @@ def chart_formulas(
     company's P/S (none where the P/S is "n/a"); its place among the companies with a P/S
     (``ps_cell``: this row's P/S chart cell, ``ps_above``: the column from the first row down to
     it); and slot ``slot`` of the bars and the scatter's points: the ``slot``-th company with a
-    P/S, its P/S, the target's P/S again, its revenue and market value (blank and ``#N/A`` when
-    fewer companies have one; a company with a P/S has a point, its market value being > 0)."""
+    P/S, its P/S, the target's P/S again, its revenue and market value, and that market value
+    again if it is the target's (blank and ``#N/A`` when fewer companies have one, but the
+    revenue: the first point's, so that no series has only empty x values, which a chart may
+    plot as 1, 2, 3; a company with a P/S has a point, its market value being > 0)."""
     point = f"AND(ISNUMBER({revenue}),ISNUMBER({mv}),N({revenue})>0,N({mv})>0)"
     nth = f"MATCH({slot},chart_peers_ps_order,0)"
     return [
@@ -80,8 +81,11 @@ def chart_formulas(
         f'=IFERROR(INDEX(data_peers_name,{nth}),"")',
         f"=IFERROR(INDEX(chart_peers_ps,{nth}),NA())",
         f"=IFERROR(INDEX(chart_peers_target_ps,{nth}),NA())",
-        f"=IFERROR(INDEX(chart_peers_revenue,{nth}),NA())",
+        f"=IFERROR(INDEX(chart_peers_revenue,{nth}),IFERROR(INDEX(chart_peers_revenue,"
+        "MATCH(1,chart_peers_ps_order,0)),NA()))",
         f"=IFERROR(INDEX(chart_peers_mv,{nth}),NA())",
+        f"=IFERROR(IF(ISNUMBER(INDEX(chart_peers_target_ps,{nth})),INDEX(chart_peers_mv,{nth}),"
+        "NA()),NA())",
     ]
 
 
@@ -89,6 +93,12 @@ def bar_slots(ps_by_basis: list[dict[str, float | None]]) -> int:
     """The P/S chart's bars: the companies with a P/S on at least one basis (at least one), so
     that whichever basis the analyst picks, no company with a P/S is cut off."""
     return max(1, sum(any(ps is not None for ps in by_basis.values()) for by_basis in ps_by_basis))
+
+
+def _small() -> RichText:
+    """Text properties of 8-point data labels."""
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=CharacterProperties(sz=800)),
+                                 endParaRPr=None)])  # fmt: skip
 
 
 def _slanted() -> RichText:
@@ -141,28 +151,37 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, row: int, slots: int
     scatter.y_axis.title = "Market value (USD, log scale)"
     for axis in (scatter.x_axis, scatter.y_axis):
         axis.scaling.logBase = 10
-        axis.number_format = sheet.book.style.fmt("usd_bn")  # bn, or m below a billion
+        axis.number_format = sheet.book.style.fmt("usd_axis")  # 1 m, 1 bn, 1,000 bn
     xs_col = columns["Chart points: revenue (USD)"]
-    ys_col = columns["Chart points: market value (USD)"]
     names_col = columns["Chart bars: company (with a P/S, in order)"]
     end = first + slots - 1
-    rows = [(r, r) for r in range(first, end + 1)] if slots <= NAMED_POINTS else [(first, end)]
-    for i, (top, bottom) in enumerate(rows):
-        xs = Reference(ws, min_col=xs_col, min_row=top, max_row=bottom)
-        ys = Reference(ws, min_col=ys_col, min_row=top, max_row=bottom)
-        series = Series(ys, xs)
-        if top == bottom:  # named after the slot's company
-            series.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!${col(names_col)}${top}"))
-        else:
-            series.tx = SeriesLabel(v="Companies")
-        series.marker.symbol = "circle"
-        series.marker.size = 8
-        colour = PALETTE[i % len(PALETTE)]
+
+    def points(header: str, top: int, bottom: int, colour: str, size: int) -> Series:
+        ys = Reference(ws, min_col=columns[header], min_row=top, max_row=bottom)
+        series = Series(ys, Reference(ws, min_col=xs_col, min_row=top, max_row=bottom))
+        series.marker.symbol, series.marker.size = "circle", size
         series.marker.graphicalProperties = GraphicalProperties(solidFill=colour)
         series.marker.graphicalProperties.line.solidFill = colour
         series.graphicalProperties.line.noFill = True
         scatter.series.append(series)
-    scatter.legend = Legend(legendPos="r")
+        return series
+
+    named = slots <= NAMED_POINTS
+    for top, bottom in [(r, r) for r in range(first, end + 1)] if named else [(first, end)]:
+        series = points("Chart points: market value (USD)", top, bottom, BLUE, 7)
+        if named:  # the point labelled with its slot's company: above, below, above, ...
+            series.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!${col(names_col)}${top}"))
+            series.dLbls = DataLabelList(
+                showSerName=True, showVal=False, showCatName=False, showLegendKey=False,
+                showPercent=False, dLblPos="t" if (top - first) % 2 == 0 else "b",
+                txPr=_small())  # fmt: skip
+        else:
+            series.tx = SeriesLabel(v="Companies")
+    target = points("Chart points: the target's market value (USD)", first, end, ORANGE, 9)
+    target.tx = SeriesLabel(v="Target")
+    others = len(scatter.series) - 1  # the legend shows the target only: the points are named
+    scatter.legend = Legend(legendPos="b", legendEntry=[LegendEntry(idx=i, delete=True)
+                                                        for i in range(others)])  # fmt: skip
     scatter.height, scatter.width = 7.5, 14
     scatter.visible_cells_only = False  # plot the collapsed chart columns
     ws.add_chart(scatter, f"D{row}")  # right of the bars (12 cm: A to C)

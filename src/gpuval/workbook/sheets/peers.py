@@ -329,7 +329,7 @@ def _row_formulas(r: int, slot: int) -> list[tuple[str, str, str]]:
             k["Revenue on the chosen basis (USD)"], mv, bps, c["id"], k[_PS_CHART],
             f"${col(_K[_PS_CHART])}${FIRST}:{k[_PS_CHART]}", slot),
              ("usd_bn", "usd_bn", "multiple", "multiple", "multiple", "int", "plain", "multiple",
-              "multiple", "usd_bn", "usd_bn"),
+              "multiple", "usd_bn", "usd_bn", "usd_bn"),
              strict=True),
     ]  # fmt: skip
 
