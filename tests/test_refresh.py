@@ -153,6 +153,7 @@ def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> Non
                       "biren,2026-11-20,41.5,HKD,\nnvidia,2026-11-19,180,USD,\n")  # fmt: skip
     analyst = load_workbook(copy)  # an analyst's own header on Checks stays as written
     analyst["Checks"].oddHeader.right.text = "As of 2025-10-29, my notes"
+    analyst["Inputs"].oddHeader.right.text = "As of 2025-10-29 · printed &D"  # as written before
     analyst.save(copy)
     report = refresh(copy, prices=prices)
     assert "  market data as of: 2025-10-29 -> 2025-12-01" in report.lines()
@@ -161,7 +162,7 @@ def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> Non
     # the printed header follows the new as-of date on every sheet gpuval headed
     rights = {ws.title: ws.oddHeader.right.text for ws in wb.worksheets}
     assert rights.pop("Checks") == "As of 2025-10-29, my notes"
-    assert set(rights.values()) == {"As of 2025-12-01 · printed &D"}, rights
+    assert set(rights.values()) == {"Oldest market figure 2025-12-01 · printed &D"}, rights
 
 
 def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:

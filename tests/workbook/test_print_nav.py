@@ -42,7 +42,7 @@ def test_valuation_first_appendix_last(wb) -> None:
 
 def test_every_header_and_footer(wb) -> None:
     # Biren's as-of date: the oldest market figure used, NVIDIA's price of 2025-10-29
-    asof = "As of 2025-10-29"
+    asof = "Oldest market figure 2025-10-29"
     for ws in wb.worksheets:
         head, foot = ws.oddHeader, ws.oddFooter
         text = " ".join(str(s.text) for s in (head.left, head.center, head.right))
@@ -54,8 +54,8 @@ def test_every_header_and_footer(wb) -> None:
 def test_header_text_for_refresh() -> None:
     left, centre, right = finish.header_text(dt.date(2026, 1, 5), "v1", appendix=True)
     assert (left, centre) == ("Appendix: &A", "gpuval · dataset v1")
-    assert right.startswith("As of 2026-01-05") and "&D" in right
-    assert finish.header_text(None, "v1")[2].startswith("As of n/a")
+    assert right.startswith("Oldest market figure 2026-01-05") and "&D" in right
+    assert finish.header_text(None, "v1")[2].startswith("Oldest market figure n/a")
 
 
 def test_panes_freeze_just_below_the_header(wb) -> None:

@@ -312,7 +312,8 @@ def update_labels(s: Session, before: dt.date | None, asof: dt.date | None) -> N
             s.put(sheet, ref, asof)
 
 
-_HEADER_ASOF = re.compile(r"As of (?:\d{4}-\d{2}-\d{2}|n/a) · printed &D")
+#: the as-of part of a header, as :func:`header_text` writes it (or wrote it: "As of <date>")
+_HEADER_ASOF = re.compile(r"(?:As of|Oldest market figure) (?:\d{4}-\d{2}-\d{2}|n/a) · printed &D")
 _HEADER_VERSION = re.compile(r"gpuval · dataset (?:[^&]|&&)*")
 
 

@@ -356,11 +356,12 @@ def header_text(
 ) -> tuple[str, str, str]:
     """The page header's (left, centre, right) sections in Excel's header codes: the sheet name
     (``&A``; "Appendix: " before it on an appendix sheet), the dataset version, the as-of date
-    (the oldest market figure used, Cover!``data_asof``; headers cannot read cells, so it is
-    written as text) and the print date (``&D``)."""
+    (the oldest market figure used, Cover!``data_asof``, said so: the target's price is often
+    newer; headers cannot read cells, so it is written as text) and the print date (``&D``)."""
     day = asof.isoformat() if asof is not None else "n/a"
     left = "Appendix: &A" if appendix else "&A"
-    return left, _text(f"gpuval · dataset {version}"), _text(f"As of {day}") + " · printed &D"
+    right = _text(f"Oldest market figure {day}") + " · printed &D"
+    return left, _text(f"gpuval · dataset {version}"), right
 
 
 def set_headers(wb: Workbook, asof: dt.date | None, version: str) -> None:
