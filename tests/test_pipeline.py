@@ -273,7 +273,8 @@ def test_refresh_keeps_every_analyst_edit(built: Path, tmp_path_factory, edits) 
     peer_price = after["Peers"]["F6"]
     assert after["Peers"]["A6"].value == "biren" and peer_price.value == round(edits["price"], 4)
     assert {ws.title: charts(ws) for ws in after.worksheets if charts(ws)} == {
-        "Valuation": 1, "Scenarios": 2, "Peers": 2, "DCF": 1, "Monte Carlo": 1}  # fmt: skip
+        "Valuation": 1, "Scenarios": 2, "Peer statistics": 2, "DCF": 1,
+        "Monte Carlo": 1}  # fmt: skip
     assert len(after["Inputs"].data_validations.dataValidation) > 15
     assert len(after["Assumptions"].data_validations.dataValidation) > 40
 

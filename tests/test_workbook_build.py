@@ -41,8 +41,8 @@ def wb(built: Path):
 
 def test_every_role_has_its_sheet(wb) -> None:
     assert wb.sheetnames == ["Cover", "Contents", "Valuation", "Scenarios", "DCF", "Peers",
-                             "Implied", "Sensitivity", "Monte Carlo", "Inputs", "Assumptions",
-                             "Checks", "Data", "Sources"]  # fmt: skip
+                             "Peer statistics", "Implied", "Sensitivity", "Monte Carlo", "Inputs",
+                             "Assumptions", "Checks", "Data", "Sources"]  # fmt: skip
 
 
 def test_headline_outputs_are_named(wb) -> None:
@@ -139,7 +139,7 @@ def test_print_setup_and_frozen_panes(wb) -> None:
 
 def test_charts_present(wb) -> None:
     counts = {ws.title: len(ws._charts) for ws in wb.worksheets}
-    assert counts["Peers"] == 2  # P/S bars, market value vs revenue
+    assert counts["Peer statistics"] == 2  # P/S bars, market value vs revenue
     assert counts["Valuation"] == 1  # football field
     assert counts["Scenarios"] == 2  # per share vs price, TAM path
     assert counts["Monte Carlo"] == 1  # histogram

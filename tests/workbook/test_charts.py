@@ -64,12 +64,13 @@ def test_scatter_reads_the_na_chart_columns(charts) -> None:
     assert xs == [f"'Peers'!$AY${r}" for r in range(6, 10)]
     assert ys == [f"'Peers'!$AZ${r}" for r in range(6, 10)]
     assert names == [f"'Peers'!$AV${r}" for r in range(6, 10)]
-    for s in slots:
+    for s in (*slots, target):
         shown = {e.tag.removeprefix(C): e.get("val") for e in s.find(f"{C}dLbls")}
         assert shown["showSerName"] == "1" and shown["showVal"] == "0", shown
-    # the target drawn over its point (BA: its market value in its slot, #N/A elsewhere), the
-    # only legend entry: the slots' entries (blank for an empty slot) are deleted
-    assert target.find(f"{C}tx//{C}v").text == "Target"
+    # the target's point a series of its own (BA: its market value in its slot, #N/A elsewhere,
+    # where AZ has #N/A in its slot), named after the target (tgt_name) and the only legend
+    # entry: the slots' entries (blank for an empty slot) are deleted
+    assert target.find(f"{C}tx//{C}f").text == "'Peer statistics'!$C$6"
     assert target.find(f"{C}xVal//{C}f").text == "'Peers'!$AY$6:$AY$9"
     assert target.find(f"{C}yVal//{C}f").text == "'Peers'!$BA$6:$BA$9"
     deleted = {int(e.find(f"{C}idx").get("val")) for e in root.iter(f"{C}legendEntry")
@@ -246,11 +247,13 @@ def test_the_ps_bars_are_the_companies_with_a_ps(biren_built: Path, tmp_path: Pa
     expected = [biren, 300e9 / 1498e6, 300e9 / 1980e6, 4890e9 / 120e9]  # CNY/CNY, USD/USD
     assert bars == pytest.approx(expected, rel=1e-9)
     assert target == [pytest.approx(biren, rel=1e-9), "#N/A", "#N/A", "#N/A"]
-    # the scatter's points: revenue and market value in USD, the target's marked
+    # the scatter's points: revenue and market value in USD, the target's in a column of its own
     xs, ys, marked = _slots(values, "AY", "AZ", "BA")
     assert xs == pytest.approx([337e6 / cny, 1498e6 / cny, 1980e6 / cny, 120e9], rel=1e-9)
-    assert ys == pytest.approx([85.54e9 * hkd, 300e9 / cny, 300e9 / cny, 4890e9], rel=1e-9)
+    assert ys[0] == "#N/A"
+    assert ys[1:] == pytest.approx([300e9 / cny, 300e9 / cny, 4890e9], rel=1e-9)
     assert marked == [pytest.approx(85.54e9 * hkd, rel=1e-9), "#N/A", "#N/A", "#N/A"]
+    assert named_cell(values, "tgt_name").value == "Biren Technology"  # the target's series
 
 
 @pytest.mark.libreoffice
@@ -282,7 +285,7 @@ def test_a_fifth_company_with_a_ps_is_flagged_above_the_charts(
     values = _edited(biren_built, tmp_path, peers_kunlunxin__market_value=100e9)
     names, _, _ = _bars(values)
     assert names == ["Biren Technology", "Moore Threads", "MetaX", "Kunlunxin"]  # NVIDIA cut off
-    shown = [c.value for row in values["Peers"].iter_rows(max_col=1) for c in row
+    shown = [c.value for row in values["Peer statistics"].iter_rows(max_col=1) for c in row
              if isinstance(c.value, str) and c.value.startswith("The charts below")]  # fmt: skip
     assert shown == ["The charts below have room for 4 companies; 5 now have a P/S on this basis "
                      "and the last are left out (gpuval build makes room for all)."]  # fmt: skip

@@ -24,8 +24,8 @@ from gpuval.workbook.template import load_template
 from workbook_helpers import named_cell
 
 RECORD_ID = re.compile(r"\b[a-z_]+\.[\w.\-]+")
-MODEL_SHEETS = ["Inputs", "Assumptions", "Valuation", "Scenarios", "Peers", "DCF", "Implied",
-                "Sensitivity", "Monte Carlo"]  # fmt: skip
+MODEL_SHEETS = ["Inputs", "Assumptions", "Valuation", "Scenarios", "Peers", "Peer statistics",
+                "DCF", "Implied", "Sensitivity", "Monte Carlo"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,8 @@ def test_no_value_a_reader_sees_names_an_entity_by_its_id(tmp_path: Path, recalc
                 if words & ids:
                     found.append(f"{title}!{c.coordinate}={c.value!r}")
     assert found == [], "\n".join(found)
-    sample = [r[2] for r in values["Peers"].iter_rows(values_only=True) if r[0] == "Sample"]
+    sample = [r[2] for r in values["Peer statistics"].iter_rows(values_only=True)
+              if r[0] == "Sample"]  # fmt: skip
     assert sample and "Moore Threads" not in sample[0]  # the target is out of its own sample
     assert "MetaX" in sample[0]
 

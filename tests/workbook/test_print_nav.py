@@ -61,6 +61,7 @@ def test_header_text_for_refresh() -> None:
 def test_panes_freeze_just_below_the_header(wb) -> None:
     # (sheet, frozen cell): the row below its table header; stacked tables below the title block
     expected = {"Contents": "A5", "Scenarios": "C6", "DCF": "C7", "Peers": "C6",
+                "Peer statistics": "A4",
                 "Inputs": "C5", "Assumptions": "D6", "Checks": "A5", "Data": "B5",
                 "Sources": "B5", "Implied": "A4", "Sensitivity": "A4",
                 "Monte Carlo": "A4"}  # fmt: skip
@@ -166,7 +167,7 @@ def test_nothing_prints_below_8_points(target: str, tmp_path: Path) -> None:
         assert finish.smallest_font(ws, *finish.used_extent(ws)) >= 10, ws.title
         assert ws.page_setup.fitToWidth == (4 if ws.title == "Peers" else 1), ws.title
     peers = wb["Peers"]
-    assert peers.print_title_cols == "$B:$B" and peers["B5"].value == "Company"
+    assert peers.print_title_cols == "$A:$B" and peers["B5"].value == "Company"
 
 
 @pytest.mark.libreoffice
@@ -180,6 +181,21 @@ def test_rendered_pdf(tmp_path: Path) -> None:
     header = re.compile(r"^\s*Percentile\s{2,}\S", re.MULTILINE)  # "Percentile   Value ..."
     assert sum(len(header.findall(p)) for p in mc) == 1  # the percentile header, once
     assert any("Working table" in p and not header.search(p) for p in mc)
+    # Peers: the table alone, four pages across, each with the companies' names (repeated
+    # columns) and nothing below the last company but the footer (the target's figures and the
+    # statistics, on Peer statistics, had printed their units and titles' ends on every page)
+    peers = [p for p in text.split("\f") if re.match(r"\s*Peers\s", p)]
+    assert len(peers) == 4
+    for page in peers:
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        assert all(any(re.match(rf"{i}\s+{n}\b", line) for line in lines) for i, n in COMPANIES)
+        below = lines[next(i for i, line in enumerate(lines) if line.startswith("nvidia")) + 1 :]
+        assert len(below) == 1 and below[0].startswith("biren.xlsx"), below  # the footer
+
+
+COMPANIES = [("biren", "Biren Technology"), ("moore_threads", "Moore Threads"), ("metax", "MetaX"),
+             ("cambricon", "Cambricon"), ("kunlunxin", "Kunlunxin"),
+             ("iluvatar_corex", "Iluvatar CoreX"), ("nvidia", "NVIDIA")]  # fmt: skip
 
 
 def test_print_area_excludes_working_rows(wb) -> None:

@@ -119,6 +119,6 @@ def test_biren_against_its_peers_on_the_latest_full_year(tmp_path: Path, recalc)
     assert round(rerated, 1) == 31.6
     implied = a_share * 3.37e8 / cny_per_usd / usd_per_hkd / shares  # median x FY2024 revenue
     assert named_cell(values, "out_peer_median_implied_value").value == pytest.approx(implied)
-    hk_sample = next(r for r in values["Peers"].iter_rows(values_only=True)
+    hk_sample = next(r for r in values["Peer statistics"].iter_rows(values_only=True)
                      if r[0] == "Hong Kong sample")[2]  # fmt: skip
     assert hk_sample == "Biren Technology (the target alone)"  # by name, not id

@@ -45,6 +45,7 @@ MODEL_SHEETS = [
     "Valuation",
     "Scenarios",
     "Peers",
+    "Peer statistics",
     "DCF",
     "Implied",
     "Sensitivity",

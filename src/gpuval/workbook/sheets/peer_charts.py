@@ -16,7 +16,8 @@ a legend entry without a point.
 * "Market value vs revenue": log-log scatter of market value against revenue on the chosen
   basis, one series per slot labelled with its company's name (so an empty slot shows neither
   a point nor a name) up to :data:`NAMED_POINTS` companies, else one unlabelled series; the
-  target's point drawn over its own in the bars' target colour, the only legend entry.
+  target's point is a series of its own in the bars' target colour, named after the target
+  (the one legend entry).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from openpyxl.chart import BarChart, LineChart, Reference, ScatterChart, Series
 from openpyxl.chart.data_source import StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.legend import Legend, LegendEntry
+from openpyxl.chart.series import Series as ChartSeries
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.text import RichText
@@ -49,7 +51,7 @@ CHART_COLUMNS = {
     "Chart bars: P/S": "chart_peers_bar_ps",
     "Chart bars: target P/S": "chart_peers_bar_target",
     "Chart points: revenue (USD)": "chart_peers_point_revenue",
-    "Chart points: market value (USD)": "chart_peers_point_mv",
+    "Chart points: market value (USD; #N/A for the target)": "chart_peers_point_mv",
     "Chart points: the target's market value (USD)": "chart_peers_point_target",
 }
 NAMED_POINTS = 12
@@ -65,12 +67,13 @@ def chart_formulas(
     company's P/S (none where the P/S is "n/a"); its place among the companies with a P/S
     (``ps_cell``: this row's P/S chart cell, ``ps_above``: the column from the first row down to
     it); and slot ``slot`` of the bars and the scatter's points: the ``slot``-th company with a
-    P/S, its P/S, the target's P/S again, its revenue and market value, and that market value
-    again if it is the target's (blank and ``#N/A`` when fewer companies have one, but the
-    revenue: the first point's, so that no series has only empty x values, which a chart may
-    plot as 1, 2, 3; a company with a P/S has a point, its market value being > 0)."""
+    P/S, its P/S, the target's P/S again, its revenue, and its market value in one of two
+    columns, the others' or the target's (blank and ``#N/A`` when fewer companies have one, but
+    the revenue: the first point's, so that no series has only empty x values, which a chart
+    may plot as 1, 2, 3; a company with a P/S has a point, its market value being > 0)."""
     point = f"AND(ISNUMBER({revenue}),ISNUMBER({mv}),N({revenue})>0,N({mv})>0)"
     nth = f"MATCH({slot},chart_peers_ps_order,0)"
+    target = f"INDEX(chart_peers_target_ps,{nth})"  # a number in the target's slot only
     return [
         f"=IF({point},{revenue},NA())",
         f"=IF({point},{mv},NA())",
@@ -80,12 +83,11 @@ def chart_formulas(
         f"=IF(ISNUMBER({ps_cell}),COUNT({ps_above}),0)",
         f'=IFERROR(INDEX(data_peers_name,{nth}),"")',
         f"=IFERROR(INDEX(chart_peers_ps,{nth}),NA())",
-        f"=IFERROR(INDEX(chart_peers_target_ps,{nth}),NA())",
+        f"=IFERROR({target},NA())",
         f"=IFERROR(INDEX(chart_peers_revenue,{nth}),IFERROR(INDEX(chart_peers_revenue,"
         "MATCH(1,chart_peers_ps_order,0)),NA()))",
-        f"=IFERROR(INDEX(chart_peers_mv,{nth}),NA())",
-        f"=IFERROR(IF(ISNUMBER(INDEX(chart_peers_target_ps,{nth})),INDEX(chart_peers_mv,{nth}),"
-        "NA()),NA())",
+        f"=IFERROR(IF(ISNUMBER({target}),NA(),INDEX(chart_peers_mv,{nth})),NA())",
+        f"=IFERROR(IF(ISNUMBER({target}),INDEX(chart_peers_mv,{nth}),NA()),NA())",
     ]
 
 
@@ -109,10 +111,19 @@ def _slanted() -> RichText:
     )
 
 
-def draw(sheet: Sheet, columns: dict[str, int], first: int, row: int, slots: int) -> None:
-    """Both charts, side by side from row ``row``; ``columns``: header -> column index of the
-    peer table (its chart columns), ``first`` the first company row, ``slots`` the bars and
-    points each chart reads (:func:`bar_slots`)."""
+def draw(
+    sheet: Sheet,
+    on: Sheet,
+    columns: dict[str, int],
+    first: int,
+    row: int,
+    slots: int,
+    target_name: str,
+) -> None:
+    """Both charts, side by side from row ``row`` of sheet ``on``; ``columns``: header -> column
+    index of the peer table on ``sheet`` (its chart columns), ``first`` the first company row,
+    ``slots`` the bars and points each chart reads (:func:`bar_slots`), ``target_name`` the
+    cell (``'Sheet'!$C$6``) showing the target's name."""
     ws = sheet.ws
     helpers = [columns[header] for header in CHART_COLUMNS]  # grouped and collapsed: the charts
     ws.column_dimensions.group(col(min(helpers)), col(max(helpers)), hidden=True, outline_level=1)
@@ -142,7 +153,7 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, row: int, slots: int
     bar.legend.position = "b"
     bar.height, bar.width = 7.5, 12
     bar.visible_cells_only = False  # plot the collapsed chart columns
-    ws.add_chart(bar, f"A{row}")
+    on.ws.add_chart(bar, f"A{row}")
 
     scatter = ScatterChart()
     scatter.title = "Market value vs revenue on the chosen basis"
@@ -156,7 +167,7 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, row: int, slots: int
     names_col = columns["Chart bars: company (with a P/S, in order)"]
     end = first + slots - 1
 
-    def points(header: str, top: int, bottom: int, colour: str, size: int) -> Series:
+    def points(header: str, top: int, bottom: int, colour: str, size: int) -> ChartSeries:
         ys = Reference(ws, min_col=columns[header], min_row=top, max_row=bottom)
         series = Series(ys, Reference(ws, min_col=xs_col, min_row=top, max_row=bottom))
         series.marker.symbol, series.marker.size = "circle", size
@@ -166,22 +177,26 @@ def draw(sheet: Sheet, columns: dict[str, int], first: int, row: int, slots: int
         scatter.series.append(series)
         return series
 
+    def labelled(series: ChartSeries, name: str, position: str) -> None:
+        series.tx = SeriesLabel(strRef=StrRef(name))
+        series.dLbls = DataLabelList(
+            showSerName=True, showVal=False, showCatName=False, showLegendKey=False,
+            showPercent=False, dLblPos=position, txPr=_small())  # fmt: skip
+
     named = slots <= NAMED_POINTS
     for top, bottom in [(r, r) for r in range(first, end + 1)] if named else [(first, end)]:
-        series = points("Chart points: market value (USD)", top, bottom, BLUE, 7)
+        series = points("Chart points: market value (USD; #N/A for the target)", top, bottom,
+                        BLUE, 7)  # fmt: skip
         if named:  # the point labelled with its slot's company: above, below, above, ...
-            series.tx = SeriesLabel(strRef=StrRef(f"'{ws.title}'!${col(names_col)}${top}"))
-            series.dLbls = DataLabelList(
-                showSerName=True, showVal=False, showCatName=False, showLegendKey=False,
-                showPercent=False, dLblPos="t" if (top - first) % 2 == 0 else "b",
-                txPr=_small())  # fmt: skip
+            name = f"'{ws.title}'!${col(names_col)}${top}"
+            labelled(series, name, "t" if (top - first) % 2 == 0 else "b")
         else:
             series.tx = SeriesLabel(v="Companies")
-    target = points("Chart points: the target's market value (USD)", first, end, ORANGE, 9)
-    target.tx = SeriesLabel(v="Target")
+    target = points("Chart points: the target's market value (USD)", first, end, ORANGE, 8)
+    labelled(target, target_name, "t")  # named after the target, in the legend too
     others = len(scatter.series) - 1  # the legend shows the target only: the points are named
     scatter.legend = Legend(legendPos="b", legendEntry=[LegendEntry(idx=i, delete=True)
                                                         for i in range(others)])  # fmt: skip
     scatter.height, scatter.width = 7.5, 14
     scatter.visible_cells_only = False  # plot the collapsed chart columns
-    ws.add_chart(scatter, f"D{row}")  # right of the bars (12 cm: A to C)
+    on.ws.add_chart(scatter, f"D{row}")  # right of the bars (12 cm: A to C)

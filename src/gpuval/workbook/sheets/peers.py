@@ -52,6 +52,7 @@ from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, bar_slots, chart_f
 from gpuval.workbook.sheets.reference import note_text
 
 TITLE = "Peers"
+STATS_TITLE = "Peer statistics"
 
 #: Raw input columns: key -> (header, number format key). Every one is sourced from the dataset's
 #: ``[[peer]]`` entry for the company (text columns describe what each figure is).
@@ -192,29 +193,36 @@ def _range(column: int, last: int) -> str:
 
 
 def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
+    """The peer table on Peers, and from it the target's figures, the statistics, the gap and
+    the charts on Peer statistics (a sheet of its own: one page wide, while the table prints
+    across pages with its first two columns repeated, which below the table would repeat
+    the blocks' labels)."""
     rows = list(rows) if rows is not None else peer_rows(book.dataset)
-    sheet = Sheet(book, TITLE, "Comparable companies in USD: P/S on one revenue basis for "
-                  "everyone, peer percentiles, implied value, A-share vs Hong Kong "
-                  "gap.")  # fmt: skip
+    sheet = Sheet(book, TITLE, "Comparable companies in USD: every figure, on each revenue "
+                  "basis; the statistics are on Peer statistics.")  # fmt: skip
     last = FIRST + len(rows) - 1
     _table(book, sheet, rows, last)
-    target = last + 3
-    stats = _target_block(book, sheet, last, target) + 2
-    end = _stats_block(book, sheet, last, stats)
-    inputs = Inputs.from_names(book.values)
-    slots = bar_slots([peer_line(row, inputs).ps for row in inputs.peers])
-    draw(sheet, _K, FIRST, end + 2, slots)
-    warning = sheet.put(end + 1, 1, f'=IF(COUNT(chart_peers_ps)>{slots},"The charts below have '
-                        f'room for {slots} companies; "&COUNT(chart_peers_ps)&" now have a P/S on '
-                        'this basis and the last are left out (gpuval build makes room for all)'
-                        '.","")', "calc", "plain")  # fmt: skip
-    warning.font = Font(color="C00000", bold=True)  # not a model error: no check turns red
-    sheet.widths({"A": 44, "B": 16, "C": 14} | {col(i): 13 for i in range(4, _K["HK sample"] + 2)})
+    sheet.widths({"A": 15, "B": 16, "C": 8} | {col(i): 13 for i in range(4, _K["HK sample"] + 2)})
     for key in ("market_basis", "fy_basis", "forward_basis"):
         sheet.widths({col(_C[key]): 30})
     sheet.ws.row_dimensions[TABLE_HEADER_ROW].height = 42  # headers of up to three lines
     sheet.freeze(f"C{FIRST}")
-    sheet.ws.print_title_cols = "B:B"  # the company's name on every page across
+    sheet.ws.print_title_cols = "A:B"  # the id and the company's name on every page across
+
+    stats = Sheet(book, STATS_TITLE, "The target's figures, the peer percentiles on the chosen "
+                  "basis and its implied value, the A-share vs Hong Kong gap, charts.")  # fmt: skip
+    top = TABLE_HEADER_ROW - 1  # the first section, as the table's on Peers
+    end = _stats_block(book, stats, last, _target_block(book, stats, last, top) + 2)
+    inputs = Inputs.from_names(book.values)
+    slots = bar_slots([peer_line(row, inputs).ps for row in inputs.peers])
+    draw(sheet, stats, _K, FIRST, end + 2, slots, book.names["tgt_name"])
+    warning = stats.put(end + 1, 1, f'=IF(COUNT(chart_peers_ps)>{slots},"The charts below have '
+                        f'room for {slots} companies; "&COUNT(chart_peers_ps)&" now have a P/S on '
+                        'this basis and the last are left out (gpuval build makes room for all)'
+                        '.","")', "calc", "plain")  # fmt: skip
+    warning.font = Font(color="C00000", bold=True)  # not a model error: no check turns red
+    stats.widths({"A": 44, "B": 8, "C": 14, "D": 14, "E": 14, "F": 14})
+    stats.freeze(f"A{top}")  # below the title block: the sheet stacks tables
     return sheet
 
 
