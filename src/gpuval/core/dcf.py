@@ -101,6 +101,7 @@ __all__ = [
     "bridge_revenue",
     "cost_of_capital_path",
     "dcf_equity_value",
+    "dcf_totals",
     "dcf_value_per_share",
     "fiscal_years",
     "growth_path",
@@ -248,7 +249,7 @@ class DcfResult:
     value_per_share: FloatOrArray
 
 
-def _dcf(
+def dcf_totals(
     *,
     revenue: ArrayLike,
     growth_y1: ArrayLike,
@@ -277,8 +278,21 @@ def _dcf(
     minority_interests: ArrayLike = 0.0,
     bridge_years: int = 0,
     bridge_growth: ArrayLike = 0.0,
-    keep: bool,
-) -> tuple[dict[str, list[Any]], dict[str, Any], tuple[int, ...]]:
+    schedule: dict[str, list[Any]] | None = None,
+) -> dict[str, Any]:
+    """The totals of :func:`young_growth_dcf` (``bridge_revenue`` ... ``value_per_share``, as
+    it names them), without keeping the yearly schedules: the one home of the DCF's equations.
+
+    Same inputs as :func:`young_growth_dcf`, taken by name (the UDFs call it directly, without
+    repacking them). With ``schedule`` (a dict), each year's values are appended to it, one list
+    per :class:`DcfResult` schedule field. Values are floats for one-cell inputs, else arrays.
+
+    >>> t = dcf_totals(revenue=100.0, growth_y1=0.0, growth_y2_5=0.0, terminal_growth=0.0,
+    ...     operating_margin=0.2, target_margin=0.2, sales_to_capital=1.0, tax_rate=0.25,
+    ...     cost_of_capital=0.10, mature_cost_of_capital=0.10, shares_outstanding=10.0)
+    >>> round(t["going_concern_value"], 9), round(t["value_per_share"], 9)  # 15 / 0.10
+    (150.0, 15.0)
+    """
     rev_base = nonnegative("revenue", revenue)
     g1 = rate("growth_y1", growth_y1)
     g25 = rate("growth_y2_5", growth_y2_5)
@@ -312,13 +326,14 @@ def _dcf(
         rev_base, g1, g25, gt, m0, mt, stc, tau, marg, r0, rm, n_sh, nol0, roc, pf, dp, dfr, c,
         dbt, ipo, non_op, mino, gb, f,
     )  # fmt: skip
-    scalar = all_float(checked)
-    shape = () if scalar else broadcast_shape(**dict(zip(_CHECKED, checked, strict=True)))
+    if not all_float(checked):  # arrays that cannot broadcast: a sentence naming two of them
+        broadcast_shape(**dict(zip(_CHECKED, checked, strict=True)))
     less_than("terminal_growth", gt, "mature_cost_of_capital", rm)
     _one_failure_value(dp, dfr)
 
     rev0 = _bridge_revenue(rev_base, gb, n_bridge)
-    sched: dict[str, list[Any]] = {k: [] for k in _SCHEDULE} if keep else {}
+    if schedule is not None:
+        schedule.update({k: [] for k in _SCHEDULE})
     rev_prev, nol_prev, df, sum_pv = rev0, nol0, 1.0, 0.0
     for g, margin, tau_t, r in zip(
         _growth_path(g1, g25, gt, h),
@@ -336,13 +351,13 @@ def _dcf(
         df = df / (1.0 + r)
         pv = fcff * df
         sum_pv = sum_pv + pv
-        if keep:
+        if schedule is not None:
             for key, v in zip(
                 _SCHEDULE,
                 (g, rev, margin, ebit, tau_t, tax, nol_t, nopat, reinv, fcff, r, df, pv),
                 strict=True,
             ):
-                sched[key].append(v)
+                schedule[key].append(v)
         rev_prev, nol_prev = rev, nol_t
 
     terminal = _terminal(rev_prev, gt, mt, marg, roc, rm)
@@ -351,7 +366,7 @@ def _dcf(
     distress = _distress(going, dp, dfr)
     operating = _operating_assets(going, pf, distress)
     equity = _equity(operating, c, dbt, ipo, non_op, mino)
-    totals = {
+    return {
         "bridge_revenue": rev0,
         **terminal,
         "pv_terminal_value": pv_tv,
@@ -362,7 +377,6 @@ def _dcf(
         "equity_value": equity,
         "value_per_share": equity * f / n_sh,
     }
-    return sched, totals, shape
 
 
 def _one_failure_value(proceeds: FloatOrArray, frac: FloatOrArray) -> None:
@@ -386,7 +400,7 @@ _CHECKED = (
     "distress_proceeds", "distress_fraction", "cash", "debt", "ipo_proceeds",
     "non_operating_assets", "minority_interests", "bridge_growth", "fx",
 )  # fmt: skip
-"""The names of ``_dcf``'s ``checked`` values, in order (for the broadcast error)."""
+"""The names of ``dcf_totals``' ``checked`` values, in order (for the broadcast error)."""
 
 _SCHEDULE = (
     "growth", "revenue", "operating_margin", "ebit", "tax_rate", "taxes", "nol", "after_tax_ebit",
@@ -435,7 +449,9 @@ def young_growth_dcf(**inputs: Any) -> DcfResult:
     >>> round(r.going_concern_value, 9), round(r.value_per_share, 9)
     (150.0, 20.0)
     """
-    sched, totals, shape = _dcf(**inputs, keep=True)
+    sched: dict[str, list[Any]] = {}
+    totals = dcf_totals(**inputs, schedule=sched)
+    shape = np.shape(totals["value_per_share"])  # it depends on every input: their shape
     fields: dict[str, Any] = {k: _stack(v, shape) for k, v in sched.items()}
     fields |= {k: out(np.broadcast_to(v, shape).copy() if shape else v) for k, v in totals.items()}
     return DcfResult(**fields)
@@ -454,7 +470,7 @@ def dcf_value_per_share(**inputs: Any) -> FloatOrArray:
     >>> round(v, 9)
     22.0
     """
-    return out(_dcf(**inputs, keep=False)[1]["value_per_share"])
+    return out(dcf_totals(**inputs)["value_per_share"])
 
 
 def dcf_equity_value(**inputs: Any) -> FloatOrArray:
@@ -470,4 +486,4 @@ def dcf_equity_value(**inputs: Any) -> FloatOrArray:
     >>> round(v, 9)
     120.0
     """
-    return out(_dcf(**inputs, keep=False)[1]["equity_value"])
+    return out(dcf_totals(**inputs)["equity_value"])

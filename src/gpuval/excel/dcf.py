@@ -69,12 +69,14 @@ def table_inputs(
     return out
 
 
+HEADLINE = ("value_per_share", "equity_value")
+"""The DCF outputs computed without building the yearly schedules (``core.dcf_totals``)."""
+
+
 def dcf_output(inputs: dict[str, Any], output: str) -> Any:
     """One DCF output; the two headline ones without building the yearly schedules."""
-    if output == "value_per_share":
-        return core.dcf_value_per_share(**inputs)
-    if output == "equity_value":
-        return core.dcf_equity_value(**inputs)
+    if output in HEADLINE:
+        return core.dcf_totals(**inputs)[output]
     size = math.prod(broadcast({k: v for k, v in inputs.items() if isinstance(v, np.ndarray)}))
     if size > MAX_DRAWS_SCHEDULE:
         raise UdfError(
@@ -86,8 +88,6 @@ def dcf_output(inputs: dict[str, Any], output: str) -> Any:
 
 def _dcf(output: str = "value_per_share", **inputs: Any) -> Any:
     """The DCF's ``output`` (evaluated over the number arguments by ``declare.evaluate``)."""
-    if output == "value_per_share":
-        return core.dcf_value_per_share(**inputs)
     return dcf_output(inputs, output)
 
 
