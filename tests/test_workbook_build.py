@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -16,7 +17,7 @@ from gpuval.errors import GpuvalError
 from gpuval.workbook.build import build, build_workbook, save_atomic
 from gpuval.workbook.sheets import dcf
 from gpuval.workbook.sheets.inputs import ALL
-from gpuval.workbook.template import write_default_template
+from gpuval.workbook.template import DEFAULT_TEMPLATE, write_default_template
 from workbook_helpers import named_cell, names
 
 REPO = Path(__file__).resolve().parents[1]
@@ -174,6 +175,21 @@ def test_committed_workbook_equals_a_fresh_build(built: Path) -> None:
             strip = re.compile(rb"<dcterms:modified[^>]*>[^<]*</dcterms:modified>")
             a, b = strip.sub(b"", a), strip.sub(b"", b)
         assert a == b, f"{part} differs: run `gpuval build` and commit workbook/"
+
+
+def test_shipped_template_is_the_default_writers(tmp_path: Path) -> None:
+    """templates/gpuval_template.xlsx holds what write_default_template writes now (its cover
+    labels, styles and every number format), cell by cell: a change to the writer reaches the
+    shipped file only when it is written again."""
+    fresh = load_workbook(write_default_template(tmp_path / "t.xlsx"))
+    shipped = load_workbook(DEFAULT_TEMPLATE)
+
+    def cells(wb: Any) -> dict[tuple[str, str], Any]:
+        return {(ws.title, c.coordinate): (c.value, c.style, c.number_format)
+                for ws in wb.worksheets for row in ws.iter_rows() for c in row}  # fmt: skip
+
+    assert cells(shipped) == cells(fresh), "run write_default_template() and commit templates/"
+    assert shipped["Cover"]["B5"].value == "Oldest market figure used"
 
 
 def test_restyled_template_flows_into_the_build(tmp_path: Path) -> None:
