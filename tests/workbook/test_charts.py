@@ -16,7 +16,10 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import get_column_letter, range_to_tuple
 from openpyxl.workbook.workbook import Workbook
 
+from apps.libreoffice import InsertRows, edit_in_libreoffice, require_uno
+from gpuval.pipeline.formula_audit import audit_formulas
 from gpuval.pipeline.recalc import recalculate
+from gpuval.pipeline.refresh import refresh
 from gpuval.workbook.build import build
 from workbook_helpers import chart_cells, error_cells, named_cell
 
@@ -266,8 +269,8 @@ def test_another_basis_fills_the_first_slots(biren_built: Path, tmp_path: Path) 
     assert names == ["Moore Threads", None, None, None]  # "" reads back as an empty cell
     assert bars == [pytest.approx(300e9 / 1.4e9, rel=1e-9), "#N/A", "#N/A", "#N/A"]
     assert target == ["#N/A"] * 4  # Biren has no run-rate P/S
-    # one point; the empty slots repeat its x (all-#N/A x values LibreOffice plots as 1, 2, 3)
-    # and have no y, so no point and no label
+    # one point; the empty slots repeat its x (a chart may plot an all-empty x range as 1, 2,
+    # 3) and have no y, so no point and no label
     cny = named_cell(values, "in_fx_cny_per_usd").value
     xs, ys, marked = _slots(values, "AY", "AZ", "BA")
     assert xs == pytest.approx([1.4e9 / cny] * 4, rel=1e-9)
@@ -281,15 +284,39 @@ def test_a_fifth_company_with_a_ps_is_flagged_above_the_charts(
 ) -> None:
     """Kunlunxin (full-year revenue CNY 3.5 bn) gets a market value after the build (typed, or a
     prices file): five companies have a P/S, the charts have four slots. A red line above the
-    charts says so; the model check stays green (the valuation is right, a chart is short)."""
+    charts says so; the model check stays green (the valuation is right, a chart is short), and
+    so does the formula audit of `gpuval check` (its fresh build, from the workbook's own peer
+    table, has five slots: the line's formula reads the slots from a name, not a number)."""
     values = _edited(biren_built, tmp_path, peers_kunlunxin__market_value=100e9)
     names, _, _ = _bars(values)
     assert names == ["Biren Technology", "Moore Threads", "MetaX", "Kunlunxin"]  # NVIDIA cut off
     shown = [c.value for row in values["Peer statistics"].iter_rows(max_col=1) for c in row
-             if isinstance(c.value, str) and c.value.startswith("The charts below")]  # fmt: skip
-    assert shown == ["The charts below have room for 4 companies; 5 now have a P/S on this basis "
-                     "and the last are left out (gpuval build makes room for all)."]  # fmt: skip
+             if isinstance(c.value, str) and c.value.startswith("The charts show")]  # fmt: skip
+    assert shown == ["The charts show 4 of the 5 companies with a P/S on this basis (gpuval build "
+                     "shows all)."]  # fmt: skip
     assert named_cell(values, "chk_master").value is True
+    assert audit_formulas(load_workbook(tmp_path / "edited.xlsx")) == []
+
+
+@pytest.mark.libreoffice
+def test_a_row_inserted_in_the_peer_table_keeps_the_samples(
+    biren_built: Path, tmp_path: Path
+) -> None:
+    """An analyst inserts an empty row above NVIDIA in LibreOffice and refreshes: the samples on
+    Peer statistics still name Moore Threads and MetaX (they read the last table row by
+    position, which became the empty row, and showed 0), and refresh says nothing of the row
+    (it noted "None: not in dataset ...")."""
+    require_uno()
+    edited = edit_in_libreoffice(biren_built, tmp_path / "inserted.xlsx",
+                                 [InsertRows("Peers", at=12)])  # fmt: skip
+    report = refresh(edited)  # computes every formula in LibreOffice
+    assert not [line for line in report.lines() if "None" in line], report.lines()
+    values = load_workbook(edited, data_only=True)
+    assert named_cell(values, "chk_master").value is True
+    shown = {r[0]: r[2] for r in values["Peer statistics"].iter_rows(values_only=True)}
+    assert shown["Sample"] == "Moore Threads, MetaX"
+    assert shown["A-share sample"] == "Moore Threads, MetaX"
+    assert shown["Hong Kong sample"] == "Biren Technology (the target alone)"
 
 
 @pytest.mark.libreoffice

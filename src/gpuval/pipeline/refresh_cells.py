@@ -224,6 +224,8 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
         new: dict[str, Any] = {}
         notes: dict[str, str] = {}
         cells = universe.get(entity)
+        if entity in (None, ""):  # a row the analyst inserted and left empty
+            continue
         if cells is None:
             report.notes.append(f"{entity}: not in dataset {s.dataset.version}'s peer universe; "
                                 "its row is left as it was.")  # fmt: skip
@@ -307,7 +309,7 @@ def update_labels(s: Session, before: dt.date | None, asof: dt.date | None) -> N
     formula = isinstance(old, str) and old.startswith("=")
     old = before if formula else day(old)
     if asof is not None and not same_value(old, asof):
-        s.report.changes.append(Change("market data as of", old, asof))
+        s.report.changes.append(Change("oldest market figure used", old, asof))
         if not formula:
             s.put(sheet, ref, asof)
 

@@ -242,8 +242,9 @@ class Sheet:
         return cell
 
     def label(self, row: int, text: str, unit: str = "", column: int = 1) -> None:
-        """A row label and its unit as a reader sees it (:data:`UNIT_SHOWN`)."""
-        self.put(row, column, text, "label")
+        """A row label and its unit as a reader sees it (:data:`UNIT_SHOWN`); a label starting
+        with ``=`` is a formula (one that says what a target's cell holds)."""
+        self.put(row, column, text, "calc" if text.startswith("=") else "label")
         if unit:
             self.unit(row, column + 1, unit)
 

@@ -166,11 +166,7 @@ def write(book: Book) -> Sheet:
     sheet.section(s - 1, "Valuation")
     units = {"usd_bn": "USD", "pct": "fraction", "price": "listing", "value": "listing"}
     for i, (label, formula, fmt, name) in enumerate(lines):
-        if label.startswith("="):
-            sheet.put(s + i, 1, label, "calc")
-            sheet.unit(s + i, 2, units[fmt])
-        else:
-            sheet.label(s + i, label, units[fmt])
+        sheet.label(s + i, label, units[fmt])
         sheet.put(s + i, 3, formula, "output" if name else "calc", fmt, name)
     book.check(
         "DCF: going-concern value equals the sum of its discounted flows (parity)",

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openpyxl.styles import Font
+from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from gpuval.core.multiples import (
@@ -53,6 +54,8 @@ from gpuval.workbook.sheets.reference import note_text
 
 TITLE = "Peers"
 STATS_TITLE = "Peer statistics"
+SLOTS = "peers_chart_slots"
+"""Defined name: the companies the charts have room for (:func:`bar_slots` at build time)."""
 
 #: Raw input columns: key -> (header, number format key). Every one is sourced from the dataset's
 #: ``[[peer]]`` entry for the company (text columns describe what each figure is).
@@ -188,6 +191,13 @@ def oldest_used_date(values: Mapping[str, Any]) -> dt.date | None:
     return min(days)
 
 
+def joined(column: int, last: int) -> str:
+    """The names a sample column holds (``"Moore Threads, "`` or ``""`` a row) joined, or
+    "none": one reference per company row, as Excel 2016 has no TEXTJOIN."""
+    pieces = "&".join(f"{TITLE}!{col(column)}{r}" for r in range(FIRST, last + 1))
+    return f'IF({pieces}="","none",LEFT({pieces},LEN({pieces})-2))'
+
+
 def _range(column: int, last: int) -> str:
     return f"{TITLE}!${col(column)}${FIRST}:${col(column)}${last}"
 
@@ -216,10 +226,12 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
     inputs = Inputs.from_names(book.values)
     slots = bar_slots([peer_line(row, inputs).ps for row in inputs.peers])
     draw(sheet, stats, _K, FIRST, end + 2, slots, book.names["tgt_name"])
-    warning = stats.put(end + 1, 1, f'=IF(COUNT(chart_peers_ps)>{slots},"The charts below have '
-                        f'room for {slots} companies; "&COUNT(chart_peers_ps)&" now have a P/S on '
-                        'this basis and the last are left out (gpuval build makes room for all)'
-                        '.","")', "calc", "plain")  # fmt: skip
+    # the slots as a name, so that the formula is the same whatever the build made room for (the
+    # formula audit compares it with a build from the workbook's current peer table)
+    book.wb.defined_names[SLOTS] = DefinedName(SLOTS, attr_text=str(slots))
+    warning = stats.put(end + 1, 1, f'=IF(COUNT(chart_peers_ps)>{SLOTS},"The charts show "&{SLOTS}'
+                        '&" of the "&COUNT(chart_peers_ps)&" companies with a P/S on this basis '
+                        '(gpuval build shows all).","")', "calc", "plain")  # fmt: skip
     warning.font = Font(color="C00000", bold=True)  # not a model error: no check turns red
     stats.widths({"A": 44, "B": 8, "C": 14, "D": 14, "E": 14, "F": 14})
     stats.freeze(f"A{top}")  # below the title block: the sheet stacks tables
@@ -292,14 +304,10 @@ def _row_formulas(r: int, slot: int) -> list[tuple[str, str, str]]:
     mv = k["Market value (USD)"]
     counted = f'AND({c["in_stats"]}="yes",ISNUMBER({bps}))'
 
-    def sample(stat: str, name: str) -> str:
-        """The companies counted so far, by name, down the table ("none" before the first):
-        the last row names the whole sample (no TEXTJOIN in Excel 2016)."""
-        above = f"{col(_K[name])}{r - 1}"
-        if r == FIRST:
-            return f'=IF(ISNUMBER({k[stat]}),{c["name"]},"none")'
-        return (f'=IF(ISNUMBER({k[stat]}),IF({above}="none","",{above}&", ")&{c["name"]},'
-                f"{above})")  # fmt: skip
+    def sample(stat: str) -> str:
+        """The company's name and ", " when it is counted in ``stat``, else "": Peer statistics
+        joins the rows' pieces (:func:`joined`), so a row inserted in the table breaks nothing."""
+        return f'=IF(ISNUMBER({k[stat]}),{c["name"]}&", ","")'
 
     return [
         ("USD per listing unit", usd_per(c["listing_ccy"]), "fx"),
@@ -327,9 +335,9 @@ def _row_formulas(r: int, slot: int) -> list[tuple[str, str, str]]:
          f'"not a China peer (In China statistics: no)",IF(NOT(ISNUMBER({mv})),'
          f'"no market value",IF(NOT(ISNUMBER({bps})),"no "&in_peer_basis&" revenue","counted"))))',
          "plain"),
-        ("Statistics sample", sample("Peer P/S (statistics)", "Statistics sample"), "plain"),
-        ("A-share sample", sample("A-share P/S", "A-share sample"), "plain"),
-        ("HK sample", sample("HK P/S", "HK sample"), "plain"),
+        ("Statistics sample", sample("Peer P/S (statistics)"), "plain"),
+        ("A-share sample", sample("A-share P/S"), "plain"),
+        ("HK sample", sample("HK P/S"), "plain"),
         ("Date if used", f'=IF(OR({c["id"]}=in_target,ISNUMBER({k["Peer P/S (statistics)"]}),'
          f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table")),{c["as_of"]},'
          f'"{NOT_USED}")', "date"),
@@ -379,8 +387,6 @@ def _target_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
     for i, (name, label, unit, formula, fmt) in enumerate(items):
         r = top + 1 + i
         sheet.label(r, label, unit)
-        if label.startswith("="):  # a label that says what this target's cell holds
-            sheet.put(r, 1, label, "calc")
         role = "output" if name.startswith("out_") else "calc"
         sheet.put(r, 3, formula, role, fmt, name)
     book.check("The target is in the peer table with a market value", "ISNUMBER(tgt_mv_usd)")
@@ -398,9 +404,8 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
     sheet.section(top, "Peer statistics on the chosen basis (China peers; target and blanks out)")
     sheet.label(top + 1, "Revenue basis (in_peer_basis on Inputs)")
     sheet.put(top + 1, 3, "=in_peer_basis", "link", "plain")
-    sample = f"INDEX({_range(_K['Statistics sample'], last)},{last - FIRST + 1})"
     sheet.label(top + 2, "Sample")
-    sheet.put(top + 2, 3, f"={sample}", "calc", "plain")
+    sheet.put(top + 2, 3, "=" + joined(_K["Statistics sample"], last), "calc", "plain")
     sheet.headers(top + 3, ["Statistic", "", "P/S", "Implied equity (USD)", "", ""])
     for column, what in ((5, "Implied per share"), (6, "Implied equity")):
         sheet.put(top + 3, column, f'="{what} ("&tgt_ccy&")"', "link").style = "gv_header"
@@ -424,7 +429,7 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
     hk = _range(_K["HK P/S"], last)
 
     def side(column: str, venue: str) -> str:
-        names = f"INDEX({_range(_K[column], last)},{last - FIRST + 1})"
+        names = joined(_K[column], last)
         return (f'={names}&IF(AND(tgt_venue="{venue}",{names}=tgt_name),'
                 f'" (the target alone)","")')  # fmt: skip
 
@@ -433,7 +438,7 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         ("Hong Kong median P/S", "=" + peer_stat_xl("median", hk), "multiple", None),
         ("Gap: A-share / Hong Kong", "=" + venue_gap_xl(f"C{gap + 1}", f"C{gap + 2}"),
          "multiple", "out_venue_gap"),
-        ("Target market value at the other venue's P/S",
+        ('="Target market value with "&TEXT(in_gap_closed,"0%")&" of the gap closed"',
          "=" + rerated_market_value_xl("tgt_venue", "tgt_mv_usd", f"C{gap + 3}", "in_gap_closed"),
          "usd_bn", "gap_market_value"),
         ("... per share (listing currency)",

@@ -188,7 +188,7 @@ def _headline(sheet: Sheet) -> None:
     ]  # fmt: skip
     for i, (label, unit, formula, fmt, name) in enumerate(lines):
         r = TOP + 1 + i
-        sheet.put(r, 1, label, "calc" if label.startswith("=") else "label")
+        sheet.label(r, label)
         sheet.put(r, 2, unit, "calc" if unit.startswith("=") else "unit")
         role = "output" if i else "link"
         cell = sheet.put(r, 3, formula, role, fmt, name)
