@@ -198,7 +198,7 @@ def test_refresh_applies_prices_and_reports(copy: Path) -> None:
     assert "Peers biren price: 35.7152 -> 41.5" in lines
     # the oldest used figure was NVIDIA's 2025-10-29 price; with Biren's and NVIDIA's prices of
     # 2026-11-20 and -19 it is MetaX's month 2025-12 (Moore Threads' 2026-01 is younger)
-    assert "market data as of: 2025-10-29 -> 2025-12-01" in lines
+    assert "oldest market figure used: 2025-10-29 -> 2025-12-01" in lines
     assert "out_value_per_share_base" not in lines  # per-share values do not move with price
     assert "out_upside_weighted" in lines  # upside does
     outputs = evaluate(copy)

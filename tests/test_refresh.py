@@ -142,7 +142,7 @@ def test_a_price_without_shares_does_not_redate_a_stated_market_value(
     assert wb["Peers"]["P8"].value == "2025-12 peak market value, lower bound (over)"
     assert any("metax: price 600.0 applied but the workbook has no share count" in n
                for n in report.notes)  # fmt: skip
-    assert not any("market data as of" in line for line in report.lines())
+    assert not any("oldest market figure used" in line for line in report.lines())
 
 
 def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> Non
     analyst["Inputs"].oddHeader.right.text = "As of 2025-10-29 · printed &D"  # as written before
     analyst.save(copy)
     report = refresh(copy, prices=prices)
-    assert "  market data as of: 2025-10-29 -> 2025-12-01" in report.lines()
+    assert "  oldest market figure used: 2025-10-29 -> 2025-12-01" in report.lines()
     wb = load_workbook(copy)
     assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"  # still the formula
     # the printed header follows the new as-of date on every sheet gpuval headed
@@ -275,6 +275,18 @@ def test_notes_of_an_earlier_version_are_rewritten_and_an_analysts_kept(
     kept = peers["H6"].comment.text
     assert kept.startswith(f"hkex.com\nMarket value as filed, LW\n\n{MARKER}\n")
     assert kept.endswith("\nRecord biren.market_cap.2026-01-05 \u00b7 003_060f8119ece32c9e.txt")
+
+
+def test_an_analysts_line_under_gpuvals_note_gets_no_second_citation(copy: Path) -> None:
+    """The analyst added a line to gpuval's note (the note is the analyst's now, kept): the
+    citation is still in it word for word, so refresh adds it no second time."""
+    wb = load_workbook(copy)
+    cell = wb["Peers"]["I7"]  # Moore Threads' full-year revenue
+    annotated = cell.comment.text + "\nLW: matches the prospectus"
+    cell.comment = Comment(annotated, "gpuval")
+    wb.save(copy)
+    refresh(copy)
+    assert load_workbook(copy)["Peers"]["I7"].comment.text == annotated
 
 
 def test_the_sources_sheet_finds_the_cells_of_an_earlier_versions_notes(copy: Path) -> None:

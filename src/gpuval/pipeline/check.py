@@ -193,7 +193,7 @@ def _check_age(values: Workbook, max_age_days: int, today: dt.date) -> CheckResu
                                ["the workbook has no market-data date (data_asof)"])  # fmt: skip
         age = (today - asof).days
         detail = (
-            f"market data as of {asof} is {age} days old (limit {max_age_days})"
+            f"oldest market figure used, of {asof}, is {age} days old (limit {max_age_days})"
             if age >= 0
             else f"market data is dated {asof}, after {today}: a wrong date in the data or prices"
         )

@@ -123,7 +123,8 @@ class SheetComments:
             self._set_text(comment, citation)
             return "replaced"
         head, marker, _old = text.partition("\n\n" + MARKER + "\n")
-        if marker and _old == citation:
+        kept = _old == citation if marker else citation in text  # word for word
+        if kept:
             return "same"
         self._append(comment, len(head) if marker else None, f"\n\n{MARKER}\n{citation}")
         return "beside"
