@@ -122,6 +122,9 @@ def test_biren_against_its_peers_on_the_latest_full_year(tmp_path: Path, recalc)
     hk_sample = next(r for r in values["Peer statistics"].iter_rows(values_only=True)
                      if r[0] == "Hong Kong sample")[2]  # fmt: skip
     assert hk_sample == "Biren Technology (the target alone)"  # by name, not id
+    count = named_cell(values, "peer_count")
+    assert count.value == 2 and count.offset(column=1).value == (
+        "only 2 peers: the percentiles interpolate between them")  # fmt: skip
     # the re-rated value closes half the gap (in_gap_closed), and its label says so
     row = named_cell(values, "gap_market_value").row
     label = values["Peer statistics"].cell(row, 1).value

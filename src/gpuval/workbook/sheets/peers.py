@@ -54,6 +54,8 @@ from gpuval.workbook.sheets.reference import note_text
 
 TITLE = "Peers"
 STATS_TITLE = "Peer statistics"
+FEW_PEERS = 5
+"""Below this many peers, the statistics block says the percentiles interpolate between few."""
 SLOTS = "peers_chart_slots"
 """Defined name: the companies the charts have room for (:func:`bar_slots` at build time)."""
 
@@ -414,7 +416,9 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         r = top + 4 + i
         sheet.label(r, label, "count" if key == "count" else "x")
         sheet.put(r, 3, "=" + peer_stat_xl(key, peers), "calc", fmt, f"peer_{key}")
-        if key == "count":
+        if key == "count":  # a small sample said so beside it (Min to Max are its few values)
+            sheet.put(r, 4, f'=IF(C{r}<{FEW_PEERS},"only "&C{r}&" peers: the percentiles '
+                      'interpolate between them","")', "calc", "plain")  # fmt: skip
             continue
         equity = f"C{r}*tgt_basis_revenue"
         sheet.put(r, 4, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(tgt_basis_revenue)),{equity},"n/a")',
