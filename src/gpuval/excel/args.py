@@ -53,6 +53,7 @@ __all__ = [
     "grid",
     "number",
     "numbers",
+    "one_cells",
     "pairs",
     "single",
     "text",
@@ -181,6 +182,38 @@ def number(name: str, value: Any, default: Any = REQUIRED) -> Any:
             return float(arr[0, 0])
         return arr
     return _scalar_number(name, value, default)
+
+
+_FLOAT = frozenset({float})
+
+
+def one_cells(
+    names: tuple[str, ...],
+    values: tuple[Any, ...],
+    required: Collection[str],
+    fill: Mapping[str, Any],
+) -> dict[str, Any] | None:
+    """Number arguments as ``{name: x}`` when each one given is a finite float ``x`` or a cell
+    ``[[x]]`` holding one (what xlwings passes for one cell), else None: then :func:`number`
+    takes them one by one. Omitted optional ones (``None``) are left out, but those in ``fill``,
+    which take its value; an omitted ``required`` one gives None.
+    """
+    out = {}
+    try:
+        for name, value in zip(names, values, strict=False):  # as many: the generated call
+            if type(value) is list:
+                [[x]] = value  # TypeError or ValueError unless one cell
+                out[name] = x
+            elif type(value) is float:
+                out[name] = value
+            elif value is not None or name in required:
+                return None
+    except (TypeError, ValueError):  # a range
+        return None
+    # a sum of finite floats is finite (or overflows: then the slow way); NaN and inf are not
+    if not (_FLOAT.issuperset(map(type, out.values())) and math.isfinite(sum(out.values()))):
+        return None
+    return {**fill, **out} if fill else out
 
 
 def single(name: str, value: Any, default: Any = REQUIRED) -> Any:
