@@ -184,9 +184,6 @@ def number(name: str, value: Any, default: Any = REQUIRED) -> Any:
     return _scalar_number(name, value, default)
 
 
-_FLOAT = frozenset({float})
-
-
 def one_cells(
     names: tuple[str, ...],
     values: tuple[Any, ...],
@@ -202,16 +199,15 @@ def one_cells(
     try:
         for name, value in zip(names, values, strict=False):  # as many: the generated call
             if type(value) is list:
-                [[x]] = value  # TypeError or ValueError unless one cell
-                out[name] = x
-            elif type(value) is float:
-                out[name] = value
-            elif value is not None or name in required:
+                [[value]] = value  # TypeError or ValueError unless one cell
+            elif value is None:
+                if name in required:
+                    return None
+                continue
+            if type(value) is not float or value - value != 0.0:  # not a finite float
                 return None
+            out[name] = value
     except (TypeError, ValueError):  # a range
-        return None
-    # a sum of finite floats is finite (or overflows: then the slow way); NaN and inf are not
-    if not (_FLOAT.issuperset(map(type, out.values())) and math.isfinite(sum(out.values()))):
         return None
     return {**fill, **out} if fill else out
 
