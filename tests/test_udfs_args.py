@@ -21,6 +21,7 @@ from gpuval.excel.args import (
     grid,
     number,
     numbers,
+    one_cells,
     pairs,
     single,
     text,
@@ -103,6 +104,23 @@ class TestNumber:
     def test_error_inside_a_range_names_the_cell(self) -> None:
         with pytest.raises(UdfError, match=r"holds the Excel error #DIV/0! \(cell 3 of the row\)"):
             number("x", [[1.0, 2.0, "#DIV/0!"]])
+
+
+class TestOneCells:
+    NAMES = ("a", "b", "c")
+
+    def test_one_cells_and_floats_omitted_ones_left_out_or_filled(self) -> None:
+        assert one_cells(self.NAMES, ([[1.0]], 2.0, None), {"a"}, {}) == {"a": 1.0, "b": 2.0}
+        filled = one_cells(self.NAMES, ([[1.0]], None, None), {"a"}, {"c": 3.0})
+        assert filled == {"a": 1.0, "c": 3.0}
+
+    @pytest.mark.parametrize(
+        "first",
+        [None, [[1.0, 2.0]], [[1.0], [2.0]], [[None]], [["x"]], [[1]], [[True]], [[np.nan]],
+         [[np.inf]], np.inf, 1, np.float64(1.0), "1", [[]], []],
+    )  # fmt: skip
+    def test_anything_else_takes_the_per_argument_path(self, first: object) -> None:
+        assert one_cells(self.NAMES, (first, [[2.0]], None), {"a"}, {}) is None
 
 
 class TestSingleWholeTextChoiceFlag:

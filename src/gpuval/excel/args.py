@@ -53,6 +53,7 @@ __all__ = [
     "grid",
     "number",
     "numbers",
+    "one_cells",
     "pairs",
     "single",
     "text",
@@ -181,6 +182,34 @@ def number(name: str, value: Any, default: Any = REQUIRED) -> Any:
             return float(arr[0, 0])
         return arr
     return _scalar_number(name, value, default)
+
+
+def one_cells(
+    names: tuple[str, ...],
+    values: tuple[Any, ...],
+    required: Collection[str],
+    fill: Mapping[str, Any],
+) -> dict[str, Any] | None:
+    """Number arguments as ``{name: x}`` when each one given is a finite float ``x`` or a cell
+    ``[[x]]`` holding one (what xlwings passes for one cell), else None: then :func:`number`
+    takes them one by one. Omitted optional ones (``None``) are left out, but those in ``fill``,
+    which take its value; an omitted ``required`` one gives None.
+    """
+    out = {}
+    try:
+        for name, value in zip(names, values, strict=False):  # as many: the generated call
+            if type(value) is list:
+                [[value]] = value  # TypeError or ValueError unless one cell
+            elif value is None:
+                if name in required:
+                    return None
+                continue
+            if type(value) is not float or value - value != 0.0:  # not a finite float
+                return None
+            out[name] = value
+    except (TypeError, ValueError):  # a range
+        return None
+    return {**fill, **out} if fill else out
 
 
 def single(name: str, value: Any, default: Any = REQUIRED) -> Any:

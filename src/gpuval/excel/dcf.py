@@ -86,9 +86,10 @@ def dcf_output(inputs: dict[str, Any], output: str) -> Any:
     return getattr(core.young_growth_dcf(**inputs), output)
 
 
-def _dcf(output: str = "value_per_share", **inputs: Any) -> Any:
-    """The DCF's ``output`` (evaluated over the number arguments by ``declare.evaluate``)."""
-    return dcf_output(inputs, output)
+def _dcf(numbers: dict[str, Any], output: str = "value_per_share", **years: int) -> Any:
+    """The DCF's ``output`` from the number arguments (a dict) and the whole-year ones
+    (evaluated over the number arguments by ``declare.evaluate``)."""
+    return dcf_output(numbers | years, output)
 
 
 GPUVAL_DCF = udf(
@@ -97,6 +98,8 @@ GPUVAL_DCF = udf(
     "NOLs and a tax path, a terminal value and failure. Returns value per share (or output).",
     [*DCF, DCF_OUTPUT],
     core=_dcf,
+    core_defaults=core.dcf_totals,
+    numbers_dict=True,
     summary="young-growth DCF value per share (or `output`)",
     example="`=GPUVAL_DCF(100, 0, 0, 0, 20%, 20%, 1, 25%, 10%, 10%, 10, , , , , , 50)` -> 20",
 )

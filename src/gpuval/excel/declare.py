@@ -21,6 +21,7 @@ pandas, so the functions stay plain Python.
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import os
 import sys
@@ -162,6 +163,8 @@ def udf(
     *,
     body: Callable[..., Any] | None = None,
     core: Callable[..., Any] | None = None,
+    core_defaults: Callable[..., Any] | None = None,
+    numbers_dict: bool = False,
     attr: str | None = None,
     summary: str,
     example: str,
@@ -172,7 +175,11 @@ def udf(
 
     Give either ``body``, called with every argument coerced (as keywords), or ``core``, a core
     function evaluated over the ``number`` arguments (floats, or ranges that broadcast and spill)
-    with the other arguments as keywords; ``attr`` picks a field of its result.
+    with the other arguments as keywords; ``attr`` picks a field of its result. When every
+    number argument is one cell, those omitted are left out of the call if ``core_defaults``
+    (default ``core``, the function whose defaults they take) has the declared default. With
+    ``numbers_dict``, ``core`` takes the number arguments as one dict, its first argument
+    (cheaper than keywords when it only passes them on).
     """
     params = tuple(params)
     topic = sys._getframe(1).f_globals.get("__name__", "")  # the declaring module
@@ -180,7 +187,7 @@ def udf(
     _check(spec)
     if (body is None) == (core is None):
         raise ValueError(f"{name}: give body or core, not both or neither.")
-    func = _build(spec, body, core, attr)
+    func = _build(spec, body, core, attr, core_defaults or core, numbers_dict)
     REGISTRY[name] = spec
     return _register(func, spec)
 
@@ -203,15 +210,26 @@ def _check(spec: Udf) -> None:
 
 
 def _build(
-    spec: Udf, body: Callable[..., Any] | None, core: Callable[..., Any] | None, attr: str | None
+    spec: Udf,
+    body: Callable[..., Any] | None,
+    core: Callable[..., Any] | None,
+    attr: str | None,
+    core_defaults: Callable[..., Any] | None = None,
+    numbers_dict: bool = False,
 ) -> Callable[..., Any]:
     """The Python function, generated with the declared signature (as ``dataclasses`` does)."""
+    numbers = tuple(p for p in spec.params if p.kind == "number")
     env: dict[str, Any] = {
         "_fail": _failure_handler(spec.name),
         "_body": body,
         "_core": core,
         "_attr": attr,
         "_evaluate": evaluate,
+        "_one_cells": a.one_cells,
+        "_results": results,
+        "_numbers": tuple(p.name for p in numbers),
+        "_required": frozenset(p.name for p in numbers if not p.optional),
+        "_fill": _fill(numbers, core_defaults),
         "REQUIRED": REQUIRED,
     }
     coerced = []
@@ -231,6 +249,7 @@ def _build(
         if p.optional and p.kind != "range":  # omitted: its default, without a call
             coerced[-1] = f"(_d{i} if {p.name} is None else {coerced[-1]})"
     signature = ", ".join(p.name + ("=None" if p.optional else "") for p in spec.params)
+    fast = ""
     if body is not None:
         call = (
             "_body("
@@ -248,10 +267,20 @@ def _build(
             for p, c in zip(spec.params, coerced, strict=True)
             if p.kind != "number"
         )
-        call = f"_evaluate(_core, {{{nums}}}, _attr{extra})"
+        call = f"_evaluate(_core, {{{nums}}}, _attr, {numbers_dict}{extra})"
+        if numbers:  # every number one cell: one pass over them, then the core itself
+            values = "".join(f"{p.name}, " for p in numbers)
+            direct = f"_core({'' if numbers_dict else '**'}_cells{extra})"
+            direct = direct if attr is None else f"getattr({direct}, _attr)"
+            fast = (
+                f"        _cells = _one_cells(_numbers, ({values}), _required, _fill)\n"
+                f"        if _cells is not None:\n"
+                f"            return _results.result({direct})\n"
+            )
     source = (
         f"def {spec.name}({signature}):\n"
         f"    try:\n"
+        f"{fast}"
         f"        return {call}\n"
         f"    except Exception as exc:\n"
         f"        return _fail(exc)\n"
@@ -264,23 +293,51 @@ def _build(
     return func
 
 
-def evaluate(func: Callable[..., Any], nums: dict[str, Any], attr: str | None, **extra: Any) -> Any:
-    """``func(**nums, **extra)`` (its ``attr``), as a float or, for ranges, rows of floats."""
+def _fill(numbers: tuple[Param, ...], core: Callable[..., Any] | None) -> dict[str, Any]:
+    """The optional number arguments whose declared default ``core`` does not have itself:
+    ``{name: default}``, passed when they are omitted."""
+    own = inspect.signature(core).parameters if core is not None else {}
+    return {
+        p.name: p.default
+        for p in numbers
+        if p.optional
+        and not (
+            p.name in own
+            and type(own[p.name].default) is type(p.default)
+            and own[p.name].default == p.default
+        )
+    }
+
+
+def evaluate(
+    func: Callable[..., Any],
+    nums: dict[str, Any],
+    attr: str | None,
+    as_dict: bool = False,
+    /,
+    **extra: Any,
+) -> Any:
+    """``func(**nums, **extra)`` (``func(nums, **extra)`` ``as_dict``; its ``attr``), as a
+    float or, for ranges, rows of floats."""
     for v in nums.values():
         if type(v) is not float and v is not None:
-            return _evaluate_ranges(func, nums, attr, extra)
-    out = func(**nums, **extra)
+            return _evaluate_ranges(func, nums, attr, as_dict, extra)
+    out = func(nums, **extra) if as_dict else func(**nums, **extra)
     return results.result(out if attr is None else getattr(out, attr))
 
 
 def _evaluate_ranges(
-    func: Callable[..., Any], nums: dict[str, Any], attr: str | None, extra: dict[str, Any]
+    func: Callable[..., Any],
+    nums: dict[str, Any],
+    attr: str | None,
+    as_dict: bool,
+    extra: dict[str, Any],
 ) -> Any:
     import numpy as np
 
     shape = a.broadcast(nums)
     with np.errstate(all="ignore"):
-        out = func(**nums, **extra)
+        out = func(nums, **extra) if as_dict else func(**nums, **extra)
         out = out if attr is None else getattr(out, attr)
         return results.result(np.broadcast_to(np.asarray(out, dtype=np.float64), shape))
 
