@@ -193,7 +193,7 @@ def oldest_used_date(values: Mapping[str, Any]) -> dt.date | None:
     return min(days)
 
 
-def joined(column: int, last: int) -> str:
+def _joined(column: int, last: int) -> str:
     """The names a sample column holds (``"Moore Threads, "`` or ``""`` a row) joined, or
     "none": one reference per company row, as Excel 2016 has no TEXTJOIN."""
     pieces = "&".join(f"{TITLE}!{col(column)}{r}" for r in range(FIRST, last + 1))
@@ -308,7 +308,7 @@ def _row_formulas(r: int, slot: int) -> list[tuple[str, str, str]]:
 
     def sample(stat: str) -> str:
         """The company's name and ", " when it is counted in ``stat``, else "": Peer statistics
-        joins the rows' pieces (:func:`joined`), so a row inserted in the table breaks nothing."""
+        joins the rows' pieces (:func:`_joined`), so a row inserted in the table breaks nothing."""
         return f'=IF(ISNUMBER({k[stat]}),{c["name"]}&", ","")'
 
     return [
@@ -407,7 +407,7 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
     sheet.label(top + 1, "Revenue basis (in_peer_basis on Inputs)")
     sheet.put(top + 1, 3, "=in_peer_basis", "link", "plain")
     sheet.label(top + 2, "Sample")
-    sheet.put(top + 2, 3, "=" + joined(_K["Statistics sample"], last), "calc", "plain")
+    sheet.put(top + 2, 3, "=" + _joined(_K["Statistics sample"], last), "calc", "plain")
     sheet.headers(top + 3, ["Statistic", "", "P/S", "Implied equity (USD)", "", ""])
     for column, what in ((5, "Implied per share"), (6, "Implied equity")):
         sheet.put(top + 3, column, f'="{what} ("&tgt_ccy&")"', "link").style = "gv_header"
@@ -433,7 +433,7 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
     hk = _range(_K["HK P/S"], last)
 
     def side(column: str, venue: str) -> str:
-        names = joined(_K[column], last)
+        names = _joined(_K[column], last)
         return (f'={names}&IF(AND(tgt_venue="{venue}",{names}=tgt_name),'
                 f'" (the target alone)","")')  # fmt: skip
 
