@@ -123,8 +123,7 @@ class SheetComments:
             self._set_text(comment, citation)
             return "replaced"
         head, marker, _old = text.partition("\n\n" + MARKER + "\n")
-        kept = _old == citation if marker else citation in text  # word for word
-        if kept:
+        if (_old == citation) if marker else (citation in text):  # kept word for word
             return "same"
         self._append(comment, len(head) if marker else None, f"\n\n{MARKER}\n{citation}")
         return "beside"

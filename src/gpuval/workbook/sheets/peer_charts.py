@@ -128,8 +128,10 @@ def draw(
     helpers = [columns[header] for header in CHART_COLUMNS]  # grouped and collapsed: the charts
     ws.column_dimensions.group(col(min(helpers)), col(max(helpers)), hidden=True, outline_level=1)
 
+    end = first + slots - 1  # the last slot's row
+
     def ref(header: str) -> Reference:
-        return Reference(ws, min_col=columns[header], min_row=first, max_row=first + slots - 1)
+        return Reference(ws, min_col=columns[header], min_row=first, max_row=end)
 
     bar = BarChart()
     bar.type = "col"
@@ -165,7 +167,6 @@ def draw(
         axis.number_format = sheet.book.style.fmt("usd_axis")  # 1 m, 1 bn, 1,000 bn
     xs_col = columns["Chart points: revenue (USD)"]
     names_col = columns["Chart bars: company (with a P/S, in order)"]
-    end = first + slots - 1
 
     def points(header: str, top: int, bottom: int, colour: str, size: int) -> ChartSeries:
         ys = Reference(ws, min_col=columns[header], min_row=top, max_row=bottom)
