@@ -185,3 +185,32 @@ def test_venue_rerating(venue: str, expected: float | None) -> None:
         assert got == pytest.approx(expected) == python
     gap = excel(peers.venue_gap_xl("{a}", "{h}"), a=160.0, h=60.0)
     assert gap == pytest.approx(core.venue_gap([120.0, 200.0, 160.0], [80.0, 40.0]))
+
+
+#: What each figure is (figure_label's words) -> (m, r) direction and peak, for the cases below.
+_MARKET = {"2026-01-05 market value": (0, False),
+           "2026-01 market value, lower bound (over)": (1, False),
+           "2025-12 market value, upper bound (up to)": (-1, False),
+           "2025-12 peak market value": (0, True),
+           "2025-12 peak market value, lower bound (over)": (1, True),
+           "2025-12 peak market value, upper bound (up to)": (-1, True)}  # fmt: skip
+_REVENUE = {"FY2024 reported": 0, "FY2025 guidance, upper bound": -1,
+            "FY2025 range, lower bound": 1}  # fmt: skip
+
+
+@pytest.mark.parametrize("market", _MARKET)
+@pytest.mark.parametrize("revenue", _REVENUE)
+def test_ps_bound_rule(market: str, revenue: str) -> None:
+    """P/S = MV / revenue: the true P/S is at least the stated one when the true MV can only be
+    higher (a lower bound) and the true revenue only lower (an upper bound), and the reverse;
+    both bounds the same way bound nothing; a peak market value is not today's. Expected by that
+    reasoning, case by case."""
+    (m, peak), r = _MARKET[market], _REVENUE[revenue]
+    expected = {(0, 0): "as stated", (1, 0): "lower bound", (0, -1): "lower bound",
+                (1, -1): "lower bound", (-1, 0): "upper bound", (0, 1): "upper bound",
+                (-1, 1): "upper bound", (1, 1): "no bound: both figures are lower bounds",
+                (-1, -1): "no bound: both figures are upper bounds"}[(m, r)]  # fmt: skip
+    if peak:  # a past peak says nothing of today's market value: said first
+        expected = "at a peak, not today: " + expected
+    assert multiples.ps_bound(market, revenue) == expected
+    assert excel(multiples.ps_bound_xl("{m}", "{r}"), m=market, r=revenue) == expected

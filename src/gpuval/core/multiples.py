@@ -38,6 +38,8 @@ __all__ = [
     "peer_market_value",
     "peer_market_value_xl",
     "price_to_sales",
+    "ps_bound",
+    "ps_bound_xl",
     "ps_multiples",
     "ps_or_none",
     "ps_xl",
@@ -271,3 +273,52 @@ def run_rate_revenue_xl(half_year_revenue: str) -> str:
 def backlog_revenue_xl(backlog: str, months: str) -> str:
     """Excel of :func:`backlog_revenue`: ``backlog*12/months``."""
     return f"{backlog}*12/{months}"
+
+
+_LOWER, _UPPER, _PEAK = "lower bound", "upper bound", "peak"
+"""The words a figure's description uses (:func:`gpuval.data.labels.figure_label`)."""
+
+
+def _ps_is(m: int, r: int, peak: bool) -> str:
+    """The rule of :func:`ps_bound` for directions ``m``, ``r`` and a peak market value."""
+    if m == r != 0:
+        what = f"no bound: both figures are {'lower' if m > 0 else 'upper'} bounds"
+    else:
+        what = "lower bound" if m - r > 0 else "upper bound" if m - r < 0 else "as stated"
+    return f"at a peak, not today: {what}" if peak else what
+
+
+def _direction(text: str) -> int:
+    """+1 when a figure is a lower bound (the true value is at least it), -1 an upper bound."""
+    return (_LOWER in text) - (_UPPER in text)
+
+
+def ps_bound(market_is: str, revenue_is: str) -> str:
+    """What P/S = market value / revenue is, given what each figure is: with ``m`` and ``r``
+    +1 for a lower bound, -1 for an upper bound and 0 for a stated figure, the P/S is a lower
+    bound when ``m - r > 0`` and an upper bound when ``m - r < 0``, unless both figures are
+    bounds the same way (then it is no bound). A peak market value bounds nothing about today's:
+    its P/S is said to be at a peak, not today, before what it is of the peak.
+
+    >>> ps_bound("2026-01 market value, lower bound (over)", "FY2025 guidance, upper bound")
+    'lower bound'
+    >>> ps_bound("2025-12 peak market value, lower bound (over)", "FY2025 guidance, upper bound")
+    'at a peak, not today: lower bound'
+    """
+    return _ps_is(_direction(market_is), _direction(revenue_is), _PEAK in market_is)
+
+
+def ps_bound_xl(market_is: str, revenue_is: str) -> str:
+    """Excel of :func:`ps_bound`: ``CHOOSE`` over :func:`_ps_is`'s 18 cases, numbered
+    ``3m + r + 5`` (+ 9 at a peak); ``SEARCH`` ignores case (the descriptions are lower case)."""
+
+    def has(cell: str, word: str) -> str:
+        return f'ISNUMBER(SEARCH("{word}",{cell}))'
+
+    def direction(cell: str) -> str:
+        return f"({has(cell, _LOWER)}-{has(cell, _UPPER)})"
+
+    cases = [_ps_is(m, r, peak) for peak in (False, True) for m in (-1, 0, 1) for r in (-1, 0, 1)]
+    texts = ",".join(f'"{text}"' for text in cases)
+    index = f"3*{direction(market_is)}+{direction(revenue_is)}+5+9*{has(market_is, _PEAK)}"
+    return f"CHOOSE({index},{texts})"
