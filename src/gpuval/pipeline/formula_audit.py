@@ -319,10 +319,30 @@ def _shown(value: Any) -> str:
     return "empty" if value is None else f"the constant {value!r}"
 
 
+def _earlier_layout(wb: Workbook) -> str | None:
+    """The finding for a workbook whose layout (:data:`~gpuval.workbook.build.LAYOUT`) is not
+    this gpuval's: compared with this version's build, every moved formula would read as an
+    analyst's edit. None for a workbook of this layout."""
+    from gpuval.workbook.build import LAYOUT, LAYOUT_NAME
+
+    defined = wb.defined_names.get(LAYOUT_NAME)
+    layout = None if defined is None else str(defined.attr_text).strip('"')
+    if layout == LAYOUT:
+        return None
+    built = f"with the layout of {layout}" if layout else "before layouts were recorded"
+    return (f"the workbook was built {built}, and this gpuval builds the layout of {LAYOUT}: the "
+            "formulas cannot be compared. Check it with the gpuval that built it, or rebuild it "
+            "with gpuval build (typed inputs are not carried over; refresh carries data and "
+            "prices).")  # fmt: skip
+
+
 def audit_formulas(wb: Workbook, expected: Workbook | None = None) -> list[str]:
     """Every model formula of a fresh build that the workbook lacks or has changed in meaning,
     one line each, at its current address with its sheet and row label."""
-    expected = expected if expected is not None else _fresh_build(wb)
+    if expected is None:
+        if (earlier := _earlier_layout(wb)) is not None:
+            return [earlier]
+        expected = _fresh_build(wb)
     titles = _match_sheets(expected, wb)
     maps = {t: _map_sheet(expected[t], wb[now]) for t, now in titles.items()}
     fresh, mine = _Canon(), _Canon(maps)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.styles import Alignment
+from openpyxl.workbook.defined_name import DefinedName
 
 from gpuval.data.dataset import Dataset, load_dataset
 from gpuval.errors import GpuvalError
@@ -51,6 +52,12 @@ MODEL_SHEETS = [
     "Sensitivity",
 ]
 FIXED_TIME = dt.datetime(2026, 1, 5)
+LAYOUT_NAME = "gpuval_layout"
+LAYOUT = "2026-12-01"
+"""The date of the build's layout, in the defined name :data:`LAYOUT_NAME`: change it whenever a
+change moves, adds or rewrites model formulas, so that the formula audit, which compares a
+workbook with this version's build, names a workbook of an earlier layout as such instead of
+reporting its every difference as an analyst's edit."""
 
 
 def build_workbook(
@@ -102,6 +109,7 @@ def build_workbook(
     wb.active = 0
     wb.properties.creator = "gpuval"
     wb.properties.created = FIXED_TIME
+    wb.defined_names[LAYOUT_NAME] = DefinedName(LAYOUT_NAME, attr_text=f'"{LAYOUT}"')
     return book
 
 
