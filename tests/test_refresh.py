@@ -118,8 +118,9 @@ def test_dataset_changes_are_carried_through(copy: Path, tmp_path: Path) -> None
     assert "  Peers biren backlog: 1240000000 -> blank" in lines
     assert "  Data biren.order_backlog: reported -> withdrawn" in lines
     assert "  Data biren.order_backlog.r2: blank -> added" in lines
+    assert "  Peers biren backlog_basis: order backlog (about) -> blank" in lines  # what it was
     assert "  dataset version: 2026.02.05 -> 2026.03.01" in lines
-    assert re.match(r"\d+ data value\(s\) changed \(2 removed\):", lines[1])
+    assert re.match(r"\d+ data value\(s\) changed \(3 removed\):", lines[1])
     # every version label follows
     assert named_cell(after, "tpl_dataset").value == "gpuval dataset 2026.03.01"
     assert after.defined_names["data_version"].attr_text == '"2026.03.01"'

@@ -9,6 +9,8 @@ from typing import Any
 from lxml import etree
 from openpyxl.workbook.workbook import Workbook
 
+from gpuval.workbook.sheets import peers
+
 ERRORS = ("#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#N/A", "#NUM!", "#NULL!", "Err:")
 
 
@@ -100,3 +102,17 @@ def formulas_without_values(path: Path) -> list[str]:
                 if v is None or (not v.text and c.get("t") != "str"):
                     missing.append(f"{sheet.get('name')}!{c.get('r')}")
     return missing
+
+
+def figures(values: Workbook) -> list[dict[str, Any]]:
+    """Peer statistics' lines of what each company's figures are, down to the first blank
+    line (the companies without a P/S on the basis), as header -> value."""
+    ws = values[peers.STATS_TITLE]
+    rows = list(ws.iter_rows(values_only=True))
+    top = next(i for i, row in enumerate(rows) if list(row[: len(peers.FIGURES)]) == peers.FIGURES)
+    lines = []
+    for row in rows[top + 1 :]:
+        if row[0] in (None, ""):
+            break
+        lines.append(dict(zip(peers.FIGURES, row, strict=False)))
+    return lines

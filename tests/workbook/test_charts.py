@@ -21,7 +21,7 @@ from gpuval.pipeline.formula_audit import audit_formulas
 from gpuval.pipeline.recalc import recalculate
 from gpuval.pipeline.refresh import refresh
 from gpuval.workbook.build import build
-from workbook_helpers import chart_cells, error_cells, named_cell
+from workbook_helpers import chart_cells, error_cells, figures, named_cell
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
@@ -62,20 +62,20 @@ def test_scatter_reads_the_na_chart_columns(charts) -> None:
     names = [s.find(f"{C}tx//{C}f").text for s in slots]
     # one series per slot: 4 of the 7 companies have a P/S on some basis (Biren, Moore Threads,
     # MetaX and NVIDIA; Cambricon, Kunlunxin and Iluvatar CoreX have no revenue or no market
-    # value in the dataset), on the chart columns AY (revenue) and AZ (market value), each
-    # named by its slot's company (AV) and labelled with that name, not with its value
-    assert xs == [f"'Peers'!$AY${r}" for r in range(6, 10)]
-    assert ys == [f"'Peers'!$AZ${r}" for r in range(6, 10)]
-    assert names == [f"'Peers'!$AV${r}" for r in range(6, 10)]
+    # value in the dataset), on the chart columns BA (revenue) and BB (market value), each
+    # named by its slot's company (AX) and labelled with that name, not with its value
+    assert xs == [f"'Peers'!$BA${r}" for r in range(6, 10)]
+    assert ys == [f"'Peers'!$BB${r}" for r in range(6, 10)]
+    assert names == [f"'Peers'!$AX${r}" for r in range(6, 10)]
     for s in (*slots, target):
         shown = {e.tag.removeprefix(C): e.get("val") for e in s.find(f"{C}dLbls")}
         assert shown["showSerName"] == "1" and shown["showVal"] == "0", shown
-    # the target's point a series of its own (BA: its market value in its slot, #N/A elsewhere,
-    # where AZ has #N/A in its slot), named after the target (tgt_name) and the only legend
+    # the target's point a series of its own (BC: its market value in its slot, #N/A elsewhere,
+    # where BB has #N/A in its slot), named after the target (tgt_name) and the only legend
     # entry: the slots' entries (blank for an empty slot) are deleted
     assert target.find(f"{C}tx//{C}f").text == "'Peer statistics'!$C$6"
-    assert target.find(f"{C}xVal//{C}f").text == "'Peers'!$AY$6:$AY$9"
-    assert target.find(f"{C}yVal//{C}f").text == "'Peers'!$BA$6:$BA$9"
+    assert target.find(f"{C}xVal//{C}f").text == "'Peers'!$BA$6:$BA$9"
+    assert target.find(f"{C}yVal//{C}f").text == "'Peers'!$BC$6:$BC$9"
     deleted = {int(e.find(f"{C}idx").get("val")) for e in root.iter(f"{C}legendEntry")
                if e.find(f"{C}delete").get("val") == "1"}  # fmt: skip
     assert deleted == {int(s.find(f"{C}idx").get("val")) for s in slots}
@@ -86,7 +86,7 @@ def test_ps_bars_highlight_the_target_with_slanted_names(charts) -> None:
     assert {"P/S", "Target", "Peer median"} <= set(_series(root))
     assert root.find(f".//{C}catAx/{C}txPr/{A}bodyPr").get("rot") == "-2700000"  # 45 degrees
     categories = {f.text for f in root.iter(f"{C}cat") for f in f.iter(f"{C}f")}
-    assert categories == {"'Peers'!$AV$6:$AV$9"}  # the slots' company names: 4 bars, not 7
+    assert categories == {"'Peers'!$AX$6:$AX$9"}  # the slots' company names: 4 bars, not 7
 
 
 def test_dcf_year_labels_low(charts) -> None:
@@ -201,7 +201,7 @@ def test_no_numeric_series_reads_text(target: str, recalculated) -> None:
 def _bars(values: Workbook) -> tuple[list[str], list[object], list[object]]:
     """The P/S chart's categories, bar values and target bars as LibreOffice computed them (the
     first four slots: the chart reads those, see test_ps_bars_highlight_the_target...)."""
-    return _slots(values, "AV", "AW", "AX")
+    return _slots(values, "AX", "AY", "AZ")
 
 
 def _slots(values: Workbook, *columns: str) -> tuple[list[object], ...]:
@@ -251,7 +251,7 @@ def test_the_ps_bars_are_the_companies_with_a_ps(biren_built: Path, tmp_path: Pa
     assert bars == pytest.approx(expected, rel=1e-9)
     assert target == [pytest.approx(biren, rel=1e-9), "#N/A", "#N/A", "#N/A"]
     # the scatter's points: revenue and market value in USD, the target's in a column of its own
-    xs, ys, marked = _slots(values, "AY", "AZ", "BA")
+    xs, ys, marked = _slots(values, "BA", "BB", "BC")
     assert xs == pytest.approx([337e6 / cny, 1498e6 / cny, 1980e6 / cny, 120e9], rel=1e-9)
     assert ys[0] == "#N/A"
     assert ys[1:] == pytest.approx([300e9 / cny, 300e9 / cny, 4890e9], rel=1e-9)
@@ -272,7 +272,7 @@ def test_another_basis_fills_the_first_slots(biren_built: Path, tmp_path: Path) 
     # one point; the empty slots repeat its x (a chart may plot an all-empty x range as 1, 2,
     # 3) and have no y, so no point and no label
     cny = named_cell(values, "in_fx_cny_per_usd").value
-    xs, ys, marked = _slots(values, "AY", "AZ", "BA")
+    xs, ys, marked = _slots(values, "BA", "BB", "BC")
     assert xs == pytest.approx([1.4e9 / cny] * 4, rel=1e-9)
     assert ys == [pytest.approx(300e9 / cny, rel=1e-9), "#N/A", "#N/A", "#N/A"]
     assert marked == ["#N/A"] * 4
@@ -296,6 +296,10 @@ def test_a_fifth_company_with_a_ps_is_flagged_above_the_charts(
                      "shows all)."]  # fmt: skip
     assert named_cell(values, "chk_master").value is True
     assert audit_formulas(load_workbook(tmp_path / "edited.xlsx")) == []
+    # the table of what each figure is has a line per company of the table: none is left out
+    assert [line["Company"] for line in figures(values)] == [
+        "Biren Technology (the target)", "Moore Threads", "MetaX", "Kunlunxin",
+        "NVIDIA (not in the statistics)"]  # fmt: skip
 
 
 @pytest.mark.libreoffice
@@ -324,7 +328,7 @@ def test_an_error_in_a_chart_column_fails_its_check(biren_built: Path, tmp_path:
     """#N/A is a skipped point in the charts' helper columns; any other error (here #DIV/0! typed
     over a bar's P/S) fails the one check that covers them, which the error scan does not."""
     wb = load_workbook(biren_built)
-    wb["Peers"]["AW7"] = "=1/0"
+    wb["Peers"]["AY7"] = "=1/0"
     wb.save(tmp_path / "edited.xlsx")
     values = load_workbook(recalculate(tmp_path / "edited.xlsx"), data_only=True)
     assert _check(values, "The charts' helper columns on Peers") is False

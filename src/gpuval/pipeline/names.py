@@ -64,7 +64,8 @@ def read_inputs_lenient(wb: Workbook) -> dict[str, Any]:
 
     rows: list[dict[str, Any]] = []
     columns = {}
-    for key in peers.RAW:
+    keys = peers.raw_keys(wb.defined_names)
+    for key in keys:
         defined = wb.defined_names.get(f"data_peers_{key}")
         if defined is None:
             raise GpuvalError(f"The workbook has no defined name 'data_peers_{key}'.")
@@ -72,7 +73,7 @@ def read_inputs_lenient(wb: Workbook) -> dict[str, Any]:
         cells = wb[title][coord.replace("$", "")]
         columns[key] = [c[0].value for c in cells]
     for i in range(len(columns["id"])):
-        rows.append({key: columns[key][i] for key in peers.RAW})
+        rows.append({key: columns[key][i] for key in keys})
     return {"target": named_value(wb, "in_target"), "rows": rows}
 
 

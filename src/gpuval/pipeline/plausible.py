@@ -68,7 +68,8 @@ def plausibility_findings(values: Workbook) -> list[str]:
     from gpuval.workbook.sheets import peers
 
     details: list[str] = []
-    columns = {key: named_cells(values, f"data_peers_{key}") for key in peers.RAW}
+    columns = {key: named_cells(values, f"data_peers_{key}")
+               for key in peers.raw_keys(values.defined_names)}  # fmt: skip
     rates = _usd_per_unit(values)
     revenue_keys = {"revenue_fy": ("full-year revenue", 1.0),
                     "revenue_h1": ("half-year revenue (x2)", 2.0),

@@ -187,7 +187,7 @@ def _stored_prices(s: Session) -> dict[str, StoredPrice]:
 def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> list[dt.date]:
     """The dataset's figures, then the prices, into the peer table; returns the price dates."""
     report = s.report
-    columns = {key: s.column(f"data_peers_{key}") for key in peers.RAW}
+    columns = {key: s.column(f"data_peers_{key}") for key in peers.raw_keys(s.names)}
     ids = [s.value(*where) for where in columns["id"]]
     stored = {} if reset else _stored_prices(s)
     if reset:
@@ -230,7 +230,7 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             report.notes.append(f"{entity}: not in dataset {s.dataset.version}'s peer universe; "
                                 "its row is left as it was.")  # fmt: skip
             continue
-        for key in peers.RAW:
+        for key in columns:
             if key == "id":
                 continue
             cell = cells.get(key)

@@ -130,7 +130,7 @@ def _uses(s: Session) -> dict[str, list[str]]:
                 if record_id is not None:
                     uses.setdefault(record_id, []).append(f"{title}!{cell.coordinate}")
     ids = [s.value(*where) for where in s.column("data_peers_id")]
-    columns = {key: s.column(f"data_peers_{key}") for key in peers.RAW}
+    columns = {key: s.column(f"data_peers_{key}") for key in peers.raw_keys(s.names)}
     sources = peers.peer_sources(s.dataset)
     for i, entity in enumerate(ids):
         for key, record_id in sources.get(entity, {}).items():

@@ -17,7 +17,7 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("Scenarios", "Bear / Base / Bull: 2029 market share to value, probability-weighted."),
         ("DCF", "Ten-year young-growth DCF of the target, in USD, by fiscal year."),
         ("Peers", "Comparable companies: every figure in USD, P/S on each revenue basis."),
-        ("Peer statistics", "Peer percentiles, the target's implied value, A-share vs HK, charts."),
+        ("Peer statistics", "Peer percentiles, implied value, what each figure is, venue gap."),
         ("Implied", "The 2029 share and DCF growth that today's market value implies."),
         ("Sensitivity", "Two-way grids of the Base value, shaded against today's price."),
         ("Monte Carlo", "Joint draws of the scenario inputs: percentiles and histogram."),

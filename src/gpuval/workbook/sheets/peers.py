@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from openpyxl.styles import Font
+from openpyxl.cell.cell import Cell as SheetCell
+from openpyxl.styles import Alignment, Font
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 
 from gpuval.core.multiples import (
     DCF_BASE_ORDER,
@@ -39,6 +41,7 @@ from gpuval.core.multiples import (
     basis_pick_xl,
     first_number_xl,
     peer_market_value_xl,
+    ps_bound_xl,
     ps_xl,
     run_rate_revenue_xl,
 )
@@ -48,7 +51,7 @@ from gpuval.data.dataset import Dataset, Record
 from gpuval.data.labels import figure_label
 from gpuval.data.peers import COLUMNS, Peer
 from gpuval.workbook.model import YARDSTICK, Inputs, peer_line
-from gpuval.workbook.sheets.base import Book, Sheet, col
+from gpuval.workbook.sheets.base import WRAP, Book, Sheet, col, fitted_height, wrap_rows
 from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, bar_slots, chart_formulas, draw
 from gpuval.workbook.sheets.reference import note_text
 
@@ -58,6 +61,8 @@ FEW_PEERS = 5
 """Below this many peers, the statistics block says the percentiles interpolate between few."""
 SLOTS = "peers_chart_slots"
 """Defined name: the companies the charts have room for (:func:`bar_slots` at build time)."""
+LINES = "peers_figure_lines"
+"""Defined name: the companies Peer statistics' table of what each figure is has lines for."""
 
 #: Raw input columns: key -> (header, number format key). Every one is sourced from the dataset's
 #: ``[[peer]]`` entry for the company (text columns describe what each figure is).
@@ -73,7 +78,13 @@ RAW = {
     "market_basis": ("Market figure is", "plain"), "as_of": ("Market figure date", "date"),
     "fy_year": ("Fiscal year of the full-year revenue", "int"),
     "fy_basis": ("Full-year figure is", "plain"), "forward_basis": ("Forward figure is", "plain"),
+    "h1_basis": ("Half-year figure is", "plain"), "backlog_basis": ("Backlog figure is", "plain"),
 }  # fmt: skip
+DESCRIBED = {"revenue_fy": "fy_basis", "revenue_forward": "forward_basis",
+             "revenue_h1": "h1_basis", "backlog": "backlog_basis"}  # fmt: skip
+"""Revenue column -> the text column saying what its figure is."""
+ADDED = ("h1_basis", "backlog_basis")
+"""Raw columns a workbook built before 2026-12-01 lacks: readers skip them when not defined."""
 CALC = [
     "USD per listing unit", "USD per reporting unit", "Market value (USD)",
     "Full-year revenue (USD)", "Run-rate revenue (USD, H1 x 2)", "Forward revenue (USD)",
@@ -131,7 +142,7 @@ def peer_cells(dataset: Dataset, peer: Peer) -> dict[str, Cell]:
     if market is not None:
         cells["market_basis"] = Cell(figure_label(market))
         cells["as_of"] = Cell(period_date(market.period))
-    for key, label in (("revenue_fy", "fy_basis"), ("revenue_forward", "forward_basis")):
+    for key, label in DESCRIBED.items():
         if key in recs:
             cells[label] = Cell(figure_label(recs[key]))
     if "revenue_fy" in recs and recs["revenue_fy"].period[:4].isdigit():
@@ -140,6 +151,12 @@ def peer_cells(dataset: Dataset, peer: Peer) -> dict[str, Cell]:
     if months:
         cells["backlog_months"] = Cell(sum(months) / len(months), dataset[peer.backlog_months[0]])
     return cells
+
+
+def raw_keys(names: Container[str]) -> list[str]:
+    """The raw columns a workbook defines (``data_peers_<key>``): all of :data:`RAW` but the
+    :data:`ADDED` ones it lacks, so that refresh and check read a workbook built before them."""
+    return [key for key in RAW if key not in ADDED or f"data_peers_{key}" in names]
 
 
 def peer_rows(dataset: Dataset) -> list[dict[str, Any]]:
@@ -200,6 +217,12 @@ def _joined(column: int, last: int) -> str:
     return f'IF({pieces}="","none",LEFT({pieces},LEN({pieces})-2))'
 
 
+def _bold(cell: SheetCell, colour: str | None = None) -> None:
+    """The cell's house font in bold (a new ``Font()`` would drop its name and size)."""
+    house = cell.font
+    cell.font = Font(name=house.name, sz=house.sz, i=house.i, b=True, color=colour or house.color)
+
+
 def _range(column: int, last: int) -> str:
     return f"{TITLE}!${col(column)}${FIRST}:${col(column)}${last}"
 
@@ -214,9 +237,16 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
                   "basis; the statistics are on Peer statistics.")  # fmt: skip
     last = FIRST + len(rows) - 1
     _table(book, sheet, rows, last)
-    sheet.widths({"A": 15, "B": 16, "C": 8} | {col(i): 13 for i in range(4, _K["HK sample"] + 2)})
-    for key in ("market_basis", "fy_basis", "forward_basis"):
-        sheet.widths({col(_C[key]): 30})
+    sheet.widths({"A": 15, "B": 16, "C": 8} | {col(i): 12 for i in range(4, _K["HK sample"] + 2)})
+    narrow = ["USD per listing unit", "USD per reporting unit", "P/S on the chosen basis",
+              "Peer P/S (statistics)", "A-share P/S", "HK P/S",
+              *(ps for _, ps in BASES.values())]  # fmt: skip
+    wide = ["Statistics sample", "A-share sample", "HK sample"]  # "Biren Technology, "
+    sheet.widths({col(_K[h]): 10 for h in narrow} | {col(_K[h]): 16 for h in wide}
+                 | {col(_K["Statistics: counted, or why not"]): 20})  # fmt: skip
+    described = [_C[key] for key in ("market_basis", *DESCRIBED.values())]
+    sheet.widths({col(c): 24 for c in described})
+    wrap_rows(sheet.ws, FIRST, last, described)  # "2025-12 peak market value, lower bound (over)"
     sheet.ws.row_dimensions[TABLE_HEADER_ROW].height = 42  # headers of up to three lines
     sheet.freeze(f"C{FIRST}")
     sheet.ws.print_title_cols = "A:B"  # the id and the company's name on every page across
@@ -224,18 +254,24 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
     stats = Sheet(book, STATS_TITLE, "The target's figures, the peer percentiles on the chosen "
                   "basis and its implied value, the A-share vs Hong Kong gap, charts.")  # fmt: skip
     top = TABLE_HEADER_ROW - 1  # the first section, as the table's on Peers
-    end = _stats_block(book, stats, last, _target_block(book, stats, last, top) + 2)
     inputs = Inputs.from_names(book.values)
     slots = bar_slots([peer_line(row, inputs).ps for row in inputs.peers])
+    end = _stats_block(book, stats, last, _target_block(book, stats, last, top) + 2)
+    end = _figures_block(stats, last, end + 2, len(rows), slots)
+    stats.ws.row_breaks.append(Break(id=end))  # the charts on a page of their own (their frames
+    # would otherwise print a stray top edge when LibreOffice's scale differs from the model's)
     draw(sheet, stats, _K, FIRST, end + 2, slots, book.names["tgt_name"])
-    # the slots as a name, so that the formula is the same whatever the build made room for (the
-    # formula audit compares it with a build from the workbook's current peer table)
+    # the slots and lines as names, so that the formula is the same whatever the build made room
+    # for (the formula audit compares it with a build from the workbook's current peer table)
     book.wb.defined_names[SLOTS] = DefinedName(SLOTS, attr_text=str(slots))
-    warning = stats.put(end + 1, 1, f'=IF(COUNT(chart_peers_ps)>{SLOTS},"The charts show "&{SLOTS}'
-                        '&" of the "&COUNT(chart_peers_ps)&" companies with a P/S on this basis '
-                        '(gpuval build shows all).","")', "calc", "plain")  # fmt: skip
-    warning.font = Font(color="C00000", bold=True)  # not a model error: no check turns red
-    stats.widths({"A": 44, "B": 8, "C": 14, "D": 14, "E": 14, "F": 14})
+    book.wb.defined_names[LINES] = DefinedName(LINES, attr_text=str(len(rows)))
+    shown = "COUNT(chart_peers_ps)"
+    warning = stats.put(end + 1, 1, f'=IF({shown}>{SLOTS},"The charts show "&{SLOTS}&IF({shown}>'
+                        f'{LINES},", the table above "&{LINES},"")&" of the "&{shown}&" companies '
+                        'with a P/S on this basis (gpuval build shows all).","")', "calc",
+                        "plain")  # fmt: skip
+    _bold(warning, "C00000")  # not a model error: no check turns red
+    stats.widths({"A": 44, "B": 8, "C": 14, "D": 14, "E": 14, "F": 22, "G": 28, "H": 24})
     stats.freeze(f"A{top}")  # below the title block: the sheet stacks tables
     return sheet
 
@@ -334,7 +370,7 @@ def _row_formulas(r: int, slot: int) -> list[tuple[str, str, str]]:
         ("HK P/S", f'=IF(AND({c["venue"]}="HK",{counted}),{bps},"n/a")', "multiple"),
         ("Statistics: counted, or why not",
          f'=IF({c["id"]}=in_target,"the target",IF({c["in_stats"]}<>"yes",'
-         f'"not a China peer (In China statistics: no)",IF(NOT(ISNUMBER({mv})),'
+         f'"not in China statistics",IF(NOT(ISNUMBER({mv})),'
          f'"no market value",IF(NOT(ISNUMBER({bps})),"no "&in_peer_basis&" revenue","counted"))))',
          "plain"),
         ("Statistics sample", sample("Peer P/S (statistics)"), "plain"),
@@ -458,3 +494,139 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         sheet.put(r, 3, formula, "output" if (out_name or "").startswith("out_") else "calc",
                   fmt, out_name)  # fmt: skip
     return gap + len(lines)
+
+
+FIGURES = ["Company", "Venue", "P/S", "Market value (USD)", "Revenue (USD)", "The P/S is",
+           "Market figure is", "Revenue figure is"]  # fmt: skip
+"""The columns of the table saying what each company's figures on the chosen basis are."""
+READING = "peer_reading"
+"""Defined name: how to read the implied values at the peer percentiles (:func:`_reading`)."""
+BOUNDS_NOTE = "peer_bounds_note"
+"""Defined name: the sentence saying what the bounds, peaks and fiscal years among the peers'
+figures make the statistics and the implied values."""
+#: The counts over the peers in the statistics: defined name, label, test of a table line ``r``
+#: (its "The P/S is" in column F; ``{year}``: its fiscal year, ``{target}``: the target's).
+COUNTS = [
+    ("peer_lower_bounds", "Peers in the statistics whose P/S is a lower bound",
+     'LEFT(F{r},11)="lower bound"'),
+    ("peer_upper_bounds", "... whose P/S is an upper bound", 'LEFT(F{r},11)="upper bound"'),
+    ("peer_peaks", "... whose P/S is at a peak market value, not today's",
+     'LEFT(F{r},9)="at a peak"'),
+    ("peer_later_years", "... whose fiscal year is later than the target's",
+     "ISNUMBER({year})*({year}>{target})"),
+    ("peer_earlier_years", "... whose fiscal year is earlier than the target's",
+     "ISNUMBER({year})*({year}<{target})"),
+]  # fmt: skip
+_YEARLY = ("peer_later_years", "peer_earlier_years")  # full-year basis only
+
+
+def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) -> int:
+    """From row ``top``: what the peers' figures on the chosen basis are, so that a reader can
+    judge like with like (fiscal year, reported or guidance, bounds, peaks). First the counts
+    over the peers in the statistics and a sentence on what they make the percentiles and the
+    implied values; then a table, slot by slot as the charts read them (the companies with a
+    P/S on the chosen basis, in table order): each company's P/S, market value and revenue and
+    what each figure is. One line per company of the table (``lines``), so that none is left
+    out and a formula audit's fresh build has the same lines whichever companies have a P/S;
+    the first ``slots`` (those with a P/S at build time) two text lines tall. Returns the last
+    row."""
+    sheet.section(top, "Companies with a P/S on the chosen basis: what each figure is")
+    sheet.label(top + 1, "A lower-bound market value over a stated or upper-bound revenue "
+                "makes the P/S a lower bound (a floor); a guidance range's end counts as a bound; "
+                "a peak market value is not today's.")  # fmt: skip
+    reading = top + 3 + len(COUNTS)  # under the target's revenue and the counts
+    note = reading + 1
+    first = note + 3  # the table's first line, under a blank row and its header
+
+    def slot(k: int) -> str:
+        return f"MATCH({k},chart_peers_ps_order,0)"
+
+    def revenue_is(row: str) -> str:
+        """What the revenue on the chosen basis of table row ``row`` (an index) is."""
+
+        def raw(key: str) -> str:
+            return f"INDEX({_range(_C[key], last)},{row})"
+
+        return basis_pick_xl("in_peer_basis", {
+            "full_year": raw("fy_basis") + '&""', "forward": raw("forward_basis") + '&""',
+            "run_rate": raw("h1_basis") + '&", x 2"',
+            "backlog": raw("backlog_basis") + '&", over "&' + raw("backlog_months") + '&" months"',
+        })  # fmt: skip
+
+    sheet.label(top + 2, "The target's revenue on this basis is")
+    sheet.put(top + 2, 3, f'=IF(ISNUMBER(tgt_basis_revenue),{revenue_is("tgt_row")},"not given")',
+              "calc", "plain", "tgt_basis_revenue_is")  # fmt: skip
+    years = _range(_C["fy_year"], last)
+    for i, (name, label, test) in enumerate(COUNTS):
+        terms = "+".join(
+            f"IFERROR(ISNUMBER(INDEX({_range(_K['Peer P/S (statistics)'], last)},{slot(k)}))*("
+            + test.format(r=r, year=f"INDEX({years},{slot(k)})", target=f"INDEX({years},tgt_row)")
+            + "),0)"
+            for k, r in enumerate(range(first, first + lines), start=1)
+        )
+        if name in _YEARLY:  # fiscal years compare on the full-year basis only
+            terms = basis_pick_xl("in_peer_basis", {b: '"n/a"' for b in BASES} | {"full_year": (
+                f'IF(ISNUMBER(INDEX({years},tgt_row)),{terms},"n/a")')})  # fmt: skip
+        sheet.label(top + 3 + i, label, "count")
+        sheet.put(top + 3 + i, 3, f"={terms}", "calc", "int", name)
+    sheet.label(reading, "The implied values at the percentiles read as")
+    sheet.put(reading, 3, "=" + _reading(), "calc", "plain", READING)
+    sentence = sheet.put(note, 1, "=" + _bounds_sentence(), "calc", "plain", BOUNDS_NOTE)
+    _bold(sentence)
+    sentence.alignment = WRAP
+    sheet.ws.merge_cells(start_row=note, start_column=1, end_row=note, end_column=len(FIGURES))
+    sheet.ws.row_dimensions[note].height = fitted_height(2)
+    sheet.headers(first - 1, FIGURES)
+    columns = [
+        ('INDEX(data_peers_name,{n})&IF(INDEX(data_peers_id,{n})=in_target," (the target)",'
+         'IF(INDEX(data_peers_in_stats,{n})<>"yes"," (not in the statistics)",""))', "plain"),
+        ("INDEX(data_peers_venue,{n})", "plain"),
+        ("INDEX(chart_peers_ps,{n})", "multiple"),
+        ("INDEX(peers_mv_usd,{n})", "usd_bn"),
+        (f"INDEX({_range(_K['Revenue on the chosen basis (USD)'], last)},{{n}})", "usd_bn"),
+        (f'IF(ISNUMBER(C{{r}}),{ps_bound_xl("G{r}", "H{r}")},"")', "plain"),
+        ('INDEX(data_peers_market_basis,{n})&""', "plain"),
+        (revenue_is("{n}"), "plain"),
+    ]  # fmt: skip
+    for k, r in enumerate(range(first, first + lines), start=1):
+        for c, (formula, fmt) in enumerate(columns, start=1):
+            none = '"none: no company has a P/S on this basis"' if (k, c) == (1, 1) else '""'
+            text = formula.replace("{n}", slot(k)).replace("{r}", str(r))
+            cell = sheet.put(r, c, f"=IFERROR({text},{none})", "calc", fmt)
+            cell.alignment = cell.alignment + WRAP
+            if c > len(FIGURES) - 3:  # the descriptions: left, apart from the numbers
+                cell.alignment = cell.alignment + Alignment(horizontal="left", indent=1)
+        if k <= slots:  # a long description wraps
+            sheet.ws.row_dimensions[r].height = fitted_height(2)
+    return first + lines - 1
+
+
+def _reading() -> str:
+    """How to read the implied values: "floors" when every peer's P/S is a lower bound and the
+    target's revenue is not an upper bound, "indications" when a peer's P/S or the target's
+    revenue is a bound or a peak, "as stated" otherwise, "n/a" without a target revenue."""
+    target_upper = 'ISNUMBER(SEARCH("upper bound",tgt_basis_revenue_is))'
+    return (f'IF(NOT(ISNUMBER(tgt_basis_revenue)),"n/a",IF(AND(peer_count>0,peer_lower_bounds='
+            f'peer_count,NOT({target_upper})),"floors",IF(OR(peer_lower_bounds+peer_upper_bounds+'
+            f'peer_peaks>0,{target_upper}),"indications","as stated")))')  # fmt: skip
+
+
+def _bounds_sentence() -> str:
+    """What the counts make the statistics: floors when every peer's P/S is a lower bound (and
+    the implied values floors too unless the target's revenue is an upper bound), indications
+    when some are bounds or peaks; and the direction a later or earlier fiscal year pulls."""
+    implied = (f'IF({READING}="floors",", and so are the implied values at them.",IF({READING}='
+               '"indications","; the implied values are not: the target\'s revenue is an upper '
+               'bound.","."))')  # fmt: skip
+    bounds = (f'IF(AND(peer_count>0,peer_lower_bounds=peer_count),"Every peer\'s P/S is a lower '
+              f'bound: the percentiles are floors"&{implied},IF({READING}="indications","Some of '
+              'the figures are bounds or at a peak: read the percentiles and the implied values '
+              'as indications.",""))')  # fmt: skip
+
+    def years(name: str, which: str, pulls: str) -> str:
+        return (f'IF(N({name})>0," For "&{name}&" of the "&peer_count&" peers the full-year '
+                f'revenue is of {which} fiscal year than the target\'s: for growing companies '
+                f'that {pulls} their P/S and the implied values with it.","")')  # fmt: skip
+
+    return (bounds + "&" + years("peer_later_years", "a later", "lowers") + "&"
+            + years("peer_earlier_years", "an earlier", "raises"))  # fmt: skip

@@ -66,7 +66,9 @@ METHODS = [
     Method("peers", "Peer P/S: 25th-75th percentile, median",
            (_listing("peer_equity_p25"), _listing("peer_equity_median"),
             _listing("peer_equity_p75")), 0.30,
-           "Pricing: China peers' P/S today x the target's revenue", "Peer P/S"),
+           "=\"Pricing: China peers' P/S today x the target's revenue\"&IF(OR(peer_reading="
+           "\"floors\",peer_reading=\"indications\"),\" (\"&peer_reading&\": see Peer "
+           "statistics)\",\"\")", "Peer P/S"),
     Method("tam", "TAM scenarios: Bear-Bull, probability-weighted",
            (_listing(f"Scenarios!C{_SV}"), _listing(f"Scenarios!F{_SV}"),
             _listing(f"Scenarios!E{_SV}")), 0.40,
@@ -233,7 +235,8 @@ def _table(book: Book, sheet: Sheet) -> None:
         cell = sheet.put(r, 6, f'=IF(ISNUMBER(D{r}),{upside_xl(f"D{r}", "tgt_now")},"n/a")',
                          "link", "pct")  # fmt: skip
         cell.alignment = Alignment(horizontal="right")
-        sheet.put(r, 7, m.drives, "note")
+        # a formula where the text depends on the data (the peers' P/S being floors)
+        sheet.put(r, 7, m.drives, "calc" if m.drives.startswith("=") else "note").style = "gv_note"
     weights = f"{TITLE}!$B${FIRST}:$B${LAST}"
     sheet.label(TOTAL, "Weighted value (Mid x weight, over the methods with a value)")
     sheet.put(TOTAL, 2, f"=SUM(B{FIRST}:B{LAST})", "calc", "pct")

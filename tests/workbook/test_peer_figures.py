@@ -1,0 +1,199 @@
+"""Peer statistics says what each company's figures are on the chosen basis, so that a reader
+can judge like with like: one line per company with a P/S, its market value and revenue in USD,
+what each figure is (fiscal year, reported or guidance, bound, peak) and what that makes the
+P/S (a lower bound; at a peak, not today's); above them, counts over the peers in the
+statistics and what they make the percentiles and the implied values. Values as LibreOffice
+computes them; expected P/S by hand from the dataset's figures, descriptions from the records'
+kinds, and what each P/S is by the reasoning in tests/core/test_formula_builders.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+
+from gpuval.pipeline.formula_audit import audit_formulas
+from gpuval.pipeline.recalc import recalculate
+from gpuval.pipeline.refresh import refresh
+from gpuval.workbook.build import LAYOUT, LAYOUT_NAME, build
+from workbook_helpers import figures, named_cell
+
+COUNTS = ("tgt_basis_revenue_is", "peer_lower_bounds", "peer_upper_bounds", "peer_peaks",
+          "peer_later_years", "peer_earlier_years", "peer_reading", "peer_bounds_note")  # fmt: skip
+FY_LATER = (
+    " For 2 of the 2 peers the full-year revenue is of a later fiscal year than the target's: "
+    "for growing companies that lowers their P/S and the implied values with it."
+)
+MIXED = (
+    "Some of the figures are bounds or at a peak: read the percentiles and the implied values "
+    "as indications."
+)
+
+
+def counts(values: Workbook) -> dict[str, object]:
+    """The target's revenue description, the counts over the peers in the statistics, how the
+    implied values read and the sentence saying so, by defined name."""
+    return {name: named_cell(values, name).value for name in COUNTS}
+
+
+def drives(values: Workbook) -> object:
+    """What drives the peer P/S method, on Valuation."""
+    ws = values["Valuation"]
+    return next(row[6] for row in ws.iter_rows(values_only=True)
+                if str(row[0]).startswith("Peer P/S"))  # fmt: skip
+
+
+def _computed(built: Path, folder: Path, **inputs: object) -> Workbook:
+    wb = load_workbook(built)
+    for name, value in inputs.items():
+        named_cell(wb, name).value = value
+    wb.save(folder / "edited.xlsx")
+    return load_workbook(recalculate(folder / "edited.xlsx"), data_only=True)
+
+
+@pytest.fixture(scope="module")
+def biren(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("figures") / "biren.xlsx", target="biren")
+
+
+@pytest.fixture(scope="module")
+def biren_values(biren: Path) -> Workbook:
+    """The Biren workbook as built (full-year basis), computed by LibreOffice."""
+    return load_workbook(recalculate(biren, biren.with_suffix(".recalc.xlsx")), data_only=True)
+
+
+@pytest.mark.libreoffice
+def test_full_year_names_each_figure_and_what_it_makes_the_ps(biren_values: Workbook) -> None:
+    """Biren's FY2024 reported revenue meets the peers' FY2025 guidance upper ends, over market
+    values the sources give as "over CNY 300 bn": Moore Threads' P/S is a floor; MetaX's market
+    value is its December peak, so its P/S is not today's (a floor of the peak's). NVIDIA is
+    shown but not in the statistics."""
+    lines = figures(biren_values)
+    assert [line["Company"] for line in lines] == [
+        "Biren Technology (the target)", "Moore Threads", "MetaX",
+        "NVIDIA (not in the statistics)"]  # fmt: skip
+    assert [line["Venue"] for line in lines] == ["HK", "A", "A", "US"]
+    hkd = named_cell(biren_values, "in_fx_usd_per_hkd").value
+    cny = named_cell(biren_values, "in_fx_cny_per_usd").value
+    ps = [85.54e9 * hkd / (337e6 / cny), 300e9 / 1498e6, 300e9 / 1980e6, 4890e9 / 120e9]
+    assert [line["P/S"] for line in lines] == pytest.approx(ps, rel=1e-9)
+    assert [line["Market value (USD)"] for line in lines] == pytest.approx(
+        [85.54e9 * hkd, 300e9 / cny, 300e9 / cny, 4890e9], rel=1e-9)  # fmt: skip
+    assert [line["Revenue (USD)"] for line in lines] == pytest.approx(
+        [337e6 / cny, 1498e6 / cny, 1980e6 / cny, 120e9], rel=1e-9)  # fmt: skip
+    assert [(line["Market figure is"], line["Revenue figure is"], line["The P/S is"])
+            for line in lines] == [
+        ("2026-01-05 share price, derived", "FY2024 reported", "as stated"),
+        ("2026-01 market value, lower bound (over)", "FY2025 guidance, upper bound",
+         "lower bound"),
+        ("2025-12 peak market value, lower bound (over)", "FY2025 guidance, upper bound",
+         "at a peak, not today: lower bound"),
+        ("2025-10-29 share price", "2025 derived", "as stated"),
+    ]  # fmt: skip
+
+
+@pytest.mark.libreoffice
+def test_the_statistics_say_how_to_read_them(biren_values: Workbook) -> None:
+    """Biren, full year: of the two peers in the statistics one P/S is a floor and one is at a
+    peak, both on FY2025 against Biren's FY2024 (a later year: for growing companies a lower
+    P/S): the implied values read as indications, and the Valuation sheet's peer method says
+    so. NVIDIA's figures count nowhere: it is not in the statistics."""
+    assert counts(biren_values) == {
+        "tgt_basis_revenue_is": "FY2024 reported", "peer_lower_bounds": 1,
+        "peer_upper_bounds": 0, "peer_peaks": 1, "peer_later_years": 2, "peer_earlier_years": 0,
+        "peer_reading": "indications", "peer_bounds_note": MIXED + FY_LATER,
+    }  # fmt: skip
+    assert drives(biren_values) == ("Pricing: China peers' P/S today x the target's revenue "
+                                    "(indications: see Peer statistics)")  # fmt: skip
+
+
+@pytest.mark.libreoffice
+def test_floors_when_every_peer_is_a_lower_bound(biren: Path, tmp_path: Path) -> None:
+    """Run-rate: one peer, Moore Threads (H1 doubled, market value over CNY 300 bn: a floor), so
+    the percentiles are floors; Biren has no half-year revenue, so no implied value and no
+    word on it; the fiscal years compare on the full-year basis only."""
+    run_rate = _computed(biren, tmp_path, in_peer_basis="run-rate")
+    assert [(line["Company"], line["Revenue figure is"], line["The P/S is"])
+            for line in figures(run_rate)] == [
+        ("Moore Threads", "H1 2025 reported (about), x 2", "lower bound")]  # fmt: skip
+    assert figures(run_rate)[0]["P/S"] == pytest.approx(300e9 / 1.4e9, rel=1e-9)
+    assert counts(run_rate) == {
+        "tgt_basis_revenue_is": "not given", "peer_lower_bounds": 1, "peer_upper_bounds": 0,
+        "peer_peaks": 0, "peer_later_years": "n/a", "peer_earlier_years": "n/a",
+        "peer_reading": "n/a",
+        "peer_bounds_note": "Every peer's P/S is a lower bound: the percentiles are floors.",
+    }  # fmt: skip
+    assert drives(run_rate) == "Pricing: China peers' P/S today x the target's revenue"
+
+
+@pytest.mark.libreoffice
+def test_backlog_and_a_basis_no_company_has(biren: Path, tmp_path: Path) -> None:
+    """Backlog: only Biren (its CNY 1.24 bn backlog over the article's 12-18 months, 15 at the
+    midpoint). Forward: no company has a forward revenue, and the table says so."""
+    backlog = figures(_computed(biren, tmp_path, in_peer_basis="backlog"))
+    assert [
+        (line["Company"], line["Revenue figure is"], line["The P/S is"]) for line in backlog
+    ] == [("Biren Technology (the target)", "order backlog (about), over 15 months", "as stated")]
+    forward = figures(_computed(biren, tmp_path, in_peer_basis="forward"))
+    assert [line["Company"] for line in forward] == ["none: no company has a P/S on this basis"]
+    assert forward[0]["P/S"] is None
+
+
+@pytest.mark.libreoffice
+def test_a_target_without_a_share_count(tmp_path: Path) -> None:
+    """MetaX as the target: its own line says so. Its peers are Biren (FY2024 reported over a
+    stated price: as stated; an earlier year, for growing companies a higher P/S) and Moore
+    Threads (a floor, FY2025); MetaX's own revenue is a guidance upper end, so even floors
+    would not make its implied values floors."""
+    built = build(tmp_path / "metax.xlsx", target="metax")
+    values = load_workbook(recalculate(built, tmp_path / "r.xlsx"), data_only=True)
+    assert [line["Company"] for line in figures(values)] == [
+        "Biren Technology", "Moore Threads", "MetaX (the target)",
+        "NVIDIA (not in the statistics)"]  # fmt: skip
+    assert counts(values) == {
+        "tgt_basis_revenue_is": "FY2025 guidance, upper bound", "peer_lower_bounds": 1,
+        "peer_upper_bounds": 0, "peer_peaks": 0, "peer_later_years": 0, "peer_earlier_years": 1,
+        "peer_reading": "indications",
+        "peer_bounds_note": MIXED + " For 1 of the 2 peers the full-year revenue is of an earlier "
+        "fiscal year than the target's: for growing companies that raises their P/S and the "
+        "implied values with it.",
+    }  # fmt: skip
+
+
+@pytest.mark.libreoffice
+def test_a_workbook_without_the_newer_description_columns_refreshes(
+    biren: Path, tmp_path: Path
+) -> None:
+    """A workbook built before the half-year and backlog descriptions existed (their defined
+    names absent) still refreshes: refresh reads the columns the workbook has."""
+    wb = load_workbook(biren)
+    for name in ("data_peers_h1_basis", "data_peers_backlog_basis"):
+        del wb.defined_names[name]
+    wb.save(tmp_path / "older.xlsx")
+    report = refresh(tmp_path / "older.xlsx")
+    values = load_workbook(tmp_path / "older.xlsx", data_only=True)
+    assert named_cell(values, "chk_master").value is True, report.lines()
+
+
+@pytest.mark.parametrize("layout", [None, "2026-01-01"])
+def test_an_earlier_layout_is_named_not_blamed_on_the_analyst(
+    biren: Path, layout: str | None
+) -> None:
+    """The formula audit compares a workbook with this version's build: a workbook of an
+    earlier layout (an older stamp, or none: built before layouts were recorded) gets one
+    finding saying so, not one per moved formula reading as an analyst's edit."""
+    wb = load_workbook(biren)
+    assert audit_formulas(wb) == []  # this layout: nothing to say
+    assert wb.defined_names[LAYOUT_NAME].attr_text == f'"{LAYOUT}"'
+    if layout is None:
+        del wb.defined_names[LAYOUT_NAME]
+    else:
+        wb.defined_names[LAYOUT_NAME].attr_text = f'"{layout}"'
+    built = "before layouts were recorded" if layout is None else f"with the layout of {layout}"
+    assert audit_formulas(wb) == [
+        f"the workbook was built {built}, and this gpuval builds the layout of {LAYOUT}: the "
+        "formulas cannot be compared. Check it with the gpuval that built it, or rebuild it with "
+        "gpuval build (typed inputs are not carried over; refresh carries data and prices)."
+    ]
