@@ -206,7 +206,7 @@ def test_ps_bound_rule(market: str, revenue: str) -> None:
     both bounds the same way bound nothing; a peak market value is not today's. Expected by that
     reasoning, case by case."""
     (m, peak), r = _MARKET[market], _REVENUE[revenue]
-    expected = {(0, 0): "as stated", (1, 0): "lower bound", (0, -1): "lower bound",
+    expected = {(0, 0): "point value", (1, 0): "lower bound", (0, -1): "lower bound",
                 (1, -1): "lower bound", (-1, 0): "upper bound", (0, 1): "upper bound",
                 (-1, 1): "upper bound", (1, 1): "no bound: both figures are lower bounds",
                 (-1, -1): "no bound: both figures are upper bounds"}[(m, r)]  # fmt: skip

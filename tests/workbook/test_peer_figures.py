@@ -21,10 +21,15 @@ from gpuval.workbook.build import LAYOUT, LAYOUT_NAME, build
 from workbook_helpers import figures, named_cell
 
 COUNTS = ("tgt_basis_revenue_is", "peer_lower_bounds", "peer_upper_bounds", "peer_peaks",
-          "peer_later_years", "peer_earlier_years", "peer_reading", "peer_bounds_note")  # fmt: skip
+          "peer_not_points", "peer_later_years", "peer_earlier_years", "gap_a_bounds",
+          "gap_hk_bounds", "peer_reading", "peer_bounds_note")  # fmt: skip
 FY_LATER = (
     " For 2 of the 2 peers the full-year revenue is of a later fiscal year than the target's: "
     "for growing companies that lowers their P/S and the implied values with it."
+)
+GAP = (
+    " The venue gap rests on 2 A-share and 0 Hong Kong P/S that are bounds or at a peak: read it "
+    "as an indication too."
 )
 MIXED = (
     "Some of the figures are bounds or at a peak: read the percentiles and the implied values "
@@ -85,12 +90,12 @@ def test_full_year_names_each_figure_and_what_it_makes_the_ps(biren_values: Work
         [337e6 / cny, 1498e6 / cny, 1980e6 / cny, 120e9], rel=1e-9)  # fmt: skip
     assert [(line["Market figure is"], line["Revenue figure is"], line["The P/S is"])
             for line in lines] == [
-        ("2026-01-05 share price, derived", "FY2024 reported", "as stated"),
+        ("2026-01-05 share price, derived", "FY2024 reported", "point value"),
         ("2026-01 market value, lower bound (over)", "FY2025 guidance, upper bound",
          "lower bound"),
         ("2025-12 peak market value, lower bound (over)", "FY2025 guidance, upper bound",
          "at a peak, not today: lower bound"),
-        ("2025-10-29 share price", "2025 derived", "as stated"),
+        ("2025-10-29 share price", "2025 derived", "point value"),
     ]  # fmt: skip
 
 
@@ -99,11 +104,14 @@ def test_the_statistics_say_how_to_read_them(biren_values: Workbook) -> None:
     """Biren, full year: of the two peers in the statistics one P/S is a floor and one is at a
     peak, both on FY2025 against Biren's FY2024 (a later year: for growing companies a lower
     P/S): the implied values read as indications, and the Valuation sheet's peer method says
-    so. NVIDIA's figures count nowhere: it is not in the statistics."""
+    so. The venue gap's A-share side is those two, its Hong Kong side Biren's stated P/S: an
+    indication too. NVIDIA's figures count nowhere: it is not in the statistics."""
     assert counts(biren_values) == {
         "tgt_basis_revenue_is": "FY2024 reported", "peer_lower_bounds": 1,
-        "peer_upper_bounds": 0, "peer_peaks": 1, "peer_later_years": 2, "peer_earlier_years": 0,
-        "peer_reading": "indications", "peer_bounds_note": MIXED + FY_LATER,
+        "peer_upper_bounds": 0, "peer_peaks": 1, "peer_not_points": 2, "peer_later_years": 2,
+        # the gap: Moore Threads' floor and MetaX's peak on the A-share side; Biren's point value
+        "peer_earlier_years": 0, "gap_a_bounds": 2, "gap_hk_bounds": 0,
+        "peer_reading": "indications", "peer_bounds_note": MIXED + FY_LATER + GAP,
     }  # fmt: skip
     assert drives(biren_values) == ("Pricing: China peers' P/S today x the target's revenue "
                                     "(indications: see Peer statistics)")  # fmt: skip
@@ -121,9 +129,10 @@ def test_floors_when_every_peer_is_a_lower_bound(biren: Path, tmp_path: Path) ->
     assert figures(run_rate)[0]["P/S"] == pytest.approx(300e9 / 1.4e9, rel=1e-9)
     assert counts(run_rate) == {
         "tgt_basis_revenue_is": "not given", "peer_lower_bounds": 1, "peer_upper_bounds": 0,
-        "peer_peaks": 0, "peer_later_years": "n/a", "peer_earlier_years": "n/a",
-        "peer_reading": "n/a",
-        "peer_bounds_note": "Every peer's P/S is a lower bound: the percentiles are floors.",
+        "peer_peaks": 0, "peer_not_points": 1, "peer_later_years": "n/a",
+        "peer_earlier_years": "n/a",
+        "gap_a_bounds": 1, "gap_hk_bounds": 0, "peer_reading": "n/a",  # no HK P/S: no gap
+        "peer_bounds_note": "The one peer's P/S is a lower bound: the percentiles are floors.",
     }  # fmt: skip
     assert drives(run_rate) == "Pricing: China peers' P/S today x the target's revenue"
 
@@ -135,7 +144,7 @@ def test_backlog_and_a_basis_no_company_has(biren: Path, tmp_path: Path) -> None
     backlog = figures(_computed(biren, tmp_path, in_peer_basis="backlog"))
     assert [
         (line["Company"], line["Revenue figure is"], line["The P/S is"]) for line in backlog
-    ] == [("Biren Technology (the target)", "order backlog (about), over 15 months", "as stated")]
+    ] == [("Biren Technology (the target)", "order backlog (about), over 15 months", "point value")]
     forward = figures(_computed(biren, tmp_path, in_peer_basis="forward"))
     assert [line["Company"] for line in forward] == ["none: no company has a P/S on this basis"]
     assert forward[0]["P/S"] is None
@@ -144,7 +153,7 @@ def test_backlog_and_a_basis_no_company_has(biren: Path, tmp_path: Path) -> None
 @pytest.mark.libreoffice
 def test_a_target_without_a_share_count(tmp_path: Path) -> None:
     """MetaX as the target: its own line says so. Its peers are Biren (FY2024 reported over a
-    stated price: as stated; an earlier year, for growing companies a higher P/S) and Moore
+    stated price: a point value; an earlier year, for growing companies a higher P/S) and Moore
     Threads (a floor, FY2025); MetaX's own revenue is a guidance upper end, so even floors
     would not make its implied values floors."""
     built = build(tmp_path / "metax.xlsx", target="metax")
@@ -154,11 +163,13 @@ def test_a_target_without_a_share_count(tmp_path: Path) -> None:
         "NVIDIA (not in the statistics)"]  # fmt: skip
     assert counts(values) == {
         "tgt_basis_revenue_is": "FY2025 guidance, upper bound", "peer_lower_bounds": 1,
-        "peer_upper_bounds": 0, "peer_peaks": 0, "peer_later_years": 0, "peer_earlier_years": 1,
+        "peer_upper_bounds": 0, "peer_peaks": 0, "peer_not_points": 1, "peer_later_years": 0,
+        # MetaX's own peak is in the gap (the target included), not in the statistics
+        "peer_earlier_years": 1, "gap_a_bounds": 2, "gap_hk_bounds": 0,
         "peer_reading": "indications",
         "peer_bounds_note": MIXED + " For 1 of the 2 peers the full-year revenue is of an earlier "
         "fiscal year than the target's: for growing companies that raises their P/S and the "
-        "implied values with it.",
+        "implied values with it." + GAP,
     }  # fmt: skip
 
 
@@ -197,3 +208,19 @@ def test_an_earlier_layout_is_named_not_blamed_on_the_analyst(
         "formulas cannot be compared. Check it with the gpuval that built it, or rebuild it with "
         "gpuval build (typed inputs are not carried over; refresh carries data and prices)."
     ]
+
+
+@pytest.mark.libreoffice
+def test_a_target_that_is_not_a_china_peer(tmp_path: Path) -> None:
+    """NVIDIA as the target: the China peers' P/S are no yardstick for it, whatever their
+    bounds, and the Valuation sheet's peer method says so."""
+    built = build(tmp_path / "nvidia.xlsx", target="nvidia")
+    values = load_workbook(recalculate(built, tmp_path / "r.xlsx"), data_only=True)
+    found = counts(values)
+    assert found["peer_reading"] == "not comparable"
+    assert str(found["peer_bounds_note"]).startswith(
+        "The target is not a China peer: the China peers' P/S are no yardstick for it. Some of "
+        "the figures are bounds or at a peak"
+    )
+    assert drives(values) == ("Pricing: China peers' P/S today x the target's revenue "
+                              "(not comparable: see Peer statistics)")  # fmt: skip

@@ -284,7 +284,7 @@ def _ps_is(m: int, r: int, peak: bool) -> str:
     if m == r != 0:
         what = f"no bound: both figures are {'lower' if m > 0 else 'upper'} bounds"
     else:
-        what = "lower bound" if m - r > 0 else "upper bound" if m - r < 0 else "as stated"
+        what = "lower bound" if m - r > 0 else "upper bound" if m - r < 0 else "point value"
     return f"at a peak, not today: {what}" if peak else what
 
 

@@ -61,6 +61,8 @@ FEW_PEERS = 5
 """Below this many peers, the statistics block says the percentiles interpolate between few."""
 SLOTS = "peers_chart_slots"
 """Defined name: the companies the charts have room for (:func:`bar_slots` at build time)."""
+CHART_ROWS = 18
+"""Rows of 15 points the charts (7.5 cm) cover on Peer statistics, and three to spare."""
 LINES = "peers_figure_lines"
 """Defined name: the companies Peer statistics' table of what each figure is has lines for."""
 
@@ -257,17 +259,17 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
     inputs = Inputs.from_names(book.values)
     slots = bar_slots([peer_line(row, inputs).ps for row in inputs.peers])
     end = _stats_block(book, stats, last, _target_block(book, stats, last, top) + 2)
-    end = _figures_block(stats, last, end + 2, len(rows), slots)
-    stats.ws.row_breaks.append(Break(id=end))  # the charts on a page of their own (their frames
-    # would otherwise print a stray top edge when LibreOffice's scale differs from the model's)
-    draw(sheet, stats, _K, FIRST, end + 2, slots, book.names["tgt_name"])
+    draw(sheet, stats, _K, FIRST, end + 2, slots, book.names["tgt_name"])  # under the gap
+    figures = end + 2 + CHART_ROWS
+    stats.ws.row_breaks.append(Break(id=figures - 1))  # what each figure is: a page of its own
+    _figures_block(stats, last, figures, len(rows), slots)
     # the slots and lines as names, so that the formula is the same whatever the build made room
     # for (the formula audit compares it with a build from the workbook's current peer table)
     book.wb.defined_names[SLOTS] = DefinedName(SLOTS, attr_text=str(slots))
     book.wb.defined_names[LINES] = DefinedName(LINES, attr_text=str(len(rows)))
     shown = "COUNT(chart_peers_ps)"
     warning = stats.put(end + 1, 1, f'=IF({shown}>{SLOTS},"The charts show "&{SLOTS}&IF({shown}>'
-                        f'{LINES},", the table above "&{LINES},"")&" of the "&{shown}&" companies '
+                        f'{LINES},", the table below "&{LINES},"")&" of the "&{shown}&" companies '
                         'with a P/S on this basis (gpuval build shows all).","")', "calc",
                         "plain")  # fmt: skip
     _bold(warning, "C00000")  # not a model error: no check turns red
@@ -464,6 +466,7 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
                   "output" if key == "median" else "calc", "price", name)  # fmt: skip
         sheet.put(r, 6, f'=IF(ISNUMBER(D{r}),D{r}*tgt_fx,"n/a")', "calc", "ccy_bn")
     gap = top + 4 + len(STATS) + 1
+    sheet.ws.row_breaks.append(Break(id=gap - 1))  # the gap starts a page: it would split
     sheet.section(gap, "A-share vs Hong Kong gap (chosen basis, China companies, target included)")
     a = _range(_K["A-share P/S"], last)
     hk = _range(_K["HK P/S"], last)
@@ -504,18 +507,27 @@ READING = "peer_reading"
 BOUNDS_NOTE = "peer_bounds_note"
 """Defined name: the sentence saying what the bounds, peaks and fiscal years among the peers'
 figures make the statistics and the implied values."""
-#: The counts over the peers in the statistics: defined name, label, test of a table line ``r``
-#: (its "The P/S is" in column F; ``{year}``: its fiscal year, ``{target}``: the target's).
+#: The counts over the table's lines: defined name, label, the peer-table column whose number
+#: puts a line in the count (the peers in the statistics, or one side of the venue gap), test of
+#: line ``r`` (its "The P/S is" in column F; ``{year}``: its fiscal year, ``{target}``: the
+#: target's).
 COUNTS = [
     ("peer_lower_bounds", "Peers in the statistics whose P/S is a lower bound",
-     'LEFT(F{r},11)="lower bound"'),
-    ("peer_upper_bounds", "... whose P/S is an upper bound", 'LEFT(F{r},11)="upper bound"'),
+     "Peer P/S (statistics)", 'LEFT(F{r},11)="lower bound"'),
+    ("peer_upper_bounds", "... whose P/S is an upper bound", "Peer P/S (statistics)",
+     'LEFT(F{r},11)="upper bound"'),
     ("peer_peaks", "... whose P/S is at a peak market value, not today's",
-     'LEFT(F{r},9)="at a peak"'),
+     "Peer P/S (statistics)", 'LEFT(F{r},9)="at a peak"'),
+    ("peer_not_points", "... whose P/S is not a point value",
+     "Peer P/S (statistics)", 'F{r}<>"point value"'),
     ("peer_later_years", "... whose fiscal year is later than the target's",
-     "ISNUMBER({year})*({year}>{target})"),
+     "Peer P/S (statistics)", "ISNUMBER({year})*({year}>{target})"),
     ("peer_earlier_years", "... whose fiscal year is earlier than the target's",
-     "ISNUMBER({year})*({year}<{target})"),
+     "Peer P/S (statistics)", "ISNUMBER({year})*({year}<{target})"),
+    ("gap_a_bounds", "A-share P/S in the gap: bounds or peaks", "A-share P/S",
+     'F{r}<>"point value"'),
+    ("gap_hk_bounds", "Hong Kong P/S in the gap: bounds or peaks", "HK P/S",
+     'F{r}<>"point value"'),
 ]  # fmt: skip
 _YEARLY = ("peer_later_years", "peer_earlier_years")  # full-year basis only
 
@@ -532,8 +544,9 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
     row."""
     sheet.section(top, "Companies with a P/S on the chosen basis: what each figure is")
     sheet.label(top + 1, "A lower-bound market value over a stated or upper-bound revenue "
-                "makes the P/S a lower bound (a floor); a guidance range's end counts as a bound; "
-                "a peak market value is not today's.")  # fmt: skip
+                "makes the P/S a lower bound (a floor); a guidance range's end counts as a "
+                "bound (if the result lands within the guidance); a peak market value is not "
+                "today's.")  # fmt: skip
     reading = top + 3 + len(COUNTS)  # under the target's revenue and the counts
     note = reading + 1
     first = note + 3  # the table's first line, under a blank row and its header
@@ -557,9 +570,9 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
     sheet.put(top + 2, 3, f'=IF(ISNUMBER(tgt_basis_revenue),{revenue_is("tgt_row")},"not given")',
               "calc", "plain", "tgt_basis_revenue_is")  # fmt: skip
     years = _range(_C["fy_year"], last)
-    for i, (name, label, test) in enumerate(COUNTS):
+    for i, (name, label, member, test) in enumerate(COUNTS):
         terms = "+".join(
-            f"IFERROR(ISNUMBER(INDEX({_range(_K['Peer P/S (statistics)'], last)},{slot(k)}))*("
+            f"IFERROR(ISNUMBER(INDEX({_range(_K[member], last)},{slot(k)}))*("
             + test.format(r=r, year=f"INDEX({years},{slot(k)})", target=f"INDEX({years},tgt_row)")
             + "),0)"
             for k, r in enumerate(range(first, first + lines), start=1)
@@ -575,7 +588,7 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
     _bold(sentence)
     sentence.alignment = WRAP
     sheet.ws.merge_cells(start_row=note, start_column=1, end_row=note, end_column=len(FIGURES))
-    sheet.ws.row_dimensions[note].height = fitted_height(2)
+    sheet.ws.row_dimensions[note].height = fitted_height(4)
     sheet.headers(first - 1, FIGURES)
     columns = [
         ('INDEX(data_peers_name,{n})&IF(INDEX(data_peers_id,{n})=in_target," (the target)",'
@@ -601,32 +614,47 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
     return first + lines - 1
 
 
+_TARGET_UPPER = 'ISNUMBER(SEARCH("upper bound",tgt_basis_revenue_is))'
+"""The target's revenue on the chosen basis is an upper bound (a guidance range's top)."""
+
+
 def _reading() -> str:
-    """How to read the implied values: "floors" when every peer's P/S is a lower bound and the
-    target's revenue is not an upper bound, "indications" when a peer's P/S or the target's
-    revenue is a bound or a peak, "as stated" otherwise, "n/a" without a target revenue."""
-    target_upper = 'ISNUMBER(SEARCH("upper bound",tgt_basis_revenue_is))'
-    return (f'IF(NOT(ISNUMBER(tgt_basis_revenue)),"n/a",IF(AND(peer_count>0,peer_lower_bounds='
-            f'peer_count,NOT({target_upper})),"floors",IF(OR(peer_lower_bounds+peer_upper_bounds+'
-            f'peer_peaks>0,{target_upper}),"indications","as stated")))')  # fmt: skip
+    """How to read the implied values: "not comparable" for a target outside the China
+    statistics (NVIDIA); "n/a" without a target revenue or a peer; "floors" when every peer's
+    P/S is a lower bound and the target's revenue is not an upper bound; "indications" when a
+    peer's P/S is not a point value or the target's revenue is an upper bound; else "point
+    values"."""
+    return (f'IF(INDEX(data_peers_in_stats,tgt_row)<>"yes","not comparable",IF(OR(NOT(ISNUMBER('
+            f'tgt_basis_revenue)),N(peer_count)=0),"n/a",IF(AND(peer_lower_bounds=peer_count,NOT('
+            f'{_TARGET_UPPER})),"floors",IF(OR(peer_not_points>0,{_TARGET_UPPER}),"indications",'
+            f'"point values"))))')  # fmt: skip
 
 
 def _bounds_sentence() -> str:
-    """What the counts make the statistics: floors when every peer's P/S is a lower bound (and
-    the implied values floors too unless the target's revenue is an upper bound), indications
-    when some are bounds or peaks; and the direction a later or earlier fiscal year pulls."""
-    implied = (f'IF({READING}="floors",", and so are the implied values at them.",IF({READING}='
-               '"indications","; the implied values are not: the target\'s revenue is an upper '
+    """What the counts make the statistics: no yardstick for a target that is not a China
+    peer; floors when every peer's P/S is a lower bound (and the implied values floors too
+    unless the target's revenue is an upper bound), indications when some figures are bounds
+    or peaks; the direction a later or earlier fiscal year pulls; and the venue gap an
+    indication when either side rests on a bound or a peak."""
+    lead = (f'IF({READING}="not comparable","The target is not a China peer: the China peers\' '
+            'P/S are no yardstick for it. ","")')  # fmt: skip
+    implied = (f'IF({READING}="floors",", and so are the implied values at them.",IF('
+               f'{_TARGET_UPPER},"; the implied values are not: the target\'s revenue is an upper '
                'bound.","."))')  # fmt: skip
-    bounds = (f'IF(AND(peer_count>0,peer_lower_bounds=peer_count),"Every peer\'s P/S is a lower '
-              f'bound: the percentiles are floors"&{implied},IF({READING}="indications","Some of '
-              'the figures are bounds or at a peak: read the percentiles and the implied values '
-              'as indications.",""))')  # fmt: skip
+    bounds = (f'IF(AND(N(peer_count)>0,peer_lower_bounds=peer_count),IF(peer_count=1,"The one '
+              'peer\'s P/S is a lower bound","Every peer\'s P/S is a lower bound")&": the '
+              f'percentiles are floors"&{implied},IF(OR(peer_not_points>0,{_TARGET_UPPER}),"Some '
+              'of the figures are bounds or at a peak: read the percentiles and the implied '
+              'values as indications.",""))')  # fmt: skip
 
     def years(name: str, which: str, pulls: str) -> str:
         return (f'IF(N({name})>0," For "&{name}&" of the "&peer_count&" peers the full-year '
                 f'revenue is of {which} fiscal year than the target\'s: for growing companies '
                 f'that {pulls} their P/S and the implied values with it.","")')  # fmt: skip
 
-    return (bounds + "&" + years("peer_later_years", "a later", "lowers") + "&"
-            + years("peer_earlier_years", "an earlier", "raises"))  # fmt: skip
+    gap = ('IF(AND(ISNUMBER(out_venue_gap),gap_a_bounds+gap_hk_bounds>0)," The venue gap '
+           'rests on "&gap_a_bounds&" A-share '
+           'and "&gap_hk_bounds&" Hong Kong P/S that are bounds or at a peak: read it as an '
+           'indication too.","")')  # fmt: skip
+    return (f"TRIM({lead}&{bounds}&{years('peer_later_years', 'a later', 'lowers')}&"
+            f"{years('peer_earlier_years', 'an earlier', 'raises')}&{gap})")  # fmt: skip

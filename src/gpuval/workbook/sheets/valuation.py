@@ -67,8 +67,8 @@ METHODS = [
            (_listing("peer_equity_p25"), _listing("peer_equity_median"),
             _listing("peer_equity_p75")), 0.30,
            "=\"Pricing: China peers' P/S today x the target's revenue\"&IF(OR(peer_reading="
-           "\"floors\",peer_reading=\"indications\"),\" (\"&peer_reading&\": see Peer "
-           "statistics)\",\"\")", "Peer P/S"),
+           "\"floors\",peer_reading=\"indications\",peer_reading=\"not comparable\"),\" (\"&"
+           "peer_reading&\": see Peer statistics)\",\"\")", "Peer P/S"),
     Method("tam", "TAM scenarios: Bear-Bull, probability-weighted",
            (_listing(f"Scenarios!C{_SV}"), _listing(f"Scenarios!F{_SV}"),
             _listing(f"Scenarios!E{_SV}")), 0.40,
