@@ -532,7 +532,7 @@ COUNTS = [
 _YEARLY = ("peer_later_years", "peer_earlier_years")  # full-year basis only
 
 
-def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) -> int:
+def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) -> None:
     """From row ``top``: what the peers' figures on the chosen basis are, so that a reader can
     judge like with like (fiscal year, reported or guidance, bounds, peaks). First the counts
     over the peers in the statistics and a sentence on what they make the percentiles and the
@@ -540,8 +540,7 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
     P/S on the chosen basis, in table order): each company's P/S, market value and revenue and
     what each figure is. One line per company of the table (``lines``), so that none is left
     out and a formula audit's fresh build has the same lines whichever companies have a P/S;
-    the first ``slots`` (those with a P/S at build time) two text lines tall. Returns the last
-    row."""
+    the first ``slots`` (those with a P/S at build time) two text lines tall."""
     sheet.section(top, "Companies with a P/S on the chosen basis: what each figure is")
     sheet.label(top + 1, "A lower-bound market value over a stated or upper-bound revenue "
                 "makes the P/S a lower bound (a floor); a guidance range's end counts as a "
@@ -611,7 +610,6 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
                 cell.alignment = cell.alignment + Alignment(horizontal="left", indent=1)
         if k <= slots:  # a long description wraps
             sheet.ws.row_dimensions[r].height = fitted_height(2)
-    return first + lines - 1
 
 
 _TARGET_UPPER = 'ISNUMBER(SEARCH("upper bound",tgt_basis_revenue_is))'
