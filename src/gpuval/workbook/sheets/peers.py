@@ -239,15 +239,8 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
                   "basis; the statistics are on Peer statistics.")  # fmt: skip
     last = FIRST + len(rows) - 1
     _table(book, sheet, rows, last)
-    sheet.widths({"A": 15, "B": 16, "C": 8} | {col(i): 12 for i in range(4, _K["HK sample"] + 2)})
-    narrow = ["USD per listing unit", "USD per reporting unit", "P/S on the chosen basis",
-              "Peer P/S (statistics)", "A-share P/S", "HK P/S",
-              *(ps for _, ps in BASES.values())]  # fmt: skip
-    wide = ["Statistics sample", "A-share sample", "HK sample"]  # "Biren Technology, "
-    sheet.widths({col(_K[h]): 10 for h in narrow} | {col(_K[h]): 16 for h in wide}
-                 | {col(_K["Statistics: counted, or why not"]): 20})  # fmt: skip
     described = [_C[key] for key in ("market_basis", *DESCRIBED.values())]
-    sheet.widths({col(c): 24 for c in described})
+    sheet.widths(_table_widths(described))
     wrap_rows(sheet.ws, FIRST, last, described)  # "2025-12 peak market value, lower bound (over)"
     sheet.ws.row_dimensions[TABLE_HEADER_ROW].height = 42  # headers of up to three lines
     sheet.freeze(f"C{FIRST}")
@@ -276,6 +269,26 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
     stats.widths({"A": 44, "B": 8, "C": 14, "D": 14, "E": 14, "F": 22, "G": 28, "H": 24})
     stats.freeze(f"A{top}")  # below the title block: the sheet stacks tables
     return sheet
+
+
+def _table_widths(described: list[int]) -> dict[str, float]:
+    """The table's column widths (characters): 12, P/S and FX 10, the sample pieces 16 ("Biren
+    Technology, "), the reason 20, the descriptions of ``described`` 24: four pages across."""
+    narrow = [
+        "USD per listing unit",
+        "USD per reporting unit",
+        "P/S on the chosen basis",
+        "Peer P/S (statistics)",
+        "A-share P/S",
+        "HK P/S",
+        *(ps for _, ps in BASES.values()),
+    ]
+    wide = ["Statistics sample", "A-share sample", "HK sample"]
+    widths: dict[str, float] = {"A": 15, "B": 16, "C": 8}
+    widths |= {col(i): 12 for i in range(4, _K["HK sample"] + 2)}
+    widths |= {col(_K[h]): 10 for h in narrow} | {col(_K[h]): 16 for h in wide}
+    widths[col(_K["Statistics: counted, or why not"])] = 20
+    return widths | {col(c): 24 for c in described}
 
 
 def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) -> None:
