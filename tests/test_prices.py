@@ -138,7 +138,16 @@ def test_layout_tolerance(tmp_path: Path, dataset: Dataset) -> None:
         (b"entity,date,price,currency,currency\n", "line 1: column 'currency' appears twice"),
         (mc.HEADER.encode() + b'biren,"2026-01-05,35.2,HKD,\n', "line 2: it is not valid CSV"),
         (mc.HEADER.encode() + b"biren,2026-01-05,1e999,HKD,\n", "must be a positive number"),
-        (mc.HEADER.encode() + b"moore_threads,2026-01-05,100,CNY,12\n", None),
+        (mc.HEADER.encode() + b"moore_threads,2026-01-05,100,CNY,1200000000\n", None),
+        # a typo or a unit slip would carry into every figure: HKD 1e308 a share, 2.4 shares
+        (
+            mc.HEADER.encode() + b"biren,2026-01-05,1e308,HKD,\n",
+            "line 2: price 1e308 is outside the plausible range 0.0001 to 1e+07.",
+        ),
+        (
+            mc.HEADER.encode() + b"biren,2026-01-05,35.2,HKD,2.4\n",
+            "line 2: shares 2.4 is outside the plausible range 1e+06 to 1e+13.",
+        ),
         (b"=cmd,date,price,currency\n", "line 1: header '=cmd' starts with '='"),
     ],
 )
@@ -146,12 +155,23 @@ def test_more_shapes(tmp_path: Path, dataset: Dataset, content: bytes, problem: 
     path = tmp_path / "p.csv"
     path.write_bytes(content)
     if problem is None:
-        assert read_prices(path, dataset)[0].shares == 12.0
+        assert read_prices(path, dataset)[0].shares == 1.2e9
         return
     with pytest.raises(GpuvalError) as caught:
         read_prices(path, dataset)
     assert str(caught.value).startswith(f"Prices file {path}")
     assert problem in str(caught.value)
+
+
+def test_a_date_after_today_is_refused(tmp_path: Path, dataset: Dataset) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(mc.HEADER + "biren,2099-01-06,35.2,HKD,\n", encoding="utf-8")
+    with pytest.raises(GpuvalError) as caught:
+        read_prices(path, dataset, today=dt.date(2026, 12, 1))
+    assert str(caught.value) == (
+        f"Prices file {path}, line 2: date 2099-01-06 is after today, 2026-12-01."
+    )
+    assert read_prices(path, dataset)[0].date == dt.date(2099, 1, 6)  # no today: not checked
 
 
 def test_missing_file(tmp_path: Path, dataset: Dataset) -> None:

@@ -244,13 +244,30 @@ def test_failed_save_keeps_the_existing_workbook(
     out.write_bytes(b"analyst's work")
     book = build_workbook()
 
-    def broken_save(path: str) -> None:
-        Path(path).write_bytes(b"half a wor")
+    def broken_save(target: Any) -> None:
+        target.write(b"half a wor")
         raise OSError("disk full")
 
     monkeypatch.setattr(book.wb, "save", broken_save)
     with pytest.raises(OSError):
         save_atomic(book, out)
+    assert out.read_bytes() == b"analyst's work"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.xlsx"]
+
+
+def test_a_full_disk_names_the_workbook_not_its_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "keep.xlsx"
+    out.write_bytes(b"analyst's work")
+
+    def full(self: Path, data: bytes) -> int:
+        raise OSError(28, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(OSError) as caught:
+        save_atomic(build_workbook(), out)
+    assert (caught.value.filename, caught.value.strerror) == (str(out), "No space left on device")
     assert out.read_bytes() == b"analyst's work"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.xlsx"]
 

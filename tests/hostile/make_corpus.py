@@ -6,7 +6,8 @@ Three families, each a dict of ``name -> writer(directory) -> path``:
   external-entity (XXE) part, zip bombs (honest and lying headers, overlapping parts), a truncated
   zip, files that are not zips, a zip that is not a workbook, an encrypted (OLE2) workbook, one
   with macros, a valid workbook that is not gpuval's; and :data:`GPUVAL_XLSX`, made from a
-  ``gpuval build`` (passed in as ``base``): a deleted defined name, ``#REF!`` in a model cell, a
+  ``gpuval build`` (passed in as ``base``): a drawing part with a flipped byte, a deleted
+  defined name, ``#REF!`` in a model cell, a
   sheet renamed the way Excel renames one (references follow) and the way a careless tool does
   (references left dangling).
 * :data:`PRICES` - prices CSVs for ``gpuval refresh --prices``.
@@ -401,7 +402,23 @@ def renamed_sheet_dangling(directory: Path, base: Path) -> Path:
                  lambda wb: _rename(wb, *RENAMED, follow=False))  # fmt: skip
 
 
+DAMAGED = "xl/drawings/drawing1.xml"
+
+
+def damaged_drawing(directory: Path, base: Path) -> Path:
+    """One bit flipped near the end of a chart drawing's compressed data (a disk or transfer
+    error in a part that refresh copies without reading it)."""
+    data = bytearray(base.read_bytes())
+    with zipfile.ZipFile(base) as archive:
+        info = archive.getinfo(DAMAGED)
+    name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_len + extra_len
+    data[start + info.compress_size - 2] ^= 0x01
+    return _write(directory, "damaged_drawing.xlsx", bytes(data))
+
+
 GPUVAL_XLSX: dict[str, Callable[[Path, Path], Path]] = {
+    "damaged_drawing": damaged_drawing,
     "deleted_name": deleted_name,
     "ref_error": ref_error,
     "renamed_sheet": renamed_sheet,

@@ -10,8 +10,9 @@ A prices file is a CSV in UTF-8 (a byte-order mark is fine) with the header
 ``entity`` is an entity id or a ticker from the dataset (``gpuval entities``), in any case and
 with or without its exchange suffix (``688256.SH``, ``688256.sh`` and ``688256`` are Cambricon,
 ``nvda`` is NVIDIA); ``date`` is
-``YYYY-MM-DD``; ``price`` is a positive number in ``currency``, which must be the entity's listing
-currency; ``shares``, if given, a positive number of shares outstanding. Every problem raises
+``YYYY-MM-DD``, not after today; ``price`` is a positive number in ``currency``, which must be the
+entity's listing currency; ``shares``, if given, a positive number of shares outstanding; each
+within :data:`LIMITS`. Every problem raises
 :class:`~gpuval.errors.GpuvalError` with one sentence naming the file, the line and the problem:
 text that is not UTF-8, a file over :data:`MAX_BYTES`, a missing or unknown column, a value of
 the wrong type, an unknown entity or ticker, a second row for the same entity and date, and any
@@ -39,6 +40,7 @@ from gpuval.errors import GpuvalError
 
 __all__ = [
     "COLUMNS",
+    "LIMITS",
     "MAX_BYTES",
     "MAX_ROWS",
     "OPTIONAL",
@@ -57,6 +59,11 @@ MAX_BYTES = 5_000_000
 #: The most data rows a prices file may hold.
 MAX_ROWS = 100_000
 
+#: The plausible range of each number (a price per share in any listing currency; a share count):
+#: beyond it a value is a typo or a unit slip (HKD 1e308, 2.4 shares) that would carry into every
+#: figure, so it is refused rather than applied.
+LIMITS = {"price": (1e-4, 1e7), "shares": (1e6, 1e13)}
+
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _FORMULA_START = ("=", "+", "-", "@")
@@ -74,9 +81,10 @@ class PriceUpdate:
 
 
 class _Reader:
-    def __init__(self, path: Path, dataset: Dataset) -> None:
+    def __init__(self, path: Path, dataset: Dataset, today: dt.date | None) -> None:
         self.path = path
         self.dataset = dataset
+        self.today = today
         self.tickers = ticker_map(dataset)
 
     def fail(self, line: int | None, problem: str) -> NoReturn:
@@ -158,6 +166,9 @@ class _Reader:
         number = float(value)
         if not math.isfinite(number) or number <= 0:
             self.fail(line, f"{column} must be a positive number, got {value}")
+        low, high = LIMITS[column]
+        if not low <= number <= high:
+            self.fail(line, f"{column} {value} is outside the plausible range {low:g} to {high:g}")
         return number
 
     def row(self, line: int, fields: dict[str, str]) -> PriceUpdate:
@@ -181,6 +192,8 @@ class _Reader:
             date = dt.date.fromisoformat(raw_date)
         except ValueError:
             self.fail(line, f"date must be a YYYY-MM-DD date, got {_shown(raw_date)}")
+        if self.today is not None and date > self.today:
+            self.fail(line, f"date {raw_date} is after today, {self.today.isoformat()}")
         price = self.number(line, "price", fields["price"])
         currency = fields["currency"].upper()
         if currency not in CURRENCIES:
@@ -218,9 +231,10 @@ def _shown(value: str) -> str:
     return repr(value if len(value) <= 60 else value[:57] + "...")
 
 
-def read_prices(path: Path, dataset: Dataset) -> list[PriceUpdate]:
-    """Every row of a prices CSV, validated against ``dataset``, in file order."""
-    reader = _Reader(Path(path), dataset)
+def read_prices(path: Path, dataset: Dataset, today: dt.date | None = None) -> list[PriceUpdate]:
+    """Every row of a prices CSV, validated against ``dataset``, in file order; a date after
+    ``today`` (when given) is refused."""
+    reader = _Reader(Path(path), dataset, today)
     text = reader.text()
     rows = csv.reader(io.StringIO(text, newline=""), strict=True)
     updates: list[PriceUpdate] = []

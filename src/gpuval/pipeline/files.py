@@ -98,6 +98,9 @@ def replace_atomically(path: Path, write: Callable[[str], object]) -> Path:
         if fault:
             _fault(fault, "before-replace", path)
         os.replace(tmp, path)
+    except OSError as exc:  # a full disk, a read-only folder: name the file, not the temporary
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -264,7 +264,7 @@ def refresh(
             from gpuval.data.prices import latest_by_entity, read_prices
 
             progress(f"reading prices from {prices}")
-            updates = latest_by_entity(read_prices(Path(prices), dataset))
+            updates = latest_by_entity(read_prices(Path(prices), dataset, now.date()))
         before = _model(s)
         oldest = _oldest_used(s)
         progress("updating the peer table, Data and Sources")

@@ -315,8 +315,8 @@ def open_package(path: Path, *, label: str = "Workbook") -> tuple[bytes, list[zi
     """The bytes of an .xlsx and its zip directory, refused as :func:`safe_load_workbook`
     refuses (on the file and on what the directory declares) before anything is inflated.
 
-    Parts are then inflated one at a time, each checked, by :func:`read_part`; parts never read
-    are never inflated (a patcher copies them as they are)."""
+    Parts are then inflated one at a time, each checked, by :func:`read_part` (or
+    :func:`check_part`, for a part a patcher copies as it is)."""
     path = Path(path)
     data = _read_bytes(path, label)
     _classify(data, path, label)
@@ -338,6 +338,12 @@ def read_part(data: bytes, info: zipfile.ZipInfo, path: Path, *, label: str = "W
     part = _stream(data, info, Path(path), label, keep_bytes=True)
     assert part is not None
     return part
+
+
+def check_part(data: bytes, info: zipfile.ZipInfo, path: Path, *, label: str = "Workbook") -> None:
+    """:func:`read_part`'s checks without keeping the bytes: a damaged part is refused even
+    where it would be copied unread."""
+    _stream(data, info, Path(path), label)
 
 
 def _analyst_content(path: Path) -> str | None:

@@ -15,7 +15,7 @@ from typing import BinaryIO
 from lxml import etree
 
 from gpuval.errors import GpuvalError
-from gpuval.pipeline.safety import _data_offset, open_package, read_part
+from gpuval.pipeline.safety import _data_offset, check_part, open_package, read_part
 
 __all__ = ["NS", "Package", "parse_xml", "serialize_xml"]
 
@@ -53,12 +53,15 @@ def serialize_xml(root: etree._Element, original: bytes) -> bytes:
 
 
 class Package:
-    """An .xlsx/.xlsm opened for patching: parts are inflated only when read."""
+    """An .xlsx/.xlsm opened for patching: every part is checked on opening (a damaged one is
+    refused, not copied on), and its bytes kept only when read."""
 
     def __init__(self, path: Path, *, label: str = "Workbook") -> None:
         self.path = Path(path)
         self.label = label
         self._data, infos = open_package(self.path, label=label)
+        for info in infos:
+            check_part(self._data, info, self.path, label=label)
         self._infos = {info.filename: info for info in infos}
         self._order = [info.filename for info in infos]
         self._read: dict[str, bytes] = {}
