@@ -93,6 +93,8 @@ def failures(report: CheckReport) -> dict[str, list[str]]:
         pytest.param(STRUCTURE[:3], id="rows-at-the-top-of-inputs-peers-cover"),
         pytest.param(STRUCTURE[3:], id="columns-inserted"),
         pytest.param(RENAMES, id="sheets-renamed"),
+        # two blank rows inside the peer table (its third row; every data_peers_ name grows)
+        pytest.param([InsertRows("Peers", at=8, count=2)], id="blank-rows-inside-the-peer-table"),
         pytest.param(
             [*STRUCTURE, *RENAMES, SetValue("Cover", "B40", "Err: none")], id="all-at-once"
         ),

@@ -146,6 +146,20 @@ def test_a_price_without_shares_does_not_redate_a_stated_market_value(
     assert not any("oldest market figure used" in line for line in report.lines())
 
 
+def test_a_company_typed_under_the_peer_table_is_named(copy: Path) -> None:
+    wb = load_workbook(copy)
+    ws = wb["Peers"]
+    last = max(c.row for c in ws["A"] if c.value == "nvidia")  # the table's last row
+    ws.cell(last + 1, 1, "newco")
+    wb.save(copy)
+    report = refresh(copy)
+    assert (
+        f"Peers!A{last + 1} (newco) is under the peer table, which ends at row {last}: the "
+        "workbook leaves it out (a company is added through a dataset file and gpuval build "
+        "--dataset)." in report.notes
+    )
+
+
 def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> None:
     # Fresh prices for every figure used but MetaX's stated 2025-12 value: the oldest used date
     # moves from NVIDIA's 2025-10-29 price to MetaX's month, counted from 2025-12-01.

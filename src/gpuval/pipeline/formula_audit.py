@@ -38,7 +38,9 @@ def _fresh_build(wb: Workbook) -> Workbook:
     from gpuval.workbook.build import build_workbook
 
     values = read_inputs_lenient(wb)
-    return build_workbook(target=values["target"], peer_rows=values["rows"], finished=False).wb
+    # rows the analyst inserted and left empty are no company: aligned as inserted rows
+    rows = [row for row in values["rows"] if row["id"] not in (None, "")]
+    return build_workbook(target=values["target"], peer_rows=rows, finished=False).wb
 
 
 # How each model cell is found.

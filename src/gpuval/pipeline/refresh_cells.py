@@ -220,6 +220,7 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             f"the dataset adds {', '.join(added)} to the peer universe; this workbook's peer table "
             "has no row for them (gpuval build makes a workbook that includes them)."
         )
+    _below_the_table(s, columns["id"][-1])
     for i, entity in enumerate(ids):
         new: dict[str, Any] = {}
         notes: dict[str, str] = {}
@@ -228,7 +229,8 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             continue
         if cells is None:
             report.notes.append(f"{entity}: not in dataset {s.dataset.version}'s peer universe; "
-                                "its row is left as it was.")  # fmt: skip
+                                "its row is left as it was (a company is added through a dataset "
+                                "file and gpuval build --dataset).")  # fmt: skip
             continue
         for key in columns:
             if key == "id":
@@ -284,6 +286,23 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             "can copy); the Sources sheet lists their records."
         )
     return dates
+
+
+def _below_the_table(s: Session, last: tuple[str, str]) -> None:
+    """A note when a company id was typed just under the peer table (``last``: the sheet and
+    cell of its last id), where the table's names do not reach: the workbook leaves it out."""
+    sheet, ref = last
+    found = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", ref)
+    if found is None:
+        return
+    letters, row = found.groups()
+    typed = s.value(sheet, f"{letters}{int(row) + 1}")
+    if typed not in (None, ""):
+        s.report.notes.append(
+            f"{sheet}!{letters}{int(row) + 1} ({typed}) is under the peer table, which ends at row "
+            f"{row}: the workbook leaves it out (a company is added through a dataset file and "
+            "gpuval build --dataset)."
+        )
 
 
 # --- labels: version, as-of date, Monte Carlo ---
