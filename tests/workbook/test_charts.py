@@ -334,3 +334,14 @@ def test_an_error_in_a_chart_column_fails_its_check(biren_built: Path, tmp_path:
     assert _check(values, "The charts' helper columns on Peers") is False
     assert _check(values, "No error value on Peers") is True  # it stops left of them
     assert named_cell(values, "chk_master").value is False
+
+
+def test_the_dcf_axis_shows_negatives_in_parentheses_without_conditions(charts) -> None:
+    """Free cash flow goes negative. LibreOffice's charts put a minus sign before the parentheses
+    of a conditional section ("-(500.0 m)", seen rendered), and a chart takes no conditional
+    format: so the axis format is two plain sections, the negative one in parentheses."""
+    root = _chart(charts, "Revenue and free cash flow")
+    code = root.find(f"{C}chart//{C}valAx/{C}numFmt").get("formatCode")
+    positive, negative = code.split(";")
+    assert "[" not in code
+    assert negative == f"({positive})"

@@ -139,6 +139,47 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
             "metax": "The market value above is the Peers figure: 2025-12 peak market value, "
                      "lower bound (over)"}[target]  # fmt: skip
     assert ws[f"A{valuation.FIGURE_NOTE}"].value == what == cover["E10"].value
+    # labels that say what the market figure is; the peer method says what its P/S rest on:
+    # Biren's FY2024 revenue against Moore Threads' and MetaX's FY2025 guidance (2 later years)
+    figure = "price" if target == "biren" else "market value"
+    assert ws.cell(valuation.TABLE, 6).value == f"Upside (Mid) vs {figure}"
+    assert ws.cell(valuation.IMPLIED, 7).value == (
+        f"What today's {figure} implies, against the model's assumption"
+    )
+    per_share = {"biren": "... per share", "metax": "... per share: n/a, no share count"}
+    assert ws.cell(valuation.NV + 4, 1).value == per_share[target]
+    later = {"biren": ", 2 peers on a later fiscal year", "metax": ""}[target]
+    assert ws.cell(valuation.FIRST, 7).value == (
+        "Pricing: China peers' P/S today x the target's revenue "
+        f"(indications{later}: see Peer statistics)"
+    )
+
+
+@pytest.mark.libreoffice
+def test_nvidia_is_not_valued_on_the_china_peers(tmp_path: Path, recalc) -> None:
+    """NVIDIA is outside the China statistics ("not comparable"): the China peers' P/S give it no
+    value, the other methods share their weight, and 1% of NVIDIA is no reference for NVIDIA."""
+    built = build(tmp_path / "nvidia.xlsx", target="nvidia")
+    wb = load_workbook(recalc(built), data_only=True)
+    ws = wb[valuation.TITLE]
+    core = evaluate(built)
+    assert named_cell(wb, "peer_reading").value == "not comparable"
+    peer = valuation.FIRST  # the first method: peer P/S
+    assert [ws.cell(peer, c).value for c in range(3, 7)] == ["n/a"] * 4
+    assert core["out_peer_median_implied_value"] is None
+    assert ws.cell(peer, 7).value.endswith("(not comparable: see Peer statistics)")
+    # 30% peers drop out: the TAM scenarios (40%) and the DCF (30%) weigh 4/7 and 3/7
+    tam, dcf = ws.cell(peer + 1, 4).value, ws.cell(peer + 2, 4).value
+    hand = (0.40 * tam + 0.30 * dcf) / 0.70
+    weighted = named_cell(wb, valuation.OUT_WEIGHTED).value
+    assert weighted == pytest.approx(hand, rel=1e-9)
+    assert core[valuation.OUT_WEIGHTED] == pytest.approx(hand, rel=1e-9)
+    assert named_cell(wb, "out_nvidia_share_equity_value").value == "n/a"
+    assert core["out_nvidia_share_equity_value"] is None
+    assert ws.cell(valuation.NV + 3, 1).value == "Value of that fraction: n/a, NVIDIA is the target"
+    assert ws.cell(valuation.IMPLIED + 3, 7).value == (
+        "Not a China peer: the shares are of China's AI-chip market alone."
+    )
 
 
 @pytest.mark.libreoffice

@@ -215,6 +215,9 @@ class Target:
     market_value: float
     base_revenue: float | None
     basis_revenue: float | None
+    comparable: bool
+    """In the China statistics (``In China statistics`` = yes): the China peers' P/S apply to it
+    (NVIDIA's do not: "not comparable" on Peer statistics)."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,14 @@ class PeersResult:
     stats: core.PeerStats | None
     venue_gap: float | None
     rerated_market_value: float | None
+
+    def implied_equity(self, multiple: float | None) -> float | None:
+        """``equity (USD) = peer P/S x the target's revenue on the chosen basis``; None without
+        either, or for a target the China peers are not comparable with."""
+        t = self.target
+        if multiple is None or t.basis_revenue is None or not t.comparable:
+            return None
+        return multiple * t.basis_revenue
 
 
 def usd_per(ccy: str, inputs: Inputs) -> float | None:
@@ -266,6 +277,7 @@ def peers_stage(inputs: Inputs) -> PeersResult:
         id=t.row.id, venue=t.row.venue, fx=1 / t.usd_per_listing,
         price=t.row.price or 0.0, shares=t.row.shares or 0.0, market_value=t.market_value,
         base_revenue=None if base is None else t.revenue[base], basis_revenue=t.basis_revenue,
+        comparable=t.row.in_stats == "yes",
     )  # fmt: skip
     others = {line.row.id: line.basis_ps for line in lines
               if line.row.id != target.id and line.counted}  # fmt: skip
@@ -417,8 +429,7 @@ class Model:
     def outputs(self) -> dict[str, float | None]:
         """Every ``out_*`` quantity, by name."""
         p, sc, t = self.peers, self.scenarios, self.target
-        median = None if p.stats is None or t.basis_revenue is None else (
-            p.stats.median * t.basis_revenue)  # fmt: skip
+        median = None if p.stats is None else p.implied_equity(p.stats.median)
         target_line = next(line for line in p.lines if line.row.id == t.id)
         dcf = None if self.dcf is None else float(self.dcf.equity_value)
         nv = self.nvidia_market_value
@@ -469,8 +480,8 @@ def run(inputs: Inputs) -> Model:
         implied_share=implied_shares(inputs, target, scenarios),
         implied_growth=implied_growth(inputs, target),
         nvidia_market_value=nv,
-        nvidia_value=None
-        if nv is None
+        nvidia_value=None  # NVIDIA as the target: a fraction of itself says nothing
+        if nv is None or target.id == YARDSTICK
         else float(core.fraction_of_nvidia_value(inputs.nvidia_fraction, nv)),
     )
 

@@ -98,6 +98,9 @@ FORMATS: dict[str, str] = {
     "count": "#,##0",
     "years": "0.00",
     "factor": "0.0000",
+    # a chart axis of money that goes negative, in m: LibreOffice's charts put a minus sign before
+    # a conditional section's parentheses ("-(500.0 m)"), so no conditions
+    "money_axis": '#,##0,," m";(#,##0,," m")',
     "usd_axis": '[>=1000000000]#,##0,,," bn";[>=1000000]#,##0,," m";#,##0',  # 1 m, 1 bn, 1,000 bn
     "plain": "General",
     "number": "#,##0.00;(#,##0.00)",

@@ -184,6 +184,8 @@ NOT_USED = "not used"
 USED_DATES = "peers_used_dates"
 MARKET_BASIS = "data_peers_market_basis"
 """What each company's market figure is ("2025-12 peak market value, lower bound")."""
+COMPARABLE_XL = 'INDEX(data_peers_in_stats,tgt_row)="yes"'
+"""The target is in the China statistics: the China peers' P/S apply to it (NVIDIA's do not)."""
 
 
 def used_dates(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -471,9 +473,9 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
             sheet.put(r, 4, f'=IF(C{r}<{FEW_PEERS},"only "&C{r}&" peers: the percentiles '
                       'interpolate between them","")', "calc", "plain")  # fmt: skip
             continue
-        equity = f"C{r}*tgt_basis_revenue"
-        sheet.put(r, 4, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(tgt_basis_revenue)),{equity},"n/a")',
-                  "calc", "usd_bn", f"peer_equity_{key}")  # fmt: skip
+        equity = f"C{r}*tgt_basis_revenue"  # PeersResult.implied_equity
+        sheet.put(r, 4, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(tgt_basis_revenue),{COMPARABLE_XL}),'
+                  f'{equity},"n/a")', "calc", "usd_bn", f"peer_equity_{key}")  # fmt: skip
         name = "out_peer_median_implied_value" if key == "median" else f"peer_value_{key}"
         sheet.put(r, 5, f'=IF(ISNUMBER(D{r}),{per_share_xl(f"D{r}")},"n/a")',
                   "output" if key == "median" else "calc", "price", name)  # fmt: skip
@@ -635,7 +637,7 @@ def _reading() -> str:
     P/S is a lower bound and the target's revenue is not an upper bound; "indications" when a
     peer's P/S is not a point value or the target's revenue is an upper bound; else "point
     values"."""
-    return (f'IF(INDEX(data_peers_in_stats,tgt_row)<>"yes","not comparable",IF(OR(NOT(ISNUMBER('
+    return (f'IF(NOT({COMPARABLE_XL}),"not comparable",IF(OR(NOT(ISNUMBER('
             f'tgt_basis_revenue)),N(peer_count)=0),"n/a",IF(AND(peer_lower_bounds=peer_count,NOT('
             f'{_TARGET_UPPER})),"floors",IF(OR(peer_not_points>0,{_TARGET_UPPER}),"indications",'
             f'"point values"))))')  # fmt: skip

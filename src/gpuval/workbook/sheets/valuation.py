@@ -68,7 +68,9 @@ METHODS = [
             _listing("peer_equity_p75")), 0.30,
            "=\"Pricing: China peers' P/S today x the target's revenue\"&IF(OR(peer_reading="
            "\"floors\",peer_reading=\"indications\",peer_reading=\"not comparable\"),\" (\"&"
-           "peer_reading&\": see Peer statistics)\",\"\")", "Peer P/S"),
+           "peer_reading&IF(N(peer_later_years)>0,\", \"&peer_later_years&IF(peer_later_years=1,"
+           "\" peer\",\" peers\")&\" on a later fiscal year\",\"\")&\": see Peer statistics)\","
+           "\"\")", "Peer P/S"),
     Method("tam", "TAM scenarios: Bear-Bull, probability-weighted",
            (_listing(f"Scenarios!C{_SV}"), _listing(f"Scenarios!F{_SV}"),
             _listing(f"Scenarios!E{_SV}")), 0.40,
@@ -98,6 +100,8 @@ WEIGHTS_NOTE = (
     "scale up to fill its place."
 )
 
+_PRICE = 'IF(tgt_shares>0,"price","market value")'
+"""The target's market figure: its price, or its market value without a share count."""
 TOP = 4  # headline section row
 IMPLIED = TOP + 1  # header row of market-implied vs assumed (columns E-G, beside the headline)
 TABLE = TOP + 9  # header row of the method table
@@ -135,8 +139,7 @@ def method_mids(model: Model, mc_median: float | None) -> list[float | None]:
     def shown(equity_usd: float | None) -> float | None:
         return None if equity_usd is None else listing_value(equity_usd, t.shares, t.fx)
 
-    median = None if p.stats is None or t.basis_revenue is None else (
-        p.stats.median * t.basis_revenue)  # fmt: skip
+    median = None if p.stats is None else p.implied_equity(p.stats.median)
     dcf = None if model.dcf is None else float(model.dcf.equity_value)
     return [shown(median), shown(model.scenarios.weighted_value), shown(dcf), mc_median,
             shown(p.rerated_market_value), shown(model.nvidia_value)]  # fmt: skip
@@ -159,7 +162,7 @@ def write(book: Book) -> Sheet:
     sheet = Sheet(book, TITLE, "The headline, every method side by side (per share, or the equity "
                   "value without a share count, in the listing currency) and the football "
                   "field.")  # fmt: skip
-    sheet.widths({"A": 46, "B": 9, "C": 12, "D": 12, "E": 12, "F": 11, "G": 66})
+    sheet.widths({"A": 46, "B": 9, "C": 12, "D": 12, "E": 12, "F": 15, "G": 62})
     book.values.update({m.name: m.weight for m in METHODS})
     _headline(sheet)
     _table(book, sheet)
@@ -195,10 +198,9 @@ def _headline(sheet: Sheet) -> None:
         role = "output" if i else "link"
         cell = sheet.put(r, 3, formula, role, fmt, name)
         cell.alignment = Alignment(horizontal="right")
-    for i, text in enumerate(
-        ["Implied", "Assumed", "What today's price implies, against the model's assumption"]
-    ):
-        sheet.put(IMPLIED, 5 + i, text, "header")
+    for i, text in enumerate(["Implied", "Assumed", f"=\"What today's \"&{_PRICE}&\" implies, "
+                              "against the model's assumption\""]):  # fmt: skip
+        sheet.put(IMPLIED, 5 + i, text, "calc" if i else "header").style = "gv_header"
     rows = [
         (
             "Share of the exit-year China AI-chip market, Base scenario (%)",
@@ -216,16 +218,17 @@ def _headline(sheet: Sheet) -> None:
         sheet.put(r, 5, implied, "link", "pct")
         sheet.put(r, 6, assumed, "link", "pct")
         sheet.put(r, 7, label, "label")
-    sheet.put(IMPLIED + 3, 7, "Implied above assumed: the price asks for more than the model "
-              "assumes.", "note")  # fmt: skip
+    sheet.put(IMPLIED + 3, 7, f'=IF({peers.COMPARABLE_XL},"Implied above assumed: the "&{_PRICE}'
+              '&" asks for more than the model assumes.","Not a China peer: the shares are of '
+              'China\'s AI-chip market alone.")', "calc").style = "gv_note"  # fmt: skip
     sheet.put(FIGURE_NOTE, 1, FIGURE_NOTE_XL).font = FIGURE_NOTE_FONT
 
 
 def _table(book: Book, sheet: Sheet) -> None:
     sheet.section(TABLE - 1, "By method")
     sheet.put(TABLE - 1, 3, value_label_xl("Value"), "calc", "plain")
-    sheet.headers(TABLE, ["Method", "Weight", "Low", "Mid", "High", "Upside of Mid vs price",
-                          "What drives it"])  # fmt: skip
+    sheet.headers(TABLE, ["Method", "Weight", "Low", "Mid", "High", "Upside", "What drives it"])
+    sheet.put(TABLE, 6, f'="Upside (Mid) vs "&{_PRICE}', "calc").style = "gv_header"
     for i, m in enumerate(METHODS):
         r = FIRST + i
         sheet.label(r, m.label)
@@ -235,8 +238,12 @@ def _table(book: Book, sheet: Sheet) -> None:
         cell = sheet.put(r, 6, f'=IF(ISNUMBER(D{r}),{upside_xl(f"D{r}", "tgt_now")},"n/a")',
                          "link", "pct")  # fmt: skip
         cell.alignment = Alignment(horizontal="right")
-        # a formula where the text depends on the data (the peers' P/S being floors)
-        sheet.put(r, 7, m.drives, "calc" if m.drives.startswith("=") else "note").style = "gv_note"
+        # a formula where the text depends on the data (the peers' P/S being floors), on two lines
+        drives = sheet.put(r, 7, m.drives, "calc" if m.drives.startswith("=") else "note")
+        drives.style = "gv_note"
+        if m.drives.startswith("="):
+            drives.alignment = Alignment(wrap_text=True)  # its last line beside the values
+            sheet.ws.row_dimensions[r].height = 26
     weights = f"{TITLE}!$B${FIRST}:$B${LAST}"
     sheet.label(TOTAL, "Weighted value (Mid x weight, over the methods with a value)")
     sheet.put(TOTAL, 2, f"=SUM(B{FIRST}:B{LAST})", "calc", "pct")
@@ -261,16 +268,18 @@ def _nvidia(sheet: Sheet) -> None:
         ("NVIDIA market value (Inputs: peer table, or the peak)", "USD", "=" + nvidia, "usd_bn",
          "nvidia_market_value"),
         ("Fraction of NVIDIA (Inputs)", "%", "=in_nvidia_fraction", "pct2", None),
-        ("Value of that fraction", "USD", f'=IF(ISNUMBER(C{r}),C{r}*C{r + 1},"n/a")',
-         "usd_bn", "out_nvidia_share_equity_value"),
-        ("... per share (no share count: n/a)", "=tgt_ccy",
+        (f'=IF(in_target="{YARDSTICK}","Value of that fraction: n/a, NVIDIA is the target",'
+         '"Value of that fraction")', "USD",
+         f'=IF(AND(ISNUMBER(C{r}),in_target<>"{YARDSTICK}"),C{r}*C{r + 1},"n/a")', "usd_bn",
+         "out_nvidia_share_equity_value"),
+        ('=IF(tgt_shares>0,"... per share","... per share: n/a, no share count")', "=tgt_ccy",
          f'=IF(ISNUMBER(C{r + 2}),{per_share_xl(f"C{r + 2}")},"n/a")', "price",
          "out_nvidia_share_value"),
         ("Fraction of NVIDIA the target's market value is", "%",
          f'=IF(ISNUMBER(C{r}),tgt_mv_usd/C{r},"n/a")', "pct2", "out_implied_nvidia_fraction"),
     ]  # fmt: skip
     for i, (label, unit, formula, fmt, name) in enumerate(lines):
-        sheet.put(r + i, 1, label, "label")
+        sheet.label(r + i, label)
         sheet.put(r + i, 2, unit, "calc" if unit.startswith("=") else "unit")
         role = "output" if name and name.startswith("out_") else "calc"
         sheet.put(r + i, 3, formula, role, fmt, name)

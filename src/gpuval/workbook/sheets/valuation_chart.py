@@ -117,7 +117,10 @@ def _chart(sheet: Sheet, c: dict[str, str], first: int, last: int) -> BarChart:
                            min_row=first, max_row=last)  # fmt: skip
     price = BarChart()  # primary: the price strip, no gap between categories
     price.type, price.grouping, price.overlap, price.gapWidth = "bar", "stacked", 100, 0
-    price.title = "Football field (sorted by Mid): dark Low to Mid, light Mid to High; red: price"
+    price.title = (
+        "Football field (sorted by Mid): dark Low to Mid, light Mid to High; red: "
+        "today's price (market value without a share count)"
+    )
     for name in ("To the price", "Price line", "Price to top"):
         series = _series(sheet, c[name], first, last, first - 1)
         series.graphicalProperties.line.noFill = True
