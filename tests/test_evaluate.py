@@ -64,7 +64,7 @@ def _broken(built: Path, tmp_path: Path, change) -> Path:
         (lambda wb: setattr(named_cell(wb, "in_exit_date"), "value", "end of 2029"),
          "must be a date"),
         (lambda wb: setattr(named_cell(wb, "in_target"), "value", "zz"),
-         "is not an id in the peer table"),
+         "Input in_target (Inputs!D6) is 'zz', which is not an id in the peer table"),
         (lambda wb: setattr(named_cell(wb, "in_share_base"), "value", 1.5),
          "the inputs are not valid: share must be between 0 and 1"),
     ],

@@ -313,6 +313,25 @@ def test_publish_refuses_on_failing_check_unless_forced(copy: Path, tmp_path: Pa
 
 
 @pytest.mark.libreoffice
+def test_a_publish_that_fails_writing_leaves_no_half_publication(
+    copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk fills while the manifest is written: the workbook copied before it is removed,
+    so no later publish takes a workbook without its manifest for an earlier publication."""
+    from gpuval.pipeline import publish as module
+
+    def full(path: Path, write: object) -> Path:
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(module, "replace_atomically", full)
+    out = tmp_path / "dist"
+    with pytest.raises(OSError) as caught:
+        publish(copy, out_dir=out, today=TODAY, force=True)
+    assert caught.value.filename == str(out / "analyst_2025-10-29.manifest.json")
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.libreoffice
 def test_publish_after_refresh(copy: Path, tmp_path: Path) -> None:
     refresh(copy, prices=prices_csv(copy.parent))
     out = tmp_path / "dist"
@@ -435,6 +454,19 @@ def test_check_refuses_future_market_data(copy: Path) -> None:
     report = check_workbook(copy, today=TODAY)
     age = next(r for r in report.results if r.name == "data_age")
     assert not age.passed and "after 2026-11-21" in age.details[0]
+
+
+@pytest.mark.libreoffice
+def test_text_in_an_input_is_named_before_the_errors_it_causes(copy: Path) -> None:
+    wb = load_workbook(copy)
+    named_cell(wb, "in_fx_cny_per_usd").value = "seven"
+    wb.save(copy)
+    report = check_workbook(copy, today=TODAY)
+    errors = next(r for r in report.results if r.name == "errors")
+    assert not errors.passed and len(errors.details) > 2  # the #VALUE! it spreads
+    assert errors.details[0] == (
+        "likely cause: Input in_fx_cny_per_usd (Inputs!D10) must be a number, got 'seven'."
+    )
 
 
 @pytest.mark.libreoffice

@@ -76,9 +76,11 @@ def _chart_cells(values: Workbook) -> set[tuple[str, str]]:
     return cells
 
 
-def _check_errors(values: Workbook, formulas: Workbook) -> CheckResult:
-    """Error values, those whose own formula holds the error (the origin) listed first; #N/A in
-    a chart column is a point the chart skips, not an error."""
+def _check_errors(values: Workbook, formulas: Workbook, cause: str | None = None) -> CheckResult:
+    """Error values, those whose own formula holds the error (the origin) listed first, and
+    before them ``cause``, an input the bounds check refused (text typed where a number belongs
+    turns thousands of cells into #VALUE!); #N/A in a chart column is a point the chart skips,
+    not an error."""
     origins, knock_on = [], []
     charts = _chart_cells(values)
     for ws in values.worksheets:
@@ -96,7 +98,8 @@ def _check_errors(values: Workbook, formulas: Workbook) -> CheckResult:
                         origins.append(f"{text} (in its own formula {source})")
                     else:
                         knock_on.append(text)
-    details = capped(origins + knock_on)
+    first = [f"likely cause: {cause}"] if cause and (origins or knock_on) else []
+    details = capped(first + origins + knock_on)
     return CheckResult("errors", "No error value in any cell after recalculation", not details,
                        details)  # fmt: skip
 
@@ -271,7 +274,7 @@ def check_workbook(
                 own.close()
     master = named_value(values, "chk_master")
     results = [
-        _check_errors(values, wb),
+        _check_errors(values, wb, None if bounds.passed else bounds.details[0]),
         formulas,
         _check_outputs(expected, values),
         CheckResult("master", "The workbook's master check is TRUE", master is True,

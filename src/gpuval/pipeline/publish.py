@@ -246,18 +246,25 @@ def publish(
             )
         if pdf:
             progress("writing the files")
-        for file in outputs:
-            target = out_dir / f"{free}{file.suffix}"
-            _copy_new(file, target)
-            report.outputs.append(target)
         manifest = out_dir / f"{free}.manifest.json"
-        body = {
-            "workbook": path.name, "published": today.isoformat(), "dataset": version,
-            "check": "passed" if report.checked else "UNCHECKED",
-            "files": {p.name: _sha256(p) for p in report.outputs},
-        }  # fmt: skip
-        text = json.dumps(body, indent=2) + "\n"
-        replace_atomically(manifest, lambda t: Path(t).write_text(text, encoding="utf-8"))
+        written: list[Path] = []
+        try:  # a publication is whole or absent: a half one would read as published next time
+            for file in outputs:
+                target = out_dir / f"{free}{file.suffix}"
+                _copy_new(file, target)
+                written.append(target)
+            body = {
+                "workbook": path.name, "published": today.isoformat(), "dataset": version,
+                "check": "passed" if report.checked else "UNCHECKED",
+                "files": {p.name: _sha256(p) for p in written},
+            }  # fmt: skip
+            text = json.dumps(body, indent=2) + "\n"
+            replace_atomically(manifest, lambda t: Path(t).write_text(text, encoding="utf-8"))
+        except BaseException:
+            for done in written:
+                done.unlink(missing_ok=True)
+            raise
+        report.outputs.extend(written)
         report.manifest = manifest
     return report
 
@@ -274,7 +281,10 @@ def _copy_new(src: Path, target: Path) -> None:
     into place, which fails rather than replace a file another publish has just written."""
     work = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        shutil.copyfile(src, work)
+        try:
+            shutil.copyfile(src, work)
+        except OSError as exc:  # a full disk: name the file being published, not the source
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from None
         try:
             os.link(work, target)
         except FileExistsError:

@@ -159,8 +159,10 @@ def evaluate(path: Path, wb: Workbook | None = None) -> dict[str, Any]:
     wb = wb if wb is not None else open_workbook(path)
     values = read_inputs_from(wb, path)
     if values["in_target"] not in values["data_peers_id"]:
+        title, coord = _cells(wb, "in_target")[0]  # read above: one cell
         raise GpuvalError(
-            f"Input in_target ({values['in_target']!r}) is not an id in the peer table."
+            f"Input in_target ({title}!{coord}) is {values['in_target']!r}, which is not an id in "
+            "the peer table (the drop-down lists the companies that can be valued)."
         )
     weights = _weights(wb, path)
     try:
