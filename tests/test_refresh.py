@@ -146,6 +146,30 @@ def test_a_price_without_shares_does_not_redate_a_stated_market_value(
     assert not any("oldest market figure used" in line for line in report.lines())
 
 
+def test_a_value_typed_over_a_sourced_peer_cell_is_named_when_replaced(copy: Path) -> None:
+    wb = load_workbook(copy)
+    assert wb["Peers"]["A6"].value == "biren" and wb["Peers"]["F6"].comment is not None
+    wb["Peers"]["F6"].value = 40  # Biren's price, sourced: biren.share_price.2026-01-05
+    wb.save(copy)
+    report = refresh(copy)
+    assert load_workbook(copy)["Peers"]["F6"].value == pytest.approx(35.71524051)
+    assert any(
+        n.startswith("Peers!F6 (biren price) held 40, not its record biren.share_price.2026-01-05")
+        for n in report.notes
+    ), report.notes
+
+
+def test_a_company_without_a_row_is_named_with_what_to_do(copy: Path) -> None:
+    wb = load_workbook(copy)
+    row = next(c.row for c in wb["Peers"]["A"] if c.value == "cambricon")
+    for cell in wb["Peers"][row][:22]:  # the raw inputs cleared: the row no longer holds it
+        cell.value = None
+    wb.save(copy)
+    report = refresh(copy)
+    note = next(n for n in report.notes if n.startswith("cambricon, in the dataset's peer"))
+    assert "set its In China statistics to no" in note and "gpuval build" in note
+
+
 def test_a_company_typed_under_the_peer_table_is_named(copy: Path) -> None:
     wb = load_workbook(copy)
     ws = wb["Peers"]

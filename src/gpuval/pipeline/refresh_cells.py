@@ -217,8 +217,11 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
     added = [e for e in universe if e not in ids]
     if added:
         report.notes.append(
-            f"the dataset adds {', '.join(added)} to the peer universe; this workbook's peer table "
-            "has no row for them (gpuval build makes a workbook that includes them)."
+            f"{', '.join(added)}, in the dataset's peer universe, has no row in this workbook's "
+            "peer table (added to the dataset since the build, or the row was deleted: deleting a "
+            "company's row breaks the formulas that list the samples; to leave a company out of "
+            "the statistics, set its In China statistics to no). gpuval build makes a workbook "
+            "with every company."
         )
     _below_the_table(s, columns["id"][-1])
     for i, entity in enumerate(ids):
@@ -269,6 +272,7 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             old = s.value(sheet, ref)
             if not same_value(old, value):
                 report.changes.append(Change(f"Peers {entity} {key}", old, value))
+                _typed_over(s, sheet, ref, f"{entity} {key}", old, cells.get(key), value)
                 s.put(sheet, ref, value)
             if key not in notes:
                 continue
@@ -286,6 +290,22 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             "can copy); the Sources sheet lists their records."
         )
     return dates
+
+
+def _typed_over(s: Session, sheet: str, ref: str, what: str, old: Any, cell: Any, new: Any) -> None:
+    """A note when a sourced peer cell held a value its own record does not give (an analyst
+    typed over it) and the record's value replaces it: the table is data, refreshed from the
+    dataset, while a prices file keeps a price."""
+    record = None if cell is None else cell.record
+    if record is None or old in (None, "") or not same_value(new, cell.value):
+        return
+    found = s.patch.notes(sheet).read(ref)
+    if found is not None and note_record(found[1]) == record.id:
+        s.report.notes.append(
+            f"{sheet}!{ref} ({what}) held {old!r}, not its record {record.id} ({new!r}); the "
+            "record's value replaces it (a prices file keeps a price; the old value is in the "
+            "backup)."
+        )
 
 
 def _below_the_table(s: Session, last: tuple[str, str]) -> None:
