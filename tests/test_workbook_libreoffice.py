@@ -19,7 +19,7 @@ from gpuval.pipeline.recalc import convert, render_pngs
 from gpuval.workbook.build import build
 from gpuval.workbook.evaluate import evaluate, read_inputs
 from gpuval.workbook.model import run_names, scenario_arguments
-from gpuval.workbook.sheets import dcf, scenarios, sensitivity
+from gpuval.workbook.sheets import dcf, implied, scenarios, sensitivity
 from workbook_helpers import close, error_cells, named_cell, names
 
 pytestmark = pytest.mark.libreoffice
@@ -90,8 +90,9 @@ def test_changed_inputs_and_target(
         assert outputs["out_implied_share"] > 1
         values = load_workbook(recalc(edited), data_only=True)
         assert named_cell(values, "chk_master").value is True
-        readings = [r for r in values["Implied"].iter_rows(values_only=True) if r[0] == "Reading"]
-        assert readings[0][3] == "over 100%: more than the whole market"
+        readings = [r for r in values["Implied"].iter_rows(values_only=True)
+                    if r[0] == implied.READING]  # fmt: skip
+        assert readings[0][3] == "over 100%"
 
 
 def test_per_share_outputs_follow_the_target(built: Path, tmp_path: Path, recalc) -> None:

@@ -114,7 +114,8 @@ def test_the_statistics_say_how_to_read_them(biren_values: Workbook) -> None:
         "peer_reading": "indications", "peer_bounds_note": MIXED + FY_LATER + GAP,
     }  # fmt: skip
     assert drives(biren_values) == ("Pricing: China peers' P/S today x the target's revenue "
-                                    "(indications: see Peer statistics)")  # fmt: skip
+                                    "(indications, 2 peers on a later fiscal year: see Peer "
+                                    "statistics)")  # fmt: skip
 
 
 @pytest.mark.libreoffice

@@ -113,8 +113,9 @@ LISTING_VALUE_LABEL_XL = (
 )
 """The label of a :func:`listing_value_xl` cell: it says which of the two the cell holds."""
 
-TODAY_LABEL_XL = '=IF(tgt_shares>0,"Current share price","Market value today")&" ("&tgt_ccy&")"'
-"""The label of the target's value today (``tgt_now``): its price, or its market value."""
+TODAY_LABEL_XL = '=IF(tgt_shares>0,"Share price","Market value")&" on Peers ("&tgt_ccy&")"'
+"""The label of the target's market figure (``tgt_now``): its price, or its market value, as
+Peers gives it (dated, and a bound or a peak where Peers says so)."""
 
 
 def upside(value: ArrayLike, price: ArrayLike) -> FloatOrArray:

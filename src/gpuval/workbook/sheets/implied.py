@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from openpyxl.styles import Alignment
+
 from gpuval.core.dcf_rules import (
     distress_value_xl,
     equity_xl,
@@ -30,6 +32,8 @@ from gpuval.workbook.sheets import scenarios as sc
 from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "Implied"
+READING = "Reading (over 100%: more than the whole market; below 0: under the failure value)"
+RIGHT = Alignment(horizontal="right")
 STEPS = 50
 SHARE_ROW = 6
 GROWTH_TOP = 17
@@ -62,7 +66,7 @@ def _share(book: Book, sheet: Sheet) -> None:
         ("Value at zero share: (1 - p) x distress", "USD", "=" + at_share("0"), "usd_bn"),
         ("Value per unit of share: value at 100% share - value at zero share", "USD",
          "=" + at_share("1") + "-{c}{v0}", "usd_bn"),
-        ("Market value today", "USD", "=tgt_mv_usd", "usd_bn"),
+        ("Market value (the target's market figure on Peers)", "USD", "=tgt_mv_usd", "usd_bn"),
         ("Implied share", "fraction",
          '=IF({c}{slope}>0,({c}{mv}-{c}{v0})/{c}{slope},"n/a")', "pct2"),
         ("Share assumed (Assumptions sheet)", "fraction", "={S}{c}{r[share]}", "pct2"),
@@ -76,14 +80,13 @@ def _share(book: Book, sheet: Sheet) -> None:
             formula = template.format(S="Scenarios!", c=c, r=sc.R, **rows)
             sheet.put(r, ord(c) - 64, formula, "output" if name else "calc", fmt, name)
     r = r0 + 1 + len(lines)
-    sheet.label(r, "Reading")
+    # short enough for a column; the label says what over 100% and below 0 mean
+    sheet.label(r, READING)
     for c in sc.COLS.values():
         share = f"{c}{r0 + 4}"
         sheet.put(r, ord(c) - 64,
-                  f'=IF(NOT(ISNUMBER({share})),"value does not rise with share",IF({share}>1,'
-                  f'"over 100%: more than the whole market",IF({share}<0,'
-                  f'"below 0: priced under the failure value","within 0-100%")))',
-                  "calc")  # fmt: skip
+                  f'=IF(NOT(ISNUMBER({share})),"n/a: flat",IF({share}>1,"over 100%",IF({share}<0,'
+                  f'"below 0","within 0-100%")))', "calc").alignment = RIGHT  # fmt: skip
     book.check("Market-implied Base share computes", "ISNUMBER(out_implied_share)")
 
 

@@ -127,7 +127,8 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
     sheet.section(top, "Market path and the target's implied revenue (Base share)")
     sheet.label(top + 1, "Year")
     sheet.label(top + 2, "Market (USD)", "USD")
-    sheet.label(top + 3, "Target revenue at the Base share", "USD")
+    # the exit-year share held every year: a yardstick for the path, not a forecast of it
+    sheet.label(top + 3, "Target revenue at the Base exit-year share, each year", "USD")
     for j in range(6):
         c = col(3 + j)
         year = "=in_tam_start_year" if j == 0 else f"={col(2 + j)}{top + 1}+1"
@@ -139,7 +140,7 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
     market = BarChart()
     market.type = "col"
     market.gapWidth = 50
-    market.title = "China AI-chip market and the target's revenue at the Base share"
+    market.title = "China AI-chip market and the target's revenue at its Base exit-year share"
     market.y_axis.title = "USD bn"
     market.y_axis.number_format = "#,##0,,,"
     market.series.append(Series(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 2),
@@ -148,7 +149,7 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
     market.set_categories(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 1))
     revenue = LineChart()
     revenue.series.append(Series(Reference(sheet.ws, min_col=3, max_col=8, min_row=top + 3),
-                                 title="Target revenue (Base share)"))  # fmt: skip
+                                 title="Target revenue (Base exit-year share)"))  # fmt: skip
     revenue.series[0].graphicalProperties.line.solidFill = "C00000"
     revenue.series[0].marker.symbol = "circle"
     market += revenue
