@@ -128,7 +128,7 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
     sheet.label(top + 1, "Year")
     sheet.label(top + 2, "Market (USD)", "USD")
     # the exit-year share held every year: a yardstick for the path, not a forecast of it
-    sheet.label(top + 3, "Target revenue at the Base exit-year share, each year", "USD")
+    sheet.label(top + 3, "Revenue at the Base exit-year share", "USD")
     for j in range(6):
         c = col(3 + j)
         year = "=in_tam_start_year" if j == 0 else f"={col(2 + j)}{top + 1}+1"
@@ -161,14 +161,14 @@ def _tam_path(book: Book, sheet: Sheet) -> None:
 def _chart(sheet: Sheet) -> None:
     bar = BarChart()
     bar.type = "col"
-    bar.title = "Value by scenario vs today"
+    bar.title = "Value by scenario vs the market figure on Peers"
     bar.y_axis.title = "Listing currency (per share, or equity value)"
     bar.series.append(Series(Reference(sheet.ws, min_col=3, max_col=6, min_row=R["listing"]),
                              title="Value"))  # fmt: skip
     bar.set_categories(Reference(sheet.ws, min_col=3, max_col=6, min_row=FIRST - 1))
     price = LineChart()
     price.series.append(Series(Reference(sheet.ws, min_col=3, max_col=6, min_row=R["price"]),
-                               title="Today"))  # fmt: skip
+                               title="Price or market value on Peers"))  # fmt: skip
     bar += price
     bar.height, bar.width = 7.5, 14
     sheet.ws.add_chart(bar, "H5")
