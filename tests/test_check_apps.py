@@ -12,6 +12,7 @@ and columns inserted above or before them), not read from the edited file.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,23 @@ def test_check_passes_after_the_application_saves_and_edits(
     saved = edit_in_libreoffice(built, tmp_path / "analyst.xlsx", edits)
     report = check_workbook(saved, today=today, max_age_days=AGE)
     assert failures(report) == {}
+
+
+@pytest.mark.libreoffice
+def test_a_company_typed_into_the_peer_table_without_an_id_is_found(
+    built: Path, today: dt.date, tmp_path: Path
+) -> None:
+    """A row with a name and a price but no id or formulas is a company the workbook leaves
+    out: check names its empty formula cells (a row left wholly empty gives no finding)."""
+    require_uno()
+    edits: list[Edit] = [InsertRows("Peers", at=8), SetValue("Peers", "B8", "Newco"),
+                         SetValue("Peers", "F8", 12.5)]  # fmt: skip
+    saved = edit_in_libreoffice(built, tmp_path / "analyst.xlsx", edits)
+    details = failures(check_workbook(saved, today=today, max_age_days=AGE)).get("formulas", [])
+    row8 = [
+        d for d in details if re.match(r"Peers![A-Z]+8: the formula .* was replaced by empty", d)
+    ]
+    assert row8, details
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,6 +75,7 @@ def test_an_unknown_step_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 KILLED_WRITER = """
 import sys
 from pathlib import Path
+from typing import Any
 from gpuval.pipeline.files import replace_atomically
 replace_atomically(Path(sys.argv[1]), lambda tmp: Path(tmp).write_bytes(b"new content, "
                    b"longer than the old\\n"))
@@ -119,3 +121,32 @@ def test_a_live_writers_temporary_file_is_left_alone(tmp_path: Path) -> None:
     other.write_bytes(b"not ours")
     replace_atomically(target, write_new)
     assert sorted(os.listdir(tmp_path)) == sorted(["book.xlsx", theirs.name, other.name])
+
+
+def test_publishing_a_file_on_a_full_disk_without_hard_links_leaves_no_part_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where hard links are refused, publish creates the file itself; a disk that fills then
+    must not leave half a file for the next publish to take as an earlier publication."""
+    from gpuval.pipeline import publish
+
+    src, target = tmp_path / "src.xlsx", tmp_path / "dist" / "x_2026-01-05.xlsx"
+    src.write_bytes(b"a whole workbook")
+    target.parent.mkdir()
+
+    def no_links(a: object, b: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    def full(source: object, handle: Any) -> None:
+        handle.write(b"a who")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish.os, "link", no_links)
+    monkeypatch.setattr(publish.shutil, "copyfileobj", full)
+    with pytest.raises(OSError) as caught:
+        publish._copy_new(src, target)
+    assert (caught.value.filename, caught.value.strerror) == (
+        str(target),
+        "No space left on device",
+    )
+    assert list(target.parent.iterdir()) == []

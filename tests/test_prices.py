@@ -148,6 +148,10 @@ def test_layout_tolerance(tmp_path: Path, dataset: Dataset) -> None:
             mc.HEADER.encode() + b"biren,2026-01-05,35.2,HKD,2.4\n",
             "line 2: shares 2.4 is outside the plausible range 1e+06 to 1e+13.",
         ),
+        (  # each within its range, together HKD 1e20
+            mc.HEADER.encode() + b"biren,2026-01-05,10000000,HKD,10000000000000\n",
+            "line 2: price x shares is 1e+20 HKD, over the 1e+14 of any listed company.",
+        ),
         (b"=cmd,date,price,currency\n", "line 1: header '=cmd' starts with '='"),
     ],
 )

@@ -170,6 +170,16 @@ def test_a_company_without_a_row_is_named_with_what_to_do(copy: Path) -> None:
     assert "set its In China statistics to no" in note and "gpuval build" in note
 
 
+def test_a_price_older_than_the_datasets_figure_is_named(copy: Path, tmp_path: Path) -> None:
+    prices = tmp_path / "old.csv"
+    prices.write_text("entity,date,price,currency\nbiren,2026-01-02,34.46,HKD\n")
+    report = refresh(copy, prices=prices)
+    assert (
+        "biren: the price of 2026-01-02 is older than the dataset's market figure of 2026-01-05, "
+        "which it replaces (as the prices file asks)." in report.notes
+    )
+
+
 def test_a_company_typed_under_the_peer_table_is_named(copy: Path) -> None:
     wb = load_workbook(copy)
     ws = wb["Peers"]

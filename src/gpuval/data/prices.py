@@ -12,11 +12,11 @@ with or without its exchange suffix (``688256.SH``, ``688256.sh`` and ``688256``
 ``nvda`` is NVIDIA); ``date`` is
 ``YYYY-MM-DD``, not after today; ``price`` is a positive number in ``currency``, which must be the
 entity's listing currency; ``shares``, if given, a positive number of shares outstanding; each
-within :data:`LIMITS`. Every problem raises
-:class:`~gpuval.errors.GpuvalError` with one sentence naming the file, the line and the problem:
-text that is not UTF-8, a file over :data:`MAX_BYTES`, a missing or unknown column, a value of
-the wrong type, an unknown entity or ticker, a second row for the same entity and date, and any
-field that starts with ``=``, ``+``, ``-`` or ``@`` and is not a plain number (spreadsheet
+within :data:`LIMITS`, and price x shares within :data:`MAX_MARKET_VALUE`. Every problem
+raises :class:`~gpuval.errors.GpuvalError` with one sentence naming the file, the line and the
+problem: text that is not UTF-8, a file over :data:`MAX_BYTES`, a missing or unknown column, a
+value of the wrong type, an unknown entity or ticker, a second row for the same entity and date,
+and any field that starts with ``=``, ``+``, ``-`` or ``@`` and is not a plain number (spreadsheet
 formula injection; such text is never a valid id, date, number or currency anyway).
 
 When a file gives several dates for one entity, :func:`latest_by_entity` keeps the latest.
@@ -42,6 +42,7 @@ __all__ = [
     "COLUMNS",
     "LIMITS",
     "MAX_BYTES",
+    "MAX_MARKET_VALUE",
     "MAX_ROWS",
     "OPTIONAL",
     "PriceUpdate",
@@ -63,6 +64,9 @@ MAX_ROWS = 100_000
 #: beyond it a value is a typo or a unit slip (HKD 1e308, 2.4 shares) that would carry into every
 #: figure, so it is refused rather than applied.
 LIMITS = {"price": (1e-4, 1e7), "shares": (1e6, 1e13)}
+#: The largest market value (price x shares, in the listing currency) a row may make: each within
+#: its limit, a price and a share count can still multiply to 1e20.
+MAX_MARKET_VALUE = 1e14
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -210,6 +214,9 @@ class _Reader:
             )
         shares_text = fields.get("shares", "")
         shares = self.number(line, "shares", shares_text) if shares_text else None
+        if shares is not None and price * shares > MAX_MARKET_VALUE:
+            self.fail(line, f"price x shares is {price * shares:.3g} {currency}, over the "
+                      f"{MAX_MARKET_VALUE:g} of any listed company")  # fmt: skip
         return PriceUpdate(entity.id, date, price, currency, shares)
 
 

@@ -72,6 +72,12 @@ def _remove_orphans(path: Path) -> None:
                 orphan.unlink()
 
 
+def named(exc: OSError, path: Path) -> OSError:
+    """``exc`` (a full disk, a folder that may not be written) naming ``path``, the file the
+    analyst asked for, instead of a temporary or source file."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))
+
+
 def replace_atomically(path: Path, write: Callable[[str], object]) -> Path:
     """Call ``write(temporary name)`` beside ``path``, then move the result into place.
 
@@ -100,7 +106,7 @@ def replace_atomically(path: Path, write: Callable[[str], object]) -> Path:
         os.replace(tmp, path)
     except OSError as exc:  # a full disk, a read-only folder: name the file, not the temporary
         Path(tmp).unlink(missing_ok=True)
-        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise named(exc, path) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

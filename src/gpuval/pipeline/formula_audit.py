@@ -38,8 +38,9 @@ def _fresh_build(wb: Workbook) -> Workbook:
     from gpuval.workbook.build import build_workbook
 
     values = read_inputs_lenient(wb)
-    # rows the analyst inserted and left empty are no company: aligned as inserted rows
-    rows = [row for row in values["rows"] if row["id"] not in (None, "")]
+    # rows the analyst inserted and left empty are no company: aligned as inserted rows (a row
+    # with anything typed in it is a company's, whose empty formula cells are findings)
+    rows = [row for row in values["rows"] if any(v not in (None, "") for v in row.values())]
     return build_workbook(target=values["target"], peer_rows=rows, finished=False).wb
 
 

@@ -38,7 +38,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import check_workbook
-from gpuval.pipeline.files import replace_atomically, workbook_lock
+from gpuval.pipeline.files import named, replace_atomically, workbook_lock
 from gpuval.pipeline.findings import CheckReport
 from gpuval.pipeline.names import named_value, require_gpuval
 from gpuval.pipeline.recalc import Rendering
@@ -278,13 +278,11 @@ def _has_udfs(wb: Any) -> bool:
 
 def _copy_new(src: Path, target: Path) -> None:
     """Copy ``src`` to ``target``, which must not exist: written whole beside it, then linked
-    into place, which fails rather than replace a file another publish has just written."""
+    into place, which fails rather than replace a file another publish has just written. An
+    OS error (a full disk) names ``target`` and leaves no part of it."""
     work = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        try:
-            shutil.copyfile(src, work)
-        except OSError as exc:  # a full disk: name the file being published, not the source
-            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from None
+        shutil.copyfile(src, work)
         try:
             os.link(work, target)
         except FileExistsError:
@@ -293,7 +291,14 @@ def _copy_new(src: Path, target: Path) -> None:
                 "run publish again."
             ) from None
         except OSError:  # a file system without hard links: exclusive create instead
-            with target.open("xb") as handle, work.open("rb") as source:
-                shutil.copyfileobj(source, handle)
+            with target.open("xb") as handle:
+                try:
+                    with work.open("rb") as source:
+                        shutil.copyfileobj(source, handle)
+                except BaseException:
+                    target.unlink(missing_ok=True)
+                    raise
+    except OSError as exc:
+        raise named(exc, target) from None
     finally:
         work.unlink(missing_ok=True)

@@ -184,6 +184,10 @@ def _stored_prices(s: Session) -> dict[str, StoredPrice]:
     return stored
 
 
+HOW_TO_ADD = "(a company is added through a dataset file and gpuval build --dataset)"
+"""What refresh's notes say of a company the analyst typed into Peers."""
+
+
 def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> list[dt.date]:
     """The dataset's figures, then the prices, into the peer table; returns the price dates."""
     report = s.report
@@ -217,7 +221,8 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
     added = [e for e in universe if e not in ids]
     if added:
         report.notes.append(
-            f"{', '.join(added)}, in the dataset's peer universe, has no row in this workbook's "
+            f"{', '.join(added)}, in the dataset's peer universe, "
+            f"{'has' if len(added) == 1 else 'have'} no row in this workbook's "
             "peer table (added to the dataset since the build, or the row was deleted: deleting a "
             "company's row breaks the formulas that list the samples; to leave a company out of "
             "the statistics, set its In China statistics to no). gpuval build makes a workbook "
@@ -232,8 +237,7 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             continue
         if cells is None:
             report.notes.append(f"{entity}: not in dataset {s.dataset.version}'s peer universe; "
-                                "its row is left as it was (a company is added through a dataset "
-                                "file and gpuval build --dataset).")  # fmt: skip
+                                f"its row is left as it was {HOW_TO_ADD}.")  # fmt: skip
             continue
         for key in columns:
             if key == "id":
@@ -250,6 +254,12 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
                     notes[key] = withdrawn_note(old_id, s.dataset.version)
         update = prices.get(entity)
         if update is not None:
+            dated = cells["as_of"].value if "as_of" in cells else None
+            if isinstance(dated, dt.date) and update.date < dated:
+                report.notes.append(
+                    f"{entity}: the price of {update.date} is older than the dataset's market "
+                    f"figure of {dated}, which it replaces (as the prices file asks)."
+                )
             s.priced.add(entity)
             new["price"] = update.price
             notes["price"] = f"prices file: {entity} {update.date} {update.price}"
@@ -320,8 +330,7 @@ def _below_the_table(s: Session, last: tuple[str, str]) -> None:
     if typed not in (None, ""):
         s.report.notes.append(
             f"{sheet}!{letters}{int(row) + 1} ({typed}) is under the peer table, which ends at row "
-            f"{row}: the workbook leaves it out (a company is added through a dataset file and "
-            "gpuval build --dataset)."
+            f"{row}: the workbook leaves it out {HOW_TO_ADD}."
         )
 
 
