@@ -144,7 +144,7 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     figure = "price" if target == "biren" else "market value"
     assert ws.cell(valuation.TABLE, 6).value == f"Upside (Mid) vs {figure}"
     assert ws.cell(valuation.IMPLIED, 7).value == (
-        f"What today's {figure} implies, against the model's assumption"
+        f"What the {figure} on Peers implies, against the model's assumption"
     )
     per_share = {"biren": "... per share", "metax": "... per share: n/a, no share count"}
     assert ws.cell(valuation.NV + 4, 1).value == per_share[target]
@@ -156,29 +156,34 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
 
 
 @pytest.mark.libreoffice
-def test_nvidia_is_not_valued_on_the_china_peers(tmp_path: Path, recalc) -> None:
-    """NVIDIA is outside the China statistics ("not comparable"): the China peers' P/S give it no
-    value, the other methods share their weight, and 1% of NVIDIA is no reference for NVIDIA."""
+def test_nvidia_is_valued_by_its_dcf_alone(tmp_path: Path, recalc) -> None:
+    """NVIDIA is outside the China statistics ("not comparable"): the China peers' P/S, the TAM
+    scenarios (a share of China's AI-chip market) and the Monte Carlo (their inputs drawn) give
+    it no value, so its DCF carries the whole weight, and 1% of NVIDIA is no reference for
+    NVIDIA."""
     built = build(tmp_path / "nvidia.xlsx", target="nvidia")
     wb = load_workbook(recalc(built), data_only=True)
     ws = wb[valuation.TITLE]
     core = evaluate(built)
     assert named_cell(wb, "peer_reading").value == "not comparable"
-    peer = valuation.FIRST  # the first method: peer P/S
-    assert [ws.cell(peer, c).value for c in range(3, 7)] == ["n/a"] * 4
+    rows = {m.key: valuation.FIRST + i for i, m in enumerate(valuation.METHODS)}
+    for key in ("peers", "tam", "mc"):
+        assert [ws.cell(rows[key], c).value for c in range(3, 7)] == ["n/a"] * 4, key
     assert core["out_peer_median_implied_value"] is None
-    assert ws.cell(peer, 7).value.endswith("(not comparable: see Peer statistics)")
-    # 30% peers drop out: the TAM scenarios (40%) and the DCF (30%) weigh 4/7 and 3/7
-    tam, dcf = ws.cell(peer + 1, 4).value, ws.cell(peer + 2, 4).value
-    hand = (0.40 * tam + 0.30 * dcf) / 0.70
+    assert ws.cell(rows["peers"], 7).value.endswith("(not comparable: see Peer statistics)")
+    # the DCF's 30% is all the weight left: the weighted value is the DCF's value
+    dcf = ws.cell(rows["dcf"], 4).value
+    assert isinstance(dcf, float) and dcf > 0
     weighted = named_cell(wb, valuation.OUT_WEIGHTED).value
-    assert weighted == pytest.approx(hand, rel=1e-9)
-    assert core[valuation.OUT_WEIGHTED] == pytest.approx(hand, rel=1e-9)
+    assert weighted == pytest.approx(dcf, rel=1e-12)
+    assert core[valuation.OUT_WEIGHTED] == pytest.approx(dcf, rel=1e-9)
+    assert core["out_dcf_value_per_share"] == pytest.approx(dcf, rel=1e-9)
+    assert ws[f"C{valuation.TOP + 6}"].value == "n/a"  # P(value > price): the TAM inputs' draws
     assert named_cell(wb, "out_nvidia_share_equity_value").value == "n/a"
     assert core["out_nvidia_share_equity_value"] is None
     assert ws.cell(valuation.NV + 3, 1).value == "Value of that fraction: n/a, NVIDIA is the target"
     assert ws.cell(valuation.IMPLIED + 3, 7).value == (
-        "Not a China peer: the shares are of China's AI-chip market alone."
+        "Not a China peer: valued by its DCF alone; the shares are of China's AI-chip market."
     )
 
 

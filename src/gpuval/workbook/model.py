@@ -40,7 +40,8 @@ class PeerRow:
     listing_ccy: str
     reporting_ccy: str
     in_stats: str
-    """ "yes" when the company counts in the China peer statistics and the venue gap."""
+    """ "yes" when the company counts in the China peer statistics and the venue gap (in any
+    case, as Excel's ``="yes"`` compares: :attr:`china`)."""
     price: float | None = None
     shares: float | None = None
     market_value: float | None = None
@@ -50,6 +51,11 @@ class PeerRow:
     revenue_forward: float | None = None
     backlog: float | None = None
     backlog_months: float | None = None
+
+    @property
+    def china(self) -> bool:
+        """``In China statistics`` says yes (in any case, as the sheet's ``="yes"``)."""
+        return isinstance(self.in_stats, str) and self.in_stats.lower() == "yes"
 
 
 PEER_FIELDS = tuple(f.name for f in fields(PeerRow))
@@ -197,7 +203,7 @@ class PeerLine:
     @property
     def counted(self) -> bool:
         """In the China statistics and the venue gap: included, with a P/S on the basis."""
-        return self.row.in_stats == "yes" and self.basis_ps is not None
+        return self.row.china and self.basis_ps is not None
 
 
 @dataclass(frozen=True)
@@ -227,6 +233,11 @@ class PeersResult:
     stats: core.PeerStats | None
     venue_gap: float | None
     rerated_market_value: float | None
+
+    @property
+    def median_equity(self) -> float | None:
+        """The target's equity (USD) at the peers' median P/S (:meth:`implied_equity`)."""
+        return None if self.stats is None else self.implied_equity(self.stats.median)
 
     def implied_equity(self, multiple: float | None) -> float | None:
         """``equity (USD) = peer P/S x the target's revenue on the chosen basis``; None without
@@ -277,7 +288,7 @@ def peers_stage(inputs: Inputs) -> PeersResult:
         id=t.row.id, venue=t.row.venue, fx=1 / t.usd_per_listing,
         price=t.row.price or 0.0, shares=t.row.shares or 0.0, market_value=t.market_value,
         base_revenue=None if base is None else t.revenue[base], basis_revenue=t.basis_revenue,
-        comparable=t.row.in_stats == "yes",
+        comparable=t.row.china,
     )  # fmt: skip
     others = {line.row.id: line.basis_ps for line in lines
               if line.row.id != target.id and line.counted}  # fmt: skip
@@ -429,7 +440,7 @@ class Model:
     def outputs(self) -> dict[str, float | None]:
         """Every ``out_*`` quantity, by name."""
         p, sc, t = self.peers, self.scenarios, self.target
-        median = None if p.stats is None else p.implied_equity(p.stats.median)
+        median = p.median_equity
         target_line = next(line for line in p.lines if line.row.id == t.id)
         dcf = None if self.dcf is None else float(self.dcf.equity_value)
         nv = self.nvidia_market_value

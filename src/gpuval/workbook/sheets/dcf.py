@@ -189,7 +189,7 @@ def _chart(sheet: Sheet) -> None:
         values = Reference(sheet.ws, min_col=YEAR0 + 1, max_col=LAST_YEAR, min_row=R[key])
         bar.series.append(Series(values, title=title))
     bar.set_categories(Reference(sheet.ws, min_col=YEAR0 + 1, max_col=LAST_YEAR, min_row=FIRST - 1))
-    bar.y_axis.number_format = sheet.book.style.fmt("money_axis")  # (m), m, bn
+    bar.y_axis.number_format = sheet.book.style.fmt("money_axis")  # m, negatives (m)
     bar.x_axis.tickLblPos = "low"  # years below the plot, clear of negative bars
     bar.height, bar.width = 7.5, 18
     sheet.ws.add_chart(bar, f"E{SUMMARY}")

@@ -426,7 +426,7 @@ def _target_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         ("tgt_shares", "Shares outstanding (0 if not in the sources)", "shares",
          f"=IF(ISNUMBER({pick(_C['shares'])}),{pick(_C['shares'])},0)", "shares_bn"),
         ("tgt_mv_usd", "Market value", "USD", f"={pick(_K['Market value (USD)'])}", "usd_bn"),
-        ("tgt_now", '=IF(tgt_shares>0,"Today: share price","Today: market value (no share '
+        ("tgt_now", '=IF(tgt_shares>0,"Share price on Peers","Market value on Peers (no share '
          'count)")', "listing",
          "=" + listing_value_xl("tgt_mv_usd"), "value"),
         ("tgt_base_revenue", "DCF base revenue (full year > run-rate > fwd)",

@@ -124,7 +124,7 @@ def write(book: Book) -> Sheet:
 
 def _tam_path(book: Book, sheet: Sheet) -> None:
     top = R["prob"] + 3
-    sheet.section(top, "Market path and the target's implied revenue (Base share)")
+    sheet.section(top, "Market path and the target's revenue at its Base exit-year share")
     sheet.label(top + 1, "Year")
     sheet.label(top + 2, "Market (USD)", "USD")
     # the exit-year share held every year: a yardstick for the path, not a forecast of it

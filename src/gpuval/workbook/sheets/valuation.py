@@ -62,25 +62,40 @@ def _snapshot(name: str) -> str:
     return f'=IF(mc_target=in_target,{name},"n/a")'
 
 
+def _china(formula: str) -> str:
+    """``formula`` (``=...``) for a method resting on China's AI-chip market and peers: n/a for a
+    target outside the China statistics (NVIDIA), whose whole business it cannot value."""
+    return f'=IF({peers.COMPARABLE_XL},{formula[1:]},"n/a")'
+
+
+_LATER = (
+    'IF(N(peer_later_years)>0,", "&peer_later_years&IF(peer_later_years=1," peer",'
+    '" peers")&" on a later fiscal year","")'
+)
+_PEER_DRIVES = (
+    '="Pricing: China peers\' P/S today x the target\'s revenue"&IF(OR(peer_reading="floors",'
+    'peer_reading="indications",peer_reading="not comparable",N(peer_later_years)>0),'
+    f'" ("&peer_reading&{_LATER}&": see Peer statistics)","")'
+)
+"""The peer method's "What drives it": how its figures read (Peer statistics), and how many
+peers' fiscal year is later than the target's, whenever either is worth a reader's caveat."""
+
 METHODS = [
     Method("peers", "Peer P/S: 25th-75th percentile, median",
            (_listing("peer_equity_p25"), _listing("peer_equity_median"),
             _listing("peer_equity_p75")), 0.30,
-           "=\"Pricing: China peers' P/S today x the target's revenue\"&IF(OR(peer_reading="
-           "\"floors\",peer_reading=\"indications\",peer_reading=\"not comparable\"),\" (\"&"
-           "peer_reading&IF(N(peer_later_years)>0,\", \"&peer_later_years&IF(peer_later_years=1,"
-           "\" peer\",\" peers\")&\" on a later fiscal year\",\"\")&\": see Peer statistics)\","
-           "\"\")", "Peer P/S"),
+           _PEER_DRIVES, "Peer P/S"),
     Method("tam", "TAM scenarios: Bear-Bull, probability-weighted",
-           (_listing(f"Scenarios!C{_SV}"), _listing(f"Scenarios!F{_SV}"),
-            _listing(f"Scenarios!E{_SV}")), 0.40,
+           (_china(_listing(f"Scenarios!C{_SV}")), _china(_listing(f"Scenarios!F{_SV}")),
+            _china(_listing(f"Scenarios!E{_SV}"))), 0.40,
            "Intrinsic: exit-year TAM share x margin x exit P/E, discounted, x P(success)",
            "TAM scenarios"),
     Method("dcf", "Young-growth DCF", _point("out_dcf_equity_value"), 0.30,
            "Intrinsic: the company's own revenue path, cash flows at the cost of capital",
            "DCF"),
     Method("mc", "Monte Carlo snapshot: P10-P90, median",
-           (_snapshot("mc_p10"), _snapshot("mc_p50"), _snapshot("mc_p90")), 0.0,
+           (_china(_snapshot("mc_p10")), _china(_snapshot("mc_p50")),
+            _china(_snapshot("mc_p90"))), 0.0,
            "The TAM scenarios' inputs drawn jointly: their spread (weight 0, else counted twice)",
            "Monte Carlo"),
     Method("venue", "Re-rated at the other venue's P/S (reference)",
@@ -97,7 +112,9 @@ WEIGHTS_NOTE = (
     "70% (TAM scenarios 40%, the story the listing is priced on; DCF 30%, the company's own "
     "revenue path), pricing 30% (peer P/S). Weight 0: the Monte Carlo (the TAM scenarios again, "
     "spread out) and the two references. A method showing n/a drops out and the others' weights "
-    "scale up to fill its place."
+    "scale up to fill its place. A target outside the China statistics (NVIDIA) is valued by its "
+    "DCF alone: the peer P/S, the TAM scenarios and the Monte Carlo rest on China's peers and "
+    "AI-chip market."
 )
 
 _PRICE = 'IF(tgt_shares>0,"price","market value")'
@@ -139,10 +156,11 @@ def method_mids(model: Model, mc_median: float | None) -> list[float | None]:
     def shown(equity_usd: float | None) -> float | None:
         return None if equity_usd is None else listing_value(equity_usd, t.shares, t.fx)
 
-    median = None if p.stats is None else p.implied_equity(p.stats.median)
+    china = t.comparable  # outside China's statistics, the China-based methods value nothing
     dcf = None if model.dcf is None else float(model.dcf.equity_value)
-    return [shown(median), shown(model.scenarios.weighted_value), shown(dcf), mc_median,
-            shown(p.rerated_market_value), shown(model.nvidia_value)]  # fmt: skip
+    return [shown(p.median_equity), shown(model.scenarios.weighted_value) if china else None,
+            shown(dcf), mc_median if china else None, shown(p.rerated_market_value),
+            shown(model.nvidia_value)]  # fmt: skip
 
 
 def headline(model: Model, weights: Mapping[str, float], mc_median: float | None
@@ -189,7 +207,7 @@ def _headline(sheet: Sheet) -> None:
          f'=IF(ISNUMBER(C{TOP + 4}),{upside_xl(f"C{TOP + 4}", "tgt_now")},"n/a")', "pct",
          OUT_UPSIDE),
         ('=IF(tgt_shares>0,"P(value > price)","P(equity value > market value)")&'
-         '", Monte Carlo snapshot"', "%", _snapshot("mc_prob_above"), "pct", None),
+         '", Monte Carlo snapshot"', "%", _china(_snapshot("mc_prob_above")), "pct", None),
     ]  # fmt: skip
     for i, (label, unit, formula, fmt, name) in enumerate(lines):
         r = TOP + 1 + i
@@ -198,8 +216,8 @@ def _headline(sheet: Sheet) -> None:
         role = "output" if i else "link"
         cell = sheet.put(r, 3, formula, role, fmt, name)
         cell.alignment = Alignment(horizontal="right")
-    for i, text in enumerate(["Implied", "Assumed", f"=\"What today's \"&{_PRICE}&\" implies, "
-                              "against the model's assumption\""]):  # fmt: skip
+    what = f'="What the "&{_PRICE}&" on Peers implies, against the model\'s assumption"'
+    for i, text in enumerate(["Implied", "Assumed", what]):
         sheet.put(IMPLIED, 5 + i, text, "calc" if i else "header").style = "gv_header"
     rows = [
         (
@@ -218,9 +236,10 @@ def _headline(sheet: Sheet) -> None:
         sheet.put(r, 5, implied, "link", "pct")
         sheet.put(r, 6, assumed, "link", "pct")
         sheet.put(r, 7, label, "label")
-    sheet.put(IMPLIED + 3, 7, f'=IF({peers.COMPARABLE_XL},"Implied above assumed: the "&{_PRICE}'
-              '&" asks for more than the model assumes.","Not a China peer: the shares are of '
-              'China\'s AI-chip market alone.")', "calc").style = "gv_note"  # fmt: skip
+    note = (f'=IF({peers.COMPARABLE_XL},"Implied above assumed: the "&{_PRICE}&" asks for more '
+            'than the model assumes.","Not a China peer: valued by its DCF alone; the shares are '
+            'of China\'s AI-chip market.")')  # fmt: skip
+    sheet.put(IMPLIED + 3, 7, note, "calc").style = "gv_note"
     sheet.put(FIGURE_NOTE, 1, FIGURE_NOTE_XL).font = FIGURE_NOTE_FONT
 
 
@@ -253,7 +272,7 @@ def _table(book: Book, sheet: Sheet) -> None:
     note = sheet.put(NOTE, 1, WEIGHTS_NOTE, "note")
     note.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.ws.merge_cells(start_row=NOTE, start_column=1, end_row=NOTE, end_column=7)
-    sheet.ws.row_dimensions[NOTE].height = 26  # two wrapped lines
+    sheet.ws.row_dimensions[NOTE].height = 39  # three wrapped lines
     book.check("Valuation: the method weights are each 0-100% and sum to 100%",
                f"AND(MIN({weights})>=0,MAX({weights})<=1,ABS(SUM({weights})-1)<=1E-9)")  # fmt: skip
 

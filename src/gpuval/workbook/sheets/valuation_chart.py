@@ -118,8 +118,8 @@ def _chart(sheet: Sheet, c: dict[str, str], first: int, last: int) -> BarChart:
     price = BarChart()  # primary: the price strip, no gap between categories
     price.type, price.grouping, price.overlap, price.gapWidth = "bar", "stacked", 100, 0
     price.title = (
-        "Football field (sorted by Mid): dark Low to Mid, light Mid to High; red: "
-        "today's price (market value without a share count)"
+        "Football field (sorted by Mid): dark Low to Mid, light Mid to High; red: the price "
+        "on Peers (market value without a share count)"
     )
     for name in ("To the price", "Price line", "Price to top"):
         series = _series(sheet, c[name], first, last, first - 1)
@@ -139,6 +139,9 @@ def _chart(sheet: Sheet, c: dict[str, str], first: int, last: int) -> BarChart:
     price.x_axis.axPos, price.y_axis.axPos = "l", "b"
     price.y_axis.number_format = sheet.book.style.fmt("value")
     price.y_axis.majorGridlines = None
+    # both axes from 0, so one value sits at one place on both: left to itself, an application
+    # starts the price's axis near the price when it is above every High (NVIDIA: 185 to 235)
+    price.y_axis.scaling.min = 0
 
     bars = BarChart()  # secondary: the methods' bars, on a hidden axis of the same scale
     bars.type, bars.grouping, bars.overlap, bars.gapWidth = "bar", "stacked", 100, 60
@@ -157,6 +160,7 @@ def _chart(sheet: Sheet, c: dict[str, str], first: int, last: int) -> BarChart:
     bars.y_axis.axId = 200
     bars.y_axis.crossAx = 300
     bars.y_axis.crosses = "max"
+    bars.y_axis.scaling.min = 0
     # kept (LibreOffice moves a deleted axis's series onto the primary one) but drawn without
     # labels (an empty number format: openpyxl cannot write tickLblPos "none"), ticks or line
     bars.y_axis.delete = False
