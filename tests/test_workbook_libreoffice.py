@@ -95,6 +95,25 @@ def test_changed_inputs_and_target(
         assert readings[0][3] == "over 100%"
 
 
+def test_in_china_statistics_reads_yes_in_any_case(
+    built: Path, tmp_path: Path, recalc: Callable[[Path], Path]
+) -> None:
+    """An analyst types "Yes" or "YES": the sheet's ="yes" ignores case, and so must the core,
+    or the two value the target on different peers."""
+    wb = load_workbook(built)
+
+    def column(name: str) -> list[Any]:
+        title, coord = next(iter(wb.defined_names[name].destinations))
+        return [c[0] for c in wb[title][coord.replace("$", "")]]
+
+    ids = [c.value for c in column("data_peers_id")]
+    flags = column("data_peers_in_stats")
+    flags[ids.index("biren")].value, flags[ids.index("metax")].value = "Yes", "YES"
+    wb.save(tmp_path / "cased.xlsx")
+    outputs = assert_matches_core(tmp_path / "cased.xlsx", recalc(tmp_path / "cased.xlsx"))
+    assert outputs["out_peer_median_implied_value"] is not None
+
+
 def test_per_share_outputs_follow_the_target(built: Path, tmp_path: Path, recalc) -> None:
     """Moore Threads has no share count in the sources: per-share values say n/a, while the
     equity-level outputs still compute."""
