@@ -58,6 +58,10 @@ def test_the_football_field_is_horizontal_stacked_bars_without_masks(biren: Path
     hidden = [ax for ax in root.iter(f"{C}valAx") if ax.find(f"{C}axId").get("val") == "200"]
     assert hidden[0].find(f"{C}delete").get("val") == "0"
     assert hidden[0].find(f"{C}numFmt").get("formatCode") == ";;;"  # labels print blank
+    # both value axes start at 0, so a value sits at one place on both (left to itself,
+    # LibreOffice started NVIDIA's price axis at 185, with the bars still measured from 0)
+    minimums = [ax.find(f"{C}scaling/{C}min") for ax in root.iter(f"{C}valAx")]
+    assert [float(m.get("val")) for m in minimums if m is not None] == [0.0, 0.0]
     wb = load_workbook(biren)
     ws = wb[valuation.TITLE]
     first_helper = ws.cell(valuation.TABLE, HELPER).column_letter
