@@ -180,6 +180,21 @@ def test_a_price_older_than_the_datasets_figure_is_named(copy: Path, tmp_path: P
     )
 
 
+def test_a_price_over_any_market_value_at_the_workbooks_shares_is_refused(
+    copy: Path, tmp_path: Path
+) -> None:
+    prices = tmp_path / "huge.csv"  # no shares column: the workbook's 2,395,055,970 shares
+    prices.write_text("entity,date,price,currency\nbiren,2026-01-06,9000000,HKD\n")
+    before = copy.read_bytes()
+    with pytest.raises(GpuvalError) as caught:
+        refresh(copy, prices=prices)
+    assert str(caught.value) == (
+        "The prices file's biren price 9e+06 x its 2,395,055,970 shares is 2.16e+16, over the "
+        "1e+14 of any listed company; nothing was refreshed."
+    )
+    assert copy.read_bytes() == before
+
+
 def test_a_company_typed_under_the_peer_table_is_named(copy: Path) -> None:
     wb = load_workbook(copy)
     ws = wb["Peers"]

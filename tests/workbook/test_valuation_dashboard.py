@@ -160,8 +160,52 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
 
 
 @pytest.mark.libreoffice
+def test_a_china_target_left_out_of_the_statistics_is_still_a_china_peer(
+    tmp_path: Path, recalc
+) -> None:
+    """ "In China statistics" = no leaves a company out of the peers' statistics; for MetaX as
+    the target (never in its own statistics) it changes nothing of its valuation: it is listed
+    in China, so the peer P/S and the TAM scenarios still value it."""
+    built = build(tmp_path / "metax.xlsx", target="metax")
+    wb = load_workbook(built)
+    ids = [c[0].value for c in wb["Peers"][_range(wb, "data_peers_id")]]
+    wb["Peers"][_range(wb, "data_peers_in_stats")][ids.index("metax")][0].value = "no"
+    wb.save(tmp_path / "out.xlsx")
+    before = load_workbook(recalc(built), data_only=True)
+    after = load_workbook(recalc(tmp_path / "out.xlsx"), data_only=True)
+    assert named_cell(after, "peer_reading").value == "indications"
+    for name in (valuation.OUT_WEIGHTED, "peer_equity_median"):
+        assert named_cell(after, name).value == pytest.approx(named_cell(before, name).value)
+    tam = after[valuation.TITLE].cell(valuation.FIRST + 1, 4).value
+    assert isinstance(tam, float) and tam > 0
+
+
+def _range(wb: Any, name: str) -> str:
+    return next(iter(wb.defined_names[name].destinations))[1].replace("$", "")
+
+
+@pytest.mark.libreoffice
+def test_a_negative_value_is_drawn_at_zero_and_labelled(tmp_path: Path, recalc) -> None:
+    """Debt of USD 3 bn takes Biren's DCF below 0: its bar is drawn at 0 (no negative segment,
+    which would push its stack past the common top and rescale the bars' axis alone), every
+    stack still ends at the top, and the label gives the value."""
+    wb = load_workbook(build(tmp_path / "biren.xlsx"))
+    named_cell(wb, "in_dcf_debt").value = 3e9
+    wb.save(tmp_path / "debt.xlsx")
+    ws = load_workbook(recalc(tmp_path / "debt.xlsx"), data_only=True)[valuation.TITLE]
+    dcf = ws.cell(valuation.FIRST + 2, 4).value
+    assert dcf < 0
+    segments = [_helper(ws, name) for name in ("Low", "Low to Mid", "Mid to High", "Pad to top")]
+    assert all(v >= 0 for column in segments for v in column)
+    for low, a, b, pad, top in zip(*segments, _helper(ws, "Top"), strict=True):
+        assert low + a + b + pad == pytest.approx(top, rel=1e-12)
+    label = next(t for t in _helper(ws, "Category (sorted)") if t.startswith("DCF"))
+    assert label == f"DCF: -{-dcf:,.2f}", label  # TEXT(x,"#,##0.00") of a negative
+
+
+@pytest.mark.libreoffice
 def test_nvidia_is_valued_by_its_dcf_alone(tmp_path: Path, recalc) -> None:
-    """NVIDIA is outside the China statistics ("not comparable"): the China peers' P/S, the TAM
+    """NVIDIA is listed in the US, no China peer ("not comparable"): the China peers' P/S, the TAM
     scenarios (a share of China's AI-chip market) and the Monte Carlo (their inputs drawn) give
     it no value, so its DCF carries the whole weight, and 1% of NVIDIA is no reference for
     NVIDIA."""

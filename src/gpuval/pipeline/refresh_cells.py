@@ -17,6 +17,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from gpuval.data.dataset import Dataset
 from gpuval.data.peers import COLUMNS
+from gpuval.data.prices import MAX_MARKET_VALUE
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.xlsxpatch import Patch
 from gpuval.pipeline.xlsxpatch.view import read_sheets
@@ -266,6 +267,12 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             if update.shares is not None:
                 new["shares"] = update.shares
                 notes["shares"] = f"prices file: {entity} {update.date} shares"
+            if num(new.get("shares")) and update.price * new["shares"] > MAX_MARKET_VALUE:
+                raise GpuvalError(
+                    f"The prices file's {entity} price {update.price:g} x its {new['shares']:,.0f} "
+                    f"shares is {update.price * new['shares']:.3g}, over the "
+                    f"{MAX_MARKET_VALUE:g} of any listed company; nothing was refreshed."
+                )
             if num(new.get("shares")):  # market value = price x shares: dated by the price
                 new["as_of"], new["market_basis"] = (
                     update.date,

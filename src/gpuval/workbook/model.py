@@ -59,6 +59,9 @@ class PeerRow:
 
 
 PEER_FIELDS = tuple(f.name for f in fields(PeerRow))
+CHINA_VENUES = ("A", "HK")
+"""The venues of China's AI-chip companies, the A-share market and Hong Kong: a target listed
+elsewhere (NVIDIA) is no China peer (:attr:`Target.comparable`)."""
 
 
 @dataclass(frozen=True)
@@ -222,8 +225,8 @@ class Target:
     base_revenue: float | None
     basis_revenue: float | None
     comparable: bool
-    """In the China statistics (``In China statistics`` = yes): the China peers' P/S apply to it
-    (NVIDIA's do not: "not comparable" on Peer statistics)."""
+    """Listed on a China venue (A-share or Hong Kong): the China peers' P/S and the TAM
+    scenarios apply to it (not to NVIDIA: "not comparable" on Peer statistics)."""
 
 
 @dataclass(frozen=True)
@@ -288,7 +291,7 @@ def peers_stage(inputs: Inputs) -> PeersResult:
         id=t.row.id, venue=t.row.venue, fx=1 / t.usd_per_listing,
         price=t.row.price or 0.0, shares=t.row.shares or 0.0, market_value=t.market_value,
         base_revenue=None if base is None else t.revenue[base], basis_revenue=t.basis_revenue,
-        comparable=t.row.china,
+        comparable=t.row.venue.upper() in CHINA_VENUES,
     )  # fmt: skip
     others = {line.row.id: line.basis_ps for line in lines
               if line.row.id != target.id and line.counted}  # fmt: skip

@@ -13,13 +13,13 @@ from gpuval.workbook.sheets.base import Book, Sheet
 TITLE = "Contents"
 GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Valuation", [
-        ("Valuation", "Every method's low, mid and high against today's price or market value."),
+        ("Valuation", "Each method's low, mid and high against the market figure on Peers."),
         ("Scenarios", "Bear / Base / Bull: 2029 market share to value, probability-weighted."),
         ("DCF", "Ten-year young-growth DCF of the target, in USD, by fiscal year."),
         ("Peers", "Comparable companies: every figure in USD, P/S on each revenue basis."),
         ("Peer statistics", "Peer percentiles, implied value, what each figure is, venue gap."),
-        ("Implied", "The 2029 share and DCF growth that today's market value implies."),
-        ("Sensitivity", "Two-way grids of the Base value, shaded against today's market figure."),
+        ("Implied", "The 2029 share and DCF growth that the market value on Peers implies."),
+        ("Sensitivity", "Two-way grids of the Base value, shaded against the figure on Peers."),
         ("Monte Carlo", "Joint draws of the scenario inputs: percentiles and histogram."),
     ]),
     ("Inputs", [

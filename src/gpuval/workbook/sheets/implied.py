@@ -54,7 +54,9 @@ def write(book: Book) -> Sheet:
 
 def _share(book: Book, sheet: Sheet) -> None:
     r0 = SHARE_ROW
-    sheet.section(r0 - 1, "Market share of the exit-year market that today's market value implies")
+    sheet.section(
+        r0 - 1, "Market share of the exit-year market that the market value on Peers implies"
+    )
     sheet.headers(r0, ["", "Unit", "Bear", "Base", "Bull"])
 
     def at_share(share: str) -> str:
@@ -141,8 +143,8 @@ def _dcf_row(r: int, x: str) -> list[tuple[int, str, str]]:
 
 def _growth(book: Book, sheet: Sheet) -> None:
     top = GROWTH_TOP
-    sheet.section(top - 4, "Revenue growth that today's market value implies (DCF), from year 2 "
-                  "to the end of high growth")  # fmt: skip
+    sheet.section(top - 4, "Revenue growth that the market value on Peers implies (DCF), from "
+                  "year 2 to the end of high growth")  # fmt: skip
     sheet.label(top - 3, "Implied growth, year 2 to the end of high growth", "fraction")
     last = top + 2 + STEPS
     result = f'=IF(SIGN({col(F_COL)}{top})<>SIGN({col(F_COL)}{top + 1}),D{last},"n/a")'

@@ -50,7 +50,7 @@ from gpuval.core.units import listing_value_xl, per_share_xl, usd_per_unit_xl
 from gpuval.data.dataset import Dataset, Record
 from gpuval.data.labels import figure_label
 from gpuval.data.peers import COLUMNS, Peer
-from gpuval.workbook.model import YARDSTICK, Inputs, peer_line
+from gpuval.workbook.model import CHINA_VENUES, YARDSTICK, Inputs, peer_line
 from gpuval.workbook.sheets.base import WRAP, Book, Sheet, col, fitted_height, wrap_rows
 from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, bar_slots, chart_formulas, draw
 from gpuval.workbook.sheets.reference import note_text
@@ -184,8 +184,10 @@ NOT_USED = "not used"
 USED_DATES = "peers_used_dates"
 MARKET_BASIS = "data_peers_market_basis"
 """What each company's market figure is ("2025-12 peak market value, lower bound")."""
-COMPARABLE_XL = 'INDEX(data_peers_in_stats,tgt_row)="yes"'
-"""The target is in the China statistics: the China peers' P/S apply to it (NVIDIA's do not)."""
+COMPARABLE_XL = "OR(" + ",".join(f'tgt_venue="{v}"' for v in CHINA_VENUES) + ")"
+"""The target is listed on a China venue: the China peers' P/S, and the TAM scenarios' share of
+China's AI-chip market, apply to it (not to NVIDIA, listed in the US). Not its "In China
+statistics" flag, which leaves a company out of the peers' statistics whatever it is."""
 
 
 def used_dates(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -632,8 +634,8 @@ _TARGET_UPPER = 'ISNUMBER(SEARCH("upper bound",tgt_basis_revenue_is))'
 
 
 def _reading() -> str:
-    """How to read the implied values: "not comparable" for a target outside the China
-    statistics (NVIDIA); "n/a" without a target revenue or a peer; "floors" when every peer's
+    """How to read the implied values: "not comparable" for a target listed outside China
+    (NVIDIA); "n/a" without a target revenue or a peer; "floors" when every peer's
     P/S is a lower bound and the target's revenue is not an upper bound; "indications" when a
     peer's P/S is not a point value or the target's revenue is an upper bound; else "point
     values"."""

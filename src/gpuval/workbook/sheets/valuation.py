@@ -64,7 +64,7 @@ def _snapshot(name: str) -> str:
 
 def _china(formula: str) -> str:
     """``formula`` (``=...``) for a method resting on China's AI-chip market and peers: n/a for a
-    target outside the China statistics (NVIDIA), whose whole business it cannot value."""
+    target listed outside China's venues (NVIDIA), whose whole business it cannot value."""
     return f'=IF({peers.COMPARABLE_XL},{formula[1:]},"n/a")'
 
 
@@ -112,7 +112,7 @@ WEIGHTS_NOTE = (
     "70% (TAM scenarios 40%, the story the listing is priced on; DCF 30%, the company's own "
     "revenue path), pricing 30% (peer P/S). Weight 0: the Monte Carlo (the TAM scenarios again, "
     "spread out) and the two references. A method showing n/a drops out and the others' weights "
-    "scale up to fill its place. A target outside the China statistics (NVIDIA) is valued by its "
+    "scale up to fill its place. A target listed outside China (NVIDIA) is valued by its "
     "DCF alone: the peer P/S, the TAM scenarios and the Monte Carlo rest on China's peers and "
     "AI-chip market."
 )

@@ -8,7 +8,9 @@ by Mid, with the price as a line across the whole plot.
 * **Bars** (the secondary bar group, on a value axis kept but drawn blank): stacked horizontal
   bars (``barDir="bar"``), a no-fill base (Low), then Low to Mid and Mid to High in two shades
   (the Mid is where they meet), then a no-fill pad up to the common top
-  ``(max High or price) x ROOM``. A point value is drawn ``2 x top x STRIP`` wide so it shows.
+  ``(max High or price) x ROOM``. A point value is drawn ``2 x top x STRIP`` wide so it shows;
+  a value below 0 is drawn at 0 (every segment >= 0, both axes from 0: a negative segment
+  would push its stack past the top and rescale the bars' axis alone), its label saying it.
   Each category label carries the values ("DCF: 3.79", "TAM scenarios: 3.34 - 30.43 - 80.99"),
   and a reference point says "(reference)".
 * **Price line** (the primary group, whose value axis is the one shown): stacked with no gap
@@ -89,8 +91,8 @@ def football_field(sheet: Sheet, first: int, rows: list[int], anchor_row: int) -
             "Method in slot": f"=MATCH({c['Slot']}{r},{area(c['Rank'])},0)",
             "Category (sorted)": f"={pick(c['Name with values'], r)}",
             "Low": f"=IF(ISNUMBER({low}),MAX(0,MIN({low},{mid}-{dot})),0)",
-            "Low to Mid": f"=IF(ISNUMBER({mid}),{mid}-{c['Low']}{r},0)",
-            "Mid to High": f"=IF(ISNUMBER({high}),MAX({high},{mid}+{dot})-{mid},0)",
+            "Low to Mid": f"=IF(ISNUMBER({mid}),MAX(0,{mid})-{c['Low']}{r},0)",
+            "Mid to High": f"=IF(ISNUMBER({high}),MAX({high},MAX(0,{mid})+{dot})-MAX(0,{mid}),0)",
             "Top": f"=MAX({area('E')},tgt_now)*{ROOM}",
             "Pad to top": f"={c['Top']}{r}-{c['Low']}{r}-{c['Low to Mid']}{r}"
             f"-{c['Mid to High']}{r}",
