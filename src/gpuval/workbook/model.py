@@ -41,7 +41,7 @@ class PeerRow:
     reporting_ccy: str
     in_stats: str
     """ "yes" when the company counts in the China peer statistics and the venue gap (in any
-    case, as Excel's ``="yes"`` compares: :attr:`china`)."""
+    case, as Excel's ``="yes"`` compares: :attr:`in_china_stats`)."""
     price: float | None = None
     shares: float | None = None
     market_value: float | None = None
@@ -53,7 +53,7 @@ class PeerRow:
     backlog_months: float | None = None
 
     @property
-    def china(self) -> bool:
+    def in_china_stats(self) -> bool:
         """``In China statistics`` says yes (in any case, as the sheet's ``="yes"``)."""
         return isinstance(self.in_stats, str) and self.in_stats.lower() == "yes"
 
@@ -206,7 +206,7 @@ class PeerLine:
     @property
     def counted(self) -> bool:
         """In the China statistics and the venue gap: included, with a P/S on the basis."""
-        return self.row.china and self.basis_ps is not None
+        return self.row.in_china_stats and self.basis_ps is not None
 
 
 @dataclass(frozen=True)

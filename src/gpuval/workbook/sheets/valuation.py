@@ -156,7 +156,7 @@ def method_mids(model: Model, mc_median: float | None) -> list[float | None]:
     def shown(equity_usd: float | None) -> float | None:
         return None if equity_usd is None else listing_value(equity_usd, t.shares, t.fx)
 
-    china = t.comparable  # outside China's statistics, the China-based methods value nothing
+    china = t.comparable  # listed outside China: the China-based methods value nothing
     dcf = None if model.dcf is None else float(model.dcf.equity_value)
     return [shown(p.median_equity), shown(model.scenarios.weighted_value) if china else None,
             shown(dcf), mc_median if china else None, shown(p.rerated_market_value),
