@@ -46,6 +46,7 @@ __all__ = [
     "MAX_ROWS",
     "OPTIONAL",
     "PriceUpdate",
+    "implausible_market_value",
     "latest_by_entity",
     "read_prices",
     "ticker_map",
@@ -214,8 +215,8 @@ class _Reader:
             )
         shares_text = fields.get("shares", "")
         shares = self.number(line, "shares", shares_text) if shares_text else None
-        if shares is not None and price * shares > MAX_MARKET_VALUE:
-            self.fail(line, f"price x shares is {price * shares:.3g} {currency}, over the "
+        if shares is not None and (value := implausible_market_value(price, shares)):
+            self.fail(line, f"price x shares is {value:.3g} {currency}, over the "
                       f"{MAX_MARKET_VALUE:g} of any listed company")  # fmt: skip
         return PriceUpdate(entity.id, date, price, currency, shares)
 
@@ -236,6 +237,13 @@ def ticker_map(dataset: Dataset) -> dict[str, str]:
 
 def _shown(value: str) -> str:
     return repr(value if len(value) <= 60 else value[:57] + "...")
+
+
+def implausible_market_value(price: float, shares: float) -> float | None:
+    """``price x shares`` when it is over :data:`MAX_MARKET_VALUE` (no listed company's), else
+    None."""
+    value = price * shares
+    return value if value > MAX_MARKET_VALUE else None
 
 
 def read_prices(path: Path, dataset: Dataset, today: dt.date | None = None) -> list[PriceUpdate]:

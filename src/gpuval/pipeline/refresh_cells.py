@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.utils import get_column_letter as letter
+from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.workbook.workbook import Workbook
 
 from gpuval.data.dataset import Dataset
 from gpuval.data.peers import COLUMNS
-from gpuval.data.prices import MAX_MARKET_VALUE
+from gpuval.data.prices import MAX_MARKET_VALUE, implausible_market_value
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.xlsxpatch import Patch
 from gpuval.pipeline.xlsxpatch.view import read_sheets
@@ -267,11 +268,13 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             if update.shares is not None:
                 new["shares"] = update.shares
                 notes["shares"] = f"prices file: {entity} {update.date} shares"
-            if num(new.get("shares")) and update.price * new["shares"] > MAX_MARKET_VALUE:
+            if num(new.get("shares")) and (
+                value := implausible_market_value(update.price, new["shares"])
+            ):
                 raise GpuvalError(
                     f"The prices file's {entity} price {update.price:g} x its {new['shares']:,.0f} "
-                    f"shares is {update.price * new['shares']:.3g}, over the "
-                    f"{MAX_MARKET_VALUE:g} of any listed company; nothing was refreshed."
+                    f"shares is {value:.3g}, over the {MAX_MARKET_VALUE:g} of any listed company; "
+                    "nothing was refreshed."
                 )
             if num(new.get("shares")):  # market value = price x shares: dated by the price
                 new["as_of"], new["market_basis"] = (
@@ -329,14 +332,11 @@ def _below_the_table(s: Session, last: tuple[str, str]) -> None:
     """A note when a company id was typed just under the peer table (``last``: the sheet and
     cell of its last id), where the table's names do not reach: the workbook leaves it out."""
     sheet, ref = last
-    found = re.fullmatch(r"\$?([A-Z]+)\$?(\d+)", ref)
-    if found is None:
-        return
-    letters, row = found.groups()
-    typed = s.value(sheet, f"{letters}{int(row) + 1}")
+    letters, row = coordinate_from_string(ref.replace("$", ""))
+    typed = s.value(sheet, f"{letters}{row + 1}")
     if typed not in (None, ""):
         s.report.notes.append(
-            f"{sheet}!{letters}{int(row) + 1} ({typed}) is under the peer table, which ends at row "
+            f"{sheet}!{letters}{row + 1} ({typed}) is under the peer table, which ends at row "
             f"{row}: the workbook leaves it out {HOW_TO_ADD}."
         )
 
