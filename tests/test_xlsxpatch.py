@@ -240,6 +240,20 @@ def test_rows_and_cells_stay_in_order(book: Path, tmp_path: Path) -> None:
     assert load_workbook(out)["Model"]["AA9"].value == "AA9"
 
 
+def test_a_row_without_cells_keeps_one_row_element(book: Path, tmp_path: Path) -> None:
+    """A height given twice to a row with no cells: one row element, the second height (an
+    empty row element is false in lxml; a second element for the row would need Excel's repair)."""
+    out = tmp_path / "out.xlsx"
+    patch = Patch(book)
+    patch.row_height("Model", 7, 30)
+    patch.row_height("Model", 7, 45)
+    patch.save(out)
+    root = etree.fromstring(parts(out)["xl/worksheets/sheet1.xml"])
+    sevens = [r for r in root.iter(f"{{{M}}}row") if r.get("r") == "7"]
+    assert [(r.get("ht"), len(r)) for r in sevens] == [("45", 0)]
+    assert load_workbook(out)["Model"].row_dimensions[7].height == 45
+
+
 def test_dates_numbers_booleans_and_clearing(book: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.xlsx"
     patch = Patch(book)

@@ -111,7 +111,9 @@ class SheetCells:
 
     def row_height(self, number: int, points: float) -> None:
         """Give row ``number`` a custom height (``ht``, ``customHeight``)."""
-        row = self._rows.get(number) or self._new_row(number)
+        row = self._rows.get(number)
+        if row is None:  # not ``or``: an element without cells is false
+            row = self._new_row(number)
         row.set("ht", _number(points))
         row.set("customHeight", "1")
         self.touched = True
