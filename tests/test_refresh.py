@@ -167,7 +167,7 @@ def test_a_company_without_a_row_is_named_with_what_to_do(copy: Path) -> None:
     wb.save(copy)
     report = refresh(copy)
     note = next(n for n in report.notes if n.startswith("cambricon, in the dataset's peer"))
-    assert "set its In China statistics to no" in note and "gpuval build" in note
+    assert "its row was deleted" in note and "gpuval build makes a workbook" in note
 
 
 def test_a_price_older_than_the_datasets_figure_is_named(copy: Path, tmp_path: Path) -> None:
@@ -204,8 +204,9 @@ def test_a_company_typed_under_the_peer_table_is_named(copy: Path) -> None:
     report = refresh(copy)
     assert (
         f"Peers!A{last + 1} (newco) is under the peer table, which ends at row {last}: the "
-        "workbook leaves it out (a company is added through a dataset file and gpuval build "
-        "--dataset)." in report.notes
+        "workbook leaves it out (a company is added by a row inserted inside the table, its "
+        "figures typed and the formula columns copied down from the row above, or through a "
+        "dataset file and gpuval build --dataset)." in report.notes
     )
 
 

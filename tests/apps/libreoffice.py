@@ -37,6 +37,7 @@ from pathlib import Path
 from gpuval.pipeline.recalc import find_soffice, make_profile
 
 __all__ = [
+    "CopyRange",
     "DeleteColumns",
     "DeleteRows",
     "Edit",
@@ -121,7 +122,27 @@ class SetFormula:
     op: str = "set_formula"
 
 
-Edit = InsertRows | DeleteRows | InsertColumns | DeleteColumns | RenameSheet | SetValue | SetFormula
+@dataclass(frozen=True)
+class CopyRange:
+    """Copy ``source`` (``"W7:BC7"``) and paste it at ``to`` (its top-left cell, ``"W8"``), as
+    an analyst copies a row's formulas down: relative references move with the cells."""
+
+    sheet: str
+    source: str
+    to: str
+    op: str = "copy_range"
+
+
+Edit = (
+    InsertRows
+    | DeleteRows
+    | InsertColumns
+    | DeleteColumns
+    | RenameSheet
+    | SetValue
+    | SetFormula
+    | CopyRange
+)
 
 
 def _column_number(at: int | str) -> int:

@@ -10,7 +10,8 @@ Edit records (JSON objects, ``op`` first; rows and columns 1-based as in a sprea
 ``insert_rows {sheet, at, count}``, ``delete_rows {sheet, at, count}``,
 ``insert_columns {sheet, at, count}``, ``delete_columns {sheet, at, count}``,
 ``rename_sheet {sheet, new}``, ``set_value {sheet, cell, value}``,
-``set_formula {sheet, cell, formula}``.
+``set_formula {sheet, cell, formula}``, ``copy_range {sheet, source, to}`` (copy and paste:
+relative references move with the cells).
 """
 
 import contextlib
@@ -103,6 +104,9 @@ def apply(doc, edit):
             cell.setValue(float(value))
     elif op == "set_formula":
         ws.getCellRangeByName(edit["cell"]).setFormula(edit["formula"])
+    elif op == "copy_range":
+        source = ws.getCellRangeByName(edit["source"]).getRangeAddress()
+        ws.copyRange(ws.getCellRangeByName(edit["to"]).getCellAddress(), source)
     else:
         raise RuntimeError(f"unknown edit {op!r}")
 

@@ -173,8 +173,6 @@ def _age_finding(what: str, day: dt.date, max_age_days: int, today: dt.date) -> 
     age = (today - day).days
     if age < 0:
         return f"{what} is dated {day}, after {today}: a wrong date in the data or prices"
-    if day.year < 1900:  # a used row whose date cell is empty (Excel's day 0)
-        return f"{what} has no date (Market figure date is empty)"
     if age > max_age_days:
         return f"{what} dated {day} is {age} days old (limit {max_age_days})"
     return None
@@ -216,6 +214,10 @@ def _check_age(values: Workbook, max_age_days: int, today: dt.date) -> CheckResu
         what = (f"{cell.parent.title}!{cell.coordinate} {raw('id')} "
                 f"{'price' if priced else 'market value'} ({raw('market_basis')})")  # fmt: skip
         day = _day(flag.value)
+        # an empty date cell: Date if used is Excel's day 0, which may read as a time
+        if cell.value in (None, "") or (isinstance(day, dt.date) and day.year < 1900):
+            details.append(f"{what} has no date (Market figure date is empty)")
+            continue
         if not isinstance(day, dt.date):
             details.append(f"{what} has no date (Date if used is {flag.value!r})")
             continue

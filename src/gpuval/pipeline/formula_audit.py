@@ -41,7 +41,23 @@ def _fresh_build(wb: Workbook) -> Workbook:
     # rows the analyst inserted and left empty are no company: aligned as inserted rows (a row
     # with anything typed in it is a company's, whose empty formula cells are findings)
     rows = [row for row in values["rows"] if any(v not in (None, "") for v in row.values())]
-    return build_workbook(target=values["target"], peer_rows=rows, finished=False).wb
+    return build_workbook(
+        target=values["target"], peer_rows=rows, figure_lines=_figure_lines(wb), finished=False
+    ).wb
+
+
+def _figure_lines(wb: Workbook) -> int | None:
+    """The lines the workbook's build gave Peer statistics' table of what each figure is (its
+    defined name; a row deleted or inserted since does not change them), else None."""
+    from gpuval.workbook.sheets.peers import LINES
+
+    defined = wb.defined_names.get(LINES)
+    text = "" if defined is None else str(defined.attr_text)
+    return int(text) if text.isdigit() and 1 <= int(text) <= _MOST_LINES else None
+
+
+_MOST_LINES = 200
+"""A bound on the lines read from a workbook's name (a hostile file could ask for millions)."""
 
 
 # How each model cell is found.

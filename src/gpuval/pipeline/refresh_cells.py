@@ -186,7 +186,10 @@ def _stored_prices(s: Session) -> dict[str, StoredPrice]:
     return stored
 
 
-HOW_TO_ADD = "(a company is added through a dataset file and gpuval build --dataset)"
+HOW_TO_ADD = (
+    "(a company is added by a row inserted inside the table, its figures typed and the formula "
+    "columns copied down from the row above, or through a dataset file and gpuval build --dataset)"
+)
 """What refresh's notes say of a company the analyst typed into Peers."""
 
 
@@ -225,10 +228,8 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
         report.notes.append(
             f"{', '.join(added)}, in the dataset's peer universe, "
             f"{'has' if len(added) == 1 else 'have'} no row in this workbook's "
-            "peer table (added to the dataset since the build, or the row was deleted: deleting a "
-            "company's row breaks the formulas that list the samples; to leave a company out of "
-            "the statistics, set its In China statistics to no). gpuval build makes a workbook "
-            "with every company."
+            "peer table (added to the dataset since the build, or its row was deleted). gpuval "
+            "build makes a workbook with every company."
         )
     _below_the_table(s, columns["id"][-1])
     for i, entity in enumerate(ids):
@@ -239,7 +240,7 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             continue
         if cells is None:
             report.notes.append(f"{entity}: not in dataset {s.dataset.version}'s peer universe; "
-                                f"its row is left as it was {HOW_TO_ADD}.")  # fmt: skip
+                                "its row is the analyst's and is left as it was.")  # fmt: skip
             continue
         for key in columns:
             if key == "id":

@@ -54,7 +54,7 @@ MODEL_SHEETS = [
 ]
 FIXED_TIME = dt.datetime(2026, 1, 5)
 LAYOUT_NAME = "gpuval_layout"
-LAYOUT = "2026-12-01.3"
+LAYOUT = "2026-12-01.4"
 """The date of the build's layout (``.2``, ``.3`` for later ones of the same day), in the defined
 name :data:`LAYOUT_NAME`: change it whenever a change moves, adds or rewrites model formulas, so
 that the formula audit, which compares a workbook with this version's build, names a workbook of
@@ -67,11 +67,13 @@ def build_workbook(
     template: Path | None = None,
     dataset: Dataset | None = None,
     peer_rows: list[dict[str, Any]] | None = None,
+    figure_lines: int | None = None,
     udf: bool = False,
     finished: bool = True,
 ) -> Book:
     """Build the workbook in memory and return its build context (``finished=False``: without
-    the finishing pass, charts, print set-up and colours, for a reader of its formulas only)."""
+    the finishing pass, charts, print set-up and colours, for a reader of its formulas only;
+    ``figure_lines``: see :func:`gpuval.workbook.sheets.peers.write`)."""
     ds = dataset or load_dataset()
     wb, style = load_template(template)
     book = Book(wb, style, ds, target)
@@ -88,7 +90,7 @@ def build_workbook(
     targets = f'"{choices}"' if len(choices) <= 250 else ids  # Excel caps literal lists
     inputs.write(book, targets, ids)
     assumptions.write(book, [r["id"] for r in rows])
-    peers.write(book, rows)
+    peers.write(book, rows, figure_lines)
     scenarios.write(book)
     dcf.write(book)
     implied.write(book)

@@ -60,19 +60,20 @@ BLUE, ORANGE, GREY = "2F5597", "ED7D31", "7F7F7F"
 
 
 def chart_formulas(
-    revenue: str, mv: str, ps: str, company: str, ps_cell: str, ps_above: str, slot: int
+    revenue: str, mv: str, ps: str, company: str, ps_cell: str, ps_above: str
 ) -> list[str]:
     """The chart columns' formulas for one row, in :data:`CHART_COLUMNS` order: a point needs a
     positive revenue and market value (log axes); the target's P/S; the peer median P/S; the
     company's P/S (none where the P/S is "n/a"); its place among the companies with a P/S
     (``ps_cell``: this row's P/S chart cell, ``ps_above``: the column from the first row down to
-    it); and slot ``slot`` of the bars and the scatter's points: the ``slot``-th company with a
-    P/S, its P/S, the target's P/S again, its revenue, and its market value in one of two
-    columns, the others' or the target's (blank and ``#N/A`` when fewer companies have one, but
-    the revenue: the first point's, so that no series has only empty x values, which a chart
-    may plot as 1, 2, 3; a company with a P/S has a point, its market value being > 0)."""
+    it); and the row's slot of the bars and the scatter's points, ``ROWS(ps_above)`` (a row
+    deleted or inserted renumbers the slots below it): the slot-th company with a P/S, its P/S,
+    the target's P/S again, its revenue, and its market value in one of two columns, the others'
+    or the target's (blank and ``#N/A`` when fewer companies have one, but the revenue: the first
+    point's, so that no series has only empty x values, which a chart may plot as 1, 2, 3; a
+    company with a P/S has a point, its market value being > 0)."""
     point = f"AND(ISNUMBER({revenue}),ISNUMBER({mv}),N({revenue})>0,N({mv})>0)"
-    nth = f"MATCH({slot},chart_peers_ps_order,0)"
+    nth = f"MATCH(ROWS({ps_above}),chart_peers_ps_order,0)"
     target = f"INDEX(chart_peers_target_ps,{nth})"  # a number in the target's slot only
     return [
         f"=IF({point},{revenue},NA())",

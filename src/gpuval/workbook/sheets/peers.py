@@ -63,6 +63,11 @@ SLOTS = "peers_chart_slots"
 """Defined name: the companies the charts have room for (:func:`bar_slots` at build time)."""
 CHART_ROWS = 18
 """Rows of 15 points the charts (7.5 cm) cover on Peer statistics, and three to spare."""
+SAMPLE_ROWS = 30
+"""Rows of the peer table the sample lists on Peer statistics read (:func:`_joined`): a constant,
+so that the formula stays what a build of the edited table writes; a check fails beyond it."""
+MAX_TEXT = 32767
+"""Excel's longest text, as MID's length: the rest of the text."""
 LINES = "peers_figure_lines"
 """Defined name: the companies Peer statistics' table of what each figure is has lines for."""
 
@@ -216,11 +221,14 @@ def oldest_used_date(values: Mapping[str, Any]) -> dt.date | None:
     return min(days)
 
 
-def _joined(column: int, last: int) -> str:
-    """The names a sample column holds (``"Moore Threads, "`` or ``""`` a row) joined, or
-    "none": one reference per company row, as Excel 2016 has no TEXTJOIN."""
-    pieces = "&".join(f"{TITLE}!{col(column)}{r}" for r in range(FIRST, last + 1))
-    return f'IF({pieces}="","none",LEFT({pieces},LEN({pieces})-2))'
+def _joined(stat: int, pieces: int, last: int) -> str:
+    """The names in sample column ``pieces`` (``", Moore Threads"`` or ``""`` a row) joined, or
+    "none" when column ``stat`` counts no company: slot by slot, ``INDEX(column, k)`` for k = 1 to
+    :data:`SAMPLE_ROWS` (Excel 2016 has no TEXTJOIN), so a row deleted or inserted in the table
+    shrinks or grows the range and the list follows."""
+    column = _range(pieces, last)
+    names = "&".join(f'IFERROR(INDEX({column},{k}),"")' for k in range(1, SAMPLE_ROWS + 1))
+    return f'IF(COUNT({_range(stat, last)})=0,"none",MID({names},3,{MAX_TEXT}))'
 
 
 def _bold(cell: SheetCell, colour: str | None = None) -> None:
@@ -233,12 +241,17 @@ def _range(column: int, last: int) -> str:
     return f"{TITLE}!${col(column)}${FIRST}:${col(column)}${last}"
 
 
-def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
+def write(
+    book: Book, rows: Sequence[dict[str, Any]] | None = None, lines: int | None = None
+) -> Sheet:
     """The peer table on Peers, and from it the target's figures, the statistics, the gap and
     the charts on Peer statistics (a sheet of its own: one page wide, while the table prints
     across pages with its first two columns repeated, which below the table would repeat
-    the blocks' labels)."""
+    the blocks' labels). ``lines``: the companies the table of what each figure is has lines
+    for (default: every row; the formula audit passes the workbook's own, which a row deleted
+    or inserted since its build does not change)."""
     rows = list(rows) if rows is not None else peer_rows(book.dataset)
+    lines = len(rows) if lines is None else lines
     sheet = Sheet(book, TITLE, "Comparable companies in USD: every figure, on each revenue "
                   "basis; the statistics are on Peer statistics.")  # fmt: skip
     last = FIRST + len(rows) - 1
@@ -259,11 +272,11 @@ def write(book: Book, rows: Sequence[dict[str, Any]] | None = None) -> Sheet:
     draw(sheet, stats, _K, FIRST, end + 2, slots, book.names["tgt_name"])  # under the gap
     figures = end + 2 + CHART_ROWS
     stats.ws.row_breaks.append(Break(id=figures - 1))  # what each figure is: a page of its own
-    _figures_block(stats, last, figures, len(rows), slots)
+    _figures_block(stats, last, figures, lines, slots)
     # the slots and lines as names, so that the formula is the same whatever the build made room
     # for (the formula audit compares it with a build from the workbook's current peer table)
     book.wb.defined_names[SLOTS] = DefinedName(SLOTS, attr_text=str(slots))
-    book.wb.defined_names[LINES] = DefinedName(LINES, attr_text=str(len(rows)))
+    book.wb.defined_names[LINES] = DefinedName(LINES, attr_text=str(lines))
     shown = "COUNT(chart_peers_ps)"
     warning = stats.put(end + 1, 1, f'=IF({shown}>{SLOTS},"The charts show "&{SLOTS}&IF({shown}>'
                         f'{LINES},", the table below "&{LINES},"")&" of the "&{shown}&" companies '
@@ -319,7 +332,7 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
             if rec is not None:
                 sheet.comment(cell, note_text(book.dataset, rec))
                 book.cite(rec, sheet.ref(r, _C[key], sheet=True))
-        for name, formula, fmt in _row_formulas(r, i + 1):
+        for name, formula, fmt in _row_formulas(r):
             sheet.put(r, _K[name], formula, "calc", fmt)
     # One range per validation: adding cells one by one is quadratic in openpyxl.
     for key in (*COLUMNS, "backlog_months"):
@@ -345,8 +358,8 @@ BASES = {
 _PS_CHART = "Chart: P/S (#N/A if none)"
 
 
-def _row_formulas(r: int, slot: int) -> list[tuple[str, str, str]]:
-    """Row ``r``'s formulas; ``slot``: the P/S chart's bar this row's chart columns fill."""
+def _row_formulas(r: int) -> list[tuple[str, str, str]]:
+    """Row ``r``'s formulas."""
     c = {k: f"{col(v)}{r}" for k, v in _C.items()}
     k = {n: f"{col(v)}{r}" for n, v in _K.items()}
     fr = k["USD per reporting unit"]
@@ -362,9 +375,9 @@ def _row_formulas(r: int, slot: int) -> list[tuple[str, str, str]]:
     counted = f'AND({c["in_stats"]}="yes",ISNUMBER({bps}))'
 
     def sample(stat: str) -> str:
-        """The company's name and ", " when it is counted in ``stat``, else "": Peer statistics
-        joins the rows' pieces (:func:`_joined`), so a row inserted in the table breaks nothing."""
-        return f'=IF(ISNUMBER({k[stat]}),{c["name"]}&", ","")'
+        """The company's name after ", " when it is counted in ``stat``, else "": Peer
+        statistics joins the rows' pieces (:func:`_joined`)."""
+        return f'=IF(ISNUMBER({k[stat]}),", "&{c["name"]},"")'
 
     return [
         ("USD per listing unit", usd_per(c["listing_ccy"]), "fx"),
@@ -400,7 +413,7 @@ def _row_formulas(r: int, slot: int) -> list[tuple[str, str, str]]:
          f'"{NOT_USED}")', "date"),
         *zip(CHART_COLUMNS, chart_formulas(
             k["Revenue on the chosen basis (USD)"], mv, bps, c["id"], k[_PS_CHART],
-            f"${col(_K[_PS_CHART])}${FIRST}:{k[_PS_CHART]}", slot),
+            f"${col(_K[_PS_CHART])}${FIRST}:{k[_PS_CHART]}"),
              ("usd_bn", "usd_bn", "multiple", "multiple", "multiple", "int", "plain", "multiple",
               "multiple", "usd_bn", "usd_bn", "usd_bn"),
              strict=True),
@@ -462,7 +475,12 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
     sheet.label(top + 1, "Revenue basis (in_peer_basis on Inputs)")
     sheet.put(top + 1, 3, "=in_peer_basis", "link", "plain")
     sheet.label(top + 2, "Sample")
-    sheet.put(top + 2, 3, "=" + _joined(_K["Statistics sample"], last), "calc", "plain")
+    sample = _joined(_K["Peer P/S (statistics)"], _K["Statistics sample"], last)
+    sheet.put(top + 2, 3, "=" + sample, "calc", "plain")
+    book.check(
+        f"The sample lists read every row of the peer table (at most {SAMPLE_ROWS})",
+        f"ROWS(data_peers_id)<={SAMPLE_ROWS}",
+    )
     sheet.headers(top + 3, ["Statistic", "", "P/S", "Implied equity (USD)", "", ""])
     for column, what in ((5, "Implied per share"), (6, "Implied equity")):
         sheet.put(top + 3, column, f'="{what} ("&tgt_ccy&")"', "link").style = "gv_header"
@@ -488,10 +506,9 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
     a = _range(_K["A-share P/S"], last)
     hk = _range(_K["HK P/S"], last)
 
-    def side(column: str, venue: str) -> str:
-        names = _joined(_K[column], last)
-        return (f'={names}&IF(AND(tgt_venue="{venue}",{names}=tgt_name),'
-                f'" (the target alone)","")')  # fmt: skip
+    def side(stat: str, pieces: str, venue: str, rng: str) -> str:
+        alone = f'AND(tgt_venue="{venue}",COUNT({rng})=1,ISNUMBER(INDEX({rng},tgt_row)))'
+        return f'={_joined(_K[stat], _K[pieces], last)}&IF({alone}," (the target alone)","")'
 
     lines: list[tuple[str, str, str, str | None]] = [
         ("A-share median P/S", "=" + peer_stat_xl("median", a), "multiple", None),
@@ -504,8 +521,8 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         ("... per share (listing currency)",
          f'=IF(ISNUMBER(C{gap + 4}),{per_share_xl(f"C{gap + 4}")},"n/a")', "price",
          "out_gap_value_per_share"),
-        ("A-share sample", side("A-share sample", "A"), "plain", None),
-        ("Hong Kong sample", side("HK sample", "HK"), "plain", None),
+        ("A-share sample", side("A-share P/S", "A-share sample", "A", a), "plain", None),
+        ("Hong Kong sample", side("HK P/S", "HK sample", "HK", hk), "plain", None),
     ]  # fmt: skip
     units = {"multiple": "x", "usd_bn": "USD", "price": "listing"}
     for i, (label, formula, fmt, out_name) in enumerate(lines):

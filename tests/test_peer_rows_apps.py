@@ -1,0 +1,137 @@
+"""Companies taken out of and added to the peer table in LibreOffice, as an analyst would.
+
+Deleting a company's row drops it from the statistics, the sample lists and the charts; a company
+typed into a row inserted inside the table, with the formula columns copied down from the row
+above, is counted in them. Either way ``gpuval check`` finds nothing to report but what the
+analyst left undone. Expected values come from the unedited workbook as LibreOffice computes it
+(a company removed from, or a hand-computed P/S added to, its lists), not from gpuval's code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter as cell
+
+from apps.libreoffice import (
+    CopyRange,
+    DeleteRows,
+    InsertRows,
+    SetValue,
+    edit_in_libreoffice,
+    require_uno,
+)
+from gpuval.pipeline.check import check_workbook
+from gpuval.workbook.build import build
+from gpuval.workbook.sheets.peers import CALC, RAW, STATS_TITLE, TABLE_HEADER_ROW, TITLE
+
+TODAY = dt.date(2026, 1, 6)
+AGE = 69  # NVIDIA's price of 2025-10-29, the oldest figure used, is 69 days before TODAY
+BARS = "Chart bars: company (with a P/S, in order)"
+PEER_PS = "Peer P/S (statistics)"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("peer-rows") / "gpu_valuation.xlsx")  # Biren
+
+
+@pytest.fixture(scope="module")
+def unedited(built: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The workbook as LibreOffice computes it, opened and saved with no edit."""
+    require_uno()
+    return shown(edit_in_libreoffice(built, tmp_path_factory.mktemp("plain") / "plain.xlsx"))
+
+
+def shown(path: Path) -> dict[str, Any]:
+    """What a reader sees: the peer table's ids, bar companies and peer P/S by row, and the
+    statistics' count, median and sample lines."""
+    wb = load_workbook(path, data_only=True)
+    table, stats = wb[TITLE], wb[STATS_TITLE]
+    headers = {c.value: c.column for c in table[TABLE_HEADER_ROW] if c.value}
+    rows = range(TABLE_HEADER_ROW + 1, table.max_row + 1)
+    ids = [table.cell(r, 1).value for r in rows]
+    n = ids.index(None) if None in ids else len(ids)
+
+    def column(header: str) -> list[Any]:
+        return [table.cell(r, headers[header]).value for r in rows][:n]
+
+    labels = {c.value: c.row for c in stats["A"] if isinstance(c.value, str)}
+    return {
+        "ids": ids[:n],
+        "bars": [b for b in column(BARS) if b],
+        "peer_ps": column(PEER_PS),
+        "count": stats.cell(labels["Count"], 3).value,
+        "median": stats.cell(labels["Median"], 3).value,
+        "sample": stats.cell(labels["Sample"], 3).value,
+        "hk_sample": stats.cell(labels["Hong Kong sample"], 3).value,
+    }
+
+
+def failures(path: Path) -> dict[str, list[str]]:
+    report = check_workbook(path, today=TODAY, max_age_days=AGE)
+    return {r.name: r.details for r in report.results if not r.passed}
+
+
+@pytest.mark.libreoffice
+def test_a_deleted_company_leaves_the_statistics_lists_and_charts(
+    built: Path, unedited: dict[str, Any], tmp_path: Path
+) -> None:
+    require_uno()
+    row = TABLE_HEADER_ROW + 1 + unedited["ids"].index("moore_threads")
+    path = edit_in_libreoffice(built, tmp_path / "a.xlsx", [DeleteRows(TITLE, at=row)])
+    assert failures(path) == {}  # no #REF!, every formula as a build of the smaller table
+    after = shown(path)
+    assert after["ids"] == [i for i in unedited["ids"] if i != "moore_threads"]
+    names = unedited["sample"].split(", ")
+    assert "Moore Threads" in names and unedited["count"] == len(names)
+    assert after["sample"] == ", ".join(n for n in names if n != "Moore Threads")
+    assert after["count"] == unedited["count"] - 1
+    # the P/S bars close up: every other company keeps its bar, in table order
+    assert after["bars"] == [b for b in unedited["bars"] if b != "Moore Threads"]
+
+
+@pytest.mark.libreoffice
+def test_a_company_typed_with_its_formulas_copied_down_is_counted(
+    built: Path, unedited: dict[str, Any], tmp_path: Path
+) -> None:
+    """Newco: HKD 10 x 1e9 shares over a full-year revenue of HKD 100m is a P/S of 100x, in any
+    currency. Typed between Moore Threads and MetaX, it is a Hong Kong peer of Biren's."""
+    require_uno()
+    row = TABLE_HEADER_ROW + 1 + unedited["ids"].index("metax")  # pushes MetaX down
+    typed = {"id": "newco", "name": "Newco", "venue": "HK", "listing_ccy": "HKD",
+             "reporting_ccy": "HKD", "price": 10, "shares": 1e9, "revenue_fy": 1e8,
+             "in_stats": "yes", "market_basis": "share price", "fy_year": 2025,
+             "fy_basis": "FY2025 reported"}  # fmt: skip
+    keys = list(RAW)
+    first, end = cell(len(RAW) + 1), cell(len(RAW) + len(CALC))  # the formula columns
+    edits = [
+        InsertRows(TITLE, at=row),
+        *(SetValue(TITLE, f"{cell(keys.index(k) + 1)}{row}", v) for k, v in typed.items()),
+        CopyRange(TITLE, f"{first}{row - 1}:{end}{row - 1}", f"{first}{row}"),
+    ]
+    path = edit_in_libreoffice(built, tmp_path / "a.xlsx", edits)
+    # the one thing left undone, the figure's date, is named; everything else holds
+    date = f"{cell(keys.index('as_of') + 1)}{row}"
+    assert failures(path) == {
+        "data_age": [
+            f"Peers!{date} newco price (share price) has no date (Market figure date is empty)"
+        ]
+    }
+    after = shown(path)
+    assert after["ids"][row - TABLE_HEADER_ROW - 1] == "newco"
+    newco = after["peer_ps"][row - TABLE_HEADER_ROW - 1]
+    assert newco == pytest.approx(100.0, rel=1e-12)
+    before = [ps for ps in unedited["peer_ps"] if isinstance(ps, float | int)]
+    assert after["count"] == len(before) + 1
+    assert after["median"] == pytest.approx(statistics.median([*before, 100.0]), rel=1e-12)
+    names = unedited["sample"].split(", ")  # Newco in table order: after Moore Threads
+    assert after["sample"] == ", ".join([names[0], "Newco", *names[1:]])
+    assert unedited["hk_sample"] == "Biren Technology (the target alone)"
+    assert after["hk_sample"] == "Biren Technology, Newco"
+    assert "Newco" in after["bars"]
