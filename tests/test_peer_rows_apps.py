@@ -28,7 +28,14 @@ from apps.libreoffice import (
 )
 from gpuval.pipeline.check import check_workbook
 from gpuval.workbook.build import build
-from gpuval.workbook.sheets.peers import CALC, RAW, STATS_TITLE, TABLE_HEADER_ROW, TITLE
+from gpuval.workbook.sheets.peers import (
+    CALC,
+    RAW,
+    SLOTS,
+    STATS_TITLE,
+    TABLE_HEADER_ROW,
+    TITLE,
+)
 
 TODAY = dt.date(2026, 1, 6)
 AGE = 69  # NVIDIA's price of 2025-10-29, the oldest figure used, is 69 days before TODAY
@@ -49,8 +56,8 @@ def unedited(built: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
 
 
 def shown(path: Path) -> dict[str, Any]:
-    """What a reader sees: the peer table's ids, bar companies and peer P/S by row, and the
-    statistics' count, median and sample lines."""
+    """What a reader sees: the peer table's ids and peer P/S by row, the companies the P/S chart
+    draws, the red line over the charts, and the statistics' count, median and sample lines."""
     wb = load_workbook(path, data_only=True)
     table, stats = wb[TITLE], wb[STATS_TITLE]
     headers = {c.value: c.column for c in table[TABLE_HEADER_ROW] if c.value}
@@ -62,9 +69,13 @@ def shown(path: Path) -> dict[str, Any]:
         return [table.cell(r, headers[header]).value for r in rows][:n]
 
     labels = {c.value: c.row for c in stats["A"] if isinstance(c.value, str)}
+    (bars,) = [c for row in stats.iter_rows() for c in row if c.value == BARS]
+    slots = int(wb.defined_names[SLOTS].attr_text)  # the lines the charts read
+    read = range(bars.row + 1, bars.row + 1 + slots)
     return {
         "ids": ids[:n],
-        "bars": [b for b in column(BARS) if b],
+        "bars": [b for r in read if (b := stats.cell(r, bars.column).value)],
+        "shown": next((c.value for c in stats["A"] if str(c.value).startswith("The charts")), None),
         "peer_ps": column(PEER_PS),
         "count": stats.cell(labels["Count"], 3).value,
         "median": stats.cell(labels["Median"], 3).value,
@@ -92,7 +103,7 @@ def test_a_deleted_company_leaves_the_statistics_lists_and_charts(
     assert "Moore Threads" in names and unedited["count"] == len(names)
     assert after["sample"] == ", ".join(n for n in names if n != "Moore Threads")
     assert after["count"] == unedited["count"] - 1
-    # the P/S bars close up: every other company keeps its bar, in table order
+    # the chart slots close up: every other company keeps its bar, in table order
     assert after["bars"] == [b for b in unedited["bars"] if b != "Moore Threads"]
 
 
@@ -134,4 +145,12 @@ def test_a_company_typed_with_its_formulas_copied_down_is_counted(
     assert after["sample"] == ", ".join([names[0], "Newco", *names[1:]])
     assert unedited["hk_sample"] == "Biren Technology (the target alone)"
     assert after["hk_sample"] == "Biren Technology, Newco"
-    assert "Newco" in after["bars"]
+    # the charts keep the build's slots: Newco takes the third, and the red line says so
+    slots = len(unedited["bars"])
+    assert after["bars"] == [*unedited["bars"][:2], "Newco", *unedited["bars"][2:]][:slots]
+    assert unedited["shown"] is None
+    assert after["shown"] == (
+        f"The charts show {slots} of the {slots + 1} companies with a P/S "
+        "on this basis (a build makes room for every company in its "
+        "dataset)."
+    )

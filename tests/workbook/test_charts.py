@@ -24,6 +24,10 @@ from gpuval.workbook.build import build
 from workbook_helpers import chart_cells, error_cells, figures, named_cell
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+SLOTS = "'Peer statistics'!"
+"""The charts' slot columns: I to O beside the table of what each figure is, whose first four
+lines (rows 73 to 76, the four companies with a P/S) the charts read."""
+LINES = range(73, 77)
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
 
@@ -62,20 +66,21 @@ def test_scatter_reads_the_na_chart_columns(charts) -> None:
     names = [s.find(f"{C}tx//{C}f").text for s in slots]
     # one series per slot: 4 of the 7 companies have a P/S on some basis (Biren, Moore Threads,
     # MetaX and NVIDIA; Cambricon, Kunlunxin and Iluvatar CoreX have no revenue or no market
-    # value in the dataset), on the chart columns BA (revenue) and BB (market value), each
-    # named by its slot's company (AX) and labelled with that name, not with its value
-    assert xs == [f"'Peers'!$BA${r}" for r in range(6, 10)]
-    assert ys == [f"'Peers'!$BB${r}" for r in range(6, 10)]
-    assert names == [f"'Peers'!$AX${r}" for r in range(6, 10)]
+    # value in the dataset), on the slot columns M (revenue) and N (market value) of Peer
+    # statistics, each named by its slot's company (I) and labelled with that name, not with
+    # its value
+    assert xs == [f"{SLOTS}$M${r}" for r in LINES]
+    assert ys == [f"{SLOTS}$N${r}" for r in LINES]
+    assert names == [f"{SLOTS}$I${r}" for r in LINES]
     for s in (*slots, target):
         shown = {e.tag.removeprefix(C): e.get("val") for e in s.find(f"{C}dLbls")}
         assert shown["showSerName"] == "1" and shown["showVal"] == "0", shown
-    # the target's point a series of its own (BC: its market value in its slot, #N/A elsewhere,
-    # where BB has #N/A in its slot), named after the target (tgt_name) and the only legend
+    # the target's point a series of its own (O: its market value in its slot, #N/A elsewhere,
+    # where N has #N/A in its slot), named after the target (tgt_name) and the only legend
     # entry: the slots' entries (blank for an empty slot) are deleted
     assert target.find(f"{C}tx//{C}f").text == "'Peer statistics'!$C$6"
-    assert target.find(f"{C}xVal//{C}f").text == "'Peers'!$BA$6:$BA$9"
-    assert target.find(f"{C}yVal//{C}f").text == "'Peers'!$BC$6:$BC$9"
+    assert target.find(f"{C}xVal//{C}f").text == f"{SLOTS}$M$73:$M$76"
+    assert target.find(f"{C}yVal//{C}f").text == f"{SLOTS}$O$73:$O$76"
     deleted = {int(e.find(f"{C}idx").get("val")) for e in root.iter(f"{C}legendEntry")
                if e.find(f"{C}delete").get("val") == "1"}  # fmt: skip
     assert deleted == {int(s.find(f"{C}idx").get("val")) for s in slots}
@@ -86,7 +91,7 @@ def test_ps_bars_highlight_the_target_with_slanted_names(charts) -> None:
     assert {"P/S", "Target", "Peer median"} <= set(_series(root))
     assert root.find(f".//{C}catAx/{C}txPr/{A}bodyPr").get("rot") == "-2700000"  # 45 degrees
     categories = {f.text for f in root.iter(f"{C}cat") for f in f.iter(f"{C}f")}
-    assert categories == {"'Peers'!$AX$6:$AX$9"}  # the slots' company names: 4 bars, not 7
+    assert categories == {f"{SLOTS}$I$73:$I$76"}  # the slots' company names: 4 bars, not 7
 
 
 def test_dcf_year_labels_low(charts) -> None:
@@ -201,13 +206,14 @@ def test_no_numeric_series_reads_text(target: str, recalculated) -> None:
 def _bars(values: Workbook) -> tuple[list[str], list[object], list[object]]:
     """The P/S chart's categories, bar values and target bars as LibreOffice computed them (the
     first four slots: the chart reads those, see test_ps_bars_highlight_the_target...)."""
-    return _slots(values, "AX", "AY", "AZ")
+    return _slots(values, "I", "J", "K")
 
 
 def _slots(values: Workbook, *columns: str) -> tuple[list[object], ...]:
-    """The first four slots of each of ``columns`` of Peers as LibreOffice computed them."""
-    ws = values["Peers"]
-    return tuple([ws[f"{c}{r}"].value for r in range(6, 10)] for c in columns)
+    """The first four slots of each of ``columns`` of Peer statistics as LibreOffice computed
+    them."""
+    ws = values["Peer statistics"]
+    return tuple([ws[f"{c}{r}"].value for r in LINES] for c in columns)
 
 
 def _check(values: Workbook, start: str) -> object:
@@ -251,7 +257,7 @@ def test_the_ps_bars_are_the_companies_with_a_ps(biren_built: Path, tmp_path: Pa
     assert bars == pytest.approx(expected, rel=1e-9)
     assert target == [pytest.approx(biren, rel=1e-9), "#N/A", "#N/A", "#N/A"]
     # the scatter's points: revenue and market value in USD, the target's in a column of its own
-    xs, ys, marked = _slots(values, "BA", "BB", "BC")
+    xs, ys, marked = _slots(values, "M", "N", "O")
     assert xs == pytest.approx([337e6 / cny, 1498e6 / cny, 1980e6 / cny, 120e9], rel=1e-9)
     assert ys[0] == "#N/A"
     assert ys[1:] == pytest.approx([300e9 / cny, 300e9 / cny, 4890e9], rel=1e-9)
@@ -272,7 +278,7 @@ def test_another_basis_fills_the_first_slots(biren_built: Path, tmp_path: Path) 
     # one point; the empty slots repeat its x (a chart may plot an all-empty x range as 1, 2,
     # 3) and have no y, so no point and no label
     cny = named_cell(values, "in_fx_cny_per_usd").value
-    xs, ys, marked = _slots(values, "BA", "BB", "BC")
+    xs, ys, marked = _slots(values, "M", "N", "O")
     assert xs == pytest.approx([1.4e9 / cny] * 4, rel=1e-9)
     assert ys == [pytest.approx(300e9 / cny, rel=1e-9), "#N/A", "#N/A", "#N/A"]
     assert marked == ["#N/A"] * 4
@@ -292,8 +298,8 @@ def test_a_fifth_company_with_a_ps_is_flagged_above_the_charts(
     assert names == ["Biren Technology", "Moore Threads", "MetaX", "Kunlunxin"]  # NVIDIA cut off
     shown = [c.value for row in values["Peer statistics"].iter_rows(max_col=1) for c in row
              if isinstance(c.value, str) and c.value.startswith("The charts show")]  # fmt: skip
-    assert shown == ["The charts show 4 of the 5 companies with a P/S on this basis (gpuval build "
-                     "shows all)."]  # fmt: skip
+    assert shown == ["The charts show 4 of the 5 companies with a P/S on this basis (a build "
+                     "makes room for every company in its dataset)."]  # fmt: skip
     assert named_cell(values, "chk_master").value is True
     assert audit_formulas(load_workbook(tmp_path / "edited.xlsx")) == []
     # the table of what each figure is has a line per company of the table: none is left out
@@ -324,15 +330,23 @@ def test_a_row_inserted_in_the_peer_table_keeps_the_samples(
 
 
 @pytest.mark.libreoffice
-def test_an_error_in_a_chart_column_fails_its_check(biren_built: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sheet", "cell"),
+    [("Peers", "AU7"), ("Peer statistics", "J74")],  # Moore Threads' P/S; the second bar's
+    ids=["peer-table-chart-column", "slot-column"],
+)
+def test_an_error_in_a_chart_column_fails_its_check(
+    biren_built: Path, tmp_path: Path, sheet: str, cell: str
+) -> None:
     """#N/A is a skipped point in the charts' helper columns; any other error (here #DIV/0! typed
-    over a bar's P/S) fails the one check that covers them, which the error scan does not."""
+    over a P/S) fails the one check that covers them, which the error scan does not."""
     wb = load_workbook(biren_built)
-    wb["Peers"]["AY7"] = "=1/0"
+    assert str(wb[sheet][cell].value).startswith("=")  # a chart formula, typed over
+    wb[sheet][cell] = "=1/0"
     wb.save(tmp_path / "edited.xlsx")
     values = load_workbook(recalculate(tmp_path / "edited.xlsx"), data_only=True)
-    assert _check(values, "The charts' helper columns on Peers") is False
-    assert _check(values, "No error value on Peers") is True  # it stops left of them
+    assert _check(values, f"The charts' helper columns on {sheet}") is False
+    assert _check(values, f"No error value on {sheet}") is True  # it stops left of them
     assert named_cell(values, "chk_master").value is False
 
 

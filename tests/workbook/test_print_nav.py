@@ -16,7 +16,7 @@ from openpyxl.utils import range_boundaries
 from gpuval.workbook import finish
 from gpuval.workbook.build import build
 from gpuval.workbook.sheets import contents, montecarlo, sensitivity
-from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS
+from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, SLOT_COLUMNS
 from gpuval.workbook.sheets.peers import TABLE_HEADER_ROW
 
 
@@ -85,6 +85,11 @@ def test_helper_columns_collapsed(wb) -> None:
     for title in CHART_COLUMNS:
         assert _hidden(peers, header.index(title) + 1), title
     assert not _hidden(peers, header.index("Id") + 1)
+    stats = wb["Peer statistics"]  # the charts' slot columns, right of the printed table
+    slots = {c.value: c.column for row in stats.iter_rows() for c in row if c.value in SLOT_COLUMNS}
+    assert set(slots) == set(SLOT_COLUMNS)
+    assert all(_hidden(stats, c) for c in slots.values())
+    assert not any(_hidden(stats, c) for c in range(1, min(slots.values())))
 
 
 def test_sensitivity_shaded_against_the_price_base_boxed(wb) -> None:

@@ -1,14 +1,16 @@
-"""The Peers sheet's charts and the chart columns that feed them.
+"""The Peer statistics charts and the chart columns that feed them.
 
-Chart columns (the last columns of the peer table, named ``chart_peers_*``) hold a number or
-``#N/A`` (``NA()``), never text (but the bars' company names): a chart plots text x values as
-1, 2, 3 and text y values as 0, but skips ``#N/A``. The Checks sheet leaves these columns out
-of its error scan and checks instead that they hold no error other than ``#N/A``.
+Chart columns (named ``chart_peers_*``) hold a number or ``#N/A`` (``NA()``), never text (but the
+bars' company names): a chart plots text x values as 1, 2, 3 and text y values as 0, but skips
+``#N/A``. The Checks sheet leaves these columns out of its error scan and checks instead that
+they hold no error other than ``#N/A``.
 
 Both charts read slots, not table rows: slot ``n`` holds the ``n``-th company with a P/S on the
-chosen basis (by ``MATCH`` on a running count), and a chart reads :func:`bar_slots` of them, so
-a company without a P/S (or a point) is left out rather than shown as an empty labelled slot or
-a legend entry without a point.
+chosen basis (by ``MATCH`` on a running count in the peer table's chart columns), in the slot
+columns beside Peer statistics' table of what each figure is, one line per slot, and a chart
+reads :func:`bar_slots` of them. So a company without a P/S (or a point) is left out rather
+than shown as an empty labelled slot or a legend entry without a point, and a row deleted from or
+inserted into the peer table moves no chart reference: the slots close up or fill.
 
 * "P/S on the chosen basis, by company": one bar per company with a P/S, the target's bar drawn
   over it in another colour (``Target P/S`` = its P/S, ``#N/A`` elsewhere), the peer median as
@@ -39,21 +41,25 @@ from openpyxl.drawing.text import (
 
 from gpuval.workbook.sheets.base import Sheet, col
 
-#: Chart column header -> defined name of its range (first..last company row).
+#: The peer table's chart column header -> defined name of its range (first..last company row).
 CHART_COLUMNS = {
     "Chart: revenue (USD; #N/A if no point)": "chart_peers_revenue",
     "Chart: market value (USD; #N/A if no point)": "chart_peers_mv",
     "Chart: target P/S (#N/A elsewhere)": "chart_peers_target_ps",
-    "Chart: peer median P/S": "chart_peers_median_ps",
     "Chart: P/S (#N/A if none)": "chart_peers_ps",
     "Chart: P/S order (n-th company with a P/S, else 0)": "chart_peers_ps_order",
+}
+#: Slot column header (Peer statistics, a line per slot) -> defined name of its range.
+SLOT_COLUMNS = {
     "Chart bars: company (with a P/S, in order)": "chart_peers_bar_company",
     "Chart bars: P/S": "chart_peers_bar_ps",
     "Chart bars: target P/S": "chart_peers_bar_target",
+    "Chart bars: peer median P/S": "chart_peers_bar_median",
     "Chart points: revenue (USD)": "chart_peers_point_revenue",
     "Chart points: market value (USD; #N/A for the target)": "chart_peers_point_mv",
     "Chart points: the target's market value (USD)": "chart_peers_point_target",
 }
+SLOT_FORMATS = ("plain", "multiple", "multiple", "multiple", "usd_bn", "usd_bn", "usd_bn")
 NAMED_POINTS = 12
 """Up to this many companies the scatter has one series (one labelled point) per company."""
 BLUE, ORANGE, GREY = "2F5597", "ED7D31", "7F7F7F"
@@ -62,34 +68,59 @@ BLUE, ORANGE, GREY = "2F5597", "ED7D31", "7F7F7F"
 def chart_formulas(
     revenue: str, mv: str, ps: str, company: str, ps_cell: str, ps_above: str
 ) -> list[str]:
-    """The chart columns' formulas for one row, in :data:`CHART_COLUMNS` order: a point needs a
-    positive revenue and market value (log axes); the target's P/S; the peer median P/S; the
-    company's P/S (none where the P/S is "n/a"); its place among the companies with a P/S
-    (``ps_cell``: this row's P/S chart cell, ``ps_above``: the column from the first row down to
-    it); and the row's slot of the bars and the scatter's points, ``ROWS(ps_above)`` (a row
-    deleted or inserted renumbers the slots below it): the slot-th company with a P/S, its P/S,
-    the target's P/S again, its revenue, and its market value in one of two columns, the others'
-    or the target's (blank and ``#N/A`` when fewer companies have one, but the revenue: the first
-    point's, so that no series has only empty x values, which a chart may plot as 1, 2, 3; a
-    company with a P/S has a point, its market value being > 0)."""
+    """A peer table row's chart columns, in :data:`CHART_COLUMNS` order: a point needs a
+    positive revenue and market value (log axes); the target's P/S; the company's P/S (none
+    where the P/S is "n/a"); its place among the companies with a P/S (``ps_cell``: this row's
+    P/S chart cell, ``ps_above``: the column from the first row down to it)."""
     point = f"AND(ISNUMBER({revenue}),ISNUMBER({mv}),N({revenue})>0,N({mv})>0)"
-    nth = f"MATCH(ROWS({ps_above}),chart_peers_ps_order,0)"
-    target = f"INDEX(chart_peers_target_ps,{nth})"  # a number in the target's slot only
     return [
         f"=IF({point},{revenue},NA())",
         f"=IF({point},{mv},NA())",
         f"=IF(AND({company}=in_target,ISNUMBER({ps})),{ps},NA())",
-        "=IF(ISNUMBER(peer_median),peer_median,NA())",
         f"=IF(ISNUMBER({ps}),{ps},NA())",
         f"=IF(ISNUMBER({ps_cell}),COUNT({ps_above}),0)",
+    ]
+
+
+def slot_formulas(k: int) -> list[str]:
+    """Slot ``k``'s columns, in :data:`SLOT_COLUMNS` order: the ``k``-th company with a P/S, its
+    P/S, the target's P/S again, the peer median, its revenue, and its market value in one of
+    two columns, the others' or the target's (blank and ``#N/A`` when fewer companies have one,
+    but the revenue: the first point's, so that no series has only empty x values, which a chart
+    may plot as 1, 2, 3; a company with a P/S has a point, its market value being > 0)."""
+    nth = f"MATCH({k},chart_peers_ps_order,0)"
+    target = f"INDEX(chart_peers_target_ps,{nth})"  # a number in the target's slot only
+    return [
         f'=IFERROR(INDEX(data_peers_name,{nth}),"")',
         f"=IFERROR(INDEX(chart_peers_ps,{nth}),NA())",
         f"=IFERROR({target},NA())",
+        "=IF(ISNUMBER(peer_median),peer_median,NA())",
         f"=IFERROR(INDEX(chart_peers_revenue,{nth}),IFERROR(INDEX(chart_peers_revenue,"
         "MATCH(1,chart_peers_ps_order,0)),NA()))",
         f"=IFERROR(IF(ISNUMBER({target}),NA(),INDEX(chart_peers_mv,{nth})),NA())",
         f"=IFERROR(IF(ISNUMBER({target}),INDEX(chart_peers_mv,{nth}),NA()),NA())",
     ]
+
+
+def write_slots(on: Sheet, first: int, lines: int) -> dict[str, int]:
+    """The slot columns on sheet ``on``, next to its last column (a blank column between would
+    print), headed in row ``first - 1``, slot ``k`` in row ``first + k - 1`` for ``lines``
+    slots, grouped and collapsed; returns header -> column index."""
+    start = on.ws.max_column + 1
+    columns = {header: start + i for i, header in enumerate(SLOT_COLUMNS)}
+    on.headers(first - 1, list(SLOT_COLUMNS), column=start)
+    for k in range(1, lines + 1):
+        for (header, fmt), formula in zip(
+            zip(columns, SLOT_FORMATS, strict=True), slot_formulas(k), strict=True
+        ):
+            on.put(first + k - 1, columns[header], formula, "calc", fmt)
+    for header, name in SLOT_COLUMNS.items():
+        letter = col(columns[header])
+        on.book.define(name, on.title, f"${letter}${first}:${letter}${first + lines - 1}")
+    on.widths({col(c): 13 for c in columns.values()})
+    on.ws.column_dimensions.group(col(start), col(start + len(columns) - 1), hidden=True,
+                                  outline_level=1)  # fmt: skip
+    return columns
 
 
 def bar_slots(ps_by_basis: list[dict[str, float | None]]) -> int:
@@ -113,22 +144,13 @@ def _slanted() -> RichText:
 
 
 def draw(
-    sheet: Sheet,
-    on: Sheet,
-    columns: dict[str, int],
-    first: int,
-    row: int,
-    slots: int,
-    target_name: str,
+    on: Sheet, columns: dict[str, int], first: int, row: int, slots: int, target_name: str
 ) -> None:
     """Both charts, side by side from row ``row`` of sheet ``on``; ``columns``: header -> column
-    index of the peer table on ``sheet`` (its chart columns), ``first`` the first company row,
-    ``slots`` the bars and points each chart reads (:func:`bar_slots`), ``target_name`` the
-    cell (``'Sheet'!$C$6``) showing the target's name."""
-    ws = sheet.ws
-    helpers = [columns[header] for header in CHART_COLUMNS]  # grouped and collapsed: the charts
-    ws.column_dimensions.group(col(min(helpers)), col(max(helpers)), hidden=True, outline_level=1)
-
+    index of its slot columns (:func:`write_slots`), ``first`` the first slot's row, ``slots``
+    the bars and points each chart reads (:func:`bar_slots`), ``target_name`` the cell
+    (``'Sheet'!$C$6``) showing the target's name."""
+    ws = on.ws
     end = first + slots - 1  # the last slot's row
 
     def ref(header: str) -> Reference:
@@ -147,7 +169,7 @@ def draw(
     bar.set_categories(ref("Chart bars: company (with a P/S, in order)"))
     bar.x_axis.txPr = _slanted()
     median = LineChart()
-    median.series.append(Series(ref("Chart: peer median P/S"), title="Peer median"))
+    median.series.append(Series(ref("Chart bars: peer median P/S"), title="Peer median"))
     line = median.series[0]
     line.graphicalProperties.line.solidFill = GREY
     line.graphicalProperties.line.dashStyle = "dash"
@@ -155,7 +177,7 @@ def draw(
     bar += median
     bar.legend.position = "b"
     bar.height, bar.width = 7.5, 12
-    bar.visible_cells_only = False  # plot the collapsed chart columns
+    bar.visible_cells_only = False  # plot the collapsed slot columns
     on.ws.add_chart(bar, f"A{row}")
 
     scatter = ScatterChart()
@@ -165,7 +187,7 @@ def draw(
     scatter.y_axis.title = "Market value (USD, log scale)"
     for axis in (scatter.x_axis, scatter.y_axis):
         axis.scaling.logBase = 10
-        axis.number_format = sheet.book.style.fmt("usd_axis")  # 1 m, 1 bn, 1,000 bn
+        axis.number_format = on.book.style.fmt("usd_axis")  # 1 m, 1 bn, 1,000 bn
     xs_col = columns["Chart points: revenue (USD)"]
     names_col = columns["Chart bars: company (with a P/S, in order)"]
 
@@ -200,5 +222,5 @@ def draw(
     scatter.legend = Legend(legendPos="b", legendEntry=[LegendEntry(idx=i, delete=True)
                                                         for i in range(others)])  # fmt: skip
     scatter.height, scatter.width = 7.5, 14
-    scatter.visible_cells_only = False  # plot the collapsed chart columns
+    scatter.visible_cells_only = False  # plot the collapsed slot columns
     on.ws.add_chart(scatter, f"D{row}")  # right of the bars (12 cm: A to C)

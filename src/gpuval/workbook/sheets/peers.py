@@ -52,7 +52,13 @@ from gpuval.data.labels import figure_label
 from gpuval.data.peers import COLUMNS, Peer
 from gpuval.workbook.model import CHINA_VENUES, YARDSTICK, Inputs, peer_line
 from gpuval.workbook.sheets.base import WRAP, Book, Sheet, col, fitted_height, wrap_rows
-from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, bar_slots, chart_formulas, draw
+from gpuval.workbook.sheets.peer_charts import (
+    CHART_COLUMNS,
+    bar_slots,
+    chart_formulas,
+    draw,
+    write_slots,
+)
 from gpuval.workbook.sheets.reference import note_text
 
 TITLE = "Peers"
@@ -269,10 +275,14 @@ def write(
     inputs = Inputs.from_names(book.values)
     slots = bar_slots([peer_line(row, inputs).ps for row in inputs.peers])
     end = _stats_block(book, stats, last, _target_block(book, stats, last, top) + 2)
-    draw(sheet, stats, _K, FIRST, end + 2, slots, book.names["tgt_name"])  # under the gap
     figures = end + 2 + CHART_ROWS
     stats.ws.row_breaks.append(Break(id=figures - 1))  # what each figure is: a page of its own
-    _figures_block(stats, last, figures, lines, slots)
+    first_line = _figures_block(stats, last, figures, lines, slots)
+    helpers = [_K[header] for header in CHART_COLUMNS]  # grouped and collapsed: the charts'
+    sheet.ws.column_dimensions.group(col(min(helpers)), col(max(helpers)), hidden=True,
+                                     outline_level=1)  # fmt: skip
+    slot_columns = write_slots(stats, first_line, lines)  # beside the lines, same slots
+    draw(stats, slot_columns, first_line, end + 2, slots, book.names["tgt_name"])  # under the gap
     # the slots and lines as names, so that the formula is the same whatever the build made room
     # for (the formula audit compares it with a build from the workbook's current peer table)
     book.wb.defined_names[SLOTS] = DefinedName(SLOTS, attr_text=str(slots))
@@ -280,8 +290,8 @@ def write(
     shown = "COUNT(chart_peers_ps)"
     warning = stats.put(end + 1, 1, f'=IF({shown}>{SLOTS},"The charts show "&{SLOTS}&IF({shown}>'
                         f'{LINES},", the table below "&{LINES},"")&" of the "&{shown}&" companies '
-                        'with a P/S on this basis (gpuval build shows all).","")', "calc",
-                        "plain")  # fmt: skip
+                        'with a P/S on this basis (a build makes room for every company in its '
+                        'dataset).","")', "calc", "plain")  # fmt: skip
     _bold(warning, "C00000")  # not a model error: no check turns red
     stats.widths({"A": 44, "B": 8, "C": 14, "D": 14, "E": 14, "F": 22, "G": 28, "H": 24})
     stats.freeze(f"A{top}")  # below the title block: the sheet stacks tables
@@ -414,9 +424,7 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
         *zip(CHART_COLUMNS, chart_formulas(
             k["Revenue on the chosen basis (USD)"], mv, bps, c["id"], k[_PS_CHART],
             f"${col(_K[_PS_CHART])}${FIRST}:{k[_PS_CHART]}"),
-             ("usd_bn", "usd_bn", "multiple", "multiple", "multiple", "int", "plain", "multiple",
-              "multiple", "usd_bn", "usd_bn", "usd_bn"),
-             strict=True),
+             ("usd_bn", "usd_bn", "multiple", "multiple", "int"), strict=True),
     ]  # fmt: skip
 
 
@@ -566,7 +574,7 @@ COUNTS = [
 _YEARLY = ("peer_later_years", "peer_earlier_years")  # full-year basis only
 
 
-def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) -> None:
+def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) -> int:
     """From row ``top``: what the peers' figures on the chosen basis are, so that a reader can
     judge like with like (fiscal year, reported or guidance, bounds, peaks). First the counts
     over the peers in the statistics and a sentence on what they make the percentiles and the
@@ -574,7 +582,8 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
     P/S on the chosen basis, in table order): each company's P/S, market value and revenue and
     what each figure is. One line per company of the table (``lines``), so that none is left
     out and a formula audit's fresh build has the same lines whichever companies have a P/S;
-    the first ``slots`` (those with a P/S at build time) two text lines tall."""
+    the first ``slots`` (those with a P/S at build time) two text lines tall. Returns the first
+    line's row."""
     sheet.section(top, "Companies with a P/S on the chosen basis: what each figure is")
     sheet.label(top + 1, "A lower-bound market value over a stated or upper-bound revenue "
                 "makes the P/S a lower bound (a floor); a guidance range's end counts as a "
@@ -644,6 +653,7 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
                 cell.alignment = cell.alignment + Alignment(horizontal="left", indent=1)
         if k <= slots:  # a long description wraps
             sheet.ws.row_dimensions[r].height = fitted_height(2)
+    return first
 
 
 _TARGET_UPPER = 'ISNUMBER(SEARCH("upper bound",tgt_basis_revenue_is))'
