@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from openpyxl.styles import Font
 
 from gpuval.cli import main
+from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.workbook.build import build, build_workbook, save_atomic
 from gpuval.workbook.sheets import dcf
@@ -277,3 +278,20 @@ def test_bad_template_is_refused(tmp_path: Path) -> None:
     bad.write_text("not a workbook")
     with pytest.raises(GpuvalError, match=r"^Template .*bad\.xlsx is not an \.xlsx file"):
         build(tmp_path / "o.xlsx", template=bad)
+
+
+def test_a_peer_table_over_thirty_companies_is_refused_in_one_sentence() -> None:
+    """The sample lists on Peer statistics read 30 rows (Excel 2016 has no TEXTJOIN): 31
+    companies would leave one out of them, so the build says so instead."""
+    from gpuval.workbook.sheets.peers import peer_rows
+
+    rows = peer_rows(load_dataset())
+    extra = [{**rows[1], "id": f"copy_{i}", "name": f"Copy {i}"} for i in range(31 - len(rows))]
+    assert len(rows) + len(extra) == 31
+    build_workbook(peer_rows=rows + extra[:-1], finished=False)  # 30: built
+    with pytest.raises(GpuvalError) as caught:
+        build_workbook(peer_rows=rows + extra, finished=False)
+    assert str(caught.value) == (
+        "The peer table has 31 companies, over the 30 a workbook holds (its sample lists read "
+        "that many rows); leave some out."
+    )

@@ -25,8 +25,8 @@ from workbook_helpers import chart_cells, error_cells, figures, named_cell
 
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 SLOTS = "'Peer statistics'!"
-"""The charts' slot columns: I to O beside the table of what each figure is, whose first four
-lines (rows 73 to 76, the four companies with a P/S) the charts read."""
+"""The sheet of the charts' slot columns: I to O beside the table of what each figure is, whose
+first four lines (rows 73 to 76, the four companies with a P/S) the charts read."""
 LINES = range(73, 77)
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
@@ -299,7 +299,7 @@ def test_a_fifth_company_with_a_ps_is_flagged_above_the_charts(
     shown = [c.value for row in values["Peer statistics"].iter_rows(max_col=1) for c in row
              if isinstance(c.value, str) and c.value.startswith("The charts show")]  # fmt: skip
     assert shown == ["The charts show 4 of the 5 companies with a P/S on this basis (a build "
-                     "makes room for every company in its dataset)."]  # fmt: skip
+                     "makes room for the companies with a P/S in its dataset)."]  # fmt: skip
     assert named_cell(values, "chk_master").value is True
     assert audit_formulas(load_workbook(tmp_path / "edited.xlsx")) == []
     # the table of what each figure is has a line per company of the table: none is left out

@@ -78,6 +78,11 @@ def build_workbook(
     wb, style = load_template(template)
     book = Book(wb, style, ds, target)
     rows = peer_rows if peer_rows is not None else peers.peer_rows(ds)
+    if len(rows) > peers.SAMPLE_ROWS:
+        raise GpuvalError(
+            f"The peer table has {len(rows)} companies, over the {peers.SAMPLE_ROWS} a workbook "
+            "holds (its sample lists read that many rows); leave some out."
+        )
     with_value = [r["id"] for r in rows if _has_market_value(r)]
     if target not in with_value:
         raise GpuvalError(

@@ -49,17 +49,16 @@ CHART_COLUMNS = {
     "Chart: P/S (#N/A if none)": "chart_peers_ps",
     "Chart: P/S order (n-th company with a P/S, else 0)": "chart_peers_ps_order",
 }
-#: Slot column header (Peer statistics, a line per slot) -> defined name of its range.
+#: Slot column header (Peer statistics, a line per slot) -> defined name of its range, format.
 SLOT_COLUMNS = {
-    "Chart bars: company (with a P/S, in order)": "chart_peers_bar_company",
-    "Chart bars: P/S": "chart_peers_bar_ps",
-    "Chart bars: target P/S": "chart_peers_bar_target",
-    "Chart bars: peer median P/S": "chart_peers_bar_median",
-    "Chart points: revenue (USD)": "chart_peers_point_revenue",
-    "Chart points: market value (USD; #N/A for the target)": "chart_peers_point_mv",
-    "Chart points: the target's market value (USD)": "chart_peers_point_target",
+    "Chart bars: company (with a P/S, in order)": ("chart_peers_bar_company", "plain"),
+    "Chart bars: P/S": ("chart_peers_bar_ps", "multiple"),
+    "Chart bars: target P/S": ("chart_peers_bar_target", "multiple"),
+    "Chart bars: peer median P/S": ("chart_peers_bar_median", "multiple"),
+    "Chart points: revenue (USD)": ("chart_peers_point_revenue", "usd_bn"),
+    "Chart points: market value (USD; #N/A for the target)": ("chart_peers_point_mv", "usd_bn"),
+    "Chart points: the target's market value (USD)": ("chart_peers_point_target", "usd_bn"),
 }
-SLOT_FORMATS = ("plain", "multiple", "multiple", "multiple", "usd_bn", "usd_bn", "usd_bn")
 NAMED_POINTS = 12
 """Up to this many companies the scatter has one series (one labelled point) per company."""
 BLUE, ORANGE, GREY = "2F5597", "ED7D31", "7F7F7F"
@@ -109,14 +108,12 @@ def write_slots(on: Sheet, first: int, lines: int) -> dict[str, int]:
     start = on.ws.max_column + 1
     columns = {header: start + i for i, header in enumerate(SLOT_COLUMNS)}
     on.headers(first - 1, list(SLOT_COLUMNS), column=start)
-    for k in range(1, lines + 1):
-        for (header, fmt), formula in zip(
-            zip(columns, SLOT_FORMATS, strict=True), slot_formulas(k), strict=True
-        ):
-            on.put(first + k - 1, columns[header], formula, "calc", fmt)
-    for header, name in SLOT_COLUMNS.items():
-        letter = col(columns[header])
-        on.book.define(name, on.title, f"${letter}${first}:${letter}${first + lines - 1}")
+    formulas = [slot_formulas(k) for k in range(1, lines + 1)]
+    for i, (name, fmt) in enumerate(SLOT_COLUMNS.values()):
+        c = start + i
+        for k, line in enumerate(formulas):
+            on.put(first + k, c, line[i], "calc", fmt)
+        on.book.define(name, on.title, f"${col(c)}${first}:${col(c)}${first + lines - 1}")
     on.widths({col(c): 13 for c in columns.values()})
     on.ws.column_dimensions.group(col(start), col(start + len(columns) - 1), hidden=True,
                                   outline_level=1)  # fmt: skip

@@ -231,9 +231,10 @@ def _joined(stat: int, pieces: int, last: int) -> str:
     """The names in sample column ``pieces`` (``", Moore Threads"`` or ``""`` a row) joined, or
     "none" when column ``stat`` counts no company: slot by slot, ``INDEX(column, k)`` for k = 1 to
     :data:`SAMPLE_ROWS` (Excel 2016 has no TEXTJOIN), so a row deleted or inserted in the table
-    shrinks or grows the range and the list follows."""
+    shrinks or grows the range and the list follows (``&""``: a blank inserted row is "", where
+    IFERROR alone may return Excel's 0)."""
     column = _range(pieces, last)
-    names = "&".join(f'IFERROR(INDEX({column},{k}),"")' for k in range(1, SAMPLE_ROWS + 1))
+    names = "&".join(f'IFERROR(INDEX({column},{k})&"","")' for k in range(1, SAMPLE_ROWS + 1))
     return f'IF(COUNT({_range(stat, last)})=0,"none",MID({names},3,{MAX_TEXT}))'
 
 
@@ -278,7 +279,7 @@ def write(
     figures = end + 2 + CHART_ROWS
     stats.ws.row_breaks.append(Break(id=figures - 1))  # what each figure is: a page of its own
     first_line = _figures_block(stats, last, figures, lines, slots)
-    helpers = [_K[header] for header in CHART_COLUMNS]  # grouped and collapsed: the charts'
+    helpers = [_K[header] for header in CHART_COLUMNS]  # the charts' columns, collapsed
     sheet.ws.column_dimensions.group(col(min(helpers)), col(max(helpers)), hidden=True,
                                      outline_level=1)  # fmt: skip
     slot_columns = write_slots(stats, first_line, lines)  # beside the lines, same slots
@@ -290,8 +291,8 @@ def write(
     shown = "COUNT(chart_peers_ps)"
     warning = stats.put(end + 1, 1, f'=IF({shown}>{SLOTS},"The charts show "&{SLOTS}&IF({shown}>'
                         f'{LINES},", the table below "&{LINES},"")&" of the "&{shown}&" companies '
-                        'with a P/S on this basis (a build makes room for every company in its '
-                        'dataset).","")', "calc", "plain")  # fmt: skip
+                        'with a P/S on this basis (a build makes room for the companies with a '
+                        'P/S in its dataset).","")', "calc", "plain")  # fmt: skip
     _bold(warning, "C00000")  # not a model error: no check turns red
     stats.widths({"A": 44, "B": 8, "C": 14, "D": 14, "E": 14, "F": 22, "G": 28, "H": 24})
     stats.freeze(f"A{top}")  # below the title block: the sheet stacks tables
@@ -299,8 +300,8 @@ def write(
 
 
 def _table_widths(described: list[int]) -> dict[str, float]:
-    """The table's column widths (characters): 12, P/S and FX 10, the sample pieces 16 ("Biren
-    Technology, "), the reason 20, the descriptions of ``described`` 24: four pages across."""
+    """The table's column widths (characters): 12, P/S and FX 10, the sample pieces 16 (", Biren
+    Technology"), the reason 20, the descriptions of ``described`` 24: four pages across."""
     narrow = [
         "USD per listing unit",
         "USD per reporting unit",
@@ -514,7 +515,9 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
     a = _range(_K["A-share P/S"], last)
     hk = _range(_K["HK P/S"], last)
 
-    def side(stat: str, pieces: str, venue: str, rng: str) -> str:
+    def side(stat: str, pieces: str, venue: str) -> str:
+        """The side's sample, and "(the target alone)" when the target is its one company."""
+        rng = _range(_K[stat], last)
         alone = f'AND(tgt_venue="{venue}",COUNT({rng})=1,ISNUMBER(INDEX({rng},tgt_row)))'
         return f'={_joined(_K[stat], _K[pieces], last)}&IF({alone}," (the target alone)","")'
 
@@ -529,8 +532,8 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         ("... per share (listing currency)",
          f'=IF(ISNUMBER(C{gap + 4}),{per_share_xl(f"C{gap + 4}")},"n/a")', "price",
          "out_gap_value_per_share"),
-        ("A-share sample", side("A-share P/S", "A-share sample", "A", a), "plain", None),
-        ("Hong Kong sample", side("HK P/S", "HK sample", "HK", hk), "plain", None),
+        ("A-share sample", side("A-share P/S", "A-share sample", "A"), "plain", None),
+        ("Hong Kong sample", side("HK P/S", "HK sample", "HK"), "plain", None),
     ]  # fmt: skip
     units = {"multiple": "x", "usd_bn": "USD", "price": "listing"}
     for i, (label, formula, fmt, out_name) in enumerate(lines):
@@ -580,8 +583,9 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
     over the peers in the statistics and a sentence on what they make the percentiles and the
     implied values; then a table, slot by slot as the charts read them (the companies with a
     P/S on the chosen basis, in table order): each company's P/S, market value and revenue and
-    what each figure is. One line per company of the table (``lines``), so that none is left
-    out and a formula audit's fresh build has the same lines whichever companies have a P/S;
+    what each figure is. ``lines`` lines: one per company of the table at build time, so that
+    none is left out and a formula audit's fresh build has the same lines whichever companies
+    have a P/S (a company typed in later may find no line: the red line over the charts says so);
     the first ``slots`` (those with a P/S at build time) two text lines tall. Returns the first
     line's row."""
     sheet.section(top, "Companies with a P/S on the chosen basis: what each figure is")
