@@ -152,6 +152,52 @@ def test_a_company_typed_with_its_formulas_copied_down_is_counted(
     assert after["bars"] == [*unedited["bars"][:2], "Newco", *unedited["bars"][2:]][:slots]
     assert unedited["shown"] is None
     assert after["shown"] == (
-        f"The charts show {slots} of the {slots + 1} companies with a P/S "
-        "on this basis (a build makes room for the companies with a P/S in its dataset)."
+        f"The charts show {slots} of the {slots + 1} companies with a P/S on this basis: the "
+        "target, then the first in table order (a build makes room for the companies with a P/S "
+        "in its dataset)."
     )
+    # a date typed as text is named as such
+    text = edit_in_libreoffice(path, tmp_path / "b.xlsx", [SetValue(TITLE, date, "2026-01-05")])
+    assert failures(text) == {
+        "data_age": [
+            f"Peers!{date} newco price (share price) has no date: its market figure date is the "
+            "text '2026-01-05', not a date (type it as a date)"
+        ]
+    }
+
+
+@pytest.mark.libreoffice
+def test_the_first_and_last_companies_deleted_the_target_charted_first(tmp_path: Path) -> None:
+    """MetaX's workbook without Biren (the first row) and NVIDIA (the last): nothing to report
+    (the Assumptions sheet keeps its columns), and of the two companies left with a full-year
+    P/S, MetaX comes first on the charts as the target, then Moore Threads; two slots empty."""
+    require_uno()
+    built = build(tmp_path / "metax.xlsx", target="metax")
+    ids = shown(edit_in_libreoffice(built, tmp_path / "plain.xlsx"))["ids"]
+    assert (ids[0], ids[-1]) == ("biren", "nvidia")
+    first, last = TABLE_HEADER_ROW + 1, TABLE_HEADER_ROW + len(ids)
+    edits = [DeleteRows(TITLE, at=last), DeleteRows(TITLE, at=first)]
+    path = edit_in_libreoffice(built, tmp_path / "a.xlsx", edits)
+    assert failures(path) == {}
+    after = shown(path)
+    assert after["ids"] == ids[1:-1]
+    assert after["bars"] == ["MetaX", "Moore Threads", None, None]
+    assert (after["count"], after["sample"]) == (1, "Moore Threads")
+
+
+@pytest.mark.libreoffice
+def test_a_company_typed_above_the_table_is_named(built: Path, tmp_path: Path) -> None:
+    """A row inserted over the first company is outside the table's names: check says so."""
+    require_uno()
+    row = TABLE_HEADER_ROW + 1
+    edits = [InsertRows(TITLE, at=row), SetValue(TITLE, f"A{row}", "newco"),
+             SetValue(TITLE, f"B{row}", "Newco")]  # fmt: skip
+    path = edit_in_libreoffice(built, tmp_path / "a.xlsx", edits)
+    assert failures(path) == {
+        "formulas": [
+            f"Peers!A{row} (newco) is above the peer table, which starts at row {row + 1}: the "
+            "workbook leaves it out (a company is added by a row inserted inside the table, its "
+            "figures typed and the formula columns copied down from the row above, or through a "
+            "dataset file and gpuval build --dataset)."
+        ]
+    }

@@ -298,8 +298,9 @@ def test_a_fifth_company_with_a_ps_is_flagged_above_the_charts(
     assert names == ["Biren Technology", "Moore Threads", "MetaX", "Kunlunxin"]  # NVIDIA cut off
     shown = [c.value for row in values["Peer statistics"].iter_rows(max_col=1) for c in row
              if isinstance(c.value, str) and c.value.startswith("The charts show")]  # fmt: skip
-    assert shown == ["The charts show 4 of the 5 companies with a P/S on this basis (a build "
-                     "makes room for the companies with a P/S in its dataset)."]  # fmt: skip
+    assert shown == ["The charts show 4 of the 5 companies with a P/S on this basis: the "
+                     "target, then the first in table order (a build makes room for the "
+                     "companies with a P/S in its dataset)."]  # fmt: skip
     assert named_cell(values, "chk_master").value is True
     assert audit_formulas(load_workbook(tmp_path / "edited.xlsx")) == []
     # the table of what each figure is has a line per company of the table: none is left out

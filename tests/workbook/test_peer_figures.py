@@ -153,14 +153,15 @@ def test_backlog_and_a_basis_no_company_has(biren: Path, tmp_path: Path) -> None
 
 @pytest.mark.libreoffice
 def test_a_target_without_a_share_count(tmp_path: Path) -> None:
-    """MetaX as the target: its own line says so. Its peers are Biren (FY2024 reported over a
+    """MetaX as the target: its own line, the first (the target leads, then table order), says
+    so. Its peers are Biren (FY2024 reported over a
     stated price: a point value; an earlier year, for growing companies a higher P/S) and Moore
     Threads (a floor, FY2025); MetaX's own revenue is a guidance upper end, so even floors
     would not make its implied values floors."""
     built = build(tmp_path / "metax.xlsx", target="metax")
     values = load_workbook(recalculate(built, tmp_path / "r.xlsx"), data_only=True)
     assert [line["Company"] for line in figures(values)] == [
-        "Biren Technology", "Moore Threads", "MetaX (the target)",
+        "MetaX (the target)", "Biren Technology", "Moore Threads",
         "NVIDIA (not in the statistics)"]  # fmt: skip
     assert counts(values) == {
         "tgt_basis_revenue_is": "FY2025 guidance, upper bound", "peer_lower_bounds": 1,

@@ -30,7 +30,7 @@ from openpyxl.workbook.workbook import Workbook
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.findings import MAX_DETAILS, CheckReport, CheckResult, capped
 from gpuval.pipeline.formula_audit import audit_formulas, cell_formula, formula_map
-from gpuval.pipeline.names import named_value, require_gpuval
+from gpuval.pipeline.names import named_value, outside_the_table, require_gpuval
 from gpuval.pipeline.plausible import plausibility_findings
 from gpuval.pipeline.recalc import Recalculation
 from gpuval.pipeline.safety import open_package, safe_load_workbook
@@ -53,7 +53,15 @@ REL_TOL = 1e-9
 
 
 def _check_formulas(wb: Workbook) -> CheckResult:
-    details = capped(audit_formulas(wb))
+    defined = wb.defined_names.get("data_peers_id")
+    places = list(defined.destinations) if defined is not None else []
+    outside = []
+    if len(places) == 1 and places[0][0] in wb.sheetnames:
+        title, ref = places[0]
+        first, _, last = ref.partition(":")
+        outside = outside_the_table(lambda sheet, cell: wb[sheet][cell].value, (title, first),
+                                    (title, last or first))  # fmt: skip
+    details = capped(outside + audit_formulas(wb))
     return CheckResult("formulas", "Every model formula is in place, none overwritten",
                        not details, details)  # fmt: skip
 
@@ -217,6 +225,10 @@ def _check_age(values: Workbook, max_age_days: int, today: dt.date) -> CheckResu
         # an empty date cell: Date if used is Excel's day 0, which may read as a time
         if cell.value in (None, "") or (isinstance(day, dt.date) and day.year < 1900):
             details.append(f"{what} has no date (Market figure date is empty)")
+            continue
+        if isinstance(cell.value, str):
+            details.append(f"{what} has no date: its market figure date is the text "
+                           f"{cell.value!r}, not a date (type it as a date)")  # fmt: skip
             continue
         if not isinstance(day, dt.date):
             details.append(f"{what} has no date (Date if used is {flag.value!r})")

@@ -18,7 +18,7 @@ from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
-from gpuval.pipeline.names import at, read_inputs_lenient
+from gpuval.pipeline.names import at, named_cells, read_inputs_lenient
 
 __all__ = ["audit_formulas", "cell_formula", "formula_map"]
 
@@ -41,8 +41,15 @@ def _fresh_build(wb: Workbook) -> Workbook:
     # rows the analyst inserted and left empty are no company: aligned as inserted rows (a row
     # with anything typed in it is a company's, whose empty formula cells are findings)
     rows = [row for row in values["rows"] if any(v not in (None, "") for v in row.values())]
+    # what a row deleted from or inserted into Peers leaves as the build made it: the lines of
+    # Peer statistics' table of what each figure is, and the Assumptions sheet's companies
+    ids = [cell.value for cell in named_cells(wb, "data_assumption_ids")]
     return build_workbook(
-        target=values["target"], peer_rows=rows, figure_lines=_figure_lines(wb), finished=False
+        target=values["target"],
+        peer_rows=rows,
+        figure_lines=_figure_lines(wb),
+        assumption_ids=ids if ids and all(isinstance(i, str) and i for i in ids) else None,
+        finished=False,
     ).wb
 
 

@@ -3,25 +3,30 @@
 * :func:`require_gpuval`: refuse a workbook gpuval did not build, or whose key names are broken;
 * :func:`named_value` / :func:`named_cells`: the cell (cells) a defined name points at now;
 * :func:`read_inputs_lenient`: the target and the peer table, as a fresh build needs them;
-* :func:`at`: a cell's address as Excel writes it (``'Peer table'!B7``).
+* :func:`at`: a cell's address as Excel writes it (``'Peer table'!B7``);
+* :func:`outside_the_table`: company ids typed just above or under the peer table.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.workbook.workbook import Workbook
 
 from gpuval.errors import GpuvalError
 
 __all__ = [
+    "HOW_TO_ADD",
     "Figure",
     "at",
     "named_cells",
     "named_value",
+    "outside_the_table",
     "read_inputs_lenient",
     "require_gpuval",
 ]
@@ -75,6 +80,36 @@ def read_inputs_lenient(wb: Workbook) -> dict[str, Any]:
     for i in range(len(columns["id"])):
         rows.append({key: columns[key][i] for key in keys})
     return {"target": named_value(wb, "in_target"), "rows": rows}
+
+
+HOW_TO_ADD = (
+    "(a company is added by a row inserted inside the table, its figures typed and the formula "
+    "columns copied down from the row above, or through a dataset file and gpuval build --dataset)"
+)
+"""What the notes and findings say of a company typed where the peer table does not reach."""
+
+
+def outside_the_table(
+    value: Callable[[str, str], Any], first: tuple[str, str], last: tuple[str, str]
+) -> list[str]:
+    """A sentence for a company id typed just above the peer table's first id or just under its
+    last (``first``, ``last``: the sheet and cell of each), where the table's names do not
+    reach, so that the workbook leaves it out; ``value(sheet, cell)`` reads a cell."""
+    from gpuval.workbook.sheets.peers import RAW
+
+    found = []
+    for (sheet, ref), step, where in ((first, -1, "above"), (last, 1, "under")):
+        letters, row = coordinate_from_string(ref.replace("$", ""))
+        if row + step < 1:
+            continue
+        typed = value(sheet, f"{letters}{row + step}")
+        if typed not in (None, "") and not (step < 0 and typed == RAW["id"][0]):  # the header
+            end = "starts" if step < 0 else "ends"
+            found.append(
+                f"{at(sheet, f'{letters}{row + step}')} ({typed}) is {where} the peer table, "
+                f"which {end} at row {row}: the workbook leaves it out {HOW_TO_ADD}."
+            )
+    return found
 
 
 def at(title: str, coord: str = "") -> str:

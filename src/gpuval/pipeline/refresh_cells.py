@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.utils import get_column_letter as letter
-from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.workbook.workbook import Workbook
 
 from gpuval.data.dataset import Dataset
 from gpuval.data.peers import COLUMNS
 from gpuval.data.prices import MAX_MARKET_VALUE, implausible_market_value
 from gpuval.errors import GpuvalError
+from gpuval.pipeline.names import outside_the_table
 from gpuval.pipeline.xlsxpatch import Patch
 from gpuval.pipeline.xlsxpatch.view import read_sheets
 from gpuval.workbook.finish import header_text
@@ -186,13 +186,6 @@ def _stored_prices(s: Session) -> dict[str, StoredPrice]:
     return stored
 
 
-HOW_TO_ADD = (
-    "(a company is added by a row inserted inside the table, its figures typed and the formula "
-    "columns copied down from the row above, or through a dataset file and gpuval build --dataset)"
-)
-"""What refresh's notes say of a company the analyst typed into Peers."""
-
-
 def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> list[dt.date]:
     """The dataset's figures, then the prices, into the peer table; returns the price dates."""
     report = s.report
@@ -231,7 +224,7 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             "peer table (added to the dataset since the build, or its row was deleted). gpuval "
             "build makes a workbook with every company."
         )
-    _below_the_table(s, columns["id"][-1])
+    report.notes.extend(outside_the_table(s.value, columns["id"][0], columns["id"][-1]))
     for i, entity in enumerate(ids):
         new: dict[str, Any] = {}
         notes: dict[str, str] = {}
@@ -326,19 +319,6 @@ def _typed_over(s: Session, sheet: str, ref: str, what: str, old: Any, cell: Any
             f"{sheet}!{ref} ({what}) held {old!r}, not its record {record.id} ({new!r}); the "
             "record's value replaces it (a prices file keeps a price; the old value is in the "
             "backup)."
-        )
-
-
-def _below_the_table(s: Session, last: tuple[str, str]) -> None:
-    """A note when a company id was typed just under the peer table (``last``: the sheet and
-    cell of its last id), where the table's names do not reach: the workbook leaves it out."""
-    sheet, ref = last
-    letters, row = coordinate_from_string(ref.replace("$", ""))
-    typed = s.value(sheet, f"{letters}{row + 1}")
-    if typed not in (None, ""):
-        s.report.notes.append(
-            f"{sheet}!{letters}{row + 1} ({typed}) is under the peer table, which ends at row "
-            f"{row}: the workbook leaves it out {HOW_TO_ADD}."
         )
 
 

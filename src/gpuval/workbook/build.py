@@ -68,12 +68,14 @@ def build_workbook(
     dataset: Dataset | None = None,
     peer_rows: list[dict[str, Any]] | None = None,
     figure_lines: int | None = None,
+    assumption_ids: list[str] | None = None,
     udf: bool = False,
     finished: bool = True,
 ) -> Book:
     """Build the workbook in memory and return its build context (``finished=False``: without
     the finishing pass, charts, print set-up and colours, for a reader of its formulas only;
-    ``figure_lines``: see :func:`gpuval.workbook.sheets.peers.write`)."""
+    ``figure_lines``: see :func:`gpuval.workbook.sheets.peers.write`; ``assumption_ids``: the
+    Assumptions sheet's companies, by default the peer table's)."""
     ds = dataset or load_dataset()
     wb, style = load_template(template)
     book = Book(wb, style, ds, target)
@@ -94,7 +96,7 @@ def build_workbook(
     choices = ",".join(with_value)
     targets = f'"{choices}"' if len(choices) <= 250 else ids  # Excel caps literal lists
     inputs.write(book, targets, ids)
-    assumptions.write(book, [r["id"] for r in rows])
+    assumptions.write(book, assumption_ids or [r["id"] for r in rows])
     peers.write(book, rows, figure_lines)
     scenarios.write(book)
     dcf.write(book)

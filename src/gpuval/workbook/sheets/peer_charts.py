@@ -6,7 +6,8 @@ bars' company names): a chart plots text x values as 1, 2, 3 and text y values a
 they hold no error other than ``#N/A``.
 
 Both charts read slots, not table rows: slot ``n`` holds the ``n``-th company with a P/S on the
-chosen basis (by ``MATCH`` on a running count in the peer table's chart columns), in the slot
+chosen basis, the target first and then in table order (by ``MATCH`` on the order the peer
+table's chart columns give), in the slot
 columns beside Peer statistics' table of what each figure is, one line per slot, and a chart
 reads :func:`bar_slots` of them. So a company without a P/S (or a point) is left out rather
 than shown as an empty labelled slot or a legend entry without a point, and a row deleted from or
@@ -47,7 +48,7 @@ CHART_COLUMNS = {
     "Chart: market value (USD; #N/A if no point)": "chart_peers_mv",
     "Chart: target P/S (#N/A elsewhere)": "chart_peers_target_ps",
     "Chart: P/S (#N/A if none)": "chart_peers_ps",
-    "Chart: P/S order (n-th company with a P/S, else 0)": "chart_peers_ps_order",
+    "Chart: P/S order (the target first, 0 without a P/S)": "chart_peers_ps_order",
 }
 #: Slot column header (Peer statistics, a line per slot) -> defined name of its range, format.
 SLOT_COLUMNS = {
@@ -65,19 +66,25 @@ BLUE, ORANGE, GREY = "2F5597", "ED7D31", "7F7F7F"
 
 
 def chart_formulas(
-    revenue: str, mv: str, ps: str, company: str, ps_cell: str, ps_above: str
+    revenue: str, mv: str, ps: str, company: str, cell: dict[str, str], above: dict[str, str]
 ) -> list[str]:
     """A peer table row's chart columns, in :data:`CHART_COLUMNS` order: a point needs a
     positive revenue and market value (log axes); the target's P/S; the company's P/S (none
-    where the P/S is "n/a"); its place among the companies with a P/S (``ps_cell``: this row's
-    P/S chart cell, ``ps_above``: the column from the first row down to it)."""
+    where the P/S is "n/a"); its place in the charts, the target first, then the companies with
+    a P/S in table order: 1 for the target, else the count of P/S down to this row, less the
+    target's when it is above, plus one when the target has a P/S (0 without a P/S). ``cell``
+    and ``above``: a chart column's cell in this row and its range from the first row down to
+    it, by header."""
     point = f"AND(ISNUMBER({revenue}),ISNUMBER({mv}),N({revenue})>0,N({mv})>0)"
+    target, own = "Chart: target P/S (#N/A elsewhere)", "Chart: P/S (#N/A if none)"
+    place = (f"IF(ISNUMBER({cell[target]}),1,COUNT({above[own]})-COUNT({above[target]})"
+             f"+COUNT({CHART_COLUMNS[target]}))")  # fmt: skip
     return [
         f"=IF({point},{revenue},NA())",
         f"=IF({point},{mv},NA())",
         f"=IF(AND({company}=in_target,ISNUMBER({ps})),{ps},NA())",
         f"=IF(ISNUMBER({ps}),{ps},NA())",
-        f"=IF(ISNUMBER({ps_cell}),COUNT({ps_above}),0)",
+        f"=IF(ISNUMBER({cell[own]}),{place},0)",
     ]
 
 

@@ -291,8 +291,9 @@ def write(
     shown = "COUNT(chart_peers_ps)"
     warning = stats.put(end + 1, 1, f'=IF({shown}>{SLOTS},"The charts show "&{SLOTS}&IF({shown}>'
                         f'{LINES},", the table below "&{LINES},"")&" of the "&{shown}&" companies '
-                        'with a P/S on this basis (a build makes room for the companies with a '
-                        'P/S in its dataset).","")', "calc", "plain")  # fmt: skip
+                        'with a P/S on this basis: the target, then the first in table order (a '
+                        'build makes room for the companies with a P/S in its dataset).","")',
+                        "calc", "plain")  # fmt: skip
     _bold(warning, "C00000")  # not a model error: no check turns red
     stats.widths({"A": 44, "B": 8, "C": 14, "D": 14, "E": 14, "F": 22, "G": 28, "H": 24})
     stats.freeze(f"A{top}")  # below the title block: the sheet stacks tables
@@ -366,9 +367,6 @@ BASES = {
 }
 
 
-_PS_CHART = "Chart: P/S (#N/A if none)"
-
-
 def _row_formulas(r: int) -> list[tuple[str, str, str]]:
     """Row ``r``'s formulas."""
     c = {k: f"{col(v)}{r}" for k, v in _C.items()}
@@ -423,8 +421,9 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
          f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table")),{c["as_of"]},'
          f'"{NOT_USED}")', "date"),
         *zip(CHART_COLUMNS, chart_formulas(
-            k["Revenue on the chosen basis (USD)"], mv, bps, c["id"], k[_PS_CHART],
-            f"${col(_K[_PS_CHART])}${FIRST}:{k[_PS_CHART]}"),
+            k["Revenue on the chosen basis (USD)"], mv, bps, c["id"],
+            {h: k[h] for h in CHART_COLUMNS},
+            {h: f"${col(_K[h])}${FIRST}:{k[h]}" for h in CHART_COLUMNS}),
              ("usd_bn", "usd_bn", "multiple", "multiple", "int"), strict=True),
     ]  # fmt: skip
 
@@ -582,12 +581,12 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
     judge like with like (fiscal year, reported or guidance, bounds, peaks). First the counts
     over the peers in the statistics and a sentence on what they make the percentiles and the
     implied values; then a table, slot by slot as the charts read them (the companies with a
-    P/S on the chosen basis, in table order): each company's P/S, market value and revenue and
-    what each figure is. ``lines`` lines: one per company of the table at build time, so that
-    none is left out and a formula audit's fresh build has the same lines whichever companies
-    have a P/S (a company typed in later may find no line: the red line over the charts says so);
-    the first ``slots`` (those with a P/S at build time) two text lines tall. Returns the first
-    line's row."""
+    P/S on the chosen basis, the target first, then in table order): each company's P/S,
+    market value and revenue and what each figure is. ``lines`` lines: one per company of the
+    table at build time, so that none is left out and a formula audit's fresh build has the
+    same lines whichever companies have a P/S (a company typed in later may find no line: the
+    red line over the charts says so); the first ``slots`` (those with a P/S at build time) two
+    text lines tall. Returns the first line's row."""
     sheet.section(top, "Companies with a P/S on the chosen basis: what each figure is")
     sheet.label(top + 1, "A lower-bound market value over a stated or upper-bound revenue "
                 "makes the P/S a lower bound (a floor); a guidance range's end counts as a "
