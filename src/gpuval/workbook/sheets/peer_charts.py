@@ -215,9 +215,10 @@ def draw(
     for top, bottom in [(r, r) for r in range(first, end + 1)] if named else [(first, end)]:
         series = points("Chart points: market value (USD; #N/A for the target)", top, bottom,
                         BLUE, 7)  # fmt: skip
-        if named:  # the point labelled with its slot's company: above, below, above, ...
+        if named:  # the point labelled with its slot's company: from the second slot (the
+            # first is the target's, labelled above by its own series) above, below, above, ...
             name = f"'{ws.title}'!${col(names_col)}${top}"
-            labelled(series, name, "t" if (top - first) % 2 == 0 else "b")
+            labelled(series, name, "t" if (top - first) % 2 == 1 else "b")
         else:
             series.tx = SeriesLabel(v="Companies")
     target = points("Chart points: the target's market value (USD)", first, end, ORANGE, 8)
