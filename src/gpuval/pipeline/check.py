@@ -53,14 +53,10 @@ REL_TOL = 1e-9
 
 
 def _check_formulas(wb: Workbook) -> CheckResult:
-    defined = wb.defined_names.get("data_peers_id")
-    places = list(defined.destinations) if defined is not None else []
-    outside = []
-    if len(places) == 1 and places[0][0] in wb.sheetnames:
-        title, ref = places[0]
-        first, _, last = ref.partition(":")
-        outside = outside_the_table(lambda sheet, cell: wb[sheet][cell].value, (title, first),
-                                    (title, last or first))  # fmt: skip
+    ids = [(c.parent.title, c.coordinate) for c in _column(wb, "data_peers_id")]
+    outside = (
+        outside_the_table(lambda sheet, ref: wb[sheet][ref].value, ids[0], ids[-1]) if ids else []
+    )
     details = capped(outside + audit_formulas(wb))
     return CheckResult("formulas", "Every model formula is in place, none overwritten",
                        not details, details)  # fmt: skip

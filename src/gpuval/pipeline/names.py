@@ -21,7 +21,6 @@ from openpyxl.workbook.workbook import Workbook
 from gpuval.errors import GpuvalError
 
 __all__ = [
-    "HOW_TO_ADD",
     "Figure",
     "at",
     "named_cells",
@@ -82,7 +81,7 @@ def read_inputs_lenient(wb: Workbook) -> dict[str, Any]:
     return {"target": named_value(wb, "in_target"), "rows": rows}
 
 
-HOW_TO_ADD = (
+_HOW_TO_ADD = (
     "(a company is added by a row inserted inside the table, its figures typed and the formula "
     "columns copied down from the row above, or through a dataset file and gpuval build --dataset)"
 )
@@ -107,7 +106,7 @@ def outside_the_table(
             end = "starts" if step < 0 else "ends"
             found.append(
                 f"{at(sheet, f'{letters}{row + step}')} ({typed}) is {where} the peer table, "
-                f"which {end} at row {row}: the workbook leaves it out {HOW_TO_ADD}."
+                f"which {end} at row {row}: the workbook leaves it out {_HOW_TO_ADD}."
             )
     return found
 
