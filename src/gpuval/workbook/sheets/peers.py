@@ -72,8 +72,6 @@ CHART_ROWS = 18
 SAMPLE_ROWS = 30
 """Rows of the peer table the sample lists on Peer statistics read (:func:`_joined`): a constant,
 so that the formula stays what a build of the edited table writes; a check fails beyond it."""
-MAX_TEXT = 32767
-"""Excel's longest text, as MID's length: the rest of the text."""
 LINES = "peers_figure_lines"
 """Defined name: the companies Peer statistics' table of what each figure is has lines for."""
 
@@ -228,14 +226,15 @@ def oldest_used_date(values: Mapping[str, Any]) -> dt.date | None:
 
 
 def _joined(stat: int, pieces: int, last: int) -> str:
-    """The names in sample column ``pieces`` (``", Moore Threads"`` or ``""`` a row) joined, or
+    """The names in sample column ``pieces`` (``"Moore Threads, "`` or ``""`` a row) joined, or
     "none" when column ``stat`` counts no company: slot by slot, ``INDEX(column, k)`` for k = 1 to
     :data:`SAMPLE_ROWS` (Excel 2016 has no TEXTJOIN), so a row deleted or inserted in the table
     shrinks or grows the range and the list follows (``&""``: a blank inserted row is "", where
-    IFERROR alone may return Excel's 0)."""
+    IFERROR alone may return Excel's 0), the last ", " dropped by marking the end with "|" (the
+    joined text once, where LEFT(text, LEN(text) - 2) would repeat it)."""
     column = _range(pieces, last)
     names = "&".join(f'IFERROR(INDEX({column},{k})&"","")' for k in range(1, SAMPLE_ROWS + 1))
-    return f'IF(COUNT({_range(stat, last)})=0,"none",MID({names},3,{MAX_TEXT}))'
+    return f'IF(COUNT({_range(stat, last)})=0,"none",SUBSTITUTE({names}&"|",", |",""))'
 
 
 def _bold(cell: SheetCell, colour: str | None = None) -> None:
@@ -301,8 +300,8 @@ def write(
 
 
 def _table_widths(described: list[int]) -> dict[str, float]:
-    """The table's column widths (characters): 12, P/S and FX 10, the sample pieces 16 (", Biren
-    Technology"), the reason 20, the descriptions of ``described`` 24: four pages across."""
+    """The table's column widths (characters): 12, P/S and FX 10, the sample pieces 16 ("Biren
+    Technology, "), the reason 20, the descriptions of ``described`` 24: four pages across."""
     narrow = [
         "USD per listing unit",
         "USD per reporting unit",
@@ -384,9 +383,9 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
     counted = f'AND({c["in_stats"]}="yes",ISNUMBER({bps}))'
 
     def sample(stat: str) -> str:
-        """The company's name after ", " when it is counted in ``stat``, else "": Peer
+        """The company's name and ", " when it is counted in ``stat``, else "": Peer
         statistics joins the rows' pieces (:func:`_joined`)."""
-        return f'=IF(ISNUMBER({k[stat]}),", "&{c["name"]},"")'
+        return f'=IF(ISNUMBER({k[stat]}),{c["name"]}&", ","")'
 
     return [
         ("USD per listing unit", usd_per(c["listing_ccy"]), "fx"),
