@@ -54,7 +54,7 @@ MODEL_SHEETS = [
 ]
 FIXED_TIME = dt.datetime(2026, 1, 5)
 LAYOUT_NAME = "gpuval_layout"
-LAYOUT = "2026-12-01.4"
+LAYOUT = "2026-12-01.5"
 """The date of the build's layout (``.2``, ``.3`` for later ones of the same day), in the defined
 name :data:`LAYOUT_NAME`: change it whenever a change moves, adds or rewrites model formulas, so
 that the formula audit, which compares a workbook with this version's build, names a workbook of
@@ -95,7 +95,7 @@ def build_workbook(
     ids = f"Peers!$A${peers.FIRST}:$A${last}"
     choices = ",".join(with_value)
     targets = f'"{choices}"' if len(choices) <= 250 else ids  # Excel caps literal lists
-    inputs.write(book, targets, ids)
+    inputs.write(book, targets)
     assumptions.write(book, assumption_ids or [r["id"] for r in rows])
     peers.write(book, rows, figure_lines)
     scenarios.write(book)
@@ -143,7 +143,7 @@ def _cover(book: Book) -> None:
         "data_asof", "Cover", "$" + COVER_CELLS["tpl_asof"][0] + "$" + COVER_CELLS["tpl_asof"][1:]
     )
     formulas = {
-        "tpl_target": "=tgt_name",
+        "tpl_target": valuation.TARGET_XL,
         "tpl_check": '=IF(chk_master,"OK: every model check passes","CHECK: see the Checks sheet")',
         "tpl_dataset": f"gpuval dataset {book.dataset.version}",
     }

@@ -162,7 +162,7 @@ def evaluate(path: Path, wb: Workbook | None = None) -> dict[str, Any]:
         title, coord = _cells(wb, "in_target")[0]  # read above: one cell
         raise GpuvalError(
             f"Input in_target ({title}!{coord}) is {values['in_target']!r}, which is not an id in "
-            "the peer table (the drop-down lists the companies that can be valued)."
+            "the peer table: pick a company from the table that has a market value."
         )
     weights = _weights(wb, path)
     try:

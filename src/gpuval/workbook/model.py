@@ -147,7 +147,8 @@ class Inputs:
             raise core.InputError(f"in_target {plain['target']!r} is not an id in the peer table.")
         if plain["target"] not in ids:
             raise core.InputError(
-                f"in_target {plain['target']!r} has no column on the Assumptions sheet."
+                f"in_target {plain['target']!r} has no column on the Assumptions sheet, so its "
+                "scenarios and DCF cannot be valued: pick a company from the Target list on Inputs."
             )
         i = ids.index(plain["target"])
 

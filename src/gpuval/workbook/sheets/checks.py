@@ -1,5 +1,5 @@
-"""Checks: every model check with its status, rolled up to the master check (``chk_master``)
-that cell A3 of every sheet shows.
+"""Checks: every model check with its status (FALSE where its formula gives an error), rolled
+up to the master check (``chk_master``) that cell A3 of every sheet shows.
 
 Chart columns (defined names ``chart_*``, the rightmost columns of their sheet) hold ``#N/A``
 where a chart must skip a point; the error scan stops left of them and a separate check allows
@@ -34,7 +34,7 @@ def write(book: Book, scanned: list[str]) -> Sheet:
     for i, (text, formula) in enumerate(checks):
         r = 5 + i
         sheet.put(r, 1, text, "label")
-        sheet.put(r, 3, f"={formula}", "calc", "plain")
+        sheet.put(r, 3, f"=IFERROR({formula},FALSE)", "calc", "plain")  # an error fails
     last = 4 + len(checks)
     sheet.put(last + 2, 1, "Master check", "section")
     sheet.put(last + 2, 3, f"=AND(C5:C{last})", "output", "plain", "chk_master")

@@ -18,6 +18,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from gpuval.core.multiples import PEER_BASES
 from gpuval.data.dataset import Dataset
+from gpuval.workbook.sheets import peers
 from gpuval.workbook.sheets.base import Book, Sheet
 from gpuval.workbook.sheets.reference import article, note_text
 
@@ -181,8 +182,8 @@ def _source_text(book: Book, spec: InputSpec) -> str:
     return f"{prefix}. {spec.note}".strip() if spec.note else prefix
 
 
-def write(book: Book, targets: str, ids: str) -> None:
-    """``targets``: the drop-down's list of companies; ``ids``: the peer table's id column."""
+def write(book: Book, targets: str) -> None:
+    """``targets``: the drop-down's list of companies."""
     sheet = Sheet(
         book,
         "Inputs",
@@ -208,7 +209,10 @@ def write(book: Book, targets: str, ids: str) -> None:
                 book.cite(rec, sheet.ref(row, VALUE_COLUMN, sheet=True))
             if spec.name == "target":  # the reader sees the company's name beside its id
                 note = _source_text(book, spec).replace('"', '""')
-                text = f'="Company valued: "&tgt_name&". {note}"'
+                text = (
+                    f'=IF({peers.TARGET_VALUED_XL},"Company valued: "&tgt_name&". {note}",'
+                    f"{peers.TARGET_PROBLEM_XL})"
+                )
                 sheet.put(row, 6, text, "link").style = "gv_note"
             else:
                 sheet.put(row, 6, _source_text(book, spec), "note")
@@ -216,7 +220,7 @@ def write(book: Book, targets: str, ids: str) -> None:
             if spec.choices:
                 bound = "=OR(" + ",".join(f'D{row}="{c}"' for c in spec.choices) + ")"
             elif spec.kind == "list":
-                bound = f"=COUNTIF({ids},D{row})>0"
+                bound = f"={peers.TARGET_VALUED_XL}"
             else:
                 sheet.put(row, 9, spec.lo, "unit", spec.fmt)
                 sheet.put(row, 10, spec.hi, "unit", spec.fmt)

@@ -427,6 +427,20 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
     ]  # fmt: skip
 
 
+TARGET_VALUED_XL = "AND(ISNUMBER(tgt_mv_usd),ISNUMBER(tgt_col))"
+"""TRUE when the target can be valued: a row of the peer table with a market value, and a column
+of assumptions on Assumptions (a company typed into the table has none; the Target list is the
+build's, so it still offers a company whose row was deleted)."""
+TARGET_PROBLEM_XL = (
+    'IF(ISNA(tgt_row),"Target "&in_target&" is not in the peer table: pick a company from the '
+    'Target list on Inputs.",IF(ISNUMBER(tgt_mv_usd),IF(ISNUMBER(tgt_col),"","Target "&in_target'
+    '&" has no column on the Assumptions sheet, so its scenarios and DCF cannot be valued: pick a '
+    'company from the Target list on Inputs."),"Target "&in_target&" has no market value on '
+    'Peers (a price and a share count, or a stated market value): pick a listed company."))'
+)
+"""Why the target cannot be valued, one sentence ("" when it can: :data:`TARGET_VALUED_XL`)."""
+
+
 def _target_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
     """The target's figures picked from the table, from row ``top``; returns the last row."""
     sheet.section(top, "Target (follows the drop-down on Inputs)")

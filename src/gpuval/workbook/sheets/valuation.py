@@ -136,8 +136,12 @@ upside and P(value > price); column A the label, B the unit, C the value."""
 FIGURE_NOTE = TOP + 7
 """The row saying what the market figure is (a price, a stated value, a bound or a peak)."""
 _BASIS = f"INDEX({peers.MARKET_BASIS},tgt_row)"
-FIGURE_NOTE_XL = (f'=IF({_BASIS}="","","The "&IF(tgt_shares>0,"price","market value")&'
-                  f'" above is the Peers figure: "&{_BASIS})')  # fmt: skip
+FIGURE_NOTE_XL = (f'=IF({peers.TARGET_VALUED_XL},IF({_BASIS}="","","The "&IF(tgt_shares>0,'
+                  f'"price","market value")&" above is the Peers figure: "&{_BASIS}),'
+                  f'{peers.TARGET_PROBLEM_XL})')  # fmt: skip
+"""... or, when the target cannot be valued, why not (the Cover repeats it)."""
+TARGET_XL = "=IF(ISNUMBER(tgt_row),tgt_name,in_target)"
+"""The target's name; its id when it is not in the peer table (the Cover repeats it)."""
 FIGURE_NOTE_FONT = Font(name="Calibri", italic=True, size=10)
 
 
@@ -194,13 +198,14 @@ def _headline(sheet: Sheet) -> None:
     sheet.section(TOP, "Headline")
     price = '=IF(tgt_shares>0,"Share price","Market value (no share count)")'
     lines: Sequence[tuple[str, str, str, str, str | None]] = [
-        ("Target", "", "=tgt_name", "plain", None),
+        ("Target", "", TARGET_XL, "plain", None),
         (price, "=tgt_ccy", "=tgt_now", "value", None),
         ('=IF(tgt_shares>0,"Price","Market value")&" date (the target\'s market figure on Peers)"',
          "date", f"=INDEX({peers.USED_DATES},tgt_row)", "date", None),
         ('=IF(tgt_shares>0,"Weighted value per share","Weighted equity value")&'
          '" across methods"', "=tgt_ccy",
-         f"={weighted_value_xl(f'D{FIRST}:D{LAST}', f'B{FIRST}:B{LAST}')}", "value",
+         f'=IF({peers.TARGET_VALUED_XL},'
+         f'{weighted_value_xl(f"D{FIRST}:D{LAST}", f"B{FIRST}:B{LAST}")},"n/a")', "value",
          OUT_WEIGHTED),
         ('=IF(tgt_shares>0,"Upside: weighted value / price - 1",'
          '"Upside: weighted equity value / market value - 1")', "%",
