@@ -78,6 +78,7 @@ def shown(path: Path) -> dict[str, Any]:
         "shown": next((c.value for c in stats["A"] if str(c.value).startswith("The charts")), None),
         "peer_ps": column(PEER_PS),
         "count": stats.cell(labels["Count"], 3).value,
+        "count_note": stats.cell(labels["Count"], 4).value,
         "median": stats.cell(labels["Median"], 3).value,
         "sample": stats.cell(labels["Sample"], 3).value,
         "hk_sample": stats.cell(labels["Hong Kong sample"], 3).value,
@@ -183,6 +184,7 @@ def test_the_first_and_last_companies_deleted_the_target_charted_first(tmp_path:
     assert after["ids"] == ids[1:-1]
     assert after["bars"] == ["MetaX", "Moore Threads", None, None]
     assert (after["count"], after["sample"]) == (1, "Moore Threads")
+    assert after["count_note"] == "only 1 peer: every statistic is its P/S"
 
 
 @pytest.mark.libreoffice

@@ -89,13 +89,13 @@ def test_metax_equity_value_in_cny(books: dict[str, Any]) -> None:
     ws = wb[montecarlo.TITLE]
     words = texts(ws)
     for label in (
-        "Mean equity value (CNY bn)",
-        "Standard deviation (CNY bn)",
+        "Mean equity value (CNY)",
+        "Standard deviation (CNY)",
         "Probability equity value > market value",
-        "Median equity value (CNY bn)",
-        "Probability-weighted scenario equity value (CNY bn)",
-        "Percentiles of equity value (CNY bn)",
-        "Working table: histogram of equity value (CNY bn)",
+        "Median equity value (CNY)",
+        "Probability-weighted scenario equity value (CNY)",
+        "Percentiles of equity value (CNY)",
+        "Working table: histogram of equity value (CNY)",
     ):
         assert label in words, label  # fmt: skip
     assert not [w for w in words if "per share" in w]  # nothing per share holds an equity value
@@ -196,7 +196,7 @@ def test_no_share_count_gives_equity_value_against_market_value(defaults: Inputs
     np.testing.assert_allclose(r.values, equity, rtol=1e-12)
     # the market value: HKD 40 bn (USD 5 bn)
     assert r.summary.prob_above == (1.0 if equity > 40e9 else 0.0)
-    assert montecarlo.labels(m, "HKD").facts[4] == "Mean equity value (HKD bn)"
+    assert montecarlo.labels(m, "HKD").facts[4] == "Mean equity value (HKD)"
 
 
 def test_the_snapshot_is_reproducible(defaults: Inputs) -> None:
@@ -211,4 +211,4 @@ def test_the_snapshot_is_reproducible(defaults: Inputs) -> None:
 def test_moore_threads_has_no_share_count_either(tmp_path: Path) -> None:
     out = build(tmp_path / "mt.xlsx", target="moore_threads")
     wb = load_workbook(out)
-    assert wb[montecarlo.TITLE]["A8"].value == "Mean equity value (CNY bn)"
+    assert wb[montecarlo.TITLE]["A8"].value == "Mean equity value (CNY)"

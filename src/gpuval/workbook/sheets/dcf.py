@@ -147,7 +147,7 @@ def write(book: Book) -> Sheet:
         ("PV of terminal value", f"=C{s + 1}*{m}{R['df']}", "usd_bn", None),
         ("Operating assets, going concern", f"=C{s}+C{s + 2}", "usd_bn", None),
         ("Probability of failure", "=tgt_dcf_prob_failure", "pct", None),
-        ("If it fails: % of going concern",
+        ("Value if it fails (a share of the going concern)",
          "=" + distress_value_xl(f"C{s + 3}", "0", "tgt_dcf_distress"), "usd_bn", None),
         ("Value of operating assets",
          "=" + operating_assets_xl(f"C{s + 3}", f"C{s + 4}", f"C{s + 5}"), "usd_bn", None),

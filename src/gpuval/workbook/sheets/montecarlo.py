@@ -115,11 +115,13 @@ class Labels:
 
     facts: list[str]
     unit: str
-    """e.g. "HKD" (per share) or "CNY bn"."""
+    """The listing currency, e.g. "HKD" (the cells' format scales an equity value: bn or m)."""
     fmt: str
     quantity: str
     """e.g. "Value per share" or "Equity value"."""
     axis_fmt: str
+    axis_unit: str
+    """e.g. "HKD" or "CNY bn" (an equity value's axis is in bn)."""
 
 
 def labels(m: Model, ccy: str) -> Labels:
@@ -129,13 +131,12 @@ def labels(m: Model, ccy: str) -> Labels:
     if per_share(m):
         facts = [*FACTS, correlation, "Probability-weighted scenario value per share",
                  "Median value per share", rank]  # fmt: skip
-        return Labels(facts, ccy, "price", "Value per share", "0.0")
-    unit = f"{ccy} bn"
-    facts = [*FACTS[:4], f"Mean equity value ({unit})", f"Standard deviation ({unit})",
+        return Labels(facts, ccy, "price", "Value per share", "0.0", ccy)
+    facts = [*FACTS[:4], f"Mean equity value ({ccy})", f"Standard deviation ({ccy})",
              "Probability equity value > market value", correlation,
-             f"Probability-weighted scenario equity value ({unit})",
-             f"Median equity value ({unit})", rank]  # fmt: skip
-    return Labels(facts, unit, "ccy_bn", "Equity value", "#,##0.0,,,")
+             f"Probability-weighted scenario equity value ({ccy})",
+             f"Median equity value ({ccy})", rank]  # fmt: skip
+    return Labels(facts, ccy, "ccy_bn", "Equity value", "#,##0.0,,,", f"{ccy} bn")
 
 
 def values(m: Model, result: core.MonteCarloResult, target: str) -> dict[str, Any]:
@@ -267,7 +268,7 @@ def _histogram(sheet: Sheet, lab: Labels, last: int) -> BarChart:
     bar.gapWidth = 10
     bar.overlap = 100  # a marker bar sits exactly over its bin's bar
     bar.title = f"Monte Carlo: {lab.quantity.lower()} ({DRAWS:,} joint draws)"
-    bar.x_axis.title = f"{lab.quantity} ({lab.unit}, bin middle)"
+    bar.x_axis.title = f"{lab.quantity} ({lab.axis_unit}, bin middle)"
     bar.y_axis.title = "Draws"
     bar.add_data(Reference(sheet.ws, min_col=4, max_col=4 + len(MARKERS), min_row=HIST_TOP + 1,
                            max_row=last), titles_from_data=True)  # fmt: skip

@@ -511,8 +511,9 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         sheet.label(r, label, "count" if key == "count" else "x")
         sheet.put(r, 3, "=" + peer_stat_xl(key, peers), "calc", fmt, f"peer_{key}")
         if key == "count":  # a small sample said so beside it (Min to Max are its few values)
-            sheet.put(r, 4, f'=IF(C{r}<{FEW_PEERS},"only "&C{r}&" peers: the percentiles '
-                      'interpolate between them","")', "calc", "plain")  # fmt: skip
+            sheet.put(r, 4, f'=IF(C{r}<{FEW_PEERS},IF(C{r}=1,"only 1 peer: every statistic is '
+                      f'its P/S","only "&C{r}&" peers: the percentiles interpolate between '
+                      'them"),"")', "calc", "plain")  # fmt: skip
             continue
         equity = f"C{r}*tgt_basis_revenue"  # PeersResult.implied_equity
         sheet.put(r, 4, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(tgt_basis_revenue),{COMPARABLE_XL}),'

@@ -121,7 +121,7 @@ def _chart(sheet: Sheet, c: dict[str, str], first: int, last: int) -> BarChart:
     price.type, price.grouping, price.overlap, price.gapWidth = "bar", "stacked", 100, 0
     price.title = (
         "Football field (sorted by Mid): dark Low to Mid, light Mid to High; red: the price "
-        "on Peers (market value without a share count)"
+        "on Peers (the market value for a company without a share count)"
     )
     for name in ("To the price", "Price line", "Price to top"):
         series = _series(sheet, c[name], first, last, first - 1)
