@@ -26,8 +26,8 @@ from workbook_helpers import chart_cells, error_cells, figures, named_cell
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 SLOTS = "'Peer statistics'!"
 """The sheet of the charts' slot columns: I to O beside the table of what each figure is, whose
-first four lines (rows 73 to 76, the four companies with a P/S) the charts read."""
-LINES = range(73, 77)
+first four lines (rows 75 to 78, the four companies with a P/S) the charts read."""
+LINES = range(75, 79)
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
 
@@ -79,8 +79,8 @@ def test_scatter_reads_the_na_chart_columns(charts) -> None:
     # where N has #N/A in its slot), named after the target (tgt_name) and the only legend
     # entry: the slots' entries (blank for an empty slot) are deleted
     assert target.find(f"{C}tx//{C}f").text == "'Peer statistics'!$C$6"
-    assert target.find(f"{C}xVal//{C}f").text == f"{SLOTS}$M$73:$M$76"
-    assert target.find(f"{C}yVal//{C}f").text == f"{SLOTS}$O$73:$O$76"
+    assert target.find(f"{C}xVal//{C}f").text == f"{SLOTS}$M$75:$M$78"
+    assert target.find(f"{C}yVal//{C}f").text == f"{SLOTS}$O$75:$O$78"
     deleted = {int(e.find(f"{C}idx").get("val")) for e in root.iter(f"{C}legendEntry")
                if e.find(f"{C}delete").get("val") == "1"}  # fmt: skip
     assert deleted == {int(s.find(f"{C}idx").get("val")) for s in slots}
@@ -91,7 +91,7 @@ def test_ps_bars_highlight_the_target_with_slanted_names(charts) -> None:
     assert {"P/S", "Target", "Peer median"} <= set(_series(root))
     assert root.find(f".//{C}catAx/{C}txPr/{A}bodyPr").get("rot") == "-2700000"  # 45 degrees
     categories = {f.text for f in root.iter(f"{C}cat") for f in f.iter(f"{C}f")}
-    assert categories == {f"{SLOTS}$I$73:$I$76"}  # the slots' company names: 4 bars, not 7
+    assert categories == {f"{SLOTS}$I$75:$I$78"}  # the slots' company names: 4 bars, not 7
 
 
 def test_dcf_year_labels_low(charts) -> None:
@@ -333,7 +333,7 @@ def test_a_row_inserted_in_the_peer_table_keeps_the_samples(
 @pytest.mark.libreoffice
 @pytest.mark.parametrize(
     ("sheet", "cell"),
-    [("Peers", "AU7"), ("Peer statistics", "J74")],  # Moore Threads' P/S; the second bar's
+    [("Peers", "AU7"), ("Peer statistics", "J76")],  # Moore Threads' P/S; the second bar's
     ids=["peer-table-chart-column", "slot-column"],
 )
 def test_an_error_in_a_chart_column_fails_its_check(

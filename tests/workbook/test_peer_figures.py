@@ -22,7 +22,8 @@ from workbook_helpers import figures, named_cell
 
 COUNTS = ("tgt_basis_revenue_is", "peer_lower_bounds", "peer_upper_bounds", "peer_peaks",
           "peer_not_points", "peer_later_years", "peer_earlier_years", "gap_a_bounds",
-          "gap_hk_bounds", "peer_reading", "peer_bounds_note")  # fmt: skip
+          "gap_hk_bounds", "gap_a_years", "gap_hk_years", "peer_reading",
+          "peer_bounds_note")  # fmt: skip
 FY_LATER = (
     " For 2 of the 2 peers the full-year revenue is of a later fiscal year than the target's: "
     "for growing companies that lowers their P/S and the implied values with it."
@@ -30,6 +31,10 @@ FY_LATER = (
 GAP = (
     " The venue gap rests on 2 A-share and 0 Hong Kong P/S that are bounds or at a peak: read it "
     "as an indication too."
+)
+GAP_YEARS = (
+    " The venue gap mixes fiscal years: {a} A-share and {hk} Hong Kong P/S are of another fiscal "
+    "year than the target's."
 )
 MIXED = (
     "Some of the figures are bounds or at a peak: read the percentiles and the implied values "
@@ -111,7 +116,9 @@ def test_the_statistics_say_how_to_read_them(biren_values: Workbook) -> None:
         "peer_upper_bounds": 0, "peer_peaks": 1, "peer_not_points": 2, "peer_later_years": 2,
         # the gap: Moore Threads' floor and MetaX's peak on the A-share side; Biren's point value
         "peer_earlier_years": 0, "gap_a_bounds": 2, "gap_hk_bounds": 0,
-        "peer_reading": "indications", "peer_bounds_note": MIXED + FY_LATER + GAP,
+        # Moore Threads' and MetaX's FY2025 against Biren's FY2024; Biren's own is the HK side
+        "gap_a_years": 2, "gap_hk_years": 0, "peer_reading": "indications",
+        "peer_bounds_note": MIXED + FY_LATER + GAP + GAP_YEARS.format(a=2, hk=0),
     }  # fmt: skip
     assert drives(biren_values) == ("Pricing: China peers' P/S today x the target's revenue "
                                     "(indications, 2 peers on a later fiscal year: see Peer "
@@ -132,7 +139,8 @@ def test_floors_when_every_peer_is_a_lower_bound(biren: Path, tmp_path: Path) ->
         "tgt_basis_revenue_is": "not given", "peer_lower_bounds": 1, "peer_upper_bounds": 0,
         "peer_peaks": 0, "peer_not_points": 1, "peer_later_years": "n/a",
         "peer_earlier_years": "n/a",
-        "gap_a_bounds": 1, "gap_hk_bounds": 0, "peer_reading": "n/a",  # no HK P/S: no gap
+        "gap_a_bounds": 1, "gap_hk_bounds": 0, "gap_a_years": "n/a", "gap_hk_years": "n/a",
+        "peer_reading": "n/a",  # no HK P/S: no gap
         "peer_bounds_note": "The one peer's P/S is a lower bound: the percentiles are floors.",
     }  # fmt: skip
     assert drives(run_rate) == "Pricing: China peers' P/S today x the target's revenue"
@@ -168,10 +176,11 @@ def test_a_target_without_a_share_count(tmp_path: Path) -> None:
         "peer_upper_bounds": 0, "peer_peaks": 0, "peer_not_points": 1, "peer_later_years": 0,
         # MetaX's own peak is in the gap (the target included), not in the statistics
         "peer_earlier_years": 1, "gap_a_bounds": 2, "gap_hk_bounds": 0,
-        "peer_reading": "indications",
+        # MetaX's and Moore Threads' FY2025 on the A-share side; Biren's FY2024 the HK side
+        "gap_a_years": 0, "gap_hk_years": 1, "peer_reading": "indications",
         "peer_bounds_note": MIXED + " For 1 of the 2 peers the full-year revenue is of an earlier "
         "fiscal year than the target's: for growing companies that raises their P/S and the "
-        "implied values with it." + GAP,
+        "implied values with it." + GAP + GAP_YEARS.format(a=0, hk=1),
     }  # fmt: skip
 
 

@@ -586,8 +586,12 @@ COUNTS = [
      'F{r}<>"point value"'),
     ("gap_hk_bounds", "Hong Kong P/S in the gap: bounds or peaks", "HK P/S",
      'F{r}<>"point value"'),
+    ("gap_a_years", "A-share P/S in the gap: of another fiscal year than the target's",
+     "A-share P/S", "ISNUMBER({year})*({year}<>{target})"),
+    ("gap_hk_years", "Hong Kong P/S in the gap: of another fiscal year than the target's",
+     "HK P/S", "ISNUMBER({year})*({year}<>{target})"),
 ]  # fmt: skip
-_YEARLY = ("peer_later_years", "peer_earlier_years")  # full-year basis only
+_YEARLY = ("peer_later_years", "peer_earlier_years", "gap_a_years", "gap_hk_years")  # full year
 
 
 def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) -> int:
@@ -693,8 +697,9 @@ def _bounds_sentence() -> str:
     """What the counts make the statistics: no yardstick for a target that is not a China
     peer; floors when every peer's P/S is a lower bound (and the implied values floors too
     unless the target's revenue is an upper bound), indications when some figures are bounds
-    or peaks; the direction a later or earlier fiscal year pulls; and the venue gap an
-    indication when either side rests on a bound or a peak."""
+    or peaks; the direction a later or earlier fiscal year pulls; the venue gap an indication
+    when either side rests on a bound or a peak, and mixed when a side is of another fiscal year
+    than the target's."""
     lead = (f'IF({READING}="not comparable","The target is not a China peer: the China peers\' '
             'P/S are no yardstick for it. ","")')  # fmt: skip
     implied = (f'IF({READING}="floors",", and so are the implied values at them.",IF('
@@ -714,6 +719,8 @@ def _bounds_sentence() -> str:
     gap = ('IF(AND(ISNUMBER(out_venue_gap),gap_a_bounds+gap_hk_bounds>0)," The venue gap '
            'rests on "&gap_a_bounds&" A-share '
            'and "&gap_hk_bounds&" Hong Kong P/S that are bounds or at a peak: read it as an '
-           'indication too.","")')  # fmt: skip
+           'indication too.","")&IF(AND(ISNUMBER(out_venue_gap),N(gap_a_years)+N(gap_hk_years)>0),'
+           '" The venue gap mixes fiscal years: "&gap_a_years&" A-share and "&gap_hk_years&" Hong '
+           'Kong P/S are of another fiscal year than the target\'s.","")')  # fmt: skip
     return (f"TRIM({lead}&{bounds}&{years('peer_later_years', 'a later', 'lowers')}&"
             f"{years('peer_earlier_years', 'an earlier', 'raises')}&{gap})")  # fmt: skip
