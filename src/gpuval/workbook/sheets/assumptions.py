@@ -220,7 +220,6 @@ def write(book: Book, companies: list[str]) -> Sheet:
     wrap_rows(sheet.ws, first, last, [note_col])
     sheet.ws.print_area = f"A1:{col(note_col)}{last}"
     ok = col(ok_col)
-    book.check("The target has its column on the Assumptions sheet", "ISNUMBER(tgt_col)")
     book.check("Every company's assumptions are within their bounds",
                f"COUNTIF({TITLE}!{ok}{first}:{ok}{last},FALSE)=0")  # fmt: skip
     book.check(

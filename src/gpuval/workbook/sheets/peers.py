@@ -439,6 +439,7 @@ TARGET_PROBLEM_XL = (
     'Peers (a price and a share count, or a stated market value): pick a listed company."))'
 )
 """Why the target cannot be valued, one sentence ("" when it can: :data:`TARGET_VALUED_XL`)."""
+TARGET_CHECK = "The target can be valued: in the peer table with a market value, and on Assumptions"
 
 
 def _target_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
@@ -480,7 +481,7 @@ def _target_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         sheet.label(r, label, unit)
         role = "output" if name.startswith("out_") else "calc"
         sheet.put(r, 3, formula, role, fmt, name)
-    book.check("The target is in the peer table with a market value", "ISNUMBER(tgt_mv_usd)")
+    book.check(TARGET_CHECK, TARGET_VALUED_XL)
     book.check(
         "Balance: the target's price x shares equals its market value",
         "IF(tgt_shares>0,ABS(tgt_price*tgt_shares/tgt_fx-tgt_mv_usd)<=1E-9*tgt_mv_usd,TRUE)",
