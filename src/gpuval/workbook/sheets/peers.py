@@ -587,9 +587,9 @@ COUNTS = [
      'F{r}<>"point value"'),
     ("gap_hk_bounds", "Hong Kong P/S in the gap: bounds or peaks", "HK P/S",
      'F{r}<>"point value"'),
-    ("gap_a_years", "A-share P/S in the gap: of another fiscal year than the target's",
+    ("gap_a_years", "A-share P/S in the gap: another fiscal year",
      "A-share P/S", "ISNUMBER({year})*({year}<>{target})"),
-    ("gap_hk_years", "Hong Kong P/S in the gap: of another fiscal year than the target's",
+    ("gap_hk_years", "Hong Kong P/S in the gap: another fiscal year",
      "HK P/S", "ISNUMBER({year})*({year}<>{target})"),
 ]  # fmt: skip
 _YEARLY = ("peer_later_years", "peer_earlier_years", "gap_a_years", "gap_hk_years")  # full year
