@@ -18,6 +18,9 @@ from gpuval.workbook.sheets import valuation
 from gpuval.workbook.sheets.valuation_chart import _COLUMNS, HELPER
 from workbook_helpers import named_cell
 
+SCOPED = ("Scenarios", "Sensitivity", "Monte Carlo", "Implied")
+OUT = "a share of China's AI-chip market, which the Valuation sheet leaves out."
+
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 DEFAULTS = {"peers": 0.30, "tam": 0.40, "dcf": 0.30, "mc": 0.0, "venue": 0.0, "nvidia": 0.0}
@@ -233,6 +236,14 @@ def test_nvidia_is_valued_by_its_dcf_alone(tmp_path: Path, recalc) -> None:
     assert ws.cell(valuation.IMPLIED + 3, 7).value == (
         "Not a China peer: valued by its DCF alone; the shares are of China's AI-chip market."
     )
+    # the sheets that value a share of China's market say, beside their model check, that the
+    # Valuation sheet leaves them out
+    assert {title: wb[title]["B3"].value for title in SCOPED} == {
+        "Scenarios": "Not a China peer: these scenarios value " + OUT,
+        "Sensitivity": "Not a China peer: these grids vary the Base scenario, " + OUT,
+        "Monte Carlo": "Not a China peer: the draws vary the scenarios' inputs, " + OUT,
+        "Implied": "Not a China peer: only the DCF-implied growth below reads for this target.",
+    }
 
 
 @pytest.mark.libreoffice
@@ -255,6 +266,7 @@ def test_another_targets_monte_carlo_is_not_read(tmp_path: Path) -> None:
              if str(ws.cell(r, 1).value).startswith("P(equity value > market value)")]  # fmt: skip
     assert shown == ["n/a"]
     assert named_cell(values, "chk_master").value is True
+    assert [values[title]["B3"].value for title in SCOPED] == [None] * 4  # China peers: no note
     python = evaluate(tmp_path / "metax.xlsx")
     assert python[valuation.OUT_WEIGHTED] == pytest.approx(
         named_cell(values, valuation.OUT_WEIGHTED).value, rel=1e-9

@@ -46,6 +46,7 @@ TV_COL = F_COL + 31
 
 def write(book: Book) -> Sheet:
     sheet = Sheet(book, TITLE, "Market-implied 2029 share and DCF growth, solved with formulas.")
+    sc.not_a_china_peer(sheet, "only the DCF-implied growth below reads for this target.")
     sheet.widths({"A": 62, "B": 12, "C": 12, "D": 12, "E": 14, "F": 16})
     _share(book, sheet)
     _growth(book, sheet)

@@ -194,6 +194,9 @@ def fill(ws: Any, m: Model, result: core.MonteCarloResult, target: str) -> None:
 def write(book: Book, model: Model) -> Sheet:
     sheet = Sheet(book, TITLE, "Snapshot computed by the gpuval core when the workbook was built "
                   "or refreshed; it does not recalculate in Excel.")  # fmt: skip
+    scenarios.not_a_china_peer(
+        sheet, f"the draws vary the scenarios' inputs, {scenarios.OUT_OF_VALUATION}"
+    )
     sheet.widths({"A": 50, "B": 16, "C": 16, "D": 16, "E": 16, "F": 16})
     ccy = book.dataset.entities[book.target].listing_currency
     lab = labels(model, ccy)

@@ -24,6 +24,7 @@ from gpuval.core.units import (
     per_share_xl,
     upside_xl,
 )
+from gpuval.workbook.sheets import peers
 from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "Scenarios"
@@ -81,9 +82,21 @@ FIRST = 6
 R = {key: FIRST + i for i, (key, *_rest) in enumerate(ROWS)}
 
 
+OUT_OF_VALUATION = "a share of China's AI-chip market, which the Valuation sheet leaves out."
+
+
+def not_a_china_peer(sheet: Sheet, what: str) -> None:
+    """Row 3, beside the model check, for a target listed outside China's venues (NVIDIA): what
+    on the sheet is no valuation of it (``what``), in one sentence; empty for a China peer."""
+    text = f"Not a China peer: {what}"
+    note = sheet.put(3, 2, f'=IF({peers.COMPARABLE_XL},"","{text}")', "calc")
+    note.style = "gv_note"
+
+
 def write(book: Book) -> Sheet:
     sheet = Sheet(book, TITLE, "Bear / Base / Bull: TAM share to value per share, "
                   "probability-weighted.")  # fmt: skip
+    not_a_china_peer(sheet, f"these scenarios value {OUT_OF_VALUATION}")
     sheet.headers(FIRST - 1, ["Step", "Unit", "Bear", "Base", "Bull", "Weighted"])
     sheet.widths({"A": 35, "B": 10} | {c: 13.5 for c in "CDEFGH"})  # one page wide at 80 %
     sheet.freeze(f"C{FIRST}")

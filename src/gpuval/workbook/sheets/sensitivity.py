@@ -66,6 +66,7 @@ def write(book: Book) -> Sheet:
     sheet = Sheet(
         book, TITLE, "Two-way grids of the Base value, per share or equity value (live formulas)."
     )
+    sc.not_a_china_peer(sheet, f"these grids vary the Base scenario, {sc.OUT_OF_VALUATION}")
     sheet.widths({"A": 30, "B": 12} | {col(c): 12 for c in range(3, 3 + SIZE)})
     for g, (title, row_key, col_key, row_fmt, col_fmt, corner) in enumerate(GRIDS):
         top = GRID_TOP[g]
