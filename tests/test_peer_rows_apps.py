@@ -36,6 +36,7 @@ from gpuval.workbook.sheets.peers import (
     TABLE_HEADER_ROW,
     TITLE,
 )
+from workbook_helpers import named_cell
 
 TODAY = dt.date(2026, 1, 6)
 AGE = 69  # NVIDIA's price of 2025-10-29, the oldest figure used, is 69 days before TODAY
@@ -77,6 +78,8 @@ def shown(path: Path) -> dict[str, Any]:
         "bars": [stats.cell(r, bars.column).value for r in read],  # an empty slot: None
         "shown": next((c.value for c in stats["A"] if str(c.value).startswith("The charts")), None),
         "peer_ps": column(PEER_PS),
+        "used": column("Date if used"),
+        "asof": named_cell(wb, "data_asof").value,
         "count": stats.cell(labels["Count"], 3).value,
         "count_note": stats.cell(labels["Count"], 4).value,
         "median": stats.cell(labels["Median"], 3).value,
@@ -139,6 +142,9 @@ def test_a_company_typed_with_its_formulas_copied_down_is_counted(
     }
     after = shown(path)
     assert after["ids"][row - TABLE_HEADER_ROW - 1] == "newco"
+    # counted but undated: its date, and so the workbook's as-of, read "no date" (not 1899-12-30)
+    assert after["used"][row - TABLE_HEADER_ROW - 1] == "no date"
+    assert isinstance(unedited["asof"], dt.datetime) and after["asof"] == "no date"
     newco = after["peer_ps"][row - TABLE_HEADER_ROW - 1]
     assert newco == pytest.approx(100.0, rel=1e-12)
     before = [ps for ps in unedited["peer_ps"] if isinstance(ps, float | int)]

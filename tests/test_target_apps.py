@@ -34,9 +34,9 @@ from gpuval.workbook.template import COVER_CELLS
 COVER_NOTE_ROW = coordinate_from_string(COVER_CELLS["tpl_asof"])[1] + len(HEADLINE)
 
 IDS = ["biren", "moore_threads", "metax", "cambricon", "kunlunxin", "iluvatar_corex", "nvidia"]
-NOT_IN_TABLE = (
-    "Target metax is not in the peer table: pick a company from the Target list on Inputs."
-)
+NOT_IN_TABLE = "Target metax is not in the peer table: pick a company that is."
+NO_FX = ("Target biren's market value on Peers cannot be computed: check its price, shares, "
+         "listing currency and the exchange rates on Inputs.")  # fmt: skip
 NO_VALUE = ("Target kunlunxin has no market value on Peers (a price and a share count, or a stated "
             "market value): pick a listed company.")  # fmt: skip
 NO_COLUMN = ("Target newco has no column on the Assumptions sheet, so its scenarios and DCF cannot "
@@ -97,6 +97,18 @@ def test_a_target_without_a_market_value_is_named(built: Path, tmp_path: Path) -
     edits = [SetValue("Inputs", "D6", "kunlunxin")]
     after = seen(edit_in_libreoffice(built, tmp_path / "a.xlsx", edits))
     _assert_refused(after, "Kunlunxin", NO_VALUE)
+    assert TARGET_CHECK in after["failing"]
+
+
+@pytest.mark.libreoffice
+def test_a_market_value_that_cannot_be_computed_is_named(built: Path, tmp_path: Path) -> None:
+    """Biren keeps its price and shares, but a listing currency the workbook has no rate for
+    leaves its market value an error value: not "no market value", but what to check."""
+    require_uno()
+    column = cell(list(RAW).index("listing_ccy") + 1)
+    edits = [SetValue(TITLE, f"{column}{TABLE_HEADER_ROW + 1}", "EUR")]
+    after = seen(edit_in_libreoffice(built, tmp_path / "a.xlsx", edits))
+    _assert_refused(after, "Biren Technology", NO_FX)
     assert TARGET_CHECK in after["failing"]
 
 

@@ -33,8 +33,8 @@ GAP = (
     "as an indication too."
 )
 GAP_YEARS = (
-    " The venue gap mixes fiscal years: {a} A-share and {hk} Hong Kong P/S are of another fiscal "
-    "year than the target's."
+    " In the venue gap {a} A-share and {hk} Hong Kong P/S are of another fiscal year than the "
+    "target's, whose P/S it re-rates."
 )
 MIXED = (
     "Some of the figures are bounds or at a peak: read the percentiles and the implied values "

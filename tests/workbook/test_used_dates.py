@@ -48,7 +48,10 @@ def test_the_python_rule_picks_the_rows_used() -> None:
 
 def test_build_needs_no_libreoffice_and_writes_the_formula(tmp_path: Path) -> None:
     wb = load_workbook(build(tmp_path / "b.xlsx"))
-    assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"
+    # the oldest date used, or "no date" when a used row has none (an empty date is not day 0)
+    assert named_cell(wb, "data_asof").value == (
+        '=IF(COUNTIF(peers_used_dates,"no date")>0,"no date",MIN(peers_used_dates))'
+    )
     header = [c.value for c in wb["Peers"][peers.TABLE_HEADER_ROW]]
     # after the samples, before the chart columns (which stay rightmost): earlier columns kept
     assert header.index("Date if used") == header.index("HK sample") + 1

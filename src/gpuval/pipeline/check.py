@@ -218,7 +218,7 @@ def _check_age(values: Workbook, max_age_days: int, today: dt.date) -> CheckResu
         what = (f"{cell.parent.title}!{cell.coordinate} {raw('id')} "
                 f"{'price' if priced else 'market value'} ({raw('market_basis')})")  # fmt: skip
         day = _day(flag.value)
-        # an empty date cell: Date if used is Excel's day 0, which may read as a time
+        # an empty date cell: Date if used is "no date" (Excel's day 0 in an earlier layout)
         if cell.value in (None, "") or (isinstance(day, dt.date) and day.year < 1900):
             details.append(f"{what} has no date (Market figure date is empty)")
             continue

@@ -137,7 +137,7 @@ def _cover(book: Book) -> None:
     cover = book.wb["Cover"]
     print_setup(cover)
     asof = cover[COVER_CELLS["tpl_asof"]]
-    asof.value = f"=MIN({peers.USED_DATES})"
+    asof.value = peers.AS_OF_XL
     asof.number_format = book.style.fmt("date")
     book.define(
         "data_asof", "Cover", "$" + COVER_CELLS["tpl_asof"][0] + "$" + COVER_CELLS["tpl_asof"][1:]
@@ -183,7 +183,7 @@ def _cover_headline(book: Book) -> None:
     note.font = copy(valuation.FIGURE_NOTE_FONT)
     note.alignment = Alignment(wrap_text=True, vertical="top")
     cover.merge_cells(start_row=row, start_column=5, end_row=row, end_column=6)
-    cover.row_dimensions[row].height = 26  # two lines: the longest label is a bound and a peak
+    cover.row_dimensions[row].height = 26  # two lines: a bound and a peak, or why no value
 
 
 def save_atomic(book: Book, out: Path) -> Path:

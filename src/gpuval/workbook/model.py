@@ -60,6 +60,11 @@ class PeerRow:
 
 PEER_FIELDS = tuple(f.name for f in fields(PeerRow))
 CHINA_VENUES = ("A", "HK")
+NO_ASSUMPTIONS = (
+    "has no column on the Assumptions sheet, so its scenarios and DCF cannot be valued: pick a "
+    "company from the Target list on Inputs."
+)
+"""Why a target typed into the peer table cannot be valued (after its id; the sheet says it too)."""
 """The venues of China's AI-chip companies, the A-share market and Hong Kong: a target listed
 elsewhere (NVIDIA) is no China peer (:attr:`Target.comparable`)."""
 
@@ -146,10 +151,7 @@ class Inputs:
         if plain["target"] not in values["data_peers_id"]:
             raise core.InputError(f"in_target {plain['target']!r} is not an id in the peer table.")
         if plain["target"] not in ids:
-            raise core.InputError(
-                f"in_target {plain['target']!r} has no column on the Assumptions sheet, so its "
-                "scenarios and DCF cannot be valued: pick a company from the Target list on Inputs."
-            )
+            raise core.InputError(f"in_target {plain['target']!r} {NO_ASSUMPTIONS}")
         i = ids.index(plain["target"])
 
         def own(name: str) -> Any:

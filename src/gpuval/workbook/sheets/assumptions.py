@@ -23,6 +23,7 @@ from typing import Any
 
 from gpuval.data.dataset import Dataset
 from gpuval.errors import GpuvalError
+from gpuval.workbook.sheets import peers
 from gpuval.workbook.sheets.base import Book, Sheet, col, wrap_rows
 from gpuval.workbook.sheets.inputs import SCENARIOS, InputSpec, bounds_formula, validation
 from gpuval.workbook.sheets.reference import note_text
@@ -195,7 +196,9 @@ def write(book: Book, companies: list[str]) -> Sheet:
     names = [_name(book, company) for company in companies]
     sheet.headers(HEADER_ROW, ["Input", "Unit", "", *names, "Generic assumption: basis", "Min",
                                "Max", "In bounds"])  # fmt: skip
-    sheet.put(HEADER_ROW, TARGET_COL, '="Target: "&tgt_name', "link").style = "gv_header"
+    sheet.put(
+        HEADER_ROW, TARGET_COL, f'="Target: "&{peers.TARGET_NAME_XL}', "link"
+    ).style = "gv_header"
     book.define("data_assumption_ids", TITLE, ids)
     book.values["data_assumption_ids"] = list(companies)
     sheet.label(ID_ROW, "Company id (what the Target drop-down holds); C: the target's column")

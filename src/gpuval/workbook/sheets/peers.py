@@ -50,7 +50,7 @@ from gpuval.core.units import listing_value_xl, per_share_xl, usd_per_unit_xl
 from gpuval.data.dataset import Dataset, Record
 from gpuval.data.labels import figure_label
 from gpuval.data.peers import COLUMNS, Peer
-from gpuval.workbook.model import CHINA_VENUES, YARDSTICK, Inputs, peer_line
+from gpuval.workbook.model import CHINA_VENUES, NO_ASSUMPTIONS, YARDSTICK, Inputs, peer_line
 from gpuval.workbook.sheets.base import WRAP, Book, Sheet, col, fitted_height, wrap_rows
 from gpuval.workbook.sheets.peer_charts import (
     CHART_COLUMNS,
@@ -187,10 +187,16 @@ def peer_sources(dataset: Dataset) -> dict[str, dict[str, str]]:
 
 NOT_USED = "not used"
 """The "Date if used" of a row the valuation does not use (text, which MIN ignores)."""
+NO_DATE = "no date"
+"""The "Date if used" of a row the valuation uses whose market figure date is empty or text (an
+empty cell would read as Excel's day 0, 1899-12-30); the as-of date is then "no date" too."""
 #: The defined name of the "Date if used" column: the date of every market figure the valuation
 #: uses (the target's, each company in the statistics, NVIDIA's when x% of NVIDIA reads the peer
-#: table), "" for a row it does not use. The workbook's as-of date is its MIN (the oldest).
+#: table), "not used" for a row it does not use. The workbook's as-of date: :data:`AS_OF_XL`.
 USED_DATES = "peers_used_dates"
+AS_OF_XL = f'=IF(COUNTIF({USED_DATES},"{NO_DATE}")>0,"{NO_DATE}",MIN({USED_DATES}))'
+"""The workbook's as-of date (the Cover's ``data_asof``): the oldest market figure used, or "no
+date" when one has none (:func:`oldest_used_date`: None)."""
 MARKET_BASIS = "data_peers_market_basis"
 """What each company's market figure is ("2025-12 peak market value, lower bound")."""
 COMPARABLE_XL = "OR(" + ",".join(f'tgt_venue="{v}"' for v in CHINA_VENUES) + ")"
@@ -417,8 +423,8 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
         ("A-share sample", sample("A-share P/S"), "plain"),
         ("HK sample", sample("HK P/S"), "plain"),
         ("Date if used", f'=IF(OR({c["id"]}=in_target,ISNUMBER({k["Peer P/S (statistics)"]}),'
-         f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table")),{c["as_of"]},'
-         f'"{NOT_USED}")', "date"),
+         f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table")),'
+         f'IF(ISNUMBER({c["as_of"]}),{c["as_of"]},"{NO_DATE}"),"{NOT_USED}")', "date"),
         *zip(CHART_COLUMNS, chart_formulas(
             k["Revenue on the chosen basis (USD)"], mv, bps, c["id"],
             {h: k[h] for h in CHART_COLUMNS},
@@ -432,13 +438,16 @@ TARGET_VALUED_XL = "AND(ISNUMBER(tgt_mv_usd),ISNUMBER(tgt_col))"
 of assumptions on Assumptions (a company typed into the table has none; the Target list is the
 build's, so it still offers a company whose row was deleted)."""
 TARGET_PROBLEM_XL = (
-    'IF(ISNA(tgt_row),"Target "&in_target&" is not in the peer table: pick a company from the '
-    'Target list on Inputs.",IF(ISNUMBER(tgt_mv_usd),IF(ISNUMBER(tgt_col),"","Target "&in_target'
-    '&" has no column on the Assumptions sheet, so its scenarios and DCF cannot be valued: pick a '
-    'company from the Target list on Inputs."),"Target "&in_target&" has no market value on '
-    'Peers (a price and a share count, or a stated market value): pick a listed company."))'
+    'IF(ISERROR(tgt_row),"Target "&in_target&" is not in the peer table: pick a company that '
+    'is.",IF(ISERROR(tgt_mv_usd),"Target "&in_target&"\'s market value on Peers cannot be '
+    'computed: check its price, shares, listing currency and the exchange rates on Inputs.",IF('
+    f'ISNUMBER(tgt_mv_usd),IF(ISNUMBER(tgt_col),"","Target "&in_target&" {NO_ASSUMPTIONS}"),'
+    '"Target "&in_target&" has no market value on Peers (a price and a share '
+    'count, or a stated market value): pick a listed company.")))'
 )
 """Why the target cannot be valued, one sentence ("" when it can: :data:`TARGET_VALUED_XL`)."""
+TARGET_NAME_XL = "IF(ISNUMBER(tgt_row),tgt_name,in_target)"
+"""The target's name; its id when it is not in the peer table."""
 TARGET_CHECK = "The target can be valued: in the peer table with a market value, and on Assumptions"
 
 
@@ -699,8 +708,8 @@ def _bounds_sentence() -> str:
     peer; floors when every peer's P/S is a lower bound (and the implied values floors too
     unless the target's revenue is an upper bound), indications when some figures are bounds
     or peaks; the direction a later or earlier fiscal year pulls; the venue gap an indication
-    when either side rests on a bound or a peak, and mixed when a side is of another fiscal year
-    than the target's."""
+    when either side rests on a bound or a peak, and how many of its P/S are of another fiscal
+    year than the target's (whose P/S it re-rates)."""
     lead = (f'IF({READING}="not comparable","The target is not a China peer: the China peers\' '
             'P/S are no yardstick for it. ","")')  # fmt: skip
     implied = (f'IF({READING}="floors",", and so are the implied values at them.",IF('
@@ -721,7 +730,7 @@ def _bounds_sentence() -> str:
            'rests on "&gap_a_bounds&" A-share '
            'and "&gap_hk_bounds&" Hong Kong P/S that are bounds or at a peak: read it as an '
            'indication too.","")&IF(AND(ISNUMBER(out_venue_gap),N(gap_a_years)+N(gap_hk_years)>0),'
-           '" The venue gap mixes fiscal years: "&gap_a_years&" A-share and "&gap_hk_years&" Hong '
-           'Kong P/S are of another fiscal year than the target\'s.","")')  # fmt: skip
+           '" In the venue gap "&gap_a_years&" A-share and "&gap_hk_years&" Hong Kong P/S are of '
+           'another fiscal year than the target\'s, whose P/S it re-rates.","")')  # fmt: skip
     return (f"TRIM({lead}&{bounds}&{years('peer_later_years', 'a later', 'lowers')}&"
             f"{years('peer_earlier_years', 'an earlier', 'raises')}&{gap})")  # fmt: skip

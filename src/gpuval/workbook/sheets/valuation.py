@@ -140,8 +140,8 @@ FIGURE_NOTE_XL = (f'=IF({peers.TARGET_VALUED_XL},IF({_BASIS}="","","The "&IF(tgt
                   f'"price","market value")&" above is the Peers figure: "&{_BASIS}),'
                   f'{peers.TARGET_PROBLEM_XL})')  # fmt: skip
 """... or, when the target cannot be valued, why not (the Cover repeats it)."""
-TARGET_XL = "=IF(ISNUMBER(tgt_row),tgt_name,in_target)"
-"""The target's name; its id when it is not in the peer table (the Cover repeats it)."""
+TARGET_XL = "=" + peers.TARGET_NAME_XL
+"""The target's name, or its id (the Cover repeats it)."""
 FIGURE_NOTE_FONT = Font(name="Calibri", italic=True, size=10)
 
 
