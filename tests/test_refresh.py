@@ -25,6 +25,9 @@ from workbook_helpers import named_cell
 
 DATASET = Path(__file__).resolve().parents[1] / "src" / "gpuval" / "data" / "dataset.toml"
 
+#: the Cover's as-of formula as a build writes it: the oldest date used, or "no date"
+AS_OF = '=IF(COUNTIF(peers_used_dates,"no date")>0,"no date",MIN(peers_used_dates))'
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -223,7 +226,7 @@ def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> Non
     report = refresh(copy, prices=prices)
     assert "  oldest market figure used: 2025-10-29 -> 2025-12-01" in report.lines()
     wb = load_workbook(copy)
-    assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"  # still the formula
+    assert named_cell(wb, "data_asof").value == AS_OF  # still the formula
     # the printed header follows the new as-of date on every sheet gpuval headed
     rights = {ws.title: ws.oddHeader.right.text for ws in wb.worksheets}
     assert rights.pop("Checks") == "As of 2025-10-29, my notes"
@@ -239,7 +242,7 @@ def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
     price = wb["Peers"]["F6"]
     assert wb["Peers"]["A6"].value == "biren" and price.value == 41.5
     # the as-of stays the formula over the dates of the figures used; Biren's price carries its own
-    assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"
+    assert named_cell(wb, "data_asof").value == AS_OF
     assert wb["Peers"]["Q6"].value == dt.datetime(2026, 11, 20)
     assert any("prices kept from the last prices file (biren 41.5 of 2026-11-20)" in n
                for n in second.notes)  # fmt: skip
@@ -247,7 +250,7 @@ def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
     third = refresh(copy, reset_prices=True)
     wb = load_workbook(copy)
     assert wb["Peers"]["F6"].value == pytest.approx(35.7152, rel=1e-5)
-    assert named_cell(wb, "data_asof").value == "=MIN(peers_used_dates)"
+    assert named_cell(wb, "data_asof").value == AS_OF
     assert wb["Peers"]["Q6"].value == dt.datetime(2026, 1, 5)
     assert any(c.where == "Peers biren price" and c.new != 41.5 for c in third.changes)
     assert not [n for n in wb.defined_names if n.startswith("gpuval_price_")]
