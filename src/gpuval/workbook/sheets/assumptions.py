@@ -196,9 +196,8 @@ def write(book: Book, companies: list[str]) -> Sheet:
     names = [_name(book, company) for company in companies]
     sheet.headers(HEADER_ROW, ["Input", "Unit", "", *names, "Generic assumption: basis", "Min",
                                "Max", "In bounds"])  # fmt: skip
-    sheet.put(
-        HEADER_ROW, TARGET_COL, f'="Target: "&{peers.TARGET_NAME_XL}', "link"
-    ).style = "gv_header"
+    header = f'="Target: "&{peers.TARGET_NAME_XL}'
+    sheet.put(HEADER_ROW, TARGET_COL, header, "link").style = "gv_header"
     book.define("data_assumption_ids", TITLE, ids)
     book.values["data_assumption_ids"] = list(companies)
     sheet.label(ID_ROW, "Company id (what the Target drop-down holds); C: the target's column")
