@@ -26,9 +26,11 @@ def test_evaluate_json(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert set(result) == {n for n in wb.defined_names if n.startswith("out_")}
     # Hand check: the TAM scenario, Base case. TAM 2029 = 2012亿 USD; revenue 1.5% of it;
     # 15% margin; 30x; discounted at 12% over (2029-12-31 - 2026-01-05) / 365.25 years; 70%
-    # success, 15% dilution, distress 15% of 110亿 USD; per share at 855.4/110 HKD per USD.
+    # success, 15% dilution; failing fetches 15% of the value if it succeeds; per share at
+    # 855.4/110 HKD per USD.
     years = 1456 / 365.25
-    value = 0.7 * (0.015 * 2012e8 * 0.15 * 30) * 1.12**-years / 1.15 + 0.3 * 0.15 * 110e8
+    success = (0.015 * 2012e8 * 0.15 * 30) * 1.12**-years / 1.15
+    value = 0.7 * success + 0.3 * 0.15 * success
     per_share = value * (855.4 / 110) / (1027e8 / 42.88)
     assert result["out_value_per_share_base"] == pytest.approx(per_share, rel=1e-12)
 

@@ -298,6 +298,15 @@ class TestTam:
         # 5% x 200 bn x 20% x 30 / 1.25^2 = 38.4 bn
         assert expected.value == pytest.approx(38.4e9)
 
+    def test_failure_value_as_a_fraction_is_the_last_argument(self) -> None:
+        # distress_value 0, failing fetches 10% of the 32 bn if it succeeds: 16 + 0.5 x 3.2
+        args = [*tam_args(distress_value=0.0), cell("pe"), cell(0.1)]
+        assert GPUVAL_TAM_VALUE(*args) == pytest.approx(17.6e9, rel=1e-12)
+        implied = [cell(78e9), *tam_args(distress_value=0.0)[1:11], cell("pe"), cell(0.1)]
+        # USD 10 bn = 352 bn x share (0.5 x 640 bn + 0.5 x 10% x 640 bn)
+        assert GPUVAL_IMPLIED_SHARE(*implied) == pytest.approx(10 / 352, rel=1e-12)
+        assert is_error(GPUVAL_TAM_VALUE(*tam_args(), cell("pe"), cell(0.1)), "not both")
+
     def test_basis_ps(self) -> None:
         r = core.tam_scenario(**TAM, basis="ps")
         assert GPUVAL_TAM_VALUE(*tam_args(), cell("PS")) == r.value

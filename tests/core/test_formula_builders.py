@@ -59,6 +59,21 @@ def test_scenario_value_chain() -> None:
     assert got == pytest.approx(r.value, rel=1e-12)
 
 
+def test_failure_value_as_a_fraction_of_success_in_one_formula() -> None:
+    """The same scenario with the failure value 10% of the value if it succeeds, written inline
+    as the Implied and Sensitivity sheets write it: success 38.4 / 1.2 = 32 bn; 0.5 x 32 + 0.5 x
+    10% x 32 = 17.6 bn (an unbracketed failure term would give 16 + 0 + 3.2 = 19.2 bn)."""
+    pv = (tam.exit_value_xl("{s}", "{tam}", "{m}", "{pe}") + "*"
+          + tam.discount_factor_xl("{ke}", "{t}"))  # fmt: skip
+    fails = tam.failure_value_xl(pv, "{dil}", "{f}")
+    formula = tam.scenario_value_xl(pv, "{p}", "{dil}", fails)
+    got = excel(formula, s=0.05, tam=200e9, m=0.2, pe=30.0, ke=0.25, t=2.0, p=0.5, dil=0.2, f=0.1)
+    assert got == pytest.approx(17.6e9, rel=1e-12)
+    r = core.tam_scenario(0.05, 200e9, 0.2, 30.0, 0.25, 2.0, 1.0, prob_success=0.5,
+                          distress_fraction=0.1, dilution=0.2)  # fmt: skip
+    assert got == pytest.approx(r.value, rel=1e-12)
+
+
 @pytest.mark.parametrize("h", [3, 5, 8])
 def test_dcf_year_rules(h: int) -> None:
     growth = core.growth_path(0.9, 0.5, 0.02, high_growth_years=h)

@@ -84,6 +84,12 @@ class TestImpliedShare:
         # market value HKD 78 bn / 7.8 = USD 10 bn = 320 bn x s + 1 bn -> s = 9 / 320
         assert implied_share(78e9, **SCENARIO) == pytest.approx(9 / 320, rel=1e-13)
 
+    def test_failure_value_as_a_fraction(self) -> None:
+        # failing fetches 10% of the value if it succeeds: value(s) = 320 bn x s x (0.5 + 0.5 x
+        # 0.1) / 0.5 = 352 bn x s, so USD 10 bn takes s = 10 / 352
+        scenario = SCENARIO | {"distress_value": 0.0, "distress_fraction": 0.1}
+        assert implied_share(78e9, **scenario) == pytest.approx(10 / 352, rel=1e-13)
+
     def test_congruent_with_forward(self) -> None:
         # forward: share 3% -> value; reverse of that value returns 3%
         value = tam_scenario(0.03, **SCENARIO).value

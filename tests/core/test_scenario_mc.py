@@ -22,7 +22,7 @@ from gpuval.core import (
     tam_scenario,
 )
 
-# The workbook's default scenario inputs (in_*_bear|base|bull), distress as a value
+# The workbook's default scenario inputs (in_*_bear|base|bull), the failure value as an amount
 BEAR = dict(share=0.005, margin=0.10, exit_multiple=20.0, cost_of_equity=0.14, prob_success=0.50,
             distress_value=1.0e9, dilution=0.25)  # fmt: skip
 BASE = dict(share=0.015, margin=0.15, exit_multiple=30.0, cost_of_equity=0.12, prob_success=0.70,

@@ -103,6 +103,28 @@ class TestTamScenario:
         r = tam_scenario(**{**BASE, "prob_success": 0.0})
         assert r.value == pytest.approx(2e9)
 
+    def test_failure_value_as_a_fraction_of_success(self) -> None:
+        # success 38.4 / 1.2 = 32 bn; failing fetches 25% of it, 8 bn:
+        # 0.5 x 32 + 0.5 x 8 = 20 bn, HKD 60 a share; at zero share both branches are 0
+        r = tam_scenario(**{**BASE, "distress_value": 0.0, "distress_fraction": 0.25})
+        assert r.value == pytest.approx(20e9)
+        assert r.value_per_share == pytest.approx(60.0)  # 20 bn x 7.8 / 2.6 bn
+        zero = tam_scenario(**{**BASE, "distress_value": 0.0, "distress_fraction": 0.25,
+                               "share": 0.0})  # fmt: skip
+        assert zero.value == 0.0
+
+    def test_failure_value_given_twice_rejected(self) -> None:
+        with pytest.raises(InputError) as err:
+            tam_scenario(**{**BASE, "distress_fraction": 0.25})
+        assert str(err.value) == (
+            "give the failure value as distress_value (an amount) or as distress_fraction (a "
+            "fraction of the value if it succeeds), not both; got 2,000,000,000 and 0.25."
+        )
+
+    def test_failure_fraction_above_one_rejected(self) -> None:
+        with pytest.raises(InputError, match=r"^distress_fraction must be between 0 and 1"):
+            tam_scenario(**{**BASE, "distress_value": 0.0, "distress_fraction": 1.5})
+
     def test_no_price_no_upside(self) -> None:
         assert tam_scenario(**BASE).upside is None
 

@@ -64,15 +64,17 @@ def test_biren_per_share(books: dict[str, Any]) -> None:
     ws = wb[montecarlo.TITLE]
     assert value(wb, "mc_uncertain") == (  # as the Scenarios sheet labels them, not code ids
         "Share of the market, Mature net margin, Exit P/E, Cost of equity, Probability of "
-        "commercial success, Value if it fails, Dilution before exit"
+        "commercial success, Value if it fails, % of the value if it succeeds, Dilution before "
+        "exit"
     )
     assert value(wb, "mc_correlation") == 0.7
     assert "Probability-weighted scenario value per share" in texts(ws)
     # the weighted value per share (HKD). Bear by hand: 0.5% x USD 201.2 bn x 10% x 20 = 2.012 bn
-    # at exit; / 1.14^3.986 (= 1.6860) = 1.1933 bn; x 0.5 / 1.25 = 0.4773 bn, + 0.5 x 10% x
-    # USD 11 bn distress = 1.0273 bn; x 7.7764 HKD/USD / 2.3951 bn shares = HKD 3.336. Base and
-    # Bull alike give 18.691 and 80.991: 0.25 x 3.336 + 0.5 x 18.691 + 0.25 x 80.991 = 30.43
-    assert value(wb, "mc_weighted") == pytest.approx(30.43, abs=0.01)
+    # at exit; / 1.14^3.986 (= 1.6860) = 1.1933 bn; / 1.25 = 0.9547 bn if it succeeds, 10% of
+    # that if it fails: (0.5 + 0.5 x 10%) x 0.9547 = 0.5251 bn; x 7.7764 HKD/USD / 2.3951 bn
+    # shares = HKD 1.705. Base and Bull alike give 18.182 and 82.739:
+    # 0.25 x 1.705 + 0.5 x 18.182 + 0.25 x 82.739 = 30.20
+    assert value(wb, "mc_weighted") == pytest.approx(30.20, abs=0.01)
     # the draws' median sits well below it (the Bull corner is rare) and the rank agrees with the
     # percentile table: the weighted value lies between the two percentiles around its rank
     assert value(wb, "mc_median") == "=mc_p50"
@@ -100,15 +102,16 @@ def test_metax_equity_value_in_cny(books: dict[str, Any]) -> None:
         assert label in words, label  # fmt: skip
     assert not [w for w in words if "per share" in w]  # nothing per share holds an equity value
     # equity values in CNY, on MetaX's own shares (1%, 2.5%, 5%): each scenario is
-    # p x share x 201.2 bn x margin x P/E x (1 + coe)^-(1456 / 365.25) / (1 + dilution)
-    # + (1 - p) x distress x 300 bn / 7: Bear 3.098, Base 10.698, Bull 42.310 (USD bn);
-    # weighted 0.25 x 3.098 + 0.5 x 10.698 + 0.25 x 42.310 = USD 16.701 bn x 7 = CNY 116.91 bn
-    assert value(wb, "mc_weighted") == pytest.approx(116.907e9, rel=1e-4)
+    # (p + (1 - p) x distress) x share x 201.2 bn x margin x P/E x (1 + coe)^-(1456 / 365.25)
+    # / (1 + dilution): Bear 1.050, Base 9.333, Bull 42.472 (USD bn); weighted
+    # 0.25 x 1.050 + 0.5 x 9.333 + 0.25 x 42.472 = USD 15.547 bn x 7 = CNY 108.83 bn
+    assert value(wb, "mc_weighted") == pytest.approx(108.831e9, rel=1e-4)
     assert 10e9 < value(wb, "mc_p5") < value(wb, "mc_p95") < 500e9
     for name in ("mc_mean", "mc_std", "mc_weighted", "mc_median", "mc_p50"):
         assert named_cell(wb, name).number_format == FORMATS["ccy_bn"], name
     # P(equity value > market value): the market value is USD 42.86 bn x 7 = CNY 300 bn, above
-    # the Bull scenario's USD 25.9 bn x 7 = CNY 181 bn, so no draw reaches it
+    # the Bull scenario's USD 42.47 bn x 7 = CNY 297 bn, every input at its Bull value, so no
+    # draw reaches it
     assert value(wb, "mc_prob_above") == 0
 
 
@@ -204,7 +207,7 @@ def test_the_snapshot_is_reproducible(defaults: Inputs) -> None:
     a, b = montecarlo.simulate(m, n=2000), montecarlo.simulate(m, n=2000)
     np.testing.assert_array_equal(a.values, b.values)
     assert set(a.draws) == {"share", "margin", "exit_multiple", "cost_of_equity", "prob_success",
-                            "distress_value", "dilution"}  # fmt: skip
+                            "distress_fraction", "dilution"}  # fmt: skip
     assert all(np.ptp(x) > 0 for x in a.draws.values())  # none fixed at Base
 
 

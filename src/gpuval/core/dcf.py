@@ -74,17 +74,16 @@ from gpuval.core.dcf_rules import (
     _tax_t,
     _terminal,
     fiscal_years,
+    one_failure_value,
     whole_years,
 )
 from gpuval.core.validate import (
     ArrayLike,
     FloatOrArray,
-    InputError,
     all_float,
     at_most,
     between,
     broadcast_shape,
-    fmt,
     fraction,
     less_than,
     nonnegative,
@@ -329,7 +328,7 @@ def dcf_totals(
     if not all_float(checked):  # arrays that cannot broadcast: a sentence naming two of them
         broadcast_shape(**dict(zip(_CHECKED, checked, strict=True)))
     less_than("terminal_growth", gt, "mature_cost_of_capital", rm)
-    _one_failure_value(dp, dfr)
+    one_failure_value(dp, dfr, ("distress_proceeds", "distress_fraction"), "going-concern value")
 
     rev0 = _bridge_revenue(rev_base, gb, n_bridge)
     if schedule is not None:
@@ -377,20 +376,6 @@ def dcf_totals(
         "equity_value": equity,
         "value_per_share": equity * f / n_sh,
     }
-
-
-def _one_failure_value(proceeds: FloatOrArray, frac: FloatOrArray) -> None:
-    if type(proceeds) is float and type(frac) is float and (proceeds == 0.0 or frac == 0.0):
-        return  # one cell each, at most one given
-    both = np.logical_and(np.not_equal(proceeds, 0.0), np.not_equal(frac, 0.0))
-    if np.any(both):
-        i = tuple(np.argwhere(both)[0]) if np.ndim(both) else ()
-        p, q = np.broadcast_arrays(np.asarray(proceeds), np.asarray(frac))
-        raise InputError(
-            "give the failure value as distress_proceeds (an amount) or as distress_fraction (a "
-            f"fraction of the going-concern value), not both; got {fmt(float(p[i]))} and "
-            f"{fmt(float(q[i]))}."
-        )
 
 
 _CHECKED = (

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from gpuval.core.validate import InputError
+from gpuval.core.validate import InputError, fmt
 
 YEARS = 10
 """Explicit forecast years."""
@@ -153,6 +153,21 @@ def terminal_fcff_xl(rev10: str, gt: str, target_margin: str, tax_rate: str, roc
 
 def _distress(going: Any, proceeds: Any, fraction: Any) -> Any:
     return proceeds + fraction * going
+
+
+def one_failure_value(amount: Any, fraction: Any, names: tuple[str, str], of: str) -> None:
+    """Raise :class:`InputError` where both ways of giving the failure value are non-zero: an
+    amount (``names[0]``) or a fraction (``names[1]``) of ``of``, not both."""
+    if type(amount) is float and type(fraction) is float and (amount == 0.0 or fraction == 0.0):
+        return  # one cell each, at most one given
+    both = np.logical_and(np.not_equal(amount, 0.0), np.not_equal(fraction, 0.0))
+    if np.any(both):
+        i = tuple(np.argwhere(both)[0]) if np.ndim(both) else ()
+        a, f = np.broadcast_arrays(np.asarray(amount), np.asarray(fraction))
+        raise InputError(
+            f"give the failure value as {names[0]} (an amount) or as {names[1]} (a fraction of "
+            f"the {of}), not both; got {fmt(float(a[i]))} and {fmt(float(f[i]))}."
+        )
 
 
 def distress_value_xl(going: str, proceeds: str, fraction: str) -> str:

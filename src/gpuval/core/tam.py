@@ -10,14 +10,17 @@ The story in numbers (one scenario; Bear/Base/Bull are three sets of inputs):
    valuation date to the exit date (:func:`gpuval.core.discount.year_fraction`, actual/365.25).
 5. Today's holders own ``1 / (1 + dilution)`` of the exit value, ``dilution`` being the new
    shares issued before exit as a fraction of today's count.
-6. ``value = prob_success x pv_exit_value / (1 + dilution) + (1 - prob_success) x
-   distress_value``; ``distress_value`` is what today's equity is worth if commercialisation fails
-   (already at today's value, undiluted).
+6. ``value = prob_success x success + (1 - prob_success) x distress_value``, ``success =
+   pv_exit_value / (1 + dilution)`` being today's holders' value if it succeeds and
+   ``distress_value = amount + distress_fraction x success`` what their equity is worth if
+   commercialisation fails (an amount at today's value, or a fraction of the value if it
+   succeeds: Damodaran's distress proceeds as a share of fair value; never a share of today's
+   market value, which would make the value follow the price it is compared with).
 7. ``value_per_share = value x fx / shares_outstanding`` (``fx``: listing-currency units per unit
    of the model currency, the TAM's); ``upside = value_per_share / price - 1``.
 
-The value is affine in ``share`` (``value = a x share + b``), so the market-implied share has a
-closed form: :func:`gpuval.core.reverse.implied_share`.
+The value is affine in ``share`` (``value = a x share + b``, ``b`` the distress amount), so the
+market-implied share has a closed form: :func:`gpuval.core.reverse.implied_share`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gpuval.core import validate as v
+from gpuval.core.dcf_rules import _distress, distress_value_xl, one_failure_value
 from gpuval.core.validate import ArrayLike, FloatOrArray, InputError
 
 __all__ = [
@@ -36,6 +40,7 @@ __all__ = [
     "TamScenario",
     "discount_factor_xl",
     "exit_value_xl",
+    "failure_value_xl",
     "probability_weighted",
     "scenario_value",
     "scenario_value_xl",
@@ -125,9 +130,15 @@ def scenario_value(
 
 
 def scenario_value_xl(pv_exit_value: str, prob_success: str, dilution: str, distress: str) -> str:
-    """Excel of :func:`scenario_value`: ``p*pv/(1+dilution)+(1-p)*distress``."""
+    """Excel of :func:`scenario_value`: ``p*pv/(1+dilution)+(1-p)*(distress)``."""
     p = prob_success
-    return f"{p}*{pv_exit_value}/(1+{dilution})+(1-{p})*{distress}"
+    return f"{p}*{pv_exit_value}/(1+{dilution})+(1-{p})*({distress})"
+
+
+def failure_value_xl(pv_exit_value: str, dilution: str, fraction: str) -> str:
+    """Excel of the value if it fails given as a fraction of the value if it succeeds (step 6):
+    ``0 + fraction x pv_exit_value / (1 + dilution)``."""
+    return distress_value_xl(f"{pv_exit_value}/(1+{dilution})", "0", fraction)
 
 
 @dataclass(frozen=True)
@@ -167,6 +178,7 @@ def tam_scenario(
     fx: ArrayLike = 1.0,
     price: ArrayLike | None = None,
     basis: Literal["pe", "ps"] = "pe",
+    distress_fraction: ArrayLike = 0.0,
 ) -> TamScenario:
     """Value one TAM-share scenario (see the module docstring for the equations).
 
@@ -180,6 +192,8 @@ def tam_scenario(
         shares_outstanding: today's share count, > 0.
         prob_success: probability of commercial success, 0..1.
         distress_value: today's equity value if it fails, model currency (>= 0).
+        distress_fraction: instead, the value if it fails as a fraction of the value if it
+            succeeds, ``pv_exit_value / (1 + dilution)``, 0..1.
         dilution: new shares issued before exit / today's shares (> -1; negative = buy-back).
         fx: listing-currency units per model-currency unit (> 0).
         price: today's share price, listing currency (> 0), for ``upside``.
@@ -194,6 +208,12 @@ def tam_scenario(
     ...                  distress_value=2e9, dilution=0.2, fx=7.8, price=50.0)
     >>> round(r.value / 1e9, 9), round(r.value_per_share, 9), round(r.upside, 9)
     (17.0, 51.0, 0.02)
+
+    The failure value as 10% of the value if it succeeds (32 bn): 16 + 0.5 x 3.2 = 17.6 bn.
+
+    >>> round(tam_scenario(0.05, 200e9, 0.20, 30.0, 0.25, 2.0, 2.6e9, prob_success=0.5,
+    ...                    distress_fraction=0.1, dilution=0.2).value / 1e9, 9)
+    17.6
     """
     s = v.fraction("share", share)
     t_ = v.nonnegative("tam", tam)
@@ -204,6 +224,7 @@ def tam_scenario(
     n = v.positive("shares_outstanding", shares_outstanding)
     p = v.fraction("prob_success", prob_success)
     d = v.nonnegative("distress_value", distress_value)
+    d_frac = v.fraction("distress_fraction", distress_fraction)
     dil = v.rate("dilution", dilution)
     f = v.positive("fx", fx)
     px = None if price is None else v.positive("price", price)
@@ -212,14 +233,15 @@ def tam_scenario(
     v.broadcast_shape(
         share=s, tam=t_, margin=m, exit_multiple=k, cost_of_equity=ke, years=t,
         shares_outstanding=n, prob_success=p, distress_value=d, dilution=dil, fx=f,
-        price=0.0 if px is None else px,
+        price=0.0 if px is None else px, distress_fraction=d_frac,
     )  # fmt: skip
+    one_failure_value(d, d_frac, ("distress_value", "distress_fraction"), "value if it succeeds")
     revenue = s * t_
     earnings = m * revenue
     exit_value = k * (earnings if basis == "pe" else revenue)
     df = (1.0 + ke) ** -t
     pv_exit = exit_value * df
-    value = scenario_value(pv_exit, p, dil, d)
+    value = scenario_value(pv_exit, p, dil, _distress(pv_exit / (1.0 + dil), d, d_frac))
     vps = value * f / n
     return TamScenario(
         revenue=v.out(revenue),

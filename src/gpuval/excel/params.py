@@ -53,6 +53,15 @@ TAM = (
 )
 """The scenario's inputs, in the order of GPUVAL_TAM_VALUE's arguments."""
 
+DISTRESS_FRACTION = Param(
+    "distress_fraction",
+    N,
+    "Equity value if it fails as a fraction of its value if it succeeds (PV of the exit value / "
+    "(1 + dilution)), 0 to 1 (instead of distress_value).",
+    0.0,
+)
+"""Last of the TAM functions' arguments (added after basis, so earlier calls read the same)."""
+
 BASIS = Param(
     "basis",
     "choice",

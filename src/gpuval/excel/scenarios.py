@@ -10,7 +10,7 @@ import numpy as np
 from gpuval import core
 from gpuval.excel.args import UdfError
 from gpuval.excel.declare import Param, udf
-from gpuval.excel.params import BASIS, IMPLIED, LABELS, TAM, TAM_OUTPUTS
+from gpuval.excel.params import BASIS, DISTRESS_FRACTION, IMPLIED, LABELS, TAM, TAM_OUTPUTS
 from gpuval.excel.results import labelled, result
 
 
@@ -19,7 +19,7 @@ def _tam_udf(name: str, attr: str, doc: str, summary: str, example: str) -> Call
     return udf(
         name,
         doc,
-        [*TAM, BASIS],
+        [*TAM, BASIS, DISTRESS_FRACTION],
         core=core.tam_scenario,
         attr=attr,
         summary=summary,
@@ -59,7 +59,7 @@ GPUVAL_TAM_SCENARIO = udf(
     "GPUVAL_TAM_SCENARIO",
     "Every step of a TAM-share scenario as an array: revenue, earnings, exit value, discount "
     "factor, PV of exit value, value, value per share, upside (with a price). Single cells only.",
-    [*TAM, BASIS, LABELS],
+    [*TAM, BASIS, LABELS, DISTRESS_FRACTION],
     body=_steps,
     summary="8 x 2 array of every step (revenue ... upside)",
     example="same arguments and price 50 -> upside 2% in the last row",
@@ -88,7 +88,7 @@ GPUVAL_IMPLIED_SHARE = udf(
     "GPUVAL_IMPLIED_SHARE",
     "Market-implied share of the exit-year TAM: the share at which GPUVAL_TAM_VALUE x fx equals "
     "market_value (closed form). Same inputs as the TAM scenario, without share and price.",
-    [*IMPLIED, BASIS],
+    [*IMPLIED, BASIS, DISTRESS_FRACTION],
     core=core.implied_share,
     summary="TAM share that reproduces the market value (closed form)",
     example="`=GPUVAL_IMPLIED_SHARE(78e9, 200e9, 20%, 30, 25%, 2, 2.6e9, 50%, 2e9, 20%, 7.8)` "

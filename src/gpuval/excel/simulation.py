@@ -19,6 +19,7 @@ from gpuval.excel.params import (
     BASIS,
     DCF_OUTPUTS,
     DCF_REQUIRED,
+    DISTRESS_FRACTION,
     IMPLIED,
     LABELS,
     OUTPUT,
@@ -105,12 +106,12 @@ def _required(params: tuple[Param, ...]) -> tuple[str, ...]:
 
 
 MODELS: dict[str, Model] = {
-    "tam": Model("tam", core.tam_scenario, kinds((*TAM, BASIS)), _required(TAM), TAM_OUTPUTS,
-                 "value_per_share"),
+    "tam": Model("tam", core.tam_scenario, kinds((*TAM, BASIS, DISTRESS_FRACTION)),
+                 _required(TAM), TAM_OUTPUTS, "value_per_share"),
     "dcf": Model("dcf", core.young_growth_dcf, DCF_KINDS, DCF_REQUIRED, DCF_OUTPUTS,
                  "value_per_share"),
-    "implied_share": Model("implied_share", core.implied_share, kinds((*IMPLIED, BASIS)),
-                           _required(IMPLIED)),
+    "implied_share": Model("implied_share", core.implied_share,
+                           kinds((*IMPLIED, BASIS, DISTRESS_FRACTION)), _required(IMPLIED)),
     "ps": _simple("ps", core.price_to_sales),
     "ps_runrate": _simple("ps_runrate", core.run_rate_ps),
     "ps_backlog": _simple("ps_backlog", core.backlog_ps),

@@ -352,7 +352,7 @@ def scenario_arguments(inputs: Inputs, target: Target, s: str, tam: float, years
     return {
         "tam": tam, "margin": x.margin, "exit_multiple": x.exit_pe, "cost_of_equity": x.coe,
         "years": years, "shares_outstanding": target.shares if target.shares > 0 else 1.0,
-        "prob_success": x.prob_success, "distress_value": x.distress * target.market_value,
+        "prob_success": x.prob_success, "distress_fraction": x.distress,
         "dilution": x.dilution, "fx": target.fx,
     }  # fmt: skip
 

@@ -1,9 +1,9 @@
 """Implied: what today's market value implies, solved with live formulas (no Goal Seek, no macro).
 
-* **2029 market share** (each scenario): the scenario's equity value is affine in share,
-  ``value(s) = value(0) + s x slope`` with ``value(0) = (1 - p) x distress`` and ``slope = p x
-  TAM x margin x P/E x DF / (1 + dilution)``, so ``implied share = (market value - value(0)) /
-  slope`` (the core's :func:`gpuval.core.implied_share`).
+* **2029 market share** (each scenario): the scenario's equity value is proportional to share,
+  ``value(s) = s x value(1)`` (the value if it fails being a fraction of the value if it
+  succeeds, both zero at zero share), so ``implied share = market value / value(1)`` (the
+  core's :func:`gpuval.core.implied_share`, whose ``value(0)`` is 0 here).
 * **Revenue growth from year 2 to the end of high growth** (DCF): bisection on
   ``equity(g) - market value`` over the search bracket on Inputs, one row per step, each row a
   whole DCF laid out across the columns (revenue, losses carried forward and present value for
@@ -26,13 +26,13 @@ from gpuval.core.dcf_rules import (
     terminal_fcff_xl,
     terminal_value_xl,
 )
-from gpuval.core.tam import exit_value_xl, scenario_value_xl
+from gpuval.core.tam import exit_value_xl, failure_value_xl, scenario_value_xl
 from gpuval.workbook.sheets import dcf as dcf_sheet
 from gpuval.workbook.sheets import scenarios as sc
 from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "Implied"
-READING = "Reading (over 100%: more than the whole market; below 0: under the failure value)"
+READING = "Reading (over 100%: more than the whole market)"
 RIGHT = Alignment(horizontal="right")
 STEPS = 50
 SHARE_ROW = 6
@@ -62,34 +62,33 @@ def _share(book: Book, sheet: Sheet) -> None:
 
     def at_share(share: str) -> str:
         pv = exit_value_xl(share, "{S}{c}{r[tam]}", "{S}{c}{r[margin]}", "{S}{c}{r[exit_pe]}")
-        return scenario_value_xl(f"{pv}*{{S}}{{c}}{{r[df]}}", "{S}{c}{r[prob_success]}",
-                                 "{S}{c}{r[dilution]}", "{S}{c}{r[distress]}")  # fmt: skip
+        pv = f"{pv}*{{S}}{{c}}{{r[df]}}"
+        dilution = "{S}{c}{r[dilution]}"
+        fails = failure_value_xl(pv, dilution, "{S}{c}{r[fail_fraction]}")
+        return scenario_value_xl(pv, "{S}{c}{r[prob_success]}", dilution, fails)
 
     lines = [
-        ("Value at zero share: (1 - p) x distress", "USD", "=" + at_share("0"), "usd_bn"),
-        ("Value per unit of share: value at 100% share - value at zero share", "USD",
-         "=" + at_share("1") + "-{c}{v0}", "usd_bn"),
+        ("Value at 100% share (the value is proportional to share)", "USD",
+         "=" + at_share("1"), "usd_bn"),
         ("Market value (the target's market figure on Peers)", "USD", "=tgt_mv_usd", "usd_bn"),
-        ("Implied share", "fraction",
-         '=IF({c}{slope}>0,({c}{mv}-{c}{v0})/{c}{slope},"n/a")', "pct2"),
+        ("Implied share: market value / value at 100% share", "fraction",
+         '=IF({c}{slope}>0,{c}{mv}/{c}{slope},"n/a")', "pct2"),
         ("Share assumed (Assumptions sheet)", "fraction", "={S}{c}{r[share]}", "pct2"),
     ]  # fmt: skip
-    rows = {"v0": r0 + 1, "slope": r0 + 2, "mv": r0 + 3}
+    rows = {"slope": r0 + 1, "mv": r0 + 2}
     for i, (label, unit, template, fmt) in enumerate(lines):
         r = r0 + 1 + i
         sheet.label(r, label, unit)
         for s, c in sc.COLS.items():
-            name = f"out_implied_share{'' if s == 'base' else '_' + s}" if i == 3 else None
+            name = f"out_implied_share{'' if s == 'base' else '_' + s}" if i == 2 else None
             formula = template.format(S="Scenarios!", c=c, r=sc.R, **rows)
             sheet.put(r, ord(c) - 64, formula, "output" if name else "calc", fmt, name)
     r = r0 + 1 + len(lines)
-    # short enough for a column; the label says what over 100% and below 0 mean
-    sheet.label(r, READING)
+    sheet.label(r, READING)  # short enough for a column; the label says what over 100% means
     for c in sc.COLS.values():
-        share = f"{c}{r0 + 4}"
-        sheet.put(r, ord(c) - 64,
-                  f'=IF(NOT(ISNUMBER({share})),"n/a: flat",IF({share}>1,"over 100%",IF({share}<0,'
-                  f'"below 0","within 0-100%")))', "calc").alignment = RIGHT  # fmt: skip
+        share = f"{c}{r0 + 3}"
+        sheet.put(r, ord(c) - 64, f'=IF(NOT(ISNUMBER({share})),"n/a: flat",IF({share}>1,'
+                  '"over 100%","within 0-100%"))', "calc").alignment = RIGHT  # fmt: skip
     book.check("Market-implied Base share computes", "ISNUMBER(out_implied_share)")
 
 

@@ -1,9 +1,10 @@
 """Monte Carlo: a snapshot of the TAM scenarios' value under uncertainty, computed by the core at
 build time (the only Python-computed numbers in the workbook, labelled as such).
 
-Every scenario input (share, margin, exit P/E, cost of equity, probability of success, distress
-value, dilution) is drawn jointly (:func:`gpuval.core.simulate_scenarios`): a triangular marginal
-over its Bear, Base (mode) and Bull values, and a one-factor Gaussian copula
+Every scenario input (share, margin, exit P/E, cost of equity, probability of success, value if
+it fails as a fraction of the value if it succeeds, dilution) is drawn jointly
+(:func:`gpuval.core.simulate_scenarios`): a triangular marginal over its Bear, Base (mode) and
+Bull values, and a one-factor Gaussian copula
 ``u_k = Phi(sqrt(r) Z + sqrt(1 - r) e_k)`` that moves the inputs together, a low ``Z`` being
 Bear-like for all of them. ``r`` is :data:`CORRELATION`.
 
@@ -40,7 +41,7 @@ DRAWS = 100_000
 BINS = 30
 CORRELATION = core.SCENARIO_CORRELATION
 UNCERTAIN = ("share", "margin", "exit_pe", "coe", "prob_success", "distress", "dilution")
-_ARG = {"exit_pe": "exit_multiple", "coe": "cost_of_equity", "distress": "distress_value"}
+_ARG = {"exit_pe": "exit_multiple", "coe": "cost_of_equity", "distress": "distress_fraction"}
 TARGET_ID_COL = 8
 """Column of ``mc_target``, the snapshot's target id (grouped and collapsed, as refresh and the
 today marker read it); the Target fact shows the company's name from it."""
@@ -48,8 +49,8 @@ today marker read it); the Target fact shows the company's name from it."""
 
 def _points(m: Model, s: str) -> dict[str, float]:
     """Scenario ``s``'s uncertain inputs as :func:`~gpuval.core.tam_scenario` arguments."""
-    x, mv = m.inputs.scenarios[s], m.target.market_value
-    return {_ARG.get(k, k): getattr(x, k) * (mv if k == "distress" else 1.0) for k in UNCERTAIN}
+    x = m.inputs.scenarios[s]
+    return {_ARG.get(k, k): getattr(x, k) for k in UNCERTAIN}
 
 
 def per_share(m: Model) -> bool:
@@ -154,7 +155,7 @@ def values(m: Model, result: core.MonteCarloResult, target: str) -> dict[str, An
 def uncertain_labels() -> str:
     """The uncertain inputs as the Scenarios sheet labels them, e.g. "Exit P/E"."""
     labels = {key: label for key, label, *_ in scenarios.ROWS}
-    return ", ".join(labels[k] for k in UNCERTAIN)
+    return ", ".join(labels["fail_fraction" if k == "distress" else k] for k in UNCERTAIN)
 
 
 def explanation(m: Model, result: core.MonteCarloResult) -> str:

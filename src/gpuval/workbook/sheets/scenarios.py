@@ -8,7 +8,9 @@ core's :func:`gpuval.core.tam_scenario`):
 * TAM(exit year) = TAM_first x (TAM_last / TAM_first)^((exit year - first) / (last - first))
 * revenue = share x TAM; earnings = margin x revenue; exit value = exit P/E x earnings
 * years = (exit date - valuation date) / days per year; DF = (1 + cost of equity)^-years
-* equity value = p x exit value x DF / (1 + dilution) + (1 - p) x distress value
+* equity value = p x success + (1 - p) x distress value, success = exit value x DF / (1 +
+  dilution) and distress value = its % if it fails x success (never a share of today's market
+  value, which would make the value follow the price it is compared with)
 * per share = equity value x listing-currency-per-USD / shares; upside = equity / market value - 1
 """
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 
-from gpuval.core.tam import discount_factor_xl, scenario_value_xl, tam_at_xl
+from gpuval.core.tam import discount_factor_xl, failure_value_xl, scenario_value_xl, tam_at_xl
 from gpuval.core.units import (
     LISTING_VALUE_LABEL_XL,
     TODAY_LABEL_XL,
@@ -60,7 +62,10 @@ ROWS = [
     ("prob_success", "Probability of commercial success", "fraction",
      "=tgt_prob_success_{s}", "pct"),
     ("dilution", "Dilution before exit", "fraction", "=tgt_dilution_{s}", "pct"),
-    ("distress", "Value if it fails", "USD", "=tgt_distress_{s}*tgt_mv_usd", "usd_bn"),
+    ("fail_fraction", "Value if it fails, % of the value if it succeeds", "fraction",
+     "=tgt_distress_{s}", "pct"),
+    ("distress", "Value if it fails", "USD",
+     "=" + failure_value_xl(_c("pv"), _c("dilution"), _c("fail_fraction")), "usd_bn"),
     ("value", "Equity value today", "USD",
      "=" + scenario_value_xl(_c("pv"), _c("prob_success"), _c("dilution"), _c("distress")),
      "usd_bn"),

@@ -17,11 +17,14 @@ CONF = "xlwings.conf"
 _S = "Scenarios!$D${}"  # Base column of the Scenarios sheet
 
 
-def _scenario_args() -> str:
+def _scenario_args(fx: str = "tgt_fx", price: bool = True) -> str:
+    """The Base scenario's arguments after ``share`` (or ``market_value``): its failure value as
+    ``distress_fraction``, the last argument, with ``distress_value`` 0 (and a blank price)."""
     r = scenarios.R
     cells = [_S.format(r[k]) for k in ("tam", "margin", "exit_pe", "coe", "years")]
-    rest = [_S.format(r[k]) for k in ("prob_success", "distress", "dilution")]
-    return ",".join([*cells, "tgt_shares", *rest, "tgt_fx"])
+    middle = [_S.format(r["prob_success"]), "0", _S.format(r["dilution"]), fx]
+    last = ['"pe"', _S.format(r["fail_fraction"])]
+    return ",".join([*cells, "tgt_shares", *middle, *([""] if price else []), *last])
 
 
 def rows(biren_row: int, moore_row: int, revenue_row: int) -> list[tuple[str, str, str]]:
@@ -47,7 +50,7 @@ def rows(biren_row: int, moore_row: int, revenue_row: int) -> list[tuple[str, st
         ("TAM scenario value per share, Base",
          f"=GPUVAL_TAM_PER_SHARE({share},{_scenario_args()})", "=out_value_per_share_base"),
         ("Market-implied share, Base",
-         f"=GPUVAL_IMPLIED_SHARE(tgt_mv_usd,{_scenario_args().replace(',tgt_fx', ',1')})",
+         f"=GPUVAL_IMPLIED_SHARE(tgt_mv_usd,{_scenario_args('1', price=False)})",
          "=out_implied_share"),
         ('"x% of NVIDIA" per share',
          "=GPUVAL_NVIDIA_SHARE_PER_SHARE(in_nvidia_fraction,nvidia_market_value,tgt_shares,"
