@@ -63,8 +63,8 @@ def test_biren_per_share(books: dict[str, Any]) -> None:
     wb = books["biren"]
     ws = wb[montecarlo.TITLE]
     assert value(wb, "mc_uncertain") == (  # as the Scenarios sheet labels them, not code ids
-        "Share of the market, Mature net margin, Exit P/E, Cost of equity, Probability of "
-        "commercial success, Value if it fails, % of the value if it succeeds, Dilution before "
+        "Share of the market; Mature net margin; Exit P/E; Cost of equity; Probability of "
+        "commercial success; Value if it fails, % of the value if it succeeds; Dilution before "
         "exit"
     )
     assert value(wb, "mc_correlation") == 0.7

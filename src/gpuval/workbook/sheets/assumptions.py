@@ -44,9 +44,7 @@ SCENARIO = [
               (0.5, 0.7, 0.85), note="Assumption."),
     InputSpec("distress", "Value if it fails, % of the value if it succeeds", "fraction", "pct",
               0.0, 1.0, (0.10, 0.15, 0.20),
-              note="Assumption: what the team, designs and cash fetch if the chips fail "
-              "commercially (Damodaran's distress proceeds as a share of fair value); not a "
-              "share of today's market value, which would make the value follow the price."),
+              note="Assumption (Damodaran: distress proceeds as a % of fair value)."),
     InputSpec("dilution", "New shares before exit, % of today's", "fraction", "pct", 0.0, 5.0,
               (0.25, 0.15, 0.10), note="Assumption."),
     InputSpec("prob", "Scenario probability", "fraction", "pct", 0.0, 1.0, (0.25, 0.5, 0.25),

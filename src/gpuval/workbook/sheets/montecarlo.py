@@ -33,7 +33,7 @@ from openpyxl.worksheet.pagebreak import Break
 from gpuval import core
 from gpuval.workbook.model import SCENARIOS, Model, scenario_arguments
 from gpuval.workbook.sheets import scenarios
-from gpuval.workbook.sheets.base import Book, Sheet, col
+from gpuval.workbook.sheets.base import Book, Sheet, col, fitted_height
 
 TITLE = "Monte Carlo"
 SEED = 20260105
@@ -155,7 +155,7 @@ def values(m: Model, result: core.MonteCarloResult, target: str) -> dict[str, An
 def uncertain_labels() -> str:
     """The uncertain inputs as the Scenarios sheet labels them, e.g. "Exit P/E"."""
     labels = {key: label for key, label, *_ in scenarios.ROWS}
-    return ", ".join(labels["fail_fraction" if k == "distress" else k] for k in UNCERTAIN)
+    return "; ".join(labels["fail_fraction" if k == "distress" else k] for k in UNCERTAIN)
 
 
 def explanation(m: Model, result: core.MonteCarloResult) -> str:
@@ -213,6 +213,11 @@ def write(book: Book, model: Model) -> Sheet:
             sheet.put(TOP, TARGET_ID_COL, None, "data", fmt, name)
         else:
             sheet.put(TOP + i, 2, None, "data", fmt or lab.fmt, name)
+    listed = TOP + FACT_NAMES.index("mc_uncertain")  # two lines across B:F, inside the page
+    sheet.ws.merge_cells(start_row=listed, start_column=2, end_row=listed, end_column=6)
+    sheet.ws.cell(listed, 1).alignment = Alignment(vertical="top")
+    sheet.ws.cell(listed, 2).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.ws.row_dimensions[listed].height = fitted_height(2)
     sheet.ws.column_dimensions.group(col(TARGET_ID_COL - 1), col(TARGET_ID_COL), hidden=True,
                                      outline_level=1)  # fmt: skip
     note = sheet.put(NOTE, 1, explanation(model, result), "note")
