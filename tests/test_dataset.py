@@ -92,6 +92,16 @@ def test_derived_records_say_how() -> None:
     assert "102,700,000,000 HKD" in rec.quote and "42.88 HKD" in rec.quote
 
 
+def test_a_figure_derived_from_an_approximate_one_is_approximate() -> None:
+    """NVIDIA's revenue is "约180亿美元" (about) / 15%: about 120 bn, never a point value; Biren's
+    share count, from two stated figures, is not qualified; the CNY per HKD rate, from a rate
+    computed from an approximate one, is approximate too."""
+    ds = load_dataset()
+    assert ds["nvidia.revenue_global_implied"].qualifier == "about"
+    assert ds["biren.shares_outstanding"].qualifier == ""
+    assert ds["fx.cny_per_hkd"].qualifier == "about"
+
+
 @pytest.mark.parametrize(
     ("record_id", "value", "unit", "kind", "qualifier"),
     [

@@ -336,7 +336,7 @@ PEER_LABELS = {
     "nvidia.share_price.2025-10-29": "2025-10-29 share price",
     "nvidia.shares_outstanding.2025-10-29": "2025-10-29 shares outstanding, derived",
     "nvidia.market_cap.2025-10-29": "2025-10-29 market value",
-    "nvidia.revenue_global_implied": "2025 derived",
+    "nvidia.revenue_global_implied": "2025 derived (about)",  # 约180亿美元 / 15%
 }
 
 

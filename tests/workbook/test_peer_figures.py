@@ -100,7 +100,7 @@ def test_full_year_names_each_figure_and_what_it_makes_the_ps(biren_values: Work
          "lower bound"),
         ("2025-12 peak market value, lower bound (over)", "FY2025 guidance, upper bound",
          "at a peak, not today: lower bound"),
-        ("2025-10-29 share price", "2025 derived", "point value"),
+        ("2025-10-29 share price", "2025 derived (about)", "point value"),
     ]  # fmt: skip
 
 

@@ -65,6 +65,8 @@ COLUMNS = (
     "ticker",
 )
 
+APPROXIMATE = "about"
+"""The qualifier of a derived figure computed from an approximate one ("about", "nearly")."""
 MAX_BYTES = 5_000_000  # a dataset file larger than this is refused before it is parsed
 
 #: Operations a [[derived]] record may use: name -> (function of input values, how to write it).
@@ -348,6 +350,9 @@ def _derive(item: Derived, records: dict[str, Record], check: _Checker) -> Recor
         **_identity(item),
         value=value,
         kind="derived",
+        qualifier=APPROXIMATE
+        if any(r.qualifier in (APPROXIMATE, "nearly") for r in inputs)
+        else "",
         source="; ".join(sources),
         quote=f"derived: {shown}",
         how=spell(list(item.inputs)),
