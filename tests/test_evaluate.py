@@ -9,7 +9,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from gpuval.cli import main
-from gpuval.workbook.build import build
+from gpuval.workbook.build import LAYOUT, LAYOUT_NAME, build
 from gpuval.workbook.sheets.inputs import ALL
 from workbook_helpers import named_cell
 
@@ -78,6 +78,33 @@ def test_bad_workbook(
     assert main(["evaluate", str(path)]) == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def _before_the_failure_value_changed(wb) -> None:
+    """A workbook of the layout before the TAM value if it fails became a share of the value if
+    it succeeds: its input was in_distress_<scenario>, a share of today's market value."""
+    for s in ("bear", "base", "bull"):
+        defined = wb.defined_names.pop(f"in_fail_fraction_{s}")
+        defined.name = f"in_distress_{s}"
+        wb.defined_names[defined.name] = defined
+    wb.defined_names[LAYOUT_NAME].attr_text = '"2026-12-01.5"'
+
+
+@pytest.mark.parametrize("command", ["evaluate", "refresh"])
+def test_an_input_of_another_meaning_is_refused_not_misread(
+    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """Reading the old share of market value as a share of the value if it succeeds would
+    value the scenarios differently from the workbook's own cells, silently: both commands
+    refuse, naming the layout, and refresh leaves the file as it was."""
+    path = _broken(built, tmp_path, _before_the_failure_value_changed)
+    before = path.read_bytes()
+    assert main([command, str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "'in_fail_fraction_bear'" in err and "Traceback" not in err
+    assert (f"it was built with the layout of 2026-12-01.5, and this gpuval reads the layout of "
+            f"{LAYOUT}, whose inputs differ; rebuild it with gpuval build") in err  # fmt: skip
+    assert path.read_bytes() == before
 
 
 @pytest.mark.parametrize(

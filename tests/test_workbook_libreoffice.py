@@ -73,7 +73,7 @@ CHANGES: list[dict[str, Any]] = [
      "in_exit_date": dt.datetime(2030, 6, 30), "in_prob_bear": 0.2, "in_prob_base": 0.6,
      "in_prob_bull": 0.2, "in_dcf_convergence_year": 6},
     {"in_fx_usd_per_hkd": 0.1282, "in_tam_2029": 150e9, "in_dcf_nol": 5e8,
-     "in_dcf_operating_margin": -3.0, "in_dilution_base": 0.4, "in_distress_bull": 0.0,
+     "in_dcf_operating_margin": -3.0, "in_dilution_base": 0.4, "in_fail_fraction_bull": 0.0,
      "in_nvidia_fraction": 0.1},
 ]  # fmt: skip
 

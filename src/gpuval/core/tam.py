@@ -19,8 +19,8 @@ The story in numbers (one scenario; Bear/Base/Bull are three sets of inputs):
 7. ``value_per_share = value x fx / shares_outstanding`` (``fx``: listing-currency units per unit
    of the model currency, the TAM's); ``upside = value_per_share / price - 1``.
 
-The value is affine in ``share`` (``value = a x share + b``, ``b`` the distress amount), so the
-market-implied share has a closed form: :func:`gpuval.core.reverse.implied_share`.
+The value is affine in ``share`` (``value = a x share + b``, ``b = (1 - p) x distress_value``),
+so the market-implied share has a closed form: :func:`gpuval.core.reverse.implied_share`.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ __all__ = [
     "probability_weighted",
     "scenario_value",
     "scenario_value_xl",
+    "success_value",
+    "success_value_xl",
     "tam_at",
     "tam_at_xl",
     "tam_cagr",
@@ -114,31 +116,42 @@ def discount_factor_xl(cost_of_equity: str, years: str) -> str:
     return f"(1+{cost_of_equity})^-{years}"
 
 
+def success_value(pv_exit_value: FloatOrArray, dilution: FloatOrArray) -> FloatOrArray:
+    """Today's holders' value if it succeeds (step 6): ``PV(exit value) / (1 + dilution)``.
+
+    >>> success_value(38.4, 0.2)
+    32.0
+    """
+    return pv_exit_value / (1.0 + dilution)
+
+
+def success_value_xl(pv_exit_value: str, dilution: str) -> str:
+    """Excel of :func:`success_value`: ``pv/(1+dilution)``."""
+    return f"{pv_exit_value}/(1+{dilution})"
+
+
+def failure_value_xl(success: str, fraction: str) -> str:
+    """Excel of the value if it fails as a fraction of the value if it succeeds (step 6; the
+    DCF's rule :func:`~gpuval.core.dcf_rules.distress_value_xl` with no amount)."""
+    return distress_value_xl(success, "0", fraction)
+
+
 def scenario_value(
-    pv_exit_value: FloatOrArray,
-    prob_success: FloatOrArray,
-    dilution: FloatOrArray,
-    distress_value: FloatOrArray,
+    success: FloatOrArray, prob_success: FloatOrArray, distress_value: FloatOrArray
 ) -> FloatOrArray:
     """Today's equity value of a scenario (step 6 of the module docstring):
-    ``p x PV(exit value) / (1 + dilution) + (1 - p) x distress``.
+    ``p x success + (1 - p) x distress``.
 
-    >>> scenario_value(38.4, 0.5, 0.2, 2.0)  # 0.5 x 38.4 / 1.2 + 0.5 x 2
+    >>> scenario_value(32.0, 0.5, 2.0)  # 0.5 x 32 + 0.5 x 2
     17.0
     """
-    return prob_success * pv_exit_value / (1.0 + dilution) + (1.0 - prob_success) * distress_value
+    return prob_success * success + (1.0 - prob_success) * distress_value
 
 
-def scenario_value_xl(pv_exit_value: str, prob_success: str, dilution: str, distress: str) -> str:
-    """Excel of :func:`scenario_value`: ``p*pv/(1+dilution)+(1-p)*(distress)``."""
+def scenario_value_xl(success: str, prob_success: str, distress: str) -> str:
+    """Excel of :func:`scenario_value`: ``p*success+(1-p)*(distress)``."""
     p = prob_success
-    return f"{p}*{pv_exit_value}/(1+{dilution})+(1-{p})*({distress})"
-
-
-def failure_value_xl(pv_exit_value: str, dilution: str, fraction: str) -> str:
-    """Excel of the value if it fails given as a fraction of the value if it succeeds (step 6):
-    ``0 + fraction x pv_exit_value / (1 + dilution)``."""
-    return distress_value_xl(f"{pv_exit_value}/(1+{dilution})", "0", fraction)
+    return f"{p}*{success}+(1-{p})*({distress})"
 
 
 @dataclass(frozen=True)
@@ -241,7 +254,8 @@ def tam_scenario(
     exit_value = k * (earnings if basis == "pe" else revenue)
     df = (1.0 + ke) ** -t
     pv_exit = exit_value * df
-    value = scenario_value(pv_exit, p, dil, _distress(pv_exit / (1.0 + dil), d, d_frac))
+    success = success_value(pv_exit, dil)
+    value = scenario_value(success, p, _distress(success, d, d_frac))
     vps = value * f / n
     return TamScenario(
         revenue=v.out(revenue),

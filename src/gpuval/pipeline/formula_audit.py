@@ -349,13 +349,10 @@ def _earlier_layout(wb: Workbook) -> str | None:
     """The finding for a workbook whose layout (:data:`~gpuval.workbook.build.LAYOUT`) is not
     this gpuval's: compared with this version's build, every moved formula would read as an
     analyst's edit. None for a workbook of this layout."""
-    from gpuval.workbook.build import LAYOUT, LAYOUT_NAME
+    from gpuval.workbook.build import LAYOUT, other_layout
 
-    defined = wb.defined_names.get(LAYOUT_NAME)
-    layout = None if defined is None else str(defined.attr_text).strip('"')
-    if layout == LAYOUT:
+    if (built := other_layout(wb)) is None:
         return None
-    built = f"with the layout of {layout}" if layout else "before layouts were recorded"
     return (f"the workbook was built {built}, and this gpuval builds the layout of {LAYOUT}: the "
             "formulas cannot be compared. Check it with the gpuval that built it, or rebuild it "
             "with gpuval build (typed inputs are not carried over; refresh carries data and "

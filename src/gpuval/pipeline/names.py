@@ -49,13 +49,15 @@ def require_gpuval(wb: Workbook, path: Path) -> None:
         raise GpuvalError(
             f"{path.name} is not a gpuval workbook (it has no defined name {missing[0]!r})."
         )
-    from gpuval.workbook.evaluate import REQUIRED
+    from gpuval.workbook.evaluate import REQUIRED, layout_note
 
     for name in [*REQUIRED, "chk_master", "data_asof"]:
         defined = wb.defined_names.get(name)
         places = list(defined.destinations) if defined is not None else []
         if len(places) != 1 or places[0][0] not in wb.sheetnames:
             where = f"points at a missing sheet {places[0][0]!r}" if places else "is missing"
+            if defined is None and (note := layout_note(wb)):  # renamed in a later layout
+                raise GpuvalError(f"{path.name}: the defined name {name!r} is missing{note}.")
             raise GpuvalError(
                 f"{path.name}: the defined name {name!r} {where}; restore it (or rebuild the "
                 "workbook with gpuval build) before checking, refreshing or publishing."

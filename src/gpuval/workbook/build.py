@@ -54,11 +54,21 @@ MODEL_SHEETS = [
 ]
 FIXED_TIME = dt.datetime(2026, 1, 5)
 LAYOUT_NAME = "gpuval_layout"
-LAYOUT = "2026-12-01.6"
+LAYOUT = "2026-12-01.7"
 """The date of the build's layout (``.2``, ``.3`` for later ones of the same day), in the defined
 name :data:`LAYOUT_NAME`: change it whenever a change moves, adds or rewrites model formulas, so
 that the formula audit, which compares a workbook with this version's build, names a workbook of
 an earlier layout as such instead of reporting its every difference as an analyst's edit."""
+
+
+def other_layout(wb: Any) -> str | None:
+    """How a workbook of another layout than :data:`LAYOUT` was built ("with the layout of
+    2026-12-01.5", "before layouts were recorded"); None for a workbook of this layout."""
+    defined = wb.defined_names.get(LAYOUT_NAME)
+    layout = None if defined is None else str(defined.attr_text).strip('"')
+    if layout == LAYOUT:
+        return None
+    return f"with the layout of {layout}" if layout else "before layouts were recorded"
 
 
 def build_workbook(

@@ -71,7 +71,8 @@ def read_inputs_from(wb: Workbook, path: Path, *, cached: Workbook | None = None
     for name in REQUIRED:
         places = _cells(wb, name)
         if len(places) != 1 or places[0][0] not in wb.sheetnames:
-            raise GpuvalError(f"Workbook {path.name} has no usable defined name {name!r}.")
+            raise GpuvalError(f"Workbook {path.name} has no usable defined name {name!r}"
+                              f"{layout_note(wb)}.")  # fmt: skip
         title, coord = places[0]
         raw = _range_values(wb, title, coord)
         formulas = {c: x for c, x in raw if isinstance(x, str) and x.startswith("=")}
@@ -86,6 +87,18 @@ def read_inputs_from(wb: Workbook, path: Path, *, cached: Workbook | None = None
         else:
             values[name] = _check(name, f"{title}!{raw[0][0]}", raw[0][1], optional=False)
     return values
+
+
+def layout_note(wb: Workbook) -> str:
+    """For a workbook of another layout: when it was built, and that this gpuval's inputs differ
+    (an input renamed when its meaning changed is then missing, not misread)."""
+    from gpuval.workbook.build import LAYOUT, other_layout
+
+    if "in_target" not in wb.defined_names or (built := other_layout(wb)) is None:
+        return ""  # not a gpuval workbook, or one of this layout
+    return (f": it was built {built}, and this gpuval reads the layout of {LAYOUT}, whose "
+            "inputs differ; rebuild it with gpuval build (typed inputs are not carried "
+            "over)")  # fmt: skip
 
 
 def _uncomputed(name: str, where: str, formula: str, path: Path) -> UncomputedInput:

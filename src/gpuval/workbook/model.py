@@ -78,7 +78,7 @@ class Scenario:
     exit_pe: float
     coe: float
     prob_success: float
-    distress: float
+    fail_fraction: float
     dilution: float
     prob: float
 
@@ -352,7 +352,7 @@ def scenario_arguments(inputs: Inputs, target: Target, s: str, tam: float, years
     return {
         "tam": tam, "margin": x.margin, "exit_multiple": x.exit_pe, "cost_of_equity": x.coe,
         "years": years, "shares_outstanding": target.shares if target.shares > 0 else 1.0,
-        "prob_success": x.prob_success, "distress_fraction": x.distress,
+        "prob_success": x.prob_success, "distress_fraction": x.fail_fraction,
         "dilution": x.dilution, "fx": target.fx,
     }  # fmt: skip
 

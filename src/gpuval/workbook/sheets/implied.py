@@ -26,7 +26,7 @@ from gpuval.core.dcf_rules import (
     terminal_fcff_xl,
     terminal_value_xl,
 )
-from gpuval.core.tam import exit_value_xl, failure_value_xl, scenario_value_xl
+from gpuval.core.tam import exit_value_xl, failure_value_xl, scenario_value_xl, success_value_xl
 from gpuval.workbook.sheets import dcf as dcf_sheet
 from gpuval.workbook.sheets import scenarios as sc
 from gpuval.workbook.sheets.base import Book, Sheet, col
@@ -62,10 +62,9 @@ def _share(book: Book, sheet: Sheet) -> None:
 
     def at_share(share: str) -> str:
         pv = exit_value_xl(share, "{S}{c}{r[tam]}", "{S}{c}{r[margin]}", "{S}{c}{r[exit_pe]}")
-        pv = f"{pv}*{{S}}{{c}}{{r[df]}}"
-        dilution = "{S}{c}{r[dilution]}"
-        fails = failure_value_xl(pv, dilution, "{S}{c}{r[fail_fraction]}")
-        return scenario_value_xl(pv, "{S}{c}{r[prob_success]}", dilution, fails)
+        success = success_value_xl(f"{pv}*{{S}}{{c}}{{r[df]}}", "{S}{c}{r[dilution]}")
+        fails = failure_value_xl(success, "{S}{c}{r[fail_fraction]}")
+        return scenario_value_xl(success, "{S}{c}{r[prob_success]}", fails)
 
     lines = [
         ("Value at 100% share (the value is proportional to share)", "USD",

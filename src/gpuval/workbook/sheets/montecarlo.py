@@ -40,8 +40,8 @@ SEED = 20260105
 DRAWS = 100_000
 BINS = 30
 CORRELATION = core.SCENARIO_CORRELATION
-UNCERTAIN = ("share", "margin", "exit_pe", "coe", "prob_success", "distress", "dilution")
-_ARG = {"exit_pe": "exit_multiple", "coe": "cost_of_equity", "distress": "distress_fraction"}
+UNCERTAIN = ("share", "margin", "exit_pe", "coe", "prob_success", "fail_fraction", "dilution")
+_ARG = {"exit_pe": "exit_multiple", "coe": "cost_of_equity", "fail_fraction": "distress_fraction"}
 TARGET_ID_COL = 8
 """Column of ``mc_target``, the snapshot's target id (grouped and collapsed, as refresh and the
 today marker read it); the Target fact shows the company's name from it."""
@@ -155,7 +155,7 @@ def values(m: Model, result: core.MonteCarloResult, target: str) -> dict[str, An
 def uncertain_labels() -> str:
     """The uncertain inputs as the Scenarios sheet labels them, e.g. "Exit P/E"."""
     labels = {key: label for key, label, *_ in scenarios.ROWS}
-    return "; ".join(labels["fail_fraction" if k == "distress" else k] for k in UNCERTAIN)
+    return "; ".join(labels[k] for k in UNCERTAIN)
 
 
 def explanation(m: Model, result: core.MonteCarloResult) -> str:

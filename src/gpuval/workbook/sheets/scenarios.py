@@ -8,9 +8,9 @@ core's :func:`gpuval.core.tam_scenario`):
 * TAM(exit year) = TAM_first x (TAM_last / TAM_first)^((exit year - first) / (last - first))
 * revenue = share x TAM; earnings = margin x revenue; exit value = exit P/E x earnings
 * years = (exit date - valuation date) / days per year; DF = (1 + cost of equity)^-years
-* equity value = p x success + (1 - p) x distress value, success = exit value x DF / (1 +
-  dilution) and distress value = its % if it fails x success (never a share of today's market
-  value, which would make the value follow the price it is compared with)
+* value if it succeeds = exit value x DF / (1 + dilution); value if it fails = its % of that
+  (never a share of today's market value, which would make the value follow the price it is
+  compared with); equity value = p x success + (1 - p) x value if it fails
 * per share = equity value x listing-currency-per-USD / shares; upside = equity / market value - 1
 """
 
@@ -18,7 +18,13 @@ from __future__ import annotations
 
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 
-from gpuval.core.tam import discount_factor_xl, failure_value_xl, scenario_value_xl, tam_at_xl
+from gpuval.core.tam import (
+    discount_factor_xl,
+    failure_value_xl,
+    scenario_value_xl,
+    success_value_xl,
+    tam_at_xl,
+)
 from gpuval.core.units import (
     LISTING_VALUE_LABEL_XL,
     TODAY_LABEL_XL,
@@ -62,13 +68,14 @@ ROWS = [
     ("prob_success", "Probability of commercial success", "fraction",
      "=tgt_prob_success_{s}", "pct"),
     ("dilution", "Dilution before exit", "fraction", "=tgt_dilution_{s}", "pct"),
+    ("success", "Value if it succeeds (after dilution)", "USD",
+     "=" + success_value_xl(_c("pv"), _c("dilution")), "usd_bn"),
     ("fail_fraction", "Value if it fails, % of the value if it succeeds", "fraction",
-     "=tgt_distress_{s}", "pct"),
+     "=tgt_fail_fraction_{s}", "pct"),
     ("distress", "Value if it fails", "USD",
-     "=" + failure_value_xl(_c("pv"), _c("dilution"), _c("fail_fraction")), "usd_bn"),
+     "=" + failure_value_xl(_c("success"), _c("fail_fraction")), "usd_bn"),
     ("value", "Equity value today", "USD",
-     "=" + scenario_value_xl(_c("pv"), _c("prob_success"), _c("dilution"), _c("distress")),
-     "usd_bn"),
+     "=" + scenario_value_xl(_c("success"), _c("prob_success"), _c("distress")), "usd_bn"),
     ("per_share", "Value per share (listing currency)", "listing",
      "=" + per_share_xl(_c("value")), "price"),
     ("listing", "Value in the listing currency", "listing",

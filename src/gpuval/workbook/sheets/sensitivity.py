@@ -14,7 +14,13 @@ from __future__ import annotations
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Border, Font, PatternFill, Side
 
-from gpuval.core.tam import discount_factor_xl, exit_value_xl, failure_value_xl, scenario_value_xl
+from gpuval.core.tam import (
+    discount_factor_xl,
+    exit_value_xl,
+    failure_value_xl,
+    scenario_value_xl,
+    success_value_xl,
+)
 from gpuval.core.units import LISTING_VALUE_LABEL_XL, TODAY_LABEL_XL, listing_value_xl
 from gpuval.workbook.sheets import scenarios as sc
 from gpuval.workbook.sheets.base import Book, Sheet, col
@@ -58,8 +64,9 @@ def cell_formula(row_key: str, col_key: str, row_ref: str, col_ref: str) -> str:
 
     exit_value = exit_value_xl(base("share"), scenario("tam"), base("margin"), base("exit_pe"))
     pv = f"{exit_value}*{discount_factor_xl(base('coe'), scenario('years'))}"
-    fails = failure_value_xl(pv, base("dilution"), scenario("fail_fraction"))
-    value = scenario_value_xl(pv, base("prob_success"), base("dilution"), fails)
+    success = success_value_xl(pv, base("dilution"))
+    fails = failure_value_xl(success, scenario("fail_fraction"))
+    value = scenario_value_xl(success, base("prob_success"), fails)
     return "=" + listing_value_xl(f"({value})")
 
 
