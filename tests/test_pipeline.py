@@ -152,7 +152,8 @@ def test_check_json_and_exit_status(copy: Path, capsys: pytest.CaptureFixture[st
     body = json.loads(capsys.readouterr().out)
     assert body["passed"] is True
     assert [c["name"] for c in body["checks"]] == ["errors", "formulas", "outputs", "master",
-                                                   "bounds", "plausible", "data_age"]  # fmt: skip
+                                                   "snapshot", "bounds", "plausible",
+                                                   "data_age"]  # fmt: skip
 
 
 # --- refresh -----------------------------------------------------------------------------------
@@ -304,8 +305,11 @@ def test_refresh_not_a_gpuval_workbook(tmp_path: Path) -> None:
 @pytest.mark.libreoffice
 def test_publish_refuses_on_failing_check_unless_forced(copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "dist"
-    with pytest.raises(GpuvalError, match="fails 1 check\\(s\\), first 'data_age'"):
+    with pytest.raises(GpuvalError, match="fails 1 check\\(s\\), first 'data_age'") as caught:
         publish(copy, out_dir=out, today=TODAY)
+    assert "(or allow older market figures with --max-age-days) or publish with --force" in str(
+        caught.value
+    )
     assert not out.exists() or not list(out.iterdir())
     report = publish(copy, out_dir=out, today=TODAY, force=True)
     stamped = named_cell(load_workbook(report.outputs[0], data_only=True), "pub_stamp").value
@@ -351,6 +355,7 @@ def test_publish_after_refresh(copy: Path, tmp_path: Path) -> None:
     assert report.manifest is not None
     manifest = json.loads(report.manifest.read_text())
     assert manifest["files"] == {xlsx.name: sha(xlsx), pdf.name: sha(pdf)}
+    assert manifest["check"] == "passed" and manifest["max_age_days"] == 355  # what it passed at
     pages = render_pngs(pdf, tmp_path / "png", dpi=30)
     assert len(pages) >= 12
 

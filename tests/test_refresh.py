@@ -395,6 +395,48 @@ def test_monte_carlo_is_written_by_name_and_label(copy: Path) -> None:
     assert named_cell(built, "mc_draws").value == 100_000
 
 
+@pytest.mark.libreoffice
+def test_an_edited_input_makes_the_snapshot_stale_until_a_refresh(
+    copy: Path, recalc, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The analyst raises Biren's Base failure value to 50% of the value if it succeeds. The
+    snapshot's figures, drawn for the old inputs, leave the Valuation sheet (n/a) and check
+    fails until a refresh redraws them all, the weighted value and its rank included. Base by
+    hand: USD 7.5168 bn if it succeeds x (0.7 + 0.3 x 0.5) = 6.3893 bn x 7.7764 / 2.3951 bn =
+    HKD 20.745; weighted 0.25 x 1.705 + 0.5 x 20.745 + 0.25 x 82.739 = HKD 31.48 (30.20 before)."""
+    wb = load_workbook(copy)
+    named_cell(wb, "in_fail_fraction_base").value = 0.5
+    wb.save(copy)
+    values = load_workbook(recalc(copy), data_only=True)
+    assert named_cell(values, "mc_current").value is False
+    assert named_cell(values, "mc_weighted").value == pytest.approx(30.20, abs=0.01)  # as built
+    probability = next(r for r in values["Valuation"].iter_rows(values_only=True)
+                       if str(r[0]).startswith("P(value > price)"))  # fmt: skip
+    assert "n/a" in probability
+    assert values["Monte Carlo"]["B3"].value.startswith("Snapshot of other inputs")
+    assert main(["check", str(copy), "--max-age-days", "1000"]) == 1
+    assert "Monte Carlo!H5 (mc_current) is False" in capsys.readouterr().out
+
+    refresh(copy)
+    wb = load_workbook(copy)
+    assert named_cell(wb, "mc_weighted").value == pytest.approx(31.48, abs=0.01)
+    assert 0 < named_cell(wb, "mc_rank").value < 1
+    values = load_workbook(recalc(copy), data_only=True)
+    assert named_cell(values, "mc_current").value is True
+    assert values["Monte Carlo"]["B3"].value in ("", None)
+    assert main(["check", str(copy), "--max-age-days", "1000"]) == 0
+
+
+def test_progress_counts_the_steps_it_takes(copy: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No prices: read, update, Monte Carlo, (LibreOffice,) save: the last step is n of n, and
+    a refresh that changes no data says so in a sentence, not a colon over nothing."""
+    assert main(["refresh", str(copy)]) == 0
+    out, err = capsys.readouterr()
+    steps = [line for line in err.splitlines() if line.startswith("[")]
+    assert steps[-1] == f"[{len(steps)}/{len(steps)}] saving", steps
+    assert "0 data value(s) changed (0 removed).\n" in out
+
+
 def test_refresh_writes_through_a_symlink(copy: Path, tmp_path: Path) -> None:
     link = tmp_path / "link" / "mine.xlsx"
     link.parent.mkdir()

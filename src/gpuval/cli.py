@@ -325,11 +325,14 @@ def refresh(
     """Update the workbook's data (dataset, prices) and keep the analyst's work; every formula
     cell gets its computed value from LibreOffice when it is installed. A timestamped backup is
     kept and the file is replaced only by a complete new one."""  # fmt: skip
+    from gpuval.pipeline.recalc import find_soffice
     from gpuval.pipeline.refresh import refresh as refresh_file
 
+    # read, update, Monte Carlo, save; the prices and LibreOffice's recalculation when there
+    steps = 4 + (prices is not None) + (not no_recalc and find_soffice() is not None)
     report = refresh_file(
         workbook, prices=prices, dataset_path=dataset, reset_inputs=reset_inputs,
-        reset_prices=reset_prices, progress=_progress(quiet, 6), recalc=not no_recalc,
+        reset_prices=reset_prices, progress=_progress(quiet, steps), recalc=not no_recalc,
     )  # fmt: skip
     click.echo("\n".join(report.lines()))
 

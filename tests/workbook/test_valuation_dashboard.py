@@ -153,6 +153,15 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     assert ws.cell(valuation.IMPLIED, 7).value == (
         f"What the {figure} on Peers implies, against the model's assumption"
     )
+    # Biren: share 2.95% implied vs 1.50% assumed, growth 96.5% vs 50%; MetaX: 11.5% vs 2.5%,
+    # 111.6% vs 50%: both above for both
+    implied = [ws.cell(valuation.IMPLIED + i, 5).value for i in (1, 2)]
+    assumed = [ws.cell(valuation.IMPLIED + i, 6).value for i in (1, 2)]
+    assert all(i > a for i, a in zip(implied, assumed, strict=True))
+    assert ws.cell(valuation.IMPLIED + 3, 7).value == (
+        f"Implied vs assumed: share above, growth above (above: the {figure} asks for more "
+        "than the model assumes)."
+    )
     per_share = {"biren": "... per share", "metax": "... per share: n/a, no share count"}
     assert ws.cell(valuation.NV + 4, 1).value == per_share[target]
     later = {"biren": ", 2 peers on a later fiscal year", "metax": ""}[target]
@@ -247,6 +256,21 @@ def test_nvidia_is_valued_by_its_dcf_alone(tmp_path: Path, recalc) -> None:
 
 
 @pytest.mark.libreoffice
+def test_implied_below_assumed_is_said_so(tmp_path: Path, recalc) -> None:
+    """Biren's Base share assumed at 5%, above the 2.95% its price implies (USD 11.0 bn over
+    USD 373.4 bn at 100% share); the growth still implied above assumed (96.5% vs 50%)."""
+    wb = load_workbook(build(tmp_path / "biren.xlsx"))
+    named_cell(wb, "in_share_base").value = 0.05
+    wb.save(tmp_path / "edited.xlsx")
+    ws = load_workbook(recalc(tmp_path / "edited.xlsx"), data_only=True)[valuation.TITLE]
+    assert ws.cell(valuation.IMPLIED + 1, 5).value == pytest.approx(11.0e9 / 373.4e9, rel=1e-3)
+    assert ws.cell(valuation.IMPLIED + 3, 7).value == (
+        "Implied vs assumed: share at or below, growth above (above: the price asks for more "
+        "than the model assumes)."
+    )
+
+
+@pytest.mark.libreoffice
 def test_another_targets_monte_carlo_is_not_read(tmp_path: Path) -> None:
     """The snapshot is drawn for the target of the last build or refresh (Biren here). Switch
     the drop-down to MetaX without a refresh: the Monte Carlo row and P(value > price) show n/a
@@ -266,7 +290,11 @@ def test_another_targets_monte_carlo_is_not_read(tmp_path: Path) -> None:
              if str(ws.cell(r, 1).value).startswith("P(equity value > market value)")]  # fmt: skip
     assert shown == ["n/a"]
     assert named_cell(values, "chk_master").value is True
-    assert [values[title]["B3"].value for title in SCOPED] == [None] * 4  # China peers: no note
+    notes = {title: values[title]["B3"].value for title in SCOPED}  # China peers: no note
+    assert notes.pop("Monte Carlo") == (  # but the snapshot says it is Biren's, in red
+        "Snapshot of other inputs or another target: gpuval refresh redraws it. "
+    )
+    assert list(notes.values()) == [None] * 3
     python = evaluate(tmp_path / "metax.xlsx")
     assert python[valuation.OUT_WEIGHTED] == pytest.approx(
         named_cell(values, valuation.OUT_WEIGHTED).value, rel=1e-9

@@ -10,6 +10,8 @@ Checks, each reported with its details (every finding names the cell at its curr
   formula, a changed formula or a deleted model row does, with its sheet and row label;
 * **outputs**: every ``out_*`` equals the Python core (``gpuval evaluate``) to 1e-9 relative;
 * **master**: the workbook's own master check is TRUE;
+* **snapshot**: the Monte Carlo snapshot (computed by Python at build or refresh) is of the
+  workbook's target and inputs (``mc_current``), so no stale draw is published;
 * **bounds**: every input lies within its validated bounds;
 * **plausible**: the figures an analyst would question (:func:`plausibility_findings`): price x
   shares against a stated market value, value per share against price, share counts, revenue and
@@ -235,6 +237,19 @@ def _check_age(values: Workbook, max_age_days: int, today: dt.date) -> CheckResu
     return CheckResult("data_age", title, not details, capped(details))
 
 
+def _check_snapshot(values: Workbook) -> CheckResult:
+    current = named_value(values, "mc_current")
+    details = []
+    if current is not True:
+        defined = values.defined_names.get("mc_current")
+        title, coord = next(iter(defined.destinations)) if defined else ("Monte Carlo", "?")
+        details.append(f"{title}!{coord.replace('$', '')} (mc_current) is {current!r}: the "
+                       "snapshot was drawn for other inputs or another target; gpuval refresh "
+                       "redraws it")  # fmt: skip
+    return CheckResult("snapshot", "The Monte Carlo snapshot is of the workbook's target and "
+                       "inputs", not details, details)  # fmt: skip
+
+
 def _check_plausible(values: Workbook) -> CheckResult:
     details = plausibility_findings(values)
     return CheckResult("plausible", "Figures are plausible (units, magnitudes, whole years)",
@@ -289,6 +304,7 @@ def check_workbook(
         _check_outputs(expected, values),
         CheckResult("master", "The workbook's master check is TRUE", master is True,
                     [] if master is True else [f"chk_master is {master!r}"]),
+        _check_snapshot(values),
         bounds,
         _check_plausible(values),
         _check_age(values, max_age_days, today or dt.date.today()),

@@ -215,9 +215,14 @@ def publish(
             failed = [r for r in report.check.results if not r.passed]
             first = failed[0]
             detail = f": {first.details[0]}" if first.details else ""
+            older = (
+                " (or allow older market figures with --max-age-days)"
+                if first.name == "data_age"
+                else ""
+            )
             raise GpuvalError(
-                f"{path.name} fails {len(failed)} check(s), first {first.name!r}{detail}; fix it "
-                "or publish with --force (the copy is then stamped UNCHECKED)."
+                f"{path.name} fails {len(failed)} check(s), first {first.name!r}{detail}; fix it"
+                f"{older} or publish with --force (the copy is then stamped UNCHECKED)."
             )
         if not report.checked and not checked_first:
             stamp(False)  # rendered with "check passed": once more with the true status
@@ -256,6 +261,7 @@ def publish(
             body = {
                 "workbook": path.name, "published": today.isoformat(), "dataset": version,
                 "check": "passed" if report.checked else "UNCHECKED",
+                "max_age_days": max_age_days,
                 "files": {p.name: _sha256(p) for p in written},
             }  # fmt: skip
             text = json.dumps(body, indent=2) + "\n"

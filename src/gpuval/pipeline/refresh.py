@@ -85,7 +85,8 @@ class RefreshReport:
         out = [f"Refreshed {self.workbook}" + (f" (backup: {self.backup.name})" if self.backup
                                                  else "")]  # fmt: skip
         removed = sum(1 for c in self.changes if c.new is None or c.new == "withdrawn")
-        out.append(f"{len(self.changes)} data value(s) changed ({removed} removed):")
+        out.append(f"{len(self.changes)} data value(s) changed ({removed} removed)"
+                   + (":" if self.changes else "."))  # fmt: skip
         out += [f"  {c.where}: {_show(c.old)} -> {_show(c.new)}" for c in self.changes]
         if self.movers:
             out.append("Outputs that moved most:")
@@ -108,7 +109,8 @@ def _show(value: Any) -> str:
 
 
 def _model(s: Session) -> tuple[dict[str, Any], Callable[[], Any]] | None:
-    """(the ``out_*`` values, a function computing the Monte Carlo snapshot), or None with a note
+    """(the ``out_*`` values, a function giving the model and its Monte Carlo snapshot), or None
+    with a note
     when the analyst's inputs are not valid for the core."""
     from gpuval.workbook.model import run_names
 
@@ -125,7 +127,7 @@ def _model(s: Session) -> tuple[dict[str, Any], Callable[[], Any]] | None:
         if note not in s.report.notes:
             s.report.notes.append(note)
         return None
-    return dict(outputs), lambda: montecarlo.simulate(model)
+    return dict(outputs), lambda: (model, montecarlo.simulate(model))
 
 
 def _oldest_used(s: Session) -> dt.date | None:
@@ -280,7 +282,8 @@ def refresh(
         after = _model(s)
         if after is not None:
             target = s.value(*s.cell("in_target"))
-            update_montecarlo(s, after[1](), target)
+            model, snapshot = after[1]()
+            update_montecarlo(s, model, snapshot, target)
             if before is not None:
                 report.movers = _movers(before[0], after[0])
         else:

@@ -415,19 +415,28 @@ def _mc_places(s: Session) -> dict[str, tuple[str, str]] | None:
     return places
 
 
-def update_montecarlo(s: Session, snapshot: Any, target: str) -> None:
+def update_montecarlo(s: Session, model: Any, snapshot: Any, target: str) -> None:
+    """Every figure of the snapshot (:func:`~gpuval.workbook.sheets.montecarlo.values`: facts,
+    the weighted value and its rank, percentiles), the histogram and the sentence on why the
+    draws and the weighted value differ; the first facts found by label in a workbook that does
+    not name them, the later ones only where named."""
     places = _mc_places(s)
     if places is None:
         s.report.notes.append("the Monte Carlo sheet's labels were not found; it was kept.")
         return
     summary = snapshot.summary
-    facts = [target, summary.n, montecarlo.SEED, montecarlo.uncertain_labels(), summary.mean,
-             summary.std, "n/a" if summary.prob_above is None else summary.prob_above]  # fmt: skip
-    values = dict(zip(MC_FACTS, facts, strict=True))
-    for p, x in summary.percentiles.items():
-        if f"mc_p{p}" in s.names:
-            values[f"mc_p{p}"] = x
-            places[f"mc_p{p}"] = s.cell(f"mc_p{p}")
+    figures = montecarlo.values(model, snapshot, target)
+    values = {name: figures[name] for name in MC_FACTS}
+    for name, value in figures.items():
+        if name not in values and name in s.names:
+            values[name] = value
+            places[name] = s.cell(name)
+    sheet = places["mc_mean"][0]
+    column = (c for row in s.wb[sheet].iter_rows(max_col=1) for c in row)
+    why = next((c for c in column if str(c.value).startswith(montecarlo.WHY)), None)
+    if why is not None:
+        values["why"] = montecarlo.explanation(model, snapshot)
+        places["why"] = (sheet, str(why.coordinate))
     for i, count in enumerate(summary.hist_counts):
         values[f"hist_from_{i}"] = float(summary.hist_edges[i])
         values[f"hist_to_{i}"] = float(summary.hist_edges[i + 1])

@@ -17,8 +17,14 @@ from openpyxl.workbook.workbook import Workbook
 from gpuval.core import InputError
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.safety import safe_load_workbook
-from gpuval.workbook.model import PEER_FIELDS, company_input_names, input_names, run_names
-from gpuval.workbook.sheets import valuation
+from gpuval.workbook.model import (
+    PEER_FIELDS,
+    Model,
+    company_input_names,
+    input_names,
+    run_names,
+)
+from gpuval.workbook.sheets import montecarlo, valuation
 
 LISTS = {*company_input_names(), "data_assumption_ids"} | {f"data_peers_{k}" for k in PEER_FIELDS}
 """Names of ranges (one value per company), read as lists."""
@@ -165,6 +171,16 @@ def _stored(wb: Workbook, name: str) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def snapshot_is_current(wb: Workbook, model: Model, values: dict[str, Any]) -> bool:
+    """The Monte Carlo snapshot is of the workbook's target and inputs, as the sheet's
+    ``mc_current`` says (:func:`~gpuval.workbook.sheets.montecarlo.current_xl`): its target is
+    ``in_target`` and its stored weighted value is the model's, to 1e-6 relative."""
+    stored = _stored(wb, "mc_weighted")
+    if _stored_value(wb, "mc_target") != values["in_target"] or stored is None:
+        return False
+    return abs(montecarlo.weighted(model) - stored) <= 1e-6 * abs(stored)
+
+
 def evaluate(path: Path, wb: Workbook | None = None) -> dict[str, Any]:
     """``{out_name: value}`` for every ``out_*`` name in the workbook (None where the sheet
     shows n/a); ``wb``: the workbook at ``path`` already open (formulas, not values)."""
@@ -180,8 +196,7 @@ def evaluate(path: Path, wb: Workbook | None = None) -> dict[str, Any]:
     weights = _weights(wb, path)
     try:
         model = run_names(values)
-        own = _stored_value(wb, "mc_target") == values["in_target"]  # else another's
-        mc_median = _stored(wb, "mc_p50") if own else None
+        mc_median = _stored(wb, "mc_p50") if snapshot_is_current(wb, model, values) else None
         computed = model.outputs() | valuation.headline(model, weights, mc_median)
     except InputError as exc:
         raise GpuvalError(f"Workbook {path.name}: the inputs are not valid: {exc}") from None

@@ -45,12 +45,29 @@ _ARG = {"exit_pe": "exit_multiple", "coe": "cost_of_equity", "fail_fraction": "d
 TARGET_ID_COL = 8
 """Column of ``mc_target``, the snapshot's target id (grouped and collapsed, as refresh and the
 today marker read it); the Target fact shows the company's name from it."""
+CURRENT = "mc_current"
+"""Defined name, beside ``mc_target``: TRUE while the snapshot is of the workbook's target and
+inputs (:data:`CURRENT_XL`); the Valuation sheet shows its figures, and today's bin is marked,
+only then, and ``gpuval check`` fails otherwise."""
+STALE = "Snapshot of other inputs or another target: gpuval refresh redraws it. "
+"""Row 3's words while the snapshot is not current (in red)."""
 
 
 def _points(m: Model, s: str) -> dict[str, float]:
     """Scenario ``s``'s uncertain inputs as :func:`~gpuval.core.tam_scenario` arguments."""
     x = m.inputs.scenarios[s]
     return {_ARG.get(k, k): getattr(x, k) for k in UNCERTAIN}
+
+
+def current_xl() -> str:
+    """The snapshot is of today's target and inputs: ``mc_target = in_target`` and its weighted
+    value (``mc_weighted``, stored) equals the Scenarios sheet's, live, in the snapshot's unit
+    (per share with a share count, else the equity value in the listing currency), to 1e-6
+    relative: an edited input moves the live value, a refresh redraws and stores the new one."""
+    live = (f"IF(tgt_shares>0,out_value_per_share_weighted,"
+            f"{scenarios.TITLE}!$F${scenarios.R['listing']})")  # fmt: skip
+    return (f"IFERROR(AND(mc_target=in_target,ABS({live}-mc_weighted)<=1E-6*ABS(mc_weighted)),"
+            "FALSE)")  # fmt: skip
 
 
 def per_share(m: Model) -> bool:
@@ -158,6 +175,10 @@ def uncertain_labels() -> str:
     return "; ".join(labels[k] for k in UNCERTAIN)
 
 
+WHY = "Why they differ:"
+"""How the explanation begins (refresh finds its cell by it)."""
+
+
 def explanation(m: Model, result: core.MonteCarloResult) -> str:
     """One sentence on how the draws relate to the probability-weighted value."""
     w, mean = weighted(m), result.summary.mean
@@ -168,7 +189,7 @@ def explanation(m: Model, result: core.MonteCarloResult) -> str:
         else "leaves the weighted value below the draws' mean"
     )
     return (
-        f"Why they differ: the weighted value averages three points ({probs} on Bear/Base/Bull, "
+        f"{WHY} the weighted value averages three points ({probs} on Bear/Base/Bull, "
         "each with every input at that scenario's value at once), while the draws spread each "
         "input from Bear to Bull with Base the most likely and move them together (correlation "
         "above), so they reach the Bear and Bull corners only rarely; as the value multiplies "
@@ -195,9 +216,13 @@ def fill(ws: Any, m: Model, result: core.MonteCarloResult, target: str) -> None:
 def write(book: Book, model: Model) -> Sheet:
     sheet = Sheet(book, TITLE, "Snapshot computed by the gpuval core when the workbook was built "
                   "or refreshed; it does not recalculate in Excel.")  # fmt: skip
-    scenarios.not_a_china_peer(
-        sheet, f"the draws vary the scenarios' inputs, {scenarios.OUT_OF_VALUATION}"
+    note = scenarios.not_a_china_peer(
+        sheet,
+        f"the draws vary the scenarios' inputs, {scenarios.OUT_OF_VALUATION}",
+        first=f'IF({CURRENT},"","{STALE}")&',
     )
+    stale = FormulaRule(formula=[f"NOT({CURRENT})"], font=Font(color="FFC00000", b=True))
+    sheet.ws.conditional_formatting.add(note.coordinate, stale)
     sheet.widths({"A": 50, "B": 16, "C": 16, "D": 16, "E": 16, "F": 16})
     ccy = book.dataset.entities[book.target].listing_currency
     lab = labels(model, ccy)
@@ -218,6 +243,8 @@ def write(book: Book, model: Model) -> Sheet:
     sheet.ws.cell(listed, 1).alignment = Alignment(vertical="top")
     sheet.ws.cell(listed, 2).alignment = Alignment(wrap_text=True, vertical="top")
     sheet.ws.row_dimensions[listed].height = fitted_height(2)
+    sheet.put(TOP + 1, TARGET_ID_COL - 1, "Snapshot of today's target and inputs", "label")
+    sheet.put(TOP + 1, TARGET_ID_COL, "=" + current_xl(), "calc", "plain", CURRENT)
     sheet.ws.column_dimensions.group(col(TARGET_ID_COL - 1), col(TARGET_ID_COL), hidden=True,
                                      outline_level=1)  # fmt: skip
     note = sheet.put(NOTE, 1, explanation(model, result), "note")
@@ -244,7 +271,7 @@ def write(book: Book, model: Model) -> Sheet:
     today = f"E{HIST_TOP + 2}:E{last}"
     sheet.put(PCT_TOP + 3 + len(core.PERCENTILES), 1,
               f'=IF(COUNT({today})>0,"Histogram: today\'s bin orange; P10, P50, P90 dark"'
-              f',IF(in_target<>mc_target,"Today is marked for the snapshot\'s target only"'
+              f',IF(NOT({CURRENT}),"Today is marked on a snapshot of today\'s inputs only"'
               f',"Today\'s "&IF(tgt_shares>0,"price","market value")&" is outside the draws: '
               f'no bin marked"))', "calc")  # fmt: skip
     marks = f"E{HIST_TOP + 2}:{col(4 + len(MARKERS))}{last}"
@@ -261,12 +288,12 @@ def write(book: Book, model: Model) -> Sheet:
 def marker_xl(marked: str | tuple[str, ...], r: int, last: bool) -> str:
     """A marker cell of histogram row ``r``: the bin's draws when a marked value lies in the bin
     (``from <= x < to``; ``<= to`` in the last bin), else ``NA()`` (no bar). Today's price
-    marks only while the target is the snapshot's (``in_target = mc_target``)."""
+    marks only while the snapshot is of today's target and inputs (:data:`CURRENT`)."""
     names = (marked,) if isinstance(marked, str) else marked
     inside = [f"AND({x}>=A{r},{x}{'<=' if last else '<'}B{r})" for x in names]
     test = inside[0] if len(inside) == 1 else f"OR({','.join(inside)})"
     if marked == "tgt_now":
-        test = f"AND(in_target=mc_target,ISNUMBER(tgt_now),{test})"
+        test = f"AND({CURRENT},ISNUMBER(tgt_now),{test})"
     return f"IF({test},D{r},NA())"
 
 

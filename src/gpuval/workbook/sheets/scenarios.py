@@ -16,6 +16,7 @@ core's :func:`gpuval.core.tam_scenario`):
 
 from __future__ import annotations
 
+from openpyxl.cell.cell import Cell as SheetCell
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 
 from gpuval.core.tam import (
@@ -97,12 +98,15 @@ R = {key: FIRST + i for i, (key, *_rest) in enumerate(ROWS)}
 OUT_OF_VALUATION = "a share of China's AI-chip market, which the Valuation sheet leaves out."
 
 
-def not_a_china_peer(sheet: Sheet, what: str) -> None:
+def not_a_china_peer(sheet: Sheet, what: str, first: str = "") -> SheetCell:
     """Row 3, beside the model check, for a target listed outside China's venues (NVIDIA): what
-    on the sheet is no valuation of it (``what``), in one sentence; empty for a China peer."""
+    on the sheet is no valuation of it (``what``), in one sentence; empty for a China peer.
+    ``first``: an Excel text expression to show before it (one cell, so neither clips the
+    other)."""
     text = f"Not a China peer: {what}"
-    note = sheet.put(3, 2, f'=IF({peers.COMPARABLE_XL},"","{text}")', "calc")
+    note = sheet.put(3, 2, f'={first}IF({peers.COMPARABLE_XL},"","{text}")', "calc")
     note.style = "gv_note"
+    return note
 
 
 def write(book: Book) -> Sheet:

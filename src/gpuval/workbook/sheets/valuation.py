@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font
 from gpuval.core.blend import weighted_value, weighted_value_xl
 from gpuval.core.units import listing_value, listing_value_xl, per_share_xl, upside, upside_xl
 from gpuval.workbook.model import YARDSTICK, Model
-from gpuval.workbook.sheets import peers, scenarios
+from gpuval.workbook.sheets import montecarlo, peers, scenarios
 from gpuval.workbook.sheets.base import Book, Sheet
 
 TITLE = "Valuation"
@@ -58,8 +58,9 @@ _SV = scenarios.R["value"]
 
 
 def _snapshot(name: str) -> str:
-    """A Monte Carlo figure, n/a while the snapshot is another target's (until a refresh)."""
-    return f'=IF(mc_target=in_target,{name},"n/a")'
+    """A Monte Carlo figure, n/a while the snapshot is of other inputs or another target
+    (``mc_current``; until a refresh redraws it)."""
+    return f'=IF({montecarlo.CURRENT},{name},"n/a")'
 
 
 def _china(formula: str) -> str:
@@ -241,9 +242,15 @@ def _headline(sheet: Sheet) -> None:
         sheet.put(r, 5, implied, "link", "pct")
         sheet.put(r, 6, assumed, "link", "pct")
         sheet.put(r, 7, label, "label")
-    note = (f'=IF({peers.COMPARABLE_XL},"Implied above assumed: the "&{_PRICE}&" asks for more '
-            'than the model assumes.","Not a China peer: valued by its DCF alone; the shares are '
-            'of China\'s AI-chip market.")')  # fmt: skip
+
+    def side(r: int) -> str:  # text and errors are neither above nor below
+        return (f'IF(AND(ISNUMBER(E{r}),ISNUMBER(F{r})),IF(E{r}>F{r},"above","at or below"),'
+                '"n/a")')  # fmt: skip
+
+    note = (f'=IF({peers.COMPARABLE_XL},"Implied vs assumed: share "&{side(IMPLIED + 1)}&", '
+            f'growth "&{side(IMPLIED + 2)}&" (above: the "&{_PRICE}&" asks for more than the '
+            'model assumes).","Not a China peer: valued by its DCF alone; the shares are of '
+            'China\'s AI-chip market.")')  # fmt: skip
     sheet.put(IMPLIED + 3, 7, note, "calc").style = "gv_note"
     sheet.put(FIGURE_NOTE, 1, FIGURE_NOTE_XL).font = FIGURE_NOTE_FONT
 
