@@ -141,8 +141,8 @@ _HOW_TO = [
     "3. Read the result on Valuation; check that the model check above says OK.",
     "4. Sources lists the article and sentence behind every sourced figure; sourced inputs carry "
     "a cell comment.",
-    "5. Monte Carlo is a snapshot computed by gpuval when the workbook was built; it does not "
-    "recalculate in Excel.",
+    "5. Monte Carlo is a snapshot computed by gpuval at build or refresh; after an edit, "
+    "Valuation shows it as n/a until gpuval refresh redraws it.",
 ]
 
 

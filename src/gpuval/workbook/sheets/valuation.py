@@ -248,10 +248,12 @@ def _headline(sheet: Sheet) -> None:
                 '"n/a")')  # fmt: skip
 
     note = (f'=IF({peers.COMPARABLE_XL},"Implied vs assumed: share "&{side(IMPLIED + 1)}&", '
-            f'growth "&{side(IMPLIED + 2)}&" (above: the "&{_PRICE}&" asks for more than the '
-            'model assumes).","Not a China peer: valued by its DCF alone; the shares are of '
-            'China\'s AI-chip market.")')  # fmt: skip
+            f'growth "&{side(IMPLIED + 2)}&".","Not a China peer: valued by its DCF alone; the '
+            'shares are of China\'s AI-chip market.")')  # fmt: skip
     sheet.put(IMPLIED + 3, 7, note, "calc").style = "gv_note"
+    meaning = (f'=IF({peers.COMPARABLE_XL},"Above: the "&{_PRICE}&" asks for more than the '
+               'model assumes.","")')  # fmt: skip
+    sheet.put(IMPLIED + 4, 7, meaning, "calc").style = "gv_note"  # two lines: one page wide
     sheet.put(FIGURE_NOTE, 1, FIGURE_NOTE_XL).font = FIGURE_NOTE_FONT
 
 
