@@ -47,7 +47,7 @@ TARGET_ID_COL = 8
 today marker read it); the Target fact shows the company's name from it."""
 CURRENT = "mc_current"
 """Defined name, beside ``mc_target``: TRUE while the snapshot is of the workbook's target and
-inputs (:data:`CURRENT_XL`); the Valuation sheet shows its figures, and today's bin is marked,
+inputs (:func:`current_xl`); the Valuation sheet shows its figures, and today's bin is marked,
 only then, and ``gpuval check`` fails otherwise."""
 STALE = "Snapshot of other inputs or another target: gpuval refresh redraws it. "
 """Row 3's words while the snapshot is not current (in red)."""
