@@ -25,6 +25,7 @@ def soaked(tmp_path_factory: pytest.TempPathFactory) -> tuple[SoakResult, Path]:
     return result, folder / "soak.xlsx"
 
 
+@pytest.mark.soak
 def test_refreshes_keep_every_random_edit(soaked: tuple[SoakResult, Path]) -> None:
     result, _ = soaked
     assert result.edits >= 25
