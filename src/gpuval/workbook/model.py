@@ -60,13 +60,13 @@ class PeerRow:
 
 PEER_FIELDS = tuple(f.name for f in fields(PeerRow))
 CHINA_VENUES = ("A", "HK")
+"""The venues of China's AI-chip companies, the A-share market and Hong Kong: a target listed
+elsewhere (NVIDIA) is no China peer (:attr:`Target.comparable`)."""
 NO_ASSUMPTIONS = (
     "has no column on the Assumptions sheet, so its scenarios and DCF cannot be valued: pick a "
     "company from the Target list on Inputs."
 )
 """Why a target typed into the peer table cannot be valued (after its id; the sheet says it too)."""
-"""The venues of China's AI-chip companies, the A-share market and Hong Kong: a target listed
-elsewhere (NVIDIA) is no China peer (:attr:`Target.comparable`)."""
 
 
 @dataclass(frozen=True)
