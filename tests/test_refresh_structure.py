@@ -1,6 +1,7 @@
 """Refresh after an analyst restructured the workbook in LibreOffice (rows inserted at the top of
-Inputs, Peers and Monte Carlo, a column inserted in Scenarios, sheets renamed): every labelled
-value equals the unedited copy's, because refresh finds everything by name or label."""
+Inputs, Peers and Monte Carlo, a column inserted in Scenarios, sheets renamed, Data among them
+before any refresh defined its name): every labelled value equals the unedited copy's, because
+refresh finds everything by name or label."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ EDITS = [
     RenameSheet("Inputs", "My inputs"),
     RenameSheet("Monte Carlo", "Simulation"),
     RenameSheet("Peers", "同业"),  # a name Excel writes unquoted in formulas
+    RenameSheet("Data", "Records"),  # before any refresh: found by its header row
 ]
 
 
@@ -95,7 +97,8 @@ def test_every_labelled_value_equals_the_unedited_copys(copies: tuple[Path, Path
 def test_the_edits_happened(copies: tuple[Path, Path, Path]) -> None:
     _folder, _plain, edited = copies
     wb = load_workbook(edited)
-    assert {"My inputs", "Simulation", "同业"} <= set(wb.sheetnames)
+    assert {"My inputs", "Simulation", "同业", "Records"} <= set(wb.sheetnames)
+    assert next(iter(wb.defined_names["data_records"].destinations))[0] == "Records"
     title, coord = next(iter(wb.defined_names["mc_mean"].destinations))
     assert title == "Simulation" and coord == "$B$10"  # row 8 before two rows were inserted
 

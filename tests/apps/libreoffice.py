@@ -40,9 +40,11 @@ __all__ = [
     "CopyRange",
     "DeleteColumns",
     "DeleteRows",
+    "DeleteSheet",
     "Edit",
     "InsertColumns",
     "InsertRows",
+    "InsertSheet",
     "LibreOfficeEditError",
     "RenameSheet",
     "SetFormula",
@@ -101,6 +103,21 @@ class RenameSheet:
 
 
 @dataclass(frozen=True)
+class InsertSheet:
+    """A new empty sheet at 1-based position ``at`` (1: before every other)."""
+
+    sheet: str
+    at: int
+    op: str = "insert_sheet"
+
+
+@dataclass(frozen=True)
+class DeleteSheet:
+    sheet: str
+    op: str = "delete_sheet"
+
+
+@dataclass(frozen=True)
 class SetValue:
     """A number or text typed into ``cell`` (text is stored as text, even ``"=1"``); ``None``
     clears it."""
@@ -139,6 +156,8 @@ Edit = (
     | InsertColumns
     | DeleteColumns
     | RenameSheet
+    | DeleteSheet
+    | InsertSheet
     | SetValue
     | SetFormula
     | CopyRange

@@ -9,7 +9,8 @@ one line on stderr (``uno_edit: ...``) and exit status 1.
 Edit records (JSON objects, ``op`` first; rows and columns 1-based as in a spreadsheet):
 ``insert_rows {sheet, at, count}``, ``delete_rows {sheet, at, count}``,
 ``insert_columns {sheet, at, count}``, ``delete_columns {sheet, at, count}``,
-``rename_sheet {sheet, new}``, ``set_value {sheet, cell, value}``,
+``rename_sheet {sheet, new}``, ``delete_sheet {sheet}``, ``insert_sheet {sheet, at}`` (a new
+empty sheet at 1-based position ``at``), ``set_value {sheet, cell, value}``,
 ``set_formula {sheet, cell, formula}``, ``copy_range {sheet, source, to}`` (copy and paste:
 relative references move with the cells).
 """
@@ -83,6 +84,13 @@ def apply(doc, edit):
     op = edit["op"]
     if op == "rename_sheet":
         sheet(doc, edit["sheet"]).setName(edit["new"])
+        return
+    if op == "insert_sheet":
+        doc.getSheets().insertNewByName(edit["sheet"], edit["at"] - 1)
+        return
+    if op == "delete_sheet":
+        sheet(doc, edit["sheet"])  # one sentence if it is not there
+        doc.getSheets().removeByName(edit["sheet"])
         return
     ws = sheet(doc, edit["sheet"])
     if op == "insert_rows":

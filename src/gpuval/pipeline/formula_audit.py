@@ -17,6 +17,7 @@ from typing import Any, cast
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from gpuval.pipeline.names import at, named_cells, read_inputs_lenient
 
@@ -190,13 +191,23 @@ def _match_sheets(expected: Workbook, actual: Workbook) -> dict[str, str]:
             if now in actual.sheetnames and now not in taken and now not in expected.sheetnames:
                 result[title] = now
                 break
-        else:  # no name on the sheet: the sheet at the same position, if it is nobody else's
+        else:  # no name on the sheet: the one under the same heading (A1), else the sheet at
+            # the same position, if it is nobody else's
+            free = [t for t in actual.sheetnames if t not in taken and t not in expected.sheetnames]
+            heading = _heading(expected, title)
+            same = [t for t in free if heading and _heading(actual, t) == heading]
             index = expected.sheetnames.index(title)
-            if index < len(actual.sheetnames):
-                now = actual.sheetnames[index]
-                if now not in taken and now not in expected.sheetnames:
-                    result[title] = now
+            at = actual.sheetnames[index] if index < len(actual.sheetnames) else None
+            if len(same) == 1 or at in free:
+                result[title] = same[0] if len(same) == 1 else str(at)
     return result
+
+
+def _heading(wb: Workbook, title: str) -> Any:
+    """A worksheet's heading (cell A1: gpuval writes each sheet's title there); None for a chart
+    sheet."""
+    ws = wb[title]
+    return ws["A1"].value if isinstance(ws, Worksheet) else None
 
 
 def _map_sheet(expected_ws: Any, actual_ws: Any) -> _SheetMap:

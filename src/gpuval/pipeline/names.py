@@ -36,7 +36,7 @@ def named_value(wb: Workbook, name: str) -> Any:
     defined = wb.defined_names.get(name)
     if defined is None:
         return None
-    title, coord = next(iter(defined.destinations))
+    title, coord = next(iter(defined.destinations), ("", ""))  # none: it reads #REF!
     if title not in wb.sheetnames:
         return None
     return wb[title][coord.replace("$", "")].value
@@ -51,6 +51,8 @@ def require_gpuval(wb: Workbook, path: Path) -> None:
         )
     from gpuval.workbook.evaluate import REQUIRED, layout_note
 
+    if deleted := _deleted(wb):
+        raise GpuvalError(f"{path.name}: {deleted}")
     for name in [*REQUIRED, "chk_master", "data_asof"]:
         defined = wb.defined_names.get(name)
         places = list(defined.destinations) if defined is not None else []
@@ -62,6 +64,31 @@ def require_gpuval(wb: Workbook, path: Path) -> None:
                 f"{path.name}: the defined name {name!r} {where}; restore it (or rebuild the "
                 "workbook with gpuval build) before checking, refreshing or publishing."
             )
+
+
+def _deleted(wb: Workbook) -> str | None:
+    """What was deleted, when model names read ``#REF!`` (a spreadsheet application's mark for a
+    name whose sheet, rows or columns were deleted): the names and, from a fresh build, the
+    sheets they were on. None when every name of the model still points at cells."""
+    broken = sorted(n for n, d in wb.defined_names.items() if "#REF!" in (d.attr_text or ""))
+    if not broken:
+        return None
+    from gpuval.workbook.build import build_workbook
+
+    fresh = build_workbook(finished=False).wb.defined_names
+    ours = [n for n in broken if n in fresh]
+    if not ours:  # the analyst's own names: not ours to judge
+        return None
+    sheets = sorted({t for n in ours for t, _ in fresh[n].destinations})
+    more = f" and {len(ours) - 2} more" if len(ours) > 2 else ""
+    one = len(ours) == 1
+    return (
+        f"the defined name{'' if one else 's'} {', '.join(ours[:2])}{more} point"
+        f"{'s' if one else ''} at #REF!: {'its' if one else 'their'} cells on "
+        f"{', '.join(repr(t) for t in sheets)} were deleted (with the sheet, or their rows "
+        "or columns). Restore them from a backup (refresh keeps one beside the file) or "
+        "rebuild the workbook with gpuval build."
+    )
 
 
 def read_inputs_lenient(wb: Workbook) -> dict[str, Any]:

@@ -101,6 +101,9 @@ class Session:
         wanted = {title for name, text in names.items() if name.startswith(read)
                   for title in _sheets_in(text)}  # fmt: skip
         wanted |= {"Data", "Sources", montecarlo.TITLE, "Cover"}
+        for name, title in (("data_records", "Data"), ("data_sources", "Sources")):
+            if name not in names and title not in self.patch.book.sheets:
+                wanted |= set(self.patch.book.sheets)  # renamed: found by its header row
         self.wanted = wanted
         self.wb: Workbook = read_sheets(self.patch.package, self.patch.book, wanted)
         self._cached: Workbook | None = None

@@ -52,15 +52,25 @@ def _table(s: Session, sheet: str, headers: list[str]) -> tuple[int, dict[str, i
     raise GpuvalError(f"{s.path.name}: the {sheet} sheet has no header row {', '.join(headers)}.")
 
 
-def _data_sheet(s: Session) -> str:
-    if "data_records" in s.names:
-        return s.cell("data_records")[0]
-    return "Data"
+def _sheet(s: Session, name: str, default: str, headers: list[str]) -> str | None:
+    """The sheet holding a table: where defined name ``name`` points (a refresh defines it),
+    else ``default``, else the first sheet with the table's header row (the sheet renamed
+    before any refresh); None when no sheet has it."""
+    if name in s.names:
+        return s.cell(name)[0]
+    found = [t for t in [default, *s.wb.sheetnames] if t in s.wb.sheetnames]
+    for title in found:
+        try:
+            _table(s, title, headers)
+        except GpuvalError:
+            continue
+        return title
+    return None
 
 
 def update_data(s: Session) -> None:
-    sheet = _data_sheet(s)
-    if sheet not in s.wb.sheetnames:
+    sheet = _sheet(s, "data_records", "Data", DATA_COLUMNS)
+    if sheet is None or sheet not in s.wb.sheetnames:
         s.report.notes.append("the workbook has no Data sheet; its records were not updated.")
         return
     header, cols, last = _table(s, sheet, DATA_COLUMNS)
@@ -173,10 +183,10 @@ def _fit_row(s: Session, sheet: str, r: int, columns: list[int]) -> None:
 def update_sources(s: Session) -> None:
     """Each sentence's row: its article, records and the cells using it (links in a workbook
     with the article column, a text list in one built before)."""
-    sheet = s.cell("data_sources")[0] if "data_sources" in s.names else "Sources"
-    if sheet not in s.wb.sheetnames:
-        return
     headers = SOURCE_HEADERS[1:]
+    sheet = _sheet(s, "data_sources", "Sources", headers)
+    if sheet is None or sheet not in s.wb.sheetnames:
+        return
     header, cols, last = _table(s, sheet, headers)
     ws = s.wb[sheet]
     linked = SOURCE_HEADERS[0] in cols
