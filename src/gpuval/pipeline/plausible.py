@@ -6,7 +6,8 @@
 * the stated market value per share when no price is stated (shares in the wrong unit);
 * market value / revenue and / order backlog, across currencies (a revenue in the wrong unit);
 * every value per share against the target's share price;
-* whole-number inputs (years, counts) that are not whole.
+* whole-number inputs (years, counts) that are not whole;
+* a currency, venue or "In China statistics" flag none of the peer table's choices.
 """
 
 from __future__ import annotations
@@ -100,6 +101,15 @@ def plausibility_findings(values: Workbook) -> list[str]:
                     f"market value {_fmt(stated)} {ccy} ({figure['market_value'].where}) is "
                     f"{_fmt(per_share)} {ccy} a share, outside {PRICE_RANGE[0]:g} .. "
                     f"{PRICE_RANGE[1]:,.0f}; shares in the wrong unit?"
+                )
+        for key, allowed in peers.CHOICES.items():  # as Excel compares: in any case
+            typed = figure[key].value if key in figure else None
+            if typed not in (None, "") and str(typed).strip().lower() not in {
+                    a.lower() for a in allowed}:  # fmt: skip
+                details.append(
+                    f"{figure[key].where} ({who}, {peers.RAW[key][0]}) = {typed!r}: none "
+                    f"of {', '.join(allowed)}, which the model knows; the figures that need it "
+                    "read n/a or an error"
                 )
         listing_rate = rates.get(ccy) if isinstance(ccy, str) else None
         reporting = figure["reporting_ccy"].value

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -327,9 +328,12 @@ class Rendering(_Background):
     def _render(self, work: Path, timeout: float) -> _Soffice:
         (work / "in").mkdir()
         (work / "out").mkdir()
-        staged = work / "in" / "workbook.xlsx"  # plain names: nothing to quote below
+        # the source's name, which the PDF's footer prints (&F); plain ASCII only, so
+        # that nothing needs quoting in the macro call below
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", self.src.stem) or "workbook"
+        staged = work / "in" / f"{name}.xlsx"
         shutil.copyfile(self.src, staged)
-        self.outputs = [work / "out" / "workbook.xlsx", work / "out" / "workbook.pdf"]
+        self.outputs = [work / "out" / f"{name}.xlsx", work / "out" / f"{name}.pdf"]
         pdf_arg = self.outputs[1] if self.pdf is not None else ""
         macro = f'macro:///Standard.Gpuval.Render("{staged}","{self.outputs[0]}","{pdf_arg}")'
         return _Soffice(staged, "xlsx+pdf", work / "out", timeout, macro=macro)
