@@ -23,6 +23,7 @@ from apps.libreoffice import (
     Edit,
     InsertColumns,
     InsertRows,
+    InsertSheet,
     RenameSheet,
     SetFormula,
     SetValue,
@@ -54,9 +55,10 @@ def today() -> dt.date:
     return dt.date(2026, 1, 6)
 
 
-#: The age limit that lets a fresh build pass on :func:`today`: the oldest figure the valuation
-#: uses is NVIDIA's price of 2025-10-29, 69 days before (2 + 30 + 31 + 6).
-AGE = 69
+#: The age limit that lets a fresh build pass on :func:`today`: the one market figure a Biren
+#: workbook uses by default is Biren's price of 2026-01-05, a day before (no peer reports its
+#: FY2024; "x% of NVIDIA" has weight 0).
+AGE = 1
 
 
 def address(built: Path, name: str, index: int = 0) -> tuple[str, int, int]:
@@ -94,6 +96,12 @@ def failures(report: CheckReport) -> dict[str, list[str]]:
         pytest.param(STRUCTURE[:3], id="rows-at-the-top-of-inputs-peers-cover"),
         pytest.param(STRUCTURE[3:], id="columns-inserted"),
         pytest.param(RENAMES, id="sheets-renamed"),
+        # a sheet without defined names, renamed, is known by its heading (it was known by its
+        # position, which a sheet of the analyst's inserted before it moved)
+        pytest.param(
+            [RenameSheet("Sensitivity", "Sens grids"), InsertSheet("My notes", at=1)],
+            id="renamed-after-a-sheet-inserted",
+        ),
         # two blank rows inside the peer table (its third row; every data_peers_ name grows)
         pytest.param([InsertRows("Peers", at=8, count=2)], id="blank-rows-inside-the-peer-table"),
         pytest.param(

@@ -39,14 +39,20 @@ from gpuval.workbook.sheets.peers import (
 from workbook_helpers import named_cell
 
 TODAY = dt.date(2026, 1, 6)
-AGE = 69  # NVIDIA's price of 2025-10-29, the oldest figure used, is 69 days before TODAY
+AGE = 36  # MetaX's market value of 2025-12 (from 2025-12-01), the oldest used, is 36 days old
 BARS = "Chart bars: company (with a P/S, in order)"
 PEER_PS = "Peer P/S (statistics)"
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(tmp_path_factory.mktemp("peer-rows") / "gpu_valuation.xlsx")  # Biren
+    """Biren, counting each peer's latest fiscal year (``in_peer_years`` = "any"), so that the
+    FY2025 peers are in its statistics and lists."""
+    path = build(tmp_path_factory.mktemp("peer-rows") / "gpu_valuation.xlsx")
+    wb = load_workbook(path)
+    named_cell(wb, "in_peer_years").value = "any"
+    wb.save(path)
+    return path
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +66,10 @@ def charts(ws: Any) -> int:
 # --- check -------------------------------------------------------------------------------------
 
 
-#: The shipped dataset's market figures that the valuation uses are dated 2025-10-29 (NVIDIA's
-#: price, the oldest) to 2026-01-05 (Biren's): on 2026-01-20 the oldest is 83 days old
-#: (2 + 30 + 31 + 20), so a fresh build passes on that day only with a wider age limit.
-FRESH = 90
+#: The one market figure a fresh Biren workbook uses is Biren's price of 2026-01-05 (no peer
+#: reports FY2024 like Biren; "x% of NVIDIA" has weight 0): on 2026-01-20 it is 15 days old, so a
+#: fresh build passes on that day with the default limit, 30 days.
+FRESH = 30
 
 
 @pytest.mark.libreoffice
@@ -82,14 +83,12 @@ def test_check_flags_old_data(built: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["check", str(built), "--today", "2026-11-21"]) == 1
     out = capsys.readouterr().out
     # each used figure by its date cell (column Q): Biren 2026-01-05 -> 2026-11-21 is 320 days
-    # (26 + 28 + 31 + 30 + 31 + 30 + 31 + 31 + 30 + 31 + 21), NVIDIA 2025-10-29 is 388 (320 +
-    # 2 + 30 + 31 + 5), MetaX's month 2025-12 counts from 2025-12-01: 355 (320 + 30 + 5)
+    # (26 + 28 + 31 + 30 + 31 + 30 + 31 + 31 + 30 + 31 + 21); NVIDIA's older price (2025-10-29)
+    # and MetaX's month (2025-12) are not used: a weight-0 reference, a peer of another year
     assert "Peers!Q6 biren price (2026-01-05 share price, derived) dated 2026-01-05 is 320 " in out
-    assert "Peers!Q12 nvidia price (2025-10-29 share price) dated 2025-10-29 is 388 days old" in out
-    assert ("Peers!Q8 metax market value (2025-12 peak market value, lower bound (over)) dated "
-            "2025-12-01 is 355 days old (limit 30)") in out  # fmt: skip
-    assert main(["check", str(built), "--today", "2026-11-21", "--max-age-days", "387"]) == 1
-    assert main(["check", str(built), "--today", "2026-11-21", "--max-age-days", "388"]) == 0
+    assert " nvidia " not in out and " metax " not in out
+    assert main(["check", str(built), "--today", "2026-11-21", "--max-age-days", "319"]) == 1
+    assert main(["check", str(built), "--today", "2026-11-21", "--max-age-days", "320"]) == 0
 
 
 @pytest.mark.libreoffice
@@ -108,25 +107,28 @@ def test_a_fresh_nvidia_price_does_not_make_the_targets_stale_price_pass(copy: P
     assert not any(" nvidia " in d for d in age.details)  # 2 days old: within the limit
     values = report.values
     assert values is not None
-    assert named_cell(values, "data_asof").value == dt.datetime(2025, 12, 1)  # MetaX's month
+    assert named_cell(values, "data_asof").value == dt.datetime(2026, 1, 5)  # Biren's price
 
 
 @pytest.mark.libreoffice
 def test_a_figure_the_valuation_does_not_use_does_not_date_it(copy: Path) -> None:
-    # x% of NVIDIA on the peak input: NVIDIA's 2025-10-29 price is no longer used, so the
-    # as-of is MetaX's 2025-12 (from 2025-12-01), 50 days old on 2026-01-20 (30 + 20).
+    # "x% of NVIDIA" given a weight: NVIDIA's 2025-10-29 price is used, 83 days old on
+    # 2026-01-20 (2 + 30 + 31 + 20); on the peak input it is not, and the as-of is Biren's again
     wb = load_workbook(copy)
-    named_cell(wb, "in_nvidia_value_basis").value = "peak"
+    named_cell(wb, "in_weight_nvidia").value = 0.1
+    named_cell(wb, "in_weight_tam").value = 0.3  # the weights still sum to 100 %
     wb.save(copy)
-    report = check_workbook(copy, today=dt.date(2026, 1, 20), max_age_days=50)
-    assert report.passed, report.as_dict()
-    assert report.values is not None
-    assert named_cell(report.values, "data_asof").value == dt.datetime(2025, 12, 1)
-    late = check_workbook(copy, today=dt.date(2026, 1, 20), max_age_days=49)
+    late = check_workbook(copy, today=dt.date(2026, 1, 20), max_age_days=82)
     age = next(r for r in late.results if r.name == "data_age")
     assert [d.split(" dated ")[0] for d in age.details] == [
-        "Peers!Q8 metax market value (2025-12 peak market value, lower bound (over))"
+        "Peers!Q12 nvidia price (2025-10-29 share price)"
     ]
+    named_cell(wb, "in_nvidia_value_basis").value = "peak"
+    wb.save(copy)
+    report = check_workbook(copy, today=dt.date(2026, 1, 20), max_age_days=15)
+    assert report.passed, report.as_dict()
+    assert report.values is not None
+    assert named_cell(report.values, "data_asof").value == dt.datetime(2026, 1, 5)
 
 
 @pytest.mark.libreoffice
@@ -197,9 +199,8 @@ def test_refresh_applies_prices_and_reports(copy: Path) -> None:
     assert report.backup is not None and report.backup.exists()
     lines = "\n".join(report.lines())
     assert "Peers biren price: 35.7152 -> 41.5" in lines
-    # the oldest used figure was NVIDIA's 2025-10-29 price; with Biren's and NVIDIA's prices of
-    # 2026-11-20 and -19 it is MetaX's month 2025-12 (Moore Threads' 2026-01 is younger)
-    assert "oldest market figure used: 2025-10-29 -> 2025-12-01" in lines
+    # the one used figure is Biren's own price: 2026-01-05, now 2026-11-20
+    assert "oldest market figure used: 2026-01-05 -> 2026-11-20" in lines
     assert "out_value_per_share_base" not in lines  # per-share values do not move with price
     assert "out_upside_weighted" in lines  # upside does
     outputs = evaluate(copy)
@@ -331,7 +332,7 @@ def test_a_publish_that_fails_writing_leaves_no_half_publication(
     out = tmp_path / "dist"
     with pytest.raises(OSError) as caught:
         publish(copy, out_dir=out, today=TODAY, force=True)
-    assert caught.value.filename == str(out / "analyst_2025-10-29.manifest.json")
+    assert caught.value.filename == str(out / "analyst_2026-01-05.manifest.json")
     assert list(out.iterdir()) == []
 
 
@@ -339,10 +340,10 @@ def test_a_publish_that_fails_writing_leaves_no_half_publication(
 def test_publish_after_refresh(copy: Path, tmp_path: Path) -> None:
     refresh(copy, prices=prices_csv(copy.parent))
     out = tmp_path / "dist"
-    # MetaX's 2025-12 market value (from 2025-12-01) stays the oldest used figure: 355 days
-    report = publish(copy, out_dir=out, pdf=True, today=TODAY, max_age_days=355)
+    # Biren's refreshed price of 2026-11-20 is the one used figure: 1 day old
+    report = publish(copy, out_dir=out, pdf=True, today=TODAY, max_age_days=1)
     xlsx, pdf = report.outputs
-    assert xlsx.name == "analyst_2025-12-01.xlsx" and pdf.suffix == ".pdf"
+    assert xlsx.name == "analyst_2026-11-20.xlsx" and pdf.suffix == ".pdf"
     formulas = load_workbook(xlsx)
     values = load_workbook(xlsx, data_only=True)
     empty = formulas_without_values(xlsx)
@@ -355,9 +356,13 @@ def test_publish_after_refresh(copy: Path, tmp_path: Path) -> None:
     assert report.manifest is not None
     manifest = json.loads(report.manifest.read_text())
     assert manifest["files"] == {xlsx.name: sha(xlsx), pdf.name: sha(pdf)}
-    assert manifest["check"] == "passed" and manifest["max_age_days"] == 355  # what it passed at
+    assert manifest["check"] == "passed" and manifest["max_age_days"] == 1  # what it passed at
     pages = render_pngs(pdf, tmp_path / "png", dpi=30)
     assert len(pages) >= 12
+    # each page's footer names the workbook published (it named LibreOffice's scratch copy)
+    first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True,
+                           capture_output=True, text=True).stdout  # fmt: skip
+    assert copy.name in first and "workbook.xlsx" not in first
 
 
 # --- the UDF working copy ----------------------------------------------------------------------

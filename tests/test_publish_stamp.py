@@ -25,11 +25,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build(tmp_path_factory.mktemp("publish") / "gpu_valuation.xlsx")
 
 
-#: The oldest market figure a fresh build uses: NVIDIA's price of 2025-10-29 (x% of NVIDIA reads
-#: the peer table); it names the publications.
-ASOF = "2025-10-29"
-#: On 2026-01-06 that figure is 69 days old (2 + 30 + 31 + 6): the limit that lets publish pass.
-AGE = 69
+#: The oldest market figure a fresh build uses: Biren's own price of 2026-01-05 (no peer reports
+#: its FY2024; "x% of NVIDIA" has weight 0); it names the publications.
+ASOF = "2026-01-05"
+#: On 2026-01-06 that figure is a day old: the limit that lets publish pass.
+AGE = 1
 
 
 @pytest.fixture(scope="module")

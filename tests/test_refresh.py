@@ -215,8 +215,8 @@ def test_a_company_typed_under_the_peer_table_is_named(copy: Path) -> None:
 
 
 def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> None:
-    # Fresh prices for every figure used but MetaX's stated 2025-12 value: the oldest used date
-    # moves from NVIDIA's 2025-10-29 price to MetaX's month, counted from 2025-12-01.
+    # A fresh price for the one figure a Biren workbook uses, its own: the oldest used date moves
+    # from 2026-01-05 to 2026-11-20 (NVIDIA's price feeds a weight-0 reference: not used).
     prices = tmp_path / "prices.csv"
     prices.write_text("entity,date,price,currency,shares\n"
                       "biren,2026-11-20,41.5,HKD,\nnvidia,2026-11-19,180,USD,\n")  # fmt: skip
@@ -225,13 +225,13 @@ def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> Non
     analyst["Inputs"].oddHeader.right.text = "As of 2025-10-29 · printed &D"  # as written before
     analyst.save(copy)
     report = refresh(copy, prices=prices)
-    assert "  oldest market figure used: 2025-10-29 -> 2025-12-01" in report.lines()
+    assert "  oldest market figure used: 2026-01-05 -> 2026-11-20" in report.lines()
     wb = load_workbook(copy)
     assert named_cell(wb, "data_asof").value == AS_OF  # still the formula
     # the printed header follows the new as-of date on every sheet gpuval headed
     rights = {ws.title: ws.oddHeader.right.text for ws in wb.worksheets}
     assert rights.pop("Checks") == "As of 2025-10-29, my notes"
-    assert set(rights.values()) == {"Oldest market figure 2025-12-01 · printed &D"}, rights
+    assert set(rights.values()) == {"Oldest market figure 2026-11-20 · printed &D"}, rights
 
 
 def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
@@ -494,7 +494,8 @@ def test_a_damaged_workbook_is_refused_in_one_sentence(copy: Path) -> None:
 def test_only_owned_parts_change(copy: Path) -> None:
     before = {i.filename: zipfile.ZipFile(copy).read(i) for i in zipfile.ZipFile(copy).infolist()}
     prices = copy.parent / "p.csv"
-    prices.write_text("entity,date,price,currency\nbiren,2026-11-20,40,HKD\n")
+    # a price corrected on its own date: the as-of date, printed in every sheet's header, stays
+    prices.write_text("entity,date,price,currency\nbiren,2026-01-05,40,HKD\n")
     refresh(copy, prices=prices)
     with zipfile.ZipFile(copy) as archive:
         after = {name: archive.read(name) for name in archive.namelist()}
@@ -607,6 +608,7 @@ def test_a_broken_name_refresh_writes_under_is_one_sentence(copy: Path) -> None:
         for name, data in files.items():
             archive.writestr(name, data)
     before = copy.read_bytes()
-    with pytest.raises(GpuvalError, match=r"^analyst\.xlsx: the defined name 'mc_mean' does not "):
+    with pytest.raises(GpuvalError, match=r"^analyst\.xlsx: the defined name mc_mean points at "
+                       r"#REF!: its cells on 'Monte Carlo' were deleted"):  # fmt: skip
         refresh(copy)
     assert copy.read_bytes() == before

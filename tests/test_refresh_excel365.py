@@ -39,7 +39,8 @@ def refreshed(built: Path, folder: Path, *, macros: bool = False) -> tuple[Injec
     injected = add_excel365(built, folder / f"analyst{suffix}", macros=macros)
     before = parts(injected.path)
     prices = folder / "prices.csv"
-    prices.write_text("entity,date,price,currency,shares\nbiren,2026-11-20,41.5,HKD,\n")
+    # a price corrected on its own date: the as-of date in every sheet's header stays
+    prices.write_text("entity,date,price,currency,shares\nbiren,2026-01-05,41.5,HKD,\n")
     report = refresh(injected.path, prices=prices)
     assert any("has a threaded comment, kept as it is" in n for n in report.notes), report.notes
     return injected, before, parts(injected.path)

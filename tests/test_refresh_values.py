@@ -22,8 +22,8 @@ from gpuval.workbook.evaluate import UncomputedInput, evaluate, read_inputs
 
 INPUT = "in_fx_cny_per_usd"
 LINKED = 7.05  # the analyst's own figure; the dataset's default is another number
-#: The shipped dataset's oldest used market figure is 2025-10-29: 83 days old on 2026-01-20
-#: (2 + 30 + 31 + 20), within a 90-day limit (as tests/test_pipeline.py's fresh build).
+#: The one market figure a Biren workbook uses is Biren's price of 2026-01-05: 15 days old on
+#: 2026-01-20, within a 90-day limit.
 TODAY, MAX_AGE = dt.date(2026, 1, 20), 90
 
 

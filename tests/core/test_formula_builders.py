@@ -186,6 +186,34 @@ def test_peer_table_rules() -> None:
 
 
 @pytest.mark.parametrize(
+    ("basis", "years", "year", "target_year", "expected"),
+    [
+        ("full year", "the target's", 2024, 2024, True),
+        ("full year", "the target's", 2025, 2024, False),  # a later year: not like with like
+        ("full year", "the target's", "n/a", 2024, False),  # no fiscal year given
+        ("full year", "the target's", 2024, "n/a", False),  # the target has no full year
+        ("full year", "any", 2025, 2024, True),
+        ("run-rate", "the target's", 2025, 2024, True),  # fiscal years: the full-year basis
+    ],
+)
+def test_fiscal_year_rule(
+    basis: str, years: str, year: float | str, target_year: float | str, expected: bool
+) -> None:
+    formula = multiples.fiscal_year_counts_xl("{b}", "{y}", "{fy}", "{t}")
+    got = excel(formula, b=basis, y=years, fy=year, t=target_year)
+    assert bool(got) is expected
+    python = multiples.fiscal_year_counts(
+        basis, years, None if year == "n/a" else float(year),
+        None if target_year == "n/a" else float(target_year))  # fmt: skip
+    assert python is expected
+
+
+def test_fiscal_year_rule_refuses_an_unknown_choice() -> None:
+    with pytest.raises(core.InputError, match="in_peer_years must be one of the target's, any"):
+        multiples.fiscal_year_counts("full year", "all", 2024, 2024)
+
+
+@pytest.mark.parametrize(
     ("venue", "expected"), [("HK", 120.0), ("A", 80.0 * 80 / 120), ("US", None)]
 )
 def test_venue_rerating(venue: str, expected: float | None) -> None:

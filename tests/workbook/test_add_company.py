@@ -97,14 +97,31 @@ def hand_ps() -> dict[str, float]:
     }
 
 
+def _any_year(built: Path) -> Path:
+    """``built`` counting each company's latest fiscal year (``in_peer_years`` = "any")."""
+    wb = load_workbook(built)
+    named_cell(wb, "in_peer_years").value = "any"
+    path = built.with_name(f"{built.stem}_any.xlsx")
+    wb.save(path)
+    return path
+
+
 @pytest.mark.libreoffice
 def test_the_company_counts_in_the_statistics(files: tuple[Path, Path], tmp_path: Path,
                                               recalc) -> None:  # fmt: skip
     dataset, seeds = files
     built = build(tmp_path / "biren.xlsx", dataset_path=dataset, seeds=seeds)
-    values = load_workbook(recalc(built), data_only=True)
     ps = hand_ps()
-    assert named_cell(values, "peer_count").value == 3  # Moore Threads, MetaX, Example Chip
+    # like with like: Example Chip's FY2024 is Biren's fiscal year, the A-share peers' FY2025 is
+    # not: it is Biren's one peer, and the gap has no A-share side
+    values = load_workbook(recalc(built), data_only=True)
+    assert named_cell(values, "peer_count").value == 1
+    assert named_cell(values, "peer_median").value == pytest.approx(ps["example_chip"])
+    assert named_cell(values, "peer_other_years").value == 2
+    assert named_cell(values, "out_venue_gap").value == "n/a"
+    # any fiscal year: Moore Threads, MetaX and Example Chip
+    values = load_workbook(recalc(_any_year(built)), data_only=True)
+    assert named_cell(values, "peer_count").value == 3
     assert named_cell(values, "peer_median").value == pytest.approx(ps["metax"], rel=1e-12)
     assert named_cell(values, "peer_minimum").value == pytest.approx(ps["example_chip"])
     # the venue gap: A-share median (200.3, 151.5) over Hong Kong (228.5, 27.0)
@@ -119,16 +136,17 @@ def test_the_company_values_as_the_target(files: tuple[Path, Path], tmp_path: Pa
     dataset, seeds = files
     built = build(tmp_path / "example.xlsx", target="example_chip", dataset_path=dataset,
                   seeds=seeds)  # fmt: skip
-    values = load_workbook(recalc(built), data_only=True)
-    assert error_cells(values) == []
-    assert named_cell(values, "chk_master").value is True
-    expected = evaluate(built)
-    for name, value in expected.items():
-        assert close(named_cell(values, name).value, value), name
-    # no share count: per-share outputs are n/a, equity values in HKD
-    assert expected["out_value_per_share_base"] is None
-    # peers on the full year: biren 228.5, moore_threads 200.3, metax 151.5 -> median 200.3x,
-    # applied to Example Chip's 4亿 CNY = USD 57.1 m: equity USD 11.44 bn
     ps = hand_ps()
-    equity = ps["moore_threads"] * 4e8 / 7
-    assert named_cell(values, "peer_equity_median").value == pytest.approx(equity, rel=1e-12)
+    for path, median in ((built, ps["biren"]), (_any_year(built), ps["moore_threads"])):
+        values = load_workbook(recalc(path), data_only=True)
+        assert error_cells(values) == []
+        assert named_cell(values, "chk_master").value is True
+        expected = evaluate(path)
+        for name, value in expected.items():
+            assert close(named_cell(values, name).value, value), name
+        # no share count: per-share outputs are n/a, equity values in HKD
+        assert expected["out_value_per_share_base"] is None
+        # like with like, Biren's FY2024 228.5x alone; any year: biren 228.5, moore_threads
+        # 200.3, metax 151.5 -> median 200.3x; applied to Example Chip's 4亿 CNY = USD 57.1 m
+        equity = median * 4e8 / 7
+        assert named_cell(values, "peer_equity_median").value == pytest.approx(equity, rel=1e-12)

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import get_column_letter, range_to_tuple
 from openpyxl.workbook.workbook import Workbook
 
-from apps.libreoffice import InsertRows, edit_in_libreoffice, require_uno
+from apps.libreoffice import InsertRows, SetValue, edit_in_libreoffice, require_uno
 from gpuval.pipeline.formula_audit import audit_formulas
 from gpuval.pipeline.recalc import recalculate
 from gpuval.pipeline.refresh import refresh
@@ -26,8 +26,8 @@ from workbook_helpers import chart_cells, error_cells, figures, named_cell
 C = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
 SLOTS = "'Peer statistics'!"
 """The sheet of the charts' slot columns: I to O beside the table of what each figure is, whose
-first four lines (rows 75 to 78, the four companies with a P/S) the charts read."""
-LINES = range(75, 79)
+first four lines (rows 76 to 79, the four companies with a P/S) the charts read."""
+LINES = range(76, 80)
 A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 
 
@@ -79,8 +79,8 @@ def test_scatter_reads_the_na_chart_columns(charts) -> None:
     # where N has #N/A in its slot), named after the target (tgt_name) and the only legend
     # entry: the slots' entries (blank for an empty slot) are deleted
     assert target.find(f"{C}tx//{C}f").text == "'Peer statistics'!$C$6"
-    assert target.find(f"{C}xVal//{C}f").text == f"{SLOTS}$M$75:$M$78"
-    assert target.find(f"{C}yVal//{C}f").text == f"{SLOTS}$O$75:$O$78"
+    assert target.find(f"{C}xVal//{C}f").text == f"{SLOTS}$M$76:$M$79"
+    assert target.find(f"{C}yVal//{C}f").text == f"{SLOTS}$O$76:$O$79"
     deleted = {int(e.find(f"{C}idx").get("val")) for e in root.iter(f"{C}legendEntry")
                if e.find(f"{C}delete").get("val") == "1"}  # fmt: skip
     assert deleted == {int(s.find(f"{C}idx").get("val")) for s in slots}
@@ -91,7 +91,7 @@ def test_ps_bars_highlight_the_target_with_slanted_names(charts) -> None:
     assert {"P/S", "Target", "Peer median"} <= set(_series(root))
     assert root.find(f".//{C}catAx/{C}txPr/{A}bodyPr").get("rot") == "-2700000"  # 45 degrees
     categories = {f.text for f in root.iter(f"{C}cat") for f in f.iter(f"{C}f")}
-    assert categories == {f"{SLOTS}$I$75:$I$78"}  # the slots' company names: 4 bars, not 7
+    assert categories == {f"{SLOTS}$I$76:$I$79"}  # the slots' company names: 4 bars, not 7
 
 
 def test_dcf_year_labels_low(charts) -> None:
@@ -304,9 +304,11 @@ def test_a_fifth_company_with_a_ps_is_flagged_above_the_charts(
     assert named_cell(values, "chk_master").value is True
     assert audit_formulas(load_workbook(tmp_path / "edited.xlsx")) == []
     # the table of what each figure is has a line per company of the table: none is left out
+    # each peer's FY2025 is not Biren's FY2024 (in_peer_years: the target's)
+    later = " (left out: another fiscal year)"
     assert [line["Company"] for line in figures(values)] == [
-        "Biren Technology (the target)", "Moore Threads", "MetaX", "Kunlunxin",
-        "NVIDIA (not in the statistics)"]  # fmt: skip
+        "Biren Technology (the target)", f"Moore Threads{later}", f"MetaX{later}",
+        f"Kunlunxin{later}", "NVIDIA (not in the statistics)"]  # fmt: skip
 
 
 @pytest.mark.libreoffice
@@ -316,10 +318,12 @@ def test_a_row_inserted_in_the_peer_table_keeps_the_samples(
     """An analyst inserts an empty row above NVIDIA in LibreOffice and refreshes: the samples on
     Peer statistics still name Moore Threads and MetaX (they read the last table row by
     position, which became the empty row, and showed 0), and refresh says nothing of the row
-    (it noted "None: not in dataset ...")."""
+    (it noted "None: not in dataset ..."). The analyst counts any fiscal year, so that the
+    FY2025 A-share peers join the samples beside Biren's FY2024."""
     require_uno()
-    edited = edit_in_libreoffice(biren_built, tmp_path / "inserted.xlsx",
-                                 [InsertRows("Peers", at=12)])  # fmt: skip
+    title, cell = next(iter(load_workbook(biren_built).defined_names["in_peer_years"].destinations))
+    edited = edit_in_libreoffice(biren_built, tmp_path / "inserted.xlsx", [
+        InsertRows("Peers", at=12), SetValue(title, cell.replace("$", ""), "any")])  # fmt: skip
     report = refresh(edited)  # computes every formula in LibreOffice
     assert not [line for line in report.lines() if "None" in line], report.lines()
     values = load_workbook(edited, data_only=True)
@@ -333,7 +337,7 @@ def test_a_row_inserted_in_the_peer_table_keeps_the_samples(
 @pytest.mark.libreoffice
 @pytest.mark.parametrize(
     ("sheet", "cell"),
-    [("Peers", "AU7"), ("Peer statistics", "J76")],  # Moore Threads' P/S; the second bar's
+    [("Peers", "AU7"), ("Peer statistics", "J77")],  # Moore Threads' P/S; the second bar's
     ids=["peer-table-chart-column", "slot-column"],
 )
 def test_an_error_in_a_chart_column_fails_its_check(

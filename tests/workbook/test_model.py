@@ -33,10 +33,13 @@ def small(defaults: Inputs, target: str = "hk1", basis: str = "full year") -> In
         PeerRow("hk1", "HK One", "HK", "HKD", "CNY", "yes", price=10.0, shares=2e9,
                 market_value=99e9, revenue_fy=1e9, fy_year=2024, backlog=1.2e9,
                 backlog_months=15.0),
-        PeerRow("hk2", "HK Two", "HK", "HKD", "CNY", "yes", market_value=40e9, revenue_fy=2e9),
+        PeerRow("hk2", "HK Two", "HK", "HKD", "CNY", "yes", market_value=40e9, revenue_fy=2e9,
+                fy_year=2024),
         PeerRow("a1", "A One", "A", "CNY", "CNY", "yes", market_value=80e9, revenue_h1=0.5e9),
-        PeerRow("a2", "A Two", "A", "CNY", "CNY", "yes", market_value=160e9, revenue_fy=1e9),
-        PeerRow("us", "US One", "US", "USD", "USD", "no", market_value=1000e9, revenue_fy=50e9),
+        PeerRow("a2", "A Two", "A", "CNY", "CNY", "yes", market_value=160e9, revenue_fy=1e9,
+                fy_year=2024),
+        PeerRow("us", "US One", "US", "USD", "USD", "no", market_value=1000e9, revenue_fy=50e9,
+                fy_year=2024),
     )  # fmt: skip
     return dataclasses.replace(defaults, peers=rows, target=target, fx_usd_per_hkd=0.125,
                                fx_cny_per_usd=8.0, gap_closed=0.5, peer_basis=basis)  # fmt: skip
@@ -93,6 +96,26 @@ def test_another_basis_leaves_out_who_lacks_it(defaults: Inputs) -> None:
     assert p.stats is not None and p.stats.count == 1
     assert p.stats.median == pytest.approx(80.0)
     assert p.venue_gap is None and p.rerated_market_value is None
+
+
+def test_another_fiscal_year_counts_only_when_asked(defaults: Inputs) -> None:
+    x = small(defaults)
+    later = tuple(dataclasses.replace(r, fy_year=2025) if r.id == "a2" else r for r in x.peers)
+    strict = peers_stage(dataclasses.replace(x, peers=later))
+    # a2's FY2025 P/S (160x) is not like the target's FY2024: hk2 alone (20x), no A-share side
+    assert strict.stats is not None and strict.stats.count == 1
+    assert strict.stats.median == pytest.approx(20.0)
+    assert strict.venue_gap is None and strict.rerated_market_value is None
+    # "any" counts it again: the same figures as on one fiscal year
+    loose = peers_stage(dataclasses.replace(x, peers=later, peer_years="any"))
+    assert loose.stats is not None and loose.stats.median == pytest.approx(90.0)
+    assert loose.venue_gap == pytest.approx(8.0)
+    # fiscal years belong to the full-year basis: run-rate counts a1 (80x) whatever the years
+    run_rate = peers_stage(dataclasses.replace(x, peers=later, peer_basis="run-rate"))
+    assert run_rate.stats is not None and run_rate.stats.median == pytest.approx(80.0)
+    # a full-year revenue without its fiscal year matches no target year
+    no_year = tuple(dataclasses.replace(r, fy_year=None) if r.id == "hk2" else r for r in x.peers)
+    assert peers_stage(dataclasses.replace(x, peers=no_year)).stats.count == 1  # a2 only
 
 
 def test_a_share_target_is_rerated_down(defaults: Inputs) -> None:

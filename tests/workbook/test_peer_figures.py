@@ -22,7 +22,7 @@ from workbook_helpers import figures, named_cell
 
 COUNTS = ("tgt_basis_revenue_is", "peer_lower_bounds", "peer_upper_bounds", "peer_peaks",
           "peer_not_points", "peer_later_years", "peer_earlier_years", "gap_a_bounds",
-          "gap_hk_bounds", "gap_a_years", "gap_hk_years", "peer_reading",
+          "gap_hk_bounds", "gap_a_years", "gap_hk_years", "peer_other_years", "peer_reading",
           "peer_bounds_note")  # fmt: skip
 FY_LATER = (
     " For 2 of the 2 peers the full-year revenue is of a later fiscal year than the target's: "
@@ -35,6 +35,10 @@ GAP = (
 GAP_YEARS = (
     " In the venue gap {a} A-share and {hk} Hong Kong P/S are of another fiscal year than the "
     "target's, whose P/S it re-rates."
+)
+LEFT_OUT = (
+    " {n} China {peers} left out: their full-year revenue is of another fiscal year than the "
+    "target's (in_peer_years on Inputs)."
 )
 MIXED = (
     "Some of the figures are bounds or at a peak: read the percentiles and the implied values "
@@ -74,15 +78,23 @@ def biren_values(biren: Path) -> Workbook:
     return load_workbook(recalculate(biren, biren.with_suffix(".recalc.xlsx")), data_only=True)
 
 
+@pytest.fixture(scope="module")
+def biren_any(biren: Path, tmp_path_factory: pytest.TempPathFactory) -> Workbook:
+    """The Biren workbook counting any fiscal year (``in_peer_years`` = "any")."""
+    return _computed(biren, tmp_path_factory.mktemp("any"), in_peer_years="any")
+
+
 @pytest.mark.libreoffice
 def test_full_year_names_each_figure_and_what_it_makes_the_ps(biren_values: Workbook) -> None:
     """Biren's FY2024 reported revenue meets the peers' FY2025 guidance upper ends, over market
     values the sources give as "over CNY 300 bn": Moore Threads' P/S is a floor; MetaX's market
     value is its December peak, so its P/S is not today's (a floor of the peak's). NVIDIA is
-    shown but not in the statistics."""
+    shown but not in the statistics. By default the two FY2025 peers are shown, and left out of
+    the statistics: their fiscal year is not Biren's."""
     lines = figures(biren_values)
+    later = " (left out: another fiscal year)"
     assert [line["Company"] for line in lines] == [
-        "Biren Technology (the target)", "Moore Threads", "MetaX",
+        "Biren Technology (the target)", f"Moore Threads{later}", f"MetaX{later}",
         "NVIDIA (not in the statistics)"]  # fmt: skip
     assert [line["Venue"] for line in lines] == ["HK", "A", "A", "US"]
     hkd = named_cell(biren_values, "in_fx_usd_per_hkd").value
@@ -105,22 +117,53 @@ def test_full_year_names_each_figure_and_what_it_makes_the_ps(biren_values: Work
 
 
 @pytest.mark.libreoffice
-def test_the_statistics_say_how_to_read_them(biren_values: Workbook) -> None:
-    """Biren, full year: of the two peers in the statistics one P/S is a floor and one is at a
-    peak, both on FY2025 against Biren's FY2024 (a later year: for growing companies a lower
-    P/S): the implied values read as indications, and the Valuation sheet's peer method says
-    so. The venue gap's A-share side is those two, its Hong Kong side Biren's stated P/S: an
-    indication too. NVIDIA's figures count nowhere: it is not in the statistics."""
-    assert counts(biren_values) == {
+def test_no_peer_of_the_targets_fiscal_year(biren_values: Workbook) -> None:
+    """Biren, full year, like with like (the default): no China peer reports FY2024, so the
+    statistics, the implied values and the venue gap (its A-share side) are n/a; the sentence
+    and the Valuation sheet's peer method say why, and the weighted value rests on the TAM
+    scenarios and the DCF (their weights 40 % and 30 % scaled to 4/7 and 3/7)."""
+    found = counts(biren_values)
+    assert found == {
+        "tgt_basis_revenue_is": "FY2024 reported", "peer_lower_bounds": 0,
+        "peer_upper_bounds": 0, "peer_peaks": 0, "peer_not_points": 0, "peer_later_years": 0,
+        "peer_earlier_years": 0, "gap_a_bounds": 0, "gap_hk_bounds": 0, "gap_a_years": 0,
+        "gap_hk_years": 0, "peer_other_years": 2, "peer_reading": "n/a",
+        "peer_bounds_note": LEFT_OUT.format(n=2, peers="peers are").strip(),
+    }  # fmt: skip
+    assert named_cell(biren_values, "peer_count").value in (0, "n/a")
+    assert named_cell(biren_values, "out_venue_gap").value == "n/a"
+    assert drives(biren_values) == ("Pricing: China peers' P/S today x the target's revenue "
+                                    "(n/a, 2 left out for another fiscal year: see Peer "
+                                    "statistics)")  # fmt: skip
+    # by hand: TAM weighted 30.20 HKD and DCF 3.79 (Valuation) at 0.4 and 0.3 of 0.7
+    tam, dcf = named_cell(biren_values, "out_value_per_share_weighted").value, named_cell(
+        biren_values, "out_dcf_value_per_share").value  # fmt: skip
+    assert tam == pytest.approx(30.20, abs=0.005) and dcf == pytest.approx(3.79, abs=0.005)
+    assert named_cell(biren_values, "out_valuation_weighted").value == pytest.approx(
+        (0.4 * tam + 0.3 * dcf) / 0.7, rel=1e-9)  # fmt: skip
+    assert named_cell(biren_values, "out_valuation_weighted").value == pytest.approx(
+        18.88, abs=0.005)  # fmt: skip
+
+
+@pytest.mark.libreoffice
+def test_the_statistics_say_how_to_read_them(biren_any: Workbook) -> None:
+    """Biren, full year, any fiscal year counted: of the two peers in the statistics one P/S is
+    a floor and one is at a peak, both on FY2025 against Biren's FY2024 (a later year: for
+    growing companies a lower P/S): the implied values read as indications, and the Valuation
+    sheet's peer method says so. The venue gap's A-share side is those two, its Hong Kong side
+    Biren's stated P/S: an indication too. NVIDIA's figures count nowhere: it is not in the
+    statistics."""
+    assert counts(biren_any) == {
         "tgt_basis_revenue_is": "FY2024 reported", "peer_lower_bounds": 1,
         "peer_upper_bounds": 0, "peer_peaks": 1, "peer_not_points": 2, "peer_later_years": 2,
         # the gap: Moore Threads' floor and MetaX's peak on the A-share side; Biren's point value
         "peer_earlier_years": 0, "gap_a_bounds": 2, "gap_hk_bounds": 0,
         # Moore Threads' and MetaX's FY2025 against Biren's FY2024; Biren's own is the HK side
-        "gap_a_years": 2, "gap_hk_years": 0, "peer_reading": "indications",
+        "gap_a_years": 2, "gap_hk_years": 0, "peer_other_years": 0,
+        "peer_reading": "indications",
         "peer_bounds_note": MIXED + FY_LATER + GAP + GAP_YEARS.format(a=2, hk=0),
     }  # fmt: skip
-    assert drives(biren_values) == ("Pricing: China peers' P/S today x the target's revenue "
+    assert drives(biren_any) == ("Pricing: China peers' P/S today x the target's revenue "
                                     "(indications, 2 peers on a later fiscal year: see Peer "
                                     "statistics)")  # fmt: skip
 
@@ -140,6 +183,7 @@ def test_floors_when_every_peer_is_a_lower_bound(biren: Path, tmp_path: Path) ->
         "peer_peaks": 0, "peer_not_points": 1, "peer_later_years": "n/a",
         "peer_earlier_years": "n/a",
         "gap_a_bounds": 1, "gap_hk_bounds": 0, "gap_a_years": "n/a", "gap_hk_years": "n/a",
+        "peer_other_years": 0,
         "peer_reading": "n/a",  # no HK P/S: no gap
         "peer_bounds_note": "The one peer's P/S is a lower bound: the percentiles are floors.",
     }  # fmt: skip
@@ -162,12 +206,31 @@ def test_backlog_and_a_basis_no_company_has(biren: Path, tmp_path: Path) -> None
 @pytest.mark.libreoffice
 def test_a_target_without_a_share_count(tmp_path: Path) -> None:
     """MetaX as the target: its own line, the first (the target leads, then table order), says
-    so. Its peers are Biren (FY2024 reported over a
-    stated price: a point value; an earlier year, for growing companies a higher P/S) and Moore
-    Threads (a floor, FY2025); MetaX's own revenue is a guidance upper end, so even floors
+    so. Like with like (the default) its one peer is Moore Threads (a floor, FY2025, 300 bn /
+    1.498 bn = 200.27x, so CNY 200.27 x 1.98 bn = 396.5 bn at the median) and Biren's FY2024 is
+    left out; the gap has no Hong Kong side. Counting any fiscal year, its peers are Biren
+    (FY2024 reported over a stated price: a point value; an earlier year, for growing companies
+    a higher P/S) and Moore Threads; MetaX's own revenue is a guidance upper end, so even floors
     would not make its implied values floors."""
     built = build(tmp_path / "metax.xlsx", target="metax")
-    values = load_workbook(recalculate(built, tmp_path / "r.xlsx"), data_only=True)
+    like = load_workbook(recalculate(built, tmp_path / "like.xlsx"), data_only=True)
+    assert [line["Company"] for line in figures(like)] == [
+        "MetaX (the target)", "Biren Technology (left out: another fiscal year)",
+        "Moore Threads", "NVIDIA (not in the statistics)"]  # fmt: skip
+    assert counts(like) == {
+        "tgt_basis_revenue_is": "FY2025 guidance, upper bound", "peer_lower_bounds": 1,
+        "peer_upper_bounds": 0, "peer_peaks": 0, "peer_not_points": 1, "peer_later_years": 0,
+        "peer_earlier_years": 0, "gap_a_bounds": 2, "gap_hk_bounds": 0, "gap_a_years": 0,
+        "gap_hk_years": 0, "peer_other_years": 1, "peer_reading": "indications",
+        "peer_bounds_note": "The one peer's P/S is a lower bound: the percentiles are floors; "
+        "the implied values are not: the target's revenue is an upper bound."
+        + LEFT_OUT.format(n=1, peers="peer is"),
+    }  # fmt: skip
+    cny = named_cell(like, "tgt_fx").value
+    assert named_cell(like, "peer_equity_median").value * cny == pytest.approx(
+        300e9 / 1498e6 * 1980e6, rel=1e-9)  # fmt: skip
+    assert named_cell(like, "out_venue_gap").value == "n/a"
+    values = _computed(built, tmp_path, in_peer_years="any")
     assert [line["Company"] for line in figures(values)] == [
         "MetaX (the target)", "Biren Technology", "Moore Threads",
         "NVIDIA (not in the statistics)"]  # fmt: skip
@@ -177,7 +240,8 @@ def test_a_target_without_a_share_count(tmp_path: Path) -> None:
         # MetaX's own peak is in the gap (the target included), not in the statistics
         "peer_earlier_years": 1, "gap_a_bounds": 2, "gap_hk_bounds": 0,
         # MetaX's and Moore Threads' FY2025 on the A-share side; Biren's FY2024 the HK side
-        "gap_a_years": 0, "gap_hk_years": 1, "peer_reading": "indications",
+        "gap_a_years": 0, "gap_hk_years": 1, "peer_other_years": 0,
+        "peer_reading": "indications",
         "peer_bounds_note": MIXED + " For 1 of the 2 peers the full-year revenue is of an earlier "
         "fiscal year than the target's: for growing companies that raises their P/S and the "
         "implied values with it." + GAP + GAP_YEARS.format(a=0, hk=1),

@@ -41,8 +41,9 @@ def test_valuation_first_appendix_last(wb) -> None:
 
 
 def test_every_header_and_footer(wb) -> None:
-    # Biren's as-of date: the oldest market figure used, NVIDIA's price of 2025-10-29
-    asof = "Oldest market figure 2025-10-29"
+    # Biren's as-of date: the oldest market figure used, its own price of 2026-01-05 (no peer of
+    # its fiscal year; "x% of NVIDIA" weight 0)
+    asof = "Oldest market figure 2026-01-05"
     for ws in wb.worksheets:
         head, foot = ws.oddHeader, ws.oddFooter
         text = " ".join(str(s.text) for s in (head.left, head.center, head.right))

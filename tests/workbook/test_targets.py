@@ -103,9 +103,17 @@ def test_every_target_values_cleanly(target: str, tmp_path: Path, recalc) -> Non
 
 
 def test_biren_against_its_peers_on_the_latest_full_year(tmp_path: Path, recalc) -> None:
-    """The figures the issue worked by hand: on each company's latest full year Biren trades at
-    228.5x, the A-share median is 175.9x, the gap 0.77 and Biren re-rated halfway HKD 31.6."""
-    values = load_workbook(recalc(build(tmp_path / "biren.xlsx")), data_only=True)
+    """The figures the issue worked by hand: on each company's latest full year (in_peer_years:
+    "any") Biren trades at 228.5x, the A-share median is 175.9x, the gap 0.77 and Biren
+    re-rated halfway HKD 31.6. Like with like (the default) no A-share peer reports FY2024, as
+    Biren does: no statistics, no gap."""
+    like = load_workbook(recalc(build(tmp_path / "biren.xlsx")), data_only=True)
+    assert named_cell(like, "out_venue_gap").value == "n/a"
+    assert named_cell(like, "out_peer_median_implied_value").value == "n/a"
+    wb = load_workbook(tmp_path / "biren.xlsx")
+    named_cell(wb, "in_peer_years").value = "any"
+    wb.save(tmp_path / "any.xlsx")
+    values = load_workbook(recalc(tmp_path / "any.xlsx"), data_only=True)
     usd_per_hkd, cny_per_usd = 110 / 855.4, 3500 / 500
     biren = 855.4e8 * usd_per_hkd / (3.37e8 / cny_per_usd)  # 228.49x on FY2024 reported
     moore, metax = 3000e8 / 14.98e8, 3000e8 / 19.8e8  # 200.27x, 151.52x on FY2025 guidance

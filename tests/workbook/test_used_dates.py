@@ -5,7 +5,10 @@ Cover's ``data_asof`` is their MIN, and :func:`peers.oldest_used_date` gives the
 The shipped dataset's market figures (hand-read from its [[peer]] records): Biren's price
 2026-01-05, Moore Threads' market value of 2026-01 (-> 2026-01-01), MetaX's peak market value of
 2025-12 (-> 2025-12-01), NVIDIA's price 2025-10-29; Cambricon, Kunlunxin and Iluvatar CoreX have
-no market figure, so they count nowhere."""
+no market figure, so they count nowhere. Used: the target; the peers counted in the statistics,
+which by default are those whose full-year revenue is of the target's fiscal year (Biren:
+FY2024, no peer; MetaX: FY2025, Moore Threads); NVIDIA only when "x% of NVIDIA" reads the peer
+table and has a weight (0 by default)."""
 
 from __future__ import annotations
 
@@ -37,12 +40,21 @@ def test_a_month_only_period_is_dated_from_its_first_day() -> None:
     assert peers.period_date("2025 Q4") == "2025 Q4"  # neither a day nor a month: kept as text
 
 
+def _used(*ids: str) -> dict[str, dt.date]:
+    return {k: USED[k].date() for k in ids}
+
+
 def test_the_python_rule_picks_the_rows_used() -> None:
     values = dict(build_workbook().values)
-    assert peers.used_dates(values) == {k: v.date() for k, v in USED.items()}
+    assert peers.used_dates(values) == _used("biren")  # no FY2024 peer; NVIDIA's weight is 0
+    assert peers.oldest_used_date(values) == dt.date(2026, 1, 5)
+    values["in_weight_nvidia"] = 0.1  # x% of NVIDIA now counts, and reads the peer table
+    assert peers.used_dates(values) == _used("biren", "nvidia")
     assert peers.oldest_used_date(values) == dt.date(2025, 10, 29)  # NVIDIA's price
-    values["in_nvidia_value_basis"] = "peak"  # x% of NVIDIA no longer reads the peer table
+    values["in_nvidia_value_basis"] = "peak"  # ... no longer reads the peer table
     assert "nvidia" not in peers.used_dates(values)
+    values["in_peer_years"] = "any"  # the FY2025 peers count, and date the valuation
+    assert peers.used_dates(values) == _used("biren", "moore_threads", "metax")
     assert peers.oldest_used_date(values) == dt.date(2025, 12, 1)  # MetaX's month
 
 
@@ -63,28 +75,35 @@ def test_the_workbook_dates_the_rows_used_as_python_does(
 ) -> None:
     built = build(tmp_path / "b.xlsx")
     wb = load_workbook(built)
+    named_cell(wb, "in_weight_nvidia").value = 0.1
+    named_cell(wb, "in_weight_tam").value = 0.3  # the weights still sum to 100 %
+    weighted = tmp_path / "weighted.xlsx"
+    wb.save(weighted)
+    named_cell(wb, "in_peer_years").value = "any"
     named_cell(wb, "in_nvidia_value_basis").value = "peak"
     peak = tmp_path / "peak.xlsx"
     wb.save(peak)
-    for path, expected in ((built, USED), (peak, {k: v for k, v in USED.items()
-                                                  if k != "nvidia"})):  # fmt: skip
+    cases = ((built, _used("biren")), (weighted, _used("biren", "nvidia")),
+             (peak, _used("biren", "moore_threads", "metax")))  # fmt: skip
+    for path, expected in cases:
         values = load_workbook(recalc(path), data_only=True)
         column = peers.FIRST, peers._K["Date if used"]
         ids = [values["Peers"].cell(peers.FIRST + i, 1).value for i in range(7)]
         shown = {
             rid: values["Peers"].cell(column[0] + i, column[1]).value for i, rid in enumerate(ids)
         }
-        assert {k: v for k, v in shown.items() if v not in (None, "", peers.NOT_USED)} == expected
-        assert named_cell(values, "data_asof").value == min(expected.values())
+        used = {k: v.date() for k, v in shown.items() if v not in (None, "", peers.NOT_USED)}
+        assert used == expected, path.name
+        assert named_cell(values, "data_asof").value.date() == min(expected.values())
 
 
 @pytest.mark.parametrize("target", ["metax"])
 def test_another_target_dates_its_own_figure(
     target: str, tmp_path: Path, recalc: Callable[[Path], Path]
 ) -> None:
-    # MetaX valued: Biren is now a peer in the statistics (China, with a P/S on the basis)
+    # MetaX valued: Moore Threads is its one FY2025 peer; Biren's FY2024 is left out
     built = build(tmp_path / "m.xlsx", target=target)
     values = load_workbook(recalc(built), data_only=True)
-    assert named_cell(values, "data_asof").value == dt.datetime(2025, 10, 29)
+    assert named_cell(values, "data_asof").value == dt.datetime(2025, 12, 1)
     data = dict(build_workbook(target=target).values)
-    assert peers.used_dates(data) == {k: v.date() for k, v in USED.items()}
+    assert peers.used_dates(data) == _used("moore_threads", "metax")

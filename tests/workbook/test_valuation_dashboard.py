@@ -101,8 +101,12 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
         mids = [median_usd * fx, core["out_equity_value_weighted"] * fx,
                 core["out_dcf_equity_value"] * fx]  # fmt: skip
         assert ws["B6"].value == "CNY" and ws["A6"].value.startswith("Market value")
-    # 30% peers' median, 40% the TAM scenarios' weighted value, 30% the DCF; the rest weight 0
-    hand = 0.30 * mids[0] + 0.40 * mids[1] + 0.30 * mids[2]
+    # 30% peers' median, 40% the TAM scenarios' weighted value, 30% the DCF; the rest weight 0.
+    # Biren has no peer of its fiscal year (FY2024): the peer method drops out and the others'
+    # weights scale up to 100%
+    assert (mids[0] is None) == (target == "biren")
+    valued = [(w, m) for w, m in zip((0.30, 0.40, 0.30), mids, strict=True) if m is not None]
+    hand = sum(w * m for w, m in valued) / sum(w for w, _ in valued)
     assert weighted == pytest.approx(hand, rel=1e-9)
     assert core["out_valuation_weighted"] == pytest.approx(hand, rel=1e-9)
     assert up == pytest.approx(hand / price - 1, rel=1e-9)
@@ -117,7 +121,8 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     # the football field: the five charted methods, sorted by Mid from the bottom bar up
     table = {ws.cell(r, HELPER).value: ws.cell(r, 4).value
              for r in range(valuation.FIRST, valuation.FIRST + 5)}  # fmt: skip
-    expected = sorted(table, key=lambda k: table[k])
+    # a method without a value (n/a) sits at the bottom, in table order, with an empty bar
+    expected = sorted(table, key=lambda k: (1, table[k]) if isinstance(table[k], float) else (0, 0))
     categories = [t.split(":")[0] for t in _helper(ws, "Category (sorted)")]
     assert categories == expected
     assert "Venue re-rating (reference)" in categories
@@ -166,10 +171,10 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     )
     per_share = {"biren": "... per share", "metax": "... per share: n/a, no share count"}
     assert ws.cell(valuation.NV + 4, 1).value == per_share[target]
-    later = {"biren": ", 2 peers on a later fiscal year", "metax": ""}[target]
+    reading = {"biren": "n/a, 2", "metax": "indications, 1"}[target]
     assert ws.cell(valuation.FIRST, 7).value == (
         "Pricing: China peers' P/S today x the target's revenue "
-        f"(indications{later}: see Peer statistics)"
+        f"({reading} left out for another fiscal year: see Peer statistics)"
     )
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "BACKLOG_MONTHS_RANGE",
     "DCF_BASE_ORDER",
     "PEER_BASES",
+    "PEER_YEARS",
     "PS_LABELS",
     "backlog_ps",
     "backlog_revenue",
@@ -35,6 +36,8 @@ __all__ = [
     "basis_pick_xl",
     "first_available",
     "first_number_xl",
+    "fiscal_year_counts",
+    "fiscal_year_counts_xl",
     "peer_market_value",
     "peer_market_value_xl",
     "price_to_sales",
@@ -195,6 +198,38 @@ def basis_key(choice: str) -> str:
     if choice not in PEER_BASES:
         raise InputError(f"in_peer_basis must be one of {', '.join(PEER_BASES)}; got {choice!r}.")
     return PEER_BASES[choice]
+
+
+PEER_YEARS = ("the target's", "any")
+"""Which fiscal years count on the full-year basis (``in_peer_years``): only the target's (like
+with like, the default), or any (each company's latest, as the sources give it)."""
+
+
+def fiscal_year_counts(
+    choice: str, years: str, year: float | None, target_year: float | None
+) -> bool:
+    """A company's P/S counts (statistics, venue gap) under the fiscal-year rule: on the full-year
+    basis with ``in_peer_years`` = "the target's", only when its full-year revenue is of the
+    target's fiscal year; on another basis, or with "any", always.
+
+    For growing companies a later year's revenue is larger, so a P/S of FY2025 applied to a
+    target's FY2024 revenue undervalues it by about a year's growth.
+
+    >>> fiscal_year_counts("full year", "the target's", 2025, 2024)
+    False
+    >>> fiscal_year_counts("full year", "any", 2025, 2024)
+    True
+    """
+    if years not in PEER_YEARS:
+        raise InputError(f"in_peer_years must be one of {', '.join(PEER_YEARS)}; got {years!r}.")
+    if basis_key(choice) != "full_year" or years == "any":
+        return True
+    return year is not None and target_year is not None and year == target_year
+
+
+def fiscal_year_counts_xl(choice: str, years: str, year: str, target_year: str) -> str:
+    """Excel of :func:`fiscal_year_counts` (``target_year`` text such as "n/a" matches none)."""
+    return f'OR({choice}<>"full year",{years}="any",AND(ISNUMBER({year}),{year}={target_year}))'
 
 
 def basis_pick_xl(choice: str, cells: Mapping[str, str]) -> str:

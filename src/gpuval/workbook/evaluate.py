@@ -30,9 +30,13 @@ LISTS = {*company_input_names(), "data_assumption_ids"} | {f"data_peers_{k}" for
 """Names of ranges (one value per company), read as lists."""
 REQUIRED = input_names() + sorted(LISTS - set(input_names()))
 DATES = {"in_valuation_date", "in_exit_date"}
-TEXT = {"in_target", "in_peer_basis", "in_nvidia_value_basis", "data_assumption_ids"} | {
-    f"data_peers_{k}" for k in ("id", "name", "venue", "listing_ccy", "reporting_ccy", "in_stats")
-}
+TEXT = {
+    "in_target",
+    "in_peer_basis",
+    "in_peer_years",
+    "in_nvidia_value_basis",
+    "data_assumption_ids",
+} | {f"data_peers_{k}" for k in ("id", "name", "venue", "listing_ccy", "reporting_ccy", "in_stats")}
 
 
 class UncomputedInput(GpuvalError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -19,6 +19,7 @@ from gpuval.core.multiples import (
     DCF_BASE_ORDER,
     basis_key,
     first_available,
+    fiscal_year_counts,
     peer_market_value,
     ps_or_none,
 )
@@ -131,6 +132,7 @@ class Inputs:
     tam_end_year: float
     tam_2029: float
     peer_basis: str
+    peer_years: str
     nvidia_value_basis: str
     nvidia_market_cap: float
     nvidia_fraction: float
@@ -208,7 +210,8 @@ class PeerLine:
 
     @property
     def counted(self) -> bool:
-        """In the China statistics and the venue gap: included, with a P/S on the basis."""
+        """Included in the China statistics, with a P/S on the basis (counted when also of the
+        fiscal year ``in_peer_years`` asks for: :func:`counted_lines`)."""
         return self.row.in_china_stats and self.basis_ps is not None
 
 
@@ -281,6 +284,16 @@ def peer_line(row: PeerRow, inputs: Inputs) -> PeerLine:
     return PeerLine(row, fl, mv, revenue, ps, basis_key(inputs.peer_basis))
 
 
+def counted_lines(lines: Sequence[PeerLine], inputs: Inputs) -> list[PeerLine]:
+    """The lines counted in the China statistics and the venue gap (the target's among them):
+    :attr:`PeerLine.counted`, and of the fiscal year ``in_peer_years`` asks for, the target's
+    being that of its full-year revenue (``tgt_base_year``)."""
+    t = next((line for line in lines if line.row.id == inputs.target), None)
+    year = None if t is None or t.revenue["full_year"] is None else t.row.fy_year
+    return [line for line in lines if line.counted and fiscal_year_counts(
+        inputs.peer_basis, inputs.peer_years, line.row.fy_year, year)]  # fmt: skip
+
+
 def peers_stage(inputs: Inputs) -> PeersResult:
     lines = tuple(peer_line(row, inputs) for row in inputs.peers)
     ids = [line.row.id for line in lines]
@@ -296,13 +309,12 @@ def peers_stage(inputs: Inputs) -> PeersResult:
         base_revenue=None if base is None else t.revenue[base], basis_revenue=t.basis_revenue,
         comparable=t.row.venue.upper() in CHINA_VENUES,
     )  # fmt: skip
-    others = {line.row.id: line.basis_ps for line in lines
-              if line.row.id != target.id and line.counted}  # fmt: skip
+    counted = counted_lines(lines, inputs)
+    others = {line.row.id: line.basis_ps for line in counted if line.row.id != target.id}
     stats = core.peer_stats(others) if others else None
 
     def venue(v: str) -> dict[str, float | None]:
-        return {line.row.id: line.basis_ps for line in lines
-                if line.row.venue == v and line.counted}  # fmt: skip
+        return {line.row.id: line.basis_ps for line in counted if line.row.venue == v}
 
     a_share, hong_kong = venue("A"), venue("HK")
     gap = core.venue_gap(a_share, hong_kong) if a_share and hong_kong else None

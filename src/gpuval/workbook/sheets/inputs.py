@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from gpuval.core.multiples import PEER_BASES
+from gpuval.core.multiples import PEER_BASES, PEER_YEARS
 from gpuval.data.dataset import Dataset
 from gpuval.workbook.sheets import peers
 from gpuval.workbook.sheets.base import Book, Sheet
@@ -84,6 +84,11 @@ GENERAL = [
               note="Convention: each company's latest full fiscal year (its label on Peers says "
               "reported, guidance or estimate); one basis for every company, never mixed.",
               kind="list", choices=tuple(PEER_BASES)),
+    InputSpec("peer_years", "Full-year basis: the fiscal years counted", "basis", "plain", None,
+              None, PEER_YEARS[0],
+              note="Convention: like with like, only companies whose full-year revenue is of the "
+              'target\'s fiscal year count; "any" counts each one\'s latest year.',
+              kind="list", choices=PEER_YEARS),
     InputSpec("nvidia_value_basis", 'NVIDIA market value for "x% of NVIDIA"', "basis", "plain",
               None, None, "peer table",
               note="Convention: NVIDIA's market value on Peers (moves with refreshed prices); "

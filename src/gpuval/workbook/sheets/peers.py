@@ -40,6 +40,7 @@ from gpuval.core.multiples import (
     backlog_revenue_xl,
     basis_pick_xl,
     first_number_xl,
+    fiscal_year_counts_xl,
     peer_market_value_xl,
     ps_bound_xl,
     ps_xl,
@@ -50,7 +51,15 @@ from gpuval.core.units import listing_value_xl, per_share_xl, usd_per_unit_xl
 from gpuval.data.dataset import Dataset, Record
 from gpuval.data.labels import figure_label
 from gpuval.data.peers import COLUMNS, Peer
-from gpuval.workbook.model import CHINA_VENUES, NO_ASSUMPTIONS, YARDSTICK, Inputs, peer_line
+from gpuval.data.schema import CURRENCIES
+from gpuval.workbook.model import (
+    CHINA_VENUES,
+    NO_ASSUMPTIONS,
+    YARDSTICK,
+    Inputs,
+    counted_lines,
+    peer_line,
+)
 from gpuval.workbook.sheets.base import WRAP, Book, Sheet, col, fitted_height, wrap_rows
 from gpuval.workbook.sheets.peer_charts import (
     CHART_COLUMNS,
@@ -197,6 +206,13 @@ USED_DATES = "peers_used_dates"
 AS_OF_XL = f'=IF(COUNTIF({USED_DATES},"{NO_DATE}")>0,"{NO_DATE}",MIN({USED_DATES}))'
 """The workbook's as-of date (the Cover's ``data_asof``): the oldest market figure used, or "no
 date" when one has none (:func:`oldest_used_date`: None)."""
+VENUES = (*CHINA_VENUES, "US")
+"""The venues the peer table knows: the A-share market, Hong Kong and the US (the yardstick's)."""
+CHOICES = {"listing_ccy": CURRENCIES, "reporting_ccy": CURRENCIES, "venue": VENUES,
+           "in_stats": ("yes", "no")}  # fmt: skip
+"""The values each listed column of the peer table takes (its drop-down; check names others)."""
+NVIDIA_WEIGHT = "in_weight_nvidia"
+"""The Valuation weight of "x% of NVIDIA", which alone makes NVIDIA's market figure used."""
 MARKET_BASIS = "data_peers_market_basis"
 """What each company's market figure is ("2025-12 peak market value, lower bound")."""
 COMPARABLE_XL = "OR(" + ",".join(f'tgt_venue="{v}"' for v in CHINA_VENUES) + ")"
@@ -208,16 +224,19 @@ statistics" flag, which leaves a company out of the peers' statistics whatever i
 def used_dates(values: Mapping[str, Any]) -> dict[str, Any]:
     """Company id -> its market figure date (``data_peers_as_of``) for every row the valuation
     uses, the rule of the "Date if used" column: the target, a company counted in the peer
-    statistics (P/S on the chosen basis, ``In China statistics`` = yes), and NVIDIA when
-    ``in_nvidia_value_basis`` = "peer table". ``values``: ``{defined name: value}`` as the
+    statistics (:func:`~gpuval.workbook.model.counted_lines`), and NVIDIA when "x% of NVIDIA"
+    reads the peer table (``in_nvidia_value_basis``) and has a weight on Valuation (a reference
+    of weight 0 does not date the valuation). ``values``: ``{defined name: value}`` as the
     workbook holds them (:meth:`~gpuval.workbook.model.Inputs.from_names` plus the dates)."""
     inputs = Inputs.from_names(values)
     dates = dict(zip(values["data_peers_id"], values["data_peers_as_of"], strict=True))
+    counted = {line.row.id for line in counted_lines(
+        [peer_line(row, inputs) for row in inputs.peers], inputs)}  # fmt: skip
     used = {}
     for row in inputs.peers:
-        line = peer_line(row, inputs)
-        yardstick = row.id == YARDSTICK and inputs.nvidia_value_basis == "peer table"
-        if row.id == inputs.target or line.counted or yardstick:
+        yardstick = (row.id == YARDSTICK and inputs.nvidia_value_basis == "peer table"
+                     and (values.get(NVIDIA_WEIGHT) or 0) > 0)  # fmt: skip
+        if row.id == inputs.target or row.id in counted or yardstick:
             used[row.id] = dates.get(row.id)
     return used
 
@@ -264,8 +283,9 @@ def write(
     or inserted since its build does not change)."""
     rows = list(rows) if rows is not None else peer_rows(book.dataset)
     lines = len(rows) if lines is None else lines
-    sheet = Sheet(book, TITLE, "Comparable companies in USD: every figure, on each revenue "
-                  "basis; the statistics are on Peer statistics.")  # fmt: skip
+    sheet = Sheet(book, TITLE, "Comparable companies: each figure as the sources give it, in "
+                  "its listing or reporting currency, then in USD on each revenue basis; the "
+                  "statistics are on Peer statistics.")  # fmt: skip
     last = FIRST + len(rows) - 1
     _table(book, sheet, rows, last)
     described = [_C[key] for key in ("market_basis", *DESCRIBED.values())]
@@ -329,10 +349,8 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
     h = TABLE_HEADER_ROW
     sheet.section(h - 1, "Peer table (inputs in blue; blanks are figures the sources do not give)")
     sheet.headers(h, [header for header, _ in RAW.values()] + CALC)
-    lists = {"listing_ccy": '"CNY,HKD,USD"', "reporting_ccy": '"CNY,HKD,USD"',
-             "venue": '"A,HK,US"', "in_stats": '"yes,no"'}  # fmt: skip
-    for key, choices in lists.items():
-        rule = DataValidation(type="list", formula1=choices, allow_blank=True)
+    for key, choices in CHOICES.items():
+        rule = DataValidation(type="list", formula1=f'"{",".join(choices)}"', allow_blank=True)
         sheet.ws.add_data_validation(rule)
         rule.add(f"{col(_C[key])}{FIRST}:{col(_C[key])}{last}")
     positive = DataValidation(type="decimal", operator="greaterThan", formula1="0",
@@ -363,6 +381,8 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
         book.define(name, TITLE, _range(_K[header], last).split("!")[1])
 
 
+OTHER_YEAR = "another fiscal year than the target's"
+"""Why a company is left out of the statistics under ``in_peer_years`` = "the target's"."""
 #: Basis key (the core's) -> its revenue and P/S columns.
 BASES = {
     "full_year": ("Full-year revenue (USD)", "P/S full year"),
@@ -386,7 +406,8 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
 
     bps = k["P/S on the chosen basis"]
     mv = k["Market value (USD)"]
-    counted = f'AND({c["in_stats"]}="yes",ISNUMBER({bps}))'
+    year = fiscal_year_counts_xl("in_peer_basis", "in_peer_years", c["fy_year"], "tgt_base_year")
+    counted = f'AND({c["in_stats"]}="yes",ISNUMBER({bps}),{year})'
 
     def sample(stat: str) -> str:
         """The company's name and ", " when it is counted in ``stat``, else "": Peer
@@ -416,14 +437,17 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
         ("HK P/S", f'=IF(AND({c["venue"]}="HK",{counted}),{bps},"n/a")', "multiple"),
         ("Statistics: counted, or why not",
          f'=IF({c["id"]}=in_target,"the target",IF({c["in_stats"]}<>"yes",'
-         f'"not in China statistics",IF(NOT(ISNUMBER({mv})),'
-         f'"no market value",IF(NOT(ISNUMBER({bps})),"no "&in_peer_basis&" revenue","counted"))))',
+         f'"not in China statistics",IF(NOT(ISNUMBER({mv})),IF(ISNUMBER('
+         f'{k["USD per listing unit"]}),"no market value","listing currency none of '
+         f'{", ".join(CURRENCIES)}"),IF(NOT(ISNUMBER({bps})),"no "&in_peer_basis&" revenue",'
+         f'IF({year},"counted","{OTHER_YEAR}")))))',
          "plain"),
         ("Statistics sample", sample("Peer P/S (statistics)"), "plain"),
         ("A-share sample", sample("A-share P/S"), "plain"),
         ("HK sample", sample("HK P/S"), "plain"),
         ("Date if used", f'=IF(OR({c["id"]}=in_target,ISNUMBER({k["Peer P/S (statistics)"]}),'
-         f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table")),'
+         f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table",'
+         f"N({NVIDIA_WEIGHT})>0)),"
          f'IF(ISNUMBER({c["as_of"]}),{c["as_of"]},"{NO_DATE}"),"{NOT_USED}")', "date"),
         *zip(CHART_COLUMNS, chart_formulas(
             k["Revenue on the chosen basis (USD)"], mv, bps, c["id"],
@@ -477,7 +501,7 @@ def _target_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
          "=" + listing_value_xl("tgt_mv_usd"), "value"),
         ("tgt_base_revenue", "DCF base revenue (full year > run-rate > fwd)",
          "USD", "=" + first_number_xl([pick(_K[BASES[b][0]]) for b in DCF_BASE_ORDER]), "usd_bn"),
-        ("tgt_base_year", "Fiscal year of the DCF's base revenue", "year",
+        ("tgt_base_year", "Fiscal year of the full-year revenue (the DCF's base)", "year",
          f'=IF(ISNUMBER({fy}),{pick(_C["fy_year"])},"n/a")', "int"),
         ("tgt_basis_revenue", "Revenue on the chosen basis", "USD",
          f"={pick(_K['Revenue on the chosen basis (USD)'])}", "usd_bn"),
@@ -620,7 +644,8 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
                 "makes the P/S a lower bound (a floor); a guidance range's end counts as a "
                 "bound (if the result lands within the guidance); a peak market value is not "
                 "today's.")  # fmt: skip
-    reading = top + 3 + len(COUNTS)  # under the target's revenue and the counts
+    other = top + 3 + len(COUNTS)  # under the target's revenue and the counts
+    reading = other + 1
     note = reading + 1
     first = note + 3  # the table's first line, under a blank row and its header
 
@@ -655,6 +680,15 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
                 f'IF(ISNUMBER(INDEX({years},tgt_row)),{terms},"n/a")')})  # fmt: skip
         sheet.label(top + 3 + i, label, "count")
         sheet.put(top + 3 + i, 3, f"={terms}", "calc", "int", name)
+    sheet.label(other, "China peers left out: another fiscal year", "count")
+    sheet.put(
+        other,
+        3,
+        f'=COUNTIF({_range(_K["Statistics: counted, or why not"], last)},"{OTHER_YEAR}")',
+        "calc",
+        "int",
+        "peer_other_years",
+    )
     sheet.label(reading, "The implied values at the percentiles read as")
     sheet.put(reading, 3, "=" + _reading(), "calc", "plain", READING)
     sentence = sheet.put(note, 1, "=" + _bounds_sentence(), "calc", "plain", BOUNDS_NOTE)
@@ -665,7 +699,9 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
     sheet.headers(first - 1, FIGURES)
     columns = [
         ('INDEX(data_peers_name,{n})&IF(INDEX(data_peers_id,{n})=in_target," (the target)",'
-         'IF(INDEX(data_peers_in_stats,{n})<>"yes"," (not in the statistics)",""))', "plain"),
+         'IF(INDEX(data_peers_in_stats,{n})<>"yes"," (not in the statistics)",'
+         f'IF(INDEX({_range(_K["Statistics: counted, or why not"], last)},{{n}})="{OTHER_YEAR}",'
+         '" (left out: another fiscal year)","")))', "plain"),
         ("INDEX(data_peers_venue,{n})", "plain"),
         ("INDEX(chart_peers_ps,{n})", "multiple"),
         ("INDEX(peers_mv_usd,{n})", "usd_bn"),
@@ -707,7 +743,8 @@ def _bounds_sentence() -> str:
     """What the counts make the statistics: no yardstick for a target that is not a China
     peer; floors when every peer's P/S is a lower bound (and the implied values floors too
     unless the target's revenue is an upper bound), indications when some figures are bounds
-    or peaks; the direction a later or earlier fiscal year pulls; the venue gap an indication
+    or peaks; how many China peers ``in_peer_years`` leaves out for another fiscal year; the
+    direction a later or earlier fiscal year (when counted) pulls; the venue gap an indication
     when either side rests on a bound or a peak, and how many of its P/S are of another fiscal
     year than the target's (whose P/S it re-rates)."""
     lead = (f'IF({READING}="not comparable","The target is not a China peer: the China peers\' '
@@ -732,5 +769,8 @@ def _bounds_sentence() -> str:
            'indication too.","")&IF(AND(ISNUMBER(out_venue_gap),N(gap_a_years)+N(gap_hk_years)>0),'
            '" In the venue gap "&gap_a_years&" A-share and "&gap_hk_years&" Hong Kong P/S are of '
            'another fiscal year than the target\'s, whose P/S it re-rates.","")')  # fmt: skip
-    return (f"TRIM({lead}&{bounds}&{years('peer_later_years', 'a later', 'lowers')}&"
+    left_out = ('IF(N(peer_other_years)>0," "&peer_other_years&IF(peer_other_years=1," China '
+                'peer is"," China peers are")&" left out: their full-year revenue is of another '
+                'fiscal year than the target\'s (in_peer_years on Inputs).","")')  # fmt: skip
+    return (f"TRIM({lead}&{bounds}&{left_out}&{years('peer_later_years', 'a later', 'lowers')}&"
             f"{years('peer_earlier_years', 'an earlier', 'raises')}&{gap})")  # fmt: skip

@@ -71,15 +71,18 @@ def _china(formula: str) -> str:
 
 _LATER = (
     'IF(N(peer_later_years)>0,", "&peer_later_years&IF(peer_later_years=1," peer",'
-    '" peers")&" on a later fiscal year","")'
+    '" peers")&" on a later fiscal year","")&IF(AND(N(peer_other_years)>0,peer_reading<>"not '
+    'comparable"),", "&peer_other_years&" left out for another fiscal year","")'
 )
 _PEER_DRIVES = (
     '="Pricing: China peers\' P/S today x the target\'s revenue"&IF(OR(peer_reading="floors",'
-    'peer_reading="indications",peer_reading="not comparable",N(peer_later_years)>0),'
+    'peer_reading="indications",peer_reading="not comparable",N(peer_later_years)>0,'
+    "N(peer_other_years)>0),"
     f'" ("&peer_reading&{_LATER}&": see Peer statistics)","")'
 )
-"""The peer method's "What drives it": how its figures read (Peer statistics), and how many
-peers' fiscal year is later than the target's, whenever either is worth a reader's caveat."""
+"""The peer method's "What drives it": how its figures read (Peer statistics), how many peers'
+fiscal year is later than the target's and how many are left out for another fiscal year,
+whenever any is worth a reader's caveat."""
 
 METHODS = [
     Method("peers", "Peer P/S: 25th-75th percentile, median",
