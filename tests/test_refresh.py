@@ -234,6 +234,22 @@ def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> Non
     assert set(rights.values()) == {"Oldest market figure 2026-11-20 · printed &D"}, rights
 
 
+def test_a_weighted_nvidia_reference_keeps_dating_the_valuation(copy: Path, tmp_path: Path) -> None:
+    """With "x% of NVIDIA" given a weight, NVIDIA's 2025-10-29 price is used: a new Biren price
+    leaves it the oldest, and the headers keep it (refresh read no weight, took the reference
+    as unused and wrote Biren's new date)."""
+    wb = load_workbook(copy)
+    named_cell(wb, "in_weight_nvidia").value = 0.1
+    named_cell(wb, "in_weight_tam").value = 0.3  # the weights still sum to 100 %
+    wb.save(copy)
+    prices = tmp_path / "prices.csv"
+    prices.write_text("entity,date,price,currency,shares\nbiren,2026-11-20,41.5,HKD,\n")
+    report = refresh(copy, prices=prices)
+    assert not [line for line in report.lines() if "oldest market figure used" in line]
+    rights = {ws.oddHeader.right.text for ws in load_workbook(copy).worksheets}
+    assert rights == {"Oldest market figure 2025-10-29 · printed &D"}
+
+
 def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
     prices = tmp_path / "prices.csv"
     prices.write_text("entity,date,price,currency,shares\nbiren,2026-11-20,41.5,HKD,\n")

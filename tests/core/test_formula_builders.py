@@ -188,12 +188,12 @@ def test_peer_table_rules() -> None:
 @pytest.mark.parametrize(
     ("basis", "years", "year", "target_year", "expected"),
     [
-        ("full year", "the target's", 2024, 2024, True),
-        ("full year", "the target's", 2025, 2024, False),  # a later year: not like with like
-        ("full year", "the target's", "n/a", 2024, False),  # no fiscal year given
-        ("full year", "the target's", 2024, "n/a", False),  # the target has no full year
+        ("full year", "same as the target", 2024, 2024, True),
+        ("full year", "same as the target", 2025, 2024, False),  # a later year: not like with like
+        ("full year", "same as the target", "n/a", 2024, False),  # no fiscal year given
+        ("full year", "same as the target", 2024, "n/a", False),  # the target has no full year
         ("full year", "any", 2025, 2024, True),
-        ("run-rate", "the target's", 2025, 2024, True),  # fiscal years: the full-year basis
+        ("run-rate", "same as the target", 2025, 2024, True),  # fiscal years: the full-year basis
     ],
 )
 def test_fiscal_year_rule(
@@ -209,7 +209,9 @@ def test_fiscal_year_rule(
 
 
 def test_fiscal_year_rule_refuses_an_unknown_choice() -> None:
-    with pytest.raises(core.InputError, match="in_peer_years must be one of the target's, any"):
+    with pytest.raises(
+        core.InputError, match="in_peer_years must be one of same as the target, any"
+    ):
         multiples.fiscal_year_counts("full year", "all", 2024, 2024)
 
 

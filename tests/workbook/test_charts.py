@@ -304,7 +304,7 @@ def test_a_fifth_company_with_a_ps_is_flagged_above_the_charts(
     assert named_cell(values, "chk_master").value is True
     assert audit_formulas(load_workbook(tmp_path / "edited.xlsx")) == []
     # the table of what each figure is has a line per company of the table: none is left out
-    # each peer's FY2025 is not Biren's FY2024 (in_peer_years: the target's)
+    # each peer's FY2025 is not Biren's FY2024 (in_peer_years: same as the target)
     later = " (left out: another fiscal year)"
     assert [line["Company"] for line in figures(values)] == [
         "Biren Technology (the target)", f"Moore Threads{later}", f"MetaX{later}",

@@ -37,7 +37,7 @@ GAP_YEARS = (
     "target's, whose P/S it re-rates."
 )
 LEFT_OUT = (
-    " {n} China {peers} left out: their full-year revenue is of another fiscal year than the "
+    " {n} China {peers} left out: {its} full-year revenue is of another fiscal year than the "
     "target's (in_peer_years on Inputs)."
 )
 MIXED = (
@@ -128,12 +128,12 @@ def test_no_peer_of_the_targets_fiscal_year(biren_values: Workbook) -> None:
         "peer_upper_bounds": 0, "peer_peaks": 0, "peer_not_points": 0, "peer_later_years": 0,
         "peer_earlier_years": 0, "gap_a_bounds": 0, "gap_hk_bounds": 0, "gap_a_years": 0,
         "gap_hk_years": 0, "peer_other_years": 2, "peer_reading": "n/a",
-        "peer_bounds_note": LEFT_OUT.format(n=2, peers="peers are").strip(),
+        "peer_bounds_note": LEFT_OUT.format(n=2, peers="peers are", its="their").strip(),
     }  # fmt: skip
     assert named_cell(biren_values, "peer_count").value in (0, "n/a")
     assert named_cell(biren_values, "out_venue_gap").value == "n/a"
     assert drives(biren_values) == ("Pricing: China peers' P/S today x the target's revenue "
-                                    "(n/a, 2 left out for another fiscal year: see Peer "
+                                    "(no peer of the target's fiscal year: 2 left out; see Peer "
                                     "statistics)")  # fmt: skip
     # by hand: TAM weighted 30.20 HKD and DCF 3.79 (Valuation) at 0.4 and 0.3 of 0.7
     tam, dcf = named_cell(biren_values, "out_value_per_share_weighted").value, named_cell(
@@ -143,6 +143,29 @@ def test_no_peer_of_the_targets_fiscal_year(biren_values: Workbook) -> None:
         (0.4 * tam + 0.3 * dcf) / 0.7, rel=1e-9)  # fmt: skip
     assert named_cell(biren_values, "out_valuation_weighted").value == pytest.approx(
         18.88, abs=0.005)  # fmt: skip
+
+
+@pytest.mark.libreoffice
+def test_a_target_without_a_fiscal_year_matches_none(biren: Path, tmp_path: Path) -> None:
+    """Biren's fiscal year cleared: it has a full-year revenue but no year, so no peer is "of
+    another fiscal year" (nothing to compare with): each says the target has none to match,
+    none is counted as left out for another year, and the year reads n/a (it read 0, and the
+    DCF's headers FY1...)."""
+    wb = load_workbook(biren)
+    title, coord = next(iter(wb.defined_names["data_peers_fy_year"].destinations))
+    wb[title][coord.replace("$", "").split(":")[0]] = None  # Biren's, the first row
+    wb.save(tmp_path / "no_year.xlsx")
+    values = load_workbook(recalculate(tmp_path / "no_year.xlsx"), data_only=True)
+    assert named_cell(values, "tgt_base_year").value == "n/a"
+    assert named_cell(values, "peer_other_years").value == 0
+    assert named_cell(values, "peer_count").value in (0, "n/a")
+    reasons = {values["Peers"].cell(r, 1).value: values["Peers"].cell(r, column).value
+               for r in range(6, 13)
+               for column in [next(c.column for c in values["Peers"][5]
+                                   if c.value == "Statistics: counted, or why not")]}  # fmt: skip
+    assert reasons["moore_threads"] == reasons["metax"] == (
+        "the target has no full-year fiscal year to match")  # fmt: skip
+    assert "left out" not in str(named_cell(values, "peer_bounds_note").value)
 
 
 @pytest.mark.libreoffice
@@ -224,7 +247,7 @@ def test_a_target_without_a_share_count(tmp_path: Path) -> None:
         "gap_hk_years": 0, "peer_other_years": 1, "peer_reading": "indications",
         "peer_bounds_note": "The one peer's P/S is a lower bound: the percentiles are floors; "
         "the implied values are not: the target's revenue is an upper bound."
-        + LEFT_OUT.format(n=1, peers="peer is"),
+        + LEFT_OUT.format(n=1, peers="peer is", its="its"),
     }  # fmt: skip
     cny = named_cell(like, "tgt_fx").value
     assert named_cell(like, "peer_equity_median").value * cny == pytest.approx(

@@ -171,10 +171,12 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     )
     per_share = {"biren": "... per share", "metax": "... per share: n/a, no share count"}
     assert ws.cell(valuation.NV + 4, 1).value == per_share[target]
-    reading = {"biren": "n/a, 2", "metax": "indications, 1"}[target]
+    reading = {
+        "biren": "no peer of the target's fiscal year: 2 left out; see Peer statistics",
+        "metax": "indications, 1 left out for another fiscal year: see Peer statistics",
+    }
     assert ws.cell(valuation.FIRST, 7).value == (
-        "Pricing: China peers' P/S today x the target's revenue "
-        f"({reading} left out for another fiscal year: see Peer statistics)"
+        f"Pricing: China peers' P/S today x the target's revenue ({reading[target]})"
     )
 
 

@@ -200,36 +200,45 @@ def basis_key(choice: str) -> str:
     return PEER_BASES[choice]
 
 
-PEER_YEARS = ("the target's", "any")
+PEER_YEARS = ("same as the target", "any")
 """Which fiscal years count on the full-year basis (``in_peer_years``): only the target's (like
-with like, the default), or any (each company's latest, as the sources give it)."""
+with like, the default), or any (each company's latest, as the sources give it). No apostrophe:
+LibreOffice's autocorrect would type a curly one."""
 
 
 def fiscal_year_counts(
     choice: str, years: str, year: float | None, target_year: float | None
 ) -> bool:
     """A company's P/S counts (statistics, venue gap) under the fiscal-year rule: on the full-year
-    basis with ``in_peer_years`` = "the target's", only when its full-year revenue is of the
-    target's fiscal year; on another basis, or with "any", always.
+    basis with ``in_peer_years`` = "same as the target", only when its full-year revenue is of
+    the target's fiscal year (both years numbers); on another basis, or with "any", always. The
+    choices compare in any case, as Excel's ``=`` does.
 
     For growing companies a later year's revenue is larger, so a P/S of FY2025 applied to a
     target's FY2024 revenue undervalues it by about a year's growth.
 
-    >>> fiscal_year_counts("full year", "the target's", 2025, 2024)
+    >>> fiscal_year_counts("full year", "same as the target", 2025, 2024)
     False
     >>> fiscal_year_counts("full year", "any", 2025, 2024)
     True
     """
-    if years not in PEER_YEARS:
+    if not isinstance(years, str) or years.lower() not in PEER_YEARS:
         raise InputError(f"in_peer_years must be one of {', '.join(PEER_YEARS)}; got {years!r}.")
-    if basis_key(choice) != "full_year" or years == "any":
+    if basis_key(choice) != "full_year" or years.lower() == PEER_YEARS[1]:
         return True
-    return year is not None and target_year is not None and year == target_year
+    both = (year, target_year)
+    return all(isinstance(y, int | float) and not isinstance(y, bool) for y in both) and (
+        year == target_year
+    )
 
 
 def fiscal_year_counts_xl(choice: str, years: str, year: str, target_year: str) -> str:
     """Excel of :func:`fiscal_year_counts` (``target_year`` text such as "n/a" matches none)."""
-    return f'OR({choice}<>"full year",{years}="any",AND(ISNUMBER({year}),{year}={target_year}))'
+    full_year = next(k for k, v in PEER_BASES.items() if v == "full_year")
+    return (
+        f'OR({choice}<>"{full_year}",{years}="{PEER_YEARS[1]}",AND(ISNUMBER({year}),'
+        f"{year}={target_year}))"
+    )
 
 
 def basis_pick_xl(choice: str, cells: Mapping[str, str]) -> str:

@@ -197,9 +197,9 @@ def _match_sheets(expected: Workbook, actual: Workbook) -> dict[str, str]:
             heading = _heading(expected, title)
             same = [t for t in free if heading and _heading(actual, t) == heading]
             index = expected.sheetnames.index(title)
-            at = actual.sheetnames[index] if index < len(actual.sheetnames) else None
-            if len(same) == 1 or at in free:
-                result[title] = same[0] if len(same) == 1 else str(at)
+            there = actual.sheetnames[index] if index < len(actual.sheetnames) else None
+            if len(same) == 1 or there in free:
+                result[title] = same[0] if len(same) == 1 else str(there)
     return result
 
 

@@ -102,10 +102,9 @@ def plausibility_findings(values: Workbook) -> list[str]:
                     f"{_fmt(per_share)} {ccy} a share, outside {PRICE_RANGE[0]:g} .. "
                     f"{PRICE_RANGE[1]:,.0f}; shares in the wrong unit?"
                 )
-        for key, allowed in peers.CHOICES.items():  # as Excel compares: in any case
+        for key, allowed in peers.CHOICES.items():  # as written: the core compares exactly
             typed = figure[key].value if key in figure else None
-            if typed not in (None, "") and str(typed).strip().lower() not in {
-                    a.lower() for a in allowed}:  # fmt: skip
+            if typed not in (None, "", *allowed):
                 details.append(
                     f"{figure[key].where} ({who}, {peers.RAW[key][0]}) = {typed!r}: none "
                     f"of {', '.join(allowed)}, which the model knows; the figures that need it "

@@ -47,7 +47,7 @@ from gpuval.core import InputError
 from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.files import lock_files, workbook_lock
-from gpuval.pipeline.names import require_gpuval
+from gpuval.pipeline.names import named_value, require_gpuval
 from gpuval.pipeline.recalc import find_soffice, recalculate
 from gpuval.pipeline.refresh_cells import (
     Change,
@@ -138,6 +138,7 @@ def _oldest_used(s: Session) -> dt.date | None:
     except UncomputedInput:
         return None
     values["data_peers_as_of"] = [s.value(*where) for where in s.column("data_peers_as_of")]
+    values[peers.NVIDIA_WEIGHT] = named_value(s.for_inputs(), peers.NVIDIA_WEIGHT)
     try:
         return peers.oldest_used_date(values)
     except InputError:

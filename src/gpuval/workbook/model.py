@@ -41,8 +41,9 @@ class PeerRow:
     listing_ccy: str
     reporting_ccy: str
     in_stats: str
-    """ "yes" when the company counts in the China peer statistics and the venue gap (in any
-    case, as Excel's ``="yes"`` compares: :attr:`in_china_stats`)."""
+    """ "yes" when the company may count in the China peer statistics and the venue gap (in any
+    case, as Excel's ``="yes"`` compares: :attr:`in_china_stats`; whether it does:
+    :func:`counted_lines`)."""
     price: float | None = None
     shares: float | None = None
     market_value: float | None = None

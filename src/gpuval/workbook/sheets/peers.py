@@ -15,9 +15,11 @@ Everything right of them is a formula copied down:
   Excel's statistics and charts skip, and the row says why it is left out);
 * peer statistics on the chosen basis over the China peers (``In China statistics`` = yes),
   target and blanks excluded (Excel PERCENTILE = the core's ``percentile_inc``), with the sample
-  named;
+  named; on the full-year basis only those of the target's fiscal year, unless ``in_peer_years``
+  is "any" (the core's ``fiscal_year_counts``);
 * venue gap = MEDIAN(A-share P/S) / MEDIAN(HK P/S) on the chosen basis, China companies with
-  the target included, each side's sample named, applied to the target as
+  the target included (counted as in the statistics), each side's sample named, applied to the
+  target as
   ``market value x (1 + closed x (gap - 1))`` for a HK listing (divided for an A-share listing).
 """
 
@@ -201,7 +203,8 @@ NO_DATE = "no date"
 empty cell would read as Excel's day 0, 1899-12-30); the as-of date is then "no date" too."""
 #: The defined name of the "Date if used" column: the date of every market figure the valuation
 #: uses (the target's, each company in the statistics, NVIDIA's when x% of NVIDIA reads the peer
-#: table), "not used" for a row it does not use. The workbook's as-of date: :data:`AS_OF_XL`.
+#: table and has a weight), "not used" for a row it does not use. The workbook's as-of date:
+#: :data:`AS_OF_XL`.
 USED_DATES = "peers_used_dates"
 AS_OF_XL = f'=IF(COUNTIF({USED_DATES},"{NO_DATE}")>0,"{NO_DATE}",MIN({USED_DATES}))'
 """The workbook's as-of date (the Cover's ``data_asof``): the oldest market figure used, or "no
@@ -227,16 +230,18 @@ def used_dates(values: Mapping[str, Any]) -> dict[str, Any]:
     statistics (:func:`~gpuval.workbook.model.counted_lines`), and NVIDIA when "x% of NVIDIA"
     reads the peer table (``in_nvidia_value_basis``) and has a weight on Valuation (a reference
     of weight 0 does not date the valuation). ``values``: ``{defined name: value}`` as the
-    workbook holds them (:meth:`~gpuval.workbook.model.Inputs.from_names` plus the dates)."""
+    workbook holds them (:meth:`~gpuval.workbook.model.Inputs.from_names` plus the dates and
+    ``in_weight_nvidia``)."""
     inputs = Inputs.from_names(values)
     dates = dict(zip(values["data_peers_id"], values["data_peers_as_of"], strict=True))
     counted = {line.row.id for line in counted_lines(
         [peer_line(row, inputs) for row in inputs.peers], inputs)}  # fmt: skip
+    weight = values[NVIDIA_WEIGHT]  # as the sheet's N(): a number, else 0
+    weighted = isinstance(weight, int | float) and not isinstance(weight, bool) and weight > 0
+    yardstick = inputs.nvidia_value_basis == "peer table" and weighted
     used = {}
     for row in inputs.peers:
-        yardstick = (row.id == YARDSTICK and inputs.nvidia_value_basis == "peer table"
-                     and (values.get(NVIDIA_WEIGHT) or 0) > 0)  # fmt: skip
-        if row.id == inputs.target or row.id in counted or yardstick:
+        if row.id in (inputs.target, *counted) or (row.id == YARDSTICK and yardstick):
             used[row.id] = dates.get(row.id)
     return used
 
@@ -382,7 +387,10 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
 
 
 OTHER_YEAR = "another fiscal year than the target's"
-"""Why a company is left out of the statistics under ``in_peer_years`` = "the target's"."""
+NO_TARGET_YEAR = "the target has no full-year fiscal year to match"
+"""Why a company is left out under "same as the target" when the target has no full-year
+revenue (or no fiscal year for it): nothing to compare with, so no fiscal year is "other"."""
+"""Why a company is left out of the statistics under ``in_peer_years`` = "same as the target"."""
 #: Basis key (the core's) -> its revenue and P/S columns.
 BASES = {
     "full_year": ("Full-year revenue (USD)", "P/S full year"),
@@ -440,7 +448,8 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
          f'"not in China statistics",IF(NOT(ISNUMBER({mv})),IF(ISNUMBER('
          f'{k["USD per listing unit"]}),"no market value","listing currency none of '
          f'{", ".join(CURRENCIES)}"),IF(NOT(ISNUMBER({bps})),"no "&in_peer_basis&" revenue",'
-         f'IF({year},"counted","{OTHER_YEAR}")))))',
+         f'IF({year},"counted",IF(ISNUMBER(tgt_base_year),"{OTHER_YEAR}",'
+         f'"{NO_TARGET_YEAR}"))))))',
          "plain"),
         ("Statistics sample", sample("Peer P/S (statistics)"), "plain"),
         ("A-share sample", sample("A-share P/S"), "plain"),
@@ -502,7 +511,8 @@ def _target_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         ("tgt_base_revenue", "DCF base revenue (full year > run-rate > fwd)",
          "USD", "=" + first_number_xl([pick(_K[BASES[b][0]]) for b in DCF_BASE_ORDER]), "usd_bn"),
         ("tgt_base_year", "Fiscal year of the full-year revenue (the DCF's base)", "year",
-         f'=IF(ISNUMBER({fy}),{pick(_C["fy_year"])},"n/a")', "int"),
+         f'=IF(AND(ISNUMBER({fy}),ISNUMBER({pick(_C["fy_year"])})),{pick(_C["fy_year"])},"n/a")',
+         "int"),
         ("tgt_basis_revenue", "Revenue on the chosen basis", "USD",
          f"={pick(_K['Revenue on the chosen basis (USD)'])}", "usd_bn"),
         ("out_backlog_forward_ps", "Backlog-implied forward P/S", "x",
@@ -671,13 +681,13 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
     for i, (name, label, member, test) in enumerate(COUNTS):
         terms = "+".join(
             f"IFERROR(ISNUMBER(INDEX({_range(_K[member], last)},{slot(k)}))*("
-            + test.format(r=r, year=f"INDEX({years},{slot(k)})", target=f"INDEX({years},tgt_row)")
+            + test.format(r=r, year=f"INDEX({years},{slot(k)})", target="tgt_base_year")
             + "),0)"
             for k, r in enumerate(range(first, first + lines), start=1)
         )
         if name in _YEARLY:  # fiscal years compare on the full-year basis only
             terms = basis_pick_xl("in_peer_basis", {b: '"n/a"' for b in BASES} | {"full_year": (
-                f'IF(ISNUMBER(INDEX({years},tgt_row)),{terms},"n/a")')})  # fmt: skip
+                f'IF(ISNUMBER(tgt_base_year),{terms},"n/a")')})  # fmt: skip
         sheet.label(top + 3 + i, label, "count")
         sheet.put(top + 3 + i, 3, f"={terms}", "calc", "int", name)
     sheet.label(other, "China peers left out: another fiscal year", "count")
@@ -769,8 +779,9 @@ def _bounds_sentence() -> str:
            'indication too.","")&IF(AND(ISNUMBER(out_venue_gap),N(gap_a_years)+N(gap_hk_years)>0),'
            '" In the venue gap "&gap_a_years&" A-share and "&gap_hk_years&" Hong Kong P/S are of '
            'another fiscal year than the target\'s, whose P/S it re-rates.","")')  # fmt: skip
-    left_out = ('IF(N(peer_other_years)>0," "&peer_other_years&IF(peer_other_years=1," China '
-                'peer is"," China peers are")&" left out: their full-year revenue is of another '
-                'fiscal year than the target\'s (in_peer_years on Inputs).","")')  # fmt: skip
+    left_out = (f'IF(AND(N(peer_other_years)>0,{READING}<>"not comparable")," "&peer_other_years'
+                '&IF(peer_other_years=1," China peer is left out: its"," China peers are left '
+                'out: their")&" full-year revenue is of another fiscal year than the target\'s '
+                '(in_peer_years on Inputs).","")')  # fmt: skip
     return (f"TRIM({lead}&{bounds}&{left_out}&{years('peer_later_years', 'a later', 'lowers')}&"
             f"{years('peer_earlier_years', 'an earlier', 'raises')}&{gap})")  # fmt: skip

@@ -69,16 +69,18 @@ def _china(formula: str) -> str:
     return f'=IF({peers.COMPARABLE_XL},{formula[1:]},"n/a")'
 
 
-_LATER = (
+_OTHER = 'AND(N(peer_other_years)>0,peer_reading<>"not comparable")'
+_CAVEATS = (
     'IF(N(peer_later_years)>0,", "&peer_later_years&IF(peer_later_years=1," peer",'
-    '" peers")&" on a later fiscal year","")&IF(AND(N(peer_other_years)>0,peer_reading<>"not '
-    'comparable"),", "&peer_other_years&" left out for another fiscal year","")'
+    f'" peers")&" on a later fiscal year","")&IF({_OTHER},", "&peer_other_years&" left out for '
+    'another fiscal year","")'
 )
 _PEER_DRIVES = (
-    '="Pricing: China peers\' P/S today x the target\'s revenue"&IF(OR(peer_reading="floors",'
-    'peer_reading="indications",peer_reading="not comparable",N(peer_later_years)>0,'
-    "N(peer_other_years)>0),"
-    f'" ("&peer_reading&{_LATER}&": see Peer statistics)","")'
+    '="Pricing: China peers\' P/S today x the target\'s revenue"&IF(AND(peer_reading="n/a",'
+    f'{_OTHER})," (no peer of the target\'s fiscal year: "&peer_other_years&" left out; see '
+    'Peer statistics)",IF(OR(peer_reading="floors",peer_reading="indications",peer_reading="not '
+    f'comparable",N(peer_later_years)>0,{_OTHER}),'
+    f'" ("&peer_reading&{_CAVEATS}&": see Peer statistics)",""))'
 )
 """The peer method's "What drives it": how its figures read (Peer statistics), how many peers'
 fiscal year is later than the target's and how many are left out for another fiscal year,
