@@ -39,7 +39,7 @@ from gpuval.workbook.sheets.peers import (
 from workbook_helpers import named_cell
 
 TODAY = dt.date(2026, 1, 6)
-AGE = 36  # MetaX's market value of 2025-12 (from 2025-12-01), the oldest used, is 36 days old
+AGE = 20  # MetaX's market value of 2025-12 (from its listing, 2025-12-17), the oldest used
 BARS = "Chart bars: company (with a P/S, in order)"
 PEER_PS = "Peer P/S (statistics)"
 

@@ -137,13 +137,13 @@ def test_a_price_without_shares_does_not_redate_a_stated_market_value(
     copy: Path, tmp_path: Path
 ) -> None:
     # MetaX's market value is a stated figure of 2025-12 (no share count): a new price cannot
-    # change it, so its date stays the month's first day and the as-of line does not move.
+    # change it, so its date stays its listing day that month and the as-of line does not move.
     prices = tmp_path / "prices.csv"
     prices.write_text("entity,date,price,currency,shares\nmetax,2026-11-20,600,CNY,\n")
     report = refresh(copy, prices=prices)
     wb = load_workbook(copy)
     assert wb["Peers"]["A8"].value == "metax"
-    assert wb["Peers"]["Q8"].value == dt.datetime(2025, 12, 1)
+    assert wb["Peers"]["Q8"].value == dt.datetime(2025, 12, 17)
     assert wb["Peers"]["P8"].value == "2025-12 peak market value, lower bound (over)"
     assert any("metax: price 600.0 applied but the workbook has no share count" in n
                for n in report.notes)  # fmt: skip

@@ -1,14 +1,15 @@
 """The as-of date is the OLDEST date of the market figures the valuation uses: each used row of
-Peers shows its figure's date in "Date if used" (a month-only period from its first day), the
-Cover's ``data_asof`` is their MIN, and :func:`peers.oldest_used_date` gives the same in Python.
+Peers shows its figure's date in "Date if used" (a month-only period from its first day, or from
+the listing day in the month a company listed), the Cover's ``data_asof`` is their MIN, and
+:func:`peers.oldest_used_date` gives the same in Python.
 
 The shipped dataset's market figures (hand-read from its [[peer]] records): Biren's price
 2026-01-05, Moore Threads' market value of 2026-01 (-> 2026-01-01), MetaX's peak market value of
-2025-12 (-> 2025-12-01), NVIDIA's price 2025-10-29; Cambricon, Kunlunxin and Iluvatar CoreX have
-no market figure, so they count nowhere. Used: the target; the peers counted in the statistics,
-which by default are those whose full-year revenue is of the target's fiscal year (Biren:
-FY2024, no peer; MetaX: FY2025, Moore Threads); NVIDIA only when "x% of NVIDIA" reads the peer
-table and has a weight (0 by default)."""
+2025-12 (-> 2025-12-17, its listing day), NVIDIA's price 2025-10-29; Cambricon, Kunlunxin and
+Iluvatar CoreX have no market figure, so they count nowhere. Used: the target; the peers counted
+in the statistics, which by default are those whose full-year revenue is of the target's fiscal
+year (Biren: FY2024, no peer; MetaX: FY2025, Moore Threads); NVIDIA only when "x% of NVIDIA"
+reads the peer table and has a weight (0 by default)."""
 
 from __future__ import annotations
 
@@ -26,18 +27,23 @@ from workbook_helpers import named_cell
 USED = {
     "biren": dt.datetime(2026, 1, 5),
     "moore_threads": dt.datetime(2026, 1, 1),
-    "metax": dt.datetime(2025, 12, 1),
+    "metax": dt.datetime(2025, 12, 17),
     "nvidia": dt.datetime(2025, 10, 29),
 }
 
 
 def test_a_month_only_period_is_dated_from_its_first_day() -> None:
     rows = {r["id"]: r for r in peers.peer_rows(build_workbook().dataset)}
-    assert rows["metax"]["as_of"] == dt.date(2025, 12, 1)
+    # MetaX listed on 2025-12-17 (metax.listing_date): its December market value is of then on
+    assert rows["metax"]["as_of"] == dt.date(2025, 12, 17)
     assert rows["metax"]["market_basis"].startswith("2025-12 ")  # the label keeps the month
     assert rows["moore_threads"]["as_of"] == dt.date(2026, 1, 1)
     assert peers.period_date("2026-01-05") == dt.date(2026, 1, 5)
     assert peers.period_date("2025 Q4") == "2025 Q4"  # neither a day nor a month: kept as text
+    listed = dt.date(2025, 12, 17)
+    assert peers.period_date("2025-12", listed) == listed  # no market value before the listing
+    assert peers.period_date("2026-01", listed) == dt.date(2026, 1, 1)  # listed the month before
+    assert peers.period_date("2025-12-05", listed) == dt.date(2025, 12, 5)  # a day is a day
 
 
 def _used(*ids: str) -> dict[str, dt.date]:
@@ -55,7 +61,7 @@ def test_the_python_rule_picks_the_rows_used() -> None:
     assert "nvidia" not in peers.used_dates(values)
     values["in_peer_years"] = "any"  # the FY2025 peers count, and date the valuation
     assert peers.used_dates(values) == _used("biren", "moore_threads", "metax")
-    assert peers.oldest_used_date(values) == dt.date(2025, 12, 1)  # MetaX's month
+    assert peers.oldest_used_date(values) == dt.date(2025, 12, 17)  # MetaX's month
 
 
 def test_build_needs_no_libreoffice_and_writes_the_formula(tmp_path: Path) -> None:
@@ -104,6 +110,6 @@ def test_another_target_dates_its_own_figure(
     # MetaX valued: Moore Threads is its one FY2025 peer; Biren's FY2024 is left out
     built = build(tmp_path / "m.xlsx", target=target)
     values = load_workbook(recalc(built), data_only=True)
-    assert named_cell(values, "data_asof").value == dt.datetime(2025, 12, 1)
+    assert named_cell(values, "data_asof").value == dt.datetime(2025, 12, 17)
     data = dict(build_workbook(target=target).values)
     assert peers.used_dates(data) == _used("moore_threads", "metax")

@@ -107,6 +107,9 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     assert (mids[0] is None) == (target == "biren")
     valued = [(w, m) for w, m in zip((0.30, 0.40, 0.30), mids, strict=True) if m is not None]
     hand = sum(w * m for w, m in valued) / sum(w for w, _ in valued)
+    # the total row's weight is what the value rests on: Biren 70% (its peer method n/a)
+    carried = ws.cell(valuation.TOTAL, 2).value
+    assert carried == pytest.approx({"biren": 0.70, "metax": 1.0}[target], abs=1e-12)
     assert weighted == pytest.approx(hand, rel=1e-9)
     assert core["out_valuation_weighted"] == pytest.approx(hand, rel=1e-9)
     assert up == pytest.approx(hand / price - 1, rel=1e-9)
@@ -245,6 +248,7 @@ def test_nvidia_is_valued_by_its_dcf_alone(tmp_path: Path, recalc) -> None:
     assert isinstance(dcf, float) and dcf > 0
     weighted = named_cell(wb, valuation.OUT_WEIGHTED).value
     assert weighted == pytest.approx(dcf, rel=1e-12)
+    assert ws.cell(valuation.TOTAL, 2).value == pytest.approx(0.30, abs=1e-12)  # the DCF's
     assert core[valuation.OUT_WEIGHTED] == pytest.approx(dcf, rel=1e-9)
     assert core["out_dcf_value_per_share"] == pytest.approx(dcf, rel=1e-9)
     assert ws[f"C{valuation.TOP + 6}"].value == "n/a"  # P(value > price): the TAM inputs' draws

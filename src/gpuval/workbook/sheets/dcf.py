@@ -45,6 +45,7 @@ from gpuval.core.units import (
     per_share_xl,
     upside_xl,
 )
+from gpuval.workbook.sheets import peers
 from gpuval.workbook.sheets.base import Book, Sheet, col
 
 TITLE = "DCF"
@@ -115,6 +116,9 @@ def write(book: Book) -> Sheet:
     sheet.widths({"A": 28, "B": 9} | {col(c): 10 for c in range(BASE, TERMINAL + 1)})  # one page
     sheet.freeze(f"C{FIRST}")
     sheet.put(R["revenue"], BASE, "=tgt_base_revenue", "calc", "usd_bn")
+    # what the base revenue is: a guidance range's top reads as such, not as a reported figure
+    base_is = sheet.put(3, 2, f'="Base revenue: "&{peers.BASE_REVENUE_IS_XL}', "calc")
+    base_is.style = "gv_note"
     for key, label, unit, year0, template, fmt in ROWS:
         sheet.label(R[key], label, unit)
         if year0 is not None:

@@ -106,6 +106,22 @@ DESCRIBED = {"revenue_fy": "fy_basis", "revenue_forward": "forward_basis",
              "revenue_h1": "h1_basis", "backlog": "backlog_basis"}  # fmt: skip
 """Revenue column -> the text column saying what its figure is."""
 ADDED = ("h1_basis", "backlog_basis")
+_BASE_FIGURES = {"full_year": ("revenue_fy", "fy_basis", '&""'),
+                 "run_rate": ("revenue_h1", "h1_basis", '&", x 2"'),
+                 "forward": ("revenue_forward", "forward_basis", '&""')}  # fmt: skip
+BASE_REVENUE_IS_XL = (
+    "IFERROR("
+    + first_number_xl(
+        [f"INDEX(data_peers_{_BASE_FIGURES[b][0]},tgt_row)" for b in DCF_BASE_ORDER],
+        [
+            f"INDEX(data_peers_{_BASE_FIGURES[b][1]},tgt_row){_BASE_FIGURES[b][2]}"
+            for b in DCF_BASE_ORDER
+        ],
+    )
+    + ',"n/a")'
+)
+"""What the target's DCF base revenue is ("FY2025 guidance, upper bound"), picked in the DCF's
+order (:data:`~gpuval.core.multiples.DCF_BASE_ORDER`)."""
 """Raw columns a workbook built before 2026-12-01 lacks: readers skip them when not defined."""
 CALC = [
     "USD per listing unit", "USD per reporting unit", "Market value (USD)",
@@ -135,14 +151,26 @@ class Cell:
     record: Record | None = None
 
 
-def period_date(period: str) -> dt.date | str:
-    """A market figure's date: the day of a ``YYYY-MM-DD`` period, the FIRST day of a month-only
-    ``YYYY-MM`` period (never younger than the source), else the period text unchanged."""
+def period_date(period: str, listed: dt.date | None = None) -> dt.date | str:
+    """A market figure's date: the day of a ``YYYY-MM-DD`` period; for a month-only ``YYYY-MM``
+    period its FIRST day (never younger than the source), or the company's listing day
+    (``listed``) when it listed within that month (it had no market value before); else the
+    period text unchanged."""
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", period):
         return dt.date.fromisoformat(period)
     if re.fullmatch(r"\d{4}-\d{2}", period):
-        return dt.date.fromisoformat(period + "-01")
+        first = dt.date.fromisoformat(period + "-01")
+        same_month = listed is not None and listed.replace(day=1) == first
+        return listed if same_month and listed is not None else first
     return period
+
+
+def listing_day(dataset: Dataset, entity: str) -> dt.date | None:
+    """The company's listing day from its ``listing_date`` records (the earliest a sentence
+    gives as a day), or None."""
+    days = [period_date(r.period) for r in dataset.records.values()
+            if r.entity == entity and r.metric == "listing_date"]  # fmt: skip
+    return min((d for d in days if isinstance(d, dt.date)), default=None)
 
 
 def peer_cells(dataset: Dataset, peer: Peer) -> dict[str, Cell]:
@@ -163,7 +191,7 @@ def peer_cells(dataset: Dataset, peer: Peer) -> dict[str, Cell]:
     market = recs["price"] if priced else recs.get("market_value", recs.get("price"))
     if market is not None:
         cells["market_basis"] = Cell(figure_label(market))
-        cells["as_of"] = Cell(period_date(market.period))
+        cells["as_of"] = Cell(period_date(market.period, listing_day(dataset, peer.entity)))
     for key, label in DESCRIBED.items():
         if key in recs:
             cells[label] = Cell(figure_label(recs[key]))

@@ -283,8 +283,10 @@ def _table(book: Book, sheet: Sheet) -> None:
             drives.alignment = Alignment(wrap_text=True)  # its last line beside the values
             sheet.ws.row_dimensions[r].height = 26
     weights = f"{TITLE}!$B${FIRST}:$B${LAST}"
+    # the weight the value rests on: the methods with a value (the rest drop out, scaled up)
     sheet.label(TOTAL, "Weighted value (Mid x weight, over the methods with a value)")
-    sheet.put(TOTAL, 2, f"=SUM(B{FIRST}:B{LAST})", "calc", "pct")
+    sheet.put(TOTAL, 2, f"=SUMPRODUCT(B{FIRST}:B{LAST},--ISNUMBER(D{FIRST}:D{LAST}))", "calc",
+              "pct")  # fmt: skip
     sheet.put(TOTAL, 4, f"={OUT_WEIGHTED}", "link", "value")
     cell = sheet.put(TOTAL, 6, f"={OUT_UPSIDE}", "link", "pct")
     cell.alignment = Alignment(horizontal="right")
