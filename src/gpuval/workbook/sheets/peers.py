@@ -19,8 +19,8 @@ Everything right of them is a formula copied down:
   is "any" (the core's ``fiscal_year_counts``);
 * venue gap = MEDIAN(A-share P/S) / MEDIAN(HK P/S) on the chosen basis, China companies with
   the target included (counted as in the statistics), each side's sample named, applied to the
-  target as
-  ``market value x (1 + closed x (gap - 1))`` for a HK listing (divided for an A-share listing).
+  target as ``market value x (1 + closed x (gap - 1))`` for a HK listing (divided for an A-share
+  listing).
 """
 
 from __future__ import annotations
@@ -106,6 +106,7 @@ DESCRIBED = {"revenue_fy": "fy_basis", "revenue_forward": "forward_basis",
              "revenue_h1": "h1_basis", "backlog": "backlog_basis"}  # fmt: skip
 """Revenue column -> the text column saying what its figure is."""
 ADDED = ("h1_basis", "backlog_basis")
+"""Raw columns a workbook built before 2026-12-01 lacks: readers skip them when not defined."""
 _BASE_FIGURES = {"full_year": ("revenue_fy", "fy_basis", '&""'),
                  "run_rate": ("revenue_h1", "h1_basis", '&", x 2"'),
                  "forward": ("revenue_forward", "forward_basis", '&""')}  # fmt: skip
@@ -122,7 +123,6 @@ BASE_REVENUE_IS_XL = (
 )
 """What the target's DCF base revenue is ("FY2025 guidance, upper bound"), picked in the DCF's
 order (:data:`~gpuval.core.multiples.DCF_BASE_ORDER`)."""
-"""Raw columns a workbook built before 2026-12-01 lacks: readers skip them when not defined."""
 CALC = [
     "USD per listing unit", "USD per reporting unit", "Market value (USD)",
     "Full-year revenue (USD)", "Run-rate revenue (USD, H1 x 2)", "Forward revenue (USD)",
