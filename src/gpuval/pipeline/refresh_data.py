@@ -58,8 +58,7 @@ def _sheet(s: Session, name: str, default: str, headers: list[str]) -> str | Non
     before any refresh); None when no sheet has it."""
     if name in s.names:
         return s.cell(name)[0]
-    found = [t for t in [default, *s.wb.sheetnames] if t in s.wb.sheetnames]
-    for title in found:
+    for title in dict.fromkeys(t for t in [default, *s.wb.sheetnames] if t in s.wb.sheetnames):
         try:
             _table(s, title, headers)
         except GpuvalError:

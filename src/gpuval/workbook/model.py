@@ -210,7 +210,7 @@ class PeerLine:
         return self.revenue[self.basis]
 
     @property
-    def counted(self) -> bool:
+    def eligible(self) -> bool:
         """Included in the China statistics, with a P/S on the basis (counted when also of the
         fiscal year ``in_peer_years`` asks for: :func:`counted_lines`)."""
         return self.row.in_china_stats and self.basis_ps is not None
@@ -287,11 +287,11 @@ def peer_line(row: PeerRow, inputs: Inputs) -> PeerLine:
 
 def counted_lines(lines: Sequence[PeerLine], inputs: Inputs) -> list[PeerLine]:
     """The lines counted in the China statistics and the venue gap (the target's among them):
-    :attr:`PeerLine.counted`, and of the fiscal year ``in_peer_years`` asks for, the target's
+    :attr:`PeerLine.eligible`, and of the fiscal year ``in_peer_years`` asks for, the target's
     being that of its full-year revenue (``tgt_base_year``)."""
     t = next((line for line in lines if line.row.id == inputs.target), None)
     year = None if t is None or t.revenue["full_year"] is None else t.row.fy_year
-    return [line for line in lines if line.counted and fiscal_year_counts(
+    return [line for line in lines if line.eligible and fiscal_year_counts(
         inputs.peer_basis, inputs.peer_years, line.row.fy_year, year)]  # fmt: skip
 
 

@@ -107,17 +107,16 @@ DESCRIBED = {"revenue_fy": "fy_basis", "revenue_forward": "forward_basis",
 """Revenue column -> the text column saying what its figure is."""
 ADDED = ("h1_basis", "backlog_basis")
 """Raw columns a workbook built before 2026-12-01 lacks: readers skip them when not defined."""
-_BASE_FIGURES = {"full_year": ("revenue_fy", "fy_basis", '&""'),
-                 "run_rate": ("revenue_h1", "h1_basis", '&", x 2"'),
-                 "forward": ("revenue_forward", "forward_basis", '&""')}  # fmt: skip
+FIGURE_IS = {"full_year": ("revenue_fy", "fy_basis", '&""'),
+             "run_rate": ("revenue_h1", "h1_basis", '&", x 2"'),
+             "forward": ("revenue_forward", "forward_basis", '&""')}  # fmt: skip
+"""Basis key -> its raw revenue column, the column saying what that figure is, and what to add
+to the saying (a half year is doubled). The backlog's adds its months (:func:`_figures_block`)."""
 BASE_REVENUE_IS_XL = (
     "IFERROR("
     + first_number_xl(
-        [f"INDEX(data_peers_{_BASE_FIGURES[b][0]},tgt_row)" for b in DCF_BASE_ORDER],
-        [
-            f"INDEX(data_peers_{_BASE_FIGURES[b][1]},tgt_row){_BASE_FIGURES[b][2]}"
-            for b in DCF_BASE_ORDER
-        ],
+        [f"INDEX(data_peers_{FIGURE_IS[b][0]},tgt_row)" for b in DCF_BASE_ORDER],
+        [f"INDEX(data_peers_{FIGURE_IS[b][1]},tgt_row){FIGURE_IS[b][2]}" for b in DCF_BASE_ORDER],
     )
     + ',"n/a")'
 )
@@ -696,9 +695,8 @@ def _figures_block(sheet: Sheet, last: int, top: int, lines: int, slots: int) ->
         def raw(key: str) -> str:
             return f"INDEX({_range(_C[key], last)},{row})"
 
-        return basis_pick_xl("in_peer_basis", {
-            "full_year": raw("fy_basis") + '&""', "forward": raw("forward_basis") + '&""',
-            "run_rate": raw("h1_basis") + '&", x 2"',
+        return basis_pick_xl("in_peer_basis", {b: raw(text) + add for b, (_, text, add)
+                                               in FIGURE_IS.items()} | {
             "backlog": raw("backlog_basis") + '&", over "&' + raw("backlog_months") + '&" months"',
         })  # fmt: skip
 
