@@ -2,7 +2,8 @@
 
 Deleting a company's row drops it from the statistics, the sample lists and the charts; a company
 typed into a row inserted inside the table, with the formula columns copied down from the row
-above, is counted in them. Either way ``gpuval check`` finds nothing to report but what the
+above, is counted in them, and a prices file prices it; without its formulas, the in-sheet master
+check turns red. Either way ``gpuval check`` finds nothing to report but what the
 analyst left undone. Expected values come from the unedited workbook as LibreOffice computes it
 (a company removed from, or a hand-computed P/S added to, its lists), not from gpuval's code.
 """
@@ -27,9 +28,11 @@ from apps.libreoffice import (
     require_uno,
 )
 from gpuval.pipeline.check import check_workbook
+from gpuval.pipeline.refresh import refresh
 from gpuval.workbook.build import build
 from gpuval.workbook.sheets.peers import (
     CALC,
+    FORMULAS_CHECK,
     RAW,
     SLOTS,
     STATS_TITLE,
@@ -91,6 +94,10 @@ def shown(path: Path) -> dict[str, Any]:
         "median": stats.cell(labels["Median"], 3).value,
         "sample": stats.cell(labels["Sample"], 3).value,
         "hk_sample": stats.cell(labels["Hong Kong sample"], 3).value,
+        "formulas_check": next(
+            r[2].value for r in wb["Checks"].iter_rows(max_col=3) if r[0].value == FORMULAS_CHECK
+        ),
+        "master": named_cell(wb, "chk_master").value,
     }
 
 
@@ -130,7 +137,7 @@ def test_a_company_typed_with_its_formulas_copied_down_is_counted(
     typed = {"id": "newco", "name": "Newco", "venue": "HK", "listing_ccy": "HKD",
              "reporting_ccy": "HKD", "price": 10, "shares": 1e9, "revenue_fy": 1e8,
              "in_stats": "yes", "market_basis": "share price", "fy_year": 2025,
-             "fy_basis": "FY2025 reported"}  # fmt: skip
+             "fy_basis": "FY2025 reported", "ticker": "09999.HK"}  # fmt: skip
     keys = list(RAW)
     first, end = cell(len(RAW) + 1), cell(len(RAW) + len(CALC))  # the formula columns
     edits = [
@@ -169,6 +176,7 @@ def test_a_company_typed_with_its_formulas_copied_down_is_counted(
         "target, then the first in table order (a build makes room for the companies with a P/S "
         "in its dataset)."
     )
+    assert (after["formulas_check"], after["master"]) == (True, True)
     # a date typed as text is named as such
     text = edit_in_libreoffice(path, tmp_path / "b.xlsx", [SetValue(TITLE, date, "2026-01-05")])
     assert failures(text) == {
@@ -177,6 +185,40 @@ def test_a_company_typed_with_its_formulas_copied_down_is_counted(
             "text '2026-01-05', not a date (type it as a date)"
         ]
     }
+    # a prices file prices it by its ticker and dates it; the rest of the row stays the analyst's
+    prices = tmp_path / "prices.csv"
+    prices.write_text("entity,date,price,currency\n09999,2026-01-06,11,HKD\n", encoding="utf-8")
+    refresh(path, prices=prices, now=dt.datetime(2026, 1, 6, 12))
+    assert failures(path) == {}
+    table = load_workbook(path)[TITLE]
+    priced = {k: table[f"{cell(keys.index(k) + 1)}{row}"].value for k in [*typed, "as_of"]}
+    assert priced == typed | {"price": 11, "as_of": dt.datetime(2026, 1, 6),
+                              "market_basis": "2026-01-06 price (prices file)"}  # fmt: skip
+    # HKD 11 x 1e9 shares over HKD 100m: 110x
+    assert shown(path)["peer_ps"][row - TABLE_HEADER_ROW - 1] == pytest.approx(110.0, rel=1e-12)
+
+
+@pytest.mark.libreoffice
+def test_a_company_typed_without_its_formulas_fails_the_master_check(
+    built: Path, unedited: dict[str, Any], tmp_path: Path
+) -> None:
+    """Newco typed into an inserted row without the formula columns: it is in no statistic, and
+    the in-sheet master check, green on the unedited workbook, turns red and says why."""
+    require_uno()
+    assert (unedited["formulas_check"], unedited["master"]) == (True, True)
+    row = TABLE_HEADER_ROW + 1 + unedited["ids"].index("metax")
+    edits = [InsertRows(TITLE, at=row), SetValue(TITLE, f"A{row}", "newco"),
+             SetValue(TITLE, f"B{row}", "Newco")]  # fmt: skip
+    path = edit_in_libreoffice(built, tmp_path / "a.xlsx", edits)
+    after = shown(path)
+    assert (after["formulas_check"], after["master"]) == (False, False)
+    found = failures(path)
+    assert sorted(found) == ["formulas", "master"]
+    (status,) = found["master"]
+    assert status.startswith("Checks!C") and status.endswith(f": {FORMULAS_CHECK} (False)")
+    first = cell(len(RAW) + 1)  # the first formula column, named with the row's company
+    assert found["formulas"][0].startswith(f"Peers!{first}{row}: the formula =")
+    assert found["formulas"][0].endswith("was replaced by empty (row 'newco')")
 
 
 @pytest.mark.libreoffice

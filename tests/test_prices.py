@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gpuval.data.dataset import Dataset, load_dataset
-from gpuval.data.prices import MAX_BYTES, PriceUpdate, latest_by_entity, read_prices
+from gpuval.data.prices import MAX_BYTES, Added, PriceUpdate, latest_by_entity, read_prices
 from gpuval.errors import GpuvalError
 from hostile import make_corpus as mc
 
@@ -26,9 +26,9 @@ REFUSED = {
     "date_impossible": ", line 2: date must be a YYYY-MM-DD date, got '2026-02-30'.",
     "shares_not_number": ", line 2: shares must be a number, got '2.39bn'.",
     "unknown_ticker": ", line 3: entity '09999.HK' is neither an entity id nor a ticker in the "
-    "dataset (see gpuval entities).",
+    "dataset (see gpuval entities) or the workbook's peer table.",
     "unknown_entity": ", line 2: entity 'acme' is neither an entity id nor a ticker in the dataset "
-    "(see gpuval entities).",
+    "(see gpuval entities) or the workbook's peer table.",
     "not_a_company": ", line 2: entity 'china_ai_chip_market' is not a listed company, so it has "
     "no price.",
     "negative_price": ", line 2: price must be a positive number, got -35.20.",
@@ -130,6 +130,42 @@ def test_layout_tolerance(tmp_path: Path, dataset: Dataset) -> None:
         PriceUpdate("biren", dt.date(2026, 1, 5), 35.2, "HKD"),
         PriceUpdate("cambricon", dt.date(2026, 1, 5), 1000.0, "CNY"),
     ]
+
+
+ADDED = {"newco": Added("09999.HK", "HKD"), "oddco": Added("", "RMB"),
+         "biren": Added("99999.HK", "USD")}  # fmt: skip
+"""Companies typed into a workbook's peer table: one a prices file may price, one whose listing
+currency is none of the drop-down's, and one that is a dataset company (the dataset's says)."""
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("newco,2026-01-06,12,HKD", PriceUpdate("newco", dt.date(2026, 1, 6), 12.0, "HKD")),
+        ("09999,2026-01-06,12,hkd", PriceUpdate("newco", dt.date(2026, 1, 6), 12.0, "HKD")),
+        ("newco,2026-01-06,12,CNY", "currency CNY is not newco's listing currency HKD."),
+        ("oddco,2026-01-06,12,CNY", "oddco's listing currency in the workbook's peer table is "
+         "'RMB', not one of CNY, HKD, USD."),
+        ("biren,2026-01-06,35.2,HKD", PriceUpdate("biren", dt.date(2026, 1, 6), 35.2, "HKD")),
+        ("99999.HK,2026-01-06,35.2,HKD", "entity '99999.HK' is neither an entity id nor a "
+         "ticker in the dataset (see gpuval entities) or the workbook's peer table."),
+    ],
+)  # fmt: skip
+def test_companies_added_to_the_workbook(
+    tmp_path: Path, dataset: Dataset, line: str, problem: PriceUpdate | str
+) -> None:
+    """A company the analyst added to the peer table is priced by its id or ticker, in its
+    listing currency as the table gives it; an added row cannot redefine a dataset company."""
+    path = tmp_path / "p.csv"
+    path.write_text(f"entity,date,price,currency\n{line}\n", encoding="utf-8")
+    if isinstance(problem, PriceUpdate):
+        assert read_prices(path, dataset, added=ADDED) == [problem]
+        return
+    with pytest.raises(GpuvalError) as caught:
+        read_prices(path, dataset, added=ADDED)
+    assert str(caught.value) == f"Prices file {path}, line 2: {problem}"
+    with pytest.raises(GpuvalError):  # without the workbook's companies, none is known
+        read_prices(path, dataset)
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ A prices file is a CSV in UTF-8 (a byte-order mark is fine) with the header
 
 ``entity`` is an entity id or a ticker from the dataset (``gpuval entities``), in any case and
 with or without its exchange suffix (``688256.SH``, ``688256.sh`` and ``688256`` are Cambricon,
-``nvda`` is NVIDIA); ``date`` is
+``nvda`` is NVIDIA), or those of a company the analyst added to the workbook's peer table
+(``added``: its id, ticker and listing currency as the table gives them); ``date`` is
 ``YYYY-MM-DD``, not after today; ``price`` is a positive number in ``currency``, which must be the
 entity's listing currency; ``shares``, if given, a positive number of shares outstanding; each
 within :data:`LIMITS`, and price x shares within :data:`MAX_MARKET_VALUE`. Every problem
@@ -29,7 +30,7 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -45,6 +46,7 @@ __all__ = [
     "MAX_MARKET_VALUE",
     "MAX_ROWS",
     "OPTIONAL",
+    "Added",
     "PriceUpdate",
     "implausible_market_value",
     "latest_by_entity",
@@ -85,12 +87,26 @@ class PriceUpdate:
     shares: float | None = None
 
 
+@dataclass(frozen=True)
+class Added:
+    """A company an analyst added to the workbook's peer table, which the dataset lacks."""
+
+    ticker: str
+    listing_currency: str
+
+
 class _Reader:
-    def __init__(self, path: Path, dataset: Dataset, today: dt.date | None) -> None:
+    def __init__(
+        self, path: Path, dataset: Dataset, today: dt.date | None, added: Mapping[str, Added]
+    ) -> None:
         self.path = path
         self.dataset = dataset
         self.today = today
-        self.tickers = ticker_map(dataset)
+        self.added = {k: v for k, v in added.items() if k not in dataset.entities}
+        self.tickers = _tickers(
+            {e.id: e.ticker for e in dataset.entities.values()}
+            | {k: v.ticker for k, v in self.added.items()}
+        )
 
     def fail(self, line: int | None, problem: str) -> NoReturn:
         where = f"Prices file {self.path}" + (f", line {line}" if line else "")
@@ -180,16 +196,24 @@ class _Reader:
         given = fields["entity"]
         if not given:
             self.fail(line, "entity is empty")
-        entity_id = given if given in self.dataset.entities else self.tickers.get(given.upper())
+        known = given in self.dataset.entities or given in self.added
+        entity_id = given if known else self.tickers.get(given.upper())
         if entity_id is None:
             self.fail(
                 line,
                 f"entity {_shown(given)} is neither an entity id nor a ticker in the dataset "
-                "(see gpuval entities)",
+                "(see gpuval entities) or the workbook's peer table",
             )
-        entity = self.dataset.entities[entity_id]
-        if entity.kind != "company" or not entity.listing_currency:
-            self.fail(line, f"entity {entity.id!r} is not a listed company, so it has no price")
+        if entity_id in self.added:
+            listing = self.added[entity_id].listing_currency
+            if listing not in CURRENCIES:
+                self.fail(line, f"{entity_id}'s listing currency in the workbook's peer table is "
+                          f"{_shown(listing)}, not one of {', '.join(CURRENCIES)}")  # fmt: skip
+        else:
+            entity = self.dataset.entities[entity_id]
+            if entity.kind != "company" or not entity.listing_currency:
+                self.fail(line, f"entity {entity.id!r} is not a listed company, so it has no price")
+            listing = entity.listing_currency
         raw_date = fields["date"]
         try:
             if not _DATE.fullmatch(raw_date):
@@ -207,30 +231,31 @@ class _Reader:
                 f"currency must be one of {', '.join(CURRENCIES)}, "
                 f"got {_shown(fields['currency'])}",
             )
-        if currency != entity.listing_currency:
-            self.fail(
-                line,
-                f"currency {currency} is not {entity.id}'s listing currency "
-                f"{entity.listing_currency}",
-            )
+        if currency != listing:
+            self.fail(line, f"currency {currency} is not {entity_id}'s listing currency {listing}")
         shares_text = fields.get("shares", "")
         shares = self.number(line, "shares", shares_text) if shares_text else None
         if shares is not None and (value := implausible_market_value(price, shares)):
             self.fail(line, f"price x shares is {value:.3g} {currency}, over the "
                       f"{MAX_MARKET_VALUE:g} of any listed company")  # fmt: skip
-        return PriceUpdate(entity.id, date, price, currency, shares)
+        return PriceUpdate(entity_id, date, price, currency, shares)
 
 
 def ticker_map(dataset: Dataset) -> dict[str, str]:
     """Upper-case ticker -> entity id, each ticker with and without its exchange suffix
     (``688256.SH`` and ``688256``; ``NVDA``). A bare code two entities share is left out."""
+    return _tickers({entity.id: entity.ticker for entity in dataset.entities.values()})
+
+
+def _tickers(tickers: Mapping[str, str]) -> dict[str, str]:
+    """:func:`ticker_map` of ``{entity id: ticker}``."""
     full: dict[str, str] = {}
     bare: dict[str, set[str]] = {}
-    for entity in dataset.entities.values():
-        ticker = entity.ticker.strip().upper()
+    for entity_id, given in tickers.items():
+        ticker = given.strip().upper()
         if ticker:
-            full[ticker] = entity.id
-            bare.setdefault(ticker.rsplit(".", 1)[0], set()).add(entity.id)
+            full[ticker] = entity_id
+            bare.setdefault(ticker.rsplit(".", 1)[0], set()).add(entity_id)
     unique = {code: ids.pop() for code, ids in bare.items() if len(ids) == 1}
     return unique | full
 
@@ -246,10 +271,16 @@ def implausible_market_value(price: float, shares: float) -> float | None:
     return value if value > MAX_MARKET_VALUE else None
 
 
-def read_prices(path: Path, dataset: Dataset, today: dt.date | None = None) -> list[PriceUpdate]:
-    """Every row of a prices CSV, validated against ``dataset``, in file order; a date after
-    ``today`` (when given) is refused."""
-    reader = _Reader(Path(path), dataset, today)
+def read_prices(
+    path: Path,
+    dataset: Dataset,
+    today: dt.date | None = None,
+    added: Mapping[str, Added] | None = None,
+) -> list[PriceUpdate]:
+    """Every row of a prices CSV, validated against ``dataset`` and the companies ``added`` to
+    the workbook (id -> :class:`Added`), in file order; a date after ``today`` (when given) is
+    refused."""
+    reader = _Reader(Path(path), dataset, today, added or {})
     text = reader.text()
     rows = csv.reader(io.StringIO(text, newline=""), strict=True)
     updates: list[PriceUpdate] = []

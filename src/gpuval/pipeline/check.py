@@ -260,6 +260,20 @@ class _Job(Protocol):
     def result(self) -> Path: ...
 
 
+def _failing_checks(values: Workbook, master: Any) -> list[str]:
+    """What the master check's sheet (Checks) says fails: each check whose status (column C,
+    beside its text in A) is not TRUE, above the master check; else the master's value."""
+    title, coord = next(iter(values.defined_names["chk_master"].destinations), ("", "A1"))
+    failing = []
+    if title in values.sheetnames:
+        ws = values[title]
+        rows = ws.iter_rows(max_row=ws[coord.replace("$", "")].row - 1, max_col=3)
+        failing = [f"{title}!C{a.row}: {a.value} ({c.value!r})" for a, _, c in rows
+                   if isinstance(a.value, str) and c.data_type in "be"
+                   and c.value is not True]  # fmt: skip
+    return failing or [f"chk_master is {master!r}"]
+
+
 def check_workbook(
     path: Path,
     *,
@@ -303,7 +317,7 @@ def check_workbook(
         formulas,
         _check_outputs(expected, values),
         CheckResult("master", "The workbook's master check is TRUE", master is True,
-                    [] if master is True else [f"chk_master is {master!r}"]),
+                    [] if master is True else _failing_checks(values, master)),
         _check_snapshot(values),
         bounds,
         _check_plausible(values),

@@ -8,10 +8,11 @@ What it owns, each found by a defined name or a label, never by a fixed address:
 
 * the peer table's sourced cells (``data_peers_*``) from the dataset, then the prices: a prices
   file given now, else the one applied last (stored in the workbook as hidden names
-  ``gpuval_price_<entity>``, so prices stay applied; ``reset_prices`` drops them). A cell whose
-  record left the dataset is cleared and reported. Each cell's citation goes on its note; an
-  analyst's own note keeps every word and gets the citation after a marker line; a cell with an
-  Excel 365 threaded comment keeps it and is cited on the Sources sheet only;
+  ``gpuval_price_<entity>``, so prices stay applied; ``reset_prices`` drops them); a company
+  the analyst added to the table takes its price (and date) too, the rest of its row is theirs.
+  A cell whose record left the dataset is cleared and reported. Each cell's citation goes on its
+  note; an analyst's own note keeps every word and gets the citation after a marker line; a cell
+  with an Excel 365 threaded comment keeps it and is cited on the Sources sheet only;
 * the Data sheet, keyed by record id: a record keeps its row, new records are appended, a record
   the dataset no longer has is marked withdrawn in place (kind ``withdrawn``, with the date);
 * the Sources sheet, keyed by sentence; the dataset version (``tpl_dataset`` on the cover, the
@@ -52,6 +53,7 @@ from gpuval.pipeline.recalc import find_soffice, recalculate
 from gpuval.pipeline.refresh_cells import (
     Change,
     Session,
+    added_companies,
     day,
     num,
     update_headers,
@@ -267,7 +269,8 @@ def refresh(
             from gpuval.data.prices import latest_by_entity, read_prices
 
             progress(f"reading prices from {prices}")
-            updates = latest_by_entity(read_prices(Path(prices), dataset, now.date()))
+            added = added_companies(s)
+            updates = latest_by_entity(read_prices(Path(prices), dataset, now.date(), added))
         before = _model(s)
         oldest = _oldest_used(s)
         progress("updating the peer table, Data and Sources")

@@ -17,7 +17,7 @@ from openpyxl.workbook.workbook import Workbook
 
 from gpuval.data.dataset import Dataset
 from gpuval.data.peers import COLUMNS
-from gpuval.data.prices import MAX_MARKET_VALUE, implausible_market_value
+from gpuval.data.prices import MAX_MARKET_VALUE, Added, implausible_market_value
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.names import outside_the_table
 from gpuval.pipeline.xlsxpatch import Patch
@@ -30,6 +30,7 @@ __all__ = [
     "Change",
     "Session",
     "StoredPrice",
+    "added_companies",
     "day",
     "num",
     "update_headers",
@@ -189,6 +190,25 @@ def _stored_prices(s: Session) -> dict[str, StoredPrice]:
     return stored
 
 
+_NAME_SAFE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""An id that can follow :data:`PRICE_NAME` in a defined name (the dataset's ids all can)."""
+
+
+def added_companies(s: Session) -> dict[str, Added]:
+    """The companies an analyst typed into the peer table that the dataset's peer universe
+    lacks, by id (one a defined name can carry: a prices file can price them), with the ticker
+    and listing currency their row gives."""
+    universe = {peer.entity for peer in s.dataset.peers}
+    columns = {key: s.column(f"data_peers_{key}") for key in ("id", "ticker", "listing_ccy")}
+    added = {}
+    for i, where in enumerate(columns["id"]):
+        entity = s.value(*where)
+        if isinstance(entity, str) and _NAME_SAFE.fullmatch(entity) and entity not in universe:
+            ticker, ccy = (s.value(*columns[key][i]) for key in ("ticker", "listing_ccy"))
+            added[entity] = Added(str(ticker or ""), str(ccy or ""))
+    return added
+
+
 def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> list[dt.date]:
     """The dataset's figures, then the prices, into the peer table; returns the price dates."""
     report = s.report
@@ -236,9 +256,12 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
             continue
         if cells is None:
             report.notes.append(f"{entity}: not in dataset {s.dataset.version}'s peer universe; "
-                                "its row is the analyst's and is left as it was.")  # fmt: skip
-            continue
-        for key in columns:
+                                "its row is the analyst's and is left as it was"
+                                + (" but for its price." if entity in prices else "."))  # fmt: skip
+            if entity not in prices:
+                continue
+        sourced, cells = cells is not None, cells or {}
+        for key in columns if sourced else ():
             if key == "id":
                 continue
             cell = cells.get(key)
@@ -253,11 +276,16 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
                     notes[key] = withdrawn_note(old_id, s.dataset.version)
         update = prices.get(entity)
         if update is not None:
-            dated = cells["as_of"].value if "as_of" in cells else None
+            for key in ("shares", "as_of"):  # an added company's own
+                new.setdefault(key, s.value(*columns[key][i]))
+            dated = new["as_of"]
+            if isinstance(dated, dt.datetime):
+                dated = dated.date()
             if isinstance(dated, dt.date) and update.date < dated:
                 report.notes.append(
-                    f"{entity}: the price of {update.date} is older than the dataset's market "
-                    f"figure of {dated}, which it replaces (as the prices file asks)."
+                    f"{entity}: the price of {update.date} is older than the "
+                    f"{'dataset' if sourced else 'workbook'}'s market figure of {dated}, "
+                    "which it replaces (as the prices file asks)."
                 )
             s.priced.add(entity)
             new["price"] = update.price

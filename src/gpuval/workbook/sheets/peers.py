@@ -411,13 +411,21 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
     book.define(USED_DATES, TITLE, _range(_K["Date if used"], last).split("!")[1])
     for header, name in CHART_COLUMNS.items():
         book.define(name, TITLE, _range(_K[header], last).split("!")[1])
+    formulas = f"{TITLE}!${col(len(RAW) + 1)}${FIRST}:${col(len(RAW) + len(CALC))}${last}"
+    book.check(FORMULAS_CHECK, f'SUMPRODUCT((data_peers_id<>"")*ISBLANK({formulas}))=0')
+
+
+FORMULAS_CHECK = ("Every company in the peer table has its formulas (a row you add needs the "
+                  "formula columns copied down from the row above)")  # fmt: skip
+"""The in-sheet check that a row with an id has every computed cell (an empty one is a row whose
+formulas were not copied down: the company would silently drop out of the statistics)."""
 
 
 OTHER_YEAR = "another fiscal year than the target's"
+"""Why a company is left out of the statistics under ``in_peer_years`` = "same as the target"."""
 NO_TARGET_YEAR = "the target has no full-year fiscal year to match"
 """Why a company is left out under "same as the target" when the target has no full-year
 revenue (or no fiscal year for it): nothing to compare with, so no fiscal year is "other"."""
-"""Why a company is left out of the statistics under ``in_peer_years`` = "same as the target"."""
 #: Basis key (the core's) -> its revenue and P/S columns.
 BASES = {
     "full_year": ("Full-year revenue (USD)", "P/S full year"),
