@@ -128,7 +128,8 @@ def test_dataset_changes_are_carried_through(copy: Path, tmp_path: Path) -> None
     # every version label follows
     assert named_cell(after, "tpl_dataset").value == "gpuval dataset 2026.03.01"
     assert after.defined_names["data_version"].attr_text == '"2026.03.01"'
-    centres = {ws.title: ws.oddHeader.center.text for ws in after.worksheets}
+    # (Checks, printed portrait, has the version at its foot)
+    centres = {s.title: s.oddHeader.center.text or s.oddFooter.center.text for s in after}
     assert centres.pop("Mine") is None  # the analyst's sheet gets no header
     assert set(centres.values()) == {"gpuval · dataset 2026.03.01"}
 

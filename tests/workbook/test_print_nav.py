@@ -46,10 +46,13 @@ def test_every_header_and_footer(wb) -> None:
     asof = "Oldest market figure 2026-01-05"
     for ws in wb.worksheets:
         head, foot = ws.oddHeader, ws.oddFooter
-        text = " ".join(str(s.text) for s in (head.left, head.center, head.right))
+        text = " ".join(str(s.text) for s in (head.left, head.center, head.right, foot.center))
         assert "&A" in text and asof in text and "dataset 2026.02.05" in text, ws.title
         assert "&P" in str(foot.right.text) and "&N" in str(foot.right.text), ws.title
         assert ("Appendix" in str(head.left.text)) == (ws.title in ("Data", "Sources")), ws.title
+        # a portrait page (Checks) is too narrow for three sections: the version at the foot
+        portrait = ws.page_setup.orientation == "portrait"
+        assert (head.center.text is None, foot.center.text is not None) == (portrait,) * 2
 
 
 def test_header_text_for_refresh() -> None:
@@ -192,6 +195,9 @@ def test_rendered_pdf(tmp_path: Path) -> None:
     # statistics, on Peer statistics, had printed their units and titles' ends on every page)
     peers = [p for p in text.split("\f") if re.match(r"\s*Peers\s", p)]
     assert len(peers) == 4
+    # Checks: its 28 checks and the master check on one portrait page
+    (checks,) = [p for p in text.split("\f") if re.match(r"\s*Checks\s", p)]
+    assert re.search(r"Master check\s+TRUE", checks)
     for page in peers:
         lines = [line.strip() for line in page.splitlines() if line.strip()]
         assert all(any(re.match(rf"{i}\s+{n}\b", line) for line in lines) for i, n in COMPANIES)

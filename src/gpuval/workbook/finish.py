@@ -9,10 +9,10 @@ Run once on the finished workbook (``polish``), after every sheet is written:
 * **print**: header and footer (sheet name, "Appendix" on appendix sheets, dataset version,
   as-of date, print date, page *P* of *N*; :func:`header_text`), panes frozen just below the
   table header (below the title block on a sheet of stacked tables), that header row repeated on
-  every page, a print area over the used cells and charts, fitted to
-  :func:`pages_wide` landscape A4 pages across so that no text prints below 8 pt (the scale
-  never falls under 8 pt over the sheet's smallest font, :func:`floor_scale`; hidden columns
-  neither print nor count), charts that
+  every page, a print area over the used cells and charts, fitted to :func:`pages_wide` A4
+  pages across (landscape; Checks portrait) so that no text prints below 8 pt (the scale never
+  falls under 8 pt over the sheet's smallest font, :func:`floor_scale`; hidden columns neither
+  print nor count), charts that
   alone make a sheet wider than a page moved below its cells (:func:`stack_charts`) and manual
   page breaks before a chart that would otherwise straddle a page edge (:func:`chart_breaks`);
 * **colours**: green (``gv_link``) only on a formula that fetches a value from another sheet,
@@ -56,6 +56,7 @@ __all__ = [
     "link_colours",
     "order_all_error_bars",
     "order_error_bars",
+    "page_px",
     "pages_wide",
     "polish",
     "print_extent",
@@ -85,6 +86,11 @@ PAGE_PX = (1000.0, 600.0)
 0.4 in margins left and right (1045 px; 1000 here: LibreOffice, with Calibri's metric twin
 Carlito, fitted a sheet this model put at 0.808 to 0.777, its columns a little wider); 8.27 in
 less 1 in top and bottom (header and footer inside)."""
+PORTRAIT_PX = (685.0, 930.0)
+"""The same of a portrait A4 page: 8.27 in less 0.8 in (717 px, narrowed as :data:`PAGE_PX`'s),
+11.69 in less 2 in. A narrow list (Checks) prints portrait, on one page where landscape takes
+two."""
+
 _REF = r"(?:'[^']+'|[A-Za-z_][\w.]*)!\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?"
 _NAME = r"[A-Za-z_][\w.]*"
 #: A formula that only fetches a value: a reference or a defined name, or the target's entry of
@@ -277,6 +283,11 @@ def smallest_font(ws: Worksheet, last_col: int, last_row: int) -> float:
     return min(sizes, default=11.0)
 
 
+def page_px(ws: Worksheet) -> tuple[float, float]:
+    """The printable (width, height) of the sheet's page: :data:`PORTRAIT_PX` or :data:`PAGE_PX`."""
+    return PORTRAIT_PX if ws.page_setup.orientation == "portrait" else PAGE_PX
+
+
 def floor_scale(ws: Worksheet, last_col: int, last_row: int) -> float:
     """The lowest print scale at which the sheet's smallest font prints at :data:`MIN_POINTS`:
     min(1, 8 / smallest font), and never under the header's 8 / 10."""
@@ -287,11 +298,11 @@ def floor_scale(ws: Worksheet, last_col: int, last_row: int) -> float:
 def pages_wide(
     ws: Worksheet, last_col: int, titles: tuple[int, int] = (0, 0), floor: float = 0.8
 ) -> int:
-    """Landscape pages across for columns 1..last_col at a scale of at least ``floor`` when
+    """Pages across for columns 1..last_col at a scale of at least ``floor`` when
     columns titles[0]..titles[1] repeat on every page: ceil((W - T) / (P / floor - T)), W and T the
-    widths in pixels at 100 %, P the page's (:data:`PAGE_PX`); at least 1."""
+    widths in pixels at 100 %, P the page's (:func:`page_px`); at least 1."""
     width, repeated = _pixels(ws, 1, last_col), _pixels(ws, *titles)
-    return max(1, math.ceil((width - repeated) / (PAGE_PX[0] / floor - repeated)))
+    return max(1, math.ceil((width - repeated) / (page_px(ws)[0] / floor - repeated)))
 
 
 def _title_columns(ws: Worksheet) -> tuple[int, int]:
@@ -321,7 +332,7 @@ def stack_charts(ws: Worksheet, floor: float = 0.8) -> int:
         or pages_wide(ws, last_col, floor=floor) > 1
     ):
         return 0
-    limit = PAGE_PX[0] / floor  # pixels of one page across at the lowest scale
+    limit = page_px(ws)[0] / floor  # pixels of one page across at the lowest scale
     moving = [c for c in ws._charts if _chart_end(ws, c)[0] - 1 > last_col]  # type: ignore[attr-defined]
     for chart in ws._charts:  # type: ignore[attr-defined]
         if chart not in moving:
@@ -365,22 +376,25 @@ def header_text(
 
 
 def set_headers(wb: Workbook, asof: dt.date | None, version: str) -> None:
-    """Write :func:`header_text` and the footer (file name, page *P* of *N*) on every sheet;
-    sheets of the appendix (:data:`~gpuval.workbook.sheets.contents.APPENDIX`) say so."""
+    """Write :func:`header_text` and the footer (file name, page *P* of *N*) on every sheet
+    (a portrait sheet's footer takes the header's centre); sheets of the appendix
+    (:data:`~gpuval.workbook.sheets.contents.APPENDIX`) say so."""
     for ws in wb.worksheets:
         head, foot = ws.oddHeader, ws.oddFooter
         assert head is not None and foot is not None  # openpyxl creates both with the sheet
         texts = header_text(asof, version, appendix=ws.title in APPENDIX)
         head.left.text, head.center.text, head.right.text = texts
         foot.left.text, foot.right.text = "&F", "Page &P of &N"
-        for section in (head.left, head.center, head.right, foot.left, foot.right):
+        if ws.page_setup.orientation == "portrait":  # too narrow for three: version at the foot
+            foot.center.text, head.center.text = head.center.text, None
+        for section in (head.left, head.center, head.right, foot.left, foot.center, foot.right):
             section.size = HEADER_POINTS
 
 
 def _scale(ws: Worksheet, last_col: int, wide: int) -> float:
     """The print scale of a sheet fitted to ``wide`` pages across (at most 100 %)."""
     pixels = _pixels(ws, 1, last_col)
-    return min(1.0, wide * PAGE_PX[0] / pixels) if pixels else 1.0
+    return min(1.0, wide * page_px(ws)[0] / pixels) if pixels else 1.0
 
 
 def _page_starts(
@@ -409,8 +423,8 @@ def chart_breaks(
         column, row = _anchor_cell(chart)
         last_col, last_row = print_extent(ws)
         for axis, start, length, limit, count in (
-            ("row", row, chart.height / 2.54 * 96, PAGE_PX[1] / scale, last_row),
-            ("col", column, chart.width / 2.54 * 96, PAGE_PX[0] / scale, last_col),
+            ("row", row, chart.height / 2.54 * 96, page_px(ws)[1] / scale, last_row),
+            ("col", column, chart.width / 2.54 * 96, page_px(ws)[0] / scale, last_col),
         ):
             if axis == "row":
                 sizes = [_row_height(ws, r) for r in range(1, count + 1)]
@@ -438,7 +452,8 @@ def fit_height(ws: Worksheet, last_row: int, scale: float, floor: float = 0.8) -
     """Fit a sheet to one page tall when at its width's scale it runs just over one page but
     fits one at ``floor`` (:func:`floor_scale`); not with manual row breaks. True when fitted."""
     height = sum(_row_height(ws, r) for r in range(1, last_row + 1))
-    if ws.row_breaks.brk or height * scale <= PAGE_PX[1] or height * floor > PAGE_PX[1]:
+    page = page_px(ws)[1]
+    if ws.row_breaks.brk or height * scale <= page or height * floor > page:
         return False
     ws.page_setup.fitToHeight = 1
     return True
@@ -456,7 +471,7 @@ def _runs_over(ws: Worksheet, header: int, scale: float) -> bool:
     end = next(blank, end + 1) - 1
     sizes = [_row_height(ws, r) for r in range(1, end + 1)]
     manual = {int(b.id) for b in ws.row_breaks.brk if b.id is not None}
-    starts = _page_starts(sizes, PAGE_PX[1] / scale, manual, sizes[header - 1])
+    starts = _page_starts(sizes, page_px(ws)[1] / scale, manual, sizes[header - 1])
     return any(header < s <= end for s in starts)
 
 

@@ -19,6 +19,7 @@ def write(book: Book, scanned: list[str]) -> Sheet:
     sheet = Sheet(book, TITLE, "Every check passes when its status is TRUE; the master check "
                   "is TRUE only when all do.")  # fmt: skip
     sheet.widths({"A": 70, "B": 4, "C": 12})
+    sheet.ws.page_setup.orientation = "portrait"  # a narrow list: one page, not two
     sheet.headers(4, ["Check", "", "Passes"])
     checks = list(book.checks)
     for title in scanned:

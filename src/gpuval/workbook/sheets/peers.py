@@ -415,8 +415,7 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
     book.check(FORMULAS_CHECK, f'SUMPRODUCT((data_peers_id<>"")*ISBLANK({formulas}))=0')
 
 
-FORMULAS_CHECK = ("Every company in the peer table has its formulas (a row you add needs the "
-                  "formula columns copied down from the row above)")  # fmt: skip
+FORMULAS_CHECK = "Every company in the peer table has its formulas (copied down to a row you add)"
 """The in-sheet check that a row with an id has every computed cell (an empty one is a row whose
 formulas were not copied down: the company would silently drop out of the statistics)."""
 
