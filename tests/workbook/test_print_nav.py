@@ -18,6 +18,7 @@ from gpuval.workbook.build import build
 from gpuval.workbook.sheets import contents, montecarlo, sensitivity
 from gpuval.workbook.sheets.peer_charts import CHART_COLUMNS, SLOT_COLUMNS
 from gpuval.workbook.sheets.peers import TABLE_HEADER_ROW
+from gpuval.workbook.sheets.scenarios import R as SCENARIO_ROWS
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +95,13 @@ def test_helper_columns_collapsed(wb) -> None:
     assert set(slots) == set(SLOT_COLUMNS)
     assert all(_hidden(stats, c) for c in slots.values())
     assert not any(_hidden(stats, c) for c in range(1, min(slots.values())))
+    # Scenarios: the per-share outputs, which the next row repeats (or, without a share count,
+    # replaces by the equity value), collapsed; that row shown
+    scenarios = wb["Scenarios"]
+    assert scenarios.cell(SCENARIO_ROWS["per_share"], 1).value.startswith("Value per share")
+    per_share = scenarios.row_dimensions[SCENARIO_ROWS["per_share"]]
+    assert (per_share.hidden, per_share.outline_level) == (True, 1)
+    assert not scenarios.row_dimensions[SCENARIO_ROWS["listing"]].hidden
 
 
 def test_sensitivity_shaded_against_the_price_base_boxed(wb) -> None:

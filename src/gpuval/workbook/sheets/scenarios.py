@@ -91,6 +91,9 @@ LABELS = {
     "listing": LISTING_VALUE_LABEL_XL,
     "price": TODAY_LABEL_XL,
 }
+SHOWN = ("listing",)
+"""Rows shown as outputs without a name of their own: the value per share, or the equity value,
+in the listing currency (the per-share outputs' row is collapsed)."""
 FIRST = 6
 R = {key: FIRST + i for i, (key, *_rest) in enumerate(ROWS)}
 
@@ -125,7 +128,11 @@ def write(book: Book) -> Sheet:
             if key in ("per_share", "upside"):
                 name = f"out_{'value_per_share' if key == 'per_share' else 'upside'}_{s}"
             formula = template.format(c=c, r=R, s=s)
-            sheet.put(R[key], ord(c) - 64, formula, "output" if name else "calc", fmt, name)
+            role = "output" if name or key in SHOWN else "calc"
+            sheet.put(R[key], ord(c) - 64, formula, role, fmt, name)
+    # the per-share outputs (named, for the functions and the Monte Carlo), collapsed: the row
+    # under them shows the same per share, or the equity value when there is no share count
+    sheet.ws.row_dimensions.group(R["per_share"], R["per_share"], outline_level=1, hidden=True)
     w = "F"
     p = f"C{R['prob']}:E{R['prob']}"
     weighted = [
@@ -139,7 +146,7 @@ def write(book: Book) -> Sheet:
         ("prob", f"=SUM({p})", "pct", None),
     ]  # fmt: skip
     for key, formula, fmt, name in weighted:
-        sheet.put(R[key], 6, formula, "output" if name else "calc", fmt, name)
+        sheet.put(R[key], 6, formula, "output" if name or key in SHOWN else "calc", fmt, name)
     book.check(
         "Weighted value: SUMPRODUCT equals the scenario-by-scenario sum",
         f"ABS({TITLE}!F{R['value']}-({TITLE}!C{R['value']}*{TITLE}!C{R['prob']}"
