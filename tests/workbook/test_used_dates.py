@@ -9,7 +9,8 @@ The shipped dataset's market figures (hand-read from its [[peer]] records): Bire
 Iluvatar CoreX have no market figure, so they count nowhere. Used: the target; the peers counted
 in the statistics, which by default are those whose full-year revenue is of the target's fiscal
 year (Biren: FY2024, no peer; MetaX: FY2025, Moore Threads); NVIDIA only when "x% of NVIDIA"
-reads the peer table and has a weight (0 by default)."""
+reads the peer table and has a weight (0 by default); the peers only while a method resting on
+their P/S (the peer statistics, 30 % by default, or the venue re-rating, 0) has a weight."""
 
 from __future__ import annotations
 
@@ -62,6 +63,12 @@ def test_the_python_rule_picks_the_rows_used() -> None:
     values["in_peer_years"] = "any"  # the FY2025 peers count, and date the valuation
     assert peers.used_dates(values) == _used("biren", "moore_threads", "metax")
     assert peers.oldest_used_date(values) == dt.date(2025, 12, 17)  # MetaX's month
+    values["in_weight_peers"] = 0  # no method rests on the peers' P/S: their figures date nothing
+    assert peers.used_dates(values) == _used("biren")
+    values["in_weight_venue"] = 0.05  # ... until the venue re-rating, which reads them, counts
+    assert peers.used_dates(values) == _used("biren", "moore_threads", "metax")
+    values["in_weight_venue"] = "0.3"  # text, which the sheet's N() reads as 0
+    assert peers.used_dates(values) == _used("biren")
 
 
 def test_build_needs_no_libreoffice_and_writes_the_formula(tmp_path: Path) -> None:
@@ -89,8 +96,13 @@ def test_the_workbook_dates_the_rows_used_as_python_does(
     named_cell(wb, "in_nvidia_value_basis").value = "peak"
     peak = tmp_path / "peak.xlsx"
     wb.save(peak)
+    named_cell(wb, "in_weight_peers").value = 0  # no method on the peers' P/S
+    named_cell(wb, "in_weight_tam").value = 0.6
+    unweighted = tmp_path / "unweighted.xlsx"
+    wb.save(unweighted)
     cases = ((built, _used("biren")), (weighted, _used("biren", "nvidia")),
-             (peak, _used("biren", "moore_threads", "metax")))  # fmt: skip
+             (peak, _used("biren", "moore_threads", "metax")),
+             (unweighted, _used("biren")))  # fmt: skip
     for path, expected in cases:
         values = load_workbook(recalc(path), data_only=True)
         column = peers.FIRST, peers._K["Date if used"]

@@ -140,7 +140,7 @@ def _oldest_used(s: Session) -> dt.date | None:
     except UncomputedInput:
         return None
     values["data_peers_as_of"] = [s.value(*where) for where in s.column("data_peers_as_of")]
-    values[peers.NVIDIA_WEIGHT] = named_value(s.for_inputs(), peers.NVIDIA_WEIGHT)
+    values |= {name: named_value(s.for_inputs(), name) for name in peers.WEIGHTS}
     try:
         return peers.oldest_used_date(values)
     except InputError:

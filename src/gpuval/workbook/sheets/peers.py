@@ -243,6 +243,11 @@ CHOICES = {"listing_ccy": CURRENCIES, "reporting_ccy": CURRENCIES, "venue": VENU
 """The values each listed column of the peer table takes (its drop-down; check names others)."""
 NVIDIA_WEIGHT = "in_weight_nvidia"
 """The Valuation weight of "x% of NVIDIA", which alone makes NVIDIA's market figure used."""
+PEER_WEIGHTS = ("in_weight_peers", "in_weight_venue")
+"""The Valuation weights of the methods resting on the peers' P/S (the peer statistics, the
+venue re-rating): the peers' market figures are used when either is above 0."""
+WEIGHTS = (NVIDIA_WEIGHT, *PEER_WEIGHTS)
+"""Every weight that decides which market figures date the valuation (:func:`used_dates`)."""
 MARKET_BASIS = "data_peers_market_basis"
 """What each company's market figure is ("2025-12 peak market value, lower bound")."""
 COMPARABLE_XL = "OR(" + ",".join(f'tgt_venue="{v}"' for v in CHINA_VENUES) + ")"
@@ -254,23 +259,28 @@ statistics" flag, which leaves a company out of the peers' statistics whatever i
 def used_dates(values: Mapping[str, Any]) -> dict[str, Any]:
     """Company id -> its market figure date (``data_peers_as_of``) for every row the valuation
     uses, the rule of the "Date if used" column: the target, a company counted in the peer
-    statistics (:func:`~gpuval.workbook.model.counted_lines`), and NVIDIA when "x% of NVIDIA"
-    reads the peer table (``in_nvidia_value_basis``) and has a weight on Valuation (a reference
-    of weight 0 does not date the valuation). ``values``: ``{defined name: value}`` as the
-    workbook holds them (:meth:`~gpuval.workbook.model.Inputs.from_names` plus the dates and
-    ``in_weight_nvidia``)."""
+    statistics (:func:`~gpuval.workbook.model.counted_lines`) while a method resting on them has
+    a weight on Valuation (:data:`PEER_WEIGHTS`), and NVIDIA when "x% of NVIDIA" reads the peer
+    table (``in_nvidia_value_basis``) and has a weight (a method of weight 0 does not date the
+    valuation). ``values``: ``{defined name: value}`` as the workbook holds them
+    (:meth:`~gpuval.workbook.model.Inputs.from_names` plus the dates and :data:`WEIGHTS`)."""
     inputs = Inputs.from_names(values)
     dates = dict(zip(values["data_peers_id"], values["data_peers_as_of"], strict=True))
-    counted = {line.row.id for line in counted_lines(
-        [peer_line(row, inputs) for row in inputs.peers], inputs)}  # fmt: skip
-    weight = values[NVIDIA_WEIGHT]  # as the sheet's N(): a number, else 0
-    weighted = isinstance(weight, int | float) and not isinstance(weight, bool) and weight > 0
-    yardstick = inputs.nvidia_value_basis == "peer table" and weighted
+    counted = set()
+    if any(_weighted(values[name]) for name in PEER_WEIGHTS):
+        counted = {line.row.id for line in counted_lines(
+            [peer_line(row, inputs) for row in inputs.peers], inputs)}  # fmt: skip
+    yardstick = inputs.nvidia_value_basis == "peer table" and _weighted(values[NVIDIA_WEIGHT])
     used = {}
     for row in inputs.peers:
         if row.id in (inputs.target, *counted) or (row.id == YARDSTICK and yardstick):
             used[row.id] = dates.get(row.id)
     return used
+
+
+def _weighted(weight: Any) -> bool:
+    """A weight above 0, as the sheet's ``N(weight)>0`` (text or a blank is 0)."""
+    return isinstance(weight, int | float) and not isinstance(weight, bool) and weight > 0
 
 
 def oldest_used_date(values: Mapping[str, Any]) -> dt.date | None:
@@ -488,7 +498,8 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
         ("Statistics sample", sample("Peer P/S (statistics)"), "plain"),
         ("A-share sample", sample("A-share P/S"), "plain"),
         ("HK sample", sample("HK P/S"), "plain"),
-        ("Date if used", f'=IF(OR({c["id"]}=in_target,ISNUMBER({k["Peer P/S (statistics)"]}),'
+        ("Date if used", f'=IF(OR({c["id"]}=in_target,AND(ISNUMBER({k["Peer P/S (statistics)"]}),'
+         f'{"+".join(f"N({w})" for w in PEER_WEIGHTS)}>0),'
          f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table",'
          f"N({NVIDIA_WEIGHT})>0)),"
          f'IF(ISNUMBER({c["as_of"]}),{c["as_of"]},"{NO_DATE}"),"{NOT_USED}")', "date"),
