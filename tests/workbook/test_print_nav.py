@@ -27,11 +27,34 @@ def wb(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_contents_links_to_every_sheet(wb) -> None:
+    """Each link goes to a defined name of the sheet's A1 (which a rename follows)."""
     ws = wb[contents.TITLE]
     links = {c.value: c.hyperlink.location for row in ws.iter_rows() for c in row if c.hyperlink}
     for title in wb.sheetnames:
         if title not in ("Cover", contents.TITLE):
-            assert links.get(title) == f"'{title}'!A1", title
+            name = "nav_" + title.lower().replace(" ", "_")  # nav_monte_carlo
+            assert links.get(title) == name, title
+            assert list(wb.defined_names[name].destinations) == [(title, "$A$1")], title
+
+
+@pytest.mark.libreoffice
+def test_contents_links_follow_sheets_renamed_in_libreoffice(tmp_path: Path) -> None:
+    """Two sheets renamed in LibreOffice: every Contents link still resolves, in LibreOffice's
+    own PDF an internal destination (a link to a sheet name that is gone exports as an empty
+    URI, which is how the links broke before they went to names)."""
+    from apps.libreoffice import RenameSheet, edit_in_libreoffice, require_uno
+    from gpuval.pipeline.recalc import convert
+
+    require_uno()
+    renames = [RenameSheet("Valuation", "Val"), RenameSheet("Monte Carlo", "MC draws")]
+    built = build(tmp_path / "biren.xlsx")
+    path = edit_in_libreoffice(built, tmp_path / "renamed.xlsx", renames)
+    wb = load_workbook(path)
+    assert list(wb.defined_names["nav_monte_carlo"].destinations) == [("MC draws", "$A$1")]
+    pdf = convert(path, "pdf", tmp_path).read_bytes()
+    listed = sum(1 for row in wb[contents.TITLE].iter_rows() for c in row if c.hyperlink)
+    assert pdf.count(b"/URI") == 0
+    assert pdf.count(b"/Subtype/Link") + pdf.count(b"/Subtype /Link") >= listed
 
 
 def test_valuation_first_appendix_last(wb) -> None:

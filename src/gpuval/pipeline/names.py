@@ -74,9 +74,10 @@ def _deleted(wb: Workbook) -> str | None:
     if not broken:
         return None
     from gpuval.workbook.build import build_workbook
+    from gpuval.workbook.sheets.contents import NAV
 
     fresh = build_workbook(finished=False).wb.defined_names
-    ours = [n for n in broken if n in fresh]
+    ours = [n for n in broken if n in fresh and not n.startswith(NAV)]  # (a link: no model)
     if not ours:  # the analyst's own names: not ours to judge
         return None
     sheets = sorted({t for n in ours for t, _ in fresh[n].destinations})

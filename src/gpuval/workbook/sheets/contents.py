@@ -1,6 +1,9 @@
 """Contents: every sheet of the workbook, grouped, with a one-line description and an internal
-hyperlink (``#'Sheet'!A1``). Valuation sheets come first, then the inputs, the checks and the
-appendix (the sourced data and the working tables); :data:`ORDER` is the workbook's sheet order.
+hyperlink to the defined name of the sheet's cell A1 (``nav_monte_carlo``, :func:`nav_name`): a
+spreadsheet application renames a sheet in its names, never in a hyperlink's location, so a link
+to ``'Monte Carlo'!A1`` would break when an analyst renames the sheet. Valuation sheets come
+first, then the inputs, the checks and the appendix (the sourced data and the working tables);
+:data:`ORDER` is the workbook's sheet order.
 """
 
 from __future__ import annotations
@@ -43,9 +46,13 @@ FIRST = 5
 """First row of the listing (row 4 is its header)."""
 
 
-def link(title: str) -> str:
-    """The internal hyperlink location of a sheet's cell A1: ``'Monte Carlo'!A1``."""
-    return "'" + title.replace("'", "''") + "'!A1"
+NAV = "nav_"
+"""Prefix of the names the Contents links go to."""
+
+
+def nav_name(title: str) -> str:
+    """The defined name of a sheet's cell A1, the Contents link's location: ``nav_monte_carlo``."""
+    return NAV + "_".join(title.lower().split())
 
 
 def write(book: Book) -> Sheet:
@@ -63,7 +70,8 @@ def write(book: Book) -> Sheet:
         r += 1
         for title, text in shown:
             cell = sheet.put(r, 1, title, "label")
-            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=link(title), display=title)
+            book.define(nav_name(title), title, "$A$1")
+            cell.hyperlink = Hyperlink(ref=cell.coordinate, location=nav_name(title), display=title)
             cell.font = Font(name="Calibri", size=10, color="FF0563C1", underline="single")
             sheet.put(r, 2, text, "label")
             r += 1
