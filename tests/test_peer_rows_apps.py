@@ -27,12 +27,15 @@ from apps.libreoffice import (
     edit_in_libreoffice,
     require_uno,
 )
+from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import check_workbook
 from gpuval.pipeline.refresh import refresh
 from gpuval.workbook.build import build
 from gpuval.workbook.sheets.peers import (
     CALC,
     FORMULAS_CHECK,
+    IDS_CHECK,
+    NUMBERS_CHECK,
     RAW,
     SLOTS,
     STATS_TITLE,
@@ -79,6 +82,7 @@ def shown(path: Path) -> dict[str, Any]:
         return [table.cell(r, headers[header]).value for r in rows][:n]
 
     labels = {c.value: c.row for c in stats["A"] if isinstance(c.value, str)}
+    checks = {r[0].value: r[2].value for r in wb["Checks"].iter_rows(max_col=3)}
     (bars,) = [c for row in stats.iter_rows() for c in row if c.value == BARS]
     slots = int(wb.defined_names[SLOTS].attr_text)  # the lines the charts read
     read = range(bars.row + 1, bars.row + 1 + slots)
@@ -94,9 +98,9 @@ def shown(path: Path) -> dict[str, Any]:
         "median": stats.cell(labels["Median"], 3).value,
         "sample": stats.cell(labels["Sample"], 3).value,
         "hk_sample": stats.cell(labels["Hong Kong sample"], 3).value,
-        "formulas_check": next(
-            r[2].value for r in wb["Checks"].iter_rows(max_col=3) if r[0].value == FORMULAS_CHECK
-        ),
+        "formulas_check": checks.get(FORMULAS_CHECK),
+        "numbers_check": checks.get(NUMBERS_CHECK),
+        "ids_check": checks.get(IDS_CHECK),
         "master": named_cell(wb, "chk_master").value,
     }
 
@@ -177,14 +181,15 @@ def test_a_company_typed_with_its_formulas_copied_down_is_counted(
         "in its dataset)."
     )
     assert (after["formulas_check"], after["master"]) == (True, True)
-    # a date typed as text is named as such
+    # a date typed as text is named as such, and turns the master check red
     text = edit_in_libreoffice(path, tmp_path / "b.xlsx", [SetValue(TITLE, date, "2026-01-05")])
-    assert failures(text) == {
-        "data_age": [
-            f"Peers!{date} newco price (share price) has no date: its market figure date is the "
-            "text '2026-01-05', not a date (type it as a date)"
-        ]
-    }
+    found = failures(text)
+    assert found.pop("data_age") == [
+        f"Peers!{date} newco price (share price) has no date: its market figure date is the "
+        "text '2026-01-05', not a date (type it as a date)"
+    ]
+    ((status,),) = found.values()
+    assert list(found) == ["master"] and status.endswith(f": {NUMBERS_CHECK} (False)")
     # a prices file prices it by its ticker and dates it; the rest of the row stays the analyst's
     prices = tmp_path / "prices.csv"
     prices.write_text("entity,date,price,currency\n09999,2026-01-06,11,HKD\n", encoding="utf-8")
@@ -219,6 +224,72 @@ def test_a_company_typed_without_its_formulas_fails_the_master_check(
     first = cell(len(RAW) + 1)  # the first formula column, named with the row's company
     assert found["formulas"][0].startswith(f"Peers!{first}{row}: the formula =")
     assert found["formulas"][0].endswith("was replaced by empty (row 'newco')")
+
+
+def _typed_row(row: int, **typed: Any) -> list[Any]:
+    """A company typed into a row inserted at ``row``, its formula columns copied down."""
+    keys = list(RAW)
+    first, end = cell(len(RAW) + 1), cell(len(RAW) + len(CALC))
+    return [
+        InsertRows(TITLE, at=row),
+        *(SetValue(TITLE, f"{cell(keys.index(k) + 1)}{row}", v) for k, v in typed.items()),
+        CopyRange(TITLE, f"{first}{row - 1}:{end}{row - 1}", f"{first}{row}"),
+    ]
+
+
+@pytest.mark.libreoffice
+def test_a_price_typed_as_text_turns_the_master_check_red(
+    built: Path, unedited: dict[str, Any], tmp_path: Path
+) -> None:
+    """Newco's price typed as the text "10": the sheet reads no market value and leaves it out
+    of every statistic; the master check turns red and check names the cell (it had stopped on
+    an internal error)."""
+    require_uno()
+    assert unedited["numbers_check"] is True
+    row = TABLE_HEADER_ROW + 1 + unedited["ids"].index("metax")
+    typed = {"id": "newco", "name": "Newco", "venue": "HK", "listing_ccy": "HKD",
+             "reporting_ccy": "HKD", "price": "10", "shares": 1e9, "revenue_fy": 1e8,
+             "in_stats": "yes", "fy_year": 2025, "as_of": "2026-01-05"}  # fmt: skip
+    path = edit_in_libreoffice(built, tmp_path / "a.xlsx", _typed_row(row, **typed))
+    after = shown(path)
+    assert (after["numbers_check"], after["master"]) == (False, False)
+    assert after["peer_ps"][row - TABLE_HEADER_ROW - 1] == "n/a"
+    found = failures(path)
+    price = f"Peers!{cell(list(RAW).index('price') + 1)}{row}"
+    assert f"{price} (newco, Price (listing)) = '10': text, not a number" in " ".join(
+        found["plausible"]
+    )
+    assert any(d.endswith(f": {NUMBERS_CHECK} (False)") for d in found["master"])
+
+
+@pytest.mark.libreoffice
+def test_a_second_row_with_a_company_id_is_refused(
+    built: Path, unedited: dict[str, Any], tmp_path: Path
+) -> None:
+    """A company typed under Moore Threads' id: the master check turns red, check names both
+    cells, and refresh refuses rather than write Moore Threads' figures over the typed ones."""
+    require_uno()
+    assert unedited["ids_check"] is True
+    row = TABLE_HEADER_ROW + 1 + unedited["ids"].index("metax")
+    typed = {"id": "moore_threads", "name": "Enflame", "venue": "A", "listing_ccy": "CNY",
+             "reporting_ccy": "CNY", "price": 100, "shares": 1.2e9, "revenue_fy": 2e9,
+             "in_stats": "yes", "fy_year": 2025}  # fmt: skip
+    path = edit_in_libreoffice(built, tmp_path / "a.xlsx", _typed_row(row, **typed))
+    after = shown(path)
+    assert (after["ids_check"], after["master"]) == (False, False)
+    mt = f"Peers!A{TABLE_HEADER_ROW + 1 + unedited['ids'].index('moore_threads')}"
+    assert f"Peers!A{row} (id) = 'moore_threads': the id of {mt} too" in " ".join(
+        failures(path)["plausible"]
+    )
+    before = path.read_bytes()
+    with pytest.raises(GpuvalError) as refused:
+        refresh(path, now=dt.datetime(2026, 1, 6, 12))
+    assert str(refused.value) == (
+        f"{mt} and Peers!A{row} both hold the id 'moore_threads': give each company its own id "
+        "(refresh would write the dataset's figures over a company typed under a dataset id); "
+        "nothing was refreshed."
+    )
+    assert path.read_bytes() == before
 
 
 @pytest.mark.libreoffice

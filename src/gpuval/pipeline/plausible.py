@@ -102,6 +102,14 @@ def plausibility_findings(values: Workbook) -> list[str]:
                     f"{_fmt(per_share)} {ccy} a share, outside {PRICE_RANGE[0]:g} .. "
                     f"{PRICE_RANGE[1]:,.0f}; shares in the wrong unit?"
                 )
+        for key in peers.NUMBERS:  # (a date typed as text: data_age says so)
+            typed = figure[key].value if key in figure else None
+            if isinstance(typed, str) and typed.strip() and key != "as_of":
+                details.append(
+                    f"{figure[key].where} ({who}, {peers.RAW[key][0]}) = {typed!r}: text, not a "
+                    "number, so the model reads no figure; type the number (or leave the cell "
+                    "blank when the sources give none)"
+                )
         for key, allowed in peers.CHOICES.items():  # as written: the core compares exactly
             typed = figure[key].value if key in figure else None
             if typed not in (None, "", *allowed):
@@ -126,8 +134,29 @@ def plausibility_findings(values: Workbook) -> list[str]:
                     f"value / {what.split(' (')[0]} = {_fmt(multiple)}, outside "
                     f"{PS_RANGE[0]:g} .. {PS_RANGE[1]:,.0f}; a figure in the wrong unit?"
                 )
+    details += _twice(columns["id"])
     details += _value_vs_price(values, columns)
     details += _whole_inputs(values)
+    return details
+
+
+def _twice(ids: list[Figure]) -> list[str]:
+    """An id on a second row of the peer table, named by its cell and the first one's."""
+    first: dict[str, str] = {}
+    details = []
+    for figure in ids:
+        ident = figure.value
+        if not isinstance(ident, str) or not ident.strip():
+            continue
+        key = ident.strip().lower()  # as COUNTIF compares
+        if key in first:
+            details.append(
+                f"{figure.where} (id) = {ident!r}: the id of {first[key]} too; each company needs "
+                "its own id (a second row counts it twice, and refresh would write the "
+                "dataset's figures over it)"
+            )
+        else:
+            first[key] = figure.where
     return details
 
 

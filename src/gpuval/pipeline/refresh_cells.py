@@ -214,6 +214,16 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
     report = s.report
     columns = {key: s.column(f"data_peers_{key}") for key in peers.raw_keys(s.names)}
     ids = [s.value(*where) for where in columns["id"]]
+    seen: dict[str, str] = {}
+    for entity, (sheet, ref) in zip(ids, columns["id"], strict=True):
+        if isinstance(entity, str) and entity:
+            if entity in seen:
+                raise GpuvalError(
+                    f"{seen[entity]} and {sheet}!{ref} both hold the id {entity!r}: give each "
+                    "company its own id (refresh would write the dataset's figures over a "
+                    "company typed under a dataset id); nothing was refreshed."
+                )
+            seen[entity] = f"{sheet}!{ref}"
     stored = {} if reset else _stored_prices(s)
     if reset:
         for name in s.names:

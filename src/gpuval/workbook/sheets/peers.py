@@ -423,11 +423,22 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
         book.define(name, TITLE, _range(_K[header], last).split("!")[1])
     formulas = f"{TITLE}!${col(len(RAW) + 1)}${FIRST}:${col(len(RAW) + len(CALC))}${last}"
     book.check(FORMULAS_CHECK, f'SUMPRODUCT((data_peers_id<>"")*ISBLANK({formulas}))=0')
+    texts = "+".join(f"ISTEXT(data_peers_{key})" for key in NUMBERS)
+    book.check(NUMBERS_CHECK, f"SUMPRODUCT({texts})=0")
+    twice = "COUNTIF(data_peers_id,data_peers_id)>1"
+    book.check(IDS_CHECK, f'SUMPRODUCT((data_peers_id<>"")*({twice}))=0')
 
 
 FORMULAS_CHECK = "Every company in the peer table has its formulas (copied down to a row you add)"
 """The in-sheet check that a row with an id has every computed cell (an empty one is a row whose
 formulas were not copied down: the company would silently drop out of the statistics)."""
+NUMBERS = [key for key, (_, fmt) in RAW.items() if fmt != "plain"]
+"""The peer table's columns of numbers and dates: text in one ("100", "n/a", a date typed as
+text) reads as no figure, so the company would drop out of what needs it."""
+NUMBERS_CHECK = "The peer table's figures and dates are numbers or blank, never text"
+IDS_CHECK = "Each company's id appears once in the peer table"
+"""A second row with a company's id would count it twice, and refresh would write the dataset's
+figures over it."""
 
 
 OTHER_YEAR = "another fiscal year than the target's"
