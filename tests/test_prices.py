@@ -133,7 +133,7 @@ def test_layout_tolerance(tmp_path: Path, dataset: Dataset) -> None:
 
 
 ADDED = {"newco": Added("09999.HK", "HKD"), "oddco": Added("", "RMB"),
-         "biren": Added("99999.HK", "USD")}  # fmt: skip
+         "biren": Added("99999.HK", "USD"), "en-flame": Added("", "CNY")}  # fmt: skip
 """Companies typed into a workbook's peer table: one a prices file may price, one whose listing
 currency is none of the drop-down's, and one that is a dataset company (the dataset's says)."""
 
@@ -147,6 +147,8 @@ currency is none of the drop-down's, and one that is a dataset company (the data
         ("oddco,2026-01-06,12,CNY", "oddco's listing currency in the workbook's peer table is "
          "'RMB', not one of CNY, HKD, USD."),
         ("biren,2026-01-06,35.2,HKD", PriceUpdate("biren", dt.date(2026, 1, 6), 35.2, "HKD")),
+        ("BIREN,2026-01-06,35.2,HKD", PriceUpdate("biren", dt.date(2026, 1, 6), 35.2, "HKD")),
+        ("En-Flame,2026-01-06,9,CNY", PriceUpdate("en-flame", dt.date(2026, 1, 6), 9.0, "CNY")),
         ("99999.HK,2026-01-06,35.2,HKD", "entity '99999.HK' is neither an entity id nor a "
          "ticker in the dataset (see gpuval entities) or the workbook's peer table."),
     ],

@@ -19,7 +19,7 @@ from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import CheckResult, check_workbook
 from gpuval.pipeline.refresh import refresh
-from gpuval.pipeline.refresh_cells import is_ours
+from gpuval.pipeline.refresh_cells import StoredPrice, is_ours
 from gpuval.pipeline.xlsxpatch import MARKER
 from gpuval.workbook.build import build
 from workbook_helpers import named_cell
@@ -272,6 +272,36 @@ def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
     assert wb["Peers"]["Q6"].value == dt.datetime(2026, 1, 5)
     assert any(c.where == "Peers biren price" and c.new != 41.5 for c in third.changes)
     assert not [n for n in wb.defined_names if n.startswith("gpuval_price_")]
+
+
+def test_a_typed_company_of_any_id_is_priced_and_stays_priced(copy: Path, tmp_path: Path) -> None:
+    """A company the analyst typed under the id "en-flame" (which no defined name can hold as
+    it is), priced by its id in another case; the next refresh keeps the price."""
+    wb = load_workbook(copy)
+    peers = wb["Peers"]
+    row = next(c.row for c in peers["A"] if c.value == "kunlunxin")
+    peers[f"A{row}"], peers[f"D{row}"], peers[f"G{row}"] = "en-flame", "HKD", 1e9
+    wb.save(copy)
+    prices = tmp_path / "prices.csv"
+    prices.write_text("entity,date,price,currency\nEN-FLAME,2026-11-20,12,HKD\n")
+    refresh(copy, prices=prices)
+    second = refresh(copy)
+    wb = load_workbook(copy)
+    assert (wb["Peers"][f"F{row}"].value, wb["Peers"][f"Q{row}"].value) == (
+        12, dt.datetime(2026, 11, 20))  # fmt: skip
+    assert "prices kept from the last prices file (en-flame 12 of 2026-11-20); refresh " \
+        "--reset-prices returns to the dataset's." in second.notes  # fmt: skip
+    (name,) = [n for n in wb.defined_names if n.startswith("gpuval_price_")]
+    assert re.fullmatch(r"gpuval_price__[0-9a-f]{16}", name)
+
+
+def test_a_stored_price_keeps_any_id() -> None:
+    """An id with a quote and a bar survives the hidden name's text."""
+    price = StoredPrice('en "flame"|2', dt.date(2026, 11, 20), 12.5, 1e9)
+    assert price.text() == '"en ""flame""|2|2026-11-20|12.5|1000000000.0"'
+    assert StoredPrice.parse(price.text()) == price
+    assert StoredPrice.parse('"biren|2026-01-05|35.2|"') == StoredPrice(
+        "biren", dt.date(2026, 1, 5), 35.2, None)  # fmt: skip
 
 
 def test_an_analyst_note_on_a_sourced_cell_is_kept(copy: Path) -> None:

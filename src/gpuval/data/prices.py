@@ -7,10 +7,11 @@ A prices file is a CSV in UTF-8 (a byte-order mark is fine) with the header
     biren,2026-01-05,35.20,HKD,
     06082.HK,2026-01-06,36.00,HKD,2390000000
 
-``entity`` is an entity id or a ticker from the dataset (``gpuval entities``), in any case and
-with or without its exchange suffix (``688256.SH``, ``688256.sh`` and ``688256`` are Cambricon,
-``nvda`` is NVIDIA), or those of a company the analyst added to the workbook's peer table
-(``added``: its id, ticker and listing currency as the table gives them); ``date`` is
+``entity`` is an entity id or a ticker from the dataset (``gpuval entities``), in any case, a
+ticker with or without its exchange suffix (``688256.SH``, ``688256.sh`` and ``688256`` are
+Cambricon, ``nvda`` and ``NVIDIA`` are NVIDIA), or those of a company the analyst added to the
+workbook's peer table (``added``: its id, ticker and listing currency as the table gives them;
+any text is an id there, ``en-flame`` too); ``date`` is
 ``YYYY-MM-DD``, not after today; ``price`` is a positive number in ``currency``, which must be the
 entity's listing currency; ``shares``, if given, a positive number of shares outstanding; each
 within :data:`LIMITS`, and price x shares within :data:`MAX_MARKET_VALUE`. Every problem
@@ -103,10 +104,13 @@ class _Reader:
         self.dataset = dataset
         self.today = today
         self.added = {k: v for k, v in added.items() if k not in dataset.entities}
-        self.tickers = _tickers(
-            {e.id: e.ticker for e in dataset.entities.values()}
-            | {k: v.ticker for k, v in self.added.items()}
-        )
+        tickers = {e.id: e.ticker for e in dataset.entities.values()}
+        tickers |= {k: v.ticker for k, v in self.added.items()}
+        self.tickers = _tickers(tickers)
+        folded: dict[str, set[str]] = {}
+        for entity_id in tickers:
+            folded.setdefault(entity_id.lower(), set()).add(entity_id)
+        self.ids = {k: v.pop() for k, v in folded.items() if len(v) == 1}  # "BIREN" is biren
 
     def fail(self, line: int | None, problem: str) -> NoReturn:
         where = f"Prices file {self.path}" + (f", line {line}" if line else "")
@@ -197,7 +201,7 @@ class _Reader:
         if not given:
             self.fail(line, "entity is empty")
         known = given in self.dataset.entities or given in self.added
-        entity_id = given if known else self.tickers.get(given.upper())
+        entity_id = given if known else self.ids.get(given.lower(), self.tickers.get(given.upper()))
         if entity_id is None:
             self.fail(
                 line,

@@ -6,6 +6,7 @@ openpyxl view of the sheets read; writes through the part-level patcher."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -75,12 +76,18 @@ class StoredPrice:
     shares: float | None
 
     def text(self) -> str:
+        """The hidden name's text: an Excel string ``"entity|date|price|shares"`` (a quote in the
+        id doubled, as in any Excel string)."""
         shares = "" if self.shares is None else repr(float(self.shares))
-        return f'"{self.entity}|{self.date.isoformat()}|{self.price!r}|{shares}"'
+        body = f"{self.entity}|{self.date.isoformat()}|{self.price!r}|{shares}"
+        return '"' + body.replace('"', '""') + '"'
 
     @classmethod
     def parse(cls, text: str) -> StoredPrice | None:
-        parts = text.strip().strip('"').split("|")
+        body = text.strip()
+        if len(body) >= 2 and body[0] == body[-1] == '"':
+            body = body[1:-1].replace('""', '"')
+        parts = body.rsplit("|", 3)  # an id may hold "|"; the rest never does
         try:
             shares = float(parts[3]) if len(parts) > 3 and parts[3] else None
             return cls(parts[0], dt.date.fromisoformat(parts[1]), float(parts[2]), shares)
@@ -190,20 +197,29 @@ def _stored_prices(s: Session) -> dict[str, StoredPrice]:
     return stored
 
 
-_NAME_SAFE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-"""An id that can follow :data:`PRICE_NAME` in a defined name (the dataset's ids all can)."""
+_NAME_SAFE = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+"""An id that can follow :data:`PRICE_NAME` in a defined name as it is (the dataset's ids all
+can); any other is hashed (:func:`price_name`)."""
+
+
+def price_name(entity: str) -> str:
+    """The hidden name holding an entity's price: ``gpuval_price_biren``, or for an id a name
+    cannot hold (``en-flame``) ``gpuval_price__`` and a hash of it (its text says the id)."""
+    if _NAME_SAFE.fullmatch(entity):
+        return PRICE_NAME + entity
+    return PRICE_NAME + "_" + hashlib.sha1(entity.encode()).hexdigest()[:16]
 
 
 def added_companies(s: Session) -> dict[str, Added]:
     """The companies an analyst typed into the peer table that the dataset's peer universe
-    lacks, by id (one a defined name can carry: a prices file can price them), with the ticker
-    and listing currency their row gives."""
+    lacks, by id (a prices file can price them), with the ticker and listing currency their
+    row gives."""
     universe = {peer.entity for peer in s.dataset.peers}
     columns = {key: s.column(f"data_peers_{key}") for key in ("id", "ticker", "listing_ccy")}
     added = {}
     for i, where in enumerate(columns["id"]):
         entity = s.value(*where)
-        if isinstance(entity, str) and _NAME_SAFE.fullmatch(entity) and entity not in universe:
+        if isinstance(entity, str) and entity.strip() and entity not in universe:
             ticker, ccy = (s.value(*columns[key][i]) for key in ("ticker", "listing_ccy"))
             added[entity] = Added(str(ticker or ""), str(ccy or ""))
     return added
@@ -234,7 +250,7 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
         for entity, update in new_prices.items():
             if entity in ids:
                 prices[entity] = StoredPrice(entity, update.date, update.price, update.shares)
-                s.patch.define(f"{PRICE_NAME}{entity}", prices[entity].text(), hidden=True)
+                s.patch.define(price_name(entity), prices[entity].text(), hidden=True)
         for entity in sorted(set(new_prices) - set(ids)):
             report.notes.append(
                 f"{entity}: not in the workbook's peer table; its price was not used."
