@@ -20,7 +20,8 @@ from openpyxl.comments import Comment
 from gpuval.cli import main
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import check_workbook
-from gpuval.pipeline.publish import publish
+from gpuval.pipeline.findings import CheckResult
+from gpuval.pipeline.publish import publish, refusal
 from gpuval.pipeline.recalc import recalculate, render_pngs
 from gpuval.pipeline.refresh import refresh
 from gpuval.pipeline.udf_freeze import evaluate_udf
@@ -301,6 +302,15 @@ def test_refresh_not_a_gpuval_workbook(tmp_path: Path) -> None:
 
 
 # --- publish -----------------------------------------------------------------------------------
+
+
+def test_a_refusal_ends_its_finding_once() -> None:
+    failed = [CheckResult("outputs", "Outputs", False, ["Input x (Peers!F9) must be a number."]),
+              CheckResult("master", "Master", False, [])]  # fmt: skip
+    assert refusal("a.xlsx", failed) == (
+        "a.xlsx fails 2 check(s), first 'outputs': Input x (Peers!F9) must be a number; fix it "
+        "or publish with --force (the copy is then stamped UNCHECKED)."
+    )
 
 
 @pytest.mark.libreoffice

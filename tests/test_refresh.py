@@ -18,7 +18,7 @@ from gpuval.cli import main
 from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import CheckResult, check_workbook
-from gpuval.pipeline.refresh import refresh
+from gpuval.pipeline.refresh import _movers, refresh
 from gpuval.pipeline.refresh_cells import StoredPrice, is_ours
 from gpuval.pipeline.xlsxpatch import MARKER
 from gpuval.workbook.build import build
@@ -183,6 +183,7 @@ def test_a_price_older_than_the_datasets_figure_is_named(copy: Path, tmp_path: P
         "biren: the price of 2026-01-02 is older than the dataset's market figure of 2026-01-05, "
         "which it replaces (as the prices file asks)." in report.notes
     )
+    assert not [n for n in report.notes if "valuation date" in n]  # a price before it: no note
 
 
 def test_a_price_over_any_market_value_at_the_workbooks_shares_is_refused(
@@ -254,8 +255,13 @@ def test_a_weighted_nvidia_reference_keeps_dating_the_valuation(copy: Path, tmp_
 def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
     prices = tmp_path / "prices.csv"
     prices.write_text("entity,date,price,currency,shares\nbiren,2026-11-20,41.5,HKD,\n")
-    refresh(copy, prices=prices)
+    first = refresh(copy, prices=prices)
     second = refresh(copy)  # no prices file: the last one's figures stay
+    # Jan 5 to Nov 20: 26 + 28 + 31 + 30 + 31 + 30 + 31 + 31 + 30 + 31 + 20 days
+    behind = ("the prices are of up to 2026-11-20, 319 days after the valuation date on Inputs "
+              "(in_valuation_date, 2026-01-05): the DCF and the scenarios discount to that date; "
+              "move it to value the company as of the prices.")  # fmt: skip
+    assert behind in first.notes and behind in second.notes
     wb = load_workbook(copy)
     price = wb["Peers"]["F6"]
     assert wb["Peers"]["A6"].value == "biren" and price.value == 41.5
@@ -293,6 +299,30 @@ def test_a_typed_company_of_any_id_is_priced_and_stays_priced(copy: Path, tmp_pa
         "--reset-prices returns to the dataset's." in second.notes  # fmt: skip
     (name,) = [n for n in wb.defined_names if n.startswith("gpuval_price_")]
     assert re.fullmatch(r"gpuval_price__[0-9a-f]{16}", name)
+
+
+def test_outputs_moved_say_their_direction_and_fractions_move_by_points() -> None:
+    """An upside crossing zero, -0.9% to 23.9%, rose 24.8 points (it read -2759.56%); a value of
+    -100 that became -50 rose by half its size (it read -50%)."""
+    before = {
+        "out_upside_bull": -0.00897808,
+        "out_dcf_equity_value": -100.0,
+        "out_value_per_share_base": 10.0,
+        "out_implied_share": 0.02,
+        "in_x": 0.0,
+    }
+    after = {
+        "out_upside_bull": 0.238777,
+        "out_dcf_equity_value": -50.0,
+        "out_value_per_share_base": 12.0,
+        "out_implied_share": 0.02,
+        "in_x": 5.0,
+    }
+    assert _movers(before, after) == [
+        ("out_dcf_equity_value", -100.0, -50.0, "+50.00%"),
+        ("out_upside_bull", -0.00897808, 0.238777, "+24.8 pts"),
+        ("out_value_per_share_base", 10.0, 12.0, "+20.00%"),
+    ]  # fmt: skip (unmoved: the implied share; from 0: no relative move)
 
 
 def test_a_stored_price_keeps_any_id() -> None:

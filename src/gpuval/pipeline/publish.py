@@ -39,7 +39,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import check_workbook
 from gpuval.pipeline.files import named, replace_atomically, workbook_lock
-from gpuval.pipeline.findings import CheckReport
+from gpuval.pipeline.findings import CheckReport, CheckResult
 from gpuval.pipeline.names import named_value, require_gpuval
 from gpuval.pipeline.recalc import Rendering
 from gpuval.pipeline.udf_freeze import freeze_udf_cells, is_udf
@@ -48,7 +48,7 @@ from gpuval.workbook.evaluate import open_workbook
 from gpuval.workbook.finish import order_all_error_bars
 from gpuval.workbook.template import STAMP_LABEL, STAMP_NAME
 
-__all__ = ["PublishReport", "fill_cached_values", "publish"]
+__all__ = ["PublishReport", "fill_cached_values", "publish", "refusal"]
 
 Progress = Callable[[str], None]
 
@@ -212,18 +212,7 @@ def publish(
         asof = asof.date() if isinstance(asof, dt.datetime) else asof
         dated = f"{stem}_{asof.isoformat() if isinstance(asof, dt.date) else today.isoformat()}"
         if not report.checked and not force:
-            failed = [r for r in report.check.results if not r.passed]
-            first = failed[0]
-            detail = f": {first.details[0]}" if first.details else ""
-            older = (
-                " (or allow older market figures with --max-age-days)"
-                if first.name == "data_age"
-                else ""
-            )
-            raise GpuvalError(
-                f"{path.name} fails {len(failed)} check(s), first {first.name!r}{detail}; fix it"
-                f"{older} or publish with --force (the copy is then stamped UNCHECKED)."
-            )
+            raise GpuvalError(refusal(path.name, [r for r in report.check.results if not r.passed]))
         if not report.checked and not checked_first:
             stamp(False)  # rendered with "check passed": once more with the true status
             with render() as job:
@@ -308,3 +297,17 @@ def _copy_new(src: Path, target: Path) -> None:
         raise named(exc, target) from None
     finally:
         work.unlink(missing_ok=True)
+
+
+def refusal(name: str, failed: list[CheckResult]) -> str:
+    """Why publish refuses a workbook: how many checks fail, the first with its first finding
+    (its own full stop dropped), and the way out."""
+    first = failed[0]
+    detail = f": {first.details[0].rstrip('.')}" if first.details else ""
+    older = (
+        " (or allow older market figures with --max-age-days)" if first.name == "data_age" else ""
+    )
+    return (
+        f"{name} fails {len(failed)} check(s), first {first.name!r}{detail}; fix it{older} or "
+        "publish with --force (the copy is then stamped UNCHECKED)."
+    )

@@ -37,6 +37,7 @@ import contextlib
 import datetime as dt
 import io
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -76,7 +77,7 @@ class RefreshReport:
     workbook: Path
     backup: Path | None
     changes: list[Change] = field(default_factory=list)
-    movers: list[tuple[str, Any, Any, float]] = field(default_factory=list)
+    movers: list[tuple[str, Any, Any, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     #: The formula cells given their computed value (None: none computed, see the notes).
     values: StoredValues | None = None
@@ -92,8 +93,8 @@ class RefreshReport:
         out += [f"  {c.where}: {_show(c.old)} -> {_show(c.new)}" for c in self.changes]
         if self.movers:
             out.append("Outputs that moved most:")
-            out += [f"  {name}: {_show(a)} -> {_show(b)} ({rel:+.2%})"
-                    for name, a, b, rel in self.movers]  # fmt: skip
+            out += [f"  {name}: {_show(a)} -> {_show(b)} ({move})"
+                    for name, a, b, move in self.movers]  # fmt: skip
         if self.values is not None:
             out.append(f"{self.values.filled} formula cell(s) carry their value computed by "
                        "LibreOffice.")  # fmt: skip
@@ -147,6 +148,25 @@ def _oldest_used(s: Session) -> dt.date | None:
         return None
 
 
+BEHIND_DAYS = 30
+"""Prices this many days past the valuation date get a note: the valuation discounts to it."""
+
+
+def _valuation_date_behind(s: Session, priced: list[dt.date]) -> None:
+    """A note when the newest price applied is more than :data:`BEHIND_DAYS` after the valuation
+    date on Inputs: the DCF and the scenarios value the company as of that date while the
+    upside compares with today's price."""
+    valued = day(s.value(*s.cell("in_valuation_date")))
+    if not priced or not isinstance(valued, dt.date) or (max(priced) - valued).days <= BEHIND_DAYS:
+        return
+    newest = max(priced)
+    s.report.notes.append(
+        f"the prices are of up to {newest}, {(newest - valued).days} days after the valuation "
+        f"date on Inputs (in_valuation_date, {valued}): the DCF and the scenarios discount to "
+        "that date; move it to value the company as of the prices."
+    )
+
+
 def _reset_inputs(s: Session) -> None:
     """Every input back to its default: the general ones, and each company's assumptions."""
     from gpuval.workbook.sheets import assumptions
@@ -171,15 +191,29 @@ def _reset_inputs(s: Session) -> None:
                       assumptions.default(row, company, s.dataset).value)  # fmt: skip
 
 
-def _movers(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any, Any, float]]:
+FRACTIONS = re.compile(r"upside|implied_(share|growth|nvidia_fraction)")
+"""Outputs that are fractions (upsides, implied shares and growth): they move by points."""
+
+
+def _movers(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
+    """The 8 outputs that moved most, with the move: a fraction's in percentage points (an
+    upside of -0.9% to 23.9% is +24.8 pts), any other's relative to its old size (its sign the
+    direction, whatever the old value's), ranked by the move's size (25 pts as 25%)."""
     moved = []
     for name, old in before.items():
         new = after.get(name)
-        if num(old) and num(new) and old != 0:
-            rel = new / old - 1
-            if abs(rel) > 1e-12:
-                moved.append((name, old, new, rel))
-    return sorted(moved, key=lambda m: -abs(m[3]))[:8]
+        if not num(old) or not num(new):
+            continue
+        if FRACTIONS.search(name):
+            size, text = new - old, f"{(new - old) * 100:+.1f} pts"
+        elif old != 0:
+            size = (new - old) / abs(old)
+            text = f"{size:+.2%}"
+        else:
+            continue
+        if abs(size) > 1e-12:
+            moved.append((abs(size), (name, old, new, text)))
+    return [m for _, m in sorted(moved, key=lambda m: -m[0])[:8]]
 
 
 # --- computed values ---
@@ -274,7 +308,8 @@ def refresh(
         before = _model(s)
         oldest = _oldest_used(s)
         progress("updating the peer table, Data and Sources")
-        update_peers(s, updates, reset_prices)
+        priced = update_peers(s, updates, reset_prices)
+        _valuation_date_behind(s, priced)
         if reset_inputs:
             _reset_inputs(s)
         update_data(s)
