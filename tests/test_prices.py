@@ -132,8 +132,13 @@ def test_layout_tolerance(tmp_path: Path, dataset: Dataset) -> None:
     ]
 
 
-ADDED = {"newco": Added("09999.HK", "HKD"), "oddco": Added("", "RMB"),
-         "biren": Added("99999.HK", "USD"), "en-flame": Added("", "CNY")}  # fmt: skip
+ADDED = {
+    "newco": Added("09999.HK", "HKD"),
+    "oddco": Added("", "RMB"),
+    "biren": Added("99999.HK", "USD"),
+    "en-flame": Added("", "CNY"),
+    "cambricon_h": Added("688256.SH", "CNY"),
+}  # fmt: skip (Cambricon's ticker, copied)
 """Companies typed into a workbook's peer table: one a prices file may price, one whose listing
 currency is none of the drop-down's, and one that is a dataset company (the dataset's says)."""
 
@@ -151,6 +156,7 @@ currency is none of the drop-down's, and one that is a dataset company (the data
         ("En-Flame,2026-01-06,9,CNY", PriceUpdate("en-flame", dt.date(2026, 1, 6), 9.0, "CNY")),
         ("99999.HK,2026-01-06,35.2,HKD", "entity '99999.HK' is neither an entity id nor a "
          "ticker in the dataset (see gpuval entities) or the workbook's peer table."),
+
     ],
 )  # fmt: skip
 def test_companies_added_to_the_workbook(
@@ -168,6 +174,23 @@ def test_companies_added_to_the_workbook(
     assert str(caught.value) == f"Prices file {path}, line 2: {problem}"
     with pytest.raises(GpuvalError):  # without the workbook's companies, none is known
         read_prices(path, dataset)
+
+
+@pytest.mark.parametrize("ticker", ["688256.sh", "688256"])
+def test_a_ticker_copied_to_an_added_company_names_both(
+    tmp_path: Path, dataset: Dataset, ticker: str
+) -> None:
+    """Cambricon's row copied under a new id, its ticker left as it was: the ticker names two
+    companies, so the file must give the id (it had priced the copy, silently)."""
+    path = tmp_path / "p.csv"
+    path.write_text(f"entity,date,price,currency\n{ticker},2026-01-06,500,CNY\n")
+    assert read_prices(path, dataset)[0].entity == "cambricon"  # the dataset's alone
+    with pytest.raises(GpuvalError) as caught:
+        read_prices(path, dataset, added=ADDED)
+    assert str(caught.value) == (
+        f"Prices file {path}, line 2: ticker {ticker!r} is that of cambricon and cambricon_h; "
+        "give the id."
+    )
 
 
 @pytest.mark.parametrize(

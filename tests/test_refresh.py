@@ -258,7 +258,7 @@ def test_prices_stay_applied_until_reset(copy: Path, tmp_path: Path) -> None:
     first = refresh(copy, prices=prices)
     second = refresh(copy)  # no prices file: the last one's figures stay
     # Jan 5 to Nov 20: 26 + 28 + 31 + 30 + 31 + 30 + 31 + 31 + 30 + 31 + 20 days
-    behind = ("the prices are of up to 2026-11-20, 319 days after the valuation date on Inputs "
+    behind = ("the newest price, of 2026-11-20, is 319 days after the valuation date on Inputs "
               "(in_valuation_date, 2026-01-05): the DCF and the scenarios discount to that date; "
               "move it to value the company as of the prices.")  # fmt: skip
     assert behind in first.notes and behind in second.notes
@@ -309,6 +309,7 @@ def test_outputs_moved_say_their_direction_and_fractions_move_by_points() -> Non
         "out_dcf_equity_value": -100.0,
         "out_value_per_share_base": 10.0,
         "out_implied_share": 0.02,
+        "out_implied_growth": 0.30,
         "in_x": 0.0,
     }
     after = {
@@ -316,13 +317,32 @@ def test_outputs_moved_say_their_direction_and_fractions_move_by_points() -> Non
         "out_dcf_equity_value": -50.0,
         "out_value_per_share_base": 12.0,
         "out_implied_share": 0.02,
+        "out_implied_growth": 0.3004,
         "in_x": 5.0,
     }
     assert _movers(before, after) == [
         ("out_dcf_equity_value", -100.0, -50.0, "+50.00%"),
         ("out_upside_bull", -0.00897808, 0.238777, "+24.8 pts"),
         ("out_value_per_share_base", 10.0, 12.0, "+20.00%"),
-    ]  # fmt: skip (unmoved: the implied share; from 0: no relative move)
+    ]  # fmt: skip (unmoved: the implied share; growth by 0.04 points; from 0: no relative move)
+
+
+def test_an_id_repeated_in_another_case_is_refused(copy: Path) -> None:
+    """Two rows whose ids differ only in case are one company to Excel (its names and COUNTIF
+    ignore case), and their stored prices would share a name: refresh refuses, changing nothing."""
+    wb = load_workbook(copy)
+    row = next(c.row for c in wb["Peers"]["A"] if c.value == "kunlunxin")
+    wb["Peers"][f"A{row}"] = "Biren"
+    wb.save(copy)
+    before = copy.read_bytes()
+    with pytest.raises(GpuvalError) as refused:
+        refresh(copy)
+    assert str(refused.value) == (
+        f"Peers!A6 and Peers!A{row} both hold 'biren' and 'Biren': give each company its own id "
+        "(an id is the same in any case; refresh cannot tell which row is the company's); "
+        "nothing was refreshed."
+    )
+    assert copy.read_bytes() == before
 
 
 def test_a_stored_price_keeps_any_id() -> None:

@@ -10,13 +10,15 @@ Iluvatar CoreX have no market figure, so they count nowhere. Used: the target; t
 in the statistics, which by default are those whose full-year revenue is of the target's fiscal
 year (Biren: FY2024, no peer; MetaX: FY2025, Moore Threads); NVIDIA only when "x% of NVIDIA"
 reads the peer table and has a weight (0 by default); the peers only while a method resting on
-their P/S (the peer statistics, 30 % by default, or the venue re-rating, 0) has a weight."""
+their P/S (the peer statistics, 30 % by default, or the venue re-rating, 0) has a weight and
+applies to the target (listed in China, not NVIDIA)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -105,23 +107,35 @@ def test_the_workbook_dates_the_rows_used_as_python_does(
              (unweighted, _used("biren")))  # fmt: skip
     for path, expected in cases:
         values = load_workbook(recalc(path), data_only=True)
-        column = peers.FIRST, peers._K["Date if used"]
-        ids = [values["Peers"].cell(peers.FIRST + i, 1).value for i in range(7)]
-        shown = {
-            rid: values["Peers"].cell(column[0] + i, column[1]).value for i, rid in enumerate(ids)
-        }
-        used = {k: v.date() for k, v in shown.items() if v not in (None, "", peers.NOT_USED)}
-        assert used == expected, path.name
+        assert _dated(values) == expected, path.name
         assert named_cell(values, "data_asof").value.date() == min(expected.values())
 
 
-@pytest.mark.parametrize("target", ["metax"])
+def _dated(values: Any) -> dict[str, dt.date]:
+    """Company id -> the "Date if used" LibreOffice computed, for the rows it dates."""
+    column = peers.FIRST, peers._K["Date if used"]
+    ids = [values["Peers"].cell(peers.FIRST + i, 1).value for i in range(7)]
+    shown = {rid: values["Peers"].cell(column[0] + i, column[1]).value for i, rid in enumerate(ids)}
+    return {k: v.date() for k, v in shown.items() if v not in (None, "", peers.NOT_USED)}
+
+
+@pytest.mark.parametrize(
+    ("target", "used"),
+    [
+        # MetaX valued: Moore Threads is its one FY2025 peer; Biren's FY2024 is left out
+        ("metax", ("moore_threads", "metax")),
+        # NVIDIA, listed in the US: the China peers' P/S do not value it (n/a on Valuation), so
+        # their figures date nothing though the peer method keeps its default weight
+        ("nvidia", ("nvidia",)),
+    ],
+)
 def test_another_target_dates_its_own_figure(
-    target: str, tmp_path: Path, recalc: Callable[[Path], Path]
+    target: str, used: tuple[str, ...], tmp_path: Path, recalc: Callable[[Path], Path]
 ) -> None:
-    # MetaX valued: Moore Threads is its one FY2025 peer; Biren's FY2024 is left out
     built = build(tmp_path / "m.xlsx", target=target)
     values = load_workbook(recalc(built), data_only=True)
-    assert named_cell(values, "data_asof").value == dt.datetime(2025, 12, 17)
+    expected = _used(*used)
+    assert _dated(values) == expected
+    assert named_cell(values, "data_asof").value.date() == min(expected.values())
     data = dict(build_workbook(target=target).values)
-    assert peers.used_dates(data) == _used("moore_threads", "metax")
+    assert peers.used_dates(data) == expected

@@ -107,6 +107,12 @@ class _Reader:
         tickers = {e.id: e.ticker for e in dataset.entities.values()}
         tickers |= {k: v.ticker for k, v in self.added.items()}
         self.tickers = _tickers(tickers)
+        held: dict[str, list[str]] = {}  # ticker, with and without its suffix -> ids
+        for entity_id, ticker in tickers.items():
+            full = ticker.strip().upper()
+            for code in {full, full.rsplit(".", 1)[0]} if full else ():
+                held.setdefault(code, []).append(entity_id)
+        self.shared = {t: ids for t, ids in held.items() if len(ids) > 1}  # a copied row's
         folded: dict[str, set[str]] = {}
         for entity_id in tickers:
             folded.setdefault(entity_id.lower(), set()).add(entity_id)
@@ -201,6 +207,9 @@ class _Reader:
         if not given:
             self.fail(line, "entity is empty")
         known = given in self.dataset.entities or given in self.added
+        if not known and given.upper() in self.shared:
+            self.fail(line, f"ticker {_shown(given)} is that of "
+                      f"{' and '.join(self.shared[given.upper()])}; give the id")  # fmt: skip
         entity_id = given if known else self.ids.get(given.lower(), self.tickers.get(given.upper()))
         if entity_id is None:
             self.fail(

@@ -7,7 +7,8 @@
 * market value / revenue and / order backlog, across currencies (a revenue in the wrong unit);
 * every value per share against the target's share price;
 * whole-number inputs (years, counts) that are not whole;
-* a currency, venue or "In China statistics" flag none of the peer table's choices.
+* a currency, venue or "In China statistics" flag none of the peer table's choices;
+* text in a column of the peer table's figures ("100", "n/a"), and an id a second row repeats.
 """
 
 from __future__ import annotations
@@ -102,9 +103,9 @@ def plausibility_findings(values: Workbook) -> list[str]:
                     f"{_fmt(per_share)} {ccy} a share, outside {PRICE_RANGE[0]:g} .. "
                     f"{PRICE_RANGE[1]:,.0f}; shares in the wrong unit?"
                 )
-        for key in peers.NUMBERS:  # (a date typed as text: data_age says so)
+        for key in peers.NUMBERS:
             typed = figure[key].value if key in figure else None
-            if isinstance(typed, str) and typed.strip() and key != "as_of":
+            if isinstance(typed, str):
                 details.append(
                     f"{figure[key].where} ({who}, {peers.RAW[key][0]}) = {typed!r}: text, not a "
                     "number, so the model reads no figure; type the number (or leave the cell "
@@ -134,29 +135,15 @@ def plausibility_findings(values: Workbook) -> list[str]:
                     f"value / {what.split(' (')[0]} = {_fmt(multiple)}, outside "
                     f"{PS_RANGE[0]:g} .. {PS_RANGE[1]:,.0f}; a figure in the wrong unit?"
                 )
-    details += _twice(columns["id"])
+    ids = columns["id"]
+    for j, i in peers.repeated_ids([f.value for f in ids]):
+        details.append(
+            f"{ids[i].where} (id) = {ids[i].value!r}: the id of {ids[j].where} too; each company "
+            "needs its own id (a second row counts it twice, and refresh cannot tell which row "
+            "is the company's)"
+        )
     details += _value_vs_price(values, columns)
     details += _whole_inputs(values)
-    return details
-
-
-def _twice(ids: list[Figure]) -> list[str]:
-    """An id on a second row of the peer table, named by its cell and the first one's."""
-    first: dict[str, str] = {}
-    details = []
-    for figure in ids:
-        ident = figure.value
-        if not isinstance(ident, str) or not ident.strip():
-            continue
-        key = ident.strip().lower()  # as COUNTIF compares
-        if key in first:
-            details.append(
-                f"{figure.where} (id) = {ident!r}: the id of {first[key]} too; each company needs "
-                "its own id (a second row counts it twice, and refresh would write the "
-                "dataset's figures over it)"
-            )
-        else:
-            first[key] = figure.where
     return details
 
 

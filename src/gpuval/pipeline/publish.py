@@ -48,7 +48,7 @@ from gpuval.workbook.evaluate import open_workbook
 from gpuval.workbook.finish import order_all_error_bars
 from gpuval.workbook.template import STAMP_LABEL, STAMP_NAME
 
-__all__ = ["PublishReport", "fill_cached_values", "publish", "refusal"]
+__all__ = ["PublishReport", "fill_cached_values", "publish"]
 
 Progress = Callable[[str], None]
 

@@ -161,7 +161,7 @@ def _valuation_date_behind(s: Session, priced: list[dt.date]) -> None:
         return
     newest = max(priced)
     s.report.notes.append(
-        f"the prices are of up to {newest}, {(newest - valued).days} days after the valuation "
+        f"the newest price, of {newest}, is {(newest - valued).days} days after the valuation "
         f"date on Inputs (in_valuation_date, {valued}): the DCF and the scenarios discount to "
         "that date; move it to value the company as of the prices."
     )
@@ -206,6 +206,8 @@ def _movers(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, An
             continue
         if FRACTIONS.search(name):
             size, text = new - old, f"{(new - old) * 100:+.1f} pts"
+            if abs(size) < 5e-4:  # under 0.05 points: "+0.0 pts" says nothing
+                continue
         elif old != 0:
             size = (new - old) / abs(old)
             text = f"{size:+.2%}"
@@ -309,9 +311,9 @@ def refresh(
         oldest = _oldest_used(s)
         progress("updating the peer table, Data and Sources")
         priced = update_peers(s, updates, reset_prices)
-        _valuation_date_behind(s, priced)
         if reset_inputs:
             _reset_inputs(s)
+        _valuation_date_behind(s, priced)  # (the valuation date as reset)
         update_data(s)
         update_sources(s)
         asof = _oldest_used(s)

@@ -230,16 +230,14 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
     report = s.report
     columns = {key: s.column(f"data_peers_{key}") for key in peers.raw_keys(s.names)}
     ids = [s.value(*where) for where in columns["id"]]
-    seen: dict[str, str] = {}
-    for entity, (sheet, ref) in zip(ids, columns["id"], strict=True):
-        if isinstance(entity, str) and entity:
-            if entity in seen:
-                raise GpuvalError(
-                    f"{seen[entity]} and {sheet}!{ref} both hold the id {entity!r}: give each "
-                    "company its own id (refresh would write the dataset's figures over a "
-                    "company typed under a dataset id); nothing was refreshed."
-                )
-            seen[entity] = f"{sheet}!{ref}"
+    for j, i in peers.repeated_ids(ids)[:1]:
+        (first, at), (second, ref) = columns["id"][j], columns["id"][i]
+        same = f"the id {ids[j]!r}" if ids[j] == ids[i] else f"{ids[j]!r} and {ids[i]!r}"
+        raise GpuvalError(
+            f"{first}!{at} and {second}!{ref} both hold {same}: give each company its own id "
+            "(an id is the same in any case; refresh cannot tell which row is the company's); "
+            "nothing was refreshed."
+        )
     stored = {} if reset else _stored_prices(s)
     if reset:
         for name in s.names:
@@ -304,9 +302,7 @@ def update_peers(s: Session, new_prices: dict[str, Any] | None, reset: bool) -> 
         if update is not None:
             for key in ("shares", "as_of"):  # an added company's own
                 new.setdefault(key, s.value(*columns[key][i]))
-            dated = new["as_of"]
-            if isinstance(dated, dt.datetime):
-                dated = dated.date()
+            dated = day(new["as_of"])
             if isinstance(dated, dt.date) and update.date < dated:
                 report.notes.append(
                     f"{entity}: the price of {update.date} is older than the "

@@ -229,9 +229,9 @@ NO_DATE = "no date"
 """The "Date if used" of a row the valuation uses whose market figure date is empty or text (an
 empty cell would read as Excel's day 0, 1899-12-30); the as-of date is then "no date" too."""
 #: The defined name of the "Date if used" column: the date of every market figure the valuation
-#: uses (the target's, each company in the statistics, NVIDIA's when x% of NVIDIA reads the peer
-#: table and has a weight), "not used" for a row it does not use. The workbook's as-of date:
-#: :data:`AS_OF_XL`.
+#: uses (:func:`used_dates`: the target's, each company in the statistics while a peer method
+#: has a weight and applies to the target, NVIDIA's when x% of NVIDIA reads the peer table and
+#: has a weight), "not used" for a row it does not use. The workbook's as-of date: :data:`AS_OF_XL`.
 USED_DATES = "peers_used_dates"
 AS_OF_XL = f'=IF(COUNTIF({USED_DATES},"{NO_DATE}")>0,"{NO_DATE}",MIN({USED_DATES}))'
 """The workbook's as-of date (the Cover's ``data_asof``): the oldest market figure used, or "no
@@ -260,14 +260,17 @@ def used_dates(values: Mapping[str, Any]) -> dict[str, Any]:
     """Company id -> its market figure date (``data_peers_as_of``) for every row the valuation
     uses, the rule of the "Date if used" column: the target, a company counted in the peer
     statistics (:func:`~gpuval.workbook.model.counted_lines`) while a method resting on them has
-    a weight on Valuation (:data:`PEER_WEIGHTS`), and NVIDIA when "x% of NVIDIA" reads the peer
+    a weight on Valuation (:data:`PEER_WEIGHTS`) and applies to the target (listed on a China
+    venue, :data:`COMPARABLE_XL`), and NVIDIA when "x% of NVIDIA" reads the peer
     table (``in_nvidia_value_basis``) and has a weight (a method of weight 0 does not date the
     valuation). ``values``: ``{defined name: value}`` as the workbook holds them
     (:meth:`~gpuval.workbook.model.Inputs.from_names` plus the dates and :data:`WEIGHTS`)."""
     inputs = Inputs.from_names(values)
     dates = dict(zip(values["data_peers_id"], values["data_peers_as_of"], strict=True))
     counted = set()
-    if any(_weighted(values[name]) for name in PEER_WEIGHTS):
+    target = next((row for row in inputs.peers if row.id == inputs.target), None)
+    venue = str(target.venue or "").upper() if target is not None else ""
+    if venue in CHINA_VENUES and any(_weighted(values[name]) for name in PEER_WEIGHTS):
         counted = {line.row.id for line in counted_lines(
             [peer_line(row, inputs) for row in inputs.peers], inputs)}  # fmt: skip
     yardstick = inputs.nvidia_value_basis == "peer table" and _weighted(values[NVIDIA_WEIGHT])
@@ -432,13 +435,28 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
 FORMULAS_CHECK = "Every company in the peer table has its formulas (copied down to a row you add)"
 """The in-sheet check that a row with an id has every computed cell (an empty one is a row whose
 formulas were not copied down: the company would silently drop out of the statistics)."""
-NUMBERS = [key for key, (_, fmt) in RAW.items() if fmt != "plain"]
-"""The peer table's columns of numbers and dates: text in one ("100", "n/a", a date typed as
-text) reads as no figure, so the company would drop out of what needs it."""
-NUMBERS_CHECK = "The peer table's figures and dates are numbers or blank, never text"
+NUMBERS = [key for key, (_, fmt) in RAW.items() if fmt not in ("plain", "date")]
+"""The peer table's columns of numbers: text in one ("100", "n/a") reads as no figure, so the
+company would drop out of what needs it. (A date as text is "no date", which the data-age check
+names where the date is used; a source may date a figure by a quarter, "2025 Q4".)"""
+NUMBERS_CHECK = "The peer table's figures are numbers or blank, never text"
 IDS_CHECK = "Each company's id appears once in the peer table"
-"""A second row with a company's id would count it twice, and refresh would write the dataset's
-figures over it."""
+"""A second row with a company's id counts it twice, and refresh cannot tell which row is the
+company's. The sheet counts with COUNTIF, in any case as :func:`repeated_ids` (and reads ``*``,
+``?`` and ``~`` in an id as patterns, which no id needs)."""
+
+
+def repeated_ids(ids: Sequence[Any]) -> list[tuple[int, int]]:
+    """(first, later) indexes of each id a later row repeats, in any case as the sheet's
+    COUNTIF compares (text only; a blank is no id)."""
+    first: dict[str, int] = {}
+    repeats = []
+    for i, ident in enumerate(ids):
+        if isinstance(ident, str) and ident:
+            j = first.setdefault(ident.lower(), i)
+            if j != i:
+                repeats.append((j, i))
+    return repeats
 
 
 OTHER_YEAR = "another fiscal year than the target's"
@@ -510,7 +528,7 @@ def _row_formulas(r: int) -> list[tuple[str, str, str]]:
         ("A-share sample", sample("A-share P/S"), "plain"),
         ("HK sample", sample("HK P/S"), "plain"),
         ("Date if used", f'=IF(OR({c["id"]}=in_target,AND(ISNUMBER({k["Peer P/S (statistics)"]}),'
-         f'{"+".join(f"N({w})" for w in PEER_WEIGHTS)}>0),'
+         f'{COMPARABLE_XL},OR({",".join(f"N({w})>0" for w in PEER_WEIGHTS)})),'
          f'AND({c["id"]}="{YARDSTICK}",in_nvidia_value_basis="peer table",'
          f"N({NVIDIA_WEIGHT})>0)),"
          f'IF(ISNUMBER({c["as_of"]}),{c["as_of"]},"{NO_DATE}"),"{NOT_USED}")', "date"),
