@@ -395,3 +395,34 @@ def test_empty_selection(capsys: pytest.CaptureFixture[str]) -> None:
             assert out == ",".join(COLUMNS) + "\n"
         else:
             assert out == expected
+
+
+def test_build_from_says_what_it_carried_and_refuses_a_file_not_gpuvals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--from`` a MetaX workbook whose Base share the analyst set to 3%: the new build values
+    MetaX with it, and says so; a workbook gpuval did not build is one sentence."""
+    from openpyxl import Workbook, load_workbook
+
+    from gpuval.pipeline.names import named_cells
+
+    old = tmp_path / "old.xlsx"
+    assert main(["build", "--target", "metax", "--out", str(old)]) == 0
+    wb = load_workbook(old)
+    ids = [f.value for f in named_cells(wb, "data_assumption_ids")]
+    sheet, cell = named_cells(wb, "in_share_base")[ids.index("metax")].where.split("!")
+    wb[sheet][cell] = 0.03
+    wb.save(old)
+    capsys.readouterr()
+    new = tmp_path / "new.xlsx"
+    assert main(["build", "--from", str(old), "--out", str(new)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[1] == "gpuval: carried 1 input value(s), 0 typed companies and 0 stored price(s)"
+    carried = load_workbook(new)
+    assert named_cells(carried, "in_target")[0].value == "metax"
+    assert named_cells(carried, "in_share_base")[ids.index("metax")].value == 0.03
+    foreign = tmp_path / "foreign.xlsx"
+    Workbook().save(foreign)
+    assert main(["build", "--from", str(foreign), "--out", str(tmp_path / "x.xlsx")]) == 1
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x]
+    assert line.startswith("gpuval: error: ") and "foreign.xlsx" in line

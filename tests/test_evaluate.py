@@ -103,7 +103,8 @@ def test_an_input_of_another_meaning_is_refused_not_misread(
     err = capsys.readouterr().err
     assert "'in_fail_fraction_bear'" in err and "Traceback" not in err
     assert (f"it was built with the layout of 2026-12-01.5, and this gpuval reads the layout of "
-            f"{LAYOUT}, whose inputs differ; rebuild it with gpuval build") in err  # fmt: skip
+            f"{LAYOUT}, whose inputs differ; carry it into a new build with gpuval build --from "
+            "WORKBOOK --out NEW") in err  # fmt: skip
     assert path.read_bytes() == before
 
 

@@ -192,7 +192,16 @@ def fx(overrides: tuple[str, ...], fmt: str, dataset: Path | None, seeds: Path |
     help="Where to write the workbook (replaced only by a complete new file); default "
     "workbook/gpu_valuation.xlsx, or workbook/gpu_valuation_udf.xlsx with --udf.",
 )
-@click.option("--target", default="biren", show_default=True, help="Company to value (an id).")
+@click.option("--target", default=None,
+              help="Company to value (an id or a ticker); default biren, or with --from that "
+              "workbook's target.")  # fmt: skip
+@click.option(
+    "--from",
+    "carry_from",
+    type=FILE,
+    help="A workbook (of an earlier gpuval, say) whose target, inputs, assumptions, peer table "
+    "and stored prices the new build carries over; it is left as it is.",
+)
 @click.option(
     "--template",
     type=FILE,
@@ -213,7 +222,8 @@ def fx(overrides: tuple[str, ...], fmt: str, dataset: Path | None, seeds: Path |
 @_seeds_option
 def build(
     out: Path | None,
-    target: str,
+    target: str | None,
+    carry_from: Path | None,
     template: Path | None,
     udf: bool,
     force: bool,
@@ -221,15 +231,17 @@ def build(
     seeds: Path | None,
 ) -> None:
     """Build the valuation workbook from the dataset and the house-style template."""
-    from gpuval.workbook.build import build as build_file
+    from gpuval.workbook.build import build_from
 
     name = "gpu_valuation_udf.xlsx" if udf else "gpu_valuation.xlsx"
     out = out or Path("workbook") / name
-    path = build_file(
-        out, target=target, template=template, dataset_path=dataset, seeds=seeds, udf=udf,
-        force=force,
+    path, said = build_from(
+        carry_from, out, target=target, template=template, dataset_path=dataset, seeds=seeds,
+        udf=udf, force=force,
     )  # fmt: skip
     click.echo(f"gpuval: wrote {path}", err=True)
+    for line in said:
+        click.echo(f"gpuval: {line}", err=True)
 
 
 @cli.command()

@@ -303,8 +303,9 @@ def test_an_earlier_layout_is_named_not_blamed_on_the_analyst(
     built = "before layouts were recorded" if layout is None else f"with the layout of {layout}"
     assert audit_formulas(wb) == [
         f"the workbook was built {built}, and this gpuval builds the layout of {LAYOUT}: the "
-        "formulas cannot be compared. Check it with the gpuval that built it, or rebuild it with "
-        "gpuval build (typed inputs are not carried over; refresh carries data and prices)."
+        "formulas cannot be compared. Check it with the gpuval that built it, or carry it into a "
+        "new build with gpuval build --from WORKBOOK --out NEW (its inputs, assumptions, peer "
+        "table and stored prices; not your own sheets)."
     ]
 
 

@@ -370,9 +370,9 @@ def _earlier_layout(wb: Workbook) -> str | None:
     if (built := other_layout(wb)) is None:
         return None
     return (f"the workbook was built {built}, and this gpuval builds the layout of {LAYOUT}: the "
-            "formulas cannot be compared. Check it with the gpuval that built it, or rebuild it "
-            "with gpuval build (typed inputs are not carried over; refresh carries data and "
-            "prices).")  # fmt: skip
+            "formulas cannot be compared. Check it with the gpuval that built it, or carry it "
+            "into a new build with gpuval build --from WORKBOOK --out NEW (its inputs, "
+            "assumptions, peer table and stored prices; not your own sheets).")  # fmt: skip
 
 
 def audit_formulas(wb: Workbook, expected: Workbook | None = None) -> list[str]:

@@ -216,13 +216,42 @@ def build(
     """Build the workbook and write it to ``out`` atomically (``udf``: the UDF working copy);
     ``out`` may only be a new or regular file, not the template, nor (unless ``force``) a
     workbook holding an analyst's work."""
+    return build_from(None, out, target=target, template=template, dataset_path=dataset_path,
+                      seeds=seeds, udf=udf, force=force)[0]  # fmt: skip
+
+
+def build_from(
+    old: Path | None,
+    out: Path = DEFAULT_OUT,
+    *,
+    target: str | None = None,
+    template: Path | None = None,
+    dataset_path: Path | None = None,
+    seeds: Path | None = None,
+    udf: bool = False,
+    force: bool = False,
+) -> tuple[Path, list[str]]:
+    """:func:`build`, carrying an analyst's work from the workbook ``old`` when given: its
+    target (unless ``target``), inputs, peer table and stored prices
+    (:mod:`gpuval.pipeline.carry`). Returns the path and what was carried, to tell the analyst."""
+    from gpuval.data.prices import ticker_map
     from gpuval.pipeline.safety import check_destination
     from gpuval.workbook.template import DEFAULT_TEMPLATE
 
-    check_destination(Path(out), reads=[template or DEFAULT_TEMPLATE], force=force)
-    from gpuval.data.prices import ticker_map
-
+    reads = [template or DEFAULT_TEMPLATE, *([old] if old is not None else [])]
+    check_destination(Path(out), reads=reads, force=force)
     ds = load_dataset(dataset_path, seeds=seeds)
-    target = ticker_map(ds).get(target.strip().upper(), target)  # a ticker names its company
-    book = build_workbook(target=target, template=template, dataset=ds, udf=udf)
-    return save_atomic(book, out)
+    if old is None:
+        target = (target or "biren").strip()
+        book = build_workbook(target=ticker_map(ds).get(target.upper(), target),
+                              template=template, dataset=ds, udf=udf)  # fmt: skip
+        return save_atomic(book, out), []
+    from gpuval.pipeline.carry import Carried, carried_rows, old_target, read_old, write_inputs
+
+    wb, carried = read_old(old), Carried()
+    rows = carried_rows(wb, peers.peer_rows(ds), carried)
+    target = (target or old_target(wb)).strip()
+    book = build_workbook(target=ticker_map(ds).get(target.upper(), target), template=template,
+                          dataset=ds, peer_rows=rows, udf=udf)  # fmt: skip
+    write_inputs(wb, book.wb, carried)
+    return save_atomic(book, out), carried.lines(Path(out))

@@ -107,8 +107,8 @@ def layout_note(wb: Workbook) -> str:
     if "in_target" not in wb.defined_names or (built := other_layout(wb)) is None:
         return ""  # not a gpuval workbook, or one of this layout
     return (f": it was built {built}, and this gpuval reads the layout of {LAYOUT}, whose "
-            "inputs differ; rebuild it with gpuval build (typed inputs are not carried "
-            "over)")  # fmt: skip
+            "inputs differ; carry it into a new build with gpuval build --from WORKBOOK "
+            "--out NEW")  # fmt: skip
 
 
 def _uncomputed(name: str, where: str, formula: str, path: Path) -> UncomputedInput:

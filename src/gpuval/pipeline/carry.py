@@ -1,0 +1,141 @@
+"""Carry an analyst's work from a workbook into a new build (``gpuval build --from``): what a
+workbook of an earlier layout holds that the dataset does not, so that upgrading gpuval does not
+cost the analyst their inputs.
+
+Carried, each to the cell the new build gives its name:
+
+* the target, and every ``in_`` input whose value is a constant (a formula, which may read the
+  analyst's own sheets, is reported and left at the new build's default);
+* each company's assumptions (Assumptions, one column per company), matched by company id;
+* the peer table's companies in the old table's order: a dataset company with the dataset's
+  figures, a company the analyst typed (an id the dataset lacks) with every figure as typed;
+* the prices of the last prices file (hidden names ``gpuval_price_<entity>``), which the next
+  ``gpuval refresh`` applies.
+
+Not carried: the analyst's own sheets, notes and formatting, and typed values over sourced peer
+cells (refresh would replace them anyway)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.workbook import Workbook
+
+from gpuval.pipeline.names import named_cells, read_inputs_lenient, require_gpuval
+from gpuval.pipeline.refresh_cells import PRICE_NAME, day
+from gpuval.pipeline.safety import safe_load_workbook
+
+__all__ = ["Carried", "carried_rows", "old_target", "read_old", "write_inputs"]
+
+IDS = "data_assumption_ids"
+
+
+@dataclass
+class Carried:
+    """What a carry moved, and what it could not."""
+
+    inputs: int = 0
+    typed: list[str] = field(default_factory=list)
+    prices: int = 0
+    skipped: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+
+    def lines(self, out: Path) -> list[str]:
+        said = [f"carried {self.inputs} input value(s), {len(self.typed)} typed compan"
+                f"{'y' if len(self.typed) == 1 else 'ies'}"
+                + (f" ({', '.join(self.typed)})" if self.typed else "")
+                + f" and {self.prices} stored price(s)"]  # fmt: skip
+        said += [f"not carried: {s}" for s in self.skipped]
+        if self.left_out:
+            said.append(f"left out as in the old table: {', '.join(self.left_out)} (a build "
+                        "without --from has every dataset company)")  # fmt: skip
+        if self.prices or self.inputs:
+            said.append(f"run gpuval refresh {out} to apply the prices and redraw the Monte "
+                        "Carlo snapshot for these inputs")  # fmt: skip
+        return said
+
+
+def read_old(path: Path) -> Workbook:
+    """The workbook to carry from (refused in one sentence when it is not a gpuval workbook)."""
+    wb = safe_load_workbook(Path(path), label="Workbook to carry from")
+    require_gpuval(wb, Path(path))
+    return wb
+
+
+def old_target(old: Workbook) -> str:
+    """The old workbook's target (its ``in_target``; "" when it has none)."""
+    found = named_cells(old, "in_target")
+    return str(found[0].value or "") if found else ""
+
+
+def carried_rows(
+    old: Workbook, dataset_rows: list[dict[str, Any]], carried: Carried
+) -> list[dict[str, Any]]:
+    """The new peer table: the old table's companies in its order, each dataset company with the
+    dataset's row, each typed one as typed (rows without an id dropped)."""
+    fresh = {row["id"]: row for row in dataset_rows}
+    rows = []
+    for row in read_inputs_lenient(old)["rows"]:
+        ident = row.get("id")
+        if not isinstance(ident, str) or not ident:
+            continue
+        if ident in fresh:
+            rows.append(fresh[ident])
+        else:
+            rows.append({key: row.get(key) for key in next(iter(fresh.values()))})
+            carried.typed.append(ident)
+    listed = {row["id"] for row in rows}
+    carried.left_out = [i for i in fresh if i not in listed]
+    return rows
+
+
+def write_inputs(old: Workbook, new: Workbook, carried: Carried) -> None:
+    """Every constant ``in_`` value of ``old`` into ``new`` (per-company ranges by company id),
+    and the stored prices."""
+    old_ids = [f.value for f in named_cells(old, IDS)]
+    new_ids = [f.value for f in named_cells(new, IDS)]
+    for name in sorted(n for n in old.defined_names if n.startswith("in_")):
+        if name not in new.defined_names:
+            carried.skipped.append(f"{name} (this version has no such input)")
+            continue
+        before, after = named_cells(old, name), _cells(new, name)
+        if len(before) == 1 and len(after) == 1:
+            pairs = [(before[0], after[0])]
+        elif len(before) == len(old_ids) and len(after) == len(new_ids):
+            index = {ident: cell for ident, cell in zip(new_ids, after, strict=True)}
+            pairs = [(b, index[i]) for i, b in zip(old_ids, before, strict=True) if i in index]
+        else:
+            carried.skipped.append(f"{name} (its cells differ in number)")
+            continue
+        for figure, cell in pairs:
+            if isinstance(figure.value, str) and figure.value.startswith("="):
+                carried.skipped.append(f"{name} at {figure.where}, the formula {figure.value}")
+            elif not _same(cell.value, figure.value):
+                cell.value = figure.value
+                carried.inputs += 1
+    for name, defined in old.defined_names.items():
+        if name.startswith(PRICE_NAME):
+            new.defined_names[name] = DefinedName(name, attr_text=defined.attr_text, hidden=True)
+            carried.prices += 1
+
+
+def _same(new: Any, old: Any) -> bool:
+    """The old value is the new build's own: a date that reads back as a datetime, a number
+    an application saved to 15 significant digits (LibreOffice writes 0.128594809445873 for
+    0.1285948094458733)."""
+    new, old = day(new), day(old)
+    if isinstance(new, float | int) and isinstance(old, float | int) and not isinstance(old, bool):
+        return math.isclose(new, old, rel_tol=1e-12)
+    return bool(new == old)
+
+
+def _cells(wb: Workbook, name: str) -> list[Any]:
+    """The cells (openpyxl's, to write) a defined name covers, in order."""
+    title, coord = next(iter(wb.defined_names[name].destinations))
+    cells = wb[title][coord.replace("$", "")]
+    rows = cells if isinstance(cells, tuple) else ((cells,),)
+    return [c for row in rows for c in (row if isinstance(row, tuple) else (row,))]
