@@ -421,6 +421,11 @@ def test_build_from_says_what_it_carried_and_refuses_a_file_not_gpuvals(
     carried = load_workbook(new)
     assert named_cells(carried, "in_target")[0].value == "metax"
     assert named_cells(carried, "in_share_base")[ids.index("metax")].value == 0.03
+    # another target: the old one's inputs, this target (not written back by the carry)
+    assert main(["build", "--from", str(old), "--target", "biren", "--out", str(new),
+                 "--force"]) == 0  # fmt: skip
+    assert named_cells(load_workbook(new), "in_target")[0].value == "biren"
+    capsys.readouterr()
     foreign = tmp_path / "foreign.xlsx"
     Workbook().save(foreign)
     assert main(["build", "--from", str(foreign), "--out", str(tmp_path / "x.xlsx")]) == 1

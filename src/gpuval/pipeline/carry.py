@@ -28,10 +28,11 @@ from openpyxl.workbook.workbook import Workbook
 from gpuval.pipeline.names import named_cells, read_inputs_lenient, require_gpuval
 from gpuval.pipeline.refresh_cells import PRICE_NAME, day
 from gpuval.pipeline.safety import safe_load_workbook
+from gpuval.workbook.sheets.peers import RAW
 
 __all__ = ["Carried", "carried_rows", "old_target", "read_old", "write_inputs"]
 
-IDS = "data_assumption_ids"
+IDS, TARGET = "data_assumption_ids", "in_target"
 
 
 @dataclass
@@ -68,7 +69,7 @@ def read_old(path: Path) -> Workbook:
 
 def old_target(old: Workbook) -> str:
     """The old workbook's target (its ``in_target``; "" when it has none)."""
-    found = named_cells(old, "in_target")
+    found = named_cells(old, TARGET)
     return str(found[0].value or "") if found else ""
 
 
@@ -86,7 +87,7 @@ def carried_rows(
         if ident in fresh:
             rows.append(fresh[ident])
         else:
-            rows.append({key: row.get(key) for key in next(iter(fresh.values()))})
+            rows.append({key: row.get(key) for key in RAW})
             carried.typed.append(ident)
     listed = {row["id"] for row in rows}
     carried.left_out = [i for i in fresh if i not in listed]
@@ -94,11 +95,11 @@ def carried_rows(
 
 
 def write_inputs(old: Workbook, new: Workbook, carried: Carried) -> None:
-    """Every constant ``in_`` value of ``old`` into ``new`` (per-company ranges by company id),
-    and the stored prices."""
+    """Every constant ``in_`` value of ``old`` into ``new`` (per-company ranges by company id)
+    but the target, which the build chose, and the stored prices."""
     old_ids = [f.value for f in named_cells(old, IDS)]
     new_ids = [f.value for f in named_cells(new, IDS)]
-    for name in sorted(n for n in old.defined_names if n.startswith("in_")):
+    for name in sorted(n for n in old.defined_names if n.startswith("in_") and n != TARGET):
         if name not in new.defined_names:
             carried.skipped.append(f"{name} (this version has no such input)")
             continue
