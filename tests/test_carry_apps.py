@@ -18,7 +18,15 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter as letter
 from openpyxl.workbook.defined_name import DefinedName
 
-from apps.libreoffice import CopyRange, InsertRows, SetValue, edit_in_libreoffice, require_uno
+from apps.libreoffice import (
+    CopyRange,
+    InsertRows,
+    InsertSheet,
+    SetFormula,
+    SetValue,
+    edit_in_libreoffice,
+    require_uno,
+)
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import check_workbook
 from gpuval.pipeline.names import named_cells
@@ -66,6 +74,9 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ids = [f.value for f in named_cells(load_workbook(old), "data_assumption_ids")]
     share = named_cells(load_workbook(old), "in_share_base")[ids.index("biren")].where
     edits = [
+        InsertSheet("My inputs", at=1),
+        SetValue("My inputs", "B2", 365),
+        SetFormula(*_where(old, "in_days_per_year"), "=$'My inputs'.B2"),
         SetValue(*_where(old, "in_fx_cny_per_usd"), 7.2),
         SetValue(*share.split("!"), 0.02),
         InsertRows("Peers", at=row),
@@ -85,6 +96,9 @@ def test_the_old_layout_cannot_be_checked_but_can_be_carried(edited: Path, tmp_p
     assert path == new
     assert said == [
         "carried 2 input value(s), 1 typed company (newco) and 1 stored price(s)",
+        # an input the analyst linked to a sheet of their own: said, with what it read
+        "not carried: in_days_per_year at Inputs!D11, the formula ='My inputs'!B2 (it read 365):"
+        " the new workbook keeps the default 365.25; type the value or the formula there",
         f"run gpuval refresh {new} to apply the prices and redraw the Monte Carlo snapshot for "
         "these inputs",
     ]
@@ -105,6 +119,21 @@ def test_the_old_layout_cannot_be_checked_but_can_be_carried(edited: Path, tmp_p
     assert table.cell(row, header["P/S full year"]).value == pytest.approx(100.0, rel=1e-12)
     biren = 6 + _ids(new).index("biren")
     assert table.cell(biren, header["Price (listing)"]).value == 36.5
+
+
+def test_a_typed_company_stays_a_peer(edited: Path, tmp_path: Path) -> None:
+    """Newco, typed, had no assumptions in the old workbook: the new one neither values it nor
+    offers it as a target (check had stopped on it)."""
+    with pytest.raises(GpuvalError) as refused:
+        build_from(edited, tmp_path / "n.xlsx", target="NEWCO")  # an id, in any case
+    assert str(refused.value).startswith(
+        "Target 'newco' is not a company with a market value in the peer table (a typed company "
+        "has no assumptions); choose one of: biren, "
+    )
+    path, _ = build_from(edited, tmp_path / "m.xlsx", target="MetaX")
+    wb = load_workbook(path)
+    assert named_cells(wb, "in_target")[0].value == "metax"
+    assert "newco" not in [f.value for f in named_cells(wb, "data_assumption_ids")]
 
 
 def test_the_old_workbook_is_not_overwritten(edited: Path) -> None:

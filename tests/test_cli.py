@@ -431,3 +431,26 @@ def test_build_from_says_what_it_carried_and_refuses_a_file_not_gpuvals(
     assert main(["build", "--from", str(foreign), "--out", str(tmp_path / "x.xlsx")]) == 1
     (line,) = [x for x in capsys.readouterr().err.splitlines() if x]
     assert line.startswith("gpuval: error: ") and "foreign.xlsx" in line
+
+
+def test_build_from_names_an_id_on_two_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from openpyxl import load_workbook
+
+    old = tmp_path / "old.xlsx"
+    assert main(["build", "--out", str(old)]) == 0
+    wb = load_workbook(old)
+    row = next(c.row for c in wb["Peers"]["A"] if c.value == "kunlunxin")
+    wb["Peers"][f"A{row}"] = "Biren"  # a typed company under Biren's id, in another case
+    wb.save(old)
+    capsys.readouterr()
+    assert main(["build", "--from", str(old), "--out", str(tmp_path / "new.xlsx")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        err[1] == "gpuval: carried 0 input value(s), 1 typed company (Biren) and 0 stored price(s)"
+    )
+    assert (
+        "gpuval: the id 'Biren' is on two rows (in any case): give each company its own id (the "
+        "checks and refresh ask for it)" in err
+    )

@@ -223,6 +223,14 @@ def test_a_company_typed_without_its_formulas_fails_the_master_check(
     first = cell(len(RAW) + 1)  # the first formula column, named with the row's company
     assert found["formulas"][0].startswith(f"Peers!{first}{row}: the formula =")
     assert found["formulas"][0].endswith("was replaced by empty (row 'newco')")
+    # refresh says so, and lists no output moves the workbook would not show
+    report = refresh(path, now=dt.datetime(2026, 1, 6, 12))
+    assert report.movers == []
+    assert (
+        f"row {row} (newco) on Peers has no formulas in the computed columns (copy them down from "
+        "the row above): the workbook leaves such a company out of every figure, so the outputs "
+        "that moved are not listed and the master check is red." in report.notes
+    )
 
 
 def _typed_row(row: int, **typed: Any) -> list[Any]:

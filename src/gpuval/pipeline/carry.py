@@ -28,7 +28,7 @@ from openpyxl.workbook.workbook import Workbook
 from gpuval.pipeline.names import named_cells, read_inputs_lenient, require_gpuval
 from gpuval.pipeline.refresh_cells import PRICE_NAME, day
 from gpuval.pipeline.safety import safe_load_workbook
-from gpuval.workbook.sheets.peers import RAW
+from gpuval.workbook.sheets.peers import RAW, repeated_ids
 
 __all__ = ["Carried", "carried_rows", "old_target", "read_old", "write_inputs"]
 
@@ -44,6 +44,10 @@ class Carried:
     prices: int = 0
     skipped: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)
+    assessed: list[str] = field(default_factory=list)
+    """The companies with a column on the old Assumptions sheet, in the new table: the new
+    build's (a typed company stays a peer, as it was)."""
 
     def lines(self, out: Path) -> list[str]:
         said = [f"carried {self.inputs} input value(s), {len(self.typed)} typed compan"
@@ -51,6 +55,8 @@ class Carried:
                 + (f" ({', '.join(self.typed)})" if self.typed else "")
                 + f" and {self.prices} stored price(s)"]  # fmt: skip
         said += [f"not carried: {s}" for s in self.skipped]
+        said += [f"the id {r!r} is on two rows (in any case): give each company its own id "
+                 "(the checks and refresh ask for it)" for r in self.repeated]  # fmt: skip
         if self.left_out:
             said.append(f"left out as in the old table: {', '.join(self.left_out)} (a build "
                         "without --from has every dataset company)")  # fmt: skip
@@ -60,11 +66,12 @@ class Carried:
         return said
 
 
-def read_old(path: Path) -> Workbook:
-    """The workbook to carry from (refused in one sentence when it is not a gpuval workbook)."""
+def read_old(path: Path) -> tuple[Workbook, Workbook]:
+    """The workbook to carry from, as formulas and as the values its application last computed
+    (refused in one sentence when it is not a gpuval workbook)."""
     wb = safe_load_workbook(Path(path), label="Workbook to carry from")
     require_gpuval(wb, Path(path))
-    return wb
+    return wb, safe_load_workbook(Path(path), data_only=True, label="Workbook to carry from")
 
 
 def old_target(old: Workbook) -> str:
@@ -89,14 +96,17 @@ def carried_rows(
         else:
             rows.append({key: row.get(key) for key in RAW})
             carried.typed.append(ident)
-    listed = {row["id"] for row in rows}
-    carried.left_out = [i for i in fresh if i not in listed]
+    ids = [row["id"] for row in rows]
+    carried.left_out = [i for i in fresh if i not in ids]
+    carried.repeated = [ids[i] for _, i in repeated_ids(ids)]
+    carried.assessed = [f.value for f in named_cells(old, IDS) if f.value in ids]
     return rows
 
 
-def write_inputs(old: Workbook, new: Workbook, carried: Carried) -> None:
+def write_inputs(old: Workbook, computed: Workbook, new: Workbook, carried: Carried) -> None:
     """Every constant ``in_`` value of ``old`` into ``new`` (per-company ranges by company id)
-    but the target, which the build chose, and the stored prices."""
+    but the target, which the build chose, and the stored prices. A formula is named with the
+    value it ``computed`` and the default the new build keeps."""
     old_ids = [f.value for f in named_cells(old, IDS)]
     new_ids = [f.value for f in named_cells(new, IDS)]
     for name in sorted(n for n in old.defined_names if n.startswith("in_") and n != TARGET):
@@ -112,9 +122,14 @@ def write_inputs(old: Workbook, new: Workbook, carried: Carried) -> None:
         else:
             carried.skipped.append(f"{name} (its cells differ in number)")
             continue
+        values = {f.where: f.value for f in named_cells(computed, name)}
         for figure, cell in pairs:
             if isinstance(figure.value, str) and figure.value.startswith("="):
-                carried.skipped.append(f"{name} at {figure.where}, the formula {figure.value}")
+                carried.skipped.append(
+                    f"{name} at {figure.where}, the formula {figure.value} (it read "
+                    f"{values.get(figure.where)!r}): the new workbook keeps the default "
+                    f"{cell.value!r}; type the value or the formula there"
+                )
             elif not _same(cell.value, figure.value):
                 cell.value = figure.value
                 carried.inputs += 1

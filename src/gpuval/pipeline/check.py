@@ -217,8 +217,9 @@ def _check_age(values: Workbook, max_age_days: int, today: dt.date) -> CheckResu
             return columns[key][i].value if i < len(columns[key]) else None
 
         priced = all(isinstance(raw(k), int | float) for k in ("price", "shares"))
+        basis = f" ({raw('market_basis')})" if raw("market_basis") not in (None, "") else ""
         what = (f"{cell.parent.title}!{cell.coordinate} {raw('id')} "
-                f"{'price' if priced else 'market value'} ({raw('market_basis')})")  # fmt: skip
+                f"{'price' if priced else 'market value'}{basis}")  # fmt: skip
         day = _day(flag.value)
         # an empty date cell: Date if used is "no date" (Excel's day 0 in an earlier layout)
         if cell.value in (None, "") or (isinstance(day, dt.date) and day.year < 1900):

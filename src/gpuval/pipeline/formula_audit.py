@@ -37,16 +37,11 @@ def formula_map(wb: Workbook) -> dict[tuple[str, str], str]:
 
 def _fresh_build(wb: Workbook) -> Workbook:
     from gpuval.workbook.build import build_workbook
-    from gpuval.workbook.sheets.peers import NUMBERS
 
     values = read_inputs_lenient(wb)
     # rows the analyst inserted and left empty are no company: aligned as inserted rows (a row
     # with anything typed in it is a company's, whose empty formula cells are findings)
     rows = [row for row in values["rows"] if any(v not in (None, "") for v in row.values())]
-    # text where a number belongs reads as no figure, as the sheet's ISNUMBER does (the values
-    # only size the charts; the findings name such a cell)
-    rows = [{k: None if k in NUMBERS and isinstance(v, str) else v for k, v in row.items()}
-            for row in rows]  # fmt: skip
     # what a row deleted from or inserted into Peers leaves as the build made it: the lines of
     # Peer statistics' table of what each figure is, and the Assumptions sheet's companies
     ids = [cell.value for cell in named_cells(wb, "data_assumption_ids")]

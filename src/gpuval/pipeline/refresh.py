@@ -148,6 +148,23 @@ def _oldest_used(s: Session) -> dt.date | None:
         return None
 
 
+def _without_formulas(s: Session) -> list[str]:
+    """The peer rows with an id and an empty computed cell, as "row 9 (zeta)"."""
+    ids = s.column("data_peers_id")
+    ws = s.wb[ids[0][0]]
+    header = ws[ids[0][1]].row - 1  # (a workbook of an earlier layout may have fewer columns)
+    computed = [c for c in range(len(peers.RAW) + 1, len(peers.RAW) + len(peers.CALC) + 1)
+                if ws.cell(header, c).value]  # fmt: skip
+    bare = []
+    for _, ref in ids:
+        cell = ws[ref]
+        if cell.value not in (None, "") and any(
+            ws.cell(cell.row, c).value in (None, "") for c in computed
+        ):
+            bare.append(f"row {cell.row} ({cell.value})")
+    return bare
+
+
 BEHIND_DAYS = 30
 """Prices this many days past the valuation date get a note: the valuation discounts to it."""
 
@@ -325,7 +342,15 @@ def refresh(
             target = s.value(*s.cell("in_target"))
             model, snapshot = after[1]()
             update_montecarlo(s, model, snapshot, target)
-            if before is not None:
+            bare = _without_formulas(s)
+            if bare:  # the sheet leaves such a row out; the Python core counts it
+                report.notes.append(
+                    f"{', '.join(bare)} on Peers {'has' if len(bare) == 1 else 'have'} no "
+                    "formulas in the computed columns (copy them down from the row above): the "
+                    "workbook leaves such a company out of every figure, so the outputs that "
+                    "moved are not listed and the master check is red."
+                )
+            elif before is not None:
                 report.movers = _movers(before[0], after[0])
         else:
             report.notes.append("the Monte Carlo snapshot was kept as it was.")

@@ -95,10 +95,13 @@ def build_workbook(
             f"The peer table has {len(rows)} companies, over the {peers.SAMPLE_ROWS} a workbook "
             "holds (its sample lists read that many rows); leave some out."
         )
-    with_value = [r["id"] for r in rows if _has_market_value(r)]
+    row_ids = [r["id"] for r in rows]
+    assessed = set(assumption_ids or row_ids)  # the companies with a column on Assumptions
+    with_value = [r["id"] for r in rows if _has_market_value(r) and r["id"] in assessed]
     if target not in with_value:
+        typed = " (a typed company has no assumptions)" * (target in set(row_ids) - assessed)
         raise GpuvalError(
-            f"Target {target!r} is not a company with a market value in the peer table; "
+            f"Target {target!r} is not a company with a market value in the peer table{typed}; "
             f"choose one of: {', '.join(with_value)}."
         )
     last = peers.FIRST + len(rows) - 1
@@ -106,7 +109,7 @@ def build_workbook(
     choices = ",".join(with_value)
     targets = f'"{choices}"' if len(choices) <= 250 else ids  # Excel caps literal lists
     inputs.write(book, targets)
-    assumptions.write(book, assumption_ids or [r["id"] for r in rows])
+    assumptions.write(book, assumption_ids or row_ids)
     peers.write(book, rows, figure_lines)
     scenarios.write(book)
     dcf.write(book)
@@ -234,7 +237,6 @@ def build_from(
     """:func:`build`, carrying an analyst's work from the workbook ``old`` when given: its
     target (unless ``target``), inputs, peer table and stored prices
     (:mod:`gpuval.pipeline.carry`). Returns the path and what was carried, to tell the analyst."""
-    from gpuval.data.prices import ticker_map
     from gpuval.pipeline.safety import check_destination
     from gpuval.workbook.template import DEFAULT_TEMPLATE
 
@@ -242,16 +244,32 @@ def build_from(
     check_destination(Path(out), reads=reads, force=force)
     ds = load_dataset(dataset_path, seeds=seeds)
     if old is None:
-        target = (target or "biren").strip()
-        book = build_workbook(target=ticker_map(ds).get(target.upper(), target),
-                              template=template, dataset=ds, udf=udf)  # fmt: skip
+        target = _company(target or "biren", ds, peers.peer_rows(ds))
+        book = build_workbook(target=target, template=template, dataset=ds, udf=udf)
         return save_atomic(book, out), []
     from gpuval.pipeline.carry import Carried, carried_rows, old_target, read_old, write_inputs
 
-    wb, carried = read_old(old), Carried()
+    (wb, computed), carried = read_old(old), Carried()
     rows = carried_rows(wb, peers.peer_rows(ds), carried)
-    target = (target or old_target(wb)).strip()
-    book = build_workbook(target=ticker_map(ds).get(target.upper(), target), template=template,
-                          dataset=ds, peer_rows=rows, udf=udf)  # fmt: skip
-    write_inputs(wb, book.wb, carried)
+    given, target = target, target or old_target(wb)
+    if given is None and target not in [r["id"] for r in rows]:
+        raise GpuvalError(f"{Path(old).name}'s target {target!r} has no row in its peer table; "
+                          "give --target the company to value.")  # fmt: skip
+    book = build_workbook(target=_company(target, ds, rows), template=template, dataset=ds,
+                          peer_rows=rows, assumption_ids=carried.assessed, udf=udf)  # fmt: skip
+    write_inputs(wb, computed, book.wb, carried)
     return save_atomic(book, out), carried.lines(Path(out))
+
+
+def _company(given: str, dataset: Dataset, rows: list[dict[str, Any]]) -> str:
+    """The id a ``--target`` names: an id, a ticker's company, an id in another case (the first
+    row's), else as given."""
+    from gpuval.data.prices import ticker_map
+
+    given = given.strip()
+    folded: dict[str, str] = {}
+    for row in rows:
+        folded.setdefault(str(row["id"]).lower(), row["id"])
+    if given in folded.values():
+        return given
+    return ticker_map(dataset).get(given.upper()) or folded.get(given.lower(), given)

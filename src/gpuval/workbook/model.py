@@ -61,6 +61,15 @@ class PeerRow:
 
 
 PEER_FIELDS = tuple(f.name for f in fields(PeerRow))
+PEER_NUMBERS = frozenset(f.name for f in fields(PeerRow) if f.type == "float | None")
+"""The peer row's figures: text in one is no figure, as the sheet's ISNUMBER reads it (a reader
+that must refuse text, :mod:`gpuval.workbook.evaluate`, names the cell first)."""
+
+
+def _number(value: Any) -> Any:
+    return None if isinstance(value, str) else value
+
+
 CHINA_VENUES = ("A", "HK")
 """The venues of China's AI-chip companies, the A-share market and Hong Kong: a target listed
 elsewhere (NVIDIA) is no China peer (:attr:`Target.comparable`)."""
@@ -168,7 +177,8 @@ class Inputs:
             for s in SCENARIOS
         }
         dcf = DcfAssumptions(**{f.name: own(f"in_dcf_{f.name}") for f in fields(DcfAssumptions)})
-        columns = [values[f"data_peers_{key}"] for key in PEER_FIELDS]
+        columns = [[_number(v) if key in PEER_NUMBERS else v for v in values[f"data_peers_{key}"]]
+                   for key in PEER_FIELDS]  # fmt: skip
         peers = tuple(PeerRow(*row) for row in zip(*columns, strict=True))
         return cls(**plain, scenarios=scenarios, dcf=dcf, peers=peers)
 
