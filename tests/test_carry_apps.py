@@ -126,14 +126,17 @@ def test_a_typed_company_stays_a_peer(edited: Path, tmp_path: Path) -> None:
     offers it as a target (check had stopped on it)."""
     with pytest.raises(GpuvalError) as refused:
         build_from(edited, tmp_path / "n.xlsx", target="NEWCO")  # an id, in any case
-    assert str(refused.value).startswith(
-        "Target 'newco' is not a company with a market value in the peer table (a typed company "
-        "has no assumptions); choose one of: biren, "
+    assert str(refused.value) == (
+        "Target 'newco' is a company typed into the peer table, without assumptions to value it "
+        "by: give --target one of biren, moore_threads, metax, nvidia."
     )
     path, _ = build_from(edited, tmp_path / "m.xlsx", target="MetaX")
     wb = load_workbook(path)
     assert named_cells(wb, "in_target")[0].value == "metax"
     assert "newco" not in [f.value for f in named_cells(wb, "data_assumption_ids")]
+    sheet, cell = named_cells(wb, "in_target")[0].where.split("!")
+    (choices,) = [v.formula1 for v in wb[sheet].data_validations.dataValidation if cell in v.sqref]
+    assert choices == '"biren,moore_threads,metax,nvidia"'  # the Target list: newco not offered
 
 
 def test_the_old_workbook_is_not_overwritten(edited: Path) -> None:

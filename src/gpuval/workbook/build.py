@@ -96,17 +96,16 @@ def build_workbook(
             "holds (its sample lists read that many rows); leave some out."
         )
     row_ids = [r["id"] for r in rows]
-    assessed = set(assumption_ids or row_ids)  # the companies with a column on Assumptions
-    with_value = [r["id"] for r in rows if _has_market_value(r) and r["id"] in assessed]
+    with_value = [r["id"] for r in rows if _has_market_value(r)]
     if target not in with_value:
-        typed = " (a typed company has no assumptions)" * (target in set(row_ids) - assessed)
         raise GpuvalError(
-            f"Target {target!r} is not a company with a market value in the peer table{typed}; "
+            f"Target {target!r} is not a company with a market value in the peer table; "
             f"choose one of: {', '.join(with_value)}."
         )
+    assessed = set(assumption_ids or row_ids)  # the companies with a column on Assumptions
     last = peers.FIRST + len(rows) - 1
     ids = f"Peers!$A${peers.FIRST}:$A${last}"
-    choices = ",".join(with_value)
+    choices = ",".join(i for i in with_value if i in assessed)  # the Target list
     targets = f'"{choices}"' if len(choices) <= 250 else ids  # Excel caps literal lists
     inputs.write(book, targets)
     assumptions.write(book, assumption_ids or row_ids)
@@ -251,12 +250,17 @@ def build_from(
 
     (wb, computed), carried = read_old(old), Carried()
     rows = carried_rows(wb, peers.peer_rows(ds), carried)
-    given, target = target, target or old_target(wb)
+    given, target = target, _company(target or old_target(wb), ds, rows)
     if given is None and target not in [r["id"] for r in rows]:
         raise GpuvalError(f"{Path(old).name}'s target {target!r} has no row in its peer table; "
                           "give --target the company to value.")  # fmt: skip
-    book = build_workbook(target=_company(target, ds, rows), template=template, dataset=ds,
-                          peer_rows=rows, assumption_ids=carried.assessed, udf=udf)  # fmt: skip
+    if target in carried.typed:
+        valued = [r["id"] for r in rows if r["id"] in carried.assessed and _has_market_value(r)]
+        raise GpuvalError(f"Target {target!r} is a company typed into the peer table, without "
+                          "assumptions to value it by: give --target one of "
+                          f"{', '.join(valued)}.")  # fmt: skip
+    book = build_workbook(target=target, template=template, dataset=ds, peer_rows=rows,
+                          assumption_ids=carried.assessed, udf=udf)  # fmt: skip
     write_inputs(wb, computed, book.wb, carried)
     return save_atomic(book, out), carried.lines(Path(out))
 
