@@ -256,8 +256,12 @@ def test_nvidia_is_valued_by_its_dcf_alone(tmp_path: Path, recalc) -> None:
     assert core["out_nvidia_share_equity_value"] is None
     assert ws.cell(valuation.NV + 3, 1).value == "Value of that fraction: n/a, NVIDIA is the target"
     assert ws.cell(valuation.IMPLIED + 3, 7).value == (
-        "Not a China peer: valued by its DCF alone; the shares are of China's AI-chip market."
+        "Not a China peer: valued by its DCF alone; no share of China's market applies."
     )
+    # its market value would be 281.7% of China's exit-year market: no headline figure
+    share = valuation.IMPLIED + 1
+    assert [ws.cell(share, c).value for c in (5, 6)] == ["n/a", "n/a"]
+    assert isinstance(named_cell(wb, "out_implied_share").value, float)  # on Implied, as worked
     # the sheets that value a share of China's market say, beside their model check, that the
     # Valuation sheet leaves them out
     assert {title: wb[title]["B3"].value for title in SCOPED} == {

@@ -231,10 +231,10 @@ def _headline(sheet: Sheet) -> None:
     for i, text in enumerate(["Implied", "Assumed", what]):
         sheet.put(IMPLIED, 5 + i, text, "calc" if i else "header").style = "gv_header"
     rows = [
-        (
+        (  # n/a for a target outside China: a share of China's market is not its business
             "Share of the exit-year China AI-chip market, Base scenario (%)",
-            "=out_implied_share",
-            "=tgt_share_base",
+            _china("=out_implied_share"),
+            _china("=tgt_share_base"),
         ),
         (
             "Revenue growth, year 2 to the end of high growth, DCF (%)",
@@ -253,8 +253,8 @@ def _headline(sheet: Sheet) -> None:
                 '"n/a")')  # fmt: skip
 
     note = (f'=IF({peers.COMPARABLE_XL},"Implied vs assumed: share "&{side(IMPLIED + 1)}&", '
-            f'growth "&{side(IMPLIED + 2)}&".","Not a China peer: valued by its DCF alone; the '
-            'shares are of China\'s AI-chip market.")')  # fmt: skip
+            f'growth "&{side(IMPLIED + 2)}&".","Not a China peer: valued by its DCF alone; no '
+            'share of China\'s market applies.")')  # fmt: skip
     sheet.put(IMPLIED + 3, 7, note, "calc").style = "gv_note"
     meaning = (f'=IF({peers.COMPARABLE_XL},"Above: the "&{_PRICE}&" asks for more than the '
                'model assumes.","")')  # fmt: skip
