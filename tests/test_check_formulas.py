@@ -6,6 +6,7 @@ an analyst edited it"; every expected finding is written out by hand.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -332,3 +333,18 @@ def test_a_value_none_of_the_choices_is_named(
         f"Peers!{cell.coordinate} (metax, {label}) = {typed!r}: none of {allowed}, which the "
         "model knows; the figures that need it read n/a or an error"
     ]
+
+
+def test_a_used_row_without_its_date_or_what_its_figure_is_reads_plainly() -> None:
+    """A used row (Date if used "no date") whose market figure date and "Market figure is" are
+    empty: named by its date cell, without a Python "(None)" for the empty label."""
+    from gpuval.pipeline.check import _check_age
+
+    values = book(
+        {"Peers": {"A6": "newco", "F6": 10, "G6": 1e9, "P6": None, "Q6": None, "AQ6": "no date"}},
+        {"peers_used_dates": "Peers!$AQ$6:$AQ$6", "data_peers_as_of": "Peers!$Q$6:$Q$6",
+         "data_peers_id": "Peers!$A$6:$A$6", "data_peers_price": "Peers!$F$6:$F$6",
+         "data_peers_shares": "Peers!$G$6:$G$6", "data_peers_market_basis": "Peers!$P$6:$P$6"},
+    )  # fmt: skip
+    result = _check_age(values, 30, dt.date(2026, 1, 6))
+    assert result.details == ["Peers!Q6 newco price has no date (Market figure date is empty)"]
