@@ -106,12 +106,8 @@ class _Reader:
         self.added = {k: v for k, v in added.items() if k not in dataset.entities}
         tickers = {e.id: e.ticker for e in dataset.entities.values()}
         tickers |= {k: v.ticker for k, v in self.added.items()}
-        self.tickers = _tickers(tickers)
-        held: dict[str, list[str]] = {}  # ticker, with and without its suffix -> ids
-        for entity_id, ticker in tickers.items():
-            full = ticker.strip().upper()
-            for code in {full, full.rsplit(".", 1)[0]} if full else ():
-                held.setdefault(code, []).append(entity_id)
+        held = _holders(tickers)
+        self.tickers = _unique(held)
         self.shared = {t: ids for t, ids in held.items() if len(ids) > 1}  # a copied row's
         folded: dict[str, set[str]] = {}
         for entity_id in tickers:
@@ -257,20 +253,23 @@ class _Reader:
 def ticker_map(dataset: Dataset) -> dict[str, str]:
     """Upper-case ticker -> entity id, each ticker with and without its exchange suffix
     (``688256.SH`` and ``688256``; ``NVDA``). A bare code two entities share is left out."""
-    return _tickers({entity.id: entity.ticker for entity in dataset.entities.values()})
+    return _unique(_holders({entity.id: entity.ticker for entity in dataset.entities.values()}))
 
 
-def _tickers(tickers: Mapping[str, str]) -> dict[str, str]:
-    """:func:`ticker_map` of ``{entity id: ticker}``."""
-    full: dict[str, str] = {}
-    bare: dict[str, set[str]] = {}
-    for entity_id, given in tickers.items():
-        ticker = given.strip().upper()
-        if ticker:
-            full[ticker] = entity_id
-            bare.setdefault(ticker.rsplit(".", 1)[0], set()).add(entity_id)
-    unique = {code: ids.pop() for code, ids in bare.items() if len(ids) == 1}
-    return unique | full
+def _holders(tickers: Mapping[str, str]) -> dict[str, list[str]]:
+    """Upper-case ticker, with and without its exchange suffix -> the ids holding it, of
+    ``{entity id: ticker}``."""
+    held: dict[str, list[str]] = {}
+    for entity_id, ticker in tickers.items():
+        full = ticker.strip().upper()
+        for code in {full, full.rsplit(".", 1)[0]} if full else ():
+            held.setdefault(code, []).append(entity_id)
+    return held
+
+
+def _unique(held: dict[str, list[str]]) -> dict[str, str]:
+    """The codes one id holds -> that id."""
+    return {code: ids[0] for code, ids in held.items() if len(ids) == 1}
 
 
 def _shown(value: str) -> str:

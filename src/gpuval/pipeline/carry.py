@@ -17,7 +17,6 @@ cells (refresh would replace them anyway)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ from typing import Any
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 
-from gpuval.pipeline.names import named_cells, read_inputs_lenient, require_gpuval
-from gpuval.pipeline.refresh_cells import PRICE_NAME, day
+from gpuval.pipeline.names import cells_of, named_cells, read_inputs_lenient, require_gpuval
+from gpuval.pipeline.refresh_cells import PRICE_NAME, same_value
 from gpuval.pipeline.safety import safe_load_workbook
 from gpuval.workbook.sheets.peers import RAW, repeated_ids
 
@@ -113,7 +112,7 @@ def write_inputs(old: Workbook, computed: Workbook, new: Workbook, carried: Carr
         if name not in new.defined_names:
             carried.skipped.append(f"{name} (this version has no such input)")
             continue
-        before, after = named_cells(old, name), _cells(new, name)
+        before, after = named_cells(old, name), cells_of(new, name)
         if len(before) == 1 and len(after) == 1:
             pairs = [(before[0], after[0])]
         elif len(before) == len(old_ids) and len(after) == len(new_ids):
@@ -130,28 +129,10 @@ def write_inputs(old: Workbook, computed: Workbook, new: Workbook, carried: Carr
                     f"{values.get(figure.where)!r}): the new workbook keeps the default "
                     f"{cell.value!r}; type the value or the formula there"
                 )
-            elif not _same(cell.value, figure.value):
+            elif not same_value(figure.value, cell.value):  # (as an application saved it)
                 cell.value = figure.value
                 carried.inputs += 1
     for name, defined in old.defined_names.items():
         if name.startswith(PRICE_NAME):
             new.defined_names[name] = DefinedName(name, attr_text=defined.attr_text, hidden=True)
             carried.prices += 1
-
-
-def _same(new: Any, old: Any) -> bool:
-    """The old value is the new build's own: a date that reads back as a datetime, a number
-    an application saved to 15 significant digits (LibreOffice writes 0.128594809445873 for
-    0.1285948094458733)."""
-    new, old = day(new), day(old)
-    if isinstance(new, float | int) and isinstance(old, float | int) and not isinstance(old, bool):
-        return math.isclose(new, old, rel_tol=1e-12)
-    return bool(new == old)
-
-
-def _cells(wb: Workbook, name: str) -> list[Any]:
-    """The cells (openpyxl's, to write) a defined name covers, in order."""
-    title, coord = next(iter(wb.defined_names[name].destinations))
-    cells = wb[title][coord.replace("$", "")]
-    rows = cells if isinstance(cells, tuple) else ((cells,),)
-    return [c for row in rows for c in (row if isinstance(row, tuple) else (row,))]

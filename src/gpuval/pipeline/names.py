@@ -158,16 +158,23 @@ class Figure:
 
 def named_cells(wb: Workbook, name: str) -> list[Figure]:
     """The cells a defined name covers, in order (empty when the name is missing or broken)."""
+    return [
+        Figure(at(cell.parent.title, cell.coordinate), cell.value) for cell in cells_of(wb, name)
+    ]
+
+
+def cells_of(wb: Workbook, name: str) -> list[Any]:
+    """The openpyxl cells (to read or write) a defined name covers, in order (empty when the
+    name is missing or broken)."""
     defined = wb.defined_names.get(name)
     if defined is None:
         return []
-    out = []
+    out: list[Any] = []
     for title, coord in defined.destinations:
         if title not in wb.sheetnames:
             return []
         cells = wb[title][coord.replace("$", "")]
         rows = cells if isinstance(cells, tuple) else ((cells,),)
         for row in rows:
-            for cell in row if isinstance(row, tuple) else (row,):
-                out.append(Figure(at(title, cell.coordinate), cell.value))
+            out.extend(row if isinstance(row, tuple) else (row,))
     return out

@@ -73,6 +73,13 @@ def _number(value: Any) -> Any:
 CHINA_VENUES = ("A", "HK")
 """The venues of China's AI-chip companies, the A-share market and Hong Kong: a target listed
 elsewhere (NVIDIA) is no China peer (:attr:`Target.comparable`)."""
+
+
+def listed_in_china(row: PeerRow) -> bool:
+    """Listed on a China venue (:data:`CHINA_VENUES`, in any case as the sheet compares)."""
+    return str(row.venue or "").upper() in CHINA_VENUES
+
+
 NO_ASSUMPTIONS = (
     "has no column on the Assumptions sheet, so its scenarios and DCF cannot be valued: pick a "
     "company from the Target list on Inputs."
@@ -318,7 +325,7 @@ def peers_stage(inputs: Inputs) -> PeersResult:
         id=t.row.id, venue=t.row.venue, fx=1 / t.usd_per_listing,
         price=t.row.price or 0.0, shares=t.row.shares or 0.0, market_value=t.market_value,
         base_revenue=None if base is None else t.revenue[base], basis_revenue=t.basis_revenue,
-        comparable=t.row.venue.upper() in CHINA_VENUES,
+        comparable=listed_in_china(t.row),
     )  # fmt: skip
     counted = counted_lines(lines, inputs)
     others = {line.row.id: line.basis_ps for line in counted if line.row.id != target.id}

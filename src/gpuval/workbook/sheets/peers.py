@@ -57,9 +57,11 @@ from gpuval.data.schema import CURRENCIES
 from gpuval.workbook.model import (
     CHINA_VENUES,
     NO_ASSUMPTIONS,
+    PEER_NUMBERS,
     YARDSTICK,
     Inputs,
     counted_lines,
+    listed_in_china,
     peer_line,
 )
 from gpuval.workbook.sheets.base import WRAP, Book, Sheet, col, fitted_height, wrap_rows
@@ -269,8 +271,8 @@ def used_dates(values: Mapping[str, Any]) -> dict[str, Any]:
     dates = dict(zip(values["data_peers_id"], values["data_peers_as_of"], strict=True))
     counted = set()
     target = next((row for row in inputs.peers if row.id == inputs.target), None)
-    venue = str(target.venue or "").upper() if target is not None else ""
-    if venue in CHINA_VENUES and any(_weighted(values[name]) for name in PEER_WEIGHTS):
+    comparable = target is not None and listed_in_china(target)
+    if comparable and any(_weighted(values[name]) for name in PEER_WEIGHTS):
         counted = {line.row.id for line in counted_lines(
             [peer_line(row, inputs) for row in inputs.peers], inputs)}  # fmt: skip
     yardstick = inputs.nvidia_value_basis == "peer table" and _weighted(values[NVIDIA_WEIGHT])
@@ -435,7 +437,7 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
 FORMULAS_CHECK = "Every company in the peer table has its formulas (copied down to a row you add)"
 """The in-sheet check that a row with an id has every computed cell (an empty one is a row whose
 formulas were not copied down: the company would silently drop out of the statistics)."""
-NUMBERS = [key for key, (_, fmt) in RAW.items() if fmt not in ("plain", "date")]
+NUMBERS = [key for key in RAW if key in PEER_NUMBERS]
 """The peer table's columns of numbers: text in one ("100", "n/a") reads as no figure, so the
 company would drop out of what needs it. (A date as text is "no date", which the data-age check
 names where the date is used; a source may date a figure by a quarter, "2025 Q4".)"""
