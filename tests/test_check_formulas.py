@@ -290,19 +290,20 @@ def test_excels_shared_formulas_give_no_finding(tmp_path: Path) -> None:
 
 
 def test_na_is_an_error_except_in_a_chart_column() -> None:
-    """#N/A in a chart_* column is a point the chart skips; anywhere else it is an error."""
+    """#N/A in a chart_* column is a point the chart skips, also in a row typed under the table
+    (the formulas check names that row); anywhere else, above the column's area too, an error."""
     from gpuval.pipeline.check import _check_errors
 
     values = Workbook()
     ws = values.active
     assert ws is not None
     ws.title = "Peers"
-    ws["C2"], ws["D2"] = "#N/A", "#N/A"
+    ws["C1"], ws["C2"], ws["C4"], ws["D2"] = "#N/A", "#N/A", "#N/A", "#N/A"
     values.defined_names["chart_peers_mv"] = DefinedName(
         "chart_peers_mv", attr_text="Peers!$C$2:$C$3"
     )
     result = _check_errors(values, values)
-    assert not result.passed and result.details == ["Peers!D2 = #N/A"]
+    assert not result.passed and result.details == ["Peers!C1 = #N/A", "Peers!D2 = #N/A"]
 
 
 @pytest.mark.parametrize(

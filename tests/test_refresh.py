@@ -236,6 +236,21 @@ def test_refresh_reports_the_oldest_used_date(copy: Path, tmp_path: Path) -> Non
     assert set(rights.values()) == {"Oldest market figure 2026-11-20 · printed &D"}, rights
 
 
+def test_an_as_of_date_not_known_before_is_not_reported_as_blank(
+    copy: Path, tmp_path: Path
+) -> None:
+    """Inputs the core refused before the refresh (CNY/USD typed as 0) give no as-of date to
+    compare: refresh --reset-inputs reports no "blank -> 2026-11-20" (the date is on the Cover)."""
+    wb = load_workbook(copy)
+    named_cell(wb, "in_fx_cny_per_usd").value = 0
+    wb.save(copy)
+    prices = tmp_path / "prices.csv"
+    prices.write_text("entity,date,price,currency,shares\nbiren,2026-11-20,41.5,HKD,\n")
+    report = refresh(copy, prices=prices, reset_inputs=True)
+    assert named_cell(load_workbook(copy), "in_fx_cny_per_usd").value == 7.0  # reset
+    assert not [line for line in report.lines() if "oldest market figure used" in line]
+
+
 def test_a_weighted_nvidia_reference_keeps_dating_the_valuation(copy: Path, tmp_path: Path) -> None:
     """With "x% of NVIDIA" given a weight, NVIDIA's 2025-10-29 price is used: a new Biren price
     leaves it the oldest, and the headers keep it (refresh read no weight, took the reference

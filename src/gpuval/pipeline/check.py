@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
+from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.workbook.workbook import Workbook
 
 from gpuval.errors import GpuvalError
@@ -68,18 +69,19 @@ def _check_formulas(wb: Workbook) -> CheckResult:
 UDF_SHEETS = {"UDF check", "xlwings.conf"}
 
 
-def _chart_cells(values: Workbook) -> set[tuple[str, str]]:
-    """(sheet, cell) of the chart columns (names ``chart_*``), where #N/A means "no point"."""
-    cells = set()
+def _chart_columns(values: Workbook) -> dict[tuple[str, str], int]:
+    """(sheet, column) of the chart columns (names ``chart_*``), where #N/A means "no point",
+    with the first row of their area: a row typed under the table is named by the formulas check,
+    and its chart cell is no second finding."""
+    columns: dict[tuple[str, str], int] = {}
     for name, defined in values.defined_names.items():
         if name.startswith("chart_"):
             for title, coord in defined.destinations:
                 if title in values.sheetnames:
-                    area = values[title][coord.replace("$", "")]
-                    rows = area if isinstance(area, tuple) else ((area,),)
-                    cells |= {(title, c.coordinate) for row in rows
-                              for c in (row if isinstance(row, tuple) else (row,))}  # fmt: skip
-    return cells
+                    first, *_ = coord.replace("$", "").split(":")
+                    column, row = coordinate_from_string(first)
+                    columns[title, column] = min(row, columns.get((title, column), row))
+    return columns
 
 
 def _check_errors(values: Workbook, formulas: Workbook, cause: str | None = None) -> CheckResult:
@@ -88,7 +90,7 @@ def _check_errors(values: Workbook, formulas: Workbook, cause: str | None = None
     turns thousands of cells into #VALUE!); #N/A in a chart column is a point the chart skips,
     not an error."""
     origins, knock_on = [], []
-    charts = _chart_cells(values)
+    charts = _chart_columns(values)
     for ws in values.worksheets:
         if ws.title in UDF_SHEETS:
             continue
@@ -96,7 +98,8 @@ def _check_errors(values: Workbook, formulas: Workbook, cause: str | None = None
             for cell in row:
                 # an error cell, never text that merely looks like one ("Err: none")
                 if cell.data_type == "e" and isinstance(cell.value, str):
-                    if cell.value == "#N/A" and (ws.title, cell.coordinate) in charts:
+                    first = charts.get((ws.title, cell.column_letter))
+                    if cell.value == "#N/A" and first is not None and cell.row >= first:
                         continue
                     text = f"{ws.title}!{cell.coordinate} = {cell.value}"
                     source = cell_formula(formulas[ws.title][cell.coordinate])

@@ -380,7 +380,8 @@ def _typed_over(s: Session, sheet: str, ref: str, what: str, old: Any, cell: Any
 
 def update_labels(s: Session, before: dt.date | None, asof: dt.date | None) -> None:
     """The version labels; the as-of date (``before`` -> ``asof``: the oldest used market date)
-    is reported, and written only into a workbook whose ``data_asof`` is a value, not a formula."""
+    is reported when ``before`` is known, and written only into a workbook whose ``data_asof`` is
+    a value, not a formula."""
     version = s.dataset.version
     s.patch.define("data_version", f'"{version}"')
     if "tpl_dataset" in s.names:
@@ -397,7 +398,7 @@ def update_labels(s: Session, before: dt.date | None, asof: dt.date | None) -> N
     old = s.value(sheet, ref)
     formula = isinstance(old, str) and old.startswith("=")
     old = before if formula else day(old)
-    if asof is not None and not same_value(old, asof):
+    if asof is not None and not same_value(old, asof) and not (formula and before is None):
         s.report.changes.append(Change("oldest market figure used", old, asof))
         if not formula:
             s.put(sheet, ref, asof)
