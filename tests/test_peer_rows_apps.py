@@ -316,7 +316,8 @@ def test_the_first_and_last_companies_deleted_the_target_charted_first(tmp_path:
     assert after["ids"] == ids[1:-1]
     assert after["bars"] == ["MetaX", "Moore Threads", None, None]
     assert (after["count"], after["sample"]) == (1, "Moore Threads")
-    assert after["count_note"] == "only 1 peer: every statistic is its P/S"
+    assert after["count_note"] == ("only 1 peer: every statistic is its P/S; under the 3 the "
+                                   "method needs (Inputs): no implied value")  # fmt: skip
 
 
 @pytest.mark.libreoffice

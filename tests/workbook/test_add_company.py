@@ -146,7 +146,10 @@ def test_the_company_values_as_the_target(files: tuple[Path, Path], tmp_path: Pa
             assert close(named_cell(values, name).value, value), name
         # no share count: per-share outputs are n/a, equity values in HKD
         assert expected["out_value_per_share_base"] is None
-        # like with like, Biren's FY2024 228.5x alone; any year: biren 228.5, moore_threads
-        # 200.3, metax 151.5 -> median 200.3x; applied to Example Chip's 4亿 CNY = USD 57.1 m
-        equity = median * 4e8 / 7
-        assert named_cell(values, "peer_equity_median").value == pytest.approx(equity, rel=1e-12)
+        # like with like, Biren's FY2024 228.5x alone: one peer, under the 3 the method needs;
+        # any year: biren 228.5, moore_threads 200.3, metax 151.5 -> median 200.3x; applied to
+        # Example Chip's 4亿 CNY = USD 57.1 m
+        found = named_cell(values, "peer_equity_median").value
+        assert (
+            found == "n/a" if path == built else found == pytest.approx(median * 4e8 / 7, rel=1e-12)
+        )

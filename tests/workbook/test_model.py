@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from gpuval.core import InputError
 from gpuval.workbook.build import build_workbook
 from gpuval.workbook.model import (
     Inputs,
@@ -88,6 +89,19 @@ def test_peers_stage_on_one_basis_by_hand(defaults: Inputs) -> None:
     t = p.target
     assert (t.fx, t.price, t.shares, t.base_revenue) == pytest.approx((8.0, 10.0, 2e9, 125e6))
     assert t.basis_revenue == pytest.approx(125e6)
+
+
+def test_the_implied_values_need_the_fewest_peers_asked(defaults: Inputs) -> None:
+    """Two peers (20x, 160x: median 90x) against ``in_peer_min_count``: 3 by default, so no
+    implied value; 2 gives 90 x the target's 125 m USD = 11.25 bn; 0 or 2.5 is refused."""
+    assert defaults.peer_min_count == 3
+    assert peers_stage(small(defaults)).median_equity is None
+    two = peers_stage(dataclasses.replace(small(defaults), peer_min_count=2))
+    assert two.median_equity == pytest.approx(90.0 * 125e6)
+    assert two.implied_equity(20.0) == pytest.approx(20.0 * 125e6)
+    for bad in (0, 2.5, "3"):
+        with pytest.raises(InputError, match="in_peer_min_count must be a whole number"):
+            peers_stage(dataclasses.replace(small(defaults), peer_min_count=bad))
 
 
 def test_another_basis_leaves_out_who_lacks_it(defaults: Inputs) -> None:

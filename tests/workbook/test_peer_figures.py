@@ -80,8 +80,10 @@ def biren_values(biren: Path) -> Workbook:
 
 @pytest.fixture(scope="module")
 def biren_any(biren: Path, tmp_path_factory: pytest.TempPathFactory) -> Workbook:
-    """The Biren workbook counting any fiscal year (``in_peer_years`` = "any")."""
-    return _computed(biren, tmp_path_factory.mktemp("any"), in_peer_years="any")
+    """The Biren workbook counting any fiscal year (``in_peer_years`` = "any"), by an analyst
+    who accepts two peers for the peer method (``in_peer_min_count`` = 2; 3 by default)."""
+    return _computed(biren, tmp_path_factory.mktemp("any"), in_peer_years="any",
+                     in_peer_min_count=2)  # fmt: skip
 
 
 @pytest.mark.libreoffice
@@ -229,12 +231,15 @@ def test_backlog_and_a_basis_no_company_has(biren: Path, tmp_path: Path) -> None
 @pytest.mark.libreoffice
 def test_a_target_without_a_share_count(tmp_path: Path) -> None:
     """MetaX as the target: its own line, the first (the target leads, then table order), says
-    so. Like with like (the default) its one peer is Moore Threads (a floor, FY2025, 300 bn /
-    1.498 bn = 200.27x, so CNY 200.27 x 1.98 bn = 396.5 bn at the median) and Biren's FY2024 is
-    left out; the gap has no Hong Kong side. Counting any fiscal year, its peers are Biren
-    (FY2024 reported over a stated price: a point value; an earlier year, for growing companies
-    a higher P/S) and Moore Threads; MetaX's own revenue is a guidance upper end, so even floors
-    would not make its implied values floors."""
+    so. Like with like (the default) its one peer is Moore Threads (a floor, FY2025) and Biren's
+    FY2024 is left out; the gap has no Hong Kong side. One peer is under the three the peer
+    method needs by default: no implied value, and the weighted value rests on the TAM scenarios
+    and the DCF. An analyst who accepts one peer gets 300 bn / 1.498 bn = 200.27x, so CNY
+    200.27 x 1.98 bn = 396.5 bn at the median: Moore Threads' and MetaX's revenue ratio, as
+    their market values are the same "over 300 bn". Counting any fiscal year (and accepting two
+    peers), its peers are Biren (FY2024 reported over a stated price: a point value; an earlier
+    year, for growing companies a higher P/S) and Moore Threads; MetaX's own revenue is a
+    guidance upper end, so even floors would not make its implied values floors."""
     built = build(tmp_path / "metax.xlsx", target="metax")
     like = load_workbook(recalculate(built, tmp_path / "like.xlsx"), data_only=True)
     assert [line["Company"] for line in figures(like)] == [
@@ -244,16 +249,25 @@ def test_a_target_without_a_share_count(tmp_path: Path) -> None:
         "tgt_basis_revenue_is": "FY2025 guidance, upper bound", "peer_lower_bounds": 1,
         "peer_upper_bounds": 0, "peer_peaks": 0, "peer_not_points": 1, "peer_later_years": 0,
         "peer_earlier_years": 0, "gap_a_bounds": 2, "gap_hk_bounds": 0, "gap_a_years": 0,
-        "gap_hk_years": 0, "peer_other_years": 1, "peer_reading": "indications",
-        "peer_bounds_note": "The one peer's P/S is a lower bound: the percentiles are floors; "
-        "the implied values are not: the target's revenue is an upper bound."
+        "gap_hk_years": 0, "peer_other_years": 1, "peer_reading": "n/a",
+        "peer_bounds_note": "The one peer's P/S is a lower bound: the percentiles are floors."
         + LEFT_OUT.format(n=1, peers="peer is", its="its"),
     }  # fmt: skip
+    assert named_cell(like, "peer_equity_median").value == "n/a"
+    assert drives(like) == ("Pricing: China peers' P/S today x the target's revenue (n/a: 1 "
+                            "peer, under the 3 it needs on Inputs, 1 left out for another fiscal "
+                            "year; see Peer statistics)")  # fmt: skip
     cny = named_cell(like, "tgt_fx").value
-    assert named_cell(like, "peer_equity_median").value * cny == pytest.approx(
-        300e9 / 1498e6 * 1980e6, rel=1e-9)  # fmt: skip
+    tam, dcf = (named_cell(like, n).value * cny
+                for n in ("out_equity_value_weighted", "out_dcf_equity_value"))  # fmt: skip
+    assert named_cell(like, "out_valuation_weighted").value == pytest.approx(
+        (0.4 * tam + 0.3 * dcf) / 0.7, rel=1e-9)  # fmt: skip
     assert named_cell(like, "out_venue_gap").value == "n/a"
-    values = _computed(built, tmp_path, in_peer_years="any")
+    one = _computed(built, tmp_path, in_peer_min_count=1)
+    assert named_cell(one, "peer_reading").value == "indications"
+    assert named_cell(one, "peer_equity_median").value * cny == pytest.approx(
+        300e9 / 1498e6 * 1980e6, rel=1e-9)  # fmt: skip
+    values = _computed(built, tmp_path, in_peer_years="any", in_peer_min_count=2)
     assert [line["Company"] for line in figures(values)] == [
         "MetaX (the target)", "Biren Technology", "Moore Threads",
         "NVIDIA (not in the statistics)"]  # fmt: skip

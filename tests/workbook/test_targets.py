@@ -106,12 +106,14 @@ def test_biren_against_its_peers_on_the_latest_full_year(tmp_path: Path, recalc)
     """The figures the issue worked by hand: on each company's latest full year (in_peer_years:
     "any") Biren trades at 228.5x, the A-share median is 175.9x, the gap 0.77 and Biren
     re-rated halfway HKD 31.6. Like with like (the default) no A-share peer reports FY2024, as
-    Biren does: no statistics, no gap."""
+    Biren does: no statistics, no gap. (The implied value at two peers' median is the
+    analyst's choice: the peer method needs three by default, ``in_peer_min_count``.)"""
     like = load_workbook(recalc(build(tmp_path / "biren.xlsx")), data_only=True)
     assert named_cell(like, "out_venue_gap").value == "n/a"
     assert named_cell(like, "out_peer_median_implied_value").value == "n/a"
     wb = load_workbook(tmp_path / "biren.xlsx")
     named_cell(wb, "in_peer_years").value = "any"
+    named_cell(wb, "in_peer_min_count").value = 2
     wb.save(tmp_path / "any.xlsx")
     values = load_workbook(recalc(tmp_path / "any.xlsx"), data_only=True)
     usd_per_hkd, cny_per_usd = 110 / 855.4, 3500 / 500

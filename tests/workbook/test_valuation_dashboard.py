@@ -97,25 +97,30 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
         assert ws["B6"].value == "HKD" and ws["A6"].value == "Share price"
     else:  # MetaX: no share count, so the market value, CNY 300 bn (3000亿), and equity values
         assert price == pytest.approx(3000e8, rel=1e-9)
-        median_usd = named_cell(wb, "peer_equity_median").value
-        mids = [median_usd * fx, core["out_equity_value_weighted"] * fx,
-                core["out_dcf_equity_value"] * fx]  # fmt: skip
+        assert named_cell(wb, "peer_equity_median").value == "n/a"
+        mids = [None, core["out_equity_value_weighted"] * fx, core["out_dcf_equity_value"] * fx]
         assert ws["B6"].value == "CNY" and ws["A6"].value.startswith("Market value")
     # 30% peers' median, 40% the TAM scenarios' weighted value, 30% the DCF; the rest weight 0.
-    # Biren has no peer of its fiscal year (FY2024): the peer method drops out and the others'
-    # weights scale up to 100%
-    assert (mids[0] is None) == (target == "biren")
+    # Biren has no peer of its fiscal year (FY2024), MetaX one (under the 3 the method needs):
+    # the peer method drops out and the others' weights scale up to 100%
+    assert core["out_peer_median_implied_value"] is None
     valued = [(w, m) for w, m in zip((0.30, 0.40, 0.30), mids, strict=True) if m is not None]
     hand = sum(w * m for w, m in valued) / sum(w for w, _ in valued)
-    # the total row's weight is what the value rests on: Biren 70% (its peer method n/a)
-    carried = ws.cell(valuation.TOTAL, 2).value
-    assert carried == pytest.approx({"biren": 0.70, "metax": 1.0}[target], abs=1e-12)
+    # the total row's weight is what the value rests on, 70%, and the line beside it says how:
+    # 0.4 / 0.7 = 57% and 0.3 / 0.7 = 43%
+    assert ws.cell(valuation.TOTAL, 2).value == pytest.approx(0.70, abs=1e-12)
+    rests = "Rests on: TAM scenarios 57%, DCF 43%"
+    assert ws.cell(valuation.TOTAL, 7).value == rests == named_cell(wb, "val_rests_on").value
     assert weighted == pytest.approx(hand, rel=1e-9)
     assert core["out_valuation_weighted"] == pytest.approx(hand, rel=1e-9)
     assert up == pytest.approx(hand / price - 1, rel=1e-9)
     shown_as = ws[f"C{valuation.TOP + 5}"].number_format.replace("\\", "")  # LO escapes ( )
     assert up < 0 and shown_as == "0.0%;(0.0%)"  # a fall shows as (39.6%)
     assert prob == named_cell(wb, "mc_prob_above").value
+    # the snapshot draws the TAM scenarios' inputs: the probability is theirs, and says so
+    assert ws[f"A{valuation.TOP + 6}"].value == (
+        f"P(TAM value > {'price' if target == 'biren' else 'market value'}), Monte Carlo"
+    )
     weights = [named_cell(wb, f"in_weight_{k}").value for k in DEFAULTS]
     assert weights == list(DEFAULTS.values())
     labels = [ws.cell(r, 1).value for r in range(valuation.FIRST, valuation.LAST + 1)]
@@ -150,10 +155,15 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     assert any(v == pytest.approx(hand) for v in shown.values() if isinstance(v, float))
     assert any(v == pytest.approx(up) for v in shown.values() if isinstance(v, float))
     # what the price is, under the headline and on the Cover: MetaX's is a peak and a bound
-    what = {"biren": "The price above is the Peers figure: 2026-01-05 share price, derived",
-            "metax": "The market value above is the Peers figure: 2025-12 peak market value, "
-                     "lower bound (over)"}[target]  # fmt: skip
+    # (a lower bound: measured against it the upside is at most, the implied figures at least)
+    what = {
+        "biren": "The price above is the Peers figure: 2026-01-05 share price, derived.",
+        "metax": "The market value above is the Peers figure: 2025-12 peak market value, lower "
+        "bound (over). A peak, not today's value. Against a lower bound the upside is a "
+        "ceiling, the implied share and growth floors.",
+    }[target]
     assert ws[f"A{valuation.FIGURE_NOTE}"].value == what == cover["E10"].value
+    assert cover["E11"].value == rests
     # labels that say what the market figure is; the peer method says what its P/S rest on:
     # Biren's FY2024 revenue against Moore Threads' and MetaX's FY2025 guidance (2 later years)
     figure = "price" if target == "biren" else "market value"
@@ -176,7 +186,8 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     assert ws.cell(valuation.NV + 4, 1).value == per_share[target]
     reading = {
         "biren": "no peer of the target's fiscal year: 2 left out; see Peer statistics",
-        "metax": "indications, 1 left out for another fiscal year: see Peer statistics",
+        "metax": "n/a: 1 peer, under the 3 it needs on Inputs, 1 left out for another fiscal "
+        "year; see Peer statistics",
     }
     assert ws.cell(valuation.FIRST, 7).value == (
         f"Pricing: China peers' P/S today x the target's revenue ({reading[target]})"
@@ -189,9 +200,12 @@ def test_a_china_target_left_out_of_the_statistics_is_still_a_china_peer(
 ) -> None:
     """ "In China statistics" = no leaves a company out of the peers' statistics; for MetaX as
     the target (never in its own statistics) it changes nothing of its valuation: it is listed
-    in China, so the peer P/S and the TAM scenarios still value it."""
+    in China, so the peer P/S (here accepting its one peer) and the TAM scenarios still value
+    it."""
     built = build(tmp_path / "metax.xlsx", target="metax")
     wb = load_workbook(built)
+    named_cell(wb, "in_peer_min_count").value = 1
+    wb.save(built)
     ids = [c[0].value for c in wb["Peers"][_range(wb, "data_peers_id")]]
     wb["Peers"][_range(wb, "data_peers_in_stats")][ids.index("metax")][0].value = "no"
     wb.save(tmp_path / "out.xlsx")
@@ -303,7 +317,7 @@ def test_another_targets_monte_carlo_is_not_read(tmp_path: Path) -> None:
     row = next(c.row for c in ws["A"] if c.value == "Monte Carlo snapshot: P10-P90, median")
     assert [ws.cell(row, col).value for col in (3, 4, 5)] == ["n/a"] * 3
     shown = [ws.cell(r, 3).value for r in range(1, 20)
-             if str(ws.cell(r, 1).value).startswith("P(equity value > market value)")]  # fmt: skip
+             if str(ws.cell(r, 1).value).startswith("P(TAM value > market value)")]  # fmt: skip
     assert shown == ["n/a"]
     assert named_cell(values, "chk_master").value is True
     notes = {title: values[title]["B3"].value for title in SCOPED}  # China peers: no note

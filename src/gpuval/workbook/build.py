@@ -54,7 +54,7 @@ MODEL_SHEETS = [
 ]
 FIXED_TIME = dt.datetime(2026, 1, 5)
 LAYOUT_NAME = "gpuval_layout"
-LAYOUT = "2026-12-02.6"
+LAYOUT = "2026-12-02.7"
 """The date of the build's layout (``.2``, ``.3`` for later ones of the same day), in the defined
 name :data:`LAYOUT_NAME`: change it whenever a change moves, adds or rewrites model formulas, so
 that the formula audit, which compares a workbook with this version's build, names a workbook of
@@ -195,7 +195,10 @@ def _cover_headline(book: Book) -> None:
     note.font = copy(valuation.FIGURE_NOTE_FONT)
     note.alignment = Alignment(wrap_text=True, vertical="top")
     cover.merge_cells(start_row=row, start_column=5, end_row=row, end_column=6)
-    cover.row_dimensions[row].height = 26  # two lines: a bound and a peak, or why no value
+    cover.row_dimensions[row].height = 40  # three lines: a bound and a peak, or why no value
+    rests = cover.cell(row + 1, 5, f"={valuation.RESTS_ON}")
+    rests.style = "gv_calc"
+    rests.font = copy(valuation.FIGURE_NOTE_FONT)
 
 
 def save_atomic(book: Book, out: Path) -> Path:

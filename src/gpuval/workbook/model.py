@@ -150,6 +150,7 @@ class Inputs:
     tam_2029: float
     peer_basis: str
     peer_years: str
+    peer_min_count: float
     nvidia_value_basis: str
     nvidia_market_cap: float
     nvidia_fraction: float
@@ -260,6 +261,8 @@ class PeersResult:
     stats: core.PeerStats | None
     venue_gap: float | None
     rerated_market_value: float | None
+    min_count: float
+    """``in_peer_min_count``: the fewest peers the implied values need."""
 
     @property
     def median_equity(self) -> float | None:
@@ -268,9 +271,10 @@ class PeersResult:
 
     def implied_equity(self, multiple: float | None) -> float | None:
         """``equity (USD) = peer P/S x the target's revenue on the chosen basis``; None without
-        either, or for a target the China peers are not comparable with."""
-        t = self.target
-        if multiple is None or t.basis_revenue is None or not t.comparable:
+        either, with fewer peers than :attr:`min_count`, or for a target the China peers are not
+        comparable with."""
+        t, n = self.target, 0 if self.stats is None else self.stats.count
+        if multiple is None or t.basis_revenue is None or not t.comparable or n < self.min_count:
             return None
         return multiple * t.basis_revenue
 
@@ -340,7 +344,11 @@ def peers_stage(inputs: Inputs) -> PeersResult:
         None if gap is None
         else rerated_market_value(target.venue, target.market_value, gap, inputs.gap_closed)
     )  # fmt: skip
-    return PeersResult(lines, target, stats, gap, rerated)
+    count = inputs.peer_min_count
+    if not (isinstance(count, int | float) and count >= 1 and float(count).is_integer()):
+        raise core.InputError(f"in_peer_min_count must be a whole number of at least 1, got "
+                              f"{count!r}.")  # fmt: skip
+    return PeersResult(lines, target, stats, gap, rerated, count)
 
 
 def nvidia_market_value(inputs: Inputs, peers: PeersResult) -> float | None:

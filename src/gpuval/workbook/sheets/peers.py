@@ -631,13 +631,16 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         sheet.label(r, label, "count" if key == "count" else "x")
         sheet.put(r, 3, "=" + peer_stat_xl(key, peers), "calc", fmt, f"peer_{key}")
         if key == "count":  # a small sample said so beside it (Min to Max are its few values)
-            sheet.put(r, 4, f'=IF(C{r}<{FEW_PEERS},IF(C{r}=1,"only 1 peer: every statistic is '
-                      f'its P/S","only "&C{r}&" peers: the percentiles interpolate between '
-                      'them"),"")', "calc", "plain")  # fmt: skip
+            few = (f'IF(C{r}=1,"only 1 peer: every statistic is its P/S","only "&C{r}&" peers: '
+                   'the percentiles interpolate between them")')  # fmt: skip
+            sheet.put(r, 4, f'=IF(N(C{r})=0,"",IF(C{r}<in_peer_min_count,{few}&"; under the "&'
+                      f'in_peer_min_count&" the method needs (Inputs): no implied value",IF(C{r}<'
+                      f'{FEW_PEERS},{few},"")))', "calc", "plain")  # fmt: skip
             continue
         equity = f"C{r}*tgt_basis_revenue"  # PeersResult.implied_equity
-        sheet.put(r, 4, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(tgt_basis_revenue),{COMPARABLE_XL}),'
-                  f'{equity},"n/a")', "calc", "usd_bn", f"peer_equity_{key}")  # fmt: skip
+        sheet.put(r, 4, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(tgt_basis_revenue),{COMPARABLE_XL},'
+                  f'N(peer_count)>=in_peer_min_count),{equity},"n/a")', "calc", "usd_bn",
+                  f"peer_equity_{key}")  # fmt: skip
         name = "out_peer_median_implied_value" if key == "median" else f"peer_value_{key}"
         sheet.put(r, 5, f'=IF(ISNUMBER(D{r}),{per_share_xl(f"D{r}")},"n/a")',
                   "output" if key == "median" else "calc", "price", name)  # fmt: skip
@@ -814,12 +817,13 @@ _TARGET_UPPER = 'ISNUMBER(SEARCH("upper bound",tgt_basis_revenue_is))'
 
 def _reading() -> str:
     """How to read the implied values: "not comparable" for a target listed outside China
-    (NVIDIA); "n/a" without a target revenue or a peer; "floors" when every peer's
+    (NVIDIA); "n/a" without a target revenue or with fewer peers than ``in_peer_min_count``
+    (no implied value to read); "floors" when every peer's
     P/S is a lower bound and the target's revenue is not an upper bound; "indications" when a
     peer's P/S is not a point value or the target's revenue is an upper bound; else "point
     values"."""
     return (f'IF(NOT({COMPARABLE_XL}),"not comparable",IF(OR(NOT(ISNUMBER('
-            f'tgt_basis_revenue)),N(peer_count)=0),"n/a",IF(AND(peer_lower_bounds=peer_count,NOT('
+            f'tgt_basis_revenue)),N(peer_count)<MAX(1,in_peer_min_count)),"n/a",IF(AND(peer_lower_bounds=peer_count,NOT('
             f'{_TARGET_UPPER})),"floors",IF(OR(peer_not_points>0,{_TARGET_UPPER}),"indications",'
             f'"point values"))))')  # fmt: skip
 
@@ -834,9 +838,9 @@ def _bounds_sentence() -> str:
     year than the target's (whose P/S it re-rates)."""
     lead = (f'IF({READING}="not comparable","The target is not a China peer: the China peers\' '
             'P/S are no yardstick for it. ","")')  # fmt: skip
-    implied = (f'IF({READING}="floors",", and so are the implied values at them.",IF('
-               f'{_TARGET_UPPER},"; the implied values are not: the target\'s revenue is an upper '
-               'bound.","."))')  # fmt: skip
+    implied = (f'IF({READING}="floors",", and so are the implied values at them.",IF(AND('
+               f'{READING}<>"n/a",{_TARGET_UPPER}),"; the implied values are not: the target\'s '
+               'revenue is an upper bound.","."))')  # fmt: skip
     bounds = (f'IF(AND(N(peer_count)>0,peer_lower_bounds=peer_count),IF(peer_count=1,"The one '
               'peer\'s P/S is a lower bound","Every peer\'s P/S is a lower bound")&": the '
               f'percentiles are floors"&{implied},IF(OR(peer_not_points>0,{_TARGET_UPPER}),"Some '

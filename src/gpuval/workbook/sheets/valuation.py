@@ -39,6 +39,8 @@ class Method:
     drives: str
     chart: str
     """Its name in the football field ("" = left out of the chart)."""
+    short: str
+    """Its name in the line saying what the weighted value rests on."""
 
     @property
     def name(self) -> str:
@@ -75,14 +77,21 @@ _CAVEATS = (
     f'" peers")&" on a later fiscal year","")&IF({_OTHER},", "&peer_other_years&" left out for '
     'another fiscal year","")'
 )
+_FEW = (
+    "AND(N(peer_count)>0,N(peer_count)<in_peer_min_count,ISNUMBER(tgt_basis_revenue),"
+    'peer_reading<>"not comparable")'
+)
 _PEER_DRIVES = (
     '="Pricing: China peers\' P/S today x the target\'s revenue"&IF(AND(peer_reading="n/a",'
-    f'{_OTHER})," (no peer of the target\'s fiscal year: "&peer_other_years&" left out; see '
-    'Peer statistics)",IF(OR(peer_reading="floors",peer_reading="indications",peer_reading="not '
-    f'comparable",N(peer_later_years)>0,{_OTHER}),'
-    f'" ("&peer_reading&{_CAVEATS}&": see Peer statistics)",""))'
+    f'N(peer_count)=0,{_OTHER})," (no peer of the target\'s fiscal year: "&peer_other_years&" '
+    f'left out; see Peer statistics)",IF({_FEW}," (n/a: "&peer_count&IF(peer_count=1," peer",'
+    '" peers")&", under the "&in_peer_min_count&" it needs on Inputs"&'
+    f'{_CAVEATS}&"; see Peer statistics)",IF(OR(peer_reading="floors",peer_reading='
+    f'"indications",peer_reading="not comparable",N(peer_later_years)>0,{_OTHER}),'
+    f'" ("&peer_reading&{_CAVEATS}&": see Peer statistics)","")))'
 )
-"""The peer method's "What drives it": how its figures read (Peer statistics), how many peers'
+"""The peer method's "What drives it": why it is n/a (no peer of the target's fiscal year, or
+fewer than ``in_peer_min_count``), else how its figures read (Peer statistics); how many peers'
 fiscal year is later than the target's and how many are left out for another fiscal year,
 whenever any is worth a reader's caveat."""
 
@@ -90,28 +99,28 @@ METHODS = [
     Method("peers", "Peer P/S: 25th-75th percentile, median",
            (_listing("peer_equity_p25"), _listing("peer_equity_median"),
             _listing("peer_equity_p75")), 0.30,
-           _PEER_DRIVES, "Peer P/S"),
+           _PEER_DRIVES, "Peer P/S", "peer P/S"),
     Method("tam", "TAM scenarios: Bear-Bull, probability-weighted",
            (_china(_listing(f"Scenarios!C{_SV}")), _china(_listing(f"Scenarios!F{_SV}")),
             _china(_listing(f"Scenarios!E{_SV}"))), 0.40,
            "Intrinsic: exit-year TAM share x margin x exit P/E, discounted, x P(success)",
-           "TAM scenarios"),
+           "TAM scenarios", "TAM scenarios"),
     Method("dcf", "Young-growth DCF", _point("out_dcf_equity_value"), 0.30,
            "Intrinsic: the company's own revenue path, cash flows at the cost of capital",
-           "DCF"),
+           "DCF", "DCF"),
     Method("mc", "Monte Carlo snapshot: P10-P90, median",
            (_china(_snapshot("mc_p10")), _china(_snapshot("mc_p50")),
             _china(_snapshot("mc_p90"))), 0.0,
            "The TAM scenarios' inputs drawn jointly: their spread (weight 0, else counted twice)",
-           "Monte Carlo"),
+           "Monte Carlo", "Monte Carlo"),
     Method("venue", "Re-rated at the other venue's P/S (reference)",
            _point("gap_market_value"), 0.0,
            "Reference, not a valuation: today's price re-rated by the A-share/HK P/S gap",
-           "Venue re-rating (reference)"),
+           "Venue re-rating (reference)", "venue re-rating"),
     Method("nvidia", '"x% of NVIDIA" (reference)',
            _point("out_nvidia_share_equity_value"), 0.0,
            "Reference, not a valuation: a chosen fraction of NVIDIA's value (workings below)",
-           ""),
+           "", '"x% of NVIDIA"'),
 ]  # fmt: skip
 WEIGHTS_NOTE = (
     "Default weights (an analyst's judgement; change them in the blue cells): intrinsic value "
@@ -136,16 +145,27 @@ CHART_ROW = NOTE + 2
 NV = CHART_ROW + 18  # section row of the NVIDIA workings
 
 
+RESTS_ON = "val_rests_on"
+"""Defined name: the line saying which methods the weighted value rests on, each with its share
+of the weight (the Cover repeats it)."""
+
 HEADLINE = [TOP + 2 + i for i in range(5)]
 """The headline rows the Cover repeats: price (or market value), its date, the weighted value,
 upside and P(value > price); column A the label, B the unit, C the value."""
 FIGURE_NOTE = TOP + 7
 """The row saying what the market figure is (a price, a stated value, a bound or a peak)."""
 _BASIS = f"INDEX({peers.MARKET_BASIS},tgt_row)"
+_BOUND = (
+    'IF(ISNUMBER(SEARCH("peak",{b}))," A peak, not today\'s value.","")&IF(ISNUMBER('
+    'SEARCH("lower bound",{b}))," Against a lower bound the upside is a ceiling, the '
+    'implied share and growth floors.",IF(ISNUMBER(SEARCH("upper bound",{b}))," Against an '
+    'upper bound the upside is a floor, the implied share and growth ceilings.",""))'
+)
 FIGURE_NOTE_XL = (f'=IF({peers.TARGET_VALUED_XL},IF({_BASIS}="","","The "&IF(tgt_shares>0,'
-                  f'"price","market value")&" above is the Peers figure: "&{_BASIS}),'
-                  f'{peers.TARGET_PROBLEM_XL})')  # fmt: skip
-"""... or, when the target cannot be valued, why not (the Cover repeats it)."""
+                  f'"price","market value")&" above is the Peers figure: "&{_BASIS}&'
+                  f'"."&{_BOUND.format(b=_BASIS)}),{peers.TARGET_PROBLEM_XL})')  # fmt: skip
+"""... and, when it is a bound, which way the upside and the implied figures are bounds; or,
+when the target cannot be valued, why not (the Cover repeats it)."""
 TARGET_XL = "=" + peers.TARGET_NAME_XL
 """The target's name, or its id (the Cover repeats it)."""
 FIGURE_NOTE_FONT = Font(name="Calibri", italic=True, size=10)
@@ -217,8 +237,9 @@ def _headline(sheet: Sheet) -> None:
          '"Upside: weighted equity value / market value - 1")', "%",
          f'=IF(ISNUMBER(C{TOP + 4}),{upside_xl(f"C{TOP + 4}", "tgt_now")},"n/a")', "pct",
          OUT_UPSIDE),
-        ('=IF(tgt_shares>0,"P(value > price)","P(equity value > market value)")&'
-         '", Monte Carlo snapshot"', "%", _china(_snapshot("mc_prob_above")), "pct", None),
+        # the snapshot draws the TAM scenarios' inputs: its probability is of their value
+        ('="P(TAM value > "&IF(tgt_shares>0,"price","market value")&"), Monte Carlo"', "%",
+         _china(_snapshot("mc_prob_above")), "pct", None),
     ]  # fmt: skip
     for i, (label, unit, formula, fmt, name) in enumerate(lines):
         r = TOP + 1 + i
@@ -290,12 +311,26 @@ def _table(book: Book, sheet: Sheet) -> None:
     sheet.put(TOTAL, 4, f"={OUT_WEIGHTED}", "link", "value")
     cell = sheet.put(TOTAL, 6, f"={OUT_UPSIDE}", "link", "pct")
     cell.alignment = Alignment(horizontal="right")
+    sheet.put(TOTAL, 7, _rests_on(), "calc", "plain", RESTS_ON).style = "gv_note"
     note = sheet.put(NOTE, 1, WEIGHTS_NOTE, "note")
     note.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.ws.merge_cells(start_row=NOTE, start_column=1, end_row=NOTE, end_column=7)
     sheet.ws.row_dimensions[NOTE].height = 39  # three wrapped lines
     book.check("Valuation: the method weights are each 0-100% and sum to 100%",
                f"AND(MIN({weights})>=0,MAX({weights})<=1,ABS(SUM({weights})-1)<=1E-9)")  # fmt: skip
+
+
+def _rests_on() -> str:
+    """``Rests on: TAM scenarios 57%, DCF 43%``: each method with a weight and a value, with its
+    share of the weight the value rests on (the total row's weight)."""
+    pieces = "&".join(
+        f'IF(AND(ISNUMBER(D{r}),N(B{r})>0),", {m.short.replace(chr(34), chr(34) * 2)} "&'
+        f'TEXT(B{r}/B{TOTAL},"0%"),"")'
+        for r, m in enumerate(METHODS, start=FIRST)
+    )
+    return (
+        f'=IF(N(B{TOTAL})>0,"Rests on: "&MID({pieces},3,999),"No method with a weight has a value")'
+    )
 
 
 def _nvidia(sheet: Sheet) -> None:
