@@ -724,3 +724,34 @@ def test_a_broken_name_refresh_writes_under_is_one_sentence(copy: Path) -> None:
                        r"#REF!: its cells on 'Monte Carlo' were deleted"):  # fmt: skip
         refresh(copy)
     assert copy.read_bytes() == before
+
+
+def test_hyperlinks_a_table_and_a_chartsheet_are_read_and_kept(copy: Path) -> None:
+    """What an analyst adds in Excel: a hyperlink on a Peers cell and on an Inputs comment (each
+    a relationship of its sheet), Peers formatted as a table, a chart on a chartsheet. Refresh
+    had stopped on each ("Unknown relationship: rId3"; the chartsheet's drawing, left out of the
+    reading view, "no item named xl/drawings/drawing7.xml"); now it refreshes and keeps them."""
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.worksheet.table import Table
+
+    wb = load_workbook(copy)
+    wb["Peers"]["B6"].hyperlink = "https://www.hkexnews.hk/"
+    wb["Inputs"]["G9"].hyperlink = "https://example.com/fx-note"
+    last = max(r for r in range(6, 40) if wb["Peers"].cell(r, 1).value)
+    wb["Peers"].add_table(Table(displayName="PeerTable", ref=f"A5:V{last}"))
+    chart = BarChart()
+    chart.add_data(
+        Reference(wb["Peers"], min_col=9, min_row=5, max_row=last), titles_from_data=True
+    )
+    wb.create_chartsheet("Revenue chart").add_chart(chart)
+    wb.save(copy)
+    refresh(copy)
+    with zipfile.ZipFile(copy) as z:
+        names = z.namelist()
+        assert any(n.startswith("xl/tables/") for n in names)
+        assert any(n.startswith("xl/chartsheets/sheet") for n in names)
+    kept = load_workbook(copy)
+    assert kept["Peers"]["B6"].hyperlink.target == "https://www.hkexnews.hk/"
+    assert kept["Inputs"]["G9"].hyperlink.target == "https://example.com/fx-note"
+    assert "PeerTable" in kept["Peers"].tables
+    assert "Revenue chart" in kept.sheetnames

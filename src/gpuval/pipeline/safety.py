@@ -362,7 +362,7 @@ def _analyst_content(path: Path) -> str | None:
         return "it has been refreshed"
     from gpuval.workbook.build import ORDER
 
-    extra = [s for s in patch.sheet_names if s not in ORDER]
+    extra = [s for s in patch.book.sheet_ids if s not in ORDER]  # a chartsheet too
     if extra:
         return f"the analyst's sheet {extra[0]!r}"
     core = (

@@ -64,7 +64,8 @@ class Patch:
 
     @property
     def sheet_names(self) -> list[str]:
-        return list(self.book.sheet_ids)
+        """The worksheets, in order (a chartsheet has no cells)."""
+        return [name for name in self.book.sheet_ids if name in self.book.sheets]
 
     def cells(self, sheet: str) -> SheetCells:
         self._open()

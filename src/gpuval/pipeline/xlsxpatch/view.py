@@ -21,7 +21,9 @@ from gpuval.pipeline.xlsxpatch.workbook import WorkbookPart
 __all__ = ["read_sheets"]
 
 _EMPTY = f'<worksheet xmlns="{NS["m"]}"><sheetData/></worksheet>'.encode()
-_KEEP_RELS = ("comments",)  # what the sheets read need besides their cells: their notes
+_KEEP_RELS = ("comments", "hyperlink", "table")
+"""What the sheets read need besides their cells: their notes, and the relationships openpyxl
+looks up by id (an analyst's hyperlinks, a range formatted as a table)."""
 _SKIP = ("xl/media/", "xl/richData/", "xl/vbaProject", "customXml/", "xl/persons/",
          "xl/threadedComments/", "xl/drawings/", "xl/charts/", "xl/embeddings/")  # fmt: skip
 
@@ -48,6 +50,8 @@ def read_sheets(
             elif folder.endswith("_rels") and owner in sheet_parts:
                 if owner in wanted:
                     archive.writestr(name, _only_notes(package, name))
+            elif folder.endswith("_rels") and owner.startswith("xl/chartsheets/"):
+                archive.writestr(name, _only_notes(package, name))  # its chart is not read
             else:
                 archive.writestr(name, package.read(name))
     try:
