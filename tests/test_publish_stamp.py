@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -98,7 +99,8 @@ def test_publish_keeps_the_analysts_cover_and_writes_only_its_stamp(
     # The stamp area build made in row 24 is now row 26 (24 + 2); only its cell C changes.
     assert changed == {"Cover!C26"}, changed
     assert after["Cover!B26"] == "Published"
-    assert str(after["Cover!C26"]).startswith(f"Published {today.isoformat()} by gpuval; dataset ")
+    published = dt.date.today().isoformat()
+    assert str(after["Cover!C26"]).startswith(f"Published {published} by gpuval; ")
     assert after["Cover!B11"] == "Contact"
     assert after["Cover!C11"] == "=ann@example.com (text, not a formula)"
     wb = load_workbook(report.outputs[0])
@@ -181,3 +183,40 @@ def test_forced_publication_of_a_failing_workbook_is_stamped_unchecked(
     cover = load_workbook(report.outputs[0])["Cover"]
     assert "UNCHECKED" in str(cover["C24"].value)  # the stamp area build made
     assert cover["C9"].value is None
+
+
+@pytest.mark.libreoffice
+def test_what_only_excel_writes_travels_with_the_published_copy(
+    built: Path, today: dt.date, tmp_path: Path
+) -> None:
+    """Threaded comments, sparklines, data bars, a picture and a text box, a picture in a cell,
+    a sensitivity label, custom XML and dynamic-array metadata (tests/fixtures/excel365.py):
+    the published copy has every part of the analyst's file, byte for byte apart from the
+    stamp and the cached values (openpyxl's save had dropped all of them, silently). The stamp
+    carries the date it was published, and the date data age was measured on when given."""
+    from fixtures.excel365 import add_excel365
+    from test_refresh_excel365 import without_formula_values, worksheets
+
+    injected = add_excel365(built, tmp_path / "analyst.xlsx")
+    with zipfile.ZipFile(injected.path) as z:
+        before = {n: z.read(n) for n in z.namelist()}
+    # the rich value (#VALUE! in a cell) fails "No error value": published with --force
+    report = publish(injected.path, out_dir=tmp_path / "dist", today=today, force=True,
+                     published=dt.date(2026, 1, 7), max_age_days=AGE)  # fmt: skip
+    with zipfile.ZipFile(report.outputs[0]) as z:
+        after = {n: z.read(n) for n in z.namelist()}
+    assert set(after) == set(before)
+    for name in injected.foreign:
+        if name in worksheets(before):
+            assert without_formula_values(after[name]) == without_formula_values(before[name])
+        else:
+            assert after[name] == before[name], name
+    for part, needles in injected.kept.items():
+        assert all(needle in after[part] for needle in needles), part
+    changed = {n for n in before if n not in worksheets(before) and before[n] != after[n]}
+    assert changed <= {"xl/workbook.xml", "xl/sharedStrings.xml", "[Content_Types].xml"}, changed
+    stamp = load_workbook(report.outputs[0])["Cover"]["C24"].value
+    assert stamp == (
+        "Published 2026-01-07 by gpuval; dataset 2026.02.05; UNCHECKED (published with --force); "
+        "data age measured on 2026-01-06"
+    )

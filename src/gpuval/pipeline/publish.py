@@ -1,9 +1,11 @@
 """``gpuval publish``: a checked, self-contained copy for distribution.
 
-1. The copy is prepared: the ``xlwings.conf`` sheet dropped, any ``GPUVAL_*`` UDF cell frozen to
-   its value from the Python core, and the published stamp (date, the workbook's own dataset
-   version, check status) written in the stamp cell ``pub_stamp`` that build creates on the
-   Cover, the only cell publish writes (see :func:`stamp_cell`).
+1. The copy is prepared: the published stamp (date, the workbook's own dataset version, check
+   status) written in the stamp cell ``pub_stamp`` that build creates on the Cover, the only
+   cell publish writes (see :func:`stamp_cell`), into the file's own parts, so that what only
+   Excel writes (threaded comments, sparklines, pictures, dynamic-array metadata) travels with
+   it. A UDF working copy is rewritten by openpyxl instead: its ``xlwings.conf`` sheet is
+   dropped and any ``GPUVAL_*`` UDF cell frozen to its value from the Python core.
 2. One LibreOffice run recalculates the copy, stores its values and (``pdf``) renders every sheet
    to PDF. (A UDF working copy needs one more run before: the UDFs' arguments must be computed
    to freeze them.)
@@ -160,8 +162,11 @@ def publish(
     force: bool = False,
     max_age_days: int = 30,
     today: dt.date | None = None,
+    published: dt.date | None = None,
     progress: Progress = lambda _msg: None,
 ) -> PublishReport:
+    """Publish ``path`` (see the module's steps); ``today`` is the date data age is measured
+    on, ``published`` the date stamped (both default to today's date)."""
     path = Path(path)
     today = today or dt.date.today()
     report = PublishReport()
@@ -169,23 +174,29 @@ def publish(
         tmp = Path(tmp_name)
         wb = open_workbook(path)
         require_gpuval(wb, path)
-        order_all_error_bars(wb)  # openpyxl writes the error bars it read in its own order
         progress("preparing the copy")
-        if "xlwings.conf" in wb.sheetnames:
-            del wb["xlwings.conf"]
         frozen = 0
+        udf_copy = "xlwings.conf" in wb.sheetnames or _has_udfs(wb)
+        if udf_copy:
+            order_all_error_bars(wb)  # openpyxl writes the error bars it read in its own order
+            if "xlwings.conf" in wb.sheetnames:
+                del wb["xlwings.conf"]
         if _has_udfs(wb):  # their arguments' values are needed first: a check of the original
             report.check = check_workbook(path, max_age_days=max_age_days, today=today,
                                           keep_recalculated=tmp / "udf" / path.name)  # fmt: skip
             frozen = freeze_udf_cells(wb, open_workbook(tmp / "udf" / path.name, data_only=True))
         version = workbook_version(wb)
+        had_stamp = STAMP_NAME in wb.defined_names
         cell = stamp_cell(wb)
+        on_date = published or dt.date.today()
+        measured = "" if today == on_date else f"; data age measured on {today.isoformat()}"
+        text = ""
 
         def stamp(checked: bool) -> None:
+            nonlocal text
             status = "check passed" if checked else "UNCHECKED (published with --force)"
-            text = f"Published {today.isoformat()} by gpuval; dataset {version}; {status}"
-            if frozen:
-                text += f"; {frozen} UDF cell(s) frozen to values"
+            text = f"Published {on_date.isoformat()} by gpuval; dataset {version}; {status}"
+            text += measured + (f"; {frozen} UDF cell(s) frozen to values" if frozen else "")
             _write_stamp(cell, text)
 
         stem = path.stem  # the as-of date (a formula's value) is added once it is computed
@@ -194,7 +205,11 @@ def publish(
         recalculated, rendered = tmp / "recalc" / f"{stem}.xlsx", tmp / "pdf" / f"{stem}.pdf"
 
         def render() -> Rendering:
-            wb.save(staged)
+            if udf_copy:
+                wb.save(staged)
+            else:
+                created = not had_stamp and STAMP_NAME in wb.defined_names
+                _patched(path, cell, text, wb if created else None).save(staged)
             return Rendering(staged, recalculated, rendered if pdf else None)
 
         checked_first = report.check is not None
@@ -248,7 +263,8 @@ def publish(
                 _copy_new(file, target)
                 written.append(target)
             body = {
-                "workbook": path.name, "published": today.isoformat(), "dataset": version,
+                "workbook": path.name, "published": on_date.isoformat(),
+                "data_age_measured_on": today.isoformat(), "dataset": version,
                 "check": "passed" if report.checked else "UNCHECKED",
                 "max_age_days": max_age_days,
                 "files": {p.name: _sha256(p) for p in written},
@@ -262,6 +278,19 @@ def publish(
         report.outputs.extend(written)
         report.manifest = manifest
     return report
+
+
+def _patched(path: Path, cell: Any, text: str, created: Any) -> Patch:
+    """``path`` with ``text`` in the stamp ``cell`` and nothing else changed; ``created``: the
+    workbook in which :func:`stamp_cell` made a new stamp row (its label and name written too)."""
+    patch = Patch(path, label="Workbook")
+    sheet = cell.parent.title
+    patch.set(sheet, cell.coordinate, text)
+    if created is not None:
+        label = cell.parent.cell(cell.row, max(1, cell.column - 1))
+        patch.set(sheet, label.coordinate, label.value)
+        patch.define(STAMP_NAME, created.defined_names[STAMP_NAME].attr_text)
+    return patch
 
 
 def _has_udfs(wb: Any) -> bool:
