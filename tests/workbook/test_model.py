@@ -16,6 +16,7 @@ from gpuval.workbook.model import (
     peer_line,
     peers_stage,
     run,
+    run_names,
     scenario_years,
 )
 from gpuval.workbook.sheets import assumptions
@@ -171,3 +172,24 @@ def test_weighted_value_is_the_probability_sum(defaults: Inputs) -> None:
         for s in ("bear", "base", "bull")
     )
     assert m.scenarios.weighted_value == pytest.approx(by_hand, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "said"),
+    [
+        ("in_days_per_year", 0, "in_days_per_year = 0 is outside its bounds 360 .. 366 (Day "
+         "count: days per year, Inputs)."),
+        ("in_tam_2029", 1e200, "in_tam_2029 = 1e+200 is outside its bounds 1e+09 .. 1e+13 "
+         "(China AI-chip market, last year, Inputs)."),
+        ("in_exit_date", dt.date(2050, 1, 1), "in_exit_date = 2050-01-01 is outside its bounds "
+         "2025-01-01 .. 2045-12-31 (Exit date (TAM year), Inputs)."),
+    ],
+)  # fmt: skip
+def test_an_input_outside_its_bounds_is_named(name: str, value: object, said: str) -> None:
+    """The bounds the Inputs sheet validates, refused by the model in one sentence (a day count
+    of 0 had stopped evaluate and refresh on a ZeroDivisionError, 1e200 on an overflow)."""
+    values = build_workbook().values
+    run_names(values)  # the defaults are within their bounds
+    with pytest.raises(InputError) as refused:
+        run_names(values | {name: value})
+    assert str(refused.value) == said

@@ -412,6 +412,16 @@ def check_destination(out: Path, *, reads: Sequence[Path] = (), force: bool = Fa
             )
 
 
+STRICT = "http://purl.oclc.org/ooxml/"
+"""Where the Strict Open XML namespaces and relationship types start (ISO/IEC 29500-1 Strict);
+the transitional ones, which Excel saves by default, start with schemas.openxmlformats.org."""
+
+
+def strict_refusal(label: str, path: Path) -> str:
+    return (f"{label} {path} is saved as Strict Open XML (or is not a spreadsheet); save it in "
+            "Excel as an Excel Workbook (.xlsx) and try again.")  # fmt: skip
+
+
 def safe_load_workbook(
     path: Path,
     *,
@@ -439,12 +449,17 @@ def safe_load_workbook(
     with archive:
         infos = archive.infolist()
         _check_declared(infos, data, path, label)
-        content_types = None
+        content_types, package_rels = None, b""
         for info in infos:
-            kept = _stream(data, info, path, label)
-            if kept is not None:
+            root_rels = info.filename == "_rels/.rels"
+            kept = _stream(data, info, path, label, keep_bytes=root_rels)
+            if root_rels:
+                package_rels = kept or b""
+            elif kept is not None:
                 content_types = kept
         names = [info.filename for info in infos]
+    if STRICT.encode() in package_rels:  # openpyxl would read it as a workbook without sheets
+        raise GpuvalError(strict_refusal(label, path))
     if content_types is None or not any(n.startswith("xl/") for n in names):
         raise GpuvalError(
             f"{label} {path} is a zip archive but not an .xlsx workbook "

@@ -542,5 +542,11 @@ def run(inputs: Inputs) -> Model:
 
 
 def run_names(values: Mapping[str, Any]) -> Model:
-    """:func:`run` on ``{defined name: value}``."""
+    """:func:`run` on ``{defined name: value}``, refusing a general input outside the bounds
+    the Inputs sheet validates (a day count of 0 would divide by it)."""
+    from gpuval.workbook.sheets.inputs import out_of_bounds
+
+    refused = out_of_bounds(values)
+    if refused is not None:
+        raise core.InputError(refused + ".")
     return run(Inputs.from_names(values))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from gpuval.errors import GpuvalError
+from gpuval.pipeline.safety import strict_refusal
 from gpuval.pipeline.xlsxpatch.package import NS, Package
 
 __all__ = ["WorkbookPart", "workbook_part"]
@@ -38,10 +39,7 @@ class WorkbookPart:
         self.original = package.read(self.name)
         self.root = package.xml(self.name)
         if etree.QName(self.root).namespace != M:
-            raise GpuvalError(
-                f"{package.label} {package.path} is saved as Strict Open XML (or is not a "
-                "spreadsheet); save it in Excel as an Excel Workbook (.xlsx) and try again."
-            )
+            raise GpuvalError(strict_refusal(package.label, package.path))
         self.touched = False
         pr = self.root.find(f"{{{M}}}workbookPr")
         self.date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")

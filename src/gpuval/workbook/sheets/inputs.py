@@ -11,6 +11,7 @@ carries a comment with its article and sentence.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -130,6 +131,26 @@ def _layout() -> dict[str, int]:
 
 INPUT_ROWS = _layout()
 LAST_ROW = max(INPUT_ROWS.values())
+
+
+def out_of_bounds(values: Mapping[str, Any]) -> str | None:
+    """The first general input (``{defined name: value}``) that is a number or date outside its
+    bounds, as a sentence; None when all are within them (text is the model's to name)."""
+    for spec in ALL:
+        if spec.kind == "list":
+            continue
+        for name in spec.names():
+            value = values.get(name)
+            comparable = isinstance(value, dt.date) if spec.kind == "date" else (
+                isinstance(value, int | float) and not isinstance(value, bool))  # fmt: skip
+            if comparable and not spec.lo <= value <= spec.hi:  # type: ignore[operator]
+                return (f"{name} = {_shown(value)} is outside its bounds {_shown(spec.lo)} .. "
+                        f"{_shown(spec.hi)} ({spec.label}, Inputs)")  # fmt: skip
+    return None
+
+
+def _shown(x: Any) -> str:
+    return x.isoformat() if isinstance(x, dt.date) else f"{x:g}"
 
 
 def default_values(dataset: Dataset, spec: InputSpec, target: str) -> list[Any]:
