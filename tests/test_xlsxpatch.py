@@ -371,16 +371,29 @@ def test_reading_view_holds_the_sheets_read_with_their_strings(book: Path) -> No
 
 
 def test_strict_open_xml_is_refused_in_one_sentence(book: Path, tmp_path: Path) -> None:
+    """As Excel saves Strict Open XML: the main namespace and the package's relationship types
+    under purl.oclc.org. The patcher (refresh) and the openpyxl reader (check, publish, evaluate,
+    build --from) say so alike; openpyxl alone had read a workbook without sheets, and check
+    blamed a name pointing "at a missing sheet"."""
+    from gpuval.pipeline.safety import safe_load_workbook
+
     strict = tmp_path / "strict.xlsx"
     files = parts(book)
     files["xl/workbook.xml"] = files["xl/workbook.xml"].replace(
         f'xmlns="{M}"'.encode(), b'xmlns="http://purl.oclc.org/ooxml/spreadsheetml/main"'
     )
+    files["_rels/.rels"] = files["_rels/.rels"].replace(
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument",
+    )
     with zipfile.ZipFile(strict, "w") as archive:
         for name, data in files.items():
             archive.writestr(name, data)
-    with pytest.raises(GpuvalError, match=r"strict\.xlsx is saved as Strict Open XML .*\.$"):
+    said = r"strict\.xlsx is saved as Strict Open XML \(or is not a spreadsheet\); save it .*\.$"
+    with pytest.raises(GpuvalError, match=said):
         Patch(strict)
+    with pytest.raises(GpuvalError, match=said):
+        safe_load_workbook(strict)
 
 
 # --- cached values of formula cells (Patch.store_values) ---------------------------------------
