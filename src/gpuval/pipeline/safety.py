@@ -38,6 +38,7 @@ import zlib
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 import openpyxl.xml
 import openpyxl.xml.functions
@@ -346,15 +347,9 @@ def check_part(data: bytes, info: zipfile.ZipInfo, path: Path, *, label: str = "
     _stream(data, info, Path(path), label)
 
 
-def _analyst_content(path: Path) -> str | None:
-    """What in an existing workbook shows an analyst's work, or None (a fresh gpuval build, or
-    not a workbook at all)."""
-    from gpuval.pipeline.xlsxpatch import Patch  # imported here: xlsxpatch reads through us
-
-    try:
-        patch = Patch(path, label="Output file")
-    except GpuvalError:
-        return None  # not a workbook: a plain regular file
+def _analyst_content(patch: Any) -> str | None:
+    """What in an existing workbook (a :class:`~gpuval.pipeline.xlsxpatch.Patch`) shows an
+    analyst's work, or None (a fresh gpuval build)."""
     names = [n.get("name", "") for n in patch.book.root.iter("{*}definedName")]
     if "in_target" not in names:
         return "it is not a gpuval workbook"
@@ -384,6 +379,10 @@ def check_destination(out: Path, *, reads: Sequence[Path] = (), force: bool = Fa
     command reads (``reads``, e.g. the template), or, unless ``force``, over a workbook holding
     an analyst's work (sheets added, notes by others, saved by Excel or LibreOffice, refreshed)."""
     out = Path(out)
+    for folder in (Path(r) for r in reads if r is not None and Path(r).is_dir()):
+        if out.resolve().is_relative_to(folder.resolve()):  # a seed article's folder
+            raise GpuvalError(f"Output file {out} is in the folder being read ({folder}); "
+                              "choose another place.")  # fmt: skip
     try:
         info = os.lstat(out)
     except OSError:  # nothing there (or no way there): writing will say so, if it fails
@@ -403,8 +402,17 @@ def check_destination(out: Path, *, reads: Sequence[Path] = (), force: bool = Fa
             raise GpuvalError(
                 f"Output file {out} is the file being read ({source}); choose another."
             )
-    if not force:
-        why = _analyst_content(out)
+    if not force and info.st_size > 0:
+        from gpuval.pipeline.xlsxpatch import Patch  # imported here: xlsxpatch reads through us
+
+        try:
+            patch = Patch(out, label="Output file")
+        except GpuvalError:  # a dataset, a prices file, a damaged or protected workbook
+            raise GpuvalError(
+                f"Output file {out} exists and is not a workbook gpuval can read; choose another "
+                "name, or pass --force to replace it."
+            ) from None
+        why = _analyst_content(patch)
         if why is not None:
             raise GpuvalError(
                 f"Output file {out} holds an analyst's work ({why}); refresh it instead, or "

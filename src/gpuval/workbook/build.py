@@ -242,8 +242,11 @@ def build_from(
     from gpuval.pipeline.safety import check_destination
     from gpuval.workbook.template import DEFAULT_TEMPLATE
 
-    reads = [template or DEFAULT_TEMPLATE, *([old] if old is not None else [])]
+    reads = [template or DEFAULT_TEMPLATE, *(p for p in (old, dataset_path, seeds) if p)]
     check_destination(Path(out), reads=reads, force=force)
+    if Path(out).suffix.lower() != ".xlsx":
+        raise GpuvalError(f"Output file {out}: gpuval writes .xlsx workbooks; give a name ending "
+                          "in .xlsx.")  # fmt: skip
     ds = load_dataset(dataset_path, seeds=seeds)
     if old is None:
         target = _company(target or "biren", ds, peers.peer_rows(ds))
