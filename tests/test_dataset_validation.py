@@ -253,6 +253,17 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], object], str]] = [
         "field 'sentence': list should have at least 1 item",
     ),
     ("table is a list", lambda d: d.update(meta=[1]), "field 'meta'"),
+    (  # build and refresh had stopped on openpyxl's IllegalCharacterError
+        "control character",
+        lambda d: d["entity"][0].update(name_en="Acme\u0007Chips"),
+        "entity 'acme': field 'name_en': contains the control character U+0007, which a "
+        "workbook cannot hold",
+    ),
+    (  # it went unescaped into the name data_version and into every page header
+        "version with quotes",
+        lambda d: d["meta"].update(version='2026 "draft"'),
+        "field 'version': string should match pattern",
+    ),
     (
         "relation on a date",
         lambda d: (

@@ -79,8 +79,22 @@ def _check_period(period: str) -> str:
     return period
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""The control characters no worksheet cell can hold (XML 1.0 forbids them; tab and line breaks
+are allowed)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and (found := _CONTROL.search(text)):
+                raise ValueError(f"contains the control character U+{ord(found[0]):04X}, which "
+                                 "a workbook cannot hold")  # fmt: skip
+        return value
 
 
 class Entity(_Strict):
@@ -163,7 +177,8 @@ class SourceFile(_Strict):
 
 
 class Meta(_Strict):
-    version: str = Field(min_length=1)
+    version: str = Field(pattern=r"^[\w.+-]{1,40}$")
+    """Letters, digits and ``. _ + -``, at most 40: it goes into page headers and a name."""
     description: str = ""
 
 
