@@ -239,6 +239,20 @@ def test_a_date_after_today_is_refused(tmp_path: Path, dataset: Dataset) -> None
     assert read_prices(path, dataset)[0].date == dt.date(2099, 1, 6)  # no today: not checked
 
 
+@pytest.mark.parametrize("date", ["0001-01-01", "1900-01-01", "1989-12-31"])
+def test_a_date_before_any_listing_is_refused(tmp_path: Path, dataset: Dataset, date: str) -> None:
+    """0001-01-01 had gone into Peers as serial -693593 (shown as #####), and check then read it
+    as no date at all."""
+    path = tmp_path / "p.csv"
+    path.write_text(mc.HEADER + f"biren,{date},35.2,HKD,\n", encoding="utf-8")
+    with pytest.raises(GpuvalError) as caught:
+        read_prices(path, dataset, today=dt.date(2026, 12, 1))
+    assert str(caught.value) == (
+        f"Prices file {path}, line 2: date {date} is before 1990-01-01, too early for a market "
+        "price of these companies."
+    )
+
+
 def test_missing_file(tmp_path: Path, dataset: Dataset) -> None:
     with pytest.raises(GpuvalError) as caught:
         read_prices(tmp_path / "nope.csv", dataset)

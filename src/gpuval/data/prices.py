@@ -7,19 +7,19 @@ A prices file is a CSV in UTF-8 (a byte-order mark is fine) with the header
     biren,2026-01-05,35.20,HKD,
     06082.HK,2026-01-06,36.00,HKD,2390000000
 
-``entity`` is an entity id or a ticker from the dataset (``gpuval entities``), in any case, a
-ticker with or without its exchange suffix (``688256.SH``, ``688256.sh`` and ``688256`` are
-Cambricon, ``nvda`` and ``NVIDIA`` are NVIDIA), or those of a company the analyst added to the
-workbook's peer table (``added``: its id, ticker and listing currency as the table gives them;
-any text is an id there, ``en-flame`` too); ``date`` is
-``YYYY-MM-DD``, not after today; ``price`` is a positive number in ``currency``, which must be the
-entity's listing currency; ``shares``, if given, a positive number of shares outstanding; each
-within :data:`LIMITS`, and price x shares within :data:`MAX_MARKET_VALUE`. Every problem
-raises :class:`~gpuval.errors.GpuvalError` with one sentence naming the file, the line and the
-problem: text that is not UTF-8, a file over :data:`MAX_BYTES`, a missing or unknown column, a
-value of the wrong type, an unknown entity or ticker, a second row for the same entity and date,
-and any field that starts with ``=``, ``+``, ``-`` or ``@`` and is not a plain number (spreadsheet
-formula injection; such text is never a valid id, date, number or currency anyway).
+``entity`` is an entity id or a ticker from the dataset (``gpuval entities``), in any case, a ticker
+with or without its exchange suffix (``688256.SH``, ``688256.sh`` and ``688256`` are Cambricon,
+``nvda`` and ``NVIDIA`` are NVIDIA), or those of a company the analyst added to the workbook's peer
+table (``added``: its id, ticker and listing currency as the table gives them; any text is an id
+there, ``en-flame`` too); ``date`` is ``YYYY-MM-DD``, not after today nor before 1990; ``price`` is
+a positive number in ``currency``, which must be the entity's listing currency; ``shares``, if
+given, a positive number of shares outstanding; each within :data:`LIMITS`, and price x shares
+within :data:`MAX_MARKET_VALUE`. Every problem raises :class:`~gpuval.errors.GpuvalError` with one
+sentence naming the file, the line and the problem: text that is not UTF-8, a file over
+:data:`MAX_BYTES`, a missing or unknown column, a value of the wrong type, an unknown entity or
+ticker, a second row for the same entity and date, and any field that starts with ``=``, ``+``,
+``-`` or ``@`` and is not a plain number (spreadsheet formula injection; such text is never a valid
+id, date, number or currency anyway).
 
 When a file gives several dates for one entity, :func:`latest_by_entity` keeps the latest.
 """
@@ -57,6 +57,8 @@ __all__ = [
 
 #: Required columns, in the documented order.
 COLUMNS = ("entity", "date", "price", "currency")
+EARLIEST = dt.date(1990, 1, 1)
+"""The earliest date a price may have (the Shanghai exchange opened in December 1990)."""
 #: Columns that may be present.
 OPTIONAL = ("shares",)
 #: A prices file larger than this is refused before it is parsed.
@@ -232,6 +234,9 @@ class _Reader:
             self.fail(line, f"date must be a YYYY-MM-DD date, got {_shown(raw_date)}")
         if self.today is not None and date > self.today:
             self.fail(line, f"date {raw_date} is after today, {self.today.isoformat()}")
+        if date < EARLIEST:  # before any of these companies listed; Excel shows it as #####
+            self.fail(line, f"date {raw_date} is before {EARLIEST.isoformat()}, too early for a "
+                      "market price of these companies")  # fmt: skip
         price = self.number(line, "price", fields["price"])
         currency = fields["currency"].upper()
         if currency not in CURRENCIES:
