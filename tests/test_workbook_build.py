@@ -283,6 +283,40 @@ def test_bad_template_is_refused(tmp_path: Path) -> None:
         build(tmp_path / "o.xlsx", template=bad)
 
 
+def test_a_template_that_would_build_a_broken_workbook_is_refused(tmp_path: Path) -> None:
+    """A sheet named like one gpuval builds (the model had landed on "Inputs1" with every name
+    on the template's empty Inputs; a Peers sheet ended in an internal ValueError), a missing
+    sheet named alone, a number format over Excel's 255 characters: one sentence each, no
+    workbook written."""
+    from openpyxl import load_workbook
+
+    from gpuval.workbook.template import DEFAULT_TEMPLATE
+
+    out = tmp_path / "o.xlsx"
+    cases = []
+    for change, said in [
+        (lambda wb: wb.create_sheet("Inputs"), "has a sheet named 'Inputs', which gpuval "
+         "builds; rename or delete it in the template."),
+        (lambda wb: wb.create_sheet("Peers"), "has a sheet named 'Peers', which gpuval builds; "
+         "rename or delete it in the template."),
+        (lambda wb: wb.remove(wb["Style"]), "is missing a Style sheet."),
+        (lambda wb: wb["Style"].append(["long", "0.00" + "0" * 300]), "Style!B"),
+    ]:  # fmt: skip
+        wb = load_workbook(DEFAULT_TEMPLATE)
+        change(wb)
+        template = tmp_path / f"t{len(cases)}.xlsx"
+        wb.save(template)
+        with pytest.raises(GpuvalError) as refused:
+            build(out, template=template)
+        assert str(refused.value).startswith(f"Template {template}")
+        assert said in str(refused.value)
+        cases.append(template)
+    assert str(refused.value).endswith(
+        "the number format for 'long' is 304 characters long; Excel allows 255."
+    )
+    assert not out.exists()
+
+
 def test_a_peer_table_over_thirty_companies_is_refused_in_one_sentence() -> None:
     """The sample lists on Peer statistics read 30 rows (Excel 2016 has no TEXTJOIN): 31
     companies would leave one out of them, so the build says so instead."""

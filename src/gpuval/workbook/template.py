@@ -224,6 +224,10 @@ def write_default_template(path: Path | BytesIO = DEFAULT_TEMPLATE) -> Path | By
     return path
 
 
+MAX_FORMAT = 255
+"""The longest number format code Excel accepts."""
+
+
 def load_template(path: Path | None = None) -> tuple[Workbook, HouseStyle]:
     """Open a template and read its number formats; the Style sheet is removed from the copy."""
     file: Path | BytesIO = path or DEFAULT_TEMPLATE
@@ -237,12 +241,24 @@ def load_template(path: Path | None = None) -> tuple[Workbook, HouseStyle]:
     else:
         wb = safe_load_workbook(Path(file), label="Template")
     missing = [s for s in STYLES if s not in wb.named_styles]
-    if missing or "Cover" not in wb.sheetnames or "Style" not in wb.sheetnames:
-        what = f"cell styles {', '.join(missing)}" if missing else "a Cover and a Style sheet"
+    sheets = [s for s in ("Cover", "Style") if s not in wb.sheetnames]
+    if missing or sheets:
+        what = f"cell styles {', '.join(missing)}" if missing else f"a {sheets[0]} sheet"
         raise GpuvalError(f"Template {file} is missing {what}.")
+    from gpuval.workbook.build import ORDER  # the sheets a build writes
+
+    taken = [s for s in wb.sheetnames if s in ORDER and s != "Cover"]
+    if taken:
+        raise GpuvalError(f"Template {file} has a sheet named {taken[0]!r}, which gpuval builds; "
+                          "rename or delete it in the template.")  # fmt: skip
     formats = dict(FORMATS)
-    for key, code in wb["Style"].iter_rows(min_row=2, max_col=2, values_only=True):
+    for r, (key, code) in enumerate(
+            wb["Style"].iter_rows(min_row=2, max_col=2, values_only=True), start=2):  # fmt: skip
         if isinstance(key, str) and isinstance(code, str) and code.strip():
+            if len(code) > MAX_FORMAT:
+                raise GpuvalError(f"Template {file}, Style!B{r}: the number format for "
+                                  f"{key.strip()!r} is {len(code)} characters long; Excel "
+                                  f"allows {MAX_FORMAT}.")  # fmt: skip
             formats[key.strip()] = code
     del wb["Style"]
     return wb, HouseStyle(formats)
