@@ -220,3 +220,33 @@ def test_what_only_excel_writes_travels_with_the_published_copy(
         "Published 2026-01-07 by gpuval; dataset 2026.02.05; UNCHECKED (published with --force); "
         "data age measured on 2026-01-06"
     )
+
+
+@pytest.mark.libreoffice
+def test_a_macro_enabled_workbook_is_checked_and_published_without_its_macros(
+    built: Path, today: dt.date, tmp_path: Path
+) -> None:
+    """The UDF route saves an .xlsm (its wrappers are VBA): evaluate, check, build --from and
+    publish read it (its macros never run; they had refused it, while refresh kept it); the
+    published copy is an .xlsx without the VBA project, and publish says where the macros
+    stay."""
+    from fixtures.excel365 import add_excel365
+    from gpuval.pipeline.check import check_workbook
+    from gpuval.workbook.build import build_from
+    from gpuval.workbook.evaluate import evaluate
+
+    xlsm = add_excel365(built, tmp_path / "analyst.xlsm", macros=True).path
+    assert evaluate(xlsm) == evaluate(built)
+    results = {
+        r.name: r.passed for r in check_workbook(xlsm, today=today, max_age_days=AGE).results
+    }
+    assert results["outputs"] and results["formulas"]
+    assert build_from(xlsm, tmp_path / "new.xlsx")[0].exists()
+    report = publish(xlsm, out_dir=tmp_path / "dist", today=today, force=True, max_age_days=AGE)
+    assert report.outputs[0].suffix == ".xlsx"
+    with zipfile.ZipFile(report.outputs[0]) as z:
+        assert not [n for n in z.namelist() if "vba" in n.lower()]
+        assert b"macroEnabled" not in z.read("[Content_Types].xml")
+    assert "the published copy is an .xlsx workbook: the macros stay in analyst.xlsm." in (
+        report.notes
+    )

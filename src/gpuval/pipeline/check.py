@@ -305,13 +305,13 @@ def check_workbook(
         else:
             job = recalculated
         try:
-            wb = safe_load_workbook(path)
+            wb = safe_load_workbook(path, keep_vba=True)  # read, never run
             require_gpuval(wb, path)
             formulas = _check_formulas(wb)
             expected = _core_outputs(path, wb)
             bounds = _check_bounds(wb, path)
             computed = job if isinstance(job, Path) else job.result()
-            values = safe_load_workbook(computed, data_only=True)
+            values = safe_load_workbook(computed, data_only=True, keep_vba=True)
         finally:
             if own is not None:
                 own.close()

@@ -4,8 +4,9 @@
    status) written in the stamp cell ``pub_stamp`` that build creates on the Cover, the only
    cell publish writes (see :func:`stamp_cell`), into the file's own parts, so that what only
    Excel writes (threaded comments, sparklines, pictures, dynamic-array metadata) travels with
-   it. A UDF working copy is rewritten by openpyxl instead: its ``xlwings.conf`` sheet is
-   dropped and any ``GPUVAL_*`` UDF cell frozen to its value from the Python core.
+   it. A UDF working copy (or an .xlsm) is rewritten by openpyxl instead: its ``xlwings.conf``
+   sheet is dropped, any ``GPUVAL_*`` UDF cell frozen to its value from the Python core, and
+   the macros left out (the copy is an .xlsx).
 2. One LibreOffice run recalculates the copy, stores its values and (``pdf``) renders every sheet
    to PDF. (A UDF working copy needs one more run before: the UDFs' arguments must be computed
    to freeze them.)
@@ -176,7 +177,12 @@ def publish(
         require_gpuval(wb, path)
         progress("preparing the copy")
         frozen = 0
-        udf_copy = "xlwings.conf" in wb.sheetnames or _has_udfs(wb)
+        macros = wb.vba_archive is not None  # an .xlsm: the copy is an .xlsx without them
+        udf_copy = "xlwings.conf" in wb.sheetnames or _has_udfs(wb) or macros
+        if macros:
+            wb.vba_archive = None
+            report.notes.append(f"the published copy is an .xlsx workbook: the macros stay in "
+                                f"{path.name}.")  # fmt: skip
         if udf_copy:
             order_all_error_bars(wb)  # openpyxl writes the error bars it read in its own order
             if "xlwings.conf" in wb.sheetnames:

@@ -48,8 +48,9 @@ class UncomputedInput(GpuvalError):
 
 
 def open_workbook(path: Path, *, data_only: bool = False) -> Workbook:
-    """Open an .xlsx for reading, with one clear sentence for every way it can fail."""
-    return safe_load_workbook(path, data_only=data_only)
+    """Open an .xlsx (or an .xlsm, whose macros are read, never run) for reading, with one
+    clear sentence for every way it can fail."""
+    return safe_load_workbook(path, data_only=data_only, keep_vba=True)
 
 
 def _cells(wb: Workbook, name: str) -> list[tuple[str, str]]:
