@@ -150,3 +150,41 @@ def test_publishing_a_file_on_a_full_disk_without_hard_links_leaves_no_part_of_i
         "No space left on device",
     )
     assert list(target.parent.iterdir()) == []
+
+
+def test_the_lock_file_on_a_full_disk_or_a_read_only_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk names the lock file (it said "cannot write or read: No space left on
+    device", no file); a read-only folder stops a command that writes the workbook and lets
+    one that only reads it (publish) work on without the lock."""
+    import errno
+
+    from gpuval.errors import GpuvalError
+    from gpuval.pipeline.files import workbook_lock
+
+    book = tmp_path / "analyst.xlsx"
+    book.write_bytes(b"x")
+    lock = tmp_path / ".analyst.xlsx.gpuval-lock"
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "write", full)
+        with pytest.raises(GpuvalError) as refused, workbook_lock(book):
+            pass
+    assert str(refused.value) == f"Cannot write the lock file {lock}: No space left on device."
+    assert not lock.exists()
+
+    def read_only(*args: Any, **kwargs: Any) -> int:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "open", read_only)
+    with pytest.raises(GpuvalError) as refused, workbook_lock(book):
+        pass
+    assert str(refused.value) == f"Cannot create the lock file {lock}: Read-only file system."
+    ran = []
+    with workbook_lock(book, reading=True):
+        ran.append(True)
+    assert ran == [True]

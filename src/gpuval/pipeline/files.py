@@ -122,8 +122,10 @@ def lock_files(path: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def workbook_lock(path: Path) -> Iterator[None]:
-    """Refuse when the workbook is open elsewhere; hold gpuval's own lock while working."""
+def workbook_lock(path: Path, *, reading: bool = False) -> Iterator[None]:
+    """Refuse when the workbook is open elsewhere; hold gpuval's own lock while working
+    (``reading``: a command that only reads the workbook works on without it in a folder no one
+    may write to, where no one can change the workbook either)."""
     for lock in lock_files(path):
         if lock.exists():
             app = "Excel" if lock.name.startswith("~$") else "LibreOffice"
@@ -144,10 +146,17 @@ def workbook_lock(path: Path) -> Iterator[None]:
                 f"(lock file {own.name}); try again when it has finished."
             ) from None
     except OSError as exc:
+        if reading and exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            yield
+            return
         raise GpuvalError(f"Cannot create the lock file {own}: {exc.strerror or exc}.") from None
     try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
+        try:
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:  # a full disk
+            raise GpuvalError(f"Cannot write the lock file {own}: {exc.strerror or exc}.") from None
+        finally:
+            os.close(fd)
         yield
     finally:
         own.unlink(missing_ok=True)

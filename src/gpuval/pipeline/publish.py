@@ -171,7 +171,10 @@ def publish(
     path = Path(path)
     today = today or dt.date.today()
     report = PublishReport()
-    with workbook_lock(path), tempfile.TemporaryDirectory(prefix="gpuval-publish-") as tmp_name:
+    with (
+        workbook_lock(path, reading=True),
+        tempfile.TemporaryDirectory(prefix="gpuval-publish-") as tmp_name,
+    ):
         tmp = Path(tmp_name)
         wb = open_workbook(path)
         require_gpuval(wb, path)
