@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import filecmp
 import io
 import os
 import re
@@ -396,6 +397,9 @@ def save_with_backup(patch: Patch, path: Path, now: dt.datetime) -> Path:
         else:
             patch.save_over(path)
     except OSError as exc:
+        with contextlib.suppress(OSError):  # the workbook as it was: its backup is no news
+            if filecmp.cmp(path, backup, shallow=False):
+                backup.unlink()
         raise _oserror(exc, "write the refreshed workbook", path) from None
     return backup
 
