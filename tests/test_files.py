@@ -188,3 +188,21 @@ def test_the_lock_file_on_a_full_disk_or_a_read_only_folder(
     with workbook_lock(book, reading=True):
         ran.append(True)
     assert ran == [True]
+
+
+def test_a_folder_that_may_not_be_written_is_named_by_the_file_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary file cannot even be created (a read-only folder): the error names the
+    file asked for, not ``.new.xlsx.10461.xl5hzt0j.tmp``."""
+    import errno
+    import tempfile
+
+    def read_only(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / ".new.xlsx.1.x.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(OSError) as refused:
+        replace_atomically(tmp_path / "new.xlsx", write_new)
+    assert refused.value.filename == str(tmp_path / "new.xlsx")
+    assert refused.value.strerror == "Read-only file system"

@@ -88,11 +88,14 @@ def replace_atomically(path: Path, write: Callable[[str], object]) -> Path:
     fault = os.environ.get("GPUVAL_FAULT")
     if fault and fault.partition(":")[0] not in FAULT_STEPS:
         raise ValueError(f"GPUVAL_FAULT={fault!r} names no step of {FAULT_STEPS}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_orphans(path)
-    handle, tmp = tempfile.mkstemp(
-        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
-    )
+    try:  # a read-only folder: name the file asked for, not the temporary one
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_orphans(path)
+        handle, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+        )
+    except OSError as exc:
+        raise named(exc, path) from None
     os.close(handle)
     try:
         if fault:
