@@ -304,6 +304,22 @@ def test_malformed_file(tmp_path: Path, name: str, content: bytes, message: str)
         load_dataset(path)
 
 
+def test_a_byte_order_mark_is_read_past(tmp_path: Path, seeds: Path) -> None:
+    """As Notepad saves UTF-8: a dataset with a BOM in front loads as without it (TOML had said
+    "Invalid statement (at line 1, column 1)", JSON "decode using utf-8-sig")."""
+    from conftest import seeds_location
+    from gpuval.data.dataset import default_dataset_path
+
+    toml = tmp_path / "bom.toml"
+    toml.write_bytes(b"\xef\xbb\xbf" + default_dataset_path().read_bytes())
+    shipped = load_dataset(default_dataset_path(), seeds=seeds_location())
+    assert len(load_dataset(toml, seeds=seeds_location()).records) == len(shipped.records)
+    plain = write(tmp_path, mutated(lambda d: None), name="plain.json")
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    assert load_dataset(bom, seeds=seeds).version == load_dataset(plain, seeds=seeds).version
+
+
 def test_oversized_file_is_refused_before_parsing(tmp_path: Path) -> None:
     path = tmp_path / "huge.toml"
     with path.open("wb") as handle:

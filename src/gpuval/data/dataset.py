@@ -206,7 +206,7 @@ def _read(path: Path) -> dict[str, Any]:
             "refusing to read it."
         )
     try:
-        raw = path.read_bytes().decode("utf-8")
+        raw = path.read_bytes().decode("utf-8-sig")  # Windows editors may start with a BOM
     except UnicodeDecodeError as exc:
         raise GpuvalError(f"Dataset {path} is not UTF-8 text (byte {exc.start}).") from None
     fmt = "JSON" if path.suffix.lower() == ".json" else "TOML"
