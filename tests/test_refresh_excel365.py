@@ -6,6 +6,7 @@ opens the result and recalculates it with no error values."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zipfile
 from pathlib import Path
@@ -175,3 +176,57 @@ def test_a_second_refresh_changes_nothing(built: Path, tmp_path: Path) -> None:
     assert report.changes == []
     again = parts(injected.path)
     assert [n for n in after if after[n] != again[n]] == []
+
+
+LET = "_xlfn.LET(_xlpm.x,0.25,_xlpm.x*2)"
+"""An Excel 365 function LibreOffice 7.4 lacks (it computes #NAME?): Excel's value is 0.5."""
+
+
+def _with_let(built: Path, out: Path, cells: list[tuple[str, str]]) -> Path:
+    """``built`` with LET in each (sheet, cell), carrying Excel's value 0.5 as Excel saves it."""
+    wb = load_workbook(built)
+    for sheet, ref in cells:
+        if sheet not in wb.sheetnames:
+            wb.create_sheet(sheet)
+        wb[sheet][ref] = f"={LET}"
+    wb.save(out)
+    files = parts(out)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            data = data.replace(f"<f>{LET}</f><v></v>".encode(), f"<f>{LET}</f><v>0.5</v>".encode())
+            data = data.replace(f"<f>{LET}</f><v />".encode(), f"<f>{LET}</f><v>0.5</v>".encode())
+            archive.writestr(name, data)
+    assert all(load_workbook(out, data_only=True)[s][r].value == 0.5 for s, r in cells)
+    return out
+
+
+@pytest.mark.libreoffice
+def test_a_function_libreoffice_lacks_keeps_excels_value(built: Path, tmp_path: Path) -> None:
+    """LET in an analyst's cell and in an input (in_gap_closed): refresh had replaced Excel's
+    0.5 by nothing (LibreOffice's #NAME?), and check then blamed "a program that does not
+    calculate". Now refresh keeps Excel's value and says so; check does not count the
+    analyst's cell as an error but names it, and for the input names it as the cause."""
+    from gpuval.pipeline.check import check_workbook
+    from workbook_helpers import named_cell
+
+    wb = load_workbook(built)
+    gap = named_cell(wb, "in_gap_closed")
+    cells = [("Mine", "B2"), (gap.parent.title, gap.coordinate)]
+    path = _with_let(built, tmp_path / "let.xlsx", cells)
+    report = refresh(path)
+    kept = [n for n in report.notes if "use a function LibreOffice lacks" in n]
+    assert kept == [
+        "2 formula cell(s) use a function LibreOffice lacks (an Excel 365 function): each keeps "
+        f"the value Excel last computed, until Excel opens the file again: "
+        f"{gap.parent.title}!{gap.coordinate}, Mine!B2."
+    ]
+    values = load_workbook(path, data_only=True)
+    assert values["Mine"]["B2"].value == 0.5 and named_cell(values, "in_gap_closed").value == 0.5
+    # the analyst's cell alone: not an error, named
+    alone = _with_let(built, tmp_path / "mine.xlsx", cells[:1])
+    errors = next(r for r in check_workbook(alone, today=dt.date(2026, 1, 6), max_age_days=1)
+                  .results if r.name == "errors")  # fmt: skip
+    assert errors.passed
+    assert errors.details == [
+        "not computed here: Mine!B2 (an Excel 365 function LibreOffice lacks; Excel computes it)"
+    ]

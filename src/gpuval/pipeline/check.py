@@ -37,6 +37,7 @@ from gpuval.pipeline.names import named_value, outside_the_table, require_gpuval
 from gpuval.pipeline.plausible import plausibility_findings
 from gpuval.pipeline.recalc import Recalculation
 from gpuval.pipeline.safety import open_package, safe_load_workbook
+from gpuval.pipeline.xlsxpatch.values import excel_only
 
 # The model (gpuval.workbook: build, evaluate, the sheets; numpy and scipy behind them) is
 # imported where it is used, so that LibreOffice starts recalculating while Python imports it.
@@ -89,7 +90,7 @@ def _check_errors(values: Workbook, formulas: Workbook, cause: str | None = None
     before them ``cause``, an input the bounds check refused (text typed where a number belongs
     turns thousands of cells into #VALUE!); #N/A in a chart column is a point the chart skips,
     not an error."""
-    origins, knock_on = [], []
+    origins, knock_on, excel = [], [], []
     charts = _chart_columns(values)
     for ws in values.worksheets:
         if ws.title in UDF_SHEETS:
@@ -103,14 +104,24 @@ def _check_errors(values: Workbook, formulas: Workbook, cause: str | None = None
                         continue
                     text = f"{ws.title}!{cell.coordinate} = {cell.value}"
                     source = cell_formula(formulas[ws.title][cell.coordinate])
-                    if source is not None and cell.value.split()[0] in source:
+                    if source is not None and excel_only(source, cell.value):
+                        excel.append(f"{ws.title}!{cell.coordinate}")
+                    elif source is not None and cell.value.split()[0] in source:
                         origins.append(f"{text} (in its own formula {source})")
                     else:
                         knock_on.append(text)
     first = [f"likely cause: {cause}"] if cause and (origins or knock_on) else []
-    details = capped(first + origins + knock_on)
-    return CheckResult("errors", "No error value in any cell after recalculation", not details,
-                       details)  # fmt: skip
+    lacking = (
+        [
+            f"not computed here: {', '.join(excel[:5])}{' ...' if len(excel) > 5 else ''} "
+            "(an Excel 365 function LibreOffice lacks; Excel computes it)"
+        ]
+        if excel
+        else []
+    )
+    errors = first + origins + knock_on
+    return CheckResult("errors", "No error value in any cell after recalculation", not errors,
+                       capped(lacking + errors))  # fmt: skip
 
 
 def _close(a: Any, b: Any) -> bool:

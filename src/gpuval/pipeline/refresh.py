@@ -276,6 +276,13 @@ def store_values(patch: Patch, report: RefreshReport, recalc: bool, progress: Pr
         report.notes.append(why + NO_VALUES)
         return
     report.values = stored
+    if stored.kept:
+        shown = ", ".join(stored.kept[:5]) + (" ..." if len(stored.kept) > 5 else "")
+        report.notes.append(
+            f"{len(stored.kept)} formula cell(s) use a function LibreOffice lacks (an Excel 365 "
+            f"function): each keeps the value Excel last computed, until Excel opens the file "
+            f"again: {shown}."
+        )
     if stored.uncomputed:
         shown = ", ".join(stored.uncomputed[:5]) + (" ..." if len(stored.uncomputed) > 5 else "")
         report.notes.append(

@@ -27,7 +27,8 @@ from gpuval.pipeline.xlsxpatch.package import Package, parse_xml, serialize_xml
 from gpuval.pipeline.xlsxpatch.sheet import M, cell_ref
 from gpuval.pipeline.xlsxpatch.workbook import WorkbookPart
 
-__all__ = ["STANDARD_ERRORS", "Cached", "Computed", "StoredValues", "read_computed", "store"]
+__all__ = ["STANDARD_ERRORS", "Cached", "Computed", "StoredValues", "excel_only", "read_computed",
+           "store"]  # fmt: skip
 
 #: Error values that are results (Excel's own); any other error is a value not computed.
 STANDARD_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NUM!", "#N/A"})
@@ -58,6 +59,15 @@ class StoredValues:
     filled: int = 0
     cleared: int = 0
     uncomputed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    """Cells with a function LibreOffice lacks (``_xlfn.LET``: #NAME? there) whose value, as
+    the application that saved the file computed it, is kept."""
+
+
+def excel_only(formula: str, result: str) -> bool:
+    """``result`` (LibreOffice's) is #NAME? for a formula using a function newer than
+    LibreOffice knows (Excel writes those as ``_xlfn.NAME``): not an error of the formula."""
+    return result == "#NAME?" and "_xlfn." in formula
 
 
 def _unescape(text: str) -> str:
@@ -212,6 +222,10 @@ def _store_part(xml: str, sheet: str, values: dict[str, Cached] | None, done: St
                 return f"<{prefix}c{_with_type(attrs, value.type)}>{body}</{prefix}c>"
             if values is not None:
                 why = _unescape(value.text) if value is not None else "no value"
+                had = any(v["vbody"] for v in g.value.finditer(body))
+                if formula is not None and had and excel_only(formula[0], why):
+                    done.kept.append(f"{sheet}!{ref}")
+                    return c[0]  # Excel's value stands until Excel computes it again
                 done.uncomputed.append(f"{sheet}!{ref} ({why})")
             bare = _with_type(attrs, None)
             if bare == attrs and not any(v["vbody"] for v in g.value.finditer(body)):
