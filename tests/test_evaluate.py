@@ -35,6 +35,24 @@ def test_evaluate_json(built: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert result["out_value_per_share_base"] == pytest.approx(per_share, rel=1e-12)
 
 
+def test_evaluate_table_says_each_values_unit(
+    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The model keeps equity values in USD and shows the rest in the listing currency: the
+    table says which (an analyst had read 1.25e10, USD, beside 1.09e11, CNY, as one currency)."""
+    assert main(["evaluate", str(built), "--format", "table"]) == 0
+    lines = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}
+    assert lines["out_dcf_equity_value"][1:] == ["USD"]
+    assert lines["out_valuation_weighted"][1:] == ["HKD", "per", "share"]
+    assert lines["out_valuation_upside"][1:] == ["fraction"]
+    assert lines["out_backlog_forward_ps"] == ["77.621", "x"]  # 77.0 bn / 0.992 bn, rounded
+    metax = build(tmp_path / "metax.xlsx", target="metax")  # no share count: equity values
+    assert main(["evaluate", str(metax), "--format", "table"]) == 0
+    lines = {line.split()[0]: line.split()[1:] for line in capsys.readouterr().out.splitlines()}
+    assert lines["out_valuation_weighted"][1:] == ["CNY"]
+    assert lines["out_equity_value_weighted"][1:] == ["USD"]
+
+
 def test_evaluate_reads_edited_inputs(built: Path, tmp_path: Path) -> None:
     wb = load_workbook(built)
     named_cell(wb, "in_nvidia_fraction").value = 0.02

@@ -252,8 +252,10 @@ def evaluate(workbook: Path, fmt: str) -> None:
     """Read the workbook's in_ cells, run the Python core and print every out_ value."""
     from gpuval.pipeline.report import evaluate_text
     from gpuval.workbook.evaluate import evaluate as evaluate_file
+    from gpuval.workbook.evaluate import open_workbook, output_units
 
-    _echo(evaluate_text(evaluate_file(workbook), fmt))
+    wb = open_workbook(workbook)
+    _echo(evaluate_text(evaluate_file(workbook, wb), fmt, output_units(workbook, wb)))
 
 
 def _progress(quiet: bool, total: int) -> Any:

@@ -136,14 +136,17 @@ def quality_text(checks: Sequence[Check], fmt: str) -> str:
     )
 
 
-def evaluate_text(result: dict[str, Any], fmt: str) -> str:
-    """Every ``out_`` value: a JSON object, or a line each (six significant digits, "n/a")."""
+def evaluate_text(result: dict[str, Any], fmt: str, units: dict[str, str] | None = None) -> str:
+    """Every ``out_`` value: a JSON object, or a line each (six significant digits, "n/a"), with
+    its unit when ``units`` gives it."""
     if fmt == "json":
         return json.dumps(result, indent=2) + "\n"
+    units = units or {}
     return "".join(
-        f"{name:36} {'n/a' if value is None else f'{value:,.6g}'}\n"
+        f"{name:36} {'n/a' if value is None else f'{value:,.6g}':>14}  {units.get(name, '')}"
+        .rstrip() + "\n"
         for name, value in result.items()
-    )
+    )  # fmt: skip
 
 
 def check_text(report: CheckReport, fmt: str) -> str:

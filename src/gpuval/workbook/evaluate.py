@@ -186,6 +186,33 @@ def snapshot_is_current(wb: Workbook, model: Model, values: dict[str, Any]) -> b
     return abs(montecarlo.weighted(model) - stored) <= 1e-6 * abs(stored)
 
 
+_FRACTIONS = ("upside", "implied_share", "implied_growth", "implied_nvidia_fraction")
+_USD = ("out_dcf_equity_value", "out_equity_value_weighted", "out_nvidia_share_equity_value")
+
+
+def output_units(path: Path, wb: Workbook | None = None) -> dict[str, str]:
+    """The unit of each ``out_*`` value, for a reader: "fraction", "x" (a multiple), "USD"
+    (equity values the model keeps in USD) or the target's listing currency, per share when it
+    has a share count (``out_valuation_weighted`` and the per-share values)."""
+    path = Path(path)
+    wb = wb if wb is not None else open_workbook(path)
+    values = read_inputs_from(wb, path)
+    ids = list(values["data_peers_id"])
+    row = ids.index(values["in_target"]) if values["in_target"] in ids else None
+    ccy = "listing currency" if row is None else str(values["data_peers_listing_ccy"][row])
+    shares = None if row is None else values["data_peers_shares"][row]
+    listing = f"{ccy} per share" if isinstance(shares, int | float) and shares > 0 else ccy
+
+    def unit(name: str) -> str:
+        if any(part in name for part in _FRACTIONS):
+            return "fraction"
+        if name in ("out_backlog_forward_ps", "out_venue_gap"):
+            return "x"
+        return "USD" if name in _USD else listing
+
+    return {n: unit(n) for n in sorted(n for n in wb.defined_names if n.startswith("out_"))}
+
+
 def evaluate(path: Path, wb: Workbook | None = None) -> dict[str, Any]:
     """``{out_name: value}`` for every ``out_*`` name in the workbook (None where the sheet
     shows n/a); ``wb``: the workbook at ``path`` already open (formulas, not values)."""
