@@ -207,8 +207,9 @@ def test_refresh_failing_at_each_step_of_the_save(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """An I/O error at each step of the save: one sentence, exit 1, the old workbook (or, once
-    replaced, the new one), a whole backup, and no lock or temporary file."""
+    """An I/O error at each step of the save: one sentence, exit 1, the old workbook and no
+    backup of it (or, once replaced, the new one and a whole backup), and no lock or temporary
+    file."""
     path, prices = analyst
     original = path.read_bytes()
     monkeypatch.setenv("GPUVAL_FAULT", step)
@@ -216,10 +217,11 @@ def test_refresh_failing_at_each_step_of_the_save(
     err = capsys.readouterr().err
     assert f"fault injected at step '{step}'" in err
     one_sentence(err, "analyst.xlsx")
-    if step == "replaced":
-        assert open_workbook(path)["Peers"]["F6"].value == 40
-    else:
+    if step != "replaced":
         assert path.read_bytes() == original
+        assert {p.name for p in path.parent.iterdir()} == {path.name}
+        return
+    assert open_workbook(path)["Peers"]["F6"].value == 40
     (backup,) = backups(path.parent)
     assert backup.read_bytes() == original
     assert {p.name for p in path.parent.iterdir()} == {path.name, backup.name}
