@@ -31,7 +31,7 @@ from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import check_workbook
 from gpuval.pipeline.names import named_cells
 from gpuval.pipeline.refresh import refresh
-from gpuval.workbook.build import build_from
+from gpuval.workbook.build import LAYOUT, build_from
 
 pytestmark = pytest.mark.libreoffice
 
@@ -88,9 +88,15 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_old_layout_cannot_be_checked_but_can_be_carried(edited: Path, tmp_path: Path) -> None:
-    report = check_workbook(edited, today=TODAY, max_age_days=30)
-    (formulas,) = [r for r in report.results if r.name == "formulas"]
-    assert not formulas.passed and "with the layout of 2026-12-02" in formulas.details[0]
+    # the layout of 2026-12-02 has no in_peer_min_count (2026-12-02.7): check says why it cannot
+    # read it, and where to go; build --from carries it all the same
+    with pytest.raises(GpuvalError) as refused:
+        check_workbook(edited, today=TODAY, max_age_days=30)
+    assert str(refused.value) == (
+        "edited.xlsx: the defined name 'in_peer_min_count' is missing: it was built with the "
+        f"layout of 2026-12-02, and this gpuval reads the layout of {LAYOUT}, whose inputs "
+        "differ; carry it into a new build with gpuval build --from WORKBOOK --out NEW."
+    )
     new = tmp_path / "new.xlsx"
     path, said = build_from(edited, new)
     assert path == new

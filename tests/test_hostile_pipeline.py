@@ -232,7 +232,8 @@ def test_build_killed_at_each_step_keeps_a_whole_workbook(base: Path, tmp_path: 
     """``gpuval build --out`` over an existing workbook, SIGKILLed at each step of the save."""
     path = tmp_path / "analyst.xlsx"
     path.write_bytes(b"an earlier file, not a workbook")  # so a new build is told apart
-    argv = [sys.executable, "-m", "gpuval.cli", "build", "--out", str(path)]
+    # (--force: without it build refuses to replace a file that is not a workbook)
+    argv = [sys.executable, "-m", "gpuval.cli", "build", "--out", str(path), "--force"]
     env = {**os.environ, "GPUVAL_FAULT": f"{step}:kill"}
     killed = subprocess.run(argv, env=env, capture_output=True, timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -240,7 +241,7 @@ def test_build_killed_at_each_step_keeps_a_whole_workbook(base: Path, tmp_path: 
         assert open_workbook(path).sheetnames == open_workbook(base).sheetnames  # the new one
     else:
         assert path.read_bytes() == b"an earlier file, not a workbook"
-    assert main(["build", "--out", str(path)]) == 0
+    assert main(["build", "--out", str(path), "--force"]) == 0
     assert [p.name for p in tmp_path.iterdir()] == ["analyst.xlsx"]  # no temporary file left
 
 

@@ -446,7 +446,11 @@ def test_refresh_notes_prices_it_cannot_use(copy: Path) -> None:
     ("name", "value", "message"),
     [
         ("in_target", "Biren", "in_target 'Biren' is not an id in the peer table"),
-        ("in_fx_cny_per_usd", 0, "in_fx_cny_per_usd must be greater than 0, got 0"),
+        (
+            "in_fx_cny_per_usd",
+            0,
+            "in_fx_cny_per_usd = 0 is outside its bounds 4 .. 12 (FX: CNY per USD, Inputs)",
+        ),
     ],
 )
 def test_refresh_with_inputs_the_core_refuses(copy: Path, name: str, value, message: str) -> None:

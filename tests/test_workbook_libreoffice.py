@@ -111,6 +111,8 @@ def test_in_china_statistics_reads_yes_in_any_case(
     flags[ids.index("biren")].value, flags[ids.index("metax")].value = "Yes", "YES"
     title, coord = next(iter(wb.defined_names["in_peer_years"].destinations))
     wb[title][coord.replace("$", "")] = "any"  # MetaX's FY2025 counts beside Biren's FY2024
+    title, coord = next(iter(wb.defined_names["in_peer_min_count"].destinations))
+    wb[title][coord.replace("$", "")] = 2  # and the two peers give an implied value
     wb.save(tmp_path / "cased.xlsx")
     outputs = assert_matches_core(tmp_path / "cased.xlsx", recalc(tmp_path / "cased.xlsx"))
     assert outputs["out_peer_median_implied_value"] is not None

@@ -69,7 +69,7 @@ def read_old(path: Path) -> tuple[Workbook, Workbook]:
     """The workbook to carry from, as formulas and as the values its application last computed
     (refused in one sentence when it is not a gpuval workbook)."""
     wb = safe_load_workbook(Path(path), label="Workbook to carry from", keep_vba=True)
-    require_gpuval(wb, Path(path))
+    require_gpuval(wb, Path(path), earlier=True)
     return wb, safe_load_workbook(Path(path), data_only=True, label="Workbook to carry from",
                                   keep_vba=True)  # fmt: skip
 

@@ -99,8 +99,8 @@ def _check_errors(values: Workbook, formulas: Workbook, cause: str | None = None
             for cell in row:
                 # an error cell, never text that merely looks like one ("Err: none")
                 if cell.data_type == "e" and isinstance(cell.value, str):
-                    first = charts.get((ws.title, cell.column_letter))
-                    if cell.value == "#N/A" and first is not None and cell.row >= first:
+                    top = charts.get((ws.title, cell.column_letter))
+                    if cell.value == "#N/A" and top is not None and cell.row >= top:
                         continue
                     text = f"{ws.title}!{cell.coordinate} = {cell.value}"
                     source = cell_formula(formulas[ws.title][cell.coordinate])
@@ -111,14 +111,9 @@ def _check_errors(values: Workbook, formulas: Workbook, cause: str | None = None
                     else:
                         knock_on.append(text)
     first = [f"likely cause: {cause}"] if cause and (origins or knock_on) else []
-    lacking = (
-        [
-            f"not computed here: {', '.join(excel[:5])}{' ...' if len(excel) > 5 else ''} "
-            "(an Excel 365 function LibreOffice lacks; Excel computes it)"
-        ]
-        if excel
-        else []
-    )
+    shown = ", ".join(excel[:5]) + (" ..." if len(excel) > 5 else "")
+    lacking = [f"not computed here: {shown} (an Excel 365 function LibreOffice lacks; Excel "
+               "computes it)"] if excel else []  # fmt: skip
     errors = first + origins + knock_on
     return CheckResult("errors", "No error value in any cell after recalculation", not errors,
                        capped(lacking + errors))  # fmt: skip

@@ -42,8 +42,10 @@ def named_value(wb: Workbook, name: str) -> Any:
     return wb[title][coord.replace("$", "")].value
 
 
-def require_gpuval(wb: Workbook, path: Path) -> None:
-    """Refuse a workbook that gpuval did not build (or whose key names were deleted)."""
+def require_gpuval(wb: Workbook, path: Path, *, earlier: bool = False) -> None:
+    """Refuse a workbook that gpuval did not build (or whose key names were deleted);
+    ``earlier``: a workbook of an earlier layout may lack the names that came later (build
+    --from carries what it has)."""
     missing = [n for n in ("in_target", "chk_master", "data_peers_id") if n not in wb.defined_names]
     if missing:
         raise GpuvalError(
@@ -59,6 +61,8 @@ def require_gpuval(wb: Workbook, path: Path) -> None:
         if len(places) != 1 or places[0][0] not in wb.sheetnames:
             where = f"points at a missing sheet {places[0][0]!r}" if places else "is missing"
             if defined is None and (note := layout_note(wb)):  # renamed in a later layout
+                if earlier:
+                    continue
                 raise GpuvalError(f"{path.name}: the defined name {name!r} is missing{note}.")
             raise GpuvalError(
                 f"{path.name}: the defined name {name!r} {where}; restore it (or rebuild the "

@@ -180,7 +180,10 @@ def publish(
         require_gpuval(wb, path)
         progress("preparing the copy")
         frozen = 0
-        macros = wb.vba_archive is not None  # an .xlsm: the copy is an .xlsx without them
+        archive = wb.vba_archive  # (openpyxl keeps the package of any file read with keep_vba)
+        macros = archive is not None and any(  # an .xlsm: the copy is an .xlsx without them
+            n.lower().startswith("xl/vbaproject") for n in archive.namelist()
+        )
         udf_copy = "xlwings.conf" in wb.sheetnames or _has_udfs(wb) or macros
         if macros:
             wb.vba_archive = None

@@ -91,7 +91,7 @@ GENERAL = [
               'target\'s fiscal year count; "any" counts each one\'s latest year.',
               kind="list", choices=PEER_YEARS),
     InputSpec("peer_min_count", "Peer P/S method: fewest peers it needs", "count", "int", 1, 50,
-              3, note="Judgement: under this many China peers in the statistics the percentiles "
+              3, note="Assumption: under this many China peers in the statistics the percentiles "
               "are one or two companies' P/S, not a market's pricing; the method shows n/a and "
               "its weight goes to the others.", kind="whole"),
     InputSpec("nvidia_value_basis", 'NVIDIA market value for "x% of NVIDIA"', "basis", "plain",
