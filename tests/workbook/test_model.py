@@ -59,8 +59,11 @@ def test_each_company_has_its_own_assumptions() -> None:
     # assumptions.toml: MetaX's share is 1% / 2.5% / 5%; Biren keeps the generic 0.5% / 1.5% / 3%
     assert [metax.scenarios[s].share for s in ("bear", "base", "bull")] == [0.01, 0.025, 0.05]
     assert [biren.scenarios[s].share for s in ("bear", "base", "bull")] == [0.005, 0.015, 0.03]
-    # Biren's DCF bridges FY2025 at 194%; MetaX's base year is FY2025, no bridge
-    assert (biren.dcf.bridge_years, biren.dcf.bridge_growth) == (1, 1.94)
+    # Biren's DCF bridges FY2025 at (9.92/3.37)^(1/2) - 1 = 71.57% and grows FY2026 as much, to
+    # the backlog's annual rate 12.4亿 x 12/15 = 9.92亿; MetaX's base year is FY2025, no bridge
+    assert (biren.dcf.bridge_years, biren.dcf.bridge_growth) == (1, 0.7157)
+    assert 3.37e8 * (1 + biren.dcf.bridge_growth) * (1 + biren.dcf.growth_y1) == pytest.approx(
+        12.4e8 * 12 / 15, rel=1e-4)  # fmt: skip
     assert metax.dcf.bridge_years == 0
 
 

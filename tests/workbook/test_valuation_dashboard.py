@@ -171,7 +171,7 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     assert ws.cell(valuation.IMPLIED, 7).value == (
         f"What the {figure} on Peers implies, against the model's assumption"
     )
-    # Biren: share 2.95% implied vs 1.50% assumed, growth 96.5% vs 50%; MetaX: 11.5% vs 2.5%,
+    # Biren: share 2.95% implied vs 1.50% assumed, growth 113.1% vs 50%; MetaX: 11.5% vs 2.5%,
     # 111.6% vs 50%: both above for both
     implied = [ws.cell(valuation.IMPLIED + i, 5).value for i in (1, 2)]
     assumed = [ws.cell(valuation.IMPLIED + i, 6).value for i in (1, 2)]
@@ -289,7 +289,7 @@ def test_nvidia_is_valued_by_its_dcf_alone(tmp_path: Path, recalc) -> None:
 @pytest.mark.libreoffice
 def test_implied_below_assumed_is_said_so(tmp_path: Path, recalc) -> None:
     """Biren's Base share assumed at 5%, above the 2.95% its price implies (USD 11.0 bn over
-    USD 373.4 bn at 100% share); the growth still implied above assumed (96.5% vs 50%)."""
+    USD 373.4 bn at 100% share); the growth still implied above assumed (113.1% vs 50%)."""
     wb = load_workbook(build(tmp_path / "biren.xlsx"))
     named_cell(wb, "in_share_base").value = 0.05
     wb.save(tmp_path / "edited.xlsx")

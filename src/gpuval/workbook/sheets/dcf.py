@@ -64,7 +64,8 @@ _T, _P = _c("t"), "{p}"
 #: key, label, unit, start-column formula, year-t formula ({c} this column, {p} previous), format
 ROWS = [
     ("t", "Year of the valuation", "year", "0", "={p}{r[t]}+1", "int"),
-    ("growth", "Revenue growth", "fraction", None,
+    ("growth", "Revenue growth", "fraction",  # a bridge: its yearly growth, shown at the start
+     '=IF(N(tgt_dcf_bridge_years)>0,tgt_dcf_bridge_growth,"")',
      "=" + growth_xl(_T, "tgt_dcf_growth_y1", "tgt_dcf_growth_y2_5", "tgt_dcf_terminal_growth",
                      HIGH), "pct"),
     ("revenue", "Revenue", "USD",
