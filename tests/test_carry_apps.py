@@ -101,10 +101,15 @@ def test_the_old_layout_cannot_be_checked_but_can_be_carried(edited: Path, tmp_p
     path, said = build_from(edited, new)
     assert path == new
     assert said == [
-        "carried 2 input value(s), 1 typed company (newco) and 1 stored price(s)",
+        # CNY/USD and Biren's Base share, and Biren's FY2025 bridge and FY2026 growth (194% and
+        # 80% as built then; this version's defaults are 71.57% both): the workbook's values
+        "carried 4 input value(s), 1 typed company (newco) and 1 stored price(s)",
         # an input the analyst linked to a sheet of their own: said, with what it read
         "not carried: in_days_per_year at Inputs!D11, the formula ='My inputs'!B2 (it read 365):"
         " the new workbook keeps the default 365.25; type the value or the formula there",
+        # the analyst's own sheet is named, not silently left behind
+        "not carried: your sheet(s) 'My inputs'; copy them from the old workbook in Excel (Move "
+        "or Copy)",
         f"run gpuval refresh {new} to apply the prices and redraw the Monte Carlo snapshot for "
         "these inputs",
     ]

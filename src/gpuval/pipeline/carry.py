@@ -47,6 +47,8 @@ class Carried:
     assessed: list[str] = field(default_factory=list)
     """The companies with a column on the old Assumptions sheet, in the new table: the new
     build's (a typed company stays a peer, as it was)."""
+    own_sheets: list[str] = field(default_factory=list)
+    """The analyst's own sheets of the old workbook (not carried)."""
 
     def lines(self, out: Path) -> list[str]:
         said = [f"carried {self.inputs} input value(s), {len(self.typed)} typed compan"
@@ -56,6 +58,9 @@ class Carried:
         said += [f"not carried: {s}" for s in self.skipped]
         said += [f"the id {r!r} is on two rows (in any case): give each company its own id "
                  "(the checks and refresh ask for it)" for r in self.repeated]  # fmt: skip
+        if self.own_sheets:
+            said.append(f"not carried: your sheet(s) {', '.join(map(repr, self.own_sheets))}; "
+                        "copy them from the old workbook in Excel (Move or Copy)")  # fmt: skip
         if self.left_out:
             said.append(f"left out as in the old table: {', '.join(self.left_out)} (a build "
                         "without --from has every dataset company)")  # fmt: skip

@@ -268,6 +268,7 @@ def build_from(
     book = build_workbook(target=target, template=template, dataset=ds, peer_rows=rows,
                           assumption_ids=carried.assessed, udf=udf)  # fmt: skip
     write_inputs(wb, computed, book.wb, carried)
+    carried.own_sheets = [s for s in wb.sheetnames if s not in ORDER and s != "xlwings.conf"]
     return save_atomic(book, out), carried.lines(Path(out))
 
 
