@@ -195,22 +195,16 @@ def test_what_only_excel_writes_travels_with_the_published_copy(
     stamp and the cached values (openpyxl's save had dropped all of them, silently). The stamp
     carries the date it was published, and the date data age was measured on when given."""
     from fixtures.excel365 import add_excel365
-    from test_refresh_excel365 import without_formula_values, worksheets
+    from test_refresh_excel365 import assert_foreign_parts_kept, parts, worksheets
 
     injected = add_excel365(built, tmp_path / "analyst.xlsx")
-    with zipfile.ZipFile(injected.path) as z:
-        before = {n: z.read(n) for n in z.namelist()}
+    before = parts(injected.path)
     # the rich value (#VALUE! in a cell) fails "No error value": published with --force
     report = publish(injected.path, out_dir=tmp_path / "dist", today=today, force=True,
                      published=dt.date(2026, 1, 7), max_age_days=AGE)  # fmt: skip
-    with zipfile.ZipFile(report.outputs[0]) as z:
-        after = {n: z.read(n) for n in z.namelist()}
+    after = parts(report.outputs[0])
     assert set(after) == set(before)
-    for name in injected.foreign:
-        if name in worksheets(before):
-            assert without_formula_values(after[name]) == without_formula_values(before[name])
-        else:
-            assert after[name] == before[name], name
+    assert_foreign_parts_kept(injected, before, after)
     for part, needles in injected.kept.items():
         assert all(needle in after[part] for needle in needles), part
     changed = {n for n in before if n not in worksheets(before) and before[n] != after[n]}
