@@ -317,6 +317,34 @@ def test_a_template_that_would_build_a_broken_workbook_is_refused(tmp_path: Path
     assert not out.exists()
 
 
+def test_a_house_templates_own_sheet_is_no_analysts_work(tmp_path: Path) -> None:
+    """A template with a sheet of the house's own (a disclaimer): a build over a fresh build
+    from it is no overwrite of an analyst's work (it was refused as "the analyst's sheet
+    'Disclaimer'"), and build --from does not ask to copy a sheet the new build has."""
+    from openpyxl import load_workbook
+
+    from gpuval.workbook.build import build_from
+    from gpuval.workbook.template import DEFAULT_TEMPLATE
+
+    wb = load_workbook(DEFAULT_TEMPLATE)
+    wb.create_sheet("Disclaimer")["A1"] = "For professional investors only."
+    house = tmp_path / "house.xlsx"
+    wb.save(house)
+    out = build(tmp_path / "o.xlsx", template=house)
+    assert "Disclaimer" in load_workbook(out).sheetnames
+    build(out, template=house)  # rebuilt in place: no one's work is lost
+    _, said = build_from(out, tmp_path / "n.xlsx", template=house)
+    assert not [line for line in said if "your sheet" in line], said
+    mine = load_workbook(out)
+    mine.create_sheet("My notes")
+    mine.save(out)
+    _, said = build_from(out, tmp_path / "m.xlsx", template=house, force=True)
+    assert (
+        "not carried: your sheet(s) 'My notes'; copy them from the old workbook in Excel "
+        "(Move or Copy)" in said
+    )
+
+
 def test_a_peer_table_over_thirty_companies_is_refused_in_one_sentence() -> None:
     """The sample lists on Peer statistics read 30 rows (Excel 2016 has no TEXTJOIN): 31
     companies would leave one out of them, so the build says so instead."""

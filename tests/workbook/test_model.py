@@ -196,3 +196,8 @@ def test_an_input_outside_its_bounds_is_named(name: str, value: object, said: st
     with pytest.raises(InputError) as refused:
         run_names(values | {name: value})
     assert str(refused.value) == said
+    if isinstance(value, dt.date):  # as openpyxl reads a date cell
+        with pytest.raises(InputError, match="is outside its bounds"):
+            run_names(values | {name: dt.datetime.combine(value, dt.time())})
+        # a build is not bounded: the sheet flags a dataset figure outside the bounds
+        assert run_names(values | {name: value}, bounded=False).inputs.exit_date == value

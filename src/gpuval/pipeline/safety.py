@@ -347,9 +347,9 @@ def check_part(data: bytes, info: zipfile.ZipInfo, path: Path, *, label: str = "
     _stream(data, info, Path(path), label)
 
 
-def _analyst_content(patch: Any) -> str | None:
+def _analyst_content(patch: Any, house: Sequence[str] = ()) -> str | None:
     """What in an existing workbook (a :class:`~gpuval.pipeline.xlsxpatch.Patch`) shows an
-    analyst's work, or None (a fresh gpuval build)."""
+    analyst's work, or None (a fresh gpuval build, with the ``house`` template's sheets)."""
     names = [n.get("name", "") for n in patch.book.root.iter("{*}definedName")]
     if "in_target" not in names:
         return "it is not a gpuval workbook"
@@ -357,7 +357,7 @@ def _analyst_content(patch: Any) -> str | None:
         return "it has been refreshed"
     from gpuval.workbook.build import ORDER
 
-    extra = [s for s in patch.book.sheet_ids if s not in ORDER]  # a chartsheet too
+    extra = [s for s in patch.book.sheet_ids if s not in ORDER and s not in house]  # charts too
     if extra:
         return f"the analyst's sheet {extra[0]!r}"
     core = (
@@ -374,15 +374,14 @@ def _analyst_content(patch: Any) -> str | None:
     return None
 
 
-def check_destination(out: Path, *, reads: Sequence[Path] = (), force: bool = False) -> None:
+def check_destination(
+    out: Path, *, reads: Sequence[Path] = (), force: bool = False, house: Sequence[str] = ()
+) -> None:
     """Refuse (one sentence) to write ``out`` over anything but a regular file, over a file the
     command reads (``reads``, e.g. the template), or, unless ``force``, over a workbook holding
-    an analyst's work (sheets added, notes by others, saved by Excel or LibreOffice, refreshed)."""
+    an analyst's work (sheets added, notes by others, saved by Excel or LibreOffice, refreshed);
+    ``house``: the template's sheets, which a build writes too."""
     out = Path(out)
-    for folder in (Path(r) for r in reads if r is not None and Path(r).is_dir()):
-        if out.resolve().is_relative_to(folder.resolve()):  # a seed article's folder
-            raise GpuvalError(f"Output file {out} is in the folder being read ({folder}); "
-                              "choose another place.")  # fmt: skip
     try:
         info = os.lstat(out)
     except OSError:  # nothing there (or no way there): writing will say so, if it fails
@@ -412,7 +411,7 @@ def check_destination(out: Path, *, reads: Sequence[Path] = (), force: bool = Fa
                 f"Output file {out} exists and is not a workbook gpuval can read; choose another "
                 "name, or pass --force to replace it."
             ) from None
-        why = _analyst_content(patch)
+        why = _analyst_content(patch, house)
         if why is not None:
             raise GpuvalError(
                 f"Output file {out} holds an analyst's work ({why}); refresh it instead, or "

@@ -114,7 +114,7 @@ def build_workbook(
     dcf.write(book)
     implied.write(book)
     sensitivity.write(book)
-    montecarlo.write(book, run_names(book.values))
+    montecarlo.write(book, run_names(book.values, bounded=False))
     valuation.write(book)
     reference.write_data(book)
     reference.write_sources(book)
@@ -242,8 +242,9 @@ def build_from(
     from gpuval.pipeline.safety import check_destination
     from gpuval.workbook.template import DEFAULT_TEMPLATE
 
-    reads = [template or DEFAULT_TEMPLATE, *(p for p in (old, dataset_path, seeds) if p)]
-    check_destination(Path(out), reads=reads, force=force)
+    house = template or DEFAULT_TEMPLATE
+    reads = [house, *(p for p in (old, dataset_path) if p)]
+    check_destination(Path(out), reads=reads, force=force, house=_sheets_of(house))
     if Path(out).suffix.lower() != ".xlsx":
         raise GpuvalError(f"Output file {out}: gpuval writes .xlsx workbooks; give a name ending "
                           "in .xlsx.")  # fmt: skip
@@ -268,8 +269,16 @@ def build_from(
     book = build_workbook(target=target, template=template, dataset=ds, peer_rows=rows,
                           assumption_ids=carried.assessed, udf=udf)  # fmt: skip
     write_inputs(wb, computed, book.wb, carried)
-    carried.own_sheets = [s for s in wb.sheetnames if s not in ORDER and s != "xlwings.conf"]
+    carried.own_sheets = [s for s in wb.sheetnames if s not in book.wb.sheetnames
+                          and s != "xlwings.conf"]  # fmt: skip
     return save_atomic(book, out), carried.lines(Path(out))
+
+
+def _sheets_of(template: Path) -> list[str]:
+    """The template's sheet names (none when it is missing: loading it says so)."""
+    from gpuval.pipeline.xlsxpatch import Patch
+
+    return Patch(template, label="Template").book.sheet_ids if template.is_file() else []
 
 
 def _company(given: str, dataset: Dataset, rows: list[dict[str, Any]]) -> str:

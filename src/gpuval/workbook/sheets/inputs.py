@@ -141,6 +141,8 @@ def out_of_bounds(values: Mapping[str, Any]) -> str | None:
             continue
         for name in spec.names():
             value = values.get(name)
+            if isinstance(value, dt.datetime):
+                value = value.date()
             comparable = isinstance(value, dt.date) if spec.kind == "date" else (
                 isinstance(value, int | float) and not isinstance(value, bool))  # fmt: skip
             if comparable and not spec.lo <= value <= spec.hi:  # type: ignore[operator]

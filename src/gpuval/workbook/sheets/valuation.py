@@ -127,9 +127,9 @@ WEIGHTS_NOTE = (
     "70% (TAM scenarios 40%, the story the listing is priced on; DCF 30%, the company's own "
     "revenue path), pricing 30% (peer P/S). Weight 0: the Monte Carlo (the TAM scenarios again, "
     "spread out) and the two references. A method showing n/a drops out and the others' weights "
-    "scale up to fill its place. A target listed outside China (NVIDIA) is valued by its "
-    "DCF alone: the peer P/S, the TAM scenarios and the Monte Carlo rest on China's peers and "
-    "AI-chip market."
+    "scale up to fill its place (the peer P/S shows n/a under in_peer_min_count China peers). A "
+    "target listed outside China (NVIDIA) is valued by its DCF alone: the peer P/S, the TAM "
+    "scenarios and the Monte Carlo rest on China's peers and AI-chip market."
 )
 
 _PRICE = 'IF(tgt_shares>0,"price","market value")'
@@ -156,10 +156,12 @@ FIGURE_NOTE = TOP + 7
 """The row saying what the market figure is (a price, a stated value, a bound or a peak)."""
 _BASIS = f"INDEX({peers.MARKET_BASIS},tgt_row)"
 _BOUND = (
-    'IF(ISNUMBER(SEARCH("peak",{b}))," A peak, not today\'s value.","")&IF(ISNUMBER('
-    'SEARCH("lower bound",{b}))," Against a lower bound the upside is a ceiling, the '
-    'implied share and growth floors.",IF(ISNUMBER(SEARCH("upper bound",{b}))," Against an '
-    'upper bound the upside is a floor, the implied share and growth ceilings.",""))'
+    'IF(ISNUMBER(SEARCH("peak",{b}))," A past peak, not today\'s value: the upside, the '
+    "probability and the implied share and growth are measured against it, not bounds on "
+    'today\'s.",IF(ISNUMBER(SEARCH("lower bound",{b}))," Against a lower bound the upside '
+    'and the probability are ceilings, the implied share and growth floors.",IF(ISNUMBER('
+    'SEARCH("upper bound",{b}))," Against an upper bound the upside and the probability are '
+    'floors, the implied share and growth ceilings.","")))'
 )
 FIGURE_NOTE_XL = (f'=IF({peers.TARGET_VALUED_XL},IF({_BASIS}="","","The "&IF(tgt_shares>0,'
                   f'"price","market value")&" above is the Peers figure: "&{_BASIS}&'
@@ -238,7 +240,7 @@ def _headline(sheet: Sheet) -> None:
          f'=IF(ISNUMBER(C{TOP + 4}),{upside_xl(f"C{TOP + 4}", "tgt_now")},"n/a")', "pct",
          OUT_UPSIDE),
         # the snapshot draws the TAM scenarios' inputs: its probability is of their value
-        ('="P(TAM value > "&IF(tgt_shares>0,"price","market value")&"), Monte Carlo"', "%",
+        ('="P(scenario value > "&IF(tgt_shares>0,"price","market value")&"), Monte Carlo"', "%",
          _china(_snapshot("mc_prob_above")), "pct", None),
     ]  # fmt: skip
     for i, (label, unit, formula, fmt, name) in enumerate(lines):
