@@ -104,6 +104,10 @@ def test_the_old_layout_cannot_be_checked_but_can_be_carried(edited: Path, tmp_p
         # CNY/USD and Biren's Base share, and Biren's FY2025 bridge and FY2026 growth (194% and
         # 80% as built then; this version's defaults are 71.57% both): the workbook's values
         "carried 4 input value(s), 1 typed company (newco) and 1 stored price(s)",
+        # each named, with the default it replaces: an analyst can tell an edit from a default
+        "inputs kept from the old workbook over this version's defaults: in_dcf_bridge_growth "
+        "(biren) 1.94 (default 0.7157); in_dcf_growth_y1 (biren) 0.8 (default 0.7157); "
+        "in_fx_cny_per_usd 7.2 (default 7.0); in_share_base (biren) 0.02 (default 0.015)",
         # an input the analyst linked to a sheet of their own: said, with what it read
         "not carried: in_days_per_year at Inputs!D11, the formula ='My inputs'!B2 (it read 365):"
         " the new workbook keeps the default 365.25; type the value or the formula there",

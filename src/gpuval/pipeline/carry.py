@@ -38,7 +38,8 @@ IDS, TARGET = "data_assumption_ids", "in_target"
 class Carried:
     """What a carry moved, and what it could not."""
 
-    inputs: int = 0
+    inputs: list[str] = field(default_factory=list)
+    """Each input carried, with this version's default it replaces."""
     typed: list[str] = field(default_factory=list)
     prices: int = 0
     skipped: list[str] = field(default_factory=list)
@@ -51,10 +52,14 @@ class Carried:
     """The analyst's own sheets of the old workbook (not carried)."""
 
     def lines(self, out: Path) -> list[str]:
-        said = [f"carried {self.inputs} input value(s), {len(self.typed)} typed compan"
+        said = [f"carried {len(self.inputs)} input value(s), {len(self.typed)} typed compan"
                 f"{'y' if len(self.typed) == 1 else 'ies'}"
                 + (f" ({', '.join(self.typed)})" if self.typed else "")
                 + f" and {self.prices} stored price(s)"]  # fmt: skip
+        if self.inputs:  # typed or an earlier default, which the workbook cannot tell apart
+            more = f"; and {len(self.inputs) - 8} more" if len(self.inputs) > 8 else ""
+            said.append(f"inputs kept from the old workbook over this version's defaults: "
+                        f"{'; '.join(self.inputs[:8])}{more}")  # fmt: skip
         said += [f"not carried: {s}" for s in self.skipped]
         said += [f"the id {r!r} is on two rows (in any case): give each company its own id "
                  "(the checks and refresh ask for it)" for r in self.repeated]  # fmt: skip
@@ -120,15 +125,16 @@ def write_inputs(old: Workbook, computed: Workbook, new: Workbook, carried: Carr
             continue
         before, after = named_cells(old, name), cells_of(new, name)
         if len(before) == 1 and len(after) == 1:
-            pairs = [(before[0], after[0])]
+            pairs = [(before[0], after[0], "")]
         elif len(before) == len(old_ids) and len(after) == len(new_ids):
             index = {ident: cell for ident, cell in zip(new_ids, after, strict=True)}
-            pairs = [(b, index[i]) for i, b in zip(old_ids, before, strict=True) if i in index]
+            pairs = [(b, index[i], f" ({i})") for i, b in zip(old_ids, before, strict=True)
+                     if i in index]  # fmt: skip
         else:
             carried.skipped.append(f"{name} (its cells differ in number)")
             continue
         values = {f.where: f.value for f in named_cells(computed, name)}
-        for figure, cell in pairs:
+        for figure, cell, company in pairs:
             if isinstance(figure.value, str) and figure.value.startswith("="):
                 carried.skipped.append(
                     f"{name} at {figure.where}, the formula {figure.value} (it read "
@@ -136,8 +142,8 @@ def write_inputs(old: Workbook, computed: Workbook, new: Workbook, carried: Carr
                     f"{cell.value!r}; type the value or the formula there"
                 )
             elif not same_value(figure.value, cell.value):  # (as an application saved it)
+                carried.inputs.append(f"{name}{company} {figure.value!r} (default {cell.value!r})")
                 cell.value = figure.value
-                carried.inputs += 1
     for name, defined in old.defined_names.items():
         if name.startswith(PRICE_NAME):
             new.defined_names[name] = DefinedName(name, attr_text=defined.attr_text, hidden=True)
