@@ -228,8 +228,10 @@ def test_a_macro_enabled_workbook_is_checked_and_published_without_its_macros(
     from gpuval.pipeline.check import check_workbook
     from gpuval.workbook.build import build_from
     from gpuval.workbook.evaluate import evaluate
+    from test_refresh_excel365 import assert_foreign_parts_kept, parts
 
-    xlsm = add_excel365(built, tmp_path / "analyst.xlsm", macros=True).path
+    injected = add_excel365(built, tmp_path / "analyst.xlsm", macros=True)
+    xlsm = injected.path
     assert evaluate(xlsm) == evaluate(built)
     results = {
         r.name: r.passed for r in check_workbook(xlsm, today=today, max_age_days=AGE).results
@@ -241,6 +243,12 @@ def test_a_macro_enabled_workbook_is_checked_and_published_without_its_macros(
     with zipfile.ZipFile(report.outputs[0]) as z:
         assert not [n for n in z.namelist() if "vba" in n.lower()]
         assert b"macroEnabled" not in z.read("[Content_Types].xml")
+        assert b"vbaProject" not in z.read("xl/_rels/workbook.xml.rels")
+    # what only Excel writes travels as from an .xlsx (it had been dropped with the macros)
+    before, after = parts(xlsm), parts(report.outputs[0])
+    injected.foreign = [n for n in injected.foreign if "vbaproject" not in n.lower()]
+    assert_foreign_parts_kept(injected, before, after)
+    load_workbook(report.outputs[0])  # a valid .xlsx
     assert "the published copy is an .xlsx workbook: the macros stay in analyst.xlsm." in (
         report.notes
     )

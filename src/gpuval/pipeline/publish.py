@@ -4,9 +4,9 @@
    status) written in the stamp cell ``pub_stamp`` that build creates on the Cover, the only
    cell publish writes (see :func:`stamp_cell`), into the file's own parts, so that what only
    Excel writes (threaded comments, sparklines, pictures, dynamic-array metadata) travels with
-   it. A UDF working copy (or an .xlsm) is rewritten by openpyxl instead: its ``xlwings.conf``
-   sheet is dropped, any ``GPUVAL_*`` UDF cell frozen to its value from the Python core, and
-   the macros left out (the copy is an .xlsx).
+   it; an .xlsm's VBA project is left out (the copy is an .xlsx). A UDF working copy is
+   rewritten by openpyxl instead: its ``xlwings.conf`` sheet is dropped, any ``GPUVAL_*`` UDF
+   cell frozen to its value from the Python core, and macros left out.
 2. One LibreOffice run recalculates the copy, stores its values and (``pdf``) renders every sheet
    to PDF. (A UDF working copy needs one more run before: the UDFs' arguments must be computed
    to freeze them.)
@@ -184,9 +184,9 @@ def publish(
         macros = archive is not None and any(  # an .xlsm: the copy is an .xlsx without them
             n.lower().startswith("xl/vbaproject") for n in archive.namelist()
         )
-        udf_copy = "xlwings.conf" in wb.sheetnames or _has_udfs(wb) or macros
+        wb.vba_archive = None  # else openpyxl would save even an .xlsx as macro-enabled
+        udf_copy = "xlwings.conf" in wb.sheetnames or _has_udfs(wb)
         if macros:
-            wb.vba_archive = None
             report.notes.append(f"the published copy is an .xlsx workbook: the macros stay in "
                                 f"{path.name}.")  # fmt: skip
         if udf_copy:
@@ -221,7 +221,10 @@ def publish(
                 wb.save(staged)
             else:
                 created = not had_stamp and STAMP_NAME in wb.defined_names
-                _patched(path, cell, text, wb if created else None).save(staged)
+                patch = _patched(path, cell, text, wb if created else None)
+                if macros:
+                    _without_macros(patch.package)
+                patch.save(staged)
             return Rendering(staged, recalculated, rendered if pdf else None)
 
         checked_first = report.check is not None
@@ -303,6 +306,24 @@ def _patched(path: Path, cell: Any, text: str, created: Any) -> Patch:
         patch.set(sheet, label.coordinate, label.value)
         patch.define(STAMP_NAME, created.defined_names[STAMP_NAME].attr_text)
     return patch
+
+
+_VBA = re.compile(rb"<(?:Relationship|Override|Default)\b[^>]*vbaProject[^>]*/>", re.IGNORECASE)
+"""A relationship or content type of the VBA project (and its signatures)."""
+
+
+def _without_macros(package: Any) -> None:
+    """An .xlsm's package as an .xlsx: its VBA project parts, their relationships and content
+    types gone, the workbook's content type the macro-free one; every other part as it is."""
+    for name in [n for n in package.names if n.lower().startswith("xl/vbaproject")]:
+        package.remove(name)
+    rels = "xl/_rels/workbook.xml.rels"
+    package.write(rels, _VBA.sub(b"", package.read(rels)))
+    types = _VBA.sub(b"", package.read("[Content_Types].xml")).replace(
+        b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+        b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    )
+    package.write("[Content_Types].xml", types)
 
 
 def _has_udfs(wb: Any) -> bool:
