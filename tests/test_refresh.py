@@ -523,7 +523,7 @@ def test_an_edited_input_makes_the_snapshot_stale_until_a_refresh(copy: Path, re
     assert named_cell(values, "mc_current").value is False
     assert named_cell(values, "mc_weighted").value == pytest.approx(30.20, abs=0.01)  # as built
     probability = next(r for r in values["Valuation"].iter_rows(values_only=True)
-                       if str(r[0]).startswith("P(TAM value > price)"))  # fmt: skip
+                       if str(r[0]).startswith("P(scenario value > price)"))  # fmt: skip
     assert "n/a" in probability
     assert values["Monte Carlo"]["B3"].value.startswith("Snapshot of other inputs")
     snapshot = _snapshot_check(copy, recalculated)

@@ -119,7 +119,7 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     assert prob == named_cell(wb, "mc_prob_above").value
     # the snapshot draws the TAM scenarios' inputs: the probability is theirs, and says so
     assert ws[f"A{valuation.TOP + 6}"].value == (
-        f"P(TAM value > {'price' if target == 'biren' else 'market value'}), Monte Carlo"
+        f"P(scenario value > {'price' if target == 'biren' else 'market value'}), Monte Carlo"
     )
     weights = [named_cell(wb, f"in_weight_{k}").value for k in DEFAULTS]
     assert weights == list(DEFAULTS.values())
@@ -155,12 +155,12 @@ def test_dashboard_headline_and_football_field(target: str, tmp_path: Path, reca
     assert any(v == pytest.approx(hand) for v in shown.values() if isinstance(v, float))
     assert any(v == pytest.approx(up) for v in shown.values() if isinstance(v, float))
     # what the price is, under the headline and on the Cover: MetaX's is a peak and a bound
-    # (a lower bound: measured against it the upside is at most, the implied figures at least)
+    # (a past peak: the figures are measured against it, not bounds on today's value)
     what = {
         "biren": "The price above is the Peers figure: 2026-01-05 share price, derived.",
         "metax": "The market value above is the Peers figure: 2025-12 peak market value, lower "
-        "bound (over). A peak, not today's value. Against a lower bound the upside is a "
-        "ceiling, the implied share and growth floors.",
+        "bound (over). A past peak, not today's value: the upside, the probability and the "
+        "implied share and growth are measured against it, not bounds on today's.",
     }[target]
     assert ws[f"A{valuation.FIGURE_NOTE}"].value == what == cover["E10"].value
     assert cover["E11"].value == rests
@@ -216,6 +216,20 @@ def test_a_china_target_left_out_of_the_statistics_is_still_a_china_peer(
         assert named_cell(after, name).value == pytest.approx(named_cell(before, name).value)
     tam = after[valuation.TITLE].cell(valuation.FIRST + 1, 4).value
     assert isinstance(tam, float) and tam > 0
+
+
+@pytest.mark.libreoffice
+def test_a_lower_bound_that_is_no_peak_bounds_the_headline(tmp_path: Path, recalc) -> None:
+    """Moore Threads' market value is "over CNY 300 bn" in 2026-01, no peak: against that lower
+    bound its upside and probability are ceilings, its implied share and growth floors (a
+    peak's, MetaX's, bounds nothing of today's)."""
+    built = build(tmp_path / "mt.xlsx", target="moore_threads")
+    ws = load_workbook(recalc(built), data_only=True)[valuation.TITLE]
+    assert ws[f"A{valuation.FIGURE_NOTE}"].value == (
+        "The market value above is the Peers figure: 2026-01 market value, lower bound (over). "
+        "Against a lower bound the upside and the probability are ceilings, the implied share "
+        "and growth floors."
+    )
 
 
 def _range(wb: Any, name: str) -> str:
@@ -317,7 +331,7 @@ def test_another_targets_monte_carlo_is_not_read(tmp_path: Path) -> None:
     row = next(c.row for c in ws["A"] if c.value == "Monte Carlo snapshot: P10-P90, median")
     assert [ws.cell(row, col).value for col in (3, 4, 5)] == ["n/a"] * 3
     shown = [ws.cell(r, 3).value for r in range(1, 20)
-             if str(ws.cell(r, 1).value).startswith("P(TAM value > market value)")]  # fmt: skip
+             if str(ws.cell(r, 1).value).startswith("P(scenario value >")]  # fmt: skip
     assert shown == ["n/a"]
     assert named_cell(values, "chk_master").value is True
     notes = {title: values[title]["B3"].value for title in SCOPED}  # China peers: no note

@@ -76,6 +76,9 @@ from gpuval.workbook.sheets.reference import note_text
 
 TITLE = "Peers"
 STATS_TITLE = "Peer statistics"
+ENOUGH_PEERS_XL = "AND(N(peer_count)>0,N(peer_count)>=in_peer_min_count)"
+"""The peer statistics have the peers the peer P/S method needs (``in_peer_min_count``;
+:meth:`gpuval.workbook.model.PeersResult.implied_equity`)."""
 FEW_PEERS = 5
 """Below this many peers, the statistics block says the percentiles interpolate between few."""
 SLOTS = "peers_chart_slots"
@@ -633,13 +636,13 @@ def _stats_block(book: Book, sheet: Sheet, last: int, top: int) -> int:
         if key == "count":  # a small sample said so beside it (Min to Max are its few values)
             few = (f'IF(C{r}=1,"only 1 peer: every statistic is its P/S","only "&C{r}&" peers: '
                    'the percentiles interpolate between them")')  # fmt: skip
-            sheet.put(r, 4, f'=IF(N(C{r})=0,"",IF(C{r}<in_peer_min_count,{few}&"; under the "&'
+            sheet.put(r, 4, f'=IF(N(C{r})=0,"",IF(NOT({ENOUGH_PEERS_XL}),{few}&"; under the "&'
                       f'in_peer_min_count&" the method needs (Inputs): no implied value",IF(C{r}<'
                       f'{FEW_PEERS},{few},"")))', "calc", "plain")  # fmt: skip
             continue
         equity = f"C{r}*tgt_basis_revenue"  # PeersResult.implied_equity
         sheet.put(r, 4, f'=IF(AND(ISNUMBER(C{r}),ISNUMBER(tgt_basis_revenue),{COMPARABLE_XL},'
-                  f'N(peer_count)>=in_peer_min_count),{equity},"n/a")', "calc", "usd_bn",
+                  f'{ENOUGH_PEERS_XL}),{equity},"n/a")', "calc", "usd_bn",
                   f"peer_equity_{key}")  # fmt: skip
         name = "out_peer_median_implied_value" if key == "median" else f"peer_value_{key}"
         sheet.put(r, 5, f'=IF(ISNUMBER(D{r}),{per_share_xl(f"D{r}")},"n/a")',
@@ -823,7 +826,7 @@ def _reading() -> str:
     peer's P/S is not a point value or the target's revenue is an upper bound; else "point
     values"."""
     return (f'IF(NOT({COMPARABLE_XL}),"not comparable",IF(OR(NOT(ISNUMBER('
-            f'tgt_basis_revenue)),N(peer_count)<MAX(1,in_peer_min_count)),"n/a",IF(AND(peer_lower_bounds=peer_count,NOT('
+            f'tgt_basis_revenue)),NOT({ENOUGH_PEERS_XL})),"n/a",IF(AND(peer_lower_bounds=peer_count,NOT('
             f'{_TARGET_UPPER})),"floors",IF(OR(peer_not_points>0,{_TARGET_UPPER}),"indications",'
             f'"point values"))))')  # fmt: skip
 

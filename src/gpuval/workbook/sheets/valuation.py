@@ -78,7 +78,7 @@ _CAVEATS = (
     'another fiscal year","")'
 )
 _FEW = (
-    "AND(N(peer_count)>0,N(peer_count)<in_peer_min_count,ISNUMBER(tgt_basis_revenue),"
+    f"AND(N(peer_count)>0,NOT({peers.ENOUGH_PEERS_XL}),ISNUMBER(tgt_basis_revenue),"
     'peer_reading<>"not comparable")'
 )
 _PEER_DRIVES = (
