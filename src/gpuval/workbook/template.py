@@ -243,7 +243,9 @@ def load_template(path: Path | None = None) -> tuple[Workbook, HouseStyle]:
     missing = [s for s in STYLES if s not in wb.named_styles]
     sheets = [s for s in ("Cover", "Style") if s not in wb.sheetnames]
     if missing or sheets:
-        what = f"cell styles {', '.join(missing)}" if missing else f"a {sheets[0]} sheet"
+        what = (
+            f"cell styles {', '.join(missing)}" if missing else f"a {' and a '.join(sheets)} sheet"
+        )
         raise GpuvalError(f"Template {file} is missing {what}.")
     from gpuval.workbook.build import ORDER  # the sheets a build writes
 
