@@ -225,7 +225,6 @@ def test_a_macro_enabled_workbook_is_checked_and_published_without_its_macros(
     published copy is an .xlsx without the VBA project, and publish says where the macros
     stay."""
     from fixtures.excel365 import add_excel365
-    from gpuval.pipeline.check import check_workbook
     from gpuval.workbook.build import build_from
     from gpuval.workbook.evaluate import evaluate
     from test_refresh_excel365 import assert_foreign_parts_kept, parts
@@ -233,12 +232,11 @@ def test_a_macro_enabled_workbook_is_checked_and_published_without_its_macros(
     injected = add_excel365(built, tmp_path / "analyst.xlsm", macros=True)
     xlsm = injected.path
     assert evaluate(xlsm) == evaluate(built)
-    results = {
-        r.name: r.passed for r in check_workbook(xlsm, today=today, max_age_days=AGE).results
-    }
-    assert results["outputs"] and results["formulas"]
     assert build_from(xlsm, tmp_path / "new.xlsx")[0].exists()
     report = publish(xlsm, out_dir=tmp_path / "dist", today=today, force=True, max_age_days=AGE)
+    assert report.check is not None  # publish checks it as check does
+    results = {r.name: r.passed for r in report.check.results}
+    assert results["outputs"] and results["formulas"]
     assert report.outputs[0].suffix == ".xlsx"
     with zipfile.ZipFile(report.outputs[0]) as z:
         assert not [n for n in z.namelist() if "vba" in n.lower()]

@@ -20,6 +20,7 @@ from gpuval.workbook.build import build
 from gpuval.workbook.evaluate import evaluate, read_inputs
 from gpuval.workbook.model import run_names, scenario_arguments
 from gpuval.workbook.sheets import dcf, implied, scenarios, sensitivity
+from gpuval.workbook.sheets.valuation import FIGURE_NOTE
 from workbook_helpers import close, error_cells, named_cell, names
 
 pytestmark = pytest.mark.libreoffice
@@ -120,9 +121,16 @@ def test_in_china_statistics_reads_yes_in_any_case(
 
 def test_per_share_outputs_follow_the_target(built: Path, tmp_path: Path, recalc) -> None:
     """Moore Threads has no share count in the sources: per-share values say n/a, while the
-    equity-level outputs still compute."""
+    equity-level outputs still compute. Its market value is "over CNY 300 bn" in 2026-01, no
+    peak: against that lower bound its upside and probability are ceilings, its implied share
+    and growth floors (a peak's, MetaX's, bounds nothing of today's)."""
     edited = _set(built, {"in_target": "moore_threads"}, tmp_path / "mt.xlsx")
     values = load_workbook(recalc(edited), data_only=True)
+    assert values["Valuation"][f"A{FIGURE_NOTE}"].value == (
+        "The market value above is the Peers figure: 2026-01 market value, lower bound (over). "
+        "Against a lower bound the upside and the probability are ceilings, the implied share "
+        "and growth floors."
+    )
     assert named_cell(values, "out_value_per_share_base").value == "n/a"
     assert isinstance(named_cell(values, "out_upside_weighted").value, float)
     # 3000亿 CNY at 7.0 CNY/USD over its 2025 guidance of 14.98亿 CNY: 3000 / 14.98 = 200.27x

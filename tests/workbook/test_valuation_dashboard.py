@@ -218,20 +218,6 @@ def test_a_china_target_left_out_of_the_statistics_is_still_a_china_peer(
     assert isinstance(tam, float) and tam > 0
 
 
-@pytest.mark.libreoffice
-def test_a_lower_bound_that_is_no_peak_bounds_the_headline(tmp_path: Path, recalc) -> None:
-    """Moore Threads' market value is "over CNY 300 bn" in 2026-01, no peak: against that lower
-    bound its upside and probability are ceilings, its implied share and growth floors (a
-    peak's, MetaX's, bounds nothing of today's)."""
-    built = build(tmp_path / "mt.xlsx", target="moore_threads")
-    ws = load_workbook(recalc(built), data_only=True)[valuation.TITLE]
-    assert ws[f"A{valuation.FIGURE_NOTE}"].value == (
-        "The market value above is the Peers figure: 2026-01 market value, lower bound (over). "
-        "Against a lower bound the upside and the probability are ceilings, the implied share "
-        "and growth floors."
-    )
-
-
 def _range(wb: Any, name: str) -> str:
     return next(iter(wb.defined_names[name].destinations))[1].replace("$", "")
 
