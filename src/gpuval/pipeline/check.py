@@ -31,7 +31,7 @@ from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.workbook.workbook import Workbook
 
 from gpuval.errors import GpuvalError
-from gpuval.pipeline.findings import MAX_DETAILS, CheckReport, CheckResult, capped
+from gpuval.pipeline.findings import MAX_DETAILS, CheckReport, CheckResult, capped, first_few
 from gpuval.pipeline.formula_audit import audit_formulas, cell_formula, formula_map
 from gpuval.pipeline.names import named_value, outside_the_table, require_gpuval
 from gpuval.pipeline.plausible import plausibility_findings
@@ -111,9 +111,8 @@ def _check_errors(values: Workbook, formulas: Workbook, cause: str | None = None
                     else:
                         knock_on.append(text)
     first = [f"likely cause: {cause}"] if cause and (origins or knock_on) else []
-    shown = ", ".join(excel[:5]) + (" ..." if len(excel) > 5 else "")
-    lacking = [f"not computed here: {shown} (an Excel 365 function LibreOffice lacks; Excel "
-               "computes it)"] if excel else []  # fmt: skip
+    lacking = [f"not computed here: {first_few(excel)} (an Excel 365 function LibreOffice "
+               "lacks; Excel computes it)"] if excel else []  # fmt: skip
     errors = first + origins + knock_on
     return CheckResult("errors", "No error value in any cell after recalculation", not errors,
                        capped(lacking + errors))  # fmt: skip

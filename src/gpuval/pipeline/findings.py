@@ -51,3 +51,8 @@ def capped(details: list[str]) -> list[str]:
     if len(details) > MAX_DETAILS:
         return [*details[:MAX_DETAILS], f"... and {len(details) - MAX_DETAILS} more"]
     return details
+
+
+def first_few(items: list[str], limit: int = 5) -> str:
+    """The first ``limit`` items, comma-separated, and " ..." when there are more."""
+    return ", ".join(items[:limit]) + (" ..." if len(items) > limit else "")

@@ -42,7 +42,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.check import check_workbook
 from gpuval.pipeline.files import named, replace_atomically, workbook_lock
-from gpuval.pipeline.findings import CheckReport, CheckResult
+from gpuval.pipeline.findings import CheckReport, CheckResult, first_few
 from gpuval.pipeline.names import named_value, require_gpuval
 from gpuval.pipeline.recalc import Rendering
 from gpuval.pipeline.udf_freeze import freeze_udf_cells, is_udf
@@ -185,7 +185,8 @@ def publish(
             n.lower().startswith("xl/vbaproject") for n in archive.namelist()
         )
         wb.vba_archive = None  # else openpyxl would save even an .xlsx as macro-enabled
-        udf_copy = "xlwings.conf" in wb.sheetnames or _has_udfs(wb)
+        udfs = _has_udfs(wb)
+        udf_copy = "xlwings.conf" in wb.sheetnames or udfs
         if macros:
             report.notes.append(f"the published copy is an .xlsx workbook: the macros stay in "
                                 f"{path.name}.")  # fmt: skip
@@ -193,7 +194,7 @@ def publish(
             order_all_error_bars(wb)  # openpyxl writes the error bars it read in its own order
             if "xlwings.conf" in wb.sheetnames:
                 del wb["xlwings.conf"]
-        if _has_udfs(wb):  # their arguments' values are needed first: a check of the original
+        if udfs:  # their arguments' values are needed first: a check of the original
             report.check = check_workbook(path, max_age_days=max_age_days, today=today,
                                           keep_recalculated=tmp / "udf" / path.name)  # fmt: skip
             frozen = freeze_udf_cells(wb, open_workbook(tmp / "udf" / path.name, data_only=True))
@@ -255,8 +256,7 @@ def publish(
             report.notes.append(
                 f"{len(stored.uncomputed)} formula cell(s) LibreOffice could not compute carry "
                 f"no value (Excel computes them when it opens the file): "
-                f"{', '.join(stored.uncomputed[:3])}" + (" ..." if len(stored.uncomputed) > 3
-                                                          else "") + "."
+                f"{first_few(stored.uncomputed, 3)}."
             )  # fmt: skip
         outputs = [final, rendered] if pdf else [final]
         out_dir = Path(out_dir)

@@ -38,7 +38,6 @@ import datetime as dt
 import filecmp
 import io
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -50,6 +49,7 @@ from gpuval.core import InputError
 from gpuval.data.dataset import load_dataset
 from gpuval.errors import GpuvalError
 from gpuval.pipeline.files import lock_files, workbook_lock
+from gpuval.pipeline.findings import first_few
 from gpuval.pipeline.names import named_value, require_gpuval
 from gpuval.pipeline.recalc import find_soffice, recalculate
 from gpuval.pipeline.refresh_cells import (
@@ -65,7 +65,7 @@ from gpuval.pipeline.refresh_cells import (
 )
 from gpuval.pipeline.refresh_data import update_data, update_sources
 from gpuval.pipeline.xlsxpatch import Computed, Patch, StoredValues, read_computed
-from gpuval.workbook.evaluate import UncomputedInput, read_inputs_from
+from gpuval.workbook.evaluate import FRACTIONS, UncomputedInput, read_inputs_from
 from gpuval.workbook.sheets import montecarlo, peers
 
 __all__ = ["Change", "RefreshReport", "lock_files", "refresh", "workbook_lock"]
@@ -209,10 +209,6 @@ def _reset_inputs(s: Session) -> None:
                       assumptions.default(row, company, s.dataset).value)  # fmt: skip
 
 
-FRACTIONS = re.compile(r"upside|implied_(share|growth|nvidia_fraction)")
-"""Outputs that are fractions (upsides, implied shares and growth): they move by points."""
-
-
 def _movers(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any, Any, str]]:
     """The 8 outputs that moved most, with the move: a fraction's in percentage points (an
     upside of -0.9% to 23.9% is +24.8 pts), any other's relative to its old size (its sign the
@@ -277,17 +273,15 @@ def store_values(patch: Patch, report: RefreshReport, recalc: bool, progress: Pr
         return
     report.values = stored
     if stored.kept:
-        shown = ", ".join(stored.kept[:5]) + (" ..." if len(stored.kept) > 5 else "")
         report.notes.append(
             f"{len(stored.kept)} formula cell(s) use a function LibreOffice lacks (an Excel 365 "
             f"function): each keeps the value Excel last computed, until Excel opens the file "
-            f"again: {shown}."
+            f"again: {first_few(stored.kept)}."
         )
     if stored.uncomputed:
-        shown = ", ".join(stored.uncomputed[:5]) + (" ..." if len(stored.uncomputed) > 5 else "")
         report.notes.append(
             f"{len(stored.uncomputed)} formula cell(s) LibreOffice could not compute carry no "
-            f"value (Excel computes them when it opens the file): {shown}."
+            f"value (Excel computes them when it opens the file): {first_few(stored.uncomputed)}."
         )
 
 

@@ -9,6 +9,7 @@ are a missing name or a value of the wrong type.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +187,8 @@ def snapshot_is_current(wb: Workbook, model: Model, values: dict[str, Any]) -> b
     return abs(montecarlo.weighted(model) - stored) <= 1e-6 * abs(stored)
 
 
-_FRACTIONS = ("upside", "implied_share", "implied_growth", "implied_nvidia_fraction")
+FRACTIONS = re.compile(r"upside|implied_(share|growth|nvidia_fraction)")
+"""Outputs that are fractions (upsides, implied shares and growth): they move by points."""
 _USD = ("out_dcf_equity_value", "out_equity_value_weighted", "out_nvidia_share_equity_value")
 
 
@@ -204,7 +206,7 @@ def output_units(path: Path, wb: Workbook | None = None) -> dict[str, str]:
     listing = f"{ccy} per share" if isinstance(shares, int | float) and shares > 0 else ccy
 
     def unit(name: str) -> str:
-        if any(part in name for part in _FRACTIONS):
+        if FRACTIONS.search(name):
             return "fraction"
         if name in ("out_backlog_forward_ps", "out_venue_gap"):
             return "x"
