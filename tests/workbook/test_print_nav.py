@@ -41,7 +41,8 @@ def test_contents_links_to_every_sheet(wb) -> None:
 def test_contents_links_follow_sheets_renamed_in_libreoffice(tmp_path: Path) -> None:
     """Two sheets renamed in LibreOffice: every Contents link still resolves, in LibreOffice's
     own PDF an internal destination (a link to a sheet name that is gone exports as an empty
-    URI, which is how the links broke before they went to names)."""
+    URI, which is how the links broke before they went to names); the collapsed columns stay
+    collapsed."""
     from apps.libreoffice import RenameSheet, edit_in_libreoffice, require_uno
     from gpuval.pipeline.recalc import convert
 
@@ -55,6 +56,12 @@ def test_contents_links_follow_sheets_renamed_in_libreoffice(tmp_path: Path) -> 
     listed = sum(1 for row in wb[contents.TITLE].iter_rows() for c in row if c.hyperlink)
     assert pdf.count(b"/URI") == 0
     assert pdf.count(b"/Subtype/Link") + pdf.count(b"/Subtype /Link") >= listed
+    # LibreOffice keeps Peers' collapsed columns: its copy still prints Peers on one page
+    peers = wb["Peers"]
+    assert _hidden(peers, 7) and not _hidden(peers, 2)  # Shares collapsed, Company shown
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "renamed.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    assert len([p for p in text.split("\f") if re.match(r"\s*Peers\s", p)]) == 1
 
 
 def test_valuation_first_appendix_last(wb) -> None:
@@ -108,11 +115,19 @@ def test_helper_columns_collapsed(wb) -> None:
     implied = wb["Implied"]
     assert all(_hidden(implied, c) for c in range(7, 38))  # G:AK, the year-by-year DCF
     assert not _hidden(implied, 6)
+    # Peers: the comparables in USD shown (and printed one page wide), every other column of
+    # the table (the figures as the sources give them, what each is, the exchange rates, the
+    # statistics' and the charts' workings) collapsed
     peers = wb["Peers"]
     header = [c.value for c in peers[TABLE_HEADER_ROW]]
-    for title in CHART_COLUMNS:
+    shown = [h for i, h in enumerate(header, 1) if h is not None and not _hidden(peers, i)]
+    assert shown == ["Id", "Company", "Venue", "Listing ccy", "Price (listing)",
+                     "Market value (USD)", "Full-year revenue (USD)",
+                     "Run-rate revenue (USD, H1 x 2)", "Forward revenue (USD)",
+                     "Backlog revenue (USD, annualised)", "P/S full year", "P/S run-rate",
+                     "P/S forward", "P/S backlog", "Statistics: counted, or why not"]  # fmt: skip
+    for title in [*CHART_COLUMNS, "Shares", "Full-year figure is", "USD per listing unit"]:
         assert _hidden(peers, header.index(title) + 1), title
-    assert not _hidden(peers, header.index("Id") + 1)
     stats = wb["Peer statistics"]  # the charts' slot columns, right of the printed table
     slots = {c.value: c.column for row in stats.iter_rows() for c in row if c.value in SLOT_COLUMNS}
     assert set(slots) == set(SLOT_COLUMNS)
@@ -125,6 +140,11 @@ def test_helper_columns_collapsed(wb) -> None:
     per_share = scenarios.row_dimensions[SCENARIO_ROWS["per_share"]]
     assert (per_share.hidden, per_share.outline_level) == (True, 1)
     assert not scenarios.row_dimensions[SCENARIO_ROWS["listing"]].hidden
+    # each declares its deepest groups in sheetFormatPr, from which Excel sizes the outline bars
+    # (openpyxl alone writes neither level)
+    assert (implied.sheet_format.outlineLevelRow, implied.sheet_format.outlineLevelCol) == (1, 1)
+    assert (peers.sheet_format.outlineLevelCol, scenarios.sheet_format.outlineLevelRow) == (1, 1)
+    assert wb["Valuation"].sheet_format.outlineLevelRow is None
 
 
 def test_sensitivity_shaded_against_the_price_base_boxed(wb) -> None:
@@ -188,8 +208,8 @@ def _page_scales(pdf: Path) -> list[tuple[str, float]]:
 @pytest.mark.parametrize("target", ["biren", "metax"])
 def test_nothing_prints_below_8_points(target: str, tmp_path: Path) -> None:
     """LibreOffice's own print scale, read off the PDF, never under 80 %, and no cell's font
-    under 10 pt: 10 pt x 0.8 = 8 pt. Each sheet but Peers (40 columns, the company's name
-    repeated on each page across) is one page wide: its pages scale alike."""
+    under 10 pt: 10 pt x 0.8 = 8 pt. Each sheet is one page wide (Peers: its shown columns),
+    so its pages scale alike."""
     from gpuval.pipeline.recalc import convert
 
     match = subprocess.run(["fc-match", "Calibri"], capture_output=True, text=True).stdout
@@ -205,9 +225,8 @@ def test_nothing_prints_below_8_points(target: str, tmp_path: Path) -> None:
     wb = load_workbook(built)
     for ws in wb.worksheets:
         assert finish.smallest_font(ws, *finish.used_extent(ws)) >= 10, ws.title
-        assert ws.page_setup.fitToWidth == (4 if ws.title == "Peers" else 1), ws.title
-    peers = wb["Peers"]
-    assert peers.print_title_cols == "$A:$B" and peers["B5"].value == "Company"
+        assert ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.print_title_cols is None, ws.title
 
 
 @pytest.mark.libreoffice
@@ -221,11 +240,12 @@ def test_rendered_pdf(tmp_path: Path) -> None:
     header = re.compile(r"^\s*Percentile\s{2,}\S", re.MULTILINE)  # "Percentile   Value ..."
     assert sum(len(header.findall(p)) for p in mc) == 1  # the percentile header, once
     assert any("Working table" in p and not header.search(p) for p in mc)
-    # Peers: the table alone, four pages across, each with the companies' names (repeated
-    # columns) and nothing below the last company but the footer (the target's figures and the
-    # statistics, on Peer statistics, had printed their units and titles' ends on every page)
+    # Peers: the table alone, on one page, its shown columns to the last (the reason a company
+    # is or is not counted), and nothing below the last company but the footer (the target's
+    # figures and the statistics, on Peer statistics, had printed their units and titles' ends
+    # on every page)
     peers = [p for p in text.split("\f") if re.match(r"\s*Peers\s", p)]
-    assert len(peers) == 4
+    assert len(peers) == 1 and "not in China statistics" in peers[0]
     # Checks: its 28 checks and the master check on one portrait page
     (checks,) = [p for p in text.split("\f") if re.match(r"\s*Checks\s", p)]
     assert re.search(r"Master check\s+TRUE", checks)

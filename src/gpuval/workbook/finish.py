@@ -56,6 +56,7 @@ __all__ = [
     "link_colours",
     "order_all_error_bars",
     "order_error_bars",
+    "outline_levels",
     "page_px",
     "pages_wide",
     "polish",
@@ -116,6 +117,7 @@ def polish(book: Book) -> None:
         freeze_below_header(ws, book.header_rows.get(ws.title, []))
         print_layout(ws, header_row(ws, book.header_rows.get(ws.title)))
         check_colours(ws)
+        outline_levels(ws)
     set_headers(book.wb, asof, book.dataset.version)
     if "chk_master" in book.names:  # the Checks sheet: every status down to the master check
         sheet, ref = book.names["chk_master"].rsplit("!", 1)
@@ -123,6 +125,19 @@ def polish(book: Book) -> None:
         letter, last = coordinate_from_string(ref.replace("$", ""))
         first = (header_row(ws, book.header_rows.get(ws.title)) or last - 1) + 1
         status_colours(ws, f"{letter}{first}:{letter}{last}")
+
+
+def outline_levels(ws: Worksheet) -> None:
+    """Declare the sheet's deepest row and column groups in ``sheetFormatPr`` (outlineLevelRow,
+    outlineLevelCol), from which Excel sizes the outline bars and their level buttons: openpyxl
+    writes outlineLevelCol before it has looked at the columns (so never) and never
+    outlineLevelRow."""
+    deepest = {
+        kind: max((d.outlineLevel or 0 for d in dims.values()), default=0) or None
+        for kind, dims in (("row", ws.row_dimensions), ("col", ws.column_dimensions))
+    }
+    ws.sheet_format.outlineLevelRow = deepest["row"]
+    ws.column_dimensions.max_outline = deepest["col"]  # openpyxl writes it as outlineLevelCol
 
 
 # -- charts -------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Container, Mapping, Sequence
+from copy import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -326,24 +327,31 @@ def write(
     book: Book, rows: Sequence[dict[str, Any]] | None = None, lines: int | None = None
 ) -> Sheet:
     """The peer table on Peers, and from it the target's figures, the statistics, the gap and
-    the charts on Peer statistics (a sheet of its own: one page wide, while the table prints
-    across pages with its first two columns repeated, which below the table would repeat
-    the blocks' labels). ``lines``: the companies the table of what each figure is has lines
-    for (default: every row; the formula audit passes the workbook's own, which a row deleted
-    or inserted since its build does not change)."""
+    the charts on Peer statistics. The table shows and prints, one page wide, the comparables
+    in USD (:data:`SHOWN`), its other columns grouped and collapsed. ``lines``: the companies
+    the table of what each figure is has lines for (default: every row; the formula audit
+    passes the workbook's own, which a row deleted or inserted since its build does not
+    change)."""
     rows = list(rows) if rows is not None else peer_rows(book.dataset)
     lines = len(rows) if lines is None else lines
-    sheet = Sheet(book, TITLE, "Comparable companies: each figure as the sources give it, in "
-                  "its listing or reporting currency, then in USD on each revenue basis; the "
+    sheet = Sheet(book, TITLE, "Comparable companies in USD on each revenue basis; the "
+                  "collapsed columns hold each figure as the sources give it and what it is; the "
                   "statistics are on Peer statistics.")  # fmt: skip
     last = FIRST + len(rows) - 1
     _table(book, sheet, rows, last)
     described = [_C[key] for key in ("market_basis", *DESCRIBED.values())]
     sheet.widths(_table_widths(described))
-    wrap_rows(sheet.ws, FIRST, last, described)  # "2025-12 peak market value, lower bound (over)"
-    sheet.ws.row_dimensions[TABLE_HEADER_ROW].height = 42  # headers of up to three lines
+    reason = (_K["Statistics: counted, or why not"], NO_TARGET_YEAR)  # the longest it gives
+    wrap_rows(sheet.ws, FIRST, last, described, reason)  # "2025-12 peak market value, ..."
+    for r in range(FIRST, last + 1):  # clear of the P/S to its left
+        status = sheet.ws.cell(r, reason[0])
+        status.alignment = copy(status.alignment) + Alignment(horizontal="left", indent=1)
+    sheet.ws.row_dimensions[TABLE_HEADER_ROW].height = fitted_height(4)  # "Backlog revenue ..."
     sheet.freeze(f"C{FIRST}")
-    sheet.ws.print_title_cols = "A:B"  # the id and the company's name on every page across
+    for c in range(1, len(RAW) + len(CALC) + 1):  # the rest, a click away: one page wide
+        if c not in _SHOWN:
+            dims = sheet.ws.column_dimensions[col(c)]
+            dims.outline_level, dims.hidden = 1, True
 
     stats = Sheet(book, STATS_TITLE, "The target's figures, the peer percentiles on the chosen "
                   "basis and its implied value, the A-share vs Hong Kong gap, charts.")  # fmt: skip
@@ -354,9 +362,6 @@ def write(
     figures = end + 2 + CHART_ROWS
     stats.ws.row_breaks.append(Break(id=figures - 1))  # what each figure is: a page of its own
     first_line = _figures_block(stats, last, figures, lines, slots)
-    helpers = [_K[header] for header in CHART_COLUMNS]  # the charts' columns, collapsed
-    sheet.ws.column_dimensions.group(col(min(helpers)), col(max(helpers)), hidden=True,
-                                     outline_level=1)  # fmt: skip
     slot_columns = write_slots(stats, first_line, lines)  # beside the lines, same slots
     draw(stats, slot_columns, first_line, end + 2, slots, book.names["tgt_name"])  # under the gap
     # the slots and lines as names, so that the formula is the same whatever the build made room
@@ -376,8 +381,10 @@ def write(
 
 
 def _table_widths(described: list[int]) -> dict[str, float]:
-    """The table's column widths (characters): 12, P/S and FX 10, the sample pieces 16 ("Biren
-    Technology, "), the reason 20, the descriptions of ``described`` 24: four pages across."""
+    """The table's column widths (characters): 12; the id 14 ("iluvatar_corex"), the company
+    16 ("Biren Technology"), the venue 6, the listing currency 8, the revenues in USD 10, P/S
+    and FX 9, the sample pieces 16 ("Biren Technology, "), the reason 20 (two lines), the
+    descriptions of ``described`` 24: the columns shown (:data:`SHOWN`) one page wide at 80 %."""
     narrow = [
         "USD per listing unit",
         "USD per reporting unit",
@@ -388,16 +395,21 @@ def _table_widths(described: list[int]) -> dict[str, float]:
         *(ps for _, ps in BASES.values()),
     ]
     wide = ["Statistics sample", "A-share sample", "HK sample"]
-    widths: dict[str, float] = {"A": 15, "B": 16, "C": 8}
-    widths |= {col(i): 12 for i in range(4, _K["HK sample"] + 2)}
-    widths |= {col(_K[h]): 10 for h in narrow} | {col(_K[h]): 16 for h in wide}
+    widths: dict[str, float] = {"A": 14, "B": 16, "C": 6, "D": 8}
+    widths |= {col(i): 12 for i in range(5, _K["HK sample"] + 2)}
+    widths |= {col(_K[revenue]): 10 for revenue, _ in BASES.values()}
+    widths |= {col(_K[h]): 9 for h in narrow} | {col(_K[h]): 16 for h in wide}
     widths[col(_K["Statistics: counted, or why not"])] = 20
     return widths | {col(c): 24 for c in described}
 
 
 def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) -> None:
     h = TABLE_HEADER_ROW
-    sheet.section(h - 1, "Peer table (inputs in blue; blanks are figures the sources do not give)")
+    sheet.section(
+        h - 1,
+        "Peer table (inputs in blue; blanks are figures the sources do not "
+        "give; the + buttons above the header show the collapsed columns)",
+    )
     sheet.headers(h, [header for header, _ in RAW.values()] + CALC)
     for key, choices in CHOICES.items():
         rule = DataValidation(type="list", formula1=f'"{",".join(choices)}"', allow_blank=True)
@@ -475,6 +487,15 @@ BASES = {
     "run_rate": ("Run-rate revenue (USD, H1 x 2)", "P/S run-rate"),
     "forward": ("Forward revenue (USD)", "P/S forward"),
     "backlog": ("Backlog revenue (USD, annualised)", "P/S backlog"),
+}
+SHOWN = ("Id", "Company", "Venue", "Listing ccy", "Price (listing)", "Market value (USD)",
+         *(header for pair in BASES.values() for header in pair),
+         "Statistics: counted, or why not")  # fmt: skip
+"""The Peers columns shown and printed (one page wide at 80 %): the comparables in USD. The
+others (the figures as the sources give them and what each is, the exchange rates, the
+statistics' and the charts' workings) are grouped and collapsed."""
+_SHOWN = {_C[key] for key, (header, _) in RAW.items() if header in SHOWN} | {
+    _K[header] for header in SHOWN if header in _K
 }
 
 
