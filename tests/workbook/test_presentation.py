@@ -366,3 +366,12 @@ def test_a_template_without_a_newer_format_falls_back_to_the_built_in_one() -> N
     assert old.fmt("data_value") == FORMATS["data_value"]
     with pytest.raises(GpuvalError, match="no number format 'nonsense'"):
         old.fmt("nonsense")
+
+
+def test_a_marked_format_marks_each_section_after_its_condition() -> None:
+    from gpuval.workbook.sheets.base import marked_format
+
+    assert marked_format('0.0"x";(0.0"x")', "≥", "†") == '"≥"0.0"x""†";"≥"(0.0"x")"†"'
+    money = '[>=1000000000]#,##0.0,,," bn";#,##0.0,," m"'
+    assert marked_format(money, "≤") == '[>=1000000000]"≤"#,##0.0,,," bn";"≤"#,##0.0,," m"'
+    assert marked_format('"a;b"0', "≥") == '"≥""a;b"0'  # a quoted ";" is no section break

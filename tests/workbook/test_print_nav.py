@@ -56,12 +56,14 @@ def test_contents_links_follow_sheets_renamed_in_libreoffice(tmp_path: Path) -> 
     listed = sum(1 for row in wb[contents.TITLE].iter_rows() for c in row if c.hyperlink)
     assert pdf.count(b"/URI") == 0
     assert pdf.count(b"/Subtype/Link") + pdf.count(b"/Subtype /Link") >= listed
-    # LibreOffice keeps Peers' collapsed columns: its copy still prints Peers on one page
+    # LibreOffice keeps Peers' collapsed columns and bound marks: its copy still prints Peers
+    # on one page, Moore Threads' floor P/S (300 / 14.98) marked
     peers = wb["Peers"]
     assert _hidden(peers, 7) and not _hidden(peers, 2)  # Shares collapsed, Company shown
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "renamed.pdf"), "-"],
                           capture_output=True, text=True, check=True).stdout  # fmt: skip
-    assert len([p for p in text.split("\f") if re.match(r"\s*Peers\s", p)]) == 1
+    (page,) = [p for p in text.split("\f") if re.match(r"\s*Peers\s", p)]
+    assert "≥200.3x" in page
 
 
 def test_valuation_first_appendix_last(wb) -> None:
@@ -145,6 +147,12 @@ def test_helper_columns_collapsed(wb) -> None:
     assert (implied.sheet_format.outlineLevelRow, implied.sheet_format.outlineLevelCol) == (1, 1)
     assert (peers.sheet_format.outlineLevelCol, scenarios.sheet_format.outlineLevelRow) == (1, 1)
     assert wb["Valuation"].sheet_format.outlineLevelRow is None
+    # and the column right of (the row below) each collapsed group is marked collapsed, where
+    # Excel reads the state of the group's button
+    assert all(peers.column_dimensions[c].collapsed for c in ("F", "Y", "AM", "AW"))
+    assert not peers.column_dimensions["Z"].collapsed
+    assert implied.column_dimensions["AL"].collapsed
+    assert scenarios.row_dimensions[SCENARIO_ROWS["per_share"] + 1].collapsed
 
 
 def test_sensitivity_shaded_against_the_price_base_boxed(wb) -> None:
@@ -252,6 +260,14 @@ def test_rendered_pdf(tmp_path: Path) -> None:
     for page in peers:
         lines = [line.strip() for line in page.splitlines() if line.strip()]
         assert all(any(re.match(rf"{i}\s+{n}\b", line) for line in lines) for i, n in COMPANIES)
+        # the bounds and the peak marked (conditional number formats, drawn by LibreOffice):
+        # Moore Threads "over CNY 300 bn" at 7.0 CNY per USD, >=42.9 bn; FY2025 revenue guidance
+        # of at most 14.98 yi, <=214.0 m; 300 / 14.98 = 200.3x, a floor. MetaX's "over 300 bn"
+        # is its December peak, and so is its 300 / 19.8 = 151.5x. NVIDIA's figures are points.
+        rows = {line.split()[0]: line.split() for line in lines}
+        assert {"≥42.9", "≤214.0", "≥200.3x"} <= set(rows["moore_threads"])
+        assert {"≥42.9", "bn†", "≤282.9", "≥151.5x†"} <= set(rows["metax"])
+        assert {"4,890.0", "40.7x"} <= set(rows["nvidia"]) and "≥" not in " ".join(rows["nvidia"])
         below = lines[next(i for i, line in enumerate(lines) if line.startswith("nvidia")) + 1 :]
         assert len(below) == 1 and below[0].startswith("biren.xlsx"), below  # the footer
 

@@ -352,17 +352,24 @@ def ps_bound(market_is: str, revenue_is: str) -> str:
     return _ps_is(_direction(market_is), _direction(revenue_is), _PEAK in market_is)
 
 
+def _has_xl(cell: str, word: str) -> str:
+    return f'ISNUMBER(SEARCH("{word}",{cell}))'  # SEARCH ignores case
+
+
+def bound_direction_xl(described: str) -> str:
+    """Excel of :func:`_direction` on the description in cell ``described``: 1, -1 or 0."""
+    return f"({_has_xl(described, _LOWER)}-{_has_xl(described, _UPPER)})"
+
+
+def peak_xl(market_is: str) -> str:
+    """Excel: TRUE when the market figure described in ``market_is`` is at a past peak."""
+    return _has_xl(market_is, _PEAK)
+
+
 def ps_bound_xl(market_is: str, revenue_is: str) -> str:
     """Excel of :func:`ps_bound`: ``CHOOSE`` over :func:`_ps_is`'s 18 cases, numbered
-    ``3m + r + 5`` (+ 9 at a peak); ``SEARCH`` ignores case (the descriptions are lower case)."""
-
-    def has(cell: str, word: str) -> str:
-        return f'ISNUMBER(SEARCH("{word}",{cell}))'
-
-    def direction(cell: str) -> str:
-        return f"({has(cell, _LOWER)}-{has(cell, _UPPER)})"
-
+    ``3m + r + 5`` (+ 9 at a peak)."""
     cases = [_ps_is(m, r, peak) for peak in (False, True) for m in (-1, 0, 1) for r in (-1, 0, 1)]
     texts = ",".join(f'"{text}"' for text in cases)
-    index = f"3*{direction(market_is)}+{direction(revenue_is)}+5+9*{has(market_is, _PEAK)}"
-    return f"CHOOSE({index},{texts})"
+    m, r = bound_direction_xl(market_is), bound_direction_xl(revenue_is)
+    return f"CHOOSE(3*{m}+{r}+5+9*{peak_xl(market_is)},{texts})"

@@ -129,9 +129,22 @@ def polish(book: Book) -> None:
 
 def outline_levels(ws: Worksheet) -> None:
     """Declare the sheet's deepest row and column groups in ``sheetFormatPr`` (outlineLevelRow,
-    outlineLevelCol), from which Excel sizes the outline bars and their level buttons: openpyxl
-    writes outlineLevelCol before it has looked at the columns (so never) and never
-    outlineLevelRow."""
+    outlineLevelCol), from which Excel sizes the outline bars and their level buttons (openpyxl
+    writes outlineLevelCol before it has looked at the columns, so never, and never
+    outlineLevelRow), and mark the row below and the column right of each hidden group
+    ``collapsed``, where Excel reads the state of the group's button (+, not -)."""
+    hidden_cols = set()
+    for letter, d in ws.column_dimensions.items():
+        if d.hidden and d.outlineLevel:  # a group() keeps one dimension for min..max
+            first = d.min or column_index_from_string(letter)
+            hidden_cols |= set(range(first, (d.max or first) + 1))
+    hidden_rows = {r for r, d in ws.row_dimensions.items() if d.hidden and d.outlineLevel}
+    for c in hidden_cols - {c - 1 for c in hidden_cols}:  # each group's last column
+        width = column_width(ws, c + 1)  # before the lookup below makes a dimension 13 wide
+        after = ws.column_dimensions[get_column_letter(c + 1)]
+        after.width, after.collapsed = width, True
+    for r in hidden_rows - {r - 1 for r in hidden_rows}:
+        ws.row_dimensions[r + 1].collapsed = True
     deepest = {
         kind: max((d.outlineLevel or 0 for d in dims.values()), default=0) or None
         for kind, dims in (("row", ws.row_dimensions), ("col", ws.column_dimensions))

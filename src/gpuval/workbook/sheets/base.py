@@ -34,9 +34,11 @@ from gpuval.data.dataset import Dataset, Record
 from gpuval.workbook.template import NEGATIVE_FORMATS, HouseStyle
 
 __all__ = ["DEFAULT_WIDTH", "UNIT_SHOWN", "Book", "Sheet", "col", "column_width", "fitted_height",
-           "negative_rule", "print_setup", "row_lines", "wrap_rows"]  # fmt: skip
+           "format_rule", "marked_format", "negative_rule", "print_setup", "row_lines",
+           "wrap_rows"]  # fmt: skip
 
 _DXF_FORMAT_ID = 400  # number-format ids of conditional formats: clear of the cells' (164 up)
+_MARKED_FORMAT_ID = 420  # those of format_rule, clear of NEGATIVE_FORMATS'
 
 _FORMULA_ROLES = ("calc", "link", "output", "check")
 _ROLE_STYLE = {  # each role's house style is "gv_<role>"
@@ -76,6 +78,8 @@ class Book:
     """Default input values by name (what ``gpuval evaluate`` would read from the new file)."""
     header_rows: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     """Sheet title -> the table header rows written by ``Sheet.headers`` (for printing)."""
+    dxf_formats: dict[str, int] = field(default_factory=dict)
+    """Number format code -> its id, of the conditional formats :func:`format_rule` made."""
 
     def define(self, name: str, sheet: str, ref: str) -> None:
         if name in self.names:
@@ -101,6 +105,27 @@ def negative_rule(style: HouseStyle, key: str) -> Rule | None:
     shown_keys = sorted({k for _, k in NEGATIVE_FORMATS.values()})
     number = NumberFormat(numFmtId=_DXF_FORMAT_ID + shown_keys.index(shown), formatCode=code)
     return Rule(type="cellIs", operator="between", formula=[f"{lowest:.0f}", "0"],
+                dxf=DifferentialStyle(numFmt=number))  # fmt: skip
+
+
+def marked_format(code: str, before: str, after: str = "") -> str:
+    """Number format ``code`` with ``before`` and ``after`` quoted around the number of each
+    section (after its ``[condition]``): ``0.0"x"`` marked "≥", "†" is ``"≥"0.0"x""†"``."""
+    sections = re.findall(r'(?:"[^"]*"|[^;"])+', code)
+    quoted = [f'"{text}"' if text else "" for text in (before, after)]
+    return ";".join(
+        re.sub(r"^((?:\[[^\]]*\])*)(.*)$", rf"\1{quoted[0]}\2{quoted[1]}", section, flags=re.S)
+        for section in sections
+    )
+
+
+def format_rule(book: Book, formula: str, code: str) -> Rule:
+    """The conditional format showing a cell in number format ``code`` where ``formula`` (of
+    the range's first cell) is TRUE."""
+    ids = book.dxf_formats
+    number = NumberFormat(numFmtId=ids.setdefault(code, _MARKED_FORMAT_ID + len(ids)),
+                          formatCode=code)  # fmt: skip
+    return Rule(type="expression", formula=[formula], stopIfTrue=True,
                 dxf=DifferentialStyle(numFmt=number))  # fmt: skip
 
 

@@ -19,7 +19,7 @@ GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("Valuation", "Each method's low, mid and high against the market figure on Peers."),
         ("Scenarios", "Bear / Base / Bull: 2029 market share to value, probability-weighted."),
         ("DCF", "Ten-year young-growth DCF of the target, in USD, by fiscal year."),
-        ("Peers", "Comparable companies: each figure as given, in USD, P/S on each basis."),
+        ("Peers", "Comparable companies in USD, P/S on each basis; bounds marked."),
         ("Peer statistics", "Peer percentiles, implied value, what each figure is, venue gap."),
         ("Implied", "The 2029 share and DCF growth that the market value on Peers implies."),
         ("Sensitivity", "Two-way grids of the Base value, shaded against the figure on Peers."),

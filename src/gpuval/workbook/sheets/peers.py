@@ -42,8 +42,10 @@ from gpuval.core.multiples import (
     DCF_BASE_ORDER,
     backlog_revenue_xl,
     basis_pick_xl,
+    bound_direction_xl,
     first_number_xl,
     fiscal_year_counts_xl,
+    peak_xl,
     peer_market_value_xl,
     ps_bound_xl,
     ps_xl,
@@ -65,7 +67,16 @@ from gpuval.workbook.model import (
     listed_in_china,
     peer_line,
 )
-from gpuval.workbook.sheets.base import WRAP, Book, Sheet, col, fitted_height, wrap_rows
+from gpuval.workbook.sheets.base import (
+    WRAP,
+    Book,
+    Sheet,
+    col,
+    fitted_height,
+    format_rule,
+    marked_format,
+    wrap_rows,
+)
 from gpuval.workbook.sheets.peer_charts import (
     CHART_COLUMNS,
     bar_slots,
@@ -334,9 +345,10 @@ def write(
     change)."""
     rows = list(rows) if rows is not None else peer_rows(book.dataset)
     lines = len(rows) if lines is None else lines
-    sheet = Sheet(book, TITLE, "Comparable companies in USD on each revenue basis; the "
-                  "collapsed columns hold each figure as the sources give it and what it is; the "
-                  "statistics are on Peer statistics.")  # fmt: skip
+    sheet = Sheet(book, TITLE, f"Comparable companies in USD. {BOUND_MARKS[1]} / "
+                  f"{BOUND_MARKS[-1]}: a lower / upper bound (on a P/S, a floor / ceiling); "
+                  f"{PEAK_MARK}: at a past peak, not today's. What each figure is: Peer "
+                  "statistics.")  # fmt: skip
     last = FIRST + len(rows) - 1
     _table(book, sheet, rows, last)
     described = [_C[key] for key in ("market_basis", *DESCRIBED.values())]
@@ -348,6 +360,7 @@ def write(
         status.alignment = copy(status.alignment) + Alignment(horizontal="left", indent=1)
     sheet.ws.row_dimensions[TABLE_HEADER_ROW].height = fitted_height(4)  # "Backlog revenue ..."
     sheet.freeze(f"C{FIRST}")
+    _bound_marks(book, sheet, last)
     for c in range(1, len(RAW) + len(CALC) + 1):  # the rest, a click away: one page wide
         if c not in _SHOWN:
             dims = sheet.ws.column_dimensions[col(c)]
@@ -382,9 +395,10 @@ def write(
 
 def _table_widths(described: list[int]) -> dict[str, float]:
     """The table's column widths (characters): 12; the id 14 ("iluvatar_corex"), the company
-    16 ("Biren Technology"), the venue 6, the listing currency 8, the revenues in USD 10, P/S
-    and FX 9, the sample pieces 16 ("Biren Technology, "), the reason 20 (two lines), the
-    descriptions of ``described`` 24: the columns shown (:data:`SHOWN`) one page wide at 80 %."""
+    16 ("Biren Technology"), the venue 6, the listing currency 8, the market value 13, the
+    revenues in USD 10, P/S and FX 9, the sample pieces 16 ("Biren Technology, "), the reason
+    20 (two lines), the descriptions of ``described`` 24: the columns shown (:data:`SHOWN`) one
+    page wide at 80 %."""
     narrow = [
         "USD per listing unit",
         "USD per reporting unit",
@@ -398,9 +412,46 @@ def _table_widths(described: list[int]) -> dict[str, float]:
     widths: dict[str, float] = {"A": 14, "B": 16, "C": 6, "D": 8}
     widths |= {col(i): 12 for i in range(5, _K["HK sample"] + 2)}
     widths |= {col(_K[revenue]): 10 for revenue, _ in BASES.values()}
+    widths[col(_K["Market value (USD)"])] = 13  # "≥1,234.5 bn†"
     widths |= {col(_K[h]): 9 for h in narrow} | {col(_K[h]): 16 for h in wide}
     widths[col(_K["Statistics: counted, or why not"])] = 20
     return widths | {col(c): 24 for c in described}
+
+
+BOUND_MARKS = {1: "≥", -1: "≤", 0: ""}
+"""A figure's direction (:func:`~gpuval.core.multiples.ps_bound`) -> the mark before it."""
+PEAK_MARK = "†"
+"""After a market value at a past peak, and after its P/S."""
+_BASIS_IS = {"full_year": "fy_basis", "run_rate": "h1_basis", "forward": "forward_basis",
+             "backlog": "backlog_basis"}  # fmt: skip
+
+
+def _bound_marks(book: Book, sheet: Sheet, last: int) -> None:
+    """Conditional number formats marking the shown figures as what their descriptions say:
+    ≥ / ≤ before a market value or revenue that is a lower / upper bound and before a P/S that
+    is one (the sign of m - r, :func:`~gpuval.core.multiples.ps_bound`: none when both figures
+    are bounds the same way), † after a market value at a past peak and after its P/S."""
+
+    def at(key: str) -> str:
+        return f"${col(_C[key])}{FIRST}"
+
+    def mark(column: str, key: str, direction: str, peak: str | None) -> None:
+        area = f"{col(_K[column])}{FIRST}:{col(_K[column])}{last}"
+        for d, before in BOUND_MARKS.items():
+            for at_peak in (False, True) if peak else (False,):
+                if d or at_peak:
+                    test = f"{direction}={d}" if peak is None else (
+                        f"AND({direction}={d},{peak}={str(at_peak).upper()})")  # fmt: skip
+                    code = marked_format(book.style.fmt(key), before, PEAK_MARK * at_peak)
+                    sheet.ws.conditional_formatting.add(area, format_rule(book, test, code))
+
+    market = bound_direction_xl(at("market_basis"))
+    peak = peak_xl(at("market_basis"))
+    mark("Market value (USD)", "usd_bn", market, peak)
+    for basis, (revenue, ps) in BASES.items():
+        direction = bound_direction_xl(at(_BASIS_IS[basis]))
+        mark(revenue, "usd_bn", direction, None)
+        mark(ps, "multiple", f"SIGN({market}-{direction})", peak)
 
 
 def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) -> None:
