@@ -270,6 +270,18 @@ def test_rendered_pdf(tmp_path: Path) -> None:
         assert {"4,890.0", "40.7x"} <= set(rows["nvidia"]) and "≥" not in " ".join(rows["nvidia"])
         below = lines[next(i for i, line in enumerate(lines) if line.startswith("nvidia")) + 1 :]
         assert len(below) == 1 and below[0].startswith("biren.xlsx"), below  # the footer
+    # in italics, read off the PDF's fonts: the revenues no company reported and their P/S:
+    # Moore Threads' and MetaX's FY2025 guidance, Kunlunxin's FY2025 estimate (Biren's FY2024
+    # revenue, 48.1 m, and its P/S are reported; NVIDIA's are derived from stated figures)
+    page = 1 + next(i for i, p in enumerate(text.split("\f")) if re.match(r"\s*Peers\s", p))
+    xml = subprocess.run(
+        ["pdftohtml", "-xml", "-i", "-q", "-stdout", "-f", str(page), "-l", str(page), str(pdf)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    italic = set(re.findall(r"<i>([^<]*\d[^<]*)</i>", xml))  # fmt: skip
+    assert italic == {"≤214.0 m", "≥200.3x", "≤282.9 m", "≥151.5x†", "500.0 m"}, italic
 
 
 COMPANIES = [("biren", "Biren Technology"), ("moore_threads", "Moore Threads"), ("metax", "MetaX"),

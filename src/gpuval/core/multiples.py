@@ -26,6 +26,7 @@ __all__ = [
     "BACKLOG_MONTHS",
     "BACKLOG_MONTHS_RANGE",
     "DCF_BASE_ORDER",
+    "NOT_REPORTED",
     "PEER_BASES",
     "PEER_YEARS",
     "PS_LABELS",
@@ -38,6 +39,7 @@ __all__ = [
     "first_number_xl",
     "fiscal_year_counts",
     "fiscal_year_counts_xl",
+    "not_reported_xl",
     "peer_market_value",
     "peer_market_value_xl",
     "price_to_sales",
@@ -359,6 +361,17 @@ def _has_xl(cell: str, word: str) -> str:
 def bound_direction_xl(described: str) -> str:
     """Excel of :func:`_direction` on the description in cell ``described``: 1, -1 or 0."""
     return f"({_has_xl(described, _LOWER)}-{_has_xl(described, _UPPER)})"
+
+
+NOT_REPORTED = ("guidance", "estimate", "assumption", "not reported")
+"""Words of a description (:func:`gpuval.data.labels.figure_label`) of a figure no company
+reported: a forecast, someone's estimate, an assumption, a market quip."""
+
+
+def not_reported_xl(described: str) -> str:
+    """Excel: TRUE when the description in cell ``described`` has a word of
+    :data:`NOT_REPORTED`."""
+    return f"OR({','.join(_has_xl(described, word) for word in NOT_REPORTED)})"
 
 
 def peak_xl(market_is: str) -> str:

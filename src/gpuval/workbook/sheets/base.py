@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import Rule
-from openpyxl.styles import Alignment
+from openpyxl.styles import Alignment, Font
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.styles.numbers import NumberFormat
 from openpyxl.utils import get_column_letter
@@ -119,14 +119,15 @@ def marked_format(code: str, before: str, after: str = "") -> str:
     )
 
 
-def format_rule(book: Book, formula: str, code: str) -> Rule:
-    """The conditional format showing a cell in number format ``code`` where ``formula`` (of
-    the range's first cell) is TRUE."""
+def format_rule(book: Book, formula: str, code: str, *, italic: bool = False) -> Rule:
+    """The conditional format showing a cell in number format ``code`` (and in italics) where
+    ``formula`` (of the range's first cell) is TRUE."""
     ids = book.dxf_formats
     number = NumberFormat(numFmtId=ids.setdefault(code, _MARKED_FORMAT_ID + len(ids)),
                           formatCode=code)  # fmt: skip
+    font = Font(i=True) if italic else None
     return Rule(type="expression", formula=[formula], stopIfTrue=True,
-                dxf=DifferentialStyle(numFmt=number))  # fmt: skip
+                dxf=DifferentialStyle(numFmt=number, font=font))  # fmt: skip
 
 
 DEFAULT_WIDTH = 8.43

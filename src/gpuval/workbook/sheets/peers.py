@@ -45,6 +45,7 @@ from gpuval.core.multiples import (
     bound_direction_xl,
     first_number_xl,
     fiscal_year_counts_xl,
+    not_reported_xl,
     peak_xl,
     peer_market_value_xl,
     ps_bound_xl,
@@ -345,9 +346,9 @@ def write(
     change)."""
     rows = list(rows) if rows is not None else peer_rows(book.dataset)
     lines = len(rows) if lines is None else lines
-    sheet = Sheet(book, TITLE, f"Comparable companies in USD. {BOUND_MARKS[1]} / "
-                  f"{BOUND_MARKS[-1]}: a lower / upper bound (on a P/S, a floor / ceiling); "
-                  f"{PEAK_MARK}: at a past peak, not today's. What each figure is: Peer "
+    sheet = Sheet(book, TITLE, f"In USD. {BOUND_MARKS[1]} / {BOUND_MARKS[-1]}: a lower / "
+                  f"upper bound (on a P/S, a floor / ceiling); {PEAK_MARK}: at a past peak, not "
+                  "today's; italics: guidance or an estimate. What each figure is: Peer "
                   "statistics.")  # fmt: skip
     last = FIRST + len(rows) - 1
     _table(book, sheet, rows, last)
@@ -427,31 +428,39 @@ _BASIS_IS = {"full_year": "fy_basis", "run_rate": "h1_basis", "forward": "forwar
 
 
 def _bound_marks(book: Book, sheet: Sheet, last: int) -> None:
-    """Conditional number formats marking the shown figures as what their descriptions say:
-    ≥ / ≤ before a market value or revenue that is a lower / upper bound and before a P/S that
-    is one (the sign of m - r, :func:`~gpuval.core.multiples.ps_bound`: none when both figures
-    are bounds the same way), † after a market value at a past peak and after its P/S."""
+    """Conditional formats marking the shown figures as what their descriptions say: ≥ / ≤
+    before a market value or revenue that is a lower / upper bound and before a P/S that is one
+    (the sign of m - r, :func:`~gpuval.core.multiples.ps_bound`: none when both figures are
+    bounds the same way), † after a market value at a past peak and after its P/S, a revenue
+    no company reported (guidance, an estimate: :data:`~gpuval.core.multiples.NOT_REPORTED`)
+    and its P/S in italics ("n/a" as it is). One rule for each combination, as LibreOffice
+    applies only the first that holds."""
 
     def at(key: str) -> str:
         return f"${col(_C[key])}{FIRST}"
 
-    def mark(column: str, key: str, direction: str, peak: str | None) -> None:
+    def mark(column: str, key: str, direction: str, peak: str | None, ahead: str | None) -> None:
         area = f"{col(_K[column])}{FIRST}:{col(_K[column])}{last}"
         for d, before in BOUND_MARKS.items():
             for at_peak in (False, True) if peak else (False,):
-                if d or at_peak:
-                    test = f"{direction}={d}" if peak is None else (
-                        f"AND({direction}={d},{peak}={str(at_peak).upper()})")  # fmt: skip
+                for forecast in (False, True) if ahead else (False,):
+                    if not (d or at_peak or forecast):
+                        continue
+                    tests = [f"ISNUMBER({col(_K[column])}{FIRST})", f"{direction}={d}"]
+                    tests += [f"{peak}={str(at_peak).upper()}"] if peak else []
+                    tests += [f"{ahead}={str(forecast).upper()}"] if ahead else []
                     code = marked_format(book.style.fmt(key), before, PEAK_MARK * at_peak)
-                    sheet.ws.conditional_formatting.add(area, format_rule(book, test, code))
+                    rule = format_rule(book, f"AND({','.join(tests)})", code, italic=forecast)
+                    sheet.ws.conditional_formatting.add(area, rule)
 
     market = bound_direction_xl(at("market_basis"))
     peak = peak_xl(at("market_basis"))
-    mark("Market value (USD)", "usd_bn", market, peak)
+    mark("Market value (USD)", "usd_bn", market, peak, None)
     for basis, (revenue, ps) in BASES.items():
         direction = bound_direction_xl(at(_BASIS_IS[basis]))
-        mark(revenue, "usd_bn", direction, None)
-        mark(ps, "multiple", f"SIGN({market}-{direction})", peak)
+        ahead = not_reported_xl(at(_BASIS_IS[basis]))
+        mark(revenue, "usd_bn", direction, None, ahead)
+        mark(ps, "multiple", f"SIGN({market}-{direction})", peak, ahead)
 
 
 def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) -> None:
