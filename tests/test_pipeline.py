@@ -411,6 +411,7 @@ def test_publish_freezes_udfs_and_drops_xlwings_conf(tmp_path: Path) -> None:
                      max_age_days=FRESH)  # fmt: skip
     formulas = load_workbook(report.outputs[0])
     assert "xlwings.conf" not in formulas.sheetnames
+    assert formulas["Peers"].sheet_format.outlineLevelCol == 1  # openpyxl's save drops it
     cells = [formulas["UDF check"].cell(r, 2).value for r in range(5, 14)]
     assert all(isinstance(v, int | float) for v in cells), cells
     values = load_workbook(report.outputs[0], data_only=True)

@@ -375,3 +375,6 @@ def test_a_marked_format_marks_each_section_after_its_condition() -> None:
     money = '[>=1000000000]#,##0.0,,," bn";#,##0.0,," m"'
     assert marked_format(money, "≤") == '[>=1000000000]"≤"#,##0.0,,," bn";"≤"#,##0.0,," m"'
     assert marked_format('"a;b"0', "≥") == '"≥""a;b"0'  # a quoted ";" is no section break
+    assert marked_format("#,##0\\;0", "≥") == '"≥"#,##0\\;0'  # nor an escaped one
+    assert marked_format('0.0;;"-"', "≥") == '"≥"0.0;;"≥""-"'  # an empty section stays empty
+    assert marked_format("[Red][<0]0.0;0.0", "≤") == '[Red][<0]"≤"0.0;"≤"0.0'

@@ -365,7 +365,8 @@ def bound_direction_xl(described: str) -> str:
 
 NOT_REPORTED = ("guidance", "estimate", "assumption", "not reported")
 """Words of a description (:func:`gpuval.data.labels.figure_label`) of a figure no company
-reported: a forecast, someone's estimate, an assumption, a market quip."""
+reported: guidance, someone's estimate, an assumption, a market quip (Peers puts such revenues
+in italics)."""
 
 
 def not_reported_xl(described: str) -> str:

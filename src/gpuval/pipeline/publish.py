@@ -48,7 +48,7 @@ from gpuval.pipeline.recalc import Rendering
 from gpuval.pipeline.udf_freeze import freeze_udf_cells, is_udf
 from gpuval.pipeline.xlsxpatch import Patch, StoredValues, read_computed
 from gpuval.workbook.evaluate import open_workbook
-from gpuval.workbook.finish import order_all_error_bars
+from gpuval.workbook.finish import order_all_error_bars, outline_levels
 from gpuval.workbook.template import STAMP_LABEL, STAMP_NAME
 
 __all__ = ["PublishReport", "fill_cached_values", "publish"]
@@ -192,6 +192,8 @@ def publish(
                                 f"{path.name}.")  # fmt: skip
         if udf_copy:
             order_all_error_bars(wb)  # openpyxl writes the error bars it read in its own order
+            for ws in wb.worksheets:  # and loses the outline's column levels
+                outline_levels(ws)
             if "xlwings.conf" in wb.sheetnames:
                 del wb["xlwings.conf"]
         if udfs:  # their arguments' values are needed first: a check of the original

@@ -12,7 +12,9 @@ Run once on the finished workbook (``polish``), after every sheet is written:
   every page, a print area over the used cells and charts, fitted to :func:`pages_wide` A4
   pages across (landscape; Checks portrait) so that no text prints below 8 pt (the scale never
   falls under 8 pt over the sheet's smallest font, :func:`floor_scale`; hidden columns neither
-  print nor count), charts that
+  print nor count; a sheet with collapsed columns in its print area, Peers, prints at that
+  scale fixed, so that its columns, once shown, print on more pages rather than smaller, with
+  its label columns repeated), charts that
   alone make a sheet wider than a page moved below its cells (:func:`stack_charts`) and manual
   page breaks before a chart that would otherwise straddle a page edge (:func:`chart_breaks`);
 * **colours**: green (``gv_link``) only on a formula that fetches a value from another sheet,
@@ -419,6 +421,14 @@ def set_headers(wb: Workbook, asof: dt.date | None, version: str) -> None:
             section.size = HEADER_POINTS
 
 
+def _collapsed_columns(ws: Worksheet, last_col: int) -> bool:
+    """True when a column up to ``last_col`` is hidden in a group (one click shows it)."""
+    return any(
+        d.hidden and d.outlineLevel and (d.min or column_index_from_string(letter)) <= last_col
+        for letter, d in ws.column_dimensions.items()
+    )
+
+
 def _scale(ws: Worksheet, last_col: int, wide: int) -> float:
     """The print scale of a sheet fitted to ``wide`` pages across (at most 100 %)."""
     pixels = _pixels(ws, 1, last_col)
@@ -523,11 +533,15 @@ def print_layout(ws: Worksheet, header: int | None) -> None:
     split = range_boundaries(ws.freeze_panes)[1] if ws.freeze_panes else None
     if header is not None and (header >= last_row or split not in (None, header + 1)):
         header = None  # only the header the panes freeze below repeats
-    if wide > 1 and titles[0]:  # repeat the label columns on every page across
+    scale = _scale(ws, last_col, wide)
+    collapsed = _collapsed_columns(ws, last_col)
+    if collapsed:  # a fixed scale: the columns, once shown, print on more pages, not smaller
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_setup.scale = math.floor(100 * scale)
+    if (wide > 1 or collapsed) and titles[0]:  # the label columns on every page across
         ws.print_title_cols = f"{get_column_letter(titles[0])}:{get_column_letter(titles[1])}"
     elif wide == 1:
         ws.print_title_cols = None
-    scale = _scale(ws, last_col, wide)
     chart_breaks(ws, scale, (header or 0, titles if wide > 1 else (0, 0)))
     fitted = fit_height(ws, last_row, scale, floor)
     if header is not None and not fitted and _runs_over(ws, header, scale):

@@ -110,12 +110,18 @@ def negative_rule(style: HouseStyle, key: str) -> Rule | None:
 
 def marked_format(code: str, before: str, after: str = "") -> str:
     """Number format ``code`` with ``before`` and ``after`` quoted around the number of each
-    section (after its ``[condition]``): ``0.0"x"`` marked "≥", "†" is ``"≥"0.0"x""†"``."""
-    sections = re.findall(r'(?:"[^"]*"|[^;"])+', code)
-    quoted = [f'"{text}"' if text else "" for text in (before, after)]
+    section (after its ``[condition]`` or ``[colour]``; an empty section stays empty, a quoted or
+    escaped ``;`` is no section break): ``0.0"x"`` marked "≥", "†" is ``"≥"0.0"x""†"``."""
+    sections = [""]
+    for token in re.findall(r'"[^"]*"|\\.|;|[^;"\\]+', code):
+        if token == ";":
+            sections.append("")
+        else:
+            sections[-1] += token
+    first, last = (f'"{text}"' if text else "" for text in (before, after))
+    head = re.compile(r"^((?:\[[^\]]*\])*)(.*)$", re.S)  # [conditions], [colours] first
     return ";".join(
-        re.sub(r"^((?:\[[^\]]*\])*)(.*)$", rf"\1{quoted[0]}\2{quoted[1]}", section, flags=re.S)
-        for section in sections
+        head.sub(lambda m: m[1] + first + m[2] + last, part) if part else part for part in sections
     )
 
 

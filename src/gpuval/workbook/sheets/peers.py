@@ -346,9 +346,9 @@ def write(
     change)."""
     rows = list(rows) if rows is not None else peer_rows(book.dataset)
     lines = len(rows) if lines is None else lines
-    sheet = Sheet(book, TITLE, f"In USD. {BOUND_MARKS[1]} / {BOUND_MARKS[-1]}: a lower / "
-                  f"upper bound (on a P/S, a floor / ceiling); {PEAK_MARK}: at a past peak, not "
-                  "today's; italics: guidance or an estimate. What each figure is: Peer "
+    marks = f"{BOUND_MARKS[1]} / {BOUND_MARKS[-1]}: a lower / upper bound (on a P/S, a floor / "
+    marks += f"ceiling); {PEAK_MARK}: at a past peak, not today's; italics: guidance or an estimate"
+    sheet = Sheet(book, TITLE, f"In USD but the price. {marks}. What each figure is: Peer "
                   "statistics.")  # fmt: skip
     last = FIRST + len(rows) - 1
     _table(book, sheet, rows, last)
@@ -423,8 +423,10 @@ BOUND_MARKS = {1: "≥", -1: "≤", 0: ""}
 """A figure's direction (:func:`~gpuval.core.multiples.ps_bound`) -> the mark before it."""
 PEAK_MARK = "†"
 """After a market value at a past peak, and after its P/S."""
-_BASIS_IS = {"full_year": "fy_basis", "run_rate": "h1_basis", "forward": "forward_basis",
-             "backlog": "backlog_basis"}  # fmt: skip
+_BASIS_IS = {basis: is_ for basis, (_, is_, _) in FIGURE_IS.items()} | {
+    "backlog": DESCRIBED["backlog"]
+}
+"""Basis key -> the raw column saying what its revenue figure is."""
 
 
 def _bound_marks(book: Book, sheet: Sheet, last: int) -> None:
@@ -439,8 +441,10 @@ def _bound_marks(book: Book, sheet: Sheet, last: int) -> None:
     def at(key: str) -> str:
         return f"${col(_C[key])}{FIRST}"
 
-    def mark(column: str, key: str, direction: str, peak: str | None, ahead: str | None) -> None:
-        area = f"{col(_K[column])}{FIRST}:{col(_K[column])}{last}"
+    formats = {name: key for name, _, key in _row_formulas(FIRST)}
+
+    def mark(column: str, direction: str, peak: str | None, ahead: str | None) -> None:
+        area, key = f"{col(_K[column])}{FIRST}:{col(_K[column])}{last}", formats[column]
         for d, before in BOUND_MARKS.items():
             for at_peak in (False, True) if peak else (False,):
                 for forecast in (False, True) if ahead else (False,):
@@ -455,12 +459,12 @@ def _bound_marks(book: Book, sheet: Sheet, last: int) -> None:
 
     market = bound_direction_xl(at("market_basis"))
     peak = peak_xl(at("market_basis"))
-    mark("Market value (USD)", "usd_bn", market, peak, None)
+    mark("Market value (USD)", market, peak, None)
     for basis, (revenue, ps) in BASES.items():
         direction = bound_direction_xl(at(_BASIS_IS[basis]))
         ahead = not_reported_xl(at(_BASIS_IS[basis]))
-        mark(revenue, "usd_bn", direction, None, ahead)
-        mark(ps, "multiple", f"SIGN({market}-{direction})", peak, ahead)
+        mark(revenue, direction, None, ahead)
+        mark(ps, f"SIGN({market}-{direction})", peak, ahead)
 
 
 def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) -> None:
