@@ -54,7 +54,7 @@ MODEL_SHEETS = [
 ]
 FIXED_TIME = dt.datetime(2026, 1, 5)
 LAYOUT_NAME = "gpuval_layout"
-LAYOUT = "2026-12-02.12"
+LAYOUT = "2026-12-02.13"
 """The date of the build's layout (``.2``, ``.3`` for later ones of the same day), in the defined
 name :data:`LAYOUT_NAME`: change it whenever a change moves, adds or rewrites model formulas, so
 that the formula audit, which compares a workbook with this version's build, names a workbook of

@@ -12,10 +12,10 @@ Run once on the finished workbook (``polish``), after every sheet is written:
   every page, a print area over the used cells and charts, fitted to :func:`pages_wide` A4
   pages across (landscape; Checks portrait) so that no text prints below 8 pt (the scale never
   falls under 8 pt over the sheet's smallest font, :func:`floor_scale`; hidden columns neither
-  print nor count; a sheet with collapsed columns in its print area, Peers, prints at that
-  scale fixed, so that its columns, once shown, print on more pages rather than smaller, with
-  its label columns repeated), charts that
-  alone make a sheet wider than a page moved below its cells (:func:`stack_charts`) and manual
+  print nor count; a sheet with collapsed columns in its print area (Peers, Peer statistics,
+  Monte Carlo) prints at that scale fixed, so that its columns, once shown, print on more
+  pages rather than smaller, with its label columns repeated), charts that alone make a sheet
+  wider than a page moved below its cells (:func:`stack_charts`) and manual
   page breaks before a chart that would otherwise straddle a page edge (:func:`chart_breaks`);
 * **colours**: green (``gv_link``) only on a formula that fetches a value from another sheet,
   black (``gv_calc``) on every other formula (:func:`link_colours`); the master-check cells
@@ -39,6 +39,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.utils.cell import coordinate_from_string
 from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gpuval.errors import GpuvalError
@@ -135,11 +136,7 @@ def outline_levels(ws: Worksheet) -> None:
     writes outlineLevelCol before it has looked at the columns, so never, and never
     outlineLevelRow), and mark the row below and the column right of each hidden group
     ``collapsed``, where Excel reads the state of the group's button (+, not -)."""
-    hidden_cols = set()
-    for letter, d in ws.column_dimensions.items():
-        if d.hidden and d.outlineLevel:  # a group() keeps one dimension for min..max
-            first = d.min or column_index_from_string(letter)
-            hidden_cols |= set(range(first, (d.max or first) + 1))
+    hidden_cols = _collapsed_columns(ws)
     hidden_rows = {r for r, d in ws.row_dimensions.items() if d.hidden and d.outlineLevel}
     for c in hidden_cols - {c - 1 for c in hidden_cols}:  # each group's last column
         width = column_width(ws, c + 1)  # before the lookup below makes a dimension 13 wide
@@ -421,12 +418,14 @@ def set_headers(wb: Workbook, asof: dt.date | None, version: str) -> None:
             section.size = HEADER_POINTS
 
 
-def _collapsed_columns(ws: Worksheet, last_col: int) -> bool:
-    """True when a column up to ``last_col`` is hidden in a group (one click shows it)."""
-    return any(
-        d.hidden and d.outlineLevel and (d.min or column_index_from_string(letter)) <= last_col
-        for letter, d in ws.column_dimensions.items()
-    )
+def _collapsed_columns(ws: Worksheet) -> set[int]:
+    """The columns hidden in a group (one click shows them)."""
+    hidden: set[int] = set()
+    for letter, d in ws.column_dimensions.items():
+        if d.hidden and d.outlineLevel:  # a group() keeps one dimension for min..max
+            first = d.min or column_index_from_string(letter)
+            hidden |= set(range(first, (d.max or first) + 1))
+    return hidden
 
 
 def _scale(ws: Worksheet, last_col: int, wide: int) -> float:
@@ -534,9 +533,9 @@ def print_layout(ws: Worksheet, header: int | None) -> None:
     if header is not None and (header >= last_row or split not in (None, header + 1)):
         header = None  # only the header the panes freeze below repeats
     scale = _scale(ws, last_col, wide)
-    collapsed = _collapsed_columns(ws, last_col)
+    collapsed = min(_collapsed_columns(ws), default=last_col + 1) <= last_col
     if collapsed:  # a fixed scale: the columns, once shown, print on more pages, not smaller
-        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=False)
         ws.page_setup.scale = math.floor(100 * scale)
     if (wide > 1 or collapsed) and titles[0]:  # the label columns on every page across
         ws.print_title_cols = f"{get_column_letter(titles[0])}:{get_column_letter(titles[1])}"
