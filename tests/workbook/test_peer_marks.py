@@ -22,10 +22,20 @@ from gpuval.workbook.sheets.peers import FIRST, TABLE_HEADER_ROW
 MARKETS = ["", "market value, lower bound (over)", "market value, upper bound (up to)",
            "peak market value", "peak market value, lower bound (over)",
            "peak market value, upper bound", "market value, lower bound"]  # fmt: skip
-#: What its revenues are, a column per basis; each basis sees each market with a different one.
-REVENUES = ["FY2025 reported", "FY2025 guidance, upper bound", "FY2025 guidance, lower bound",
-            "FY2025 estimate", "H1 2025 reported (about)", "order backlog (about)",
-            "FY2025 range, upper bound"]  # fmt: skip
+#: What a revenue is: a point figure, an upper bound, a lower bound.
+POINTS = ["FY2025 reported", "FY2025 estimate", "H1 2025 reported (about)", "order backlog (about)"]
+UPPER = ["FY2025 guidance, upper bound", "FY2025 range, upper bound"]
+LOWER = ["FY2025 guidance, lower bound", "FY2025 range, lower bound"]
+
+
+def _revenues(i: int) -> list[str]:
+    """Row ``i``'s four revenues: a point, an upper and a lower bound and one more, turned by
+    ``i`` across the bases, so that each market meets each kind of revenue (all 18 cases of
+    ``ps_bound``) and each basis sees every kind."""
+    kinds = [POINTS[i % 4], UPPER[i % 2], LOWER[i % 2], [*POINTS, *UPPER, *LOWER][i % 8]]
+    return kinds[-(i % 4) :] + kinds[: -(i % 4)] if i % 4 else kinds
+
+
 DESCRIPTIONS = ["Full-year figure is", "Half-year figure is", "Forward figure is",
                 "Backlog figure is"]  # fmt: skip
 #: Each basis' figure: 100 bn of market value over 1, 1 (0.5 x 2), 2 and 3 (x 12 / 12) bn.
@@ -62,7 +72,7 @@ def test_every_combination_is_marked_as_the_core_reads_it(tmp_path: Path) -> Non
     wb = load_workbook(build(tmp_path / "biren.xlsx"))
     ws = wb["Peers"]
     column = {c.value: c.column for c in ws[TABLE_HEADER_ROW]}
-    expected = {}
+    expected, cases = {}, set()
     for i, market in enumerate(MARKETS):
         r = FIRST + i
         for header in ("Price (listing)", "Shares"):
@@ -72,10 +82,12 @@ def test_every_combination_is_marked_as_the_core_reads_it(tmp_path: Path) -> Non
         for header, value in MONEY.items():
             ws.cell(r, column[header]).value = value
         ws.cell(r, column["Market figure is"]).value = market
-        revenues = [REVENUES[(i + 2 * k) % len(REVENUES)] for k in range(len(DESCRIPTIONS))]
+        revenues = _revenues(i)
         for header, revenue in zip(DESCRIPTIONS, revenues, strict=True):
             ws.cell(r, column[header]).value = revenue
         expected[ws.cell(r, column["Id"]).value] = _expected(market, revenues)
+        cases |= {(_before(market), _before(revenue), "peak" in market) for revenue in revenues}
+    assert len(cases) == 18  # each market direction, revenue direction, peak or not
     wb.save(tmp_path / "marks.xlsx")
 
     pdf = convert(tmp_path / "marks.xlsx", "pdf", tmp_path)
