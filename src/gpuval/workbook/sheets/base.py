@@ -197,17 +197,15 @@ def wrap_rows(
     longest cell needs (a viewer need not fit row heights to wrapped text itself), every cell
     of a taller row aligned to its top. ``formula``: a column of formulas also wrapped, and
     the longest text they give, whose lines every row makes room for."""
-    columns = list(columns)
-    least = 1
+    texts, wrapped, least = list(columns), list(columns), 1
     if formula is not None:
-        columns.append(formula[0])
+        wrapped.append(formula[0])
         least = text_lines(formula[1], column_width(ws, formula[0]) or DEFAULT_WIDTH)
     for r in range(first, last + 1):
-        for c in columns:
+        for c in wrapped:
             cell = ws.cell(r, c)
             if cell.value is not None and cell.style != "gv_section":  # titles run on
                 cell.alignment = WRAP
-        texts = [c for c in columns if formula is None or c != formula[0]]
         if (lines := max(least, row_lines(ws, r, texts))) > 1:
             ws.row_dimensions[r].height = fitted_height(lines)
             for cell in ws[r]:

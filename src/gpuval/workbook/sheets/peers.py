@@ -158,6 +158,8 @@ it); the target's block, the charts and the statistics follow under the table.""
 FIRST = TABLE_HEADER_ROW + 1
 _C = {key: i + 1 for i, key in enumerate(RAW)}  # raw column indexes 1..
 _K = {name: len(RAW) + 1 + i for i, name in enumerate(CALC)}  # calc column indexes
+HEADERS = [header for header, _ in RAW.values()] + CALC
+"""The table's header row, column A first."""
 
 
 @dataclass(frozen=True)
@@ -362,7 +364,7 @@ def write(
     sheet.ws.row_dimensions[TABLE_HEADER_ROW].height = fitted_height(4)  # "Backlog revenue ..."
     sheet.freeze(f"C{FIRST}")
     _bound_marks(book, sheet, last)
-    for c in range(1, len(RAW) + len(CALC) + 1):  # the rest, a click away: one page wide
+    for c in range(1, len(HEADERS) + 1):  # the rest, a click away: one page wide
         if c not in _SHOWN:
             dims = sheet.ws.column_dimensions[col(c)]
             dims.outline_level, dims.hidden = 1, True
@@ -444,13 +446,14 @@ def _bound_marks(book: Book, sheet: Sheet, last: int) -> None:
     formats = {name: key for name, _, key in _row_formulas(FIRST)}
 
     def mark(column: str, direction: str, peak: str | None, ahead: str | None) -> None:
-        area, key = f"{col(_K[column])}{FIRST}:{col(_K[column])}{last}", formats[column]
+        letter = col(_K[column])
+        area, key = f"{letter}{FIRST}:{letter}{last}", formats[column]
         for d, before in BOUND_MARKS.items():
             for at_peak in (False, True) if peak else (False,):
                 for forecast in (False, True) if ahead else (False,):
                     if not (d or at_peak or forecast):
                         continue
-                    tests = [f"ISNUMBER({col(_K[column])}{FIRST})", f"{direction}={d}"]
+                    tests = [f"ISNUMBER({letter}{FIRST})", f"{direction}={d}"]
                     tests += [f"{peak}={str(at_peak).upper()}"] if peak else []
                     tests += [f"{ahead}={str(forecast).upper()}"] if ahead else []
                     code = marked_format(book.style.fmt(key), before, PEAK_MARK * at_peak)
@@ -474,7 +477,7 @@ def _table(book: Book, sheet: Sheet, rows: Sequence[dict[str, Any]], last: int) 
         "Peer table (inputs in blue; blanks are figures the sources do not "
         "give; the + buttons above the header show the collapsed columns)",
     )
-    sheet.headers(h, [header for header, _ in RAW.values()] + CALC)
+    sheet.headers(h, HEADERS)
     for key, choices in CHOICES.items():
         rule = DataValidation(type="list", formula1=f'"{",".join(choices)}"', allow_blank=True)
         sheet.ws.add_data_validation(rule)
@@ -558,9 +561,7 @@ SHOWN = ("Id", "Company", "Venue", "Listing ccy", "Price (listing)", "Market val
 """The Peers columns shown and printed (one page wide at 80 %): the comparables in USD. The
 others (the figures as the sources give them and what each is, the exchange rates, the
 statistics' and the charts' workings) are grouped and collapsed."""
-_SHOWN = {_C[key] for key, (header, _) in RAW.items() if header in SHOWN} | {
-    _K[header] for header in SHOWN if header in _K
-}
+_SHOWN = {i for i, header in enumerate(HEADERS, 1) if header in SHOWN}
 
 
 def _row_formulas(r: int) -> list[tuple[str, str, str]]:
